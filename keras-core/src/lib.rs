@@ -1,0 +1,21 @@
+//! # keras-core
+//!
+//! Keras 3's training and evaluation orchestrator, rebuilt for Rust with compile-time shapes.
+//!
+//! - [`layers`]: Keras-default layers over dfdx tensors (`Dense`, activations, `Conv2D`, ...).
+//! - [`losses`], [`metrics`], [`optimizers`]: Keras's classes with Keras's numbers.
+//! - [`target`]: label layouts at the type level (`Sparse`, `Dense<K>`).
+#![deny(missing_docs)]
+
+extern crate self as keras_core;
+
+pub mod error;
+pub mod losses;
+pub mod metrics;
+pub mod optimizers;
+pub mod target;
+
+pub use error::{Error, Result};
+
+/// dfdx, re-exported so user code and generated code name one version.
+pub use dfdx;

@@ -1,0 +1,103 @@
+//! The `"accuracy"` string of `compile`, resolved at the type level.
+
+use std::marker::PhantomData;
+
+use super::{sparse_categorical_accuracy::argmax, Direction, MeanState, Metric, MetricFn};
+use crate::{
+    target::{Dense, Sparse, Target},
+    Error, Result,
+};
+
+/// What Keras's `metrics=["accuracy"]` becomes, chosen from the label layout `T` (which the
+/// trainer takes from the loss): sparse labels give `SparseCategoricalAccuracy`, one dense column
+/// gives `BinaryAccuracy` (threshold 0.5, strict `>`), `K > 1` dense columns give
+/// `CategoricalAccuracy`. Logged as `"accuracy"`, as in Keras.
+///
+/// # Examples
+/// ```
+/// use keras_core::metrics::{MetricFn, ResolvedAccuracy};
+/// use keras_core::target::Sparse;
+/// let mut acc = ResolvedAccuracy::<Sparse>::default();
+/// acc.update_state(&[1.0], &[0.2, 0.8], 2, None).unwrap();
+/// assert_eq!(acc.result(), 1.0);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ResolvedAccuracy<T: Target> {
+    state: MeanState,
+    _target: PhantomData<T>,
+}
+
+impl<T: Target> Default for ResolvedAccuracy<T> {
+    fn default() -> Self {
+        Self {
+            state: MeanState::default(),
+            _target: PhantomData,
+        }
+    }
+}
+
+impl<T: Target> MetricFn for ResolvedAccuracy<T> {
+    fn name(&self) -> &str {
+        "accuracy"
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Up
+    }
+
+    fn update_state(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        let cols = cols.max(1);
+        let rows = y_pred.len() / cols;
+        let expected = if T::SPARSE { rows } else { y_pred.len() };
+        if y_true.len() != expected {
+            return Err(Error::ShapeMismatch {
+                name: "y_true",
+                expected: format!("{expected} values"),
+                got: format!("{} values", y_true.len()),
+            });
+        }
+        let hit = |r: usize| -> f32 {
+            let row = &y_pred[r * cols..(r + 1) * cols];
+            let ok = if T::SPARSE {
+                argmax(row) as f32 == y_true[r]
+            } else if cols == 1 {
+                (if row[0] > 0.5 { 1.0 } else { 0.0 }) == y_true[r]
+            } else {
+                argmax(row) == argmax(&y_true[r * cols..(r + 1) * cols])
+            };
+            if ok {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        self.state.update((0..rows).map(hit), sample_weight);
+        Ok(())
+    }
+
+    fn result(&self) -> f32 {
+        self.state.result()
+    }
+
+    fn reset_state(&mut self) {
+        self.state.reset();
+    }
+
+    fn merge_state(&mut self, other: &Self) {
+        self.state.merge(&other.state);
+    }
+}
+
+impl<const K: usize> Metric<K> for ResolvedAccuracy<Sparse> {
+    type Target = Sparse;
+}
+
+impl<const K: usize> Metric<K> for ResolvedAccuracy<Dense<K>> {
+    type Target = Dense<K>;
+}
