@@ -9,7 +9,9 @@
 
 extern crate self as keras_core;
 
+pub mod callbacks;
 pub mod error;
+pub mod layers;
 pub mod losses;
 pub mod metrics;
 pub mod optimizers;

@@ -1,0 +1,57 @@
+//! What a callback can see and change while the trainer runs.
+
+use super::Logs;
+use crate::{optimizers::FlatParams, Result};
+
+/// The run's parameters, as Keras's `callback.params` (`epochs`, `steps`, `verbose`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunParams {
+    /// The final epoch index (`fit`'s `epochs`); 0 for evaluate/predict.
+    pub epochs: usize,
+    /// Steps per epoch, when known.
+    pub steps: Option<usize>,
+    /// Verbosity (0, 1 or 2).
+    pub verbose: u8,
+}
+
+/// The trainer's side of a callback call: logs, stopping, learning rate and weights.
+///
+/// The trainer implements this; callbacks are generic over it, so no `dyn` is involved.
+pub trait CallbackContext {
+    /// The logs of the current hook (batch logs in batch hooks, epoch logs in `on_epoch_end`).
+    fn logs(&self) -> &Logs;
+
+    /// Mutable logs (e.g. `ReduceLROnPlateau` writes `learning_rate`).
+    fn logs_mut(&mut self) -> &mut Logs;
+
+    /// Asks the trainer to stop after the current batch/epoch (Keras's
+    /// `model.stop_training = True`).
+    fn stop_training(&mut self);
+
+    /// Whether a stop was requested.
+    fn stop_requested(&self) -> bool;
+
+    /// The run's parameters.
+    fn params(&self) -> RunParams;
+
+    /// The optimizer's current learning rate.
+    fn learning_rate(&self) -> f32;
+
+    /// Sets the optimizer's learning rate.
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()>;
+
+    /// The optimizer's iteration count.
+    fn iterations(&self) -> u64;
+
+    /// The model's current weights (flat, in visiting order, with names and shapes).
+    fn weights(&self) -> &FlatParams;
+
+    /// Replaces the model's weights (same layout as [`CallbackContext::weights`]).
+    fn set_weights(&mut self, values: &[f32]) -> Result<()>;
+
+    /// The optimizer's state, for checkpoints and backups.
+    fn optimizer_state(&self) -> Vec<(String, Vec<f32>)>;
+
+    /// Restores the optimizer's state.
+    fn load_optimizer_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()>;
+}

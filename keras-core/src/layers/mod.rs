@@ -1,0 +1,1 @@
+//! Layers with Keras semantics over dfdx tensors.

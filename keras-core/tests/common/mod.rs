@@ -1,0 +1,109 @@
+//! Shared test helpers: Keras golden fixtures (`tests/fixtures/keras/*.json`) and tolerances.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+/// An array from a golden file: shape and row-major data.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Array {
+    /// Shape (`[]` for a scalar).
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub data: Vec<f64>,
+}
+
+impl Array {
+    /// The data as `f32` (lossless for these files).
+    pub fn f32(&self) -> Vec<f32> {
+        self.data.iter().map(|&v| v as f32).collect()
+    }
+}
+
+/// One golden case.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Case {
+    /// Unique, human-readable; never parsed.
+    pub name: String,
+    /// Every constructor parameter, Keras defaults included.
+    pub config: serde_json::Value,
+    /// Named inputs.
+    pub inputs: BTreeMap<String, Array>,
+    /// Named expected outputs.
+    pub expected: BTreeMap<String, Array>,
+}
+
+/// A whole golden file.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct GoldenFile {
+    /// Keras version that produced it.
+    pub keras_version: String,
+    /// `losses`, `metrics`, ...
+    pub category: String,
+    /// The cases.
+    pub cases: Vec<Case>,
+}
+
+/// Loads `tests/fixtures/keras/<file>` from the workspace root.
+pub fn load(file: &str) -> GoldenFile {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/keras")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path:?}: {e}"))
+}
+
+/// `|got - expected| <= tol * max(1, |expected|)`, the golden README's comparison.
+pub fn close(got: f32, expected: f64, tol: f64) -> bool {
+    let got = got as f64;
+    (got - expected).abs() <= tol * expected.abs().max(1.0)
+}
+
+/// Compares element-wise; returns a description of the first mismatch.
+pub fn compare(got: &[f32], expected: &Array, tol: f64) -> Result<(), String> {
+    if got.len() != expected.data.len() {
+        return Err(format!(
+            "length {} != expected {} (shape {:?})",
+            got.len(),
+            expected.data.len(),
+            expected.shape
+        ));
+    }
+    for (i, (&g, &e)) in got.iter().zip(&expected.data).enumerate() {
+        if !close(g, e, tol) {
+            return Err(format!("element {i}: got {g}, expected {e} (tol {tol})"));
+        }
+    }
+    Ok(())
+}
+
+/// Collects failures of a golden run and panics with all of them at the end, after asserting
+/// that every case was attempted.
+#[derive(Default)]
+pub struct Report {
+    /// Cases checked.
+    pub checked: usize,
+    /// Failure messages.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// Records one case's outcome.
+    pub fn record(&mut self, name: &str, outcome: Result<(), String>) {
+        self.checked += 1;
+        if let Err(e) = outcome {
+            self.failures.push(format!("{name}: {e}"));
+        }
+    }
+
+    /// Panics if any case failed or if fewer than `expected_cases` were checked.
+    pub fn finish(self, expected_cases: usize) {
+        assert!(
+            self.failures.is_empty(),
+            "{} of {} cases failed:\n{}",
+            self.failures.len(),
+            self.checked,
+            self.failures.join("\n")
+        );
+        assert_eq!(self.checked, expected_cases, "every case of the file must be checked");
+    }
+}
