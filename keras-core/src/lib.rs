@@ -10,6 +10,7 @@
 extern crate self as keras_core;
 
 pub mod callbacks;
+pub mod element;
 pub mod error;
 pub mod layers;
 pub mod losses;
@@ -17,7 +18,9 @@ pub mod metrics;
 pub mod optimizers;
 pub mod target;
 
+pub use element::Element;
 pub use error::{Error, Result};
+pub use keras_derive::{Model, Sequential};
 
 /// dfdx, re-exported so user code and generated code name one version.
 pub use dfdx;

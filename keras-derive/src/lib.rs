@@ -1,8 +1,46 @@
 //! Derive macros for keras-rs models.
+//!
+//! - `#[derive(Sequential)]` on a struct of layers generates the forward pass (fields chained in
+//!   declaration order, for inference and training inputs) and the parameter plumbing.
+//! - `#[derive(Model)]` generates only the parameter plumbing, for models whose forward pass is
+//!   written by hand (residual connections, several inputs).
+//!
+//! The pipeline follows thiserror's: [`ast`] reads the struct into a typed form, [`attr`] parses
+//! attributes, [`valid`] checks it (including layer widths written as literals), [`expand`]
+//! emits code. Errors are spanned `syn::Error`s; the macro never panics.
+#![deny(missing_docs)]
+
+mod ast;
+mod attr;
+mod expand;
+mod forward;
+mod paths;
+mod tensors;
+mod valid;
+mod widths;
+
 use proc_macro::TokenStream;
 
-/// Placeholder.
-#[proc_macro_derive(Sequential, attributes(model, layer))]
-pub fn derive_sequential(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+/// Derives the forward pass (fields chained in order) and the parameter plumbing (dfdx
+/// `TensorCollection`: build, zero grads, parameter count, save/load with field-path names,
+/// device moves) for a struct of layers generic over a dtype and a device.
+///
+/// A width mismatch between adjacent layers written with literal widths is a compile error that
+/// names both fields and both widths.
+#[proc_macro_derive(Sequential, attributes(layer))]
+pub fn derive_sequential(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    expand::derive(&input, expand::Kind::Sequential)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives only the parameter plumbing (dfdx `TensorCollection`) for a model whose forward pass
+/// is written by hand.
+#[proc_macro_derive(Model, attributes(layer))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    expand::derive(&input, expand::Kind::Model)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -1,0 +1,41 @@
+//! From a `DeriveInput` to generated code: parse, validate, emit.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::{ast::Input, forward, paths, tensors, valid};
+
+/// Which derive is expanding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `#[derive(Sequential)]`: forward pass and parameters.
+    Sequential,
+    /// `#[derive(Model)]`: parameters only.
+    Model,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Sequential => "Sequential",
+            Kind::Model => "Model",
+        }
+    }
+}
+
+/// Runs the pipeline for one derive.
+pub fn derive(input: &syn::DeriveInput, kind: Kind) -> syn::Result<TokenStream> {
+    let parsed = Input::from_syn(input, kind.name())?;
+    valid::validate(&parsed, kind == Kind::Sequential, kind.name())?;
+    let kc = paths::core();
+    let collection = tensors::expand(&parsed, &kc);
+    let forward = match kind {
+        Kind::Sequential => {
+            let inference = forward::expand(&parsed, &kc, forward::Pass::Inference);
+            let training = forward::expand(&parsed, &kc, forward::Pass::Training);
+            quote!(#inference #training)
+        }
+        Kind::Model => quote!(),
+    };
+    Ok(quote!(#collection #forward))
+}

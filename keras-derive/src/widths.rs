@@ -1,0 +1,97 @@
+//! Reading layer widths written as integer literals in field types (`Dense<784, 256, ...>`).
+//!
+//! Only what is known from the tokens is checked here; widths given as named constants or
+//! generic parameters are left to the trait bounds of the generated forward pass.
+
+/// What a width counts: dense features or convolution channels.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Features of a `(batch, features)` tensor.
+    Features,
+    /// Channels of a `(batch, channels, height, width)` tensor.
+    Channels,
+}
+
+impl Unit {
+    /// The word used in messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            Unit::Features => "features",
+            Unit::Channels => "channels",
+        }
+    }
+}
+
+/// How a layer type relates its input width to its output width.
+pub enum Flow {
+    /// Expects `input` (when known) and produces `output` (when known).
+    Maps {
+        /// Expected input width.
+        input: Option<(u64, Unit)>,
+        /// Produced output width.
+        output: Option<(u64, Unit)>,
+    },
+    /// Keeps the width (activations, dropout, normalisation).
+    PassThrough,
+    /// A layer this check does not know: forget the running width.
+    Unknown,
+}
+
+/// Classifies a field type by its last path segment and literal generic arguments.
+pub fn flow(ty: &syn::Type) -> Flow {
+    let syn::Type::Path(p) = ty else {
+        return Flow::Unknown;
+    };
+    let Some(seg) = p.path.segments.last() else {
+        return Flow::Unknown;
+    };
+    let args: Vec<Option<u64>> = match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => a.args.iter().map(literal).collect(),
+        _ => Vec::new(),
+    };
+    let arg = |i: usize| args.get(i).copied().flatten();
+    match seg.ident.to_string().as_str() {
+        "Dense" => Flow::Maps {
+            input: arg(0).map(|v| (v, Unit::Features)),
+            output: arg(1).map(|v| (v, Unit::Features)),
+        },
+        "Conv2D" => Flow::Maps {
+            input: arg(0).map(|v| (v, Unit::Channels)),
+            output: arg(1).map(|v| (v, Unit::Channels)),
+        },
+        "Flatten" => Flow::Maps {
+            input: None,
+            output: arg(0).map(|v| (v, Unit::Features)),
+        },
+        "Embedding" => Flow::Maps {
+            input: None,
+            output: arg(1).map(|v| (v, Unit::Features)),
+        },
+        "Linear" | "ReLU" | "Relu" | "Sigmoid" | "Tanh" | "Softmax" | "Gelu" | "GeLU"
+        | "LeakyReLU" | "LeakyRelu" | "Elu" | "ELU" | "Softplus" | "Swish" | "SiLU" | "Silu"
+        | "Dropout" => Flow::PassThrough,
+        _ => Flow::Unknown,
+    }
+}
+
+fn literal(arg: &syn::GenericArgument) -> Option<u64> {
+    let expr = match arg {
+        syn::GenericArgument::Const(e) => e,
+        // `Dense<784, 256>`: integer literals parse as const arguments, but be lenient.
+        _ => return None,
+    };
+    let expr = match expr {
+        syn::Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
+            syn::Stmt::Expr(e, None) => e,
+            _ => return None,
+        },
+        e => e,
+    };
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        _ => None,
+    }
+}
