@@ -10,11 +10,14 @@
 extern crate self as keras_core;
 
 pub mod callbacks;
+pub mod data;
+pub mod device;
 pub mod element;
 pub mod error;
 pub mod layers;
 pub mod losses;
 pub mod metrics;
+pub mod model;
 pub mod optimizers;
 pub mod target;
 

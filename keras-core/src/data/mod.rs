@@ -1,0 +1,36 @@
+//! Data: datasets, adapters and the [`EpochIterator`].
+//!
+//! # Separation of concerns
+//!
+//! As in Keras's `epoch_iterator.py`, each `fit` argument has one owner:
+//!
+//! | argument | owner |
+//! |---|---|
+//! | `x`, `y`, `sample_weight` | the [`Dataset`] (e.g. [`ArrayDataset`]): samples and their labels and weights |
+//! | `batch_size`, `shuffle`, `class_weight` | the [`ArrayAdapter`]: how samples become batches, in which order, with which weights |
+//! | `steps_per_epoch`, `steps_per_execution`, step numbering, running out of data | the [`EpochIterator`] |
+//! | `validation_split` | [`split_validation`]: the tail of the data, taken before shuffling |
+//! | `epochs`, `initial_epoch`, `callbacks`, `validation_data`, `validation_freq`, `validation_steps`, `validation_batch_size`, `verbose` | the trainer (`fit`) |
+//!
+//! Batches are assembled on the host into reused buffers ([`Batch`]); the [`EpochIterator`]
+//! does this on a background thread so that data preparation overlaps compute.
+
+mod array;
+mod batch;
+mod dataset;
+mod epoch_iterator;
+mod generator;
+mod prefetch;
+mod sample_shape;
+mod shuffle;
+mod split;
+
+pub use array::{ArrayAdapter, ArrayDataset};
+pub use batch::Batch;
+pub use dataset::{DataAdapter, Dataset};
+pub use epoch_iterator::{EpochIterator, Step};
+pub use generator::GeneratorAdapter;
+pub use prefetch::Prefetch;
+pub use sample_shape::SampleShape;
+pub use shuffle::Shuffle;
+pub use split::{split_validation, Subset};

@@ -1,0 +1,9 @@
+//! Models: the bounds a trainable model meets, and moving its parameters to and from the flat
+//! host buffers ([`FlatParams`](crate::optimizers::FlatParams)) that optimizers and callbacks use.
+//!
+//! A model is any dfdx module with a `TensorCollection` (what `#[derive(Sequential)]` and
+//! `#[derive(Model)]` generate): `Module` for inference, `ModuleMut` for the training forward.
+
+mod params;
+
+pub use params::{gather_grads, gather_values, layout, scatter_values};
