@@ -20,9 +20,11 @@ pub mod metrics;
 pub mod model;
 pub mod optimizers;
 pub mod target;
+pub mod trainer;
 
 pub use element::Element;
 pub use error::{Error, Result};
+pub use trainer::Trainer;
 pub use keras_derive::{Model, Sequential};
 
 /// dfdx, re-exported so user code and generated code name one version.

@@ -59,6 +59,8 @@ fn producer<A: DataAdapter>(
     free: Receiver<Batch>,
 ) {
     let mut pending: Option<u64> = None;
+    // A buffer that was not handed out (end of a pass) is kept here for the next batch.
+    let mut spare: Option<Batch> = None;
     loop {
         let generation = match pending.take() {
             Some(g) => g,
@@ -82,11 +84,23 @@ fn producer<A: DataAdapter>(
                 Err(TryRecvError::Disconnected) => return,
                 Err(TryRecvError::Empty) => {}
             }
-            let Ok(mut buf) = free.recv() else { return };
+            let mut buf = match spare.take() {
+                Some(b) => b,
+                None => match free.recv() {
+                    Ok(b) => b,
+                    Err(_) => return,
+                },
+            };
             let item = match adapter.next_batch(&mut buf) {
                 Ok(true) => Ok(Some(buf)),
-                Ok(false) => Ok(None),
-                Err(e) => Err(e),
+                Ok(false) => {
+                    spare = Some(buf);
+                    Ok(None)
+                }
+                Err(e) => {
+                    spare = Some(buf);
+                    Err(e)
+                }
             };
             let done = !matches!(item, Ok(Some(_)));
             if items.send((generation, item)).is_err() {
@@ -159,7 +173,7 @@ mod tests {
         let d = ArrayDataset::<Rank1<1>, Dense<1>>::new(x.clone(), x).unwrap();
         fn collect<A: DataAdapter>(it: &mut EpochIterator<A>) -> Vec<Vec<f32>> {
             let mut all = Vec::new();
-            for _ in 0..3 {
+            for _ in 0..12 {
                 it.begin_epoch().unwrap();
                 while let Some((_, b)) = it.next_group().unwrap() {
                     all.push(b[0].x.clone());

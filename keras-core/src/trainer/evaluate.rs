@@ -1,0 +1,185 @@
+//! `evaluate` and `test_on_batch`: loss and metrics on data, without training.
+
+use super::{bounds::InferenceModel, context::ctx, Trainer};
+use crate::{
+    callbacks::{Callback, Logs, RunParams},
+    data::{ArrayAdapter, Batch, Dataset, EpochIterator, SampleShape},
+    device::KerasDevice,
+    losses::Loss,
+    metrics::MetricSet,
+    optimizers::Optimizer,
+    target::Target,
+    Error, Result,
+};
+
+/// The `evaluate` call being configured; created by [`Trainer::evaluate`].
+#[must_use = "call .run() to evaluate"]
+pub struct Evaluate<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb> {
+    trainer: &'t mut Trainer<M, O, L, Mt, Wm, D>,
+    data: &'d Ds,
+    batch_size: usize,
+    steps: Option<usize>,
+    verbose: u8,
+    callbacks: Cb,
+}
+
+impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
+    /// Starts an `evaluate` call on `data`; returns the named results (`loss`, then each metric).
+    pub fn evaluate<'t, 'd, Ds: ?Sized>(&'t mut self, data: &'d Ds) -> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, ()> {
+        Evaluate {
+            trainer: self,
+            data,
+            batch_size: 32,
+            steps: None,
+            verbose: 0,
+            callbacks: (),
+        }
+    }
+
+    /// Loss and metrics of one batch (the whole of `batch`), without updating the model.
+    /// Metrics are reset first, so the values are the batch's own (Keras 3.15+).
+    pub fn test_on_batch<S, const K: usize, T, Ds>(&mut self, batch: &Ds) -> Result<Logs>
+    where
+        S: SampleShape,
+        T: Target,
+        Ds: Dataset<S, T> + ?Sized,
+        M: InferenceModel<S, K, D>,
+        L: Loss<K, Target = T>,
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let b = whole_batch(batch)?;
+        self.reset_metrics::<K, T>();
+        self.test_batch::<S, K, T>(&b)?;
+        let mut logs = Logs::new();
+        self.write_logs::<K, T>(&mut logs, "");
+        Ok(logs)
+    }
+}
+
+/// Gathers every sample of `data` into one batch.
+pub(crate) fn whole_batch<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized>(data: &Ds) -> Result<Batch> {
+    if data.is_empty() {
+        return Err(Error::EmptyData {
+            name: "x",
+            reason: "a batch needs at least one sample".into(),
+        });
+    }
+    let mut b = Batch::default();
+    let weighted = data.has_sample_weights();
+    let mut w = Vec::new();
+    for i in 0..data.len() {
+        data.append_sample(i, &mut b.x, &mut b.y)?;
+        if weighted {
+            w.push(data.sample_weight(i).unwrap_or(1.0));
+        }
+    }
+    b.size = data.len();
+    b.sample_weight = weighted.then_some(w);
+    Ok(b)
+}
+
+impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb> {
+    /// Samples per batch. Defaults to `32`.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+    /// Maximum number of batches. Defaults to a full pass.
+    pub fn steps(mut self, steps: usize) -> Self {
+        self.steps = Some(steps);
+        self
+    }
+    /// Verbosity, passed to callbacks. Defaults to `0`.
+    pub fn verbose(mut self, verbose: u8) -> Self {
+        self.verbose = verbose;
+        self
+    }
+    /// Callbacks (their `on_test_*` hooks run).
+    pub fn callbacks<Cb2>(self, callbacks: Cb2) -> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb2> {
+        Evaluate {
+            trainer: self.trainer,
+            data: self.data,
+            batch_size: self.batch_size,
+            steps: self.steps,
+            verbose: self.verbose,
+            callbacks,
+        }
+    }
+
+    /// Runs the evaluation and returns `loss` and each metric, in compile order.
+    pub fn run<S: SampleShape, const K: usize, T: Target>(self) -> Result<Logs>
+    where
+        Ds: Dataset<S, T>,
+        M: InferenceModel<S, K, D>,
+        O: Optimizer,
+        L: Loss<K, Target = T>,
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+        Cb: Callback,
+    {
+        let mut callbacks = self.callbacks;
+        let mut logs = Logs::new();
+        let run = RunParams {
+            epochs: 0,
+            steps: None,
+            verbose: self.verbose,
+        };
+        evaluate_loop::<S, K, T, _, _, _, _, _, _, _>(
+            self.trainer,
+            &self.data,
+            self.batch_size,
+            self.steps,
+            &mut callbacks,
+            &mut logs,
+            run,
+        )?;
+        Ok(logs)
+    }
+}
+
+/// Keras's evaluate loop: reset metrics, one (possibly shortened) pass in order, `on_test_*`
+/// hooks; leaves the results in `logs`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va>(
+    trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
+    data: &Va,
+    batch_size: usize,
+    steps: Option<usize>,
+    callbacks: &mut impl Callback,
+    logs: &mut Logs,
+    run: RunParams,
+) -> Result<()>
+where
+    S: SampleShape,
+    T: Target,
+    D: KerasDevice,
+    Va: Dataset<S, T> + ?Sized,
+    M: InferenceModel<S, K, D>,
+    O: Optimizer,
+    L: Loss<K, Target = T>,
+    Mt: MetricSet<K, T>,
+    Wm: MetricSet<K, T>,
+{
+    let adapter = ArrayAdapter::new(data, batch_size)?;
+    let mut iterator = EpochIterator::new(adapter, steps, 1)?;
+    let run = RunParams {
+        steps: iterator.steps(),
+        ..run
+    };
+    trainer.reset_metrics::<K, T>();
+    logs.clear();
+    callbacks.on_test_begin(&mut ctx!(trainer, logs, run))?;
+    iterator.begin_epoch()?;
+    while let Some((step, batches)) = iterator.next_group()? {
+        callbacks.on_test_batch_begin(step.begin, &mut ctx!(trainer, logs, run))?;
+        for batch in batches {
+            trainer.test_batch::<S, K, T>(batch)?;
+        }
+        trainer.write_logs::<K, T>(logs, "");
+        callbacks.on_test_batch_end(step.end, &mut ctx!(trainer, logs, run))?;
+    }
+    trainer.write_logs::<K, T>(logs, "");
+    callbacks.on_test_end(&mut ctx!(trainer, logs, run))?;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! The trainer: Keras's `compile`, `fit`, `evaluate`, `predict` and the `*_on_batch` methods.
+//!
+//! [`Trainer::compile`] is Keras's CompileUtils: it takes an optimizer, a loss and a tuple of
+//! metrics, whose types are checked against the model's output and the labels at build time.
+//! `fit` holds the only training loop; callbacks hook into it.
+
+mod bounds;
+mod config;
+pub(crate) mod context;
+mod evaluate;
+mod fit;
+mod predict;
+#[allow(clippy::module_inception)]
+mod trainer;
+
+pub use bounds::{InferenceModel, Output, TrainModel};
+pub use config::{FitConfig, ValidationFreq};
+pub use evaluate::Evaluate;
+pub use fit::Fit;
+pub use predict::Predict;
+pub use trainer::Trainer;

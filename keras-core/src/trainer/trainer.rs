@@ -1,0 +1,279 @@
+//! The [`Trainer`]: a compiled model (Keras's `Model` after `compile`).
+
+use dfdx::{
+    nn::ZeroGrads,
+    shapes::Const,
+    tensor::{Cpu, Gradients, OwnedTape, Tensor, Trace},
+    tensor_ops::{Backward, SumTo, TryMul},
+};
+
+use super::bounds::{InferenceModel, TrainModel};
+use crate::{
+    data::{Batch, SampleShape},
+    device::KerasDevice,
+    losses::{compute_loss, Loss, LossScratch, SampleWeight},
+    metrics::{MeanState, MetricSet},
+    model,
+    optimizers::{FlatParams, Optimizer},
+    target::Target,
+    Error, Result,
+};
+
+/// A model compiled with an optimizer, a loss and metrics: Keras's `model.compile(...)`.
+///
+/// Generic over the model `M`, optimizer `O`, loss `L`, metrics `Mt` (a tuple, `()` for none),
+/// weighted metrics `Wm` (a tuple; they receive sample and class weights) and device `D`. Every
+/// training step is monomorphized: no `dyn`, no boxing.
+///
+/// `fit`, `evaluate` and `predict` work on batches of samples of a compile-time shape; the model's
+/// output width `K` is checked against the loss and labels at build time.
+pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
+    pub(crate) model: M,
+    pub(crate) optimizer: O,
+    pub(crate) loss: L,
+    pub(crate) metrics: Mt,
+    pub(crate) weighted_metrics: Wm,
+    pub(crate) device: D,
+    pub(crate) params: FlatParams,
+    pub(crate) grads: Option<Gradients<f32, D>>,
+    pub(crate) loss_scratch: LossScratch,
+    pub(crate) y_host: Vec<f32>,
+    pub(crate) grad_host: Vec<f32>,
+    pub(crate) loss_tracker: MeanState,
+    pub(crate) stop_training: bool,
+}
+
+impl<M, O, L, Mt, D> Trainer<M, O, L, Mt, (), D>
+where
+    M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+    D: KerasDevice,
+    O: Optimizer,
+{
+    /// Compiles `model` (built on `device`) with an optimizer, a loss and a tuple of metrics.
+    ///
+    /// # Examples
+    /// See the crate-level example.
+    pub fn compile(model: M, optimizer: O, loss: L, metrics: Mt, device: &D) -> Result<Self> {
+        let params = model::layout(&model)?;
+        Ok(Self {
+            model,
+            optimizer,
+            loss,
+            metrics,
+            weighted_metrics: (),
+            device: device.clone(),
+            params,
+            grads: None,
+            loss_scratch: LossScratch::default(),
+            y_host: Vec::new(),
+            grad_host: Vec::new(),
+            loss_tracker: MeanState::default(),
+            stop_training: false,
+        })
+    }
+}
+
+impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
+    /// Adds weighted metrics (Keras's `weighted_metrics`): they receive `sample_weight` and
+    /// `class_weight`, unlike `metrics`.
+    pub fn with_weighted_metrics<Wm2>(self, weighted_metrics: Wm2) -> Trainer<M, O, L, Mt, Wm2, D> {
+        Trainer {
+            model: self.model,
+            optimizer: self.optimizer,
+            loss: self.loss,
+            metrics: self.metrics,
+            weighted_metrics,
+            device: self.device,
+            params: self.params,
+            grads: self.grads,
+            loss_scratch: self.loss_scratch,
+            y_host: self.y_host,
+            grad_host: self.grad_host,
+            loss_tracker: self.loss_tracker,
+            stop_training: self.stop_training,
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The model, mutably. Call [`Trainer::sync_weights`] after changing its parameters by hand.
+    pub fn model_mut(&mut self) -> &mut M {
+        &mut self.model
+    }
+
+    /// Gives the model back.
+    pub fn into_model(self) -> M {
+        self.model
+    }
+
+    /// The optimizer.
+    pub fn optimizer(&self) -> &O {
+        &self.optimizer
+    }
+
+    /// The optimizer, mutably.
+    pub fn optimizer_mut(&mut self) -> &mut O {
+        &mut self.optimizer
+    }
+
+    /// The loss.
+    pub fn loss(&self) -> &L {
+        &self.loss
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Mt {
+        &self.metrics
+    }
+
+    /// The device.
+    pub fn device(&self) -> &D {
+        &self.device
+    }
+
+    /// The trainable weights as flat host buffers (names are field paths).
+    pub fn weights(&self) -> &FlatParams {
+        &self.params
+    }
+
+    /// Replaces the trainable weights (same layout as [`Trainer::weights`]).
+    pub fn set_weights(&mut self, values: &[f32]) -> Result<()>
+    where
+        M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+    {
+        if values.len() != self.params.values.len() {
+            return Err(Error::ShapeMismatch {
+                name: "weights",
+                expected: format!("{} values", self.params.values.len()),
+                got: format!("{} values", values.len()),
+            });
+        }
+        self.params.values.copy_from_slice(values);
+        model::scatter_values(&mut self.model, &self.params)
+    }
+
+    /// Re-reads the weights from the model after it was changed through [`Trainer::model_mut`].
+    pub fn sync_weights(&mut self) -> Result<()>
+    where
+        M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+    {
+        model::gather_values(&self.model, &mut self.params)
+    }
+
+    /// Resets the loss tracker and every metric (Keras's `reset_metrics`).
+    pub fn reset_metrics<const K: usize, T: Target>(&mut self)
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        self.loss_tracker.reset();
+        self.metrics.reset_all();
+        self.weighted_metrics.reset_all();
+    }
+
+    /// Writes `loss` and each metric's result into `logs` (Keras's `get_metrics_result`).
+    pub(crate) fn write_logs<const K: usize, T: Target>(&self, logs: &mut crate::callbacks::Logs, prefix: &str)
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let mut set = |name: &str, v: f32| {
+            if prefix.is_empty() {
+                logs.set(name, v);
+            } else {
+                logs.set(&format!("{prefix}{name}"), v);
+            }
+        };
+        set("loss", self.loss_tracker.result());
+        self.metrics.visit_results(&mut set);
+        self.weighted_metrics.visit_results(&mut set);
+    }
+}
+
+impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
+    /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
+    /// Returns the batch loss.
+    pub(crate) fn train_batch<S: SampleShape, const K: usize, T: Target>(&mut self, batch: &Batch) -> Result<f32>
+    where
+        M: TrainModel<S, K, D>,
+        O: Optimizer,
+        L: Loss<K, Target = T>,
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let n = batch.size;
+        let mut x: Tensor<S::Batched, f32, D> =
+            self.device.try_zeros_like(&S::batched(n)).map_err(Error::device)?;
+        x.copy_from(&batch.x);
+        let grads = match self.grads.take() {
+            Some(g) => g,
+            None => self.model.try_alloc_grads().map_err(Error::device)?,
+        };
+        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> =
+            self.model.try_forward_mut(x.traced(grads)).map_err(Error::device)?;
+        self.y_host.resize(n * K, 0.0);
+        out.copy_into(&mut self.y_host);
+        let shape = [n, K];
+        let weights = batch.weights().map(|w| SampleWeight {
+            values: w,
+            shape: std::slice::from_ref(&shape[0]),
+        });
+        let value = compute_loss(&self.loss, &batch.y, &self.y_host, &shape, weights, true, &mut self.loss_scratch)?.value;
+        let scale = self.optimizer.loss_scale();
+        self.grad_host.clear();
+        self.grad_host.extend(self.loss_scratch.grad().iter().map(|g| g * scale));
+        let mut g: Tensor<(usize, Const<K>), f32, D> =
+            self.device.try_zeros_like(&(n, Const::<K>)).map_err(Error::device)?;
+        g.copy_from(&self.grad_host);
+        let surrogate = out.try_mul(g).map_err(Error::device)?.try_sum::<(), _>().map_err(Error::device)?;
+        let mut grads = surrogate.try_backward().map_err(Error::device)?;
+        model::gather_grads(&self.model, &mut grads, &mut self.params)?;
+        self.optimizer.apply(&mut self.params)?;
+        model::scatter_values(&mut self.model, &self.params)?;
+        self.model.try_zero_grads(&mut grads).map_err(Error::device)?;
+        self.grads = Some(grads);
+        self.metrics.update_all(&batch.y, &self.y_host, None)?;
+        self.weighted_metrics.update_all(&batch.y, &self.y_host, batch.weights())?;
+        self.loss_tracker.update(std::iter::once(value), Some(&[n as f32]));
+        Ok(value)
+    }
+
+    /// Forward (inference) on one batch into `self.y_host`.
+    pub(crate) fn forward_batch<S: SampleShape, const K: usize>(&mut self, x_host: &[f32], n: usize) -> Result<()>
+    where
+        M: InferenceModel<S, K, D>,
+    {
+        let mut x: Tensor<S::Batched, f32, D> =
+            self.device.try_zeros_like(&S::batched(n)).map_err(Error::device)?;
+        x.copy_from(x_host);
+        let out = self.model.try_forward(x).map_err(Error::device)?;
+        self.y_host.resize(n * K, 0.0);
+        out.copy_into(&mut self.y_host);
+        Ok(())
+    }
+
+    /// Loss and metrics on one batch, without updating the model (Keras's `test_step`).
+    pub(crate) fn test_batch<S: SampleShape, const K: usize, T: Target>(&mut self, batch: &Batch) -> Result<f32>
+    where
+        M: InferenceModel<S, K, D>,
+        L: Loss<K, Target = T>,
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let n = batch.size;
+        self.forward_batch::<S, K>(&batch.x, n)?;
+        let shape = [n, K];
+        let weights = batch.weights().map(|w| SampleWeight {
+            values: w,
+            shape: std::slice::from_ref(&shape[0]),
+        });
+        let value = compute_loss(&self.loss, &batch.y, &self.y_host, &shape, weights, false, &mut self.loss_scratch)?.value;
+        self.metrics.update_all(&batch.y, &self.y_host, None)?;
+        self.weighted_metrics.update_all(&batch.y, &self.y_host, batch.weights())?;
+        self.loss_tracker.update(std::iter::once(value), Some(&[n as f32]));
+        Ok(value)
+    }
+}
