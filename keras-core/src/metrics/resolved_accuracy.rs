@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use super::{sparse_categorical_accuracy::argmax, Direction, MeanState, Metric, MetricFn};
+use super::{inputs, row_math::argmax, Direction, MeanState, Metric, MetricFn};
 use crate::{
     target::{Dense, Sparse, Target},
     Error, Result,
@@ -52,8 +52,8 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
         cols: usize,
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        let cols = cols.max(1);
-        let rows = y_pred.len() / cols;
+        let rows = inputs::rows(y_pred, cols)?;
+        inputs::check_weights(sample_weight, rows)?;
         let expected = if T::SPARSE { rows } else { y_pred.len() };
         if y_true.len() != expected {
             return Err(Error::ShapeMismatch {
@@ -89,8 +89,9 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
         self.state.reset();
     }
 
-    fn merge_state(&mut self, other: &Self) {
+    fn merge_state(&mut self, other: &Self) -> Result<()> {
         self.state.merge(&other.state);
+        Ok(())
     }
 }
 
