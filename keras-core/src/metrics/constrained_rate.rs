@@ -93,3 +93,31 @@ impl ConstrainedRate {
         self.counts.merge(&other.counts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_feasible_threshold_gives_zero() {
+        let mut r = ConstrainedRate::new("recall", 1.0).unwrap();
+        r.set_num_thresholds(3).unwrap();
+        r.update(&[1.0, 0.0], &[0.0, 0.0], 1, None).unwrap();
+        // A positive predicted at exactly 0 is never above a threshold: recall stays 0.
+        assert_eq!(
+            r.max_under_constraint(Rate::Sensitivity, Rate::Precision),
+            0.0
+        );
+    }
+
+    #[test]
+    fn the_constraint_value_must_be_a_rate() {
+        assert!(matches!(
+            ConstrainedRate::new("precision", 1.5),
+            Err(Error::InvalidArgument {
+                name: "precision",
+                ..
+            })
+        ));
+    }
+}

@@ -88,3 +88,28 @@ pub(crate) fn check_same<T: PartialEq + std::fmt::Debug>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_columns_and_ragged_rows_are_shape_errors() {
+        assert!(matches!(rows(&[1.0], 0), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(
+            rows(&[1.0, 2.0, 3.0], 2),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert_eq!(rows(&[], 3).unwrap(), 0);
+    }
+
+    #[test]
+    fn class_ids_truncate_and_must_be_in_range() {
+        assert_eq!(class_index(2.9, 0, 3).unwrap(), 2);
+        assert!(matches!(
+            class_index(3.0, 4, 3),
+            Err(Error::ClassOutOfRange { index: 4, .. })
+        ));
+        assert!(class_index(-1.0, 0, 3).is_err());
+    }
+}

@@ -72,3 +72,20 @@ impl<const K: usize, M: Metric<K>> Metric<K> for Named<M> {
     type Target = M::Target;
     const CHECK: () = M::CHECK;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Auc, MeanSquaredError};
+
+    #[test]
+    fn everything_but_the_name_is_forwarded() {
+        let mut a = Named::new("pr_auc", Auc::new());
+        let b = a.clone();
+        a.merge_state(&b).unwrap();
+        assert_eq!((a.name(), a.direction()), ("pr_auc", Direction::Up));
+        let mut m = Named::new("mse", MeanSquaredError::default());
+        m.update_state(&[0.0], &[3.0], 1, None).unwrap();
+        assert_eq!((m.result(), m.inner().name()), (9.0, "mean_squared_error"));
+    }
+}

@@ -91,3 +91,38 @@ pub(crate) fn variance(row: &[f32]) -> f32 {
     let m = mean(row);
     row.iter().map(|&x| (x - m) * (x - m)).sum::<f32>() / row.len() as f32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_softmax_exponentiates_to_a_distribution() {
+        let mut out = Vec::new();
+        log_softmax(&[1.0, 2.0, 3.0], &mut out);
+        let total: f32 = out.iter().map(|v| v.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn top_k_ties_go_to_the_lower_index() {
+        let mut mask = Vec::new();
+        top_k_mask(&[0.5, 0.9, 0.5, 0.5], 2, &mut mask);
+        assert_eq!(mask, [true, true, false, false]);
+        assert!(in_top_k(&[0.5, 0.9, 0.5], 2, 2));
+        assert!(!in_top_k(&[0.5, 0.9, 0.4], 2, 2));
+    }
+
+    #[test]
+    fn softplus_is_stable_for_large_inputs() {
+        assert_eq!(softplus(100.0), 100.0);
+        assert!(softplus(-100.0) < 1e-30);
+        assert!((log_sigmoid(0.0) + std::f32::consts::LN_2).abs() < 1e-7);
+    }
+
+    #[test]
+    fn divide_no_nan_returns_zero_for_a_zero_divisor() {
+        assert_eq!(div_no_nan(1.0, 0.0), 0.0);
+        assert_eq!(variance(&[1.0, 3.0]), 1.0);
+    }
+}
