@@ -1,10 +1,25 @@
 //! Tuples of metrics: Keras's metrics list, statically dispatched.
 
-use super::Metric;
+use super::{Direction, Metric};
 use crate::{target::Target, Result};
 
 /// A set of metrics for a `K`-wide output and labels of layout `T`: `()` for none, `(A,)`,
 /// `(A, B)`, ... up to 12 members, updated and reported in order.
+///
+/// [`update_all`](MetricSet::update_all) evaluates every member's
+/// [`Metric::CHECK`], so a metric that does not fit the output width (`TopKCategoricalAccuracy<5>`
+/// on a 3-class model, `OneHotMeanIoU<4>` on 3 outputs) fails the build.
+///
+/// # Examples
+/// ```
+/// use keras_core::metrics::{MeanAbsoluteError, MeanSquaredError, MetricSet};
+/// use keras_core::target::Dense;
+/// let mut set = (MeanSquaredError::default(), MeanAbsoluteError::default());
+/// MetricSet::<1, Dense<1>>::update_all(&mut set, &[0.0, 1.0], &[1.0, 1.0], None).unwrap();
+/// let mut seen = Vec::new();
+/// MetricSet::<1, Dense<1>>::visit_results(&set, &mut |name, v| seen.push((name.to_string(), v)));
+/// assert_eq!(seen, [("mean_squared_error".to_string(), 0.5), ("mae".to_string(), 0.5)]);
+/// ```
 pub trait MetricSet<const K: usize, T: Target> {
     /// Number of metrics in the set.
     const LEN: usize;
@@ -20,8 +35,14 @@ pub trait MetricSet<const K: usize, T: Target> {
     /// Calls `f(name, result)` for each metric, in order.
     fn visit_results(&self, f: &mut impl FnMut(&str, f32));
 
+    /// Calls `f(name, direction)` for each metric, in order (for `EarlyStopping(mode="auto")`).
+    fn visit_directions(&self, f: &mut impl FnMut(&str, Direction));
+
     /// Resets every metric.
     fn reset_all(&mut self);
+
+    /// Merges the states of another set of the same metrics, member by member.
+    fn merge_all(&mut self, other: &Self) -> Result<()>;
 }
 
 impl<const K: usize, T: Target> MetricSet<K, T> for () {
@@ -33,7 +54,13 @@ impl<const K: usize, T: Target> MetricSet<K, T> for () {
 
     fn visit_results(&self, _: &mut impl FnMut(&str, f32)) {}
 
+    fn visit_directions(&self, _: &mut impl FnMut(&str, Direction)) {}
+
     fn reset_all(&mut self) {}
+
+    fn merge_all(&mut self, _: &Self) -> Result<()> {
+        Ok(())
+    }
 }
 
 macro_rules! tuple_metric_set {
@@ -47,7 +74,11 @@ macro_rules! tuple_metric_set {
                 y_pred: &[f32],
                 sample_weight: Option<&[f32]>,
             ) -> Result<()> {
-                $(self.$idx.update_state(y_true, y_pred, K, sample_weight)?;)+
+                $(
+                    #[allow(clippy::let_unit_value)]
+                    let () = <$name as Metric<K>>::CHECK;
+                    self.$idx.update_state(y_true, y_pred, K, sample_weight)?;
+                )+
                 Ok(())
             }
 
@@ -55,8 +86,17 @@ macro_rules! tuple_metric_set {
                 $(f(self.$idx.name(), self.$idx.result());)+
             }
 
+            fn visit_directions(&self, f: &mut impl FnMut(&str, Direction)) {
+                $(f(self.$idx.name(), self.$idx.direction());)+
+            }
+
             fn reset_all(&mut self) {
                 $(self.$idx.reset_state();)+
+            }
+
+            fn merge_all(&mut self, other: &Self) -> Result<()> {
+                $(self.$idx.merge_state(&other.$idx)?;)+
+                Ok(())
             }
         }
     };
@@ -74,3 +114,111 @@ tuple_metric_set!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 tuple_metric_set!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 tuple_metric_set!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, L 10);
 tuple_metric_set!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, L 10, M 11);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::*;
+    use crate::target::{Dense, Sparse};
+
+    fn twelve() -> impl MetricSet<3, Dense<3>> {
+        (
+            Accuracy::default(),
+            BinaryAccuracy::default(),
+            CategoricalAccuracy::default(),
+            TopKCategoricalAccuracy::<2>::new().unwrap(),
+            BinaryCrossentropy::default(),
+            CategoricalCrossentropy::default(),
+            MeanSquaredError::default(),
+            MeanAbsoluteError::default(),
+            Precision::new(),
+            Recall::new(),
+            Auc::new(),
+            F1Score::default(),
+        )
+    }
+
+    #[test]
+    fn a_twelve_member_tuple_reports_every_name_in_order() {
+        let mut set = twelve();
+        fn len_of<S: MetricSet<3, Dense<3>>>(_: &S) -> usize {
+            S::LEN
+        }
+        assert_eq!(len_of(&set), 12);
+        let y_true = [0.0, 1.0, 0.0, 1.0, 0.0, 0.0];
+        let y_pred = [0.2, 0.7, 0.1, 0.6, 0.3, 0.1];
+        set.update_all(&y_true, &y_pred, None).unwrap();
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        set.visit_results(&mut |name, v| {
+            names.push(name.to_string());
+            values.push(v);
+        });
+        assert_eq!(
+            names,
+            [
+                "accuracy",
+                "binary_accuracy",
+                "categorical_accuracy",
+                "top_k_categorical_accuracy",
+                "binary_crossentropy",
+                "categorical_crossentropy",
+                "mean_squared_error",
+                "mae",
+                "precision",
+                "recall",
+                "auc",
+                "f1_score",
+            ]
+        );
+        // Both rows are classified correctly by arg-max and by the 0.5 threshold.
+        assert_eq!(values[2], 1.0);
+        assert_eq!(values[1], 1.0);
+        assert_eq!((values[8], values[9]), (1.0, 1.0));
+    }
+
+    #[test]
+    fn directions_follow_keras() {
+        let set = twelve();
+        let mut downs = Vec::new();
+        set.visit_directions(&mut |name, d| {
+            if d == Direction::Down {
+                downs.push(name.to_string());
+            }
+        });
+        assert_eq!(
+            downs,
+            [
+                "binary_crossentropy",
+                "categorical_crossentropy",
+                "mean_squared_error",
+                "mae"
+            ]
+        );
+    }
+
+    #[test]
+    fn merging_two_sets_equals_one_pass_and_reset_clears() {
+        let mut one = (
+            SparseCategoricalAccuracy::default(),
+            Mean::<Sparse>::default(),
+        );
+        let mut a = one.clone();
+        let b_pred = [0.9, 0.1, 0.2, 0.8];
+        MetricSet::<2, Sparse>::update_all(&mut one, &[0.0], &b_pred[..2], None).unwrap();
+        MetricSet::<2, Sparse>::update_all(&mut one, &[0.0], &b_pred[2..], None).unwrap();
+        let mut b = a.clone();
+        MetricSet::<2, Sparse>::update_all(&mut a, &[0.0], &b_pred[..2], None).unwrap();
+        MetricSet::<2, Sparse>::update_all(&mut b, &[0.0], &b_pred[2..], None).unwrap();
+        MetricSet::<2, Sparse>::merge_all(&mut a, &b).unwrap();
+        let collect = |s: &(SparseCategoricalAccuracy, Mean<Sparse>)| {
+            let mut v = Vec::new();
+            MetricSet::<2, Sparse>::visit_results(s, &mut |_, x| v.push(x));
+            v
+        };
+        assert_eq!(collect(&a), collect(&one));
+        assert_eq!(collect(&one), [0.5, 0.5]);
+        MetricSet::<2, Sparse>::reset_all(&mut one);
+        assert_eq!(collect(&one), [0.0, 0.0]);
+    }
+}

@@ -4,18 +4,127 @@
 //! ([`Metric<K>`]) that binds it to a model output width `K` and a label layout, so that
 //! `"accuracy"`-style resolution and class-count checks happen at build time. Metrics compose as
 //! tuples through [`MetricSet`], with no dynamic dispatch.
+//!
+//! Every metric reproduces Keras 3's numbers (the golden test `tests/golden_metrics.rs` runs all
+//! cases of Keras's own output): mean-style metrics keep Keras's `total / count` state
+//! ([`MeanState`]), confusion-matrix metrics keep per-threshold counts (with Keras's bucketed
+//! update for evenly spaced thresholds), and the IoU family keeps Keras's integer confusion
+//! matrix. Constructors that take arguments validate them and return
+//! [`Error::InvalidArgument`](crate::Error::InvalidArgument); class counts and `k` that are const
+//! generics are checked against the output width at build time ([`Metric::CHECK`]).
+//!
+//! | family | types |
+//! |---|---|
+//! | reductions | [`Mean`], [`Sum`] |
+//! | accuracy | [`Accuracy`], [`BinaryAccuracy`], [`CategoricalAccuracy`], [`SparseCategoricalAccuracy`], [`TopKCategoricalAccuracy`], [`SparseTopKCategoricalAccuracy`], [`ResolvedAccuracy`] |
+//! | probabilistic | [`BinaryCrossentropy`], [`CategoricalCrossentropy`], [`SparseCategoricalCrossentropy`], [`KLDivergence`], [`Poisson`] |
+//! | regression | [`MeanSquaredError`], [`RootMeanSquaredError`], [`MeanAbsoluteError`], [`MeanAbsolutePercentageError`], [`MeanSquaredLogarithmicError`], [`CosineSimilarity`], [`LogCoshError`], [`R2Score`], [`PearsonCorrelation`], [`ConcordanceCorrelation`] |
+//! | hinge | [`Hinge`], [`SquaredHinge`], [`CategoricalHinge`] |
+//! | confusion matrix | [`TruePositives`], [`FalsePositives`], [`TrueNegatives`], [`FalseNegatives`], [`Precision`], [`Recall`], [`Auc`], [`PrecisionAtRecall`], [`RecallAtPrecision`], [`SensitivityAtSpecificity`], [`SpecificityAtSensitivity`] |
+//! | F-scores | [`F1Score`], [`FBetaScore`] |
+//! | IoU | [`IoU`], [`BinaryIoU`], [`MeanIoU`], [`OneHotIoU`], [`OneHotMeanIoU`] |
 
-mod resolved_accuracy;
+mod accuracy;
+mod auc;
+mod auc_options;
+mod binary_accuracy;
+mod binary_crossentropy;
+mod binary_iou;
+mod categorical_accuracy;
+mod categorical_crossentropy;
+mod categorical_hinge;
+mod concordance_correlation;
+mod condition_counts;
+mod confusion_counts;
+mod constrained_rate;
+mod cosine_similarity;
+mod f1_score;
+mod f_beta_score;
+mod f_score_average;
+mod hinge;
+mod inputs;
+mod iou;
+mod iou_matrix;
+mod kl_divergence;
+mod log_cosh_error;
+mod mean;
 mod mean_absolute_error;
+mod mean_absolute_percentage_error;
+mod mean_iou;
+mod mean_squared_error;
+mod mean_squared_logarithmic_error;
 mod mean_state;
 mod metric_set;
+mod named;
+mod one_hot_iou;
+mod one_hot_mean_iou;
+mod pearson_correlation;
+mod poisson;
+mod precision;
+mod precision_at_recall;
+mod r2_score;
+mod recall;
+mod recall_at_precision;
+mod resolved_accuracy;
+mod root_mean_squared_error;
+mod row_math;
+mod sensitivity_at_specificity;
 mod sparse_categorical_accuracy;
+mod sparse_categorical_crossentropy;
+mod sparse_top_k_categorical_accuracy;
+mod specificity_at_sensitivity;
+mod squared_hinge;
+mod sum;
+mod thresholds;
+mod top_k_categorical_accuracy;
 
-pub use resolved_accuracy::ResolvedAccuracy;
+pub use accuracy::Accuracy;
+pub use auc::Auc;
+pub use auc_options::{AucCurve, AucSummation};
+pub use binary_accuracy::BinaryAccuracy;
+pub use binary_crossentropy::BinaryCrossentropy;
+pub use binary_iou::BinaryIoU;
+pub use categorical_accuracy::CategoricalAccuracy;
+pub use categorical_crossentropy::CategoricalCrossentropy;
+pub use categorical_hinge::CategoricalHinge;
+pub use concordance_correlation::ConcordanceCorrelation;
+pub use condition_counts::{FalseNegatives, FalsePositives, TrueNegatives, TruePositives};
+pub use cosine_similarity::CosineSimilarity;
+pub use f1_score::F1Score;
+pub use f_beta_score::FBetaScore;
+pub use f_score_average::FScoreAverage;
+pub use hinge::Hinge;
+pub use iou::IoU;
+pub use kl_divergence::KLDivergence;
+pub use log_cosh_error::LogCoshError;
+pub use mean::Mean;
 pub use mean_absolute_error::MeanAbsoluteError;
+pub use mean_absolute_percentage_error::MeanAbsolutePercentageError;
+pub use mean_iou::MeanIoU;
+pub use mean_squared_error::MeanSquaredError;
+pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
 pub use mean_state::MeanState;
 pub use metric_set::MetricSet;
+pub use named::Named;
+pub use one_hot_iou::OneHotIoU;
+pub use one_hot_mean_iou::OneHotMeanIoU;
+pub use pearson_correlation::PearsonCorrelation;
+pub use poisson::Poisson;
+pub use precision::Precision;
+pub use precision_at_recall::PrecisionAtRecall;
+pub use r2_score::{R2Aggregation, R2Score};
+pub use recall::Recall;
+pub use recall_at_precision::RecallAtPrecision;
+pub use resolved_accuracy::ResolvedAccuracy;
+pub use root_mean_squared_error::RootMeanSquaredError;
+pub use sensitivity_at_specificity::SensitivityAtSpecificity;
 pub use sparse_categorical_accuracy::SparseCategoricalAccuracy;
+pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
+pub use sparse_top_k_categorical_accuracy::SparseTopKCategoricalAccuracy;
+pub use specificity_at_sensitivity::SpecificityAtSensitivity;
+pub use squared_hinge::SquaredHinge;
+pub use sum::Sum;
+pub use top_k_categorical_accuracy::TopKCategoricalAccuracy;
 
 use crate::{target::Target, Result};
 
@@ -30,6 +139,11 @@ pub enum Direction {
 }
 
 /// The runtime half of a metric: stateful updates on host `f32` slices.
+///
+/// Some metrics have a vector result (one value per threshold or per class);
+/// [`result_values`](MetricFn::result_values) returns it whole and [`result`](MetricFn::result)
+/// the scalar that is logged: the value at the first threshold for per-threshold metrics (the
+/// only one with Keras's default single threshold), the mean for per-class ones.
 pub trait MetricFn {
     /// The name reported in logs (`"accuracy"`, `"mae"`, ...).
     fn name(&self) -> &str;
@@ -61,8 +175,9 @@ pub trait MetricFn {
     fn reset_state(&mut self);
 
     /// Folds another partial state of the same metric into this one (for evaluation split across
-    /// workers): the merged result equals the result of one metric that saw both streams.
-    fn merge_state(&mut self, other: &Self)
+    /// workers): the merged result equals the result of one metric that saw both streams. Fails
+    /// when the two states cannot be combined (different thresholds or class counts).
+    fn merge_state(&mut self, other: &Self) -> Result<()>
     where
         Self: Sized;
 }
@@ -71,4 +186,10 @@ pub trait MetricFn {
 pub trait Metric<const K: usize>: MetricFn {
     /// The labels this metric takes for a `K`-wide output.
     type Target: Target;
+
+    /// A compile-time check that the metric fits a `K`-wide output, evaluated by
+    /// [`MetricSet::update_all`]: metrics with a const-generic `k` or class count override it
+    /// with an `assert!`, so a mismatch fails `cargo build` (it is a post-monomorphization
+    /// error, so `cargo check` does not report it). `()` by default.
+    const CHECK: () = ();
 }

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use super::{sparse_categorical_accuracy::argmax, Direction, MeanState, Metric, MetricFn};
+use super::{inputs, row_math::argmax, Direction, MeanState, Metric, MetricFn};
 use crate::{
     target::{Dense, Sparse, Target},
     Error, Result,
@@ -52,8 +52,8 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
         cols: usize,
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        let cols = cols.max(1);
-        let rows = y_pred.len() / cols;
+        let rows = inputs::rows(y_pred, cols)?;
+        inputs::check_weights(sample_weight, rows)?;
         let expected = if T::SPARSE { rows } else { y_pred.len() };
         if y_true.len() != expected {
             return Err(Error::ShapeMismatch {
@@ -89,8 +89,9 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
         self.state.reset();
     }
 
-    fn merge_state(&mut self, other: &Self) {
+    fn merge_state(&mut self, other: &Self) -> Result<()> {
         self.state.merge(&other.state);
+        Ok(())
     }
 }
 
@@ -100,4 +101,37 @@ impl<const K: usize> Metric<K> for ResolvedAccuracy<Sparse> {
 
 impl<const K: usize> Metric<K> for ResolvedAccuracy<Dense<K>> {
     type Target = Dense<K>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_dense_column_is_binary_accuracy_with_a_strict_threshold() {
+        let mut acc = ResolvedAccuracy::<Dense<1>>::default();
+        acc.update_state(&[1.0, 0.0, 1.0], &[0.9, 0.5, 0.5], 1, None)
+            .unwrap();
+        assert!((acc.result() - 2.0 / 3.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn several_dense_columns_compare_arg_maxes() {
+        let mut acc = ResolvedAccuracy::<Dense<3>>::default();
+        acc.update_state(
+            &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0],
+            &[0.1, 0.2, 0.7, 0.3, 0.6, 0.1],
+            3,
+            None,
+        )
+        .unwrap();
+        assert_eq!((acc.name(), acc.result()), ("accuracy", 0.5));
+    }
+
+    #[test]
+    fn sparse_labels_need_one_id_per_row() {
+        let mut acc = ResolvedAccuracy::<Sparse>::default();
+        let err = acc.update_state(&[0.0, 1.0], &[0.1, 0.9], 2, None);
+        assert!(matches!(err, Err(Error::ShapeMismatch { .. })));
+    }
 }

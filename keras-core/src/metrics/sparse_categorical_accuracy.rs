@@ -1,7 +1,9 @@
 //! `keras.metrics.SparseCategoricalAccuracy`.
 
-use super::{Direction, MeanState, Metric, MetricFn};
-use crate::{target::Sparse, Error, Result};
+use super::{
+    mean_state::mean_state_methods, row_math::argmax, Direction, MeanState, Metric, MetricFn,
+};
+use crate::{target::Sparse, Result};
 
 /// How often the arg-max of `y_pred` equals the integer label.
 ///
@@ -15,17 +17,6 @@ use crate::{target::Sparse, Error, Result};
 #[derive(Debug, Clone, Default)]
 pub struct SparseCategoricalAccuracy {
     state: MeanState,
-}
-
-/// Index of the first maximum of a row (ties go to the lowest index, as `argmax` does).
-pub(crate) fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 impl MetricFn for SparseCategoricalAccuracy {
@@ -44,39 +35,29 @@ impl MetricFn for SparseCategoricalAccuracy {
         cols: usize,
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        let rows = y_pred.len() / cols.max(1);
-        if y_true.len() != rows {
-            return Err(Error::ShapeMismatch {
-                name: "y_true",
-                expected: format!("{rows} class ids"),
-                got: format!("{} values", y_true.len()),
-            });
-        }
-        let hits = (0..rows).map(|r| {
-            let pred = argmax(&y_pred[r * cols..(r + 1) * cols]);
-            if pred as f32 == y_true[r] {
-                1.0
-            } else {
-                0.0
-            }
-        });
-        self.state.update(hits, sample_weight);
-        Ok(())
+        self.state
+            .update_sparse(y_true, y_pred, cols, sample_weight, |_, label, p| {
+                Ok(if argmax(p) as f32 == label { 1.0 } else { 0.0 })
+            })
     }
 
-    fn result(&self) -> f32 {
-        self.state.result()
-    }
-
-    fn reset_state(&mut self) {
-        self.state.reset();
-    }
-
-    fn merge_state(&mut self, other: &Self) {
-        self.state.merge(&other.state);
-    }
+    mean_state_methods!();
 }
 
 impl<const K: usize> Metric<K> for SparseCategoricalAccuracy {
     type Target = Sparse;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_hits_divide_by_the_sum_of_weights() {
+        let mut acc = SparseCategoricalAccuracy::default();
+        let y_pred = [0.1, 0.6, 0.3, 0.05, 0.95, 0.0];
+        acc.update_state(&[2.0, 1.0], &y_pred, 3, Some(&[0.7, 0.3]))
+            .unwrap();
+        assert!((acc.result() - 0.3).abs() < 1e-7);
+    }
 }

@@ -1,0 +1,138 @@
+//! `keras.metrics.BinaryCrossentropy`.
+
+use super::{
+    mean_state::mean_state_methods,
+    row_math::{log_sigmoid, EPSILON},
+    Direction, MeanState, Metric, MetricFn,
+};
+use crate::{target::Dense, Error, Result};
+
+/// Mean over samples of the binary crossentropy, itself the mean over each row.
+///
+/// Labels are first smoothed to `t (1 - s) + 0.5 s`. On probabilities, `p` is clipped to
+/// `[1e-7, 1 - 1e-7]` in `f32` and the value is `-(t ln p + (1 - t) ln(1 - p))`; with
+/// `from_logits`, `-t log_sigmoid(x) - (1 - t) log_sigmoid(-x)` (Keras's JAX backend).
+///
+/// # Examples
+/// ```
+/// use keras_core::metrics::{BinaryCrossentropy, MetricFn};
+/// let mut bce = BinaryCrossentropy::default();
+/// bce.update_state(&[0.0, 1.0, 0.0, 0.0], &[0.6, 0.4, 0.4, 0.6], 2, None).unwrap();
+/// assert!((bce.result() - 0.81492424).abs() < 1e-6);
+/// assert!(BinaryCrossentropy::default().with_label_smoothing(1.5).is_err());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct BinaryCrossentropy {
+    from_logits: bool,
+    label_smoothing: f32,
+    state: MeanState,
+}
+
+impl BinaryCrossentropy {
+    /// Whether `y_pred` holds logits. Defaults to `false`.
+    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
+        self.from_logits = from_logits;
+        self
+    }
+
+    /// Label smoothing in `[0, 1]`. Defaults to `0`.
+    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
+        self.label_smoothing = check_label_smoothing(label_smoothing)?;
+        Ok(self)
+    }
+}
+
+/// Validates a `label_smoothing` argument.
+pub(crate) fn check_label_smoothing(s: f32) -> Result<f32> {
+    if !(0.0..=1.0).contains(&s) {
+        return Err(Error::invalid(
+            "label_smoothing",
+            format!("expected a value in [0, 1], got {s}"),
+        ));
+    }
+    Ok(s)
+}
+
+/// One element's binary crossentropy, after smoothing.
+fn element(t: f32, p: f32, from_logits: bool) -> f32 {
+    if from_logits {
+        -t * log_sigmoid(p) - (1.0 - t) * log_sigmoid(-p)
+    } else {
+        let p = p.clamp(EPSILON, 1.0 - EPSILON);
+        -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
+    }
+}
+
+impl MetricFn for BinaryCrossentropy {
+    fn name(&self) -> &str {
+        "binary_crossentropy"
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Down
+    }
+
+    fn update_state(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        let (from_logits, s) = (self.from_logits, self.label_smoothing);
+        let keep = (1.0 - s as f64) as f32;
+        let shift = (0.5 * s as f64) as f32;
+        self.state
+            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
+                let sum: f32 = t
+                    .iter()
+                    .zip(p)
+                    .map(|(&t, &p)| {
+                        let t = if s != 0.0 { t * keep + shift } else { t };
+                        element(t, p, from_logits)
+                    })
+                    .sum();
+                sum / t.len() as f32
+            })
+    }
+
+    mean_state_methods!();
+}
+
+impl<const K: usize> Metric<K> for BinaryCrossentropy {
+    type Target = Dense<K>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_of_exactly_one_are_clipped_in_f32() {
+        let mut bce = BinaryCrossentropy::default();
+        bce.update_state(&[0.0], &[1.0], 1, None).unwrap();
+        let expected = -(1.0f32 - (1.0 - EPSILON)).ln();
+        assert_eq!(bce.result(), expected);
+    }
+
+    #[test]
+    fn logits_of_zero_give_ln_two() {
+        let mut bce = BinaryCrossentropy::default().with_from_logits(true);
+        bce.update_state(&[1.0], &[0.0], 1, None).unwrap();
+        assert!((bce.result() - std::f32::consts::LN_2).abs() < 1e-7);
+    }
+
+    #[test]
+    fn label_smoothing_outside_the_unit_interval_is_rejected() {
+        for s in [-0.1, 1.1, f32::NAN] {
+            let err = BinaryCrossentropy::default().with_label_smoothing(s);
+            assert!(matches!(
+                err,
+                Err(Error::InvalidArgument {
+                    name: "label_smoothing",
+                    ..
+                })
+            ));
+        }
+    }
+}

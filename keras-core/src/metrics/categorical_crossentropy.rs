@@ -1,0 +1,111 @@
+//! `keras.metrics.CategoricalCrossentropy`.
+
+use super::{
+    binary_crossentropy::check_label_smoothing,
+    mean_state::mean_state_methods,
+    row_math::{log_normalized_clipped, log_softmax},
+    Direction, MeanState, Metric, MetricFn,
+};
+use crate::{target::Dense, Result};
+
+/// Mean over samples of `-sum(t ln p)` per row.
+///
+/// Labels are smoothed to `t (1 - s) + s / K`. On probabilities each row is renormalised to sum
+/// to 1 and clipped to `[1e-7, 1 - 1e-7]` in `f32` before the log; with `from_logits`, `ln p` is
+/// `log_softmax(y_pred)`.
+///
+/// # Examples
+/// ```
+/// use keras_core::metrics::{CategoricalCrossentropy, MetricFn};
+/// let mut cce = CategoricalCrossentropy::default();
+/// let y_true = [0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+/// let y_pred = [0.05, 0.95, 0.0, 0.1, 0.8, 0.1];
+/// cce.update_state(&y_true, &y_pred, 3, None).unwrap();
+/// assert!((cce.result() - 1.1769392).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CategoricalCrossentropy {
+    from_logits: bool,
+    label_smoothing: f32,
+    state: MeanState,
+}
+
+impl CategoricalCrossentropy {
+    /// Whether `y_pred` holds logits. Defaults to `false`.
+    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
+        self.from_logits = from_logits;
+        self
+    }
+
+    /// Label smoothing in `[0, 1]`. Defaults to `0`.
+    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
+        self.label_smoothing = check_label_smoothing(label_smoothing)?;
+        Ok(self)
+    }
+}
+
+impl MetricFn for CategoricalCrossentropy {
+    fn name(&self) -> &str {
+        "categorical_crossentropy"
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Down
+    }
+
+    fn update_state(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        let (from_logits, s) = (self.from_logits, self.label_smoothing);
+        let keep = (1.0 - s as f64) as f32;
+        let shift = (s as f64 / cols.max(1) as f64) as f32;
+        let mut log_p = Vec::with_capacity(cols);
+        self.state
+            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
+                if from_logits {
+                    log_softmax(p, &mut log_p);
+                } else {
+                    log_normalized_clipped(p, &mut log_p);
+                }
+                let dot: f32 = t
+                    .iter()
+                    .zip(&log_p)
+                    .map(|(&t, &lp)| {
+                        let t = if s != 0.0 { t * keep + shift } else { t };
+                        t * lp
+                    })
+                    .sum();
+                -dot
+            })
+    }
+
+    mean_state_methods!();
+}
+
+impl<const K: usize> Metric<K> for CategoricalCrossentropy {
+    type Target = Dense<K>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    #[test]
+    fn uniform_logits_give_ln_k() {
+        let mut cce = CategoricalCrossentropy::default().with_from_logits(true);
+        cce.update_state(&[0.0, 0.0, 1.0, 0.0], &[0.0; 4], 4, None)
+            .unwrap();
+        assert!((cce.result() - 4.0f32.ln()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn label_smoothing_outside_the_unit_interval_is_rejected() {
+        let err = CategoricalCrossentropy::default().with_label_smoothing(-0.5);
+        assert!(matches!(err, Err(Error::InvalidArgument { .. })));
+    }
+}

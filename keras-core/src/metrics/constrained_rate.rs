@@ -1,0 +1,123 @@
+//! The shared state of Keras's `SensitivitySpecificityBase` family: counts on a threshold grid and
+//! "best rate B where rate A >= value".
+
+use super::{
+    confusion_counts::{ConfusionCounts, Selection},
+    row_math::div_no_nan,
+    thresholds::Thresholds,
+};
+use crate::{Error, Result};
+
+/// A rate computed from the counts at one threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rate {
+    /// `tp / (tp + fn)` (recall).
+    Sensitivity,
+    /// `tn / (tn + fp)`.
+    Specificity,
+    /// `tp / (tp + fp)`.
+    Precision,
+}
+
+/// Counts on a `num_thresholds` grid plus the constraint value and `class_id`.
+#[derive(Debug, Clone)]
+pub(crate) struct ConstrainedRate {
+    value: f32,
+    class_id: Option<usize>,
+    counts: ConfusionCounts,
+}
+
+impl ConstrainedRate {
+    /// Validates `value` in `[0, 1]` (reported as `name`); 200 thresholds.
+    pub(crate) fn new(name: &'static str, value: f32) -> Result<Self> {
+        if !(0.0..=1.0).contains(&value) {
+            return Err(Error::invalid(
+                name,
+                format!("must be in the range [0, 1], got {value}"),
+            ));
+        }
+        Ok(Self {
+            value,
+            class_id: None,
+            counts: ConfusionCounts::new(Thresholds::grid(200)?, 1),
+        })
+    }
+
+    /// Replaces the grid (`num_thresholds >= 1`).
+    pub(crate) fn set_num_thresholds(&mut self, num_thresholds: usize) -> Result<()> {
+        self.counts = ConfusionCounts::new(Thresholds::grid(num_thresholds)?, 1);
+        Ok(())
+    }
+
+    pub(crate) fn set_class_id(&mut self, class_id: usize) {
+        self.class_id = Some(class_id);
+    }
+
+    pub(crate) fn update(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        let sel = Selection {
+            class_id: self.class_id,
+            ..Selection::default()
+        };
+        self.counts.update(y_true, y_pred, cols, sample_weight, sel)
+    }
+
+    fn rate(&self, rate: Rate, i: usize) -> f32 {
+        let c = &self.counts;
+        match rate {
+            Rate::Sensitivity => div_no_nan(c.tp[i], c.tp[i] + c.fn_[i]),
+            Rate::Specificity => div_no_nan(c.tn[i], c.tn[i] + c.fp[i]),
+            Rate::Precision => div_no_nan(c.tp[i], c.tp[i] + c.fp[i]),
+        }
+    }
+
+    /// Keras's `_find_max_under_constraint`: the largest `dependent` rate over thresholds where
+    /// `constrained >= value`, or 0 when none qualifies.
+    pub(crate) fn max_under_constraint(&self, constrained: Rate, dependent: Rate) -> f32 {
+        (0..self.counts.thresholds.len())
+            .filter(|&i| self.rate(constrained, i) >= self.value)
+            .map(|i| self.rate(dependent, i))
+            .fold(0.0, f32::max)
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.counts.reset();
+    }
+
+    pub(crate) fn merge(&mut self, other: &Self) -> Result<()> {
+        self.counts.merge(&other.counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_feasible_threshold_gives_zero() {
+        let mut r = ConstrainedRate::new("recall", 1.0).unwrap();
+        r.set_num_thresholds(3).unwrap();
+        r.update(&[1.0, 0.0], &[0.0, 0.0], 1, None).unwrap();
+        // A positive predicted at exactly 0 is never above a threshold: recall stays 0.
+        assert_eq!(
+            r.max_under_constraint(Rate::Sensitivity, Rate::Precision),
+            0.0
+        );
+    }
+
+    #[test]
+    fn the_constraint_value_must_be_a_rate() {
+        assert!(matches!(
+            ConstrainedRate::new("precision", 1.5),
+            Err(Error::InvalidArgument {
+                name: "precision",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,274 @@
+//! `keras.metrics.FBetaScore`.
+
+use super::{inputs, row_math::EPSILON, Direction, FScoreAverage, Metric, MetricFn};
+use crate::{target::Dense, Error, Result};
+
+/// The F-beta score, `(1 + b²) p r / (b² p + r)`, from per-class true positives, false
+/// positives and false negatives accumulated over everything seen so far.
+///
+/// Predictions become 0/1 first: with a `threshold`, `y_pred > threshold`; without one, each
+/// row's maximum becomes 1 (ties all become 1, and an all-zero row stays 0). Labels are used as
+/// given (multi-hot rows). Keras's epsilons are kept: `p = tp / (tp + fp + 1e-7)`,
+/// `r = tp / (tp + fn + 1e-7)`, `f = (1 + b²) p r / (b² p + r + 1e-7)`.
+///
+/// The number of classes is taken from the first batch. With `average` `None`,
+/// [`result_values`](MetricFn::result_values) has one score per class and
+/// [`result`](MetricFn::result) is their mean.
+///
+/// # Examples
+/// ```
+/// use keras_core::metrics::{FBetaScore, MetricFn};
+/// let mut f = FBetaScore::new(2.0).unwrap().with_threshold(Some(0.5)).unwrap();
+/// let y_true = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0];
+/// let y_pred = [0.2, 0.6, 0.7, 0.2, 0.6, 0.6, 0.6, 0.8, 0.0];
+/// f.update_state(&y_true, &y_pred, 3, None).unwrap();
+/// let got = f.result_values();
+/// for (g, e) in got.iter().zip([0.3846154, 0.90909094, 0.8333334]) {
+///     assert!((g - e).abs() < 1e-6);
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct FBetaScore {
+    name: &'static str,
+    average: FScoreAverage,
+    beta: f32,
+    threshold: Option<f32>,
+    classes: usize,
+    true_positives: Vec<f32>,
+    false_positives: Vec<f32>,
+    false_negatives: Vec<f32>,
+    intermediate_weights: Vec<f32>,
+}
+
+impl FBetaScore {
+    /// The F-beta score for `beta > 0`, per class, arg-max binarisation.
+    pub fn new(beta: f32) -> Result<Self> {
+        if !(beta > 0.0 && beta.is_finite()) {
+            return Err(Error::invalid(
+                "beta",
+                format!("beta must be > 0, got {beta}"),
+            ));
+        }
+        Ok(Self::named("fbeta_score", beta))
+    }
+
+    pub(crate) fn named(name: &'static str, beta: f32) -> Self {
+        Self {
+            name,
+            average: FScoreAverage::None,
+            beta,
+            threshold: None,
+            classes: 0,
+            true_positives: Vec::new(),
+            false_positives: Vec::new(),
+            false_negatives: Vec::new(),
+            intermediate_weights: Vec::new(),
+        }
+    }
+
+    /// How class scores are averaged. Defaults to `FScoreAverage::None`.
+    pub fn with_average(mut self, average: FScoreAverage) -> Self {
+        self.average = average;
+        self
+    }
+
+    /// `Some(t)` with `0 < t <= 1` binarises predictions as `y_pred > t`; `None` takes each
+    /// row's arg-max. Defaults to `None`.
+    pub fn with_threshold(mut self, threshold: Option<f32>) -> Result<Self> {
+        if let Some(t) = threshold {
+            if !(t > 0.0 && t <= 1.0) {
+                return Err(Error::invalid(
+                    "threshold",
+                    format!("expected 0 < threshold <= 1, got {t}"),
+                ));
+            }
+        }
+        self.threshold = threshold;
+        Ok(self)
+    }
+
+    fn slots(&self) -> usize {
+        if self.average == FScoreAverage::Micro {
+            1
+        } else {
+            self.classes
+        }
+    }
+
+    /// Per-slot scores (one slot for micro, else one per class).
+    fn scores(&self) -> Vec<f32> {
+        let b2 = (self.beta as f64 * self.beta as f64) as f32;
+        let one_plus_b2 = (1.0 + self.beta as f64 * self.beta as f64) as f32;
+        (0..self.true_positives.len())
+            .map(|i| {
+                let tp = self.true_positives[i];
+                let precision = tp / (tp + self.false_positives[i] + EPSILON);
+                let recall = tp / (tp + self.false_negatives[i] + EPSILON);
+                let mean = (precision * recall) / (b2 * precision + recall + EPSILON);
+                mean * one_plus_b2
+            })
+            .collect()
+    }
+}
+
+impl MetricFn for FBetaScore {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Up
+    }
+
+    fn update_state(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        let rows = inputs::dense_rows(y_true, y_pred, cols)?;
+        inputs::check_weights(sample_weight, rows)?;
+        if self.classes == 0 {
+            self.classes = cols;
+            let n = self.slots();
+            for v in [
+                &mut self.true_positives,
+                &mut self.false_positives,
+                &mut self.false_negatives,
+                &mut self.intermediate_weights,
+            ] {
+                *v = vec![0.0; n];
+            }
+        } else if self.classes != cols {
+            return Err(Error::ShapeMismatch {
+                name: "y_pred",
+                expected: format!("{} classes, as in earlier batches", self.classes),
+                got: format!("{cols} classes"),
+            });
+        }
+        let n = self.slots();
+        let (mut tp, mut fp, mut fn_, mut iw) =
+            (vec![0.0f32; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for (r, (t_row, p_row)) in y_true.chunks(cols).zip(y_pred.chunks(cols)).enumerate() {
+            let max = p_row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            for c in 0..cols {
+                let p = p_row[c];
+                let positive = match self.threshold {
+                    Some(t) => p > t,
+                    None => p >= max && p.abs() > 1e-9,
+                };
+                let (p, t) = (if positive { 1.0f32 } else { 0.0 }, t_row[c]);
+                let w = |v: f32| match sample_weight {
+                    Some(sw) => v * sw[r],
+                    None => v,
+                };
+                let slot = if n == 1 { 0 } else { c };
+                tp[slot] += w(p * t);
+                fp[slot] += w(p * (1.0 - t));
+                fn_[slot] += w((1.0 - p) * t);
+                iw[slot] += w(t);
+            }
+        }
+        for (state, batch) in [
+            (&mut self.true_positives, tp),
+            (&mut self.false_positives, fp),
+            (&mut self.false_negatives, fn_),
+            (&mut self.intermediate_weights, iw),
+        ] {
+            state.iter_mut().zip(batch).for_each(|(a, b)| *a += b);
+        }
+        Ok(())
+    }
+
+    fn result(&self) -> f32 {
+        let scores = self.scores();
+        if scores.is_empty() {
+            return 0.0;
+        }
+        match self.average {
+            FScoreAverage::Weighted => {
+                let total: f32 = self.intermediate_weights.iter().sum();
+                scores
+                    .iter()
+                    .zip(&self.intermediate_weights)
+                    .map(|(s, w)| s * (w / (total + EPSILON)))
+                    .sum()
+            }
+            _ => scores.iter().sum::<f32>() / scores.len() as f32,
+        }
+    }
+
+    /// One score per class with `FScoreAverage::None`, else the single averaged score.
+    fn result_values(&self) -> Vec<f32> {
+        match self.average {
+            FScoreAverage::None => self.scores(),
+            _ => vec![self.result()],
+        }
+    }
+
+    fn reset_state(&mut self) {
+        for v in [
+            &mut self.true_positives,
+            &mut self.false_positives,
+            &mut self.false_negatives,
+            &mut self.intermediate_weights,
+        ] {
+            v.iter_mut().for_each(|x| *x = 0.0);
+        }
+    }
+
+    fn merge_state(&mut self, other: &Self) -> Result<()> {
+        if other.classes == 0 {
+            return Ok(());
+        }
+        if self.classes == 0 {
+            *self = Self {
+                name: self.name,
+                ..other.clone()
+            };
+            return Ok(());
+        }
+        inputs::check_same("classes", &self.classes, &other.classes)?;
+        inputs::check_same("average", &self.average, &other.average)?;
+        for (mine, theirs) in [
+            (&mut self.true_positives, &other.true_positives),
+            (&mut self.false_positives, &other.false_positives),
+            (&mut self.false_negatives, &other.false_negatives),
+            (&mut self.intermediate_weights, &other.intermediate_weights),
+        ] {
+            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        }
+        Ok(())
+    }
+}
+
+impl<const K: usize> Metric<K> for FBetaScore {
+    type Target = Dense<K>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arg_max_ties_all_become_positive() {
+        let mut f = FBetaScore::new(1.0)
+            .unwrap()
+            .with_average(FScoreAverage::Micro);
+        f.update_state(&[1.0, 0.0], &[0.5, 0.5], 2, None).unwrap();
+        // tp = 1, fp = 1, fn = 0: p = 1/2, r = 1.
+        assert!((f.result() - 2.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_beta_and_threshold_are_rejected() {
+        assert!(matches!(
+            FBetaScore::new(0.0),
+            Err(Error::InvalidArgument { name: "beta", .. })
+        ));
+        let f = FBetaScore::new(1.0).unwrap();
+        assert!(f.clone().with_threshold(Some(0.0)).is_err());
+        assert!(f.with_threshold(Some(1.5)).is_err());
+    }
+}

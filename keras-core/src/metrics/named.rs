@@ -1,0 +1,91 @@
+//! `Named<M>`: any metric under another log name (Keras's `name=` argument).
+
+use super::{Direction, Metric, MetricFn};
+use crate::Result;
+
+/// Wraps a metric and reports it under `name`, as Keras's `name=` constructor argument does
+/// (`MeanAbsoluteError(name="mean_absolute_error")`, `AUC(name="pr_auc")`, ...). Everything else
+/// is forwarded unchanged.
+///
+/// # Examples
+/// ```
+/// use keras_core::metrics::{MeanAbsoluteError, MetricFn, Named};
+/// let mut mae = Named::new("mean_absolute_error", MeanAbsoluteError::default());
+/// mae.update_state(&[0.0], &[2.0], 1, None).unwrap();
+/// assert_eq!((mae.name(), mae.result()), ("mean_absolute_error", 2.0));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Named<M> {
+    name: &'static str,
+    inner: M,
+}
+
+impl<M> Named<M> {
+    /// Reports `inner` as `name`.
+    pub fn new(name: &'static str, inner: M) -> Self {
+        Self { name, inner }
+    }
+
+    /// The wrapped metric.
+    pub fn inner(&self) -> &M {
+        &self.inner
+    }
+}
+
+impl<M: MetricFn> MetricFn for Named<M> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn direction(&self) -> Direction {
+        self.inner.direction()
+    }
+
+    fn update_state(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        self.inner.update_state(y_true, y_pred, cols, sample_weight)
+    }
+
+    fn result(&self) -> f32 {
+        self.inner.result()
+    }
+
+    fn result_values(&self) -> Vec<f32> {
+        self.inner.result_values()
+    }
+
+    fn reset_state(&mut self) {
+        self.inner.reset_state();
+    }
+
+    fn merge_state(&mut self, other: &Self) -> Result<()> {
+        self.inner.merge_state(&other.inner)
+    }
+}
+
+impl<const K: usize, M: Metric<K>> Metric<K> for Named<M> {
+    type Target = M::Target;
+    const CHECK: () = M::CHECK;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Auc, MeanSquaredError};
+
+    #[test]
+    fn everything_but_the_name_is_forwarded() {
+        let mut a = Named::new("pr_auc", Auc::new());
+        let b = a.clone();
+        a.merge_state(&b).unwrap();
+        assert_eq!((a.name(), a.direction()), ("pr_auc", Direction::Up));
+        let mut m = Named::new("mse", MeanSquaredError::default());
+        m.update_state(&[0.0], &[3.0], 1, None).unwrap();
+        assert_eq!((m.result(), m.inner().name()), (9.0, "mean_squared_error"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Per-row arithmetic shared by metrics, in `f32` exactly as Keras's JAX backend computes it.
+
+/// Keras's `backend.epsilon()`.
+pub(crate) const EPSILON: f32 = 1e-7;
+
+/// `a / b`, 0 when `b == 0` (Keras's `divide_no_nan`).
+pub(crate) fn div_no_nan(a: f32, b: f32) -> f32 {
+    if b == 0.0 {
+        0.0
+    } else {
+        a / b
+    }
+}
+
+/// Index of the first maximum of a row (ties go to the lowest index, as `argmax` does).
+pub(crate) fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Mean of a row: `sum / len`, as `jnp.mean`.
+pub(crate) fn mean(row: &[f32]) -> f32 {
+    row.iter().sum::<f32>() / row.len() as f32
+}
+
+/// `jax.nn.softplus(x) = logaddexp(x, 0) = max(x, 0) + ln(1 + exp(-|x|))`.
+pub(crate) fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// `jax.nn.log_sigmoid(x) = -softplus(-x)`.
+pub(crate) fn log_sigmoid(x: f32) -> f32 {
+    -softplus(-x)
+}
+
+/// `jax.nn.sigmoid(x) = 1 / (1 + exp(-x))`.
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `jax.nn.log_softmax` of a row, written into `out`: `x - max - ln(sum(exp(x - max)))`.
+pub(crate) fn log_softmax(row: &[f32], out: &mut Vec<f32>) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    out.clear();
+    out.extend(row.iter().map(|&x| x - max));
+    let lse = out.iter().map(|s| s.exp()).sum::<f32>().ln();
+    for v in out.iter_mut() {
+        *v -= lse;
+    }
+}
+
+/// Keras's probability path of the categorical crossentropies: `p / sum(p)`, clipped to
+/// `[eps, 1 - eps]`, then `ln`, written into `out`.
+pub(crate) fn log_normalized_clipped(row: &[f32], out: &mut Vec<f32>) {
+    let sum: f32 = row.iter().sum();
+    out.clear();
+    out.extend(
+        row.iter()
+            .map(|&p| (p / sum).clamp(EPSILON, 1.0 - EPSILON).ln()),
+    );
+}
+
+/// `ops.in_top_k`: the target counts as in the top `k` when fewer than `k` entries of the row are
+/// strictly larger than the row's value at `target`.
+pub(crate) fn in_top_k(row: &[f32], target: usize, k: usize) -> bool {
+    let at = row[target];
+    let at = if at.is_nan() { f32::NEG_INFINITY } else { at };
+    let larger = row.iter().filter(|&&v| v > at).count();
+    larger < k
+}
+
+/// Marks the `k` largest entries of a row in `mask` (ties go to the lower index, as
+/// `jax.lax.top_k`).
+pub(crate) fn top_k_mask(row: &[f32], k: usize, mask: &mut Vec<bool>) {
+    let mut order: Vec<usize> = (0..row.len()).collect();
+    order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
+    mask.clear();
+    mask.resize(row.len(), false);
+    for &i in order.iter().take(k) {
+        mask[i] = true;
+    }
+}
+
+/// Population variance of a row (`jnp.var`): `mean((x - mean(x))^2)`.
+pub(crate) fn variance(row: &[f32]) -> f32 {
+    let m = mean(row);
+    row.iter().map(|&x| (x - m) * (x - m)).sum::<f32>() / row.len() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_softmax_exponentiates_to_a_distribution() {
+        let mut out = Vec::new();
+        log_softmax(&[1.0, 2.0, 3.0], &mut out);
+        let total: f32 = out.iter().map(|v| v.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn top_k_ties_go_to_the_lower_index() {
+        let mut mask = Vec::new();
+        top_k_mask(&[0.5, 0.9, 0.5, 0.5], 2, &mut mask);
+        assert_eq!(mask, [true, true, false, false]);
+        assert!(in_top_k(&[0.5, 0.9, 0.5], 2, 2));
+        assert!(!in_top_k(&[0.5, 0.9, 0.4], 2, 2));
+    }
+
+    #[test]
+    fn softplus_is_stable_for_large_inputs() {
+        assert_eq!(softplus(100.0), 100.0);
+        assert!(softplus(-100.0) < 1e-30);
+        assert!((log_sigmoid(0.0) + std::f32::consts::LN_2).abs() < 1e-7);
+    }
+
+    #[test]
+    fn divide_no_nan_returns_zero_for_a_zero_divisor() {
+        assert_eq!(div_no_nan(1.0, 0.0), 0.0);
+        assert_eq!(variance(&[1.0, 3.0]), 1.0);
+    }
+}

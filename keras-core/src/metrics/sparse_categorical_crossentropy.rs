@@ -1,0 +1,125 @@
+//! `keras.metrics.SparseCategoricalCrossentropy`.
+
+use super::{
+    inputs,
+    mean_state::mean_state_methods,
+    row_math::{log_normalized_clipped, log_softmax},
+    Direction, MeanState, Metric, MetricFn,
+};
+use crate::{target::Sparse, Result};
+
+/// Mean over samples of `-ln p[label]`.
+///
+/// On probabilities each row is renormalised to sum to 1 and clipped to `[1e-7, 1 - 1e-7]` in
+/// `f32`; with `from_logits`, `ln p` is `log_softmax(y_pred)`. Rows whose label equals
+/// `ignore_class` are masked out: they get weight 0, so they count neither in the total nor in
+/// the count (Keras's Keras-mask on the per-sample values).
+///
+/// # Examples
+/// ```
+/// use keras_core::metrics::{MetricFn, SparseCategoricalCrossentropy};
+/// let mut scce = SparseCategoricalCrossentropy::default();
+/// let y_pred = [0.05, 0.95, 0.0, 0.1, 0.8, 0.1];
+/// scce.update_state(&[1.0, 2.0], &y_pred, 3, Some(&[0.3, 0.7])).unwrap();
+/// assert!((scce.result() - 1.6271976).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SparseCategoricalCrossentropy {
+    from_logits: bool,
+    ignore_class: Option<i64>,
+    state: MeanState,
+}
+
+impl SparseCategoricalCrossentropy {
+    /// Whether `y_pred` holds logits. Defaults to `false`.
+    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
+        self.from_logits = from_logits;
+        self
+    }
+
+    /// A label to mask out. Defaults to `None`.
+    pub fn with_ignore_class(mut self, ignore_class: Option<i64>) -> Self {
+        self.ignore_class = ignore_class;
+        self
+    }
+}
+
+impl MetricFn for SparseCategoricalCrossentropy {
+    fn name(&self) -> &str {
+        "sparse_categorical_crossentropy"
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Down
+    }
+
+    fn update_state(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        let rows = inputs::sparse_rows(y_true, y_pred, cols)?;
+        inputs::check_weights(sample_weight, rows)?;
+        let ignored = |label: f32| self.ignore_class.is_some_and(|c| label == c as f32);
+        let mask: Option<Vec<f32>> = self.ignore_class.map(|_| {
+            (0..rows)
+                .map(|r| {
+                    let w = inputs::weight_at(sample_weight, r);
+                    if ignored(y_true[r]) {
+                        0.0
+                    } else {
+                        w
+                    }
+                })
+                .collect()
+        });
+        let mut values = Vec::with_capacity(rows);
+        let mut log_p = Vec::with_capacity(cols);
+        for (r, row) in y_pred.chunks(cols).enumerate() {
+            if ignored(y_true[r]) {
+                values.push(0.0);
+                continue;
+            }
+            let label = inputs::class_index(y_true[r], r, cols)?;
+            if self.from_logits {
+                log_softmax(row, &mut log_p);
+            } else {
+                log_normalized_clipped(row, &mut log_p);
+            }
+            values.push(-log_p[label]);
+        }
+        let weights = mask.as_deref().or(sample_weight);
+        self.state.update(values.into_iter(), weights);
+        Ok(())
+    }
+
+    mean_state_methods!();
+}
+
+impl<const K: usize> Metric<K> for SparseCategoricalCrossentropy {
+    type Target = Sparse;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignored_rows_leave_both_total_and_count_alone() {
+        let mut scce = SparseCategoricalCrossentropy::default()
+            .with_from_logits(true)
+            .with_ignore_class(Some(-1));
+        scce.update_state(&[0.0, -1.0], &[0.0, 0.0, 5.0, 1.0], 2, None)
+            .unwrap();
+        assert!((scce.result() - std::f32::consts::LN_2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_label_outside_the_classes_is_an_error() {
+        let mut scce = SparseCategoricalCrossentropy::default();
+        let err = scce.update_state(&[2.0], &[0.5, 0.5], 2, None);
+        assert!(matches!(err, Err(crate::Error::ClassOutOfRange { .. })));
+    }
+}

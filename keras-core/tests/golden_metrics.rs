@@ -1,0 +1,344 @@
+//! Every case of Keras's `metrics.json`: each metric is built from the case's `config`, fed the
+//! three batches, and `result_values()` is compared with Keras's `result()` after every batch.
+//! A second pass splits the batches between two instances and merges them.
+
+mod common;
+
+use common::{compare, load, Case, Report};
+use keras_core::metrics::*;
+use serde_json::Value;
+
+const TOL: f64 = 1e-5;
+
+/// One `update_state` call of a case.
+struct Batch {
+    y_true: Vec<f32>,
+    y_pred: Vec<f32>,
+    cols: usize,
+    sample_weight: Option<Vec<f32>>,
+}
+
+fn batches(case: &Case) -> Result<Vec<Batch>, String> {
+    let n = case.config["num_batches"]
+        .as_u64()
+        .ok_or("num_batches missing")? as usize;
+    (0..n)
+        .map(|i| {
+            let get = |key: &str| case.inputs.get(&format!("{key}_{i}"));
+            let (y_true, y_pred) = match get("values") {
+                Some(values) => (Vec::new(), values),
+                None => (
+                    get("y_true").ok_or("y_true missing")?.f32(),
+                    get("y_pred").ok_or("y_pred missing")?,
+                ),
+            };
+            let cols = if y_pred.shape.len() >= 2 {
+                *y_pred.shape.last().unwrap_or(&1)
+            } else {
+                1
+            };
+            Ok(Batch {
+                y_true,
+                y_pred: y_pred.f32(),
+                cols,
+                sample_weight: get("sample_weight").map(|w| w.f32()),
+            })
+        })
+        .collect()
+}
+
+fn feed<M: MetricFn>(m: &mut M, b: &Batch) -> Result<(), String> {
+    m.update_state(&b.y_true, &b.y_pred, b.cols, b.sample_weight.as_deref())
+        .map_err(|e| format!("update_state failed: {e}"))
+}
+
+/// What to do with a metric built from a case.
+trait Check {
+    fn check<M: MetricFn + Clone>(&mut self, case: &Case, metric: M) -> Result<(), String>;
+}
+
+/// One instance sees every batch; compared after each.
+struct Sequential;
+
+impl Check for Sequential {
+    fn check<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
+        for (i, b) in batches(case)?.iter().enumerate() {
+            feed(&mut m, b)?;
+            let expected = &case.expected[&format!("result_{i}")];
+            compare(&m.result_values(), expected, TOL)
+                .map_err(|e| format!("after batch {i}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The first batch goes to one instance, the rest to another; the merged result must equal the
+/// final result.
+struct Merged;
+
+impl Check for Merged {
+    fn check<M: MetricFn + Clone>(&mut self, case: &Case, m: M) -> Result<(), String> {
+        let all = batches(case)?;
+        let (mut first, mut rest) = (m.clone(), m);
+        feed(&mut first, &all[0])?;
+        for b in &all[1..] {
+            feed(&mut rest, b)?;
+        }
+        first
+            .merge_state(&rest)
+            .map_err(|e| format!("merge_state failed: {e}"))?;
+        let expected = &case.expected[&format!("result_{}", all.len() - 1)];
+        compare(&first.result_values(), expected, TOL)
+    }
+}
+
+fn f32_of(v: &Value) -> Option<f32> {
+    v.as_f64().map(|x| x as f32)
+}
+
+fn f32_list(v: &Value) -> Option<Vec<f32>> {
+    v.as_array().map(|a| a.iter().filter_map(f32_of).collect())
+}
+
+fn usize_of(v: &Value) -> Option<usize> {
+    v.as_u64().map(|x| x as usize)
+}
+
+fn ok<T>(r: keras_core::Result<T>) -> Result<T, String> {
+    r.map_err(|e| format!("construction failed: {e}"))
+}
+
+/// The thresholds Keras used must be the ones the metric uses.
+fn same_thresholds(case: &Case, got: &[f32]) -> Result<(), String> {
+    let want = f32_list(&case.config["thresholds_used"]).ok_or("thresholds_used missing")?;
+    if want != got {
+        return Err(format!("thresholds {got:?} != Keras's {want:?}"));
+    }
+    Ok(())
+}
+
+fn axis_is_last(cfg: &Value) -> Result<(), String> {
+    match cfg.get("axis").and_then(Value::as_i64) {
+        None | Some(-1) => Ok(()),
+        Some(a) => Err(format!("axis {a} is not supported")),
+    }
+}
+
+fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
+    let cfg = &case.config;
+    let class = cfg["class"].as_str().ok_or("class missing")?;
+    axis_is_last(cfg)?;
+    let k = || usize_of(&cfg["k"]).ok_or("k missing");
+    let from_logits = cfg["from_logits"].as_bool().unwrap_or(false);
+    let smoothing = f32_of(&cfg["label_smoothing"]).unwrap_or(0.0);
+    let ignore_class = cfg["ignore_class"].as_i64();
+    match class {
+        "Mean" => c.check(case, Mean::<keras_core::target::Dense<1>>::default()),
+        "Accuracy" => c.check(case, Accuracy::default()),
+        "BinaryAccuracy" => {
+            let t = f32_of(&cfg["threshold"]).ok_or("threshold missing")?;
+            c.check(case, ok(BinaryAccuracy::default().with_threshold(t))?)
+        }
+        "CategoricalAccuracy" => c.check(case, CategoricalAccuracy::default()),
+        "SparseCategoricalAccuracy" => c.check(case, SparseCategoricalAccuracy::default()),
+        "TopKCategoricalAccuracy" => match k()? {
+            2 => c.check(case, ok(TopKCategoricalAccuracy::<2>::new())?),
+            3 => c.check(case, ok(TopKCategoricalAccuracy::<3>::new())?),
+            other => Err(format!("no instantiation for k = {other}")),
+        },
+        "SparseTopKCategoricalAccuracy" => {
+            let sorted = cfg["from_sorted_ids"].as_bool().unwrap_or(false);
+            match k()? {
+                2 => c.check(
+                    case,
+                    ok(SparseTopKCategoricalAccuracy::<2>::new())?.with_from_sorted_ids(sorted),
+                ),
+                3 => c.check(
+                    case,
+                    ok(SparseTopKCategoricalAccuracy::<3>::new())?.with_from_sorted_ids(sorted),
+                ),
+                other => Err(format!("no instantiation for k = {other}")),
+            }
+        }
+        "Precision" | "Recall" => {
+            let thresholds = f32_list(&cfg["thresholds"]);
+            let top_k = usize_of(&cfg["top_k"]);
+            let class_id = usize_of(&cfg["class_id"]);
+            if class == "Precision" {
+                let mut m = Precision::new();
+                if let Some(t) = &thresholds {
+                    m = ok(m.with_thresholds(t))?;
+                }
+                if let Some(k) = top_k {
+                    m = ok(m.with_top_k(k))?;
+                }
+                if let Some(id) = class_id {
+                    m = m.with_class_id(id);
+                }
+                same_thresholds(case, m.thresholds())?;
+                c.check(case, m)
+            } else {
+                let mut m = Recall::new();
+                if let Some(t) = &thresholds {
+                    m = ok(m.with_thresholds(t))?;
+                }
+                if let Some(k) = top_k {
+                    m = ok(m.with_top_k(k))?;
+                }
+                if let Some(id) = class_id {
+                    m = m.with_class_id(id);
+                }
+                same_thresholds(case, m.thresholds())?;
+                c.check(case, m)
+            }
+        }
+        "AUC" => {
+            let n = usize_of(&cfg["num_thresholds"]).ok_or("num_thresholds missing")?;
+            let mut m = ok(Auc::new().with_num_thresholds(n))?
+                .with_curve(ok(AucCurve::from_keras(
+                    cfg["curve"].as_str().unwrap_or("ROC"),
+                ))?)
+                .with_summation_method(ok(AucSummation::from_keras(
+                    cfg["summation_method"].as_str().unwrap_or("interpolation"),
+                ))?)
+                .with_from_logits(from_logits);
+            if let Some(t) = f32_list(&cfg["thresholds"]) {
+                m = ok(m.with_thresholds(&t))?;
+            }
+            if cfg["multi_label"].as_bool().unwrap_or(false) {
+                m = ok(m.with_multi_label(usize_of(&cfg["num_labels"])))?;
+            }
+            if let Some(w) = f32_list(&cfg["label_weights"]) {
+                m = ok(m.with_label_weights(w))?;
+            }
+            same_thresholds(case, m.thresholds())?;
+            c.check(case, m)
+        }
+        "F1Score" | "FBetaScore" => {
+            let average = ok(FScoreAverage::from_keras(cfg["average"].as_str()))?;
+            let threshold = f32_of(&cfg["threshold"]);
+            if class == "F1Score" {
+                let m = ok(F1Score::default()
+                    .with_average(average)
+                    .with_threshold(threshold))?;
+                c.check(case, m)
+            } else {
+                let beta = f32_of(&cfg["beta"]).ok_or("beta missing")?;
+                let m = ok(ok(FBetaScore::new(beta))?
+                    .with_average(average)
+                    .with_threshold(threshold))?;
+                c.check(case, m)
+            }
+        }
+        "MeanSquaredError" => c.check(case, MeanSquaredError::default()),
+        "MeanAbsoluteError" => c.check(case, MeanAbsoluteError::default()),
+        "RootMeanSquaredError" => c.check(case, RootMeanSquaredError::default()),
+        "R2Score" => {
+            let aggregation = match cfg["class_aggregation"].as_str() {
+                None => R2Aggregation::None,
+                Some("uniform_average") => R2Aggregation::UniformAverage,
+                Some("variance_weighted_average") => R2Aggregation::VarianceWeightedAverage,
+                Some(other) => return Err(format!("unknown class_aggregation {other}")),
+            };
+            let p = usize_of(&cfg["num_regressors"]).ok_or("num_regressors missing")?;
+            c.check(
+                case,
+                R2Score::default()
+                    .with_class_aggregation(aggregation)
+                    .with_num_regressors(p),
+            )
+        }
+        "MeanIoU" => {
+            if usize_of(&cfg["num_classes"]) != Some(4) || cfg["sparse_y_true"] != Value::Bool(true)
+            {
+                return Err("only num_classes = 4 with sparse labels is instantiated".into());
+            }
+            let sparse_pred = cfg["sparse_y_pred"].as_bool().unwrap_or(true);
+            let m = ok(MeanIoU::<4>::new())?
+                .with_ignore_class(ignore_class)
+                .with_sparse_y_pred(sparse_pred);
+            c.check(case, m)
+        }
+        "BinaryCrossentropy" => {
+            let m = ok(BinaryCrossentropy::default()
+                .with_from_logits(from_logits)
+                .with_label_smoothing(smoothing))?;
+            c.check(case, m)
+        }
+        "CategoricalCrossentropy" => {
+            let m = ok(CategoricalCrossentropy::default()
+                .with_from_logits(from_logits)
+                .with_label_smoothing(smoothing))?;
+            c.check(case, m)
+        }
+        "SparseCategoricalCrossentropy" => {
+            let m = SparseCategoricalCrossentropy::default()
+                .with_from_logits(from_logits)
+                .with_ignore_class(ignore_class);
+            c.check(case, m)
+        }
+        other => Err(format!("no metric for class {other}")),
+    }
+}
+
+#[test]
+fn every_keras_metric_case_matches_after_each_batch() {
+    let file = load("metrics.json");
+    let mut report = Report::default();
+    for case in &file.cases {
+        report.record(&case.name, dispatch(case, &mut Sequential));
+    }
+    report.finish(92);
+}
+
+#[test]
+fn merging_two_partial_states_matches_keras_for_every_case() {
+    let file = load("metrics.json");
+    let mut report = Report::default();
+    for case in &file.cases {
+        report.record(&case.name, dispatch(case, &mut Merged));
+    }
+    report.finish(92);
+}
+
+#[test]
+fn invalid_arguments_are_rejected_at_construction() {
+    fn invalid<T>(r: keras_core::Result<T>) -> bool {
+        matches!(r, Err(keras_core::Error::InvalidArgument { .. }))
+    }
+    // Thresholds outside [0, 1].
+    assert!(invalid(Precision::new().with_thresholds(&[1.5])));
+    assert!(invalid(Recall::new().with_thresholds(&[-0.1])));
+    assert!(invalid(
+        TruePositives::default().with_thresholds(&[0.5, 2.0])
+    ));
+    assert!(invalid(Auc::new().with_thresholds(&[0.5, 1.5])));
+    assert!(invalid(BinaryAccuracy::default().with_threshold(1.0)));
+    assert!(invalid(F1Score::default().with_threshold(Some(0.0))));
+    assert!(invalid(PrecisionAtRecall::new(1.1)));
+    assert!(invalid(SpecificityAtSensitivity::new(-0.2)));
+    // k = 0.
+    assert!(invalid(TopKCategoricalAccuracy::<0>::new()));
+    assert!(invalid(SparseTopKCategoricalAccuracy::<0>::new()));
+    assert!(invalid(Precision::new().with_top_k(0)));
+    assert!(invalid(Recall::new().with_top_k(0)));
+    // Zero classes or labels.
+    assert!(invalid(MeanIoU::<0>::new()));
+    assert!(invalid(IoU::<0>::new(&[0])));
+    assert!(invalid(OneHotIoU::<0>::new(&[0])));
+    assert!(invalid(OneHotMeanIoU::<0>::new()));
+    assert!(invalid(Auc::new().with_multi_label(Some(0))));
+    // Label smoothing outside [0, 1].
+    assert!(invalid(
+        BinaryCrossentropy::default().with_label_smoothing(1.5)
+    ));
+    assert!(invalid(
+        CategoricalCrossentropy::default().with_label_smoothing(-0.1)
+    ));
+    // And valid arguments are accepted.
+    assert!(Precision::new().with_thresholds(&[0.0, 1.0]).is_ok());
+    assert!(MeanIoU::<1>::new().is_ok());
+    assert!(BinaryCrossentropy::default()
+        .with_label_smoothing(1.0)
+        .is_ok());
+}
