@@ -162,6 +162,13 @@ fn check(case: &Case, key: &str, got: &[f32]) -> Result<(), String> {
 fn run_early_stopping(case: &Case) -> Result<(), String> {
     let monitor = cfg_str(case, "monitor");
     let values = case.inputs["monitor_values"].f32();
+    if values.len() != cfg_usize(case, "max_epochs") {
+        return Err(format!(
+            "{} monitor values for max_epochs {}",
+            values.len(),
+            case.config["max_epochs"]
+        ));
+    }
     let mut es = EarlyStopping::new()
         .with_monitor(monitor)
         .with_min_delta(cfg_f64(case, "min_delta"))
@@ -179,11 +186,15 @@ fn run_early_stopping(case: &Case) -> Result<(), String> {
     let mut ctx = MockTrainer::new(0.1);
     let (mut waits, mut bests, mut best_set) = (vec![], vec![], vec![]);
     es.on_train_begin(&mut ctx).map_err(|e| e.to_string())?;
-    for epoch in 0..cfg_usize(case, "max_epochs") {
+    for (epoch, &value) in values
+        .iter()
+        .enumerate()
+        .take(cfg_usize(case, "max_epochs"))
+    {
         es.on_epoch_begin(epoch, &mut ctx)
             .map_err(|e| e.to_string())?;
         ctx.stamp_weights(epoch);
-        ctx.set_epoch_logs(epoch, monitor, values[epoch]);
+        ctx.set_epoch_logs(epoch, monitor, value);
         es.on_epoch_end(epoch, &mut ctx)
             .map_err(|e| e.to_string())?;
         waits.push(es.wait() as f32);
@@ -223,6 +234,13 @@ fn run_early_stopping(case: &Case) -> Result<(), String> {
 fn run_reduce_lr(case: &Case) -> Result<(), String> {
     let monitor = cfg_str(case, "monitor");
     let values = case.inputs["monitor_values"].f32();
+    if values.len() != cfg_usize(case, "max_epochs") {
+        return Err(format!(
+            "{} monitor values for max_epochs {}",
+            values.len(),
+            case.config["max_epochs"]
+        ));
+    }
     let mut cb = ReduceLROnPlateau::new()
         .with_monitor(monitor)
         .with_factor(cfg_f64(case, "factor"))
@@ -236,11 +254,15 @@ fn run_reduce_lr(case: &Case) -> Result<(), String> {
     let mut ctx = MockTrainer::new(cfg_f64(case, "initial_learning_rate") as f32);
     let (mut during, mut after, mut waits, mut cooldowns) = (vec![], vec![], vec![], vec![]);
     cb.on_train_begin(&mut ctx).map_err(|e| e.to_string())?;
-    for epoch in 0..cfg_usize(case, "max_epochs") {
+    for (epoch, &value) in values
+        .iter()
+        .enumerate()
+        .take(cfg_usize(case, "max_epochs"))
+    {
         cb.on_epoch_begin(epoch, &mut ctx)
             .map_err(|e| e.to_string())?;
         ctx.stamp_weights(epoch);
-        ctx.set_epoch_logs(epoch, monitor, values[epoch]);
+        ctx.set_epoch_logs(epoch, monitor, value);
         cb.on_epoch_end(epoch, &mut ctx)
             .map_err(|e| e.to_string())?;
         during.push(

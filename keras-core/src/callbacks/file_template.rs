@@ -20,8 +20,9 @@ enum Piece {
 /// let t = FileTemplate::parse("ckpt-{epoch:02d}-{val_loss:.4f}.safetensors")?;
 /// let mut logs = Logs::new();
 /// logs.set("val_loss", 0.123456);
-/// assert_eq!(t.render(3, None, &logs)?, "ckpt-03-0.1235.safetensors");
-/// assert!(t.render(3, None, &Logs::new()).is_err()); // no `val_loss` in the logs
+/// // Epoch index 2 (0-based) is written as Keras does, 1-based: `03`.
+/// assert_eq!(t.render(2, None, &logs)?, "ckpt-03-0.1235.safetensors");
+/// assert!(t.render(2, None, &Logs::new()).is_err()); // no `val_loss` in the logs
 /// assert!(FileTemplate::parse("ckpt-{epoch").is_err());
 /// # Ok::<(), keras_core::Error>(())
 /// ```

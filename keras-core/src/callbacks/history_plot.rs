@@ -11,10 +11,7 @@ const PANEL_HEIGHT: u32 = 300;
 const WIDTH: u32 = 640;
 
 fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::io(
-        path,
-        std::io::Error::new(std::io::ErrorKind::Other, e.to_string()),
-    )
+    Error::io(path, std::io::Error::other(e.to_string()))
 }
 
 /// Writes `history` as an SVG: one panel per training key (keys without a `val_` prefix, in log

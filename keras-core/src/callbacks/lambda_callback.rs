@@ -25,7 +25,7 @@ fn no_logs_hook(_: &Logs) {}
 /// let cb = LambdaCallback::new()
 ///     .with_on_epoch_end(|epoch, logs| losses.push((epoch, logs.get("loss"))))
 ///     .with_on_train_end(|_| println!("done"));
-/// # drop(cb);
+/// # let _ = cb;
 /// ```
 #[derive(Debug, Clone)]
 pub struct LambdaCallback<
@@ -223,7 +223,6 @@ mod tests {
         cb.on_train_batch_end(0, &mut ctx).unwrap();
         cb.on_epoch_end(0, &mut ctx).unwrap();
         cb.on_train_end(&mut ctx).unwrap();
-        drop(cb);
         assert_eq!(
             events,
             [

@@ -80,7 +80,6 @@ mod tests {
             cb.on_epoch_end(epoch, &mut ctx).unwrap();
             assert_eq!(ctx.logs.get("learning_rate"), Some(ctx.lr));
         }
-        drop(cb);
         assert_eq!(seen, vec![(0, 0.1), (1, 0.05), (2, 0.025)]);
         assert_eq!(ctx.lr, 0.0125);
     }

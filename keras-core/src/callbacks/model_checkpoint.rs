@@ -198,8 +198,7 @@ impl ModelCheckpoint {
         if filepath.is_dir() {
             return Err(Error::io(
                 &filepath,
-                std::io::Error::new(
-                    std::io::ErrorKind::Other,
+                std::io::Error::other(
                     "the checkpoint path is an existing directory; give a file path",
                 ),
             ));

@@ -115,7 +115,7 @@ impl Callback for TensorBoard {
         let UpdateFreq::Batches(n) = self.update_freq else {
             return Ok(());
         };
-        if self.global_train_batch % n as u64 != 0 {
+        if !self.global_train_batch.is_multiple_of(n as u64) {
             return Ok(());
         }
         let step = self.global_train_batch as i64;
