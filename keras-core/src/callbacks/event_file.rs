@@ -17,6 +17,13 @@ use super::crc32c::masked_crc32c;
 use crate::{Error, Result};
 
 /// One decoded event.
+///
+/// ```
+/// use keras_core::callbacks::event_file::{decode_event, encode_event, Event};
+///
+/// let e = Event { wall_time: 1.5, step: 2, file_version: None, scalars: vec![("epoch_loss".into(), 0.25)] };
+/// assert_eq!(decode_event(&encode_event(&e)), Some(e));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Seconds since the Unix epoch.

@@ -6,6 +6,16 @@ use super::{save_checkpoint, Callback, CallbackContext, FileTemplate, Mode, Moni
 use crate::{Error, Result};
 
 /// When [`ModelCheckpoint`] saves.
+///
+/// ```
+/// use keras_core::callbacks::{ModelCheckpoint, SaveFreq};
+///
+/// let every_500_batches = ModelCheckpoint::new("ckpt-{epoch}-{batch}.safetensors")?
+///     .with_save_freq(SaveFreq::Batches(500))?;
+/// assert!(ModelCheckpoint::new("ckpt.safetensors")?.with_save_freq(SaveFreq::Batches(0)).is_err());
+/// # let _ = every_500_batches;
+/// # Ok::<(), keras_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaveFreq {
     /// At the end of every epoch (Keras's `"epoch"`).

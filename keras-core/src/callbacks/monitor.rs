@@ -6,6 +6,14 @@ use crate::{metrics::Direction, Error, Result};
 
 /// Whether the monitored quantity should go down, up, or be inferred from its name (Keras's
 /// `mode`).
+///
+/// ```
+/// use keras_core::callbacks::{EarlyStopping, Mode};
+///
+/// assert_eq!(Mode::default(), Mode::Auto);
+/// let es = EarlyStopping::new().with_monitor("val_f1").with_mode(Mode::Max);
+/// assert_eq!(es.monitor().mode(), Mode::Max);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     /// Infer the direction: from the metric's [`Direction`] when the trainer knows it, else from

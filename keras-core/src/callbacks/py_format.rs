@@ -47,6 +47,13 @@ fn python_exponent(rust: &str) -> String {
 }
 
 /// A value that a format field can name.
+///
+/// ```
+/// use keras_core::callbacks::py_format::{format_spec, PyValue};
+///
+/// assert_eq!(format_spec(PyValue::Int(5), "03d").unwrap(), "005");
+/// assert_eq!(format_spec(PyValue::Float(0.5), "").unwrap(), "0.5");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PyValue {
     /// An integer (`epoch`, `batch`).

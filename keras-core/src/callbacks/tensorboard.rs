@@ -6,6 +6,15 @@ use super::{event_file::EventWriter, Callback, CallbackContext};
 use crate::{Error, Result};
 
 /// How often [`TensorBoard`] writes training scalars.
+///
+/// ```
+/// use keras_core::callbacks::{TensorBoard, UpdateFreq};
+///
+/// assert!(TensorBoard::new("logs").with_update_freq(UpdateFreq::Batches(0)).is_err());
+/// let tb = TensorBoard::new("logs").with_update_freq(UpdateFreq::Epoch)?;
+/// assert_eq!(tb.log_dir(), std::path::Path::new("logs"));
+/// # Ok::<(), keras_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdateFreq {
     /// Once per epoch (Keras's `"epoch"`).
