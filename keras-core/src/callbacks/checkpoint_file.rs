@@ -83,10 +83,11 @@ pub fn temp_path(path: &Path) -> PathBuf {
 /// # Ok::<(), keras_core::Error>(())
 /// ```
 pub fn save_checkpoint(
-    path: &Path,
+    path: impl AsRef<Path>,
     weights: &FlatParams,
     optimizer_state: Option<&[(String, Vec<f32>)]>,
 ) -> Result<()> {
+    let path = path.as_ref();
     let mut names = HashSet::new();
     let mut tensors: Vec<(String, F32Tensor)> = Vec::with_capacity(weights.vars.len());
     for var in &weights.vars {
@@ -183,7 +184,8 @@ fn to_f32(path: &Path, name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>
 /// Reads the model weights of a checkpoint, checked against `layout` (names, shapes, and no
 /// extra variables); returns them flat in `layout`'s order. A file from another architecture is
 /// an [`Error::Checkpoint`] naming the first variable that does not match.
-pub fn load_weights(path: &Path, layout: &FlatParams) -> Result<Vec<f32>> {
+pub fn load_weights(path: impl AsRef<Path>, layout: &FlatParams) -> Result<Vec<f32>> {
+    let path = path.as_ref();
     let bytes = read(path)?;
     let file = parse(path, &bytes)?;
     let mut out = vec![0.0; layout.values.len()];
@@ -228,7 +230,8 @@ pub fn load_weights(path: &Path, layout: &FlatParams) -> Result<Vec<f32>> {
 
 /// Reads the optimizer state entries of a checkpoint (empty if it was saved weights-only), in
 /// the order they were saved.
-pub fn load_optimizer_state(path: &Path) -> Result<Vec<(String, Vec<f32>)>> {
+pub fn load_optimizer_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
+    let path = path.as_ref();
     let bytes = read(path)?;
     let file = parse(path, &bytes)?;
     let (_, metadata) = SafeTensors::read_metadata(&bytes)

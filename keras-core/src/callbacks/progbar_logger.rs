@@ -5,7 +5,7 @@ use std::{
     time::Instant,
 };
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{py_format::format_spec, py_format::PyValue, Callback, CallbackContext, Logs};
 use crate::{Error, Result};
@@ -121,20 +121,32 @@ impl<W: Write> ProgbarLogger<W> {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        if self.tty && self.verbose == 1 {
+    }
+
+    /// The live bar (verbose 1 on a terminal), created at the first update so that nothing is
+    /// drawn before the `Epoch e/E` line.
+    fn live_bar(&mut self) -> Option<&ProgressBar> {
+        if self.bar.is_none() && self.tty && self.verbose == 1 {
             let bar = match self.target {
-                Some(n) => ProgressBar::new(n as u64).with_style(
-                    ProgressStyle::with_template("{pos}/{len} {bar:20.green/white} {eta} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("━━━"),
-                ),
-                None => ProgressBar::new_spinner().with_style(
-                    ProgressStyle::with_template("{pos}/Unknown {elapsed} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                ),
+                Some(n) => {
+                    ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stdout())
+                        .with_style(
+                            ProgressStyle::with_template(
+                                "{pos}/{len} {bar:20.green/white} {eta} {msg}",
+                            )
+                            .unwrap_or_else(|_| ProgressStyle::default_bar())
+                            .progress_chars("━━━"),
+                        )
+                }
+                None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout())
+                    .with_style(
+                        ProgressStyle::with_template("{pos}/Unknown {elapsed} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ),
             };
             self.bar = Some(bar);
         }
+        self.bar.as_ref()
     }
 
     fn update(&mut self, batch: usize, logs: Option<&Logs>) {
@@ -143,8 +155,9 @@ impl<W: Write> ProgbarLogger<W> {
         if self.seen == 1 {
             self.after_first_step = Some(now);
         }
-        if let Some(bar) = &self.bar {
-            bar.set_position(self.seen as u64);
+        let seen = self.seen as u64;
+        if let Some(bar) = self.live_bar() {
+            bar.set_position(seen);
             if let Some(logs) = logs {
                 bar.set_message(format_logs(logs, 1).trim_start_matches(" - ").to_string());
             }
@@ -307,7 +320,20 @@ mod tests {
     }
 
     fn fit(verbose: u8, epochs: usize, steps: Option<usize>) -> String {
-        let mut cb = ProgbarLogger::to_writer(Vec::new()).with_clock(fixed_clock);
+        fit_with(
+            ProgbarLogger::to_writer(Vec::new()).with_clock(fixed_clock),
+            verbose,
+            epochs,
+            steps,
+        )
+    }
+
+    fn fit_with(
+        mut cb: ProgbarLogger<Vec<u8>>,
+        verbose: u8,
+        epochs: usize,
+        steps: Option<usize>,
+    ) -> String {
         let mut ctx = MockContext::new();
         ctx.params = RunParams {
             epochs,
@@ -353,6 +379,31 @@ mod tests {
         assert_eq!(
             fit(2, 1, None),
             "3/3 - 0s - 0s/step - loss: 0.1234 - accuracy: 0.5000 - val_loss: 1.2000e-04 - val_accuracy: 1.0000\n"
+        );
+    }
+
+    #[test]
+    fn a_terminal_gets_a_live_bar_and_the_same_final_lines() {
+        let mut cb = ProgbarLogger::to_writer(Vec::new()).with_clock(fixed_clock);
+        cb.tty = true;
+        let mut ctx = MockContext::new().with_logs(&[("loss", 0.5)]);
+        ctx.params = RunParams {
+            epochs: 1,
+            steps: Some(3),
+            verbose: 1,
+        };
+        cb.on_train_begin(&mut ctx).unwrap();
+        cb.on_epoch_begin(0, &mut ctx).unwrap();
+        assert!(cb.bar.is_none());
+        cb.on_train_batch_end(0, &mut ctx).unwrap();
+        let bar = cb.bar.clone().unwrap();
+        assert_eq!((bar.position(), bar.length()), (1, Some(3)));
+        assert_eq!(bar.message(), "loss: 0.5000");
+        cb.on_epoch_end(0, &mut ctx).unwrap();
+        assert!(cb.bar.is_none() && bar.is_finished());
+        assert_eq!(
+            String::from_utf8(cb.into_inner()).unwrap(),
+            "3/3 ━━━━━━━━━━━━━━━━━━━━ 0s 0s/step - loss: 0.5000\n"
         );
     }
 
