@@ -1,7 +1,7 @@
 //! What a callback can see and change while the trainer runs.
 
 use super::Logs;
-use crate::{optimizers::FlatParams, Result};
+use crate::{metrics::Direction, optimizers::FlatParams, Result};
 
 /// The run's parameters, as Keras's `callback.params` (`epochs`, `steps`, `verbose`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,4 +54,12 @@ pub trait CallbackContext {
 
     /// Restores the optimizer's state.
     fn load_optimizer_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()>;
+
+    /// Whether larger or smaller is better for the compiled metric called `name` (without a
+    /// `val_` prefix), as Keras's `metric._direction`; `None` when the trainer does not know it.
+    /// `Mode::Auto` monitors use it before falling back to the metric's name. Defaults to `None`.
+    fn metric_direction(&self, name: &str) -> Option<Direction> {
+        let _ = name;
+        None
+    }
 }

@@ -3,15 +3,54 @@
 //! The loop exists once, in the trainer; everything else (history, progress bars, early stopping,
 //! checkpoints, ...) hooks in as a [`Callback`]. Callbacks compose as tuples: `()` is none,
 //! `(A, B)` runs `A` then `B` on every hook.
+//!
+//! Built-in callbacks, with Keras's arguments and defaults: [`History`], [`ProgbarLogger`],
+//! [`EarlyStopping`], [`ReduceLROnPlateau`], [`LearningRateScheduler`], [`TerminateOnNaN`],
+//! [`LambdaCallback`], [`CSVLogger`], [`ModelCheckpoint`], [`TensorBoard`] and
+//! [`SwapEMAWeights`]. [`Monitor`] holds the logic shared by the monitoring ones (Keras's
+//! `MonitorCallback`).
 
+mod checkpoint_file;
 mod context;
+pub mod crc32c;
+mod csv_logger;
+mod early_stopping;
+pub mod event_file;
+mod file_template;
 mod history;
+mod history_plot;
+mod lambda_callback;
+mod learning_rate_scheduler;
 mod logs;
+mod model_checkpoint;
+mod monitor;
+mod progbar_logger;
+pub mod py_format;
+mod reduce_lr_on_plateau;
+mod swap_ema_weights;
+mod tensorboard;
+mod terminate_on_nan;
+#[cfg(test)]
+mod test_context;
 mod tuple;
 
+pub use checkpoint_file::{load_optimizer_state, load_weights, save_checkpoint, OPTIMIZER_PREFIX};
 pub use context::{CallbackContext, RunParams};
+pub use csv_logger::CSVLogger;
+pub use early_stopping::EarlyStopping;
+pub use file_template::FileTemplate;
 pub use history::History;
+pub use history_plot::plot_history_svg;
+pub use lambda_callback::{IndexHook, LambdaCallback, LogsHook};
+pub use learning_rate_scheduler::LearningRateScheduler;
 pub use logs::Logs;
+pub use model_checkpoint::{ModelCheckpoint, SaveFreq};
+pub use monitor::{Mode, Monitor};
+pub use progbar_logger::ProgbarLogger;
+pub use reduce_lr_on_plateau::ReduceLROnPlateau;
+pub use swap_ema_weights::SwapEMAWeights;
+pub use tensorboard::{TensorBoard, UpdateFreq};
+pub use terminate_on_nan::TerminateOnNaN;
 
 use crate::Result;
 
@@ -36,7 +75,11 @@ pub trait Callback {
         Ok(())
     }
     /// Before a training batch (0-based index within the epoch).
-    fn on_train_batch_begin<C: CallbackContext>(&mut self, batch: usize, ctx: &mut C) -> Result<()> {
+    fn on_train_batch_begin<C: CallbackContext>(
+        &mut self,
+        batch: usize,
+        ctx: &mut C,
+    ) -> Result<()> {
         Ok(())
     }
     /// After a training batch; `ctx.logs()` holds the running epoch means.
@@ -68,11 +111,19 @@ pub trait Callback {
         Ok(())
     }
     /// Before a prediction batch.
-    fn on_predict_batch_begin<C: CallbackContext>(&mut self, batch: usize, ctx: &mut C) -> Result<()> {
+    fn on_predict_batch_begin<C: CallbackContext>(
+        &mut self,
+        batch: usize,
+        ctx: &mut C,
+    ) -> Result<()> {
         Ok(())
     }
     /// After a prediction batch.
-    fn on_predict_batch_end<C: CallbackContext>(&mut self, batch: usize, ctx: &mut C) -> Result<()> {
+    fn on_predict_batch_end<C: CallbackContext>(
+        &mut self,
+        batch: usize,
+        ctx: &mut C,
+    ) -> Result<()> {
         Ok(())
     }
     /// The callback's own state as JSON, for `BackupAndRestore` (e.g. `EarlyStopping`'s `wait`

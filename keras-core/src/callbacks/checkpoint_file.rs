@@ -1,0 +1,342 @@
+//! Checkpoint files: model weights (and optionally optimizer state) as safetensors, written
+//! atomically, read back against a model's layout.
+//!
+//! Layout of a file: one `F32` tensor per model variable, named as the variable
+//! ([`crate::optimizers::VarInfo::name`]) with its shape; optimizer state entries as 1-D tensors
+//! named `optimizer/<entry>`, their order kept in the `optimizer_order` metadata field (a JSON
+//! list).
+
+use std::{
+    borrow::Cow,
+    collections::{HashMap, HashSet},
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use safetensors::tensor::{Dtype, SafeTensors, View};
+
+use crate::{optimizers::FlatParams, Error, Result};
+
+/// Prefix of optimizer state entries in a checkpoint.
+pub const OPTIMIZER_PREFIX: &str = "optimizer/";
+const ORDER_KEY: &str = "optimizer_order";
+
+struct F32Tensor {
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl F32Tensor {
+    fn new(shape: Vec<usize>, values: &[f32]) -> Self {
+        Self {
+            shape,
+            bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
+}
+
+impl View for F32Tensor {
+    fn dtype(&self) -> Dtype {
+        Dtype::F32
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.bytes)
+    }
+    fn data_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+fn checkpoint_error(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// The temporary file a save goes through: `<path>.tmp` in the same directory.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Writes `weights` (and `optimizer_state`, when given) to `path` atomically: the bytes go to
+/// `<path>.tmp` in the same directory, are fsynced, then renamed over `path`, so a failed save
+/// leaves any previous file at `path` intact. Missing parent directories are created.
+///
+/// ```
+/// use keras_core::callbacks::{load_optimizer_state, load_weights, save_checkpoint};
+/// use keras_core::optimizers::FlatParams;
+///
+/// let mut params = FlatParams::from_layout([("dense.kernel", &[2usize, 3][..]), ("dense.bias", &[3][..])]);
+/// params.values.iter_mut().enumerate().for_each(|(i, v)| *v = i as f32);
+/// let path = std::env::temp_dir().join(format!("doc-ckpt-{}.safetensors", std::process::id()));
+/// let state = vec![("iterations".to_string(), vec![4.0])];
+/// save_checkpoint(&path, &params, Some(&state))?;
+/// assert_eq!(load_weights(&path, &params)?, params.values);
+/// assert_eq!(load_optimizer_state(&path)?, state);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), keras_core::Error>(())
+/// ```
+pub fn save_checkpoint(
+    path: impl AsRef<Path>,
+    weights: &FlatParams,
+    optimizer_state: Option<&[(String, Vec<f32>)]>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let mut names = HashSet::new();
+    let mut tensors: Vec<(String, F32Tensor)> = Vec::with_capacity(weights.vars.len());
+    for var in &weights.vars {
+        if !names.insert(var.name.clone()) {
+            return Err(checkpoint_error(
+                path,
+                format!("duplicate variable name `{}`", var.name),
+            ));
+        }
+        let values = weights.values.get(var.range()).ok_or_else(|| {
+            checkpoint_error(
+                path,
+                format!("variable `{}` lies outside the value buffer", var.name),
+            )
+        })?;
+        tensors.push((var.name.clone(), F32Tensor::new(var.shape.clone(), values)));
+    }
+    let mut metadata = HashMap::new();
+    metadata.insert("format".to_string(), "keras-rs".to_string());
+    if let Some(state) = optimizer_state {
+        let mut order = Vec::with_capacity(state.len());
+        for (name, values) in state {
+            let full = format!("{OPTIMIZER_PREFIX}{name}");
+            if !names.insert(full.clone()) {
+                return Err(checkpoint_error(
+                    path,
+                    format!("duplicate tensor name `{full}`"),
+                ));
+            }
+            order.push(name.clone());
+            tensors.push((full, F32Tensor::new(vec![values.len()], values)));
+        }
+        let order =
+            serde_json::to_string(&order).map_err(|e| checkpoint_error(path, e.to_string()))?;
+        metadata.insert(ORDER_KEY.to_string(), order);
+    }
+    let bytes = safetensors::tensor::serialize(tensors, &Some(metadata))
+        .map_err(|e| checkpoint_error(path, format!("cannot serialize: {e:?}")))?;
+    write_atomically(path, &bytes)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let tmp = temp_path(path);
+    let result = (|| -> Result<()> {
+        let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        file.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    })();
+    match result {
+        Ok(()) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                // Persist the rename; not every platform can open a directory, so best effort.
+                if let Ok(d) = std::fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if tmp.is_file() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
+    SafeTensors::deserialize(bytes)
+        .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e:?}")))
+}
+
+fn to_f32(path: &Path, name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>> {
+    if dtype != Dtype::F32 {
+        return Err(checkpoint_error(
+            path,
+            format!("tensor `{name}` has dtype {dtype:?}, expected F32"),
+        ));
+    }
+    Ok(data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+/// Reads the model weights of a checkpoint, checked against `layout` (names, shapes, and no
+/// extra variables); returns them flat in `layout`'s order. A file from another architecture is
+/// an [`Error::Checkpoint`] naming the first variable that does not match.
+pub fn load_weights(path: impl AsRef<Path>, layout: &FlatParams) -> Result<Vec<f32>> {
+    let path = path.as_ref();
+    let bytes = read(path)?;
+    let file = parse(path, &bytes)?;
+    let mut out = vec![0.0; layout.values.len()];
+    for var in &layout.vars {
+        let tensor = file.tensor(&var.name).map_err(|_| {
+            checkpoint_error(
+                path,
+                format!(
+                    "variable `{}` of the model is not in the checkpoint; it was saved from a different model",
+                    var.name
+                ),
+            )
+        })?;
+        if tensor.shape() != var.shape.as_slice() {
+            return Err(checkpoint_error(
+                path,
+                format!(
+                    "variable `{}` has shape {:?} in the checkpoint but {:?} in the model",
+                    var.name,
+                    tensor.shape(),
+                    var.shape
+                ),
+            ));
+        }
+        let values = to_f32(path, &var.name, tensor.dtype(), tensor.data())?;
+        out[var.range()].copy_from_slice(&values);
+    }
+    let mut extra: Vec<&String> = file
+        .names()
+        .into_iter()
+        .filter(|n| !n.starts_with(OPTIMIZER_PREFIX) && layout.find(n).is_none())
+        .collect();
+    extra.sort();
+    if let Some(name) = extra.first() {
+        return Err(checkpoint_error(
+            path,
+            format!("variable `{name}` of the checkpoint is not in the model; it was saved from a different model"),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads the optimizer state entries of a checkpoint (empty if it was saved weights-only), in
+/// the order they were saved.
+pub fn load_optimizer_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
+    let path = path.as_ref();
+    let bytes = read(path)?;
+    let file = parse(path, &bytes)?;
+    let (_, metadata) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| checkpoint_error(path, format!("bad header: {e:?}")))?;
+    let order: Vec<String> = match metadata.metadata().as_ref().and_then(|m| m.get(ORDER_KEY)) {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| checkpoint_error(path, format!("bad `{ORDER_KEY}` metadata: {e}")))?,
+        None => {
+            let mut names: Vec<String> = file
+                .names()
+                .into_iter()
+                .filter_map(|n| n.strip_prefix(OPTIMIZER_PREFIX).map(str::to_string))
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    order
+        .into_iter()
+        .map(|name| {
+            let full = format!("{OPTIMIZER_PREFIX}{name}");
+            let tensor = file.tensor(&full).map_err(|_| {
+                checkpoint_error(path, format!("optimizer entry `{name}` is missing"))
+            })?;
+            let values = to_f32(path, &full, tensor.dtype(), tensor.data())?;
+            Ok((name, values))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("keras-ckptfile-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn params() -> FlatParams {
+        let mut p = FlatParams::from_layout([("a.kernel", &[2usize, 2][..]), ("a.bias", &[2][..])]);
+        p.values = vec![1.0, -2.0, 3.5, 4.0, 0.25, -0.0];
+        p
+    }
+
+    #[test]
+    fn weights_round_trip_bit_exactly() {
+        let path = dir("roundtrip").join("w.safetensors");
+        let p = params();
+        save_checkpoint(&path, &p, None).unwrap();
+        let back = load_weights(&path, &p).unwrap();
+        assert_eq!(
+            back.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            p.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(load_optimizer_state(&path).unwrap().is_empty());
+        assert!(!temp_path(&path).exists());
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_shape_is_rejected_naming_the_variable() {
+        let path = dir("shape").join("w.safetensors");
+        save_checkpoint(&path, &params(), None).unwrap();
+        let other = FlatParams::from_layout([("a.kernel", &[2usize, 3][..]), ("a.bias", &[2][..])]);
+        let err = load_weights(&path, &other).unwrap_err();
+        assert!(
+            matches!(err, Error::Checkpoint { ref reason, .. } if reason.contains("`a.kernel`")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_with_missing_or_extra_variables_is_rejected() {
+        let path = dir("names").join("w.safetensors");
+        save_checkpoint(&path, &params(), None).unwrap();
+        let renamed =
+            FlatParams::from_layout([("b.kernel", &[2usize, 2][..]), ("a.bias", &[2][..])]);
+        let err = load_weights(&path, &renamed).unwrap_err();
+        assert!(err.to_string().contains("`b.kernel`"), "{err}");
+        let fewer = FlatParams::from_layout([("a.kernel", &[2usize, 2][..])]);
+        let err = load_weights(&path, &fewer).unwrap_err();
+        assert!(err.to_string().contains("`a.bias`"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_safetensors_is_a_checkpoint_error() {
+        let path = dir("garbage").join("w.safetensors");
+        std::fs::write(&path, b"not a checkpoint").unwrap();
+        assert!(matches!(
+            load_weights(&path, &params()),
+            Err(Error::Checkpoint { .. })
+        ));
+    }
+
+    #[test]
+    fn optimizer_state_keeps_its_order() {
+        let path = dir("order").join("w.safetensors");
+        let state = vec![
+            ("z/momentum".to_string(), vec![1.0, 2.0]),
+            ("a/momentum".to_string(), vec![3.0]),
+            ("iterations".to_string(), vec![7.0]),
+        ];
+        save_checkpoint(&path, &params(), Some(&state)).unwrap();
+        assert_eq!(load_optimizer_state(&path).unwrap(), state);
+        assert_eq!(load_weights(&path, &params()).unwrap(), params().values);
+    }
+}
