@@ -10,6 +10,7 @@
 extern crate self as keras_core;
 
 pub mod callbacks;
+pub mod data;
 pub mod error;
 pub mod layers;
 pub mod losses;

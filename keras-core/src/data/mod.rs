@@ -1,0 +1,3 @@
+//! Data.
+
+pub mod loaders;
