@@ -16,6 +16,7 @@
 //! does this on a background thread so that data preparation overlaps compute.
 
 mod array;
+pub mod loaders;
 mod batch;
 mod dataset;
 mod epoch_iterator;
