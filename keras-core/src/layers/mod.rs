@@ -1,1 +1,18 @@
 //! Layers with Keras semantics over dfdx tensors.
+//!
+//! Every layer is a dfdx module: it implements `TensorCollection` (so `BuildModule`,
+//! `num_trainable_params`, `ZeroGrads`, `ToDevice` and safetensors save/load work, with Keras's
+//! parameter names), `Module` for inference on any tape, and `ModuleMut` for the training forward.
+//! Defaults (initialisers, epsilons, momenta, slopes) are Keras 3's.
+
+mod activations;
+mod dense;
+mod elu;
+pub mod initializers;
+mod leaky_relu;
+mod weights;
+
+pub use activations::{Gelu, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh};
+pub use dense::Dense;
+pub use elu::Elu;
+pub use leaky_relu::LeakyReLU;
