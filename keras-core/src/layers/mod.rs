@@ -6,13 +6,23 @@
 //! Defaults (initialisers, epsilons, momenta, slopes) are Keras 3's.
 
 mod activations;
+mod batch_normalization;
 mod dense;
+mod dropout;
 mod elu;
+mod embedding;
+mod flatten;
 pub mod initializers;
+mod layer_normalization;
 mod leaky_relu;
 mod weights;
 
 pub use activations::{Gelu, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh};
+pub use batch_normalization::BatchNormalization;
 pub use dense::Dense;
+pub use dropout::Dropout;
 pub use elu::Elu;
+pub use embedding::Embedding;
+pub use flatten::Flatten;
+pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
