@@ -1,1 +1,28 @@
 //! Layers with Keras semantics over dfdx tensors.
+//!
+//! Every layer is a dfdx module: it implements `TensorCollection` (so `BuildModule`,
+//! `num_trainable_params`, `ZeroGrads`, `ToDevice` and safetensors save/load work, with Keras's
+//! parameter names), `Module` for inference on any tape, and `ModuleMut` for the training forward.
+//! Defaults (initialisers, epsilons, momenta, slopes) are Keras 3's.
+
+mod activations;
+mod batch_normalization;
+mod dense;
+mod dropout;
+mod elu;
+mod embedding;
+mod flatten;
+pub mod initializers;
+mod layer_normalization;
+mod leaky_relu;
+mod weights;
+
+pub use activations::{Gelu, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh};
+pub use batch_normalization::BatchNormalization;
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use elu::Elu;
+pub use embedding::Embedding;
+pub use flatten::Flatten;
+pub use layer_normalization::LayerNormalization;
+pub use leaky_relu::LeakyReLU;

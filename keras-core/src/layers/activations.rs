@@ -1,0 +1,244 @@
+//! Keras's parameter-free activations as zero-sized layers.
+//!
+//! Each one is a dfdx module on any tensor shape and tape, usable as a standalone field of a model
+//! or as the activation parameter `A` of [`Dense`](super::Dense). They hold no tensors (dfdx's
+//! `ZeroSizedModule`), so building, counting, saving and moving a model skips them.
+
+use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
+use dfdx::shapes::{Dtype, ReduceShape, Shape};
+use dfdx::tensor::{Tape, Tensor};
+use dfdx::tensor_ops::{Device, TryAdd, TryMul};
+
+/// Declares a zero-sized activation with its dfdx marker impls.
+macro_rules! zero_sized_activation {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+        pub struct $name;
+
+        impl ZeroSizedModule for $name {}
+        impl NonMutableModule for $name {}
+    };
+}
+
+zero_sized_activation!(
+    /// Keras's `"linear"` activation: the identity. The default activation of `Dense`.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::Linear;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = Linear.forward(dev.tensor([-1.0f32, 2.0]));
+    /// assert_eq!(y.array(), [-1.0, 2.0]);
+    /// ```
+    Linear
+);
+
+zero_sized_activation!(
+    /// Keras's `ReLU` / `"relu"`: `max(x, 0)`, with gradient 0 at `x = 0` as Keras.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::ReLU;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = ReLU.forward(dev.tensor([-1.0f32, 2.0]));
+    /// assert_eq!(y.array(), [0.0, 2.0]);
+    /// ```
+    ReLU
+);
+
+zero_sized_activation!(
+    /// Keras's `"sigmoid"`: `1 / (1 + exp(-x))`.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::Sigmoid;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = Sigmoid.forward(dev.tensor([0.0f32]));
+    /// assert_eq!(y.array(), [0.5]);
+    /// ```
+    Sigmoid
+);
+
+zero_sized_activation!(
+    /// Keras's `"tanh"`.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::Tanh;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = Tanh.forward(dev.tensor([0.0f32]));
+    /// assert_eq!(y.array(), [0.0]);
+    /// ```
+    Tanh
+);
+
+zero_sized_activation!(
+    /// Keras's `Softmax` / `"softmax"` over the last axis (Keras's default `axis=-1`).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::Softmax;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = Softmax.forward(dev.tensor([[1.0f32, 1.0], [0.0, 0.0]]));
+    /// assert_eq!(y.array(), [[0.5, 0.5], [0.5, 0.5]]);
+    /// ```
+    Softmax
+);
+
+zero_sized_activation!(
+    /// Keras's `"gelu"` with its default `approximate=False`: the exact form
+    /// `x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))` (dfdx's `accurate_gelu`).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::Gelu;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = Gelu.forward(dev.tensor([0.0f64, 1.0]));
+    /// assert!((y.array()[1] - 0.8413447460685429).abs() < 1e-6);
+    /// ```
+    Gelu
+);
+
+zero_sized_activation!(
+    /// Keras's `"softplus"`: `ln(1 + exp(x))`, computed stably as
+    /// `max(x, 0) + ln(1 + exp(-|x|))` with the exact gradient `sigmoid(x)` everywhere.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::Softplus;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = Softplus.forward(dev.tensor([0.0f64, 100.0]));
+    /// assert!((y.array()[0] - 2f64.ln()).abs() < 1e-12);
+    /// assert_eq!(y.array()[1], 100.0);
+    /// ```
+    Softplus
+);
+
+zero_sized_activation!(
+    /// Keras's `"swish"` / `"silu"`: `x * sigmoid(x)`. [`Silu`] is the same type.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::layers::Swish;
+    ///
+    /// let dev = Cpu::default();
+    /// let y = Swish.forward(dev.tensor([0.0f32, 2.0]));
+    /// assert_eq!(y.array()[0], 0.0);
+    /// ```
+    Swish
+);
+
+/// Keras's `"silu"`, the same activation as [`Swish`].
+pub type Silu = Swish;
+
+/// Implements `Module` for an activation on any shape and tape.
+macro_rules! activation_forward {
+    ($name:ident, |$x:ident: $t:ident| $body:expr) => {
+        impl<S: Shape, E: Dtype, D: Device<E>, $t: Tape<E, D>> Module<Tensor<S, E, D, $t>>
+            for $name
+        {
+            type Output = Tensor<S, E, D, $t>;
+            type Error = D::Err;
+
+            fn try_forward(&self, $x: Tensor<S, E, D, $t>) -> Result<Self::Output, D::Err> {
+                $body
+            }
+        }
+    };
+}
+
+activation_forward!(Linear, |x: T| Ok(x));
+activation_forward!(ReLU, |x: T| x.try_relu());
+activation_forward!(Sigmoid, |x: T| x.try_sigmoid());
+activation_forward!(Tanh, |x: T| x.try_tanh());
+activation_forward!(Gelu, |x: T| x.try_accurate_gelu());
+activation_forward!(Swish, |x: T| {
+    let s = x.retaped::<T>().try_sigmoid()?;
+    x.try_mul(s)
+});
+// 0.5 * (x + |x|) is max(x, 0) with gradient 1/2 at 0, which with abs'(0) = 0 makes the total
+// gradient at 0 exactly sigmoid(0) = 1/2.
+activation_forward!(Softplus, |x: T| {
+    let abs = x.retaped::<T>().try_abs()?;
+    let log_term = x
+        .retaped::<T>()
+        .try_abs()?
+        .try_negate()?
+        .try_exp()?
+        .try_add(E::ONE)?
+        .try_ln()?;
+    let half = E::ONE / (E::ONE + E::ONE);
+    x.try_add(abs)?.try_mul(half)?.try_add(log_term)
+});
+
+impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Softmax
+where
+    S: ReduceShape<S::LastAxis>,
+{
+    type Output = Tensor<S, E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
+        x.try_softmax::<S::LastAxis>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Linear, ReLU, Softmax, Softplus, Swish, Tanh};
+    use dfdx::prelude::*;
+
+    fn close(a: &[f64], b: &[f64]) -> bool {
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9)
+    }
+
+    #[test]
+    fn activations_compute_keras_values() {
+        let dev = Cpu::default();
+        let x = dev.tensor([-2.0f64, -0.5, 0.0, 1.5]);
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let xs = [-2.0f64, -0.5, 0.0, 1.5];
+        let want: Vec<f64> = xs.iter().map(|&v| v * sig(v)).collect();
+        assert!(close(&Swish.forward(x.clone()).array(), &want));
+        let want: Vec<f64> = xs.iter().map(|&v| (1.0 + v.exp()).ln()).collect();
+        assert!(close(&Softplus.forward(x.clone()).array(), &want));
+        let want: Vec<f64> = xs.iter().map(|&v| v.tanh()).collect();
+        assert!(close(&Tanh.forward(x.clone()).array(), &want));
+        assert_eq!(ReLU.forward(x.clone()).array(), [0.0, 0.0, 0.0, 1.5]);
+        assert_eq!(Linear.forward(x).array(), xs);
+    }
+
+    #[test]
+    fn softmax_normalises_the_last_axis() {
+        let dev = Cpu::default();
+        let y = Softmax.forward(dev.tensor([[0.0f64, 1.0, 2.0], [3.0, 3.0, 3.0]]));
+        let e = [1.0f64, 1f64.exp(), 2f64.exp()];
+        let s: f64 = e.iter().sum();
+        assert!(close(&y.array()[0], &[e[0] / s, e[1] / s, e[2] / s]));
+        assert!(close(&y.array()[1], &[1.0 / 3.0; 3]));
+    }
+
+    #[test]
+    fn softplus_gradient_at_zero_is_one_half() {
+        let dev = Cpu::default();
+        let x = dev.tensor([0.0f64]);
+        let g = Softplus.forward(x.leaky_trace()).sum().backward();
+        assert!((g.get(&x).array()[0] - 0.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,157 @@
+//! Keras's `Embedding` layer.
+
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
+use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
+use dfdx::shapes::{Const, Dim, Dtype, Rank2, Shape};
+use dfdx::tensor::{Cpu, PutTape, SplitTape, Storage, Tape, Tensor};
+use dfdx::tensor_ops::{Device, GatherTo};
+use num_traits::Float;
+use rand_distr::uniform::SampleUniform;
+
+use super::initializers::uniform;
+use super::weights::{check_len, copy_f32};
+use crate::{Error, Result};
+
+/// Keras's `Embedding(input_dim=V, output_dim=M)`: maps class ids in `0..V` to rows of the
+/// `[V, M]` matrix `embeddings` (Keras's name and layout; initialised `uniform(-0.05, 0.05)`).
+///
+/// Inputs are `usize` id tensors `(batch,)` → `(batch, M)` or `(batch, L)` → `(batch, L, M)`,
+/// carrying any tape. An id `>= V` makes dfdx's gather panic, so check untrusted ids first with
+/// [`Embedding::check_ids`], which returns a typed error instead.
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::layers::Embedding;
+///
+/// let dev = Cpu::default();
+/// let mut emb = dev.build_module::<Embedding<3, 2>, f32>();
+/// assert_eq!(emb.num_trainable_params(), 6);
+/// emb.set_weights(&[0.0, 0.1, 1.0, 1.1, 2.0, 2.1])?;
+/// let ids: Tensor<(usize,), usize, _> = dev.tensor_from_vec(vec![2, 0], (2,));
+/// emb.check_ids(&ids)?;
+/// assert_eq!(emb.forward(ids).as_vec(), vec![2.0, 2.1, 0.0, 0.1]);
+/// # Ok::<(), keras_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Embedding<const V: usize, const M: usize, E: Dtype = f32, D: Storage<E> = Cpu> {
+    /// The embedding matrix, `[V, M]` (Keras layout).
+    pub embeddings: Tensor<Rank2<V, M>, E, D>,
+}
+
+impl<const V: usize, const M: usize, E: Dtype, D: Device<E>> Embedding<V, M, E, D> {
+    /// Loads Keras weights: `embeddings` row-major `[V, M]`, length-checked.
+    pub fn set_weights(&mut self, embeddings: &[f32]) -> Result<()> {
+        check_len(
+            &self.embeddings,
+            "embeddings",
+            &format!("[{V}, {M}]"),
+            embeddings,
+        )?;
+        copy_f32(&mut self.embeddings, embeddings);
+        Ok(())
+    }
+
+    /// Checks that every id is below `V` (copies the ids to the host).
+    pub fn check_ids<S: Shape, T>(&self, ids: &Tensor<S, usize, D, T>) -> Result<()>
+    where
+        D: Storage<usize>,
+    {
+        match ids.as_vec().iter().enumerate().find(|(_, &id)| id >= V) {
+            Some((index, id)) => Err(Error::invalid(
+                "input",
+                format!("id {id} at position {index} is not in 0..{V} (the embedding's input_dim)"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<const V: usize, const M: usize, E: Dtype, D: Storage<E>> NonMutableModule
+    for Embedding<V, M, E, D>
+{
+}
+
+impl<const V: usize, const M: usize, E1: Dtype, D1: Storage<E1>, E: Dtype, D: Device<E>>
+    BuildOnDevice<D, E> for Embedding<V, M, E1, D1>
+where
+    Embedding<V, M, E, D>: BuildModule<D, E>,
+{
+    type Built = Embedding<V, M, E, D>;
+}
+
+impl<const V: usize, const M: usize, E, D> TensorCollection<E, D> for Embedding<V, M, E, D>
+where
+    E: Dtype + Float + SampleUniform,
+    D: Device<E>,
+{
+    type To<E2: Dtype, D2: Device<E2>> = Embedding<V, M, E2, D2>;
+
+    fn iter_tensors<Vi: ModuleVisitor<Self, E, D>>(
+        visitor: &mut Vi,
+    ) -> Result<Option<Self::To<Vi::E2, Vi::D2>>, Vi::Err> {
+        visitor.visit_fields(
+            Self::tensor(
+                "embeddings",
+                |s| &s.embeddings,
+                |s| &mut s.embeddings,
+                TensorOptions::reset_with(uniform),
+            ),
+            |embeddings| Embedding { embeddings },
+        )
+    }
+}
+
+impl<const V: usize, const M: usize, B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    Module<Tensor<(B,), usize, D, T>> for Embedding<V, M, E, D>
+{
+    type Output = Tensor<(B, Const<M>), E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, ids: Tensor<(B,), usize, D, T>) -> Result<Self::Output, D::Err> {
+        let (ids, tape) = ids.split_tape();
+        self.embeddings.clone().put_tape(tape).try_gather(ids)
+    }
+}
+
+impl<const V: usize, const M: usize, B: Dim, L: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    Module<Tensor<(B, L), usize, D, T>> for Embedding<V, M, E, D>
+{
+    type Output = Tensor<(B, L, Const<M>), E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, ids: Tensor<(B, L), usize, D, T>) -> Result<Self::Output, D::Err> {
+        let (ids, tape) = ids.split_tape();
+        self.embeddings.clone().put_tape(tape).try_gather(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Embedding;
+    use dfdx::prelude::*;
+
+    #[test]
+    fn embedding_initialises_within_keras_uniform_bounds() {
+        let dev = Cpu::seed_from_u64(0);
+        let emb = dev.build_module::<Embedding<100, 8>, f32>();
+        let w = emb.embeddings.as_vec();
+        assert!(w.iter().all(|v| v.abs() <= 0.05));
+        assert!(w.iter().any(|v| v.abs() > 0.04));
+    }
+
+    #[test]
+    fn embedding_looks_up_sequences_and_rejects_unknown_ids() {
+        let dev = Cpu::default();
+        let mut emb = dev.build_module::<Embedding<2, 1>, f32>();
+        emb.set_weights(&[5.0, 7.0]).unwrap();
+        let ids: Tensor<(usize, Const<3>), usize, _> =
+            dev.tensor_from_vec(vec![1, 0, 1, 0, 0, 1], (2, Const));
+        let y = emb.forward(ids);
+        assert_eq!(y.shape(), &(2, Const::<3>, Const::<1>));
+        assert_eq!(y.as_vec(), vec![7.0, 5.0, 7.0, 5.0, 5.0, 7.0]);
+        let bad: Tensor<(usize,), usize, _> = dev.tensor_from_vec(vec![0, 2], (2,));
+        assert!(emb.check_ids(&bad).is_err());
+        assert!(emb.set_weights(&[1.0]).is_err());
+    }
+}
