@@ -1,12 +1,68 @@
 //! Optimizers with Keras's numerics, on flat host parameter buffers.
 //!
-//! Keras's template: a base ([`base`]) does, once and in Keras's order, loss-scale undo,
-//! gradient accumulation, clipping, decoupled weight decay, the per-parameter update and EMA;
-//! each optimizer file supplies only its per-parameter update.
+//! Keras's template: a generic base, [`KerasOptimizer`], does once and in Keras's order the
+//! loss-scale undo, gradient accumulation, clipping, decoupled weight decay, the per-parameter
+//! update and EMA; each optimizer file ([`Sgd`], [`Adam`], [`AdamW`], [`RMSprop`], [`Adagrad`],
+//! [`Adadelta`], [`Adamax`], [`Nadam`], [`Lion`], [`Ftrl`], [`Lamb`], [`Adafactor`]) supplies only
+//! its hyper-parameters, its slots and the per-variable update ([`UpdateRule`]). Learning rates
+//! are constants or [`schedules`].
+//!
+//! ```
+//! use keras_core::optimizers::{Adam, FlatParams, Optimizer};
+//! let mut opt = Adam::new().with_learning_rate(0.01).with_clipnorm(1.0).build().unwrap();
+//! let mut params = FlatParams::from_layout([("dense.kernel", &[2, 2][..]), ("dense.bias", &[2][..])]);
+//! params.grads.copy_from_slice(&[0.1, -0.2, 0.3, 0.0, 1.0, 1.0]);
+//! opt.apply(&mut params).unwrap();
+//! assert_eq!(opt.iterations(), 1);
+//! ```
+//!
+//! A parameter that received no gradient is marked with [`VarInfo::has_grad`] `= false`; the
+//! step then fails with [`Error::MissingGradient`](crate::Error::MissingGradient) unless the
+//! optimizer was built `with_allow_missing_gradients(true)`, in which case the variable is
+//! skipped as Keras does.
 
+mod adadelta;
+mod adafactor;
+mod adagrad;
+mod adam;
+mod adamax;
+mod adamw;
+mod base_options;
+mod buffers;
+mod builder;
+mod clipping;
+mod ftrl;
+mod keras_optimizer;
+mod lamb;
+mod learning_rate;
+mod lion;
+mod nadam;
 mod params;
+mod rmsprop;
+pub mod schedules;
+mod sgd;
+mod state;
+mod state_file;
+mod update_rule;
 
+pub use adadelta::{Adadelta, AdadeltaStep};
+pub use adafactor::{Adafactor, AdafactorStep};
+pub use adagrad::Adagrad;
+pub use adam::{Adam, AdamStep};
+pub use adamax::{Adamax, AdamaxStep};
+pub use adamw::AdamW;
+pub use builder::OptimizerBuilder;
+pub use ftrl::{Ftrl, FtrlStep};
+pub use keras_optimizer::KerasOptimizer;
+pub use lamb::{Lamb, LambStep};
+pub use learning_rate::LearningRate;
+pub use lion::{Lion, LionStep};
+pub use nadam::{Nadam, NadamStep};
 pub use params::{FlatParams, VarInfo};
+pub use rmsprop::{RMSprop, RMSpropStep};
+pub use sgd::{Sgd, SgdStep};
+pub use state_file::{load_optimizer, read_state, save_optimizer, write_state};
+pub use update_rule::{Slots, StepContext, UpdateRule, MAX_SLOTS};
 
 use crate::Result;
 

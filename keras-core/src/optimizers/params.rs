@@ -11,6 +11,12 @@ pub struct VarInfo {
     pub offset: usize,
     /// Number of values.
     pub len: usize,
+    /// Whether the step's gradient reached this variable. The trainer sets it to `false` when the
+    /// backward pass produced no gradient for the tensor (it took no part in the forward pass);
+    /// [`push_var`](FlatParams::push_var) starts it at `true`. An optimizer then either refuses
+    /// the step ([`Error::MissingGradient`](crate::Error::MissingGradient), the default) or skips
+    /// the variable as Keras does (see `with_allow_missing_gradients`).
+    pub has_grad: bool,
 }
 
 impl VarInfo {
@@ -55,6 +61,7 @@ impl FlatParams {
             shape: shape.to_vec(),
             offset,
             len,
+            has_grad: true,
         });
         &self.vars[self.vars.len() - 1]
     }
@@ -74,8 +81,70 @@ impl FlatParams {
         &self.values[self.vars[i].range()]
     }
 
+    /// The values of variable `i`, mutably.
+    pub fn var_mut(&mut self, i: usize) -> &mut [f32] {
+        let range = self.vars[i].range();
+        &mut self.values[range]
+    }
+
+    /// The gradient of variable `i`.
+    pub fn grad(&self, i: usize) -> &[f32] {
+        &self.grads[self.vars[i].range()]
+    }
+
+    /// The gradient of variable `i`, mutably.
+    pub fn grad_mut(&mut self, i: usize) -> &mut [f32] {
+        let range = self.vars[i].range();
+        &mut self.grads[range]
+    }
+
     /// The variable named `name`, if any.
     pub fn find(&self, name: &str) -> Option<&VarInfo> {
         self.vars.iter().find(|v| v.name == name)
+    }
+
+    /// Marks whether variable `i` received a gradient this step (see [`VarInfo::has_grad`]).
+    pub fn set_has_grad(&mut self, i: usize, has_grad: bool) {
+        self.vars[i].has_grad = has_grad;
+    }
+
+    /// Marks every variable as having a gradient again (call before gathering a new step).
+    pub fn reset_has_grad(&mut self) {
+        for v in &mut self.vars {
+            v.has_grad = true;
+        }
+    }
+
+    /// The variables without a gradient this step.
+    pub fn missing_grads(&self) -> impl Iterator<Item = &VarInfo> {
+        self.vars.iter().filter(|v| !v.has_grad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_var_lays_variables_out_back_to_back_with_gradients() {
+        let mut p = FlatParams::from_layout([("w", &[2, 3][..]), ("b", &[3][..])]);
+        assert_eq!(p.len(), 9);
+        assert_eq!(p.vars[1].offset, 6);
+        assert!(p.vars.iter().all(|v| v.has_grad));
+        p.var_mut(1).copy_from_slice(&[1.0, 2.0, 3.0]);
+        p.grad_mut(0)[0] = 5.0;
+        assert_eq!(p.var(1), &[1.0, 2.0, 3.0]);
+        assert_eq!(p.grad(0)[0], 5.0);
+        assert_eq!(p.find("b").map(|v| v.len), Some(3));
+    }
+
+    #[test]
+    fn missing_gradients_are_listed_until_reset() {
+        let mut p = FlatParams::from_layout([("w", &[2][..]), ("b", &[1][..])]);
+        p.set_has_grad(1, false);
+        let names: Vec<_> = p.missing_grads().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        p.reset_has_grad();
+        assert_eq!(p.missing_grads().count(), 0);
     }
 }

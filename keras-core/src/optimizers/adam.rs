@@ -1,0 +1,199 @@
+//! `keras.optimizers.Adam`.
+
+use super::update_rule::{check_beta, check_positive};
+use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::Result;
+
+/// Adam in Keras's "epsilon hat" form: with `t = iterations + 1` and
+/// `alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)`,
+/// `m += (g - m)(1 - beta_1)`, `v += (g² - v)(1 - beta_2)`, `w -= m * alpha / (sqrt(v) + eps)`
+/// (`epsilon` is added to the uncorrected `sqrt(v)`; AMSGrad uses the running maximum of `v`).
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::{Adam, FlatParams, Optimizer};
+/// let mut opt = Adam::new().with_learning_rate(0.01).build().unwrap();
+/// let mut params = FlatParams::from_layout([("w", &[1][..])]);
+/// params.grads[0] = 3.0;
+/// opt.apply(&mut params).unwrap();
+/// // The first Adam step moves every weight by about the learning rate.
+/// assert!((params.values[0] + 0.01).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adam {
+    pub(crate) beta_1: f64,
+    pub(crate) beta_2: f64,
+    pub(crate) epsilon: f64,
+    pub(crate) amsgrad: bool,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Self {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+        }
+    }
+}
+
+impl Adam {
+    /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.999`,
+    /// epsilon `1e-7`.
+    pub fn new() -> OptimizerBuilder<Adam> {
+        OptimizerBuilder::new(Adam::default(), 0.001)
+    }
+
+    /// The first-moment decay rate.
+    pub fn beta_1(&self) -> f64 {
+        self.beta_1
+    }
+
+    /// The second-moment decay rate.
+    pub fn beta_2(&self) -> f64 {
+        self.beta_2
+    }
+
+    /// The epsilon added to `sqrt(v)`.
+    pub fn epsilon(&self) -> f64 {
+        self.epsilon
+    }
+
+    /// Whether AMSGrad is used.
+    pub fn amsgrad(&self) -> bool {
+        self.amsgrad
+    }
+}
+
+impl<S> OptimizerBuilder<Adam, S> {
+    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
+    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
+        self.rule.beta_1 = beta_1;
+        self
+    }
+
+    /// Decay rate of the second moment, in `[0, 1)`. Defaults to `0.999`.
+    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
+        self.rule.beta_2 = beta_2;
+        self
+    }
+
+    /// Added to `sqrt(v)`; must be > 0. Defaults to `1e-7`.
+    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
+        self.rule.epsilon = epsilon;
+        self
+    }
+
+    /// Use the AMSGrad variant. Defaults to `false`.
+    pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
+        self.rule.amsgrad = amsgrad;
+        self
+    }
+}
+
+/// Per-step values of [`Adam`].
+#[derive(Debug, Clone, Copy)]
+pub struct AdamStep {
+    alpha: f32,
+    one_minus_beta_1: f32,
+    one_minus_beta_2: f32,
+    epsilon: f32,
+}
+
+impl UpdateRule for Adam {
+    const NAME: &'static str = "adam";
+    type Step = AdamStep;
+
+    fn validate(&self) -> Result<()> {
+        check_beta("beta_1", self.beta_1)?;
+        check_beta("beta_2", self.beta_2)?;
+        check_positive("epsilon", self.epsilon)
+    }
+
+    fn slot_names(&self) -> &'static [&'static str] {
+        if self.amsgrad {
+            &["momentum", "velocity", "velocity_hat"]
+        } else {
+            &["momentum", "velocity"]
+        }
+    }
+
+    fn begin_step(&mut self, ctx: &StepContext) -> AdamStep {
+        let t = (ctx.iterations + 1) as f32;
+        let beta_1_power = (self.beta_1 as f32).powf(t);
+        let beta_2_power = (self.beta_2 as f32).powf(t);
+        AdamStep {
+            alpha: ctx.learning_rate * (1.0 - beta_2_power).sqrt() / (1.0 - beta_1_power),
+            one_minus_beta_1: (1.0 - self.beta_1) as f32,
+            one_minus_beta_2: (1.0 - self.beta_2) as f32,
+            epsilon: self.epsilon as f32,
+        }
+    }
+
+    fn update(&self, s: &AdamStep, _: &VarInfo, value: &mut [f32], grad: &[f32], slots: Slots<'_>) {
+        let [m, v, v_hat, _] = slots;
+        let (alpha, b1, b2, eps) = (s.alpha, s.one_minus_beta_1, s.one_minus_beta_2, s.epsilon);
+        if self.amsgrad {
+            let moments = m.iter_mut().zip(v.iter_mut()).zip(v_hat.iter_mut());
+            for ((w, &g), ((m, v), v_hat)) in value.iter_mut().zip(grad).zip(moments) {
+                *m += (g - *m) * b1;
+                *v += (g * g - *v) * b2;
+                *v_hat = v_hat.max(*v);
+                *w -= *m * alpha / (v_hat.sqrt() + eps);
+            }
+            return;
+        }
+        let n = value.len();
+        let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
+        for i in 0..n {
+            let g = grad[i];
+            let mi = m[i] + (g - m[i]) * b1;
+            let vi = v[i] + (g * g - v[i]) * b2;
+            m[i] = mi;
+            v[i] = vi;
+            value[i] -= mi * alpha / (vi.sqrt() + eps);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimizers::{FlatParams, Optimizer};
+    use crate::Error;
+
+    #[test]
+    fn betas_outside_the_unit_interval_and_non_positive_epsilon_are_rejected() {
+        for b in [-0.1, 1.0, f64::NAN] {
+            assert!(matches!(
+                Adam::new().with_beta_1(b).build(),
+                Err(Error::InvalidArgument { name: "beta_1", .. })
+            ));
+            assert!(Adam::new().with_beta_2(b).build().is_err());
+        }
+        for eps in [0.0, -1e-7] {
+            assert!(matches!(
+                Adam::new().with_epsilon(eps).build(),
+                Err(Error::InvalidArgument {
+                    name: "epsilon",
+                    ..
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn amsgrad_keeps_the_largest_second_moment() {
+        let mut opt = Adam::new().with_amsgrad(true).build().unwrap();
+        let mut p = FlatParams::from_layout([("w", &[1][..])]);
+        p.grads[0] = 2.0;
+        opt.apply(&mut p).unwrap();
+        p.grads[0] = 0.0;
+        opt.apply(&mut p).unwrap();
+        let v = opt.slot("velocity").unwrap()[0];
+        let v_hat = opt.slot("velocity_hat").unwrap()[0];
+        assert!(v_hat > v);
+        assert!((v_hat - 0.004).abs() < 1e-9);
+    }
+}

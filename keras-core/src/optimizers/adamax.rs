@@ -1,0 +1,129 @@
+//! `keras.optimizers.Adamax`.
+
+use super::update_rule::{check_beta, check_positive};
+use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::Result;
+
+/// Adamax, Adam's infinity-norm variant: `m += (g - m)(1 - beta_1)`,
+/// `u = max(beta_2 u, |g|)`, `w -= lr m / ((1 - beta_1^t)(u + eps))`.
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::{Adamax, FlatParams, Optimizer};
+/// let mut opt = Adamax::new().with_learning_rate(0.01).build().unwrap();
+/// let mut params = FlatParams::from_layout([("w", &[1][..])]);
+/// params.grads[0] = 2.0;
+/// opt.apply(&mut params).unwrap();
+/// assert!((params.values[0] + 0.01).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adamax {
+    beta_1: f64,
+    beta_2: f64,
+    epsilon: f64,
+}
+
+impl Default for Adamax {
+    fn default() -> Self {
+        Self {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+        }
+    }
+}
+
+impl Adamax {
+    /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.999`,
+    /// epsilon `1e-7`.
+    pub fn new() -> OptimizerBuilder<Adamax> {
+        OptimizerBuilder::new(Adamax::default(), 0.001)
+    }
+}
+
+impl<S> OptimizerBuilder<Adamax, S> {
+    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
+    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
+        self.rule.beta_1 = beta_1;
+        self
+    }
+
+    /// Decay rate of the infinity norm, in `[0, 1)`. Defaults to `0.999`.
+    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
+        self.rule.beta_2 = beta_2;
+        self
+    }
+
+    /// Added to the norm; must be > 0. Defaults to `1e-7`.
+    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
+        self.rule.epsilon = epsilon;
+        self
+    }
+}
+
+/// Per-step values of [`Adamax`].
+#[derive(Debug, Clone, Copy)]
+pub struct AdamaxStep {
+    lr: f32,
+    one_minus_beta_1: f32,
+    beta_2: f32,
+    one_minus_beta_1_power: f32,
+    epsilon: f32,
+}
+
+impl UpdateRule for Adamax {
+    const NAME: &'static str = "adamax";
+    type Step = AdamaxStep;
+
+    fn validate(&self) -> Result<()> {
+        check_beta("beta_1", self.beta_1)?;
+        check_beta("beta_2", self.beta_2)?;
+        check_positive("epsilon", self.epsilon)
+    }
+
+    fn slot_names(&self) -> &'static [&'static str] {
+        &["momentum", "norm"]
+    }
+
+    fn begin_step(&mut self, ctx: &StepContext) -> AdamaxStep {
+        let t = (ctx.iterations + 1) as f32;
+        AdamaxStep {
+            lr: ctx.learning_rate,
+            one_minus_beta_1: (1.0 - self.beta_1) as f32,
+            beta_2: self.beta_2 as f32,
+            one_minus_beta_1_power: 1.0 - (self.beta_1 as f32).powf(t),
+            epsilon: self.epsilon as f32,
+        }
+    }
+
+    fn update(
+        &self,
+        s: &AdamaxStep,
+        _: &VarInfo,
+        value: &mut [f32],
+        grad: &[f32],
+        slots: Slots<'_>,
+    ) {
+        let [m, u, ..] = slots;
+        for ((w, &g), (m, u)) in value
+            .iter_mut()
+            .zip(grad)
+            .zip(m.iter_mut().zip(u.iter_mut()))
+        {
+            *m += (g - *m) * s.one_minus_beta_1;
+            *u = (s.beta_2 * *u).max(g.abs());
+            *w -= s.lr * *m / (s.one_minus_beta_1_power * (*u + s.epsilon));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn betas_must_be_below_one() {
+        assert!(Adamax::new().with_beta_1(1.0).build().is_err());
+        assert!(Adamax::new().with_beta_2(1.2).build().is_err());
+    }
+}

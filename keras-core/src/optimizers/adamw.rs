@@ -1,0 +1,113 @@
+//! `keras.optimizers.AdamW`.
+
+use super::{Adam, AdamStep, OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::Result;
+
+/// Adam with decoupled weight decay (Loshchilov & Hutter): Keras's [`Adam`] update, preceded by
+/// the base optimizer's `var -= var * weight_decay * lr`, with `weight_decay` on by default
+/// (`0.004`) and required.
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::{AdamW, FlatParams, Optimizer};
+/// let mut opt = AdamW::new().with_learning_rate(0.1).with_weight_decay(0.5).build().unwrap();
+/// let mut params = FlatParams::from_layout([("w", &[1][..])]);
+/// params.values[0] = 1.0; // zero gradient: only the decay moves the weight
+/// opt.apply(&mut params).unwrap();
+/// assert!((params.values[0] - 0.95).abs() < 1e-7);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AdamW {
+    adam: Adam,
+}
+
+impl AdamW {
+    /// A builder with Keras's defaults: learning rate `0.001`, weight decay `0.004`, betas
+    /// `0.9`/`0.999`, epsilon `1e-7`.
+    pub fn new() -> OptimizerBuilder<AdamW> {
+        OptimizerBuilder::new(AdamW::default(), 0.001).with_weight_decay(0.004)
+    }
+
+    /// The Adam hyper-parameters.
+    pub fn adam(&self) -> &Adam {
+        &self.adam
+    }
+}
+
+impl<S> OptimizerBuilder<AdamW, S> {
+    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
+    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
+        self.rule.adam.beta_1 = beta_1;
+        self
+    }
+
+    /// Decay rate of the second moment, in `[0, 1)`. Defaults to `0.999`.
+    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
+        self.rule.adam.beta_2 = beta_2;
+        self
+    }
+
+    /// Added to `sqrt(v)`; must be > 0. Defaults to `1e-7`.
+    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
+        self.rule.adam.epsilon = epsilon;
+        self
+    }
+
+    /// Use the AMSGrad variant. Defaults to `false`.
+    pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
+        self.rule.adam.amsgrad = amsgrad;
+        self
+    }
+}
+
+impl UpdateRule for AdamW {
+    const NAME: &'static str = "adamw";
+    const NEEDS_WEIGHT_DECAY: bool = true;
+    type Step = AdamStep;
+
+    fn validate(&self) -> Result<()> {
+        self.adam.validate()
+    }
+
+    fn slot_names(&self) -> &'static [&'static str] {
+        self.adam.slot_names()
+    }
+
+    fn begin_step(&mut self, ctx: &StepContext) -> AdamStep {
+        self.adam.begin_step(ctx)
+    }
+
+    fn update(
+        &self,
+        s: &AdamStep,
+        var: &VarInfo,
+        value: &mut [f32],
+        grad: &[f32],
+        slots: Slots<'_>,
+    ) {
+        self.adam.update(s, var, value, grad, slots);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adamw_without_weight_decay_is_rejected() {
+        let err = AdamW::new().without_weight_decay().build().unwrap_err();
+        assert!(matches!(
+            err,
+            crate::Error::InvalidArgument {
+                name: "weight_decay",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn adamw_validates_its_adam_hyper_parameters() {
+        assert!(AdamW::new().with_beta_1(1.0).build().is_err());
+        assert!(AdamW::new().build().is_ok());
+    }
+}

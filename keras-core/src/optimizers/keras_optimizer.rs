@@ -1,0 +1,301 @@
+//! The generic optimizer: Keras's `BaseOptimizer.apply` around an [`UpdateRule`].
+
+use super::base_options::BaseOptions;
+use super::buffers::{slot_views, Buffers};
+use super::clipping::Clipping;
+use super::learning_rate::{check_learning_rate, LearningRate};
+use super::schedules::{LearningRateSchedule, NoSchedule};
+use super::{FlatParams, Optimizer, StepContext, UpdateRule};
+use crate::{Error, Result};
+
+/// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
+///
+/// Each [`apply`](Optimizer::apply) does, in Keras's order: loss-scale undo, gradient
+/// accumulation, clipping, decoupled weight decay, the rule's update of every variable, the
+/// EMA update (and overwrite), then counts the call. Slots are allocated on the first call
+/// from the [`FlatParams`] layout and reused afterwards.
+///
+/// `S` is the learning-rate schedule type ([`NoSchedule`] for a constant rate).
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::{FlatParams, KerasOptimizer, Optimizer, Sgd};
+/// let mut opt: KerasOptimizer<Sgd> = Sgd::new().with_learning_rate(0.1).build().unwrap();
+/// let mut params = FlatParams::from_layout([("w", &[2][..])]);
+/// params.grads.copy_from_slice(&[1.0, -2.0]);
+/// opt.apply(&mut params).unwrap();
+/// assert_eq!(params.values, [-0.1, 0.2]);
+/// assert_eq!(opt.iterations(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct KerasOptimizer<U, S = NoSchedule> {
+    pub(crate) rule: U,
+    pub(crate) learning_rate: LearningRate<S>,
+    pub(crate) options: BaseOptions,
+    pub(crate) clipping: Clipping,
+    /// Every `apply` call so far (Keras's `optimizer._iterations`).
+    pub(crate) raw_iterations: u64,
+    pub(crate) buffers: Option<Buffers>,
+    /// Loaded state waiting for the first `apply` to know the layout.
+    pub(crate) pending: Vec<(String, Vec<f32>)>,
+}
+
+impl<U: UpdateRule + Default> Default for KerasOptimizer<U> {
+    /// The rule's Keras defaults with a learning rate of `0.001` and no base option.
+    fn default() -> Self {
+        Self::from_parts(
+            U::default(),
+            LearningRate::Constant(0.001),
+            BaseOptions::default(),
+            Clipping::None,
+        )
+    }
+}
+
+impl<U: UpdateRule, S> KerasOptimizer<U, S> {
+    pub(crate) fn from_parts(
+        rule: U,
+        learning_rate: LearningRate<S>,
+        options: BaseOptions,
+        clipping: Clipping,
+    ) -> Self {
+        Self {
+            rule,
+            learning_rate,
+            options,
+            clipping,
+            raw_iterations: 0,
+            buffers: None,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The update rule and its hyper-parameters.
+    pub fn rule(&self) -> &U {
+        &self.rule
+    }
+
+    /// The learning rate (constant or schedule).
+    pub fn learning_rate_setting(&self) -> &LearningRate<S> {
+        &self.learning_rate
+    }
+
+    /// Every `apply` call so far, gradient-accumulation micro-steps included (Keras's
+    /// `optimizer._iterations`; schedules are evaluated at this count).
+    pub fn raw_iterations(&self) -> u64 {
+        self.raw_iterations
+    }
+
+    /// Whether the slots exist (after the first `apply` or [`build`](Self::build)).
+    pub fn is_built(&self) -> bool {
+        self.buffers.is_some()
+    }
+
+    /// Slot `name` (e.g. `"velocity"`) over all parameters, once built.
+    pub fn slot(&self, name: &str) -> Option<&[f32]> {
+        let k = self.rule.slot_names().iter().position(|&s| s == name)?;
+        Some(self.buffers.as_ref()?.slots.get(k)?.as_slice())
+    }
+
+    /// The moving averages of the variables, when EMA is on and the optimizer is built.
+    pub fn moving_average(&self) -> Option<&[f32]> {
+        let b = self.buffers.as_ref()?;
+        self.options.use_ema.then_some(b.ema.as_slice())
+    }
+
+    /// Allocates the slots for `params` (Keras's `optimizer.build(variables)`); later calls
+    /// check that `params` keeps that layout. [`apply`](Optimizer::apply) calls it.
+    pub fn build(&mut self, params: &FlatParams) -> Result<()> {
+        if params.grads.len() != params.values.len() {
+            return Err(Error::ShapeMismatch {
+                name: "grads",
+                expected: format!("{} values, as many as `values`", params.values.len()),
+                got: format!("{} values", params.grads.len()),
+            });
+        }
+        match &self.buffers {
+            Some(b) if b.matches(params) => Ok(()),
+            Some(b) => Err(Error::ShapeMismatch {
+                name: "params",
+                expected: format!(
+                    "the {} variables the optimizer was built for",
+                    b.layout.len()
+                ),
+                got: format!("{} variables with another layout", params.vars.len()),
+            }),
+            None => {
+                let mut b = Buffers::new(&self.rule, &self.options, self.clipping, params)?;
+                let slot_names = self.rule.slot_names();
+                for (name, values) in &self.pending {
+                    let Some(buf) = b.named_mut(slot_names, name) else {
+                        continue;
+                    };
+                    if buf.len() != values.len() {
+                        return Err(Error::invalid(
+                            "state",
+                            format!(
+                                "entry `{name}` holds {} values but these parameters need {}",
+                                values.len(),
+                                buf.len()
+                            ),
+                        ));
+                    }
+                    buf.copy_from_slice(values);
+                }
+                self.pending.clear();
+                self.buffers = Some(b);
+                Ok(())
+            }
+        }
+    }
+
+    /// Keras's `optimizer.iterations`: completed update steps.
+    fn update_iterations(&self) -> u64 {
+        match self.options.gradient_accumulation_steps {
+            Some(steps) => self.raw_iterations / steps,
+            None => self.raw_iterations,
+        }
+    }
+
+    fn check_missing(&self, params: &FlatParams) -> Result<()> {
+        if let Some(first) = params.missing_grads().next() {
+            if !self.options.allow_missing_gradients || params.vars.iter().all(|v| !v.has_grad) {
+                return Err(Error::MissingGradient {
+                    name: first.name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> {
+    fn apply(&mut self, params: &mut FlatParams) -> Result<()> {
+        if params.vars.is_empty() {
+            return Ok(());
+        }
+        self.build(params)?;
+        self.check_missing(params)?;
+        let raw = self.raw_iterations;
+        let iterations = self.update_iterations();
+        let lr = self.learning_rate.at(raw);
+        let scheduled = self.learning_rate.is_schedule();
+        let Some(b) = self.buffers.as_mut() else {
+            return Err(Error::invalid("params", "the optimizer could not be built"));
+        };
+        let options = &self.options;
+        let FlatParams {
+            values,
+            grads,
+            vars,
+        } = params;
+        let present = || vars.iter().enumerate().filter(|(_, v)| v.has_grad);
+
+        let preprocess = !b.work.is_empty();
+        let mut is_update_step = true;
+        if preprocess {
+            let scale = options.loss_scale_factor.map(|s| s as f32);
+            for (_, v) in present() {
+                let (src, dst) = (&grads[v.range()], &mut b.work[v.range()]);
+                match scale {
+                    Some(s) => dst.iter_mut().zip(src).for_each(|(d, &g)| *d = g / s),
+                    None => dst.copy_from_slice(src),
+                }
+            }
+            if let Some(steps) = options.gradient_accumulation_steps {
+                is_update_step = (raw + 1).is_multiple_of(steps);
+                let steps = steps as f32;
+                for (_, v) in present() {
+                    let (acc, g) = (&mut b.accumulator[v.range()], &mut b.work[v.range()]);
+                    for (a, g) in acc.iter_mut().zip(g.iter_mut()) {
+                        if is_update_step {
+                            *g = (*g + *a) / steps;
+                            *a = 0.0;
+                        } else {
+                            *a += *g;
+                        }
+                    }
+                }
+            }
+            if is_update_step {
+                self.clipping.apply(&mut b.work, vars);
+            }
+        }
+
+        if is_update_step {
+            if let Some(wd) = options.weight_decay {
+                let wd = wd as f32;
+                for (_, v) in present().filter(|(_, v)| options.decays(&v.name)) {
+                    for x in &mut values[v.range()] {
+                        *x -= *x * wd * lr;
+                    }
+                }
+            }
+            let ctx = StepContext {
+                learning_rate: lr,
+                iterations,
+                scheduled,
+            };
+            let step = self.rule.begin_step(&ctx);
+            let g: &[f32] = if preprocess { &b.work } else { grads };
+            for (i, v) in present() {
+                let slots = slot_views(&mut b.slots, &b.slot_ranges, i);
+                self.rule
+                    .update(&step, v, &mut values[v.range()], &g[v.range()], slots);
+            }
+        }
+
+        if options.use_ema {
+            let momentum = if iterations != 0 {
+                options.ema_momentum as f32
+            } else {
+                0.0
+            };
+            let rest = 1.0 - momentum;
+            for (avg, &x) in b.ema.iter_mut().zip(values.iter()) {
+                *avg = momentum * *avg + rest * x;
+            }
+            if let Some(f) = options.ema_overwrite_frequency {
+                if (iterations + 1).is_multiple_of(f) {
+                    values.copy_from_slice(&b.ema);
+                }
+            }
+        }
+        self.raw_iterations += 1;
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.learning_rate.at(self.raw_iterations)
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        check_learning_rate(lr)?;
+        self.learning_rate = LearningRate::Constant(lr);
+        Ok(())
+    }
+
+    fn iterations(&self) -> u64 {
+        self.update_iterations()
+    }
+
+    fn finalize(&mut self, params: &mut FlatParams) {
+        if let Some(b) = &self.buffers {
+            if self.options.use_ema && b.matches(params) && b.ema.len() == params.values.len() {
+                params.values.copy_from_slice(&b.ema);
+            }
+        }
+    }
+
+    fn loss_scale(&self) -> f32 {
+        self.options.loss_scale_factor.map_or(1.0, |s| s as f32)
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f32>)> {
+        self.export_state()
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
+        self.import_state(state)
+    }
+}

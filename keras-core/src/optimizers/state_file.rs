@@ -1,0 +1,162 @@
+//! Optimizer state on disk, as a safetensors file written atomically.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::Optimizer;
+use crate::{Error, Result};
+
+/// Metadata key marking a keras-rs optimizer state file.
+const FORMAT_KEY: &str = "format";
+const FORMAT: &str = "keras-rs optimizer state";
+
+fn checkpoint(path: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Writes named `f32` vectors (an [`Optimizer::state`]) to a safetensors file, atomically:
+/// the bytes go to a temporary file in the same directory, are flushed to disk, and the file
+/// is renamed over `path`, so a crash leaves either the old or the new file.
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::{read_state, write_state};
+/// let path = std::env::temp_dir().join("keras_rs_doc_write_state.safetensors");
+/// let state = vec![("velocity".to_string(), vec![1.0, 2.0])];
+/// write_state(&path, &state).unwrap();
+/// assert_eq!(read_state(&path).unwrap(), state);
+/// # std::fs::remove_file(&path).ok();
+/// ```
+pub fn write_state(path: impl AsRef<Path>, state: &[(String, Vec<f32>)]) -> Result<()> {
+    let path = path.as_ref();
+    let bytes: Vec<(&str, Vec<u8>, usize)> = state
+        .iter()
+        .map(|(name, v)| {
+            let data = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            (name.as_str(), data, v.len())
+        })
+        .collect();
+    let mut views = Vec::with_capacity(bytes.len());
+    for (name, data, len) in &bytes {
+        let view = TensorView::new(Dtype::F32, vec![*len], data)
+            .map_err(|e| checkpoint(path, format!("{e:?}")))?;
+        views.push((*name, view));
+    }
+    let metadata = Some(HashMap::from([(
+        FORMAT_KEY.to_string(),
+        FORMAT.to_string(),
+    )]));
+    let buffer = safetensors::tensor::serialize(views, &metadata)
+        .map_err(|e| checkpoint(path, format!("{e:?}")))?;
+
+    let tmp = temp_path(path);
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(&buffer)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename durable; not every platform can open a directory.
+            if let Ok(d) = File::open(dir) {
+                d.sync_all().ok();
+            }
+        }
+        Ok(())
+    };
+    write().map_err(|e| {
+        std::fs::remove_file(&tmp).ok();
+        Error::io(path, e)
+    })
+}
+
+/// Reads a file written by [`write_state`]; entries come back sorted by name.
+pub fn read_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
+    let path = path.as_ref();
+    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let tensors =
+        SafeTensors::deserialize(&buffer).map_err(|e| checkpoint(path, format!("{e:?}")))?;
+    let mut out = Vec::with_capacity(tensors.len());
+    for (name, view) in tensors.tensors() {
+        if view.dtype() != Dtype::F32 || view.shape().len() != 1 {
+            return Err(checkpoint(
+                path,
+                format!("entry `{name}` is not a flat f32 vector"),
+            ));
+        }
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        out.push((name, values));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Saves `optimizer`'s state to `path` (see [`write_state`]).
+pub fn save_optimizer(optimizer: &impl Optimizer, path: impl AsRef<Path>) -> Result<()> {
+    write_state(path, &optimizer.state())
+}
+
+/// Restores `optimizer`'s state from a file written by [`save_optimizer`]. A state that does
+/// not fit the optimizer is reported as [`Error::Checkpoint`].
+pub fn load_optimizer(optimizer: &mut impl Optimizer, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let state = read_state(path)?;
+    optimizer
+        .load_state(&state)
+        .map_err(|e| checkpoint(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_file_round_trips_bit_for_bit() {
+        let path = std::env::temp_dir().join("keras_rs_state_file_round_trip.safetensors");
+        let state = vec![
+            ("a".to_string(), vec![f32::MIN_POSITIVE, -0.0, 1e-30]),
+            ("b".to_string(), vec![]),
+        ];
+        write_state(&path, &state).unwrap();
+        let back = read_state(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        assert_eq!(back.len(), 2);
+        for ((n1, v1), (n2, v2)) in state.iter().zip(&back) {
+            assert_eq!(n1, n2);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(v1), bits(v2));
+        }
+        assert!(
+            !temp_path(&path).exists(),
+            "the temporary file is renamed away"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_an_io_error_and_garbage_a_checkpoint_error() {
+        let path = std::env::temp_dir().join("keras_rs_state_file_garbage.safetensors");
+        std::fs::remove_file(&path).ok();
+        assert!(matches!(read_state(&path), Err(Error::Io { .. })));
+        std::fs::write(&path, b"not a safetensors file").unwrap();
+        assert!(matches!(read_state(&path), Err(Error::Checkpoint { .. })));
+        std::fs::remove_file(&path).ok();
+    }
+}
