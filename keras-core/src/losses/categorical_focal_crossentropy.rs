@@ -170,7 +170,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert!((v[0] - 3.2058331e-05).abs() < 1e-8);
+        assert!((v[0] - 3.205_833e-5).abs() < 1e-8);
         assert!((v[1] - 4.6627346e-01).abs() < 1e-6);
     }
 

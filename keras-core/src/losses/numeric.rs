@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn softplus_is_stable_for_large_inputs() {
         assert_eq!(softplus(100.0), 100.0);
-        assert_eq!(softplus(-100.0), 0.0);
+        assert!(softplus(-100.0) < 1e-40);
         assert!((softplus(0.0) - std::f32::consts::LN_2).abs() < 1e-7);
     }
 
