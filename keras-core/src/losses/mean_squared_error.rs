@@ -1,5 +1,6 @@
 //! `keras.losses.MeanSquaredError`.
 
+use super::elementwise::{per_element, Aggregate};
 use super::{Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
 
@@ -19,7 +20,7 @@ pub struct MeanSquaredError {
 }
 
 impl MeanSquaredError {
-    /// A mean squared error with the given reduction. Defaults to `sum_over_batch_size`.
+    /// The reduction. Defaults to `sum_over_batch_size`.
     pub fn with_reduction(mut self, reduction: Reduction) -> Self {
         self.reduction = reduction;
         self
@@ -41,25 +42,39 @@ impl LossFn for MeanSquaredError {
         y_pred: &[f32],
         cols: usize,
         values: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        super::check_dense(y_true, y_pred)?;
-        let inv = 1.0 / cols as f32;
-        for (r, v) in values.iter_mut().enumerate() {
-            let mut acc = 0.0f32;
-            for c in r * cols..(r + 1) * cols {
-                let d = y_pred[c] - y_true[c];
-                acc += d * d;
-                if let Some(g) = grad.as_deref_mut() {
-                    g[c] = 2.0 * d * inv;
-                }
-            }
-            *v = acc / cols as f32;
-        }
-        Ok(())
+        per_element(
+            y_true,
+            y_pred,
+            cols,
+            Aggregate::Mean,
+            values,
+            grad,
+            |t, p| {
+                let d = t - p;
+                (d * d, -2.0 * d)
+            },
+        )
     }
 }
 
 impl<const K: usize> Loss<K> for MeanSquaredError {
     type Target = Dense<K>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gradient_is_twice_the_error_over_the_width() {
+        let mut v = [0.0];
+        let mut g = [0.0; 2];
+        MeanSquaredError::default()
+            .per_sample(&[0.0, 1.0], &[1.0, 3.0], 2, &mut v, Some(&mut g))
+            .unwrap();
+        assert_eq!(v, [2.5]);
+        assert_eq!(g, [1.0, 2.0]);
+    }
 }

@@ -53,7 +53,11 @@ pub struct SampleWeight<'a> {
 /// Expands `weight` to one weight per element of a per-sample loss array of shape `loss_shape`,
 /// following Keras's rank alignment (squeeze/expand one trailing axis of size 1) and NumPy
 /// broadcasting. Writes into `out` (resized to the loss's element count).
-pub fn broadcast_weights(loss_shape: &[usize], weight: SampleWeight<'_>, out: &mut Vec<f32>) -> Result<()> {
+pub fn broadcast_weights(
+    loss_shape: &[usize],
+    weight: SampleWeight<'_>,
+    out: &mut Vec<f32>,
+) -> Result<()> {
     let n: usize = loss_shape.iter().product();
     let mut ws: Vec<usize> = weight.shape.to_vec();
     if ws.iter().product::<usize>() != weight.values.len() {

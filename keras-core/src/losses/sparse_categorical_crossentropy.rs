@@ -1,6 +1,7 @@
 //! `keras.losses.SparseCategoricalCrossentropy`.
 
-use super::{Loss, LossFn, Reduction, EPSILON};
+use super::numeric::{clip, clip_slope, log_softmax};
+use super::{check_rows, check_sparse, Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Sparse, Error, Result};
 
 /// Crossentropy between integer class ids and predicted probabilities or logits.
@@ -8,7 +9,11 @@ use crate::{target::Sparse, Error, Result};
 /// With `from_logits`, the loss is `-log_softmax(y_pred)[y_true]`. On probabilities Keras first
 /// renormalises each row to sum to 1, then clips to `[1e-7, 1 - 1e-7]` (in `f32`), then takes
 /// `-ln p[y_true]`; so does this type. `ignore_class` masks out rows whose label equals it: they
-/// contribute 0 and `sum_over_batch_size` divides by the number of valid rows.
+/// contribute 0 (and get a zero gradient), and `sum_over_batch_size` divides by the number of
+/// valid rows.
+///
+/// A label that is not an integer in `0..K` (and not `ignore_class`) is an
+/// [`Error::ClassOutOfRange`]; Keras's JAX backend would silently give it a loss of 0.
 ///
 /// # Examples
 /// ```
@@ -49,6 +54,19 @@ impl SparseCategoricalCrossentropy {
     }
 }
 
+/// Reads a sparse label as a class id in `0..cols`.
+pub(crate) fn class_id(label: f32, row: usize, cols: usize) -> Result<usize> {
+    if label >= 0.0 && label.fract() == 0.0 && (label as usize) < cols {
+        Ok(label as usize)
+    } else {
+        Err(Error::ClassOutOfRange {
+            label,
+            index: row,
+            num_classes: cols,
+        })
+    }
+}
+
 impl LossFn for SparseCategoricalCrossentropy {
     fn name(&self) -> &str {
         "sparse_categorical_crossentropy"
@@ -66,17 +84,15 @@ impl LossFn for SparseCategoricalCrossentropy {
         values: &mut [f32],
         mut grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        if y_true.len() != values.len() {
-            return Err(Error::ShapeMismatch {
-                name: "y_true",
-                expected: format!("{} class ids, one per row of y_pred", values.len()),
-                got: format!("{} values", y_true.len()),
-            });
-        }
+        check_rows(y_pred, cols, values, grad.as_deref())?;
+        check_sparse(y_true, values.len())?;
+        let mut work = vec![0.0f32; cols];
         for (r, v) in values.iter_mut().enumerate() {
             let label = y_true[r];
             let row = &y_pred[r * cols..(r + 1) * cols];
-            let g = grad.as_deref_mut().map(|g| &mut g[r * cols..(r + 1) * cols]);
+            let g = grad
+                .as_deref_mut()
+                .map(|g| &mut g[r * cols..(r + 1) * cols]);
             if self.is_ignored(label) {
                 *v = 0.0;
                 if let Some(g) = g {
@@ -84,39 +100,26 @@ impl LossFn for SparseCategoricalCrossentropy {
                 }
                 continue;
             }
-            if label < 0.0 || label.fract() != 0.0 || label as usize >= cols {
-                return Err(Error::ClassOutOfRange {
-                    label,
-                    index: r,
-                    num_classes: cols,
-                });
-            }
-            let t = label as usize;
+            let t = class_id(label, r, cols)?;
             if self.from_logits {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let sum: f32 = row.iter().map(|&x| (x - max).exp()).sum();
-                let log_sum = sum.ln();
-                *v = -((row[t] - max) - log_sum);
+                log_softmax(row, &mut work);
+                *v = -work[t];
                 if let Some(g) = g {
-                    for (c, gc) in g.iter_mut().enumerate() {
-                        let p = (row[c] - max).exp() / sum;
-                        *gc = p - if c == t { 1.0 } else { 0.0 };
+                    for (c, (gc, &lp)) in g.iter_mut().zip(&work).enumerate() {
+                        *gc = lp.exp() - if c == t { 1.0 } else { 0.0 };
                     }
                 }
             } else {
                 let sum: f32 = row.iter().sum();
-                let p = row[t] / sum;
-                let clipped = p.clamp(EPSILON, 1.0 - EPSILON);
-                *v = -clipped.ln();
+                let q = row[t] / sum;
+                let qc = clip(q, EPSILON, 1.0 - EPSILON);
+                *v = -qc.ln();
                 if let Some(g) = g {
-                    let inside = p > EPSILON && p < 1.0 - EPSILON;
+                    // d(-ln q_t)/dp_c = -(1/q_t) * (delta_ct - q_t) / sum.
+                    let a = -clip_slope(q, EPSILON, 1.0 - EPSILON) / qc;
                     for (c, gc) in g.iter_mut().enumerate() {
-                        *gc = if inside {
-                            let dp = (if c == t { sum } else { 0.0 } - row[t]) / (sum * sum);
-                            -dp / clipped
-                        } else {
-                            0.0
-                        };
+                        let delta = if c == t { 1.0 } else { 0.0 };
+                        *gc = a * (delta - q) / sum;
                     }
                 }
             }
@@ -137,4 +140,43 @@ impl LossFn for SparseCategoricalCrossentropy {
 
 impl<const K: usize> Loss<K> for SparseCategoricalCrossentropy {
     type Target = Sparse;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_outside_the_classes_is_an_error() {
+        let loss = SparseCategoricalCrossentropy::default();
+        let mut v = [0.0];
+        let err = loss
+            .per_sample(&[2.0], &[0.5, 0.5], 2, &mut v, None)
+            .unwrap_err();
+        assert!(matches!(err, Error::ClassOutOfRange { num_classes: 2, .. }));
+    }
+
+    #[test]
+    fn an_ignored_label_may_lie_outside_the_classes() {
+        let loss = SparseCategoricalCrossentropy::default().with_ignore_class(Some(-1));
+        let mut v = [1.0];
+        loss.per_sample(&[-1.0], &[0.5, 0.5], 2, &mut v, None)
+            .unwrap();
+        assert_eq!(v, [0.0]);
+    }
+
+    #[test]
+    fn keras_docstring_example_matches() {
+        let loss = SparseCategoricalCrossentropy::default();
+        let mut v = [0.0; 2];
+        loss.per_sample(
+            &[1.0, 2.0],
+            &[0.05, 0.95, 0.0, 0.1, 0.8, 0.1],
+            3,
+            &mut v,
+            None,
+        )
+        .unwrap();
+        assert!((v[0] - 0.0513).abs() < 1e-4 && (v[1] - 2.303).abs() < 1e-3);
+    }
 }

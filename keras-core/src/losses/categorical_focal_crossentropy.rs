@@ -1,0 +1,190 @@
+//! `keras.losses.CategoricalFocalCrossentropy`.
+
+use super::categorical_crossentropy::renormalise_backward;
+use super::numeric::{clip, clip_slope, smooth_categorical, softmax, softmax_backward};
+use super::validate::{non_negative, unit_interval};
+use super::{check_dense, check_rows, Loss, LossFn, Reduction, EPSILON};
+use crate::{target::Dense, Result};
+
+/// Alpha-balanced focal crossentropy (Lin et al., 2018) for one-hot labels, summed over the
+/// last axis.
+///
+/// As Keras: labels smoothed as in
+/// [`CategoricalCrossentropy`](super::CategoricalCrossentropy); `softmax` when `from_logits`;
+/// each row renormalised to sum to 1 and clipped to `[1e-7, 1 - 1e-7]`; then
+/// `sum(alpha * (1 - p)^gamma * (-t ln p))`.
+///
+/// `alpha` is one scalar here; Keras also accepts a list with one weight per class.
+///
+/// # Examples
+/// ```
+/// use keras_core::losses::{compute_loss, CategoricalFocalCrossentropy, LossScratch};
+/// let loss = CategoricalFocalCrossentropy::default();
+/// let mut scratch = LossScratch::default();
+/// let y_true = [0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+/// let y_pred = [0.05, 0.95, 0.0, 0.1, 0.8, 0.1];
+/// let out = compute_loss(&loss, &y_true, &y_pred, &[2, 3], None, false, &mut scratch).unwrap();
+/// assert!((out.value - 0.23315276).abs() < 1e-5); // Keras's docstring value
+/// assert!(CategoricalFocalCrossentropy::default().with_gamma(-2.0).is_err());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CategoricalFocalCrossentropy {
+    alpha: f32,
+    gamma: f32,
+    from_logits: bool,
+    label_smoothing: f32,
+    reduction: Reduction,
+}
+
+impl Default for CategoricalFocalCrossentropy {
+    fn default() -> Self {
+        Self {
+            alpha: 0.25,
+            gamma: 2.0,
+            from_logits: false,
+            label_smoothing: 0.0,
+            reduction: Reduction::default(),
+        }
+    }
+}
+
+impl CategoricalFocalCrossentropy {
+    /// The class weight, in `[0, 1]` (else [`Error::InvalidArgument`](crate::Error)).
+    /// Defaults to `0.25`.
+    pub fn with_alpha(mut self, alpha: f32) -> Result<Self> {
+        self.alpha = unit_interval("alpha", alpha)?;
+        Ok(self)
+    }
+
+    /// The focusing parameter, finite and `>= 0` (else
+    /// [`Error::InvalidArgument`](crate::Error)). Defaults to `2.0`.
+    pub fn with_gamma(mut self, gamma: f32) -> Result<Self> {
+        self.gamma = non_negative("gamma", gamma)?;
+        Ok(self)
+    }
+
+    /// Whether `y_pred` holds logits. Defaults to `false`.
+    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
+        self.from_logits = from_logits;
+        self
+    }
+
+    /// Label smoothing in `[0, 1]` (else [`Error::InvalidArgument`](crate::Error)): each label
+    /// becomes `t * (1 - s) + s / K`. Defaults to `0.0`.
+    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
+        self.label_smoothing = unit_interval("label_smoothing", label_smoothing)?;
+        Ok(self)
+    }
+
+    /// The reduction. Defaults to `sum_over_batch_size`.
+    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+}
+
+impl LossFn for CategoricalFocalCrossentropy {
+    fn name(&self) -> &str {
+        "categorical_focal_crossentropy"
+    }
+
+    fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+
+    fn per_sample(
+        &self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        values: &mut [f32],
+        mut grad: Option<&mut [f32]>,
+    ) -> Result<()> {
+        check_dense(y_true, y_pred)?;
+        check_rows(y_pred, cols, values, grad.as_deref())?;
+        let (alpha, gamma) = (self.alpha, self.gamma);
+        let mut probs = vec![0.0f32; cols];
+        let mut out = vec![0.0f32; cols];
+        for (r, v) in values.iter_mut().enumerate() {
+            let range = r * cols..(r + 1) * cols;
+            let row = &y_pred[range.clone()];
+            if self.from_logits {
+                softmax(row, &mut probs);
+            } else {
+                probs.copy_from_slice(row);
+            }
+            let sum: f32 = probs.iter().sum();
+            for (o, &p) in out.iter_mut().zip(&probs) {
+                *o = p / sum;
+            }
+            let mut acc = 0.0f32;
+            let g = grad.as_deref_mut().map(|g| &mut g[range.clone()]);
+            let mut slopes = g;
+            for (c, &o) in out.iter().enumerate() {
+                let t = smooth_categorical(y_true[r * cols + c], self.label_smoothing, cols);
+                let oc = clip(o, EPSILON, 1.0 - EPSILON);
+                let cce = -t * oc.ln();
+                let base = 1.0 - oc;
+                let modulating = base.powf(gamma);
+                acc += modulating * alpha * cce;
+                if let Some(g) = slopes.as_deref_mut() {
+                    let d_mod = if gamma == 0.0 {
+                        0.0
+                    } else {
+                        -gamma * base.powf(gamma - 1.0)
+                    };
+                    let d = alpha * (d_mod * cce + modulating * (-t / oc));
+                    g[c] = d * clip_slope(o, EPSILON, 1.0 - EPSILON);
+                }
+            }
+            *v = acc;
+            if let Some(g) = slopes {
+                renormalise_backward(&out, sum, g);
+                if self.from_logits {
+                    softmax_backward(&probs, g);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<const K: usize> Loss<K> for CategoricalFocalCrossentropy {
+    type Target = Dense<K>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    #[test]
+    fn keras_docstring_per_sample_values_match() {
+        let loss = CategoricalFocalCrossentropy::default();
+        let mut v = [0.0; 2];
+        loss.per_sample(
+            &[0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+            &[0.05, 0.95, 0.0, 0.1, 0.8, 0.1],
+            3,
+            &mut v,
+            None,
+        )
+        .unwrap();
+        assert!((v[0] - 3.205_833e-5).abs() < 1e-8);
+        assert!((v[1] - 4.6627346e-01).abs() < 1e-6);
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_rejected() {
+        let base = CategoricalFocalCrossentropy::default();
+        assert!(matches!(
+            base.with_alpha(1.5),
+            Err(Error::InvalidArgument { name: "alpha", .. })
+        ));
+        assert!(matches!(
+            base.with_gamma(f32::NAN),
+            Err(Error::InvalidArgument { name: "gamma", .. })
+        ));
+        assert!(base.with_label_smoothing(-1.0).is_err());
+    }
+}

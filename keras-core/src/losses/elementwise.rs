@@ -1,0 +1,51 @@
+//! Losses that apply one function per element, then average or sum over the last axis.
+
+use super::{check_dense, check_rows};
+use crate::Result;
+
+/// How the per-element values of a row become the row's loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Aggregate {
+    /// `jnp.mean` over the row.
+    Mean,
+    /// `jnp.sum` over the row.
+    Sum,
+}
+
+/// Applies `f(t, p) -> (value, d value / d p)` to every element and aggregates each row into
+/// `values`; writes the per-element derivative of the row value into `grad` when given.
+pub(crate) fn per_element<F>(
+    y_true: &[f32],
+    y_pred: &[f32],
+    cols: usize,
+    aggregate: Aggregate,
+    values: &mut [f32],
+    mut grad: Option<&mut [f32]>,
+    f: F,
+) -> Result<()>
+where
+    F: Fn(f32, f32) -> (f32, f32),
+{
+    check_dense(y_true, y_pred)?;
+    check_rows(y_pred, cols, values, grad.as_deref())?;
+    let n = cols as f32;
+    let scale = match aggregate {
+        Aggregate::Mean => 1.0 / n,
+        Aggregate::Sum => 1.0,
+    };
+    for (r, v) in values.iter_mut().enumerate() {
+        let mut acc = 0.0f32;
+        for c in r * cols..(r + 1) * cols {
+            let (value, slope) = f(y_true[c], y_pred[c]);
+            acc += value;
+            if let Some(g) = grad.as_deref_mut() {
+                g[c] = slope * scale;
+            }
+        }
+        *v = match aggregate {
+            Aggregate::Mean => acc / n,
+            Aggregate::Sum => acc,
+        };
+    }
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Every case of `tests/fixtures/keras/losses.json` (Keras 3, JAX, float32) against
+//! `compute_loss`: the loss is built from the case's `config`, run on its inputs, and its value
+//! (or, for reduction `none`, the weighted per-sample values) compared at `1e-5`.
+
+mod common;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use common::{compare, load, Case, Report};
+use keras_core::losses::{
+    compute_loss, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence,
+    LogCosh, LossFn, LossScratch, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
+    MeanSquaredLogarithmicError, Poisson, Reduction, SampleWeight, SparseCategoricalCrossentropy,
+    SquaredHinge,
+};
+
+const TOL: f64 = 1e-5;
+const CASES: usize = 620;
+
+/// The loss classes the golden README lists for `losses.json`.
+const README_CLASSES: [&str; 17] = [
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "Huber",
+    "LogCosh",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "KLDivergence",
+    "Poisson",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "CosineSimilarity",
+];
+
+/// Reads a case's `config`, remembering which keys were used so that a parameter the Rust side
+/// ignores is caught.
+struct Config<'a> {
+    case: &'a Case,
+    used: RefCell<BTreeSet<&'static str>>,
+}
+
+impl<'a> Config<'a> {
+    fn new(case: &'a Case) -> Self {
+        // Informational keys (golden README §3).
+        let used = RefCell::new(
+            ["class", "reduction", "input_kind", "layout"]
+                .into_iter()
+                .collect(),
+        );
+        Self { case, used }
+    }
+
+    fn value(&self, key: &'static str) -> Result<&'a serde_json::Value, String> {
+        self.used.borrow_mut().insert(key);
+        self.case
+            .config
+            .get(key)
+            .ok_or_else(|| format!("config has no {key:?}"))
+    }
+
+    fn f32(&self, key: &'static str) -> Result<f32, String> {
+        let v = self.value(key)?;
+        v.as_f64()
+            .map(|x| x as f32)
+            .ok_or_else(|| format!("{key} is not a number: {v}"))
+    }
+
+    fn bool(&self, key: &'static str) -> Result<bool, String> {
+        let v = self.value(key)?;
+        v.as_bool()
+            .ok_or_else(|| format!("{key} is not a bool: {v}"))
+    }
+
+    /// Keras's `axis`: only the last axis is supported, which is all the fixture uses.
+    fn last_axis(&self) -> Result<(), String> {
+        match self.value("axis")?.as_i64() {
+            Some(-1) => Ok(()),
+            other => Err(format!("unsupported axis {other:?}")),
+        }
+    }
+
+    fn ignore_class(&self) -> Result<Option<i64>, String> {
+        let v = self.value("ignore_class")?;
+        if v.is_null() {
+            Ok(None)
+        } else {
+            v.as_i64()
+                .map(Some)
+                .ok_or_else(|| format!("ignore_class is not an int: {v}"))
+        }
+    }
+
+    fn reduction(&self) -> Result<Reduction, String> {
+        let name = self.case.config["reduction"]
+            .as_str()
+            .ok_or("reduction is not a string")?;
+        Reduction::from_keras(name).map_err(|e| e.to_string())
+    }
+
+    fn check_all_used(&self) -> Result<(), String> {
+        let obj = self
+            .case
+            .config
+            .as_object()
+            .ok_or("config is not an object")?;
+        let used = self.used.borrow();
+        match obj.keys().find(|k| !used.contains(k.as_str())) {
+            Some(k) => Err(format!("config key {k:?} was not used")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Runs one loss on a case's inputs and compares with `expected.loss`.
+fn run<L: LossFn>(loss: L, case: &Case) -> Result<(), String> {
+    let y_true = case.inputs["y_true"].f32();
+    let y_pred = &case.inputs["y_pred"];
+    let weight = case
+        .inputs
+        .get("sample_weight")
+        .map(|w| (w.f32(), w.shape.clone()));
+    let sample_weight = weight
+        .as_ref()
+        .map(|(values, shape)| SampleWeight { values, shape });
+    let mut scratch = LossScratch::default();
+    let out = compute_loss(
+        &loss,
+        &y_true,
+        &y_pred.f32(),
+        &y_pred.shape,
+        sample_weight,
+        false,
+        &mut scratch,
+    )
+    .map_err(|e| e.to_string())?;
+    let expected = &case.expected["loss"];
+    if loss.reduction() == Reduction::None {
+        if scratch.values_shape() != expected.shape.as_slice() {
+            return Err(format!(
+                "shape {:?}, expected {:?}",
+                scratch.values_shape(),
+                expected.shape
+            ));
+        }
+        compare(scratch.values(), expected, TOL)
+    } else {
+        compare(&[out.value], expected, TOL)
+    }
+}
+
+/// Builds the loss a case describes and checks it; `Err` names what went wrong.
+fn check_case(case: &Case) -> Result<(), String> {
+    let cfg = Config::new(case);
+    let r = cfg.reduction()?;
+    let e = |e: keras_core::Error| e.to_string();
+    let class = case.config["class"]
+        .as_str()
+        .ok_or("class is not a string")?;
+    let outcome = match class {
+        "MeanSquaredError" => run(MeanSquaredError::default().with_reduction(r), case),
+        "MeanAbsoluteError" => run(MeanAbsoluteError::default().with_reduction(r), case),
+        "MeanAbsolutePercentageError" => run(
+            MeanAbsolutePercentageError::default().with_reduction(r),
+            case,
+        ),
+        "MeanSquaredLogarithmicError" => run(
+            MeanSquaredLogarithmicError::default().with_reduction(r),
+            case,
+        ),
+        "Huber" => run(
+            Huber::new(cfg.f32("delta")?).map_err(e)?.with_reduction(r),
+            case,
+        ),
+        "LogCosh" => run(LogCosh::default().with_reduction(r), case),
+        "BinaryCrossentropy" => {
+            cfg.last_axis()?;
+            let loss = BinaryCrossentropy::default()
+                .with_from_logits(cfg.bool("from_logits")?)
+                .with_label_smoothing(cfg.f32("label_smoothing")?)
+                .map_err(e)?;
+            run(loss.with_reduction(r), case)
+        }
+        "BinaryFocalCrossentropy" => {
+            cfg.last_axis()?;
+            let loss = BinaryFocalCrossentropy::default()
+                .with_apply_class_balancing(cfg.bool("apply_class_balancing")?)
+                .with_alpha(cfg.f32("alpha")?)
+                .map_err(e)?
+                .with_gamma(cfg.f32("gamma")?)
+                .map_err(e)?
+                .with_from_logits(cfg.bool("from_logits")?)
+                .with_label_smoothing(cfg.f32("label_smoothing")?)
+                .map_err(e)?;
+            run(loss.with_reduction(r), case)
+        }
+        "CategoricalCrossentropy" => {
+            cfg.last_axis()?;
+            let loss = CategoricalCrossentropy::default()
+                .with_from_logits(cfg.bool("from_logits")?)
+                .with_label_smoothing(cfg.f32("label_smoothing")?)
+                .map_err(e)?;
+            run(loss.with_reduction(r), case)
+        }
+        "SparseCategoricalCrossentropy" => {
+            cfg.last_axis()?;
+            let loss = SparseCategoricalCrossentropy::default()
+                .with_from_logits(cfg.bool("from_logits")?)
+                .with_ignore_class(cfg.ignore_class()?);
+            run(loss.with_reduction(r), case)
+        }
+        "CategoricalFocalCrossentropy" => {
+            cfg.last_axis()?;
+            let loss = CategoricalFocalCrossentropy::default()
+                .with_alpha(cfg.f32("alpha")?)
+                .map_err(e)?
+                .with_gamma(cfg.f32("gamma")?)
+                .map_err(e)?
+                .with_from_logits(cfg.bool("from_logits")?)
+                .with_label_smoothing(cfg.f32("label_smoothing")?)
+                .map_err(e)?;
+            run(loss.with_reduction(r), case)
+        }
+        "KLDivergence" => run(KLDivergence::default().with_reduction(r), case),
+        "Poisson" => run(Poisson::default().with_reduction(r), case),
+        "Hinge" => run(Hinge::default().with_reduction(r), case),
+        "SquaredHinge" => run(SquaredHinge::default().with_reduction(r), case),
+        "CategoricalHinge" => run(CategoricalHinge::default().with_reduction(r), case),
+        "CosineSimilarity" => {
+            cfg.last_axis()?;
+            run(CosineSimilarity::default().with_reduction(r), case)
+        }
+        other => return Err(format!("unhandled class {other:?}")),
+    };
+    outcome?;
+    cfg.check_all_used()
+}
+
+#[test]
+fn every_keras_loss_case_matches_keras() {
+    let file = load("losses.json");
+    assert_eq!(file.category, "losses");
+    assert_eq!(file.cases.len(), CASES, "the fixture changed size");
+    let mut report = Report::default();
+    for case in &file.cases {
+        report.record(&case.name, check_case(case));
+    }
+    report.finish(CASES);
+}
+
+#[test]
+fn every_loss_class_of_the_fixture_is_handled() {
+    let file = load("losses.json");
+    let mut classes = BTreeSet::new();
+    for case in &file.cases {
+        let class = case.config["class"].as_str().expect("class is a string");
+        if classes.insert(class.to_owned()) {
+            if let Err(msg) = check_case(case) {
+                assert!(!msg.starts_with("unhandled class"), "{msg}");
+            }
+        }
+    }
+    let readme: BTreeSet<String> = README_CLASSES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        classes, readme,
+        "the fixture's classes differ from the golden README's list"
+    );
+}
+
+#[test]
+fn every_reduction_of_the_fixture_is_parsed() {
+    let file = load("losses.json");
+    let names: BTreeSet<&str> = file
+        .cases
+        .iter()
+        .filter_map(|c| c.config["reduction"].as_str())
+        .collect();
+    for name in names {
+        assert!(Reduction::from_keras(name).is_ok(), "{name}");
+    }
+}
