@@ -1,0 +1,216 @@
+//! Every case of `tests/fixtures/keras/fit.json`: end-to-end `fit` / `evaluate` / `predict`
+//! against Keras 3.15.1 (histories, running batch losses, weights per epoch, final weights).
+
+mod common;
+
+use common::{compare, load, Case, Report};
+use keras_core::callbacks::{Callback, CallbackContext};
+use keras_core::data::{ArrayDataset, Shuffle};
+use keras_core::dfdx::prelude::*;
+use keras_core::layers::{Dense, ReLU};
+use keras_core::losses::{Loss, MeanSquaredError, SparseCategoricalCrossentropy};
+use keras_core::metrics::{MeanAbsoluteError, MetricSet, ResolvedAccuracy};
+use keras_core::optimizers::{Adam, Optimizer, OptimizerBuilder, Sgd, UpdateRule};
+use keras_core::target::{Dense as DenseTarget, Sparse, Target};
+use keras_core::trainer::TrainModel;
+use keras_core::{Result, Sequential, Trainer};
+
+#[derive(Sequential)]
+struct Mlp<E: Dtype, D: Device<E>> {
+    hidden: Dense<4, 8, ReLU, E, D>,
+    logits: Dense<8, 3, keras_core::layers::Linear, E, D>,
+}
+
+#[derive(Sequential)]
+struct Regressor<E: Dtype, D: Device<E>> {
+    out: Dense<3, 1, keras_core::layers::Linear, E, D>,
+}
+
+/// Records what Keras's test recorded: running loss per batch, weights per epoch.
+#[derive(Default)]
+struct Recorder {
+    batch_loss: Vec<f32>,
+    epoch_weights: Vec<Vec<f32>>,
+}
+
+impl Callback for Recorder {
+    fn on_train_batch_end<C: CallbackContext>(&mut self, _: usize, ctx: &mut C) -> Result<()> {
+        self.batch_loss.push(ctx.logs().get("loss").unwrap_or(f32::NAN));
+        Ok(())
+    }
+    fn on_epoch_end<C: CallbackContext>(&mut self, _: usize, ctx: &mut C) -> Result<()> {
+        self.epoch_weights.push(ctx.weights().values.clone());
+        Ok(())
+    }
+}
+
+fn f32s(case: &Case, key: &str) -> Vec<f32> {
+    case.inputs[key].f32()
+}
+
+/// Builds the case's optimizer and runs it.
+fn with_optimizer(case: &Case) -> std::result::Result<(), String> {
+    let opt = &case.config["optimizer"];
+    let lr = opt["learning_rate"].as_f64().ok_or("learning_rate")? as f32;
+    match opt["class"].as_str() {
+        Some("SGD") => run_model(
+            case,
+            Sgd::new()
+                .with_momentum(opt["momentum"].as_f64().ok_or("momentum")?)
+                .with_nesterov(opt["nesterov"].as_bool().ok_or("nesterov")?)
+                .with_learning_rate(lr),
+        ),
+        Some("Adam") => run_model(
+            case,
+            Adam::new()
+                .with_beta_1(opt["beta_1"].as_f64().ok_or("beta_1")?)
+                .with_beta_2(opt["beta_2"].as_f64().ok_or("beta_2")?)
+                .with_epsilon(opt["epsilon"].as_f64().ok_or("epsilon")?)
+                .with_amsgrad(opt["amsgrad"].as_bool().ok_or("amsgrad")?)
+                .with_learning_rate(lr),
+        ),
+        other => Err(format!("unhandled optimizer {other:?}")),
+    }
+}
+
+fn run_model<U: UpdateRule>(case: &Case, builder: OptimizerBuilder<U>) -> std::result::Result<(), String> {
+    let optimizer = builder.build().map_err(|e| e.to_string())?;
+    let dev = Cpu::default();
+    let model_kind = case.config["model"].as_str().unwrap_or_default();
+    if model_kind.starts_with("Dense(4->8, relu)") {
+        let mut model = Mlp::<f32, Cpu>::build(&dev);
+        model
+            .hidden
+            .set_weights(&f32s(case, "init_kernel_0"), &f32s(case, "init_bias_0"))
+            .map_err(|e| e.to_string())?;
+        model
+            .logits
+            .set_weights(&f32s(case, "init_kernel_1"), &f32s(case, "init_bias_1"))
+            .map_err(|e| e.to_string())?;
+        let loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
+        run::<Rank1<4>, 3, Sparse, _, _, _, _>(case, model, optimizer, loss, (ResolvedAccuracy::<Sparse>::default(),), &dev)
+    } else if model_kind.starts_with("Dense(3->1") {
+        let mut model = Regressor::<f32, Cpu>::build(&dev);
+        model
+            .out
+            .set_weights(&f32s(case, "init_kernel_0"), &f32s(case, "init_bias_0"))
+            .map_err(|e| e.to_string())?;
+        run::<Rank1<3>, 1, DenseTarget<1>, _, _, _, _>(
+            case,
+            model,
+            optimizer,
+            MeanSquaredError::default(),
+            (MeanAbsoluteError::default(),),
+            &dev,
+        )
+    } else {
+        Err(format!("unhandled model {model_kind}"))
+    }
+}
+
+fn run<S, const K: usize, T, M, O, L, Mt>(
+    case: &Case,
+    model: M,
+    optimizer: O,
+    loss: L,
+    metrics: Mt,
+    dev: &Cpu,
+) -> std::result::Result<(), String>
+where
+    S: keras_core::data::SampleShape,
+    T: Target,
+    M: TrainModel<S, K, Cpu>,
+    O: Optimizer,
+    L: Loss<K, Target = T>,
+    Mt: MetricSet<K, T>,
+{
+    let e = |e: keras_core::Error| e.to_string();
+    let mut train = ArrayDataset::<S, T>::new(f32s(case, "x_train"), f32s(case, "y_train")).map_err(e)?;
+    if case.config["sample_weight"].as_bool() == Some(true) {
+        train = train.with_sample_weight(f32s(case, "sample_weight")).map_err(e)?;
+    }
+    let val = ArrayDataset::<S, T>::new(f32s(case, "x_val"), f32s(case, "y_val")).map_err(e)?;
+    let mut trainer = Trainer::compile(model, optimizer, loss, metrics, dev).map_err(e)?;
+    let mut recorder = Recorder::default();
+    let batch_size = case.config["batch_size"].as_u64().ok_or("batch_size")? as usize;
+    let epochs = case.config["epochs"].as_u64().ok_or("epochs")? as usize;
+    let mut fit = trainer
+        .fit(&train)
+        .epochs(epochs)
+        .batch_size(batch_size)
+        .shuffle(Shuffle::None)
+        .verbose(0);
+    if case.inputs.contains_key("class_weight") {
+        fit = fit.class_weight(f32s(case, "class_weight"));
+    }
+    let history = fit.validation_data(&val).callbacks(&mut recorder).run().map_err(e)?;
+
+    let mut failures = Vec::new();
+    let mut check = |what: &str, got: &[f32], tol: f64| {
+        if let Err(msg) = compare(got, &case.expected[what], tol) {
+            failures.push(format!("{what}: {msg}"));
+        }
+    };
+    for key in case.config["history_keys"].as_array().ok_or("history_keys")? {
+        let key = key.as_str().ok_or("history key")?;
+        let got = history.get(key).ok_or(format!("history has no {key}"))?;
+        let tol = if key.contains("accuracy") { 0.0 } else { 1e-5 };
+        check(&format!("history_{key}"), got, tol);
+    }
+    check("batch_running_loss", &recorder.batch_loss, 1e-5);
+    // Weights: the flat layout is [kernel_0, bias_0, kernel_1, bias_1] in field order.
+    let names: Vec<&str> = if K == 3 {
+        vec!["kernel_0", "bias_0", "kernel_1", "bias_1"]
+    } else {
+        vec!["kernel_0", "bias_0"]
+    };
+    let split = |flat: &[f32]| -> Vec<Vec<f32>> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for v in &trainer_layout(&names, case) {
+            out.push(flat[at..at + v].to_vec());
+            at += v;
+        }
+        out
+    };
+    let final_weights = split(&trainer.weights().values);
+    for (name, got) in names.iter().zip(&final_weights) {
+        check(&format!("final_{name}"), got, 1e-4);
+    }
+    for (i, name) in names.iter().enumerate() {
+        let per_epoch: Vec<f32> = recorder.epoch_weights.iter().flat_map(|w| split(w)[i].clone()).collect();
+        check(&format!("epoch_{name}"), &per_epoch, 1e-4);
+    }
+    let ev = trainer.evaluate(&val).run().map_err(e)?;
+    let ev5 = trainer.evaluate(&val).batch_size(5).run().map_err(e)?;
+    for key in ["loss", if K == 3 { "accuracy" } else { "mae" }] {
+        let tol = if key == "accuracy" { 0.0 } else { 1e-5 };
+        check(&format!("evaluate_{key}"), &[ev.get(key).ok_or("evaluate key")?], tol);
+        check(&format!("evaluate_bs5_{key}"), &[ev5.get(key).ok_or("evaluate key")?], tol);
+    }
+    let pred = trainer.predict(&val).run().map_err(e)?;
+    check("predict_val", &pred, 1e-4);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// Sizes of the weights named in `names`, read from the case's initial weights.
+fn trainer_layout(names: &[&str], case: &Case) -> Vec<usize> {
+    names
+        .iter()
+        .map(|n| case.inputs[&format!("init_{n}")].data.len())
+        .collect()
+}
+
+#[test]
+fn every_keras_fit_case_matches() {
+    let file = load("fit.json");
+    let mut report = Report::default();
+    for case in &file.cases {
+        report.record(&case.name, with_optimizer(case));
+    }
+    report.finish(file.cases.len());
+}
