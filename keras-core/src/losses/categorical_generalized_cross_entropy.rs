@@ -133,4 +133,10 @@ mod tests {
         ));
         assert!(CategoricalGeneralizedCrossEntropy::new(f32::NAN).is_err());
     }
+
+    #[test]
+    fn it_takes_one_class_id_per_sample_as_keras_does() {
+        let target: Sparse = <CategoricalGeneralizedCrossEntropy as Loss<4>>::Target::default();
+        assert_eq!(target, Sparse);
+    }
 }

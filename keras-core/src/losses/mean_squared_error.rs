@@ -77,4 +77,12 @@ mod tests {
         assert_eq!(v, [2.5]);
         assert_eq!(g, [1.0, 2.0]);
     }
+
+    #[test]
+    fn it_takes_as_many_targets_as_outputs() {
+        use crate::target::Target;
+        let target: Dense<4> = <MeanSquaredError as Loss<4>>::Target::default();
+        assert_eq!(target, Dense::<4>);
+        assert_eq!(<Dense<4> as Target>::WIDTH, 4);
+    }
 }

@@ -5,7 +5,7 @@
 //!   every axis for [`LossAxis::All`]) and their gradient with respect to `y_pred`, on host `f32`
 //!   slices. [`compute_loss`] applies the mask, sample weights and reduction, Keras's way.
 //! - [`Loss<K>`]: binds a loss to a model output width `K` and a label layout
-//!   ([`Target`](crate::target::Target)), so the trainer can check at build time that labels,
+//!   ([`Target`]), so the trainer can check at build time that labels,
 //!   model output and loss fit together.
 //!
 //! The trainer copies the model's output to the host once per step, computes the loss and its

@@ -114,6 +114,7 @@ pub(crate) fn smooth_categorical(t: f32, s: f32, k: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::*;
 
     #[test]
     fn maximum_and_minimum_keep_nan_like_jax() {
@@ -145,5 +146,52 @@ mod tests {
         for (x, y) in a.iter().zip(&b) {
             assert!((x.ln() - y).abs() < 1e-6);
         }
+    }
+
+    fn nan_prediction_gives_nan<L: LossFn>(loss: L, y_true: &[f32]) {
+        let mut s = LossScratch::default();
+        let y_pred = [0.5, f32::NAN, 0.25, 0.25];
+        let out = compute_loss(&loss, y_true, &y_pred, &[2, 2], None, false, &mut s).unwrap();
+        assert!(
+            out.value.is_nan(),
+            "{} hid a NaN: {}",
+            loss.name(),
+            out.value
+        );
+    }
+
+    #[test]
+    fn a_nan_prediction_propagates_through_every_loss() {
+        let dense = [1.0, 0.0, 0.0, 1.0];
+        let sparse = [1.0, 0.0];
+        nan_prediction_gives_nan(MeanSquaredError::default(), &dense);
+        nan_prediction_gives_nan(MeanAbsoluteError::default(), &dense);
+        nan_prediction_gives_nan(MeanAbsolutePercentageError::default(), &dense);
+        nan_prediction_gives_nan(MeanSquaredLogarithmicError::default(), &dense);
+        nan_prediction_gives_nan(Huber::default(), &dense);
+        nan_prediction_gives_nan(LogCosh::default(), &dense);
+        nan_prediction_gives_nan(BinaryCrossentropy::default(), &dense);
+        nan_prediction_gives_nan(BinaryCrossentropy::default().with_from_logits(true), &dense);
+        nan_prediction_gives_nan(BinaryFocalCrossentropy::default(), &dense);
+        nan_prediction_gives_nan(CategoricalCrossentropy::default(), &dense);
+        nan_prediction_gives_nan(
+            CategoricalCrossentropy::default().with_from_logits(true),
+            &dense,
+        );
+        nan_prediction_gives_nan(SparseCategoricalCrossentropy::default(), &sparse);
+        nan_prediction_gives_nan(
+            SparseCategoricalCrossentropy::default().with_from_logits(true),
+            &sparse,
+        );
+        nan_prediction_gives_nan(CategoricalFocalCrossentropy::default(), &dense);
+        nan_prediction_gives_nan(KLDivergence::default(), &dense);
+        nan_prediction_gives_nan(Poisson::default(), &dense);
+        nan_prediction_gives_nan(Hinge::default(), &dense);
+        nan_prediction_gives_nan(SquaredHinge::default(), &dense);
+        nan_prediction_gives_nan(CategoricalHinge::default(), &dense);
+        nan_prediction_gives_nan(CosineSimilarity::default(), &dense);
+        nan_prediction_gives_nan(Dice::default(), &dense);
+        nan_prediction_gives_nan(Tversky::default(), &dense);
+        nan_prediction_gives_nan(CategoricalGeneralizedCrossEntropy::default(), &sparse);
     }
 }

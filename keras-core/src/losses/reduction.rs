@@ -1,23 +1,44 @@
-//! Keras's loss reductions (`losses/loss.py::reduce_weighted_values`), with the gradient.
+//! Keras's loss reductions (`losses/loss.py::reduce_weighted_values`) and sample weights.
 
+use super::shape_alignment::{broadcast, squeeze_or_expand};
 use crate::{Error, Result};
 
 /// How per-sample losses become the value that is reported and differentiated.
 ///
-/// Defaults to [`Reduction::SumOverBatchSize`], as in Keras.
+/// With `L` the per-sample losses times their weights (see [`compute_loss`](super::compute_loss)
+/// for the alignment), as Keras's `reduce_weighted_values`. A loss that is already a scalar
+/// (a whole-batch [`Dice`](super::Dice) without weights) is returned as it is by every reduction.
+///
+/// # Examples
+/// ```
+/// use keras_core::losses::{compute_loss, LossScratch, MeanAbsoluteError, Reduction, SampleWeight};
+/// let (y_true, y_pred) = ([0.0; 3], [1.0, 2.0, 3.0]);
+/// let w = SampleWeight { values: &[1.0, 0.0, 1.0], shape: &[3] };
+/// let mut s = LossScratch::default();
+/// let mut reduce = |r: Reduction| {
+///     let mae = MeanAbsoluteError::default().with_reduction(r);
+///     compute_loss(&mae, &y_true, &y_pred, &[3, 1], Some(w), false, &mut s).unwrap().value
+/// };
+/// assert_eq!(reduce(Reduction::Sum), 4.0);
+/// assert_eq!(reduce(Reduction::SumOverBatchSize), 4.0 / 3.0); // zero weights still count
+/// assert_eq!(reduce(Reduction::MeanWithSampleWeight), 4.0 / 2.0);
+/// assert_eq!(Reduction::from_keras("mean").unwrap(), Reduction::Mean);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reduction {
-    /// `sum(w * l) / l.len()`: the divisor counts samples, not weights. Keras's default.
+    /// `sum(L) / L.len()`: the divisor counts loss entries, not weights. Keras's default. With
+    /// an `ignore_class` mask it divides by the number of valid entries.
     #[default]
     SumOverBatchSize,
-    /// `sum(w * l)`.
+    /// `sum(L)`.
     Sum,
     /// Same as `SumOverBatchSize` (Keras's `"mean"`).
     Mean,
-    /// `sum(w * l) / sum(w)`, the sum taken over the weight array as given; without weights it
-    /// equals `SumOverBatchSize`.
+    /// `sum(L) / sum(w)`, the sum taken over the weight array as given (so a `[B, 1]` weight on
+    /// a `[B, T]` loss divides by the sum of `B` weights, as Keras does); a mask counts as a
+    /// weight. Without weights or mask it equals `SumOverBatchSize`.
     MeanWithSampleWeight,
-    /// No reduction: the weighted per-sample values.
+    /// No reduction: the weighted per-sample values. Cannot be trained on.
     None,
 }
 
@@ -42,6 +63,17 @@ impl Reduction {
 }
 
 /// Sample weights with the shape they were given in.
+///
+/// # Examples
+/// ```
+/// use keras_core::losses::{compute_loss, LossScratch, MeanSquaredError, SampleWeight};
+/// // One weight per sequence for a [B, T, K] prediction: shape [B, 1].
+/// let w = SampleWeight { values: &[1.0, 0.5], shape: &[2, 1] };
+/// let mut s = LossScratch::default();
+/// compute_loss(&MeanSquaredError::default(), &[0.0; 4], &[1.0; 4], &[2, 2, 1], Some(w), false, &mut s)
+///     .unwrap();
+/// assert_eq!(s.values(), &[1.0, 1.0, 0.5, 0.5]);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct SampleWeight<'a> {
     /// The weights, row-major.
@@ -52,68 +84,42 @@ pub struct SampleWeight<'a> {
 
 /// Expands `weight` to one weight per element of a per-sample loss array of shape `loss_shape`,
 /// following Keras's rank alignment (squeeze/expand one trailing axis of size 1) and NumPy
-/// broadcasting. Writes into `out` (resized to the loss's element count).
+/// broadcasting. Writes into `out` (resized to the loss's element count). A weight that would
+/// make the result larger than the loss is a [`Error::ShapeMismatch`].
+///
+/// # Examples
+/// ```
+/// use keras_core::losses::{broadcast_weights, SampleWeight};
+/// let mut out = Vec::new();
+/// broadcast_weights(&[2, 3], SampleWeight { values: &[1.0, 2.0], shape: &[2, 1] }, &mut out).unwrap();
+/// assert_eq!(out, [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+/// ```
 pub fn broadcast_weights(
     loss_shape: &[usize],
     weight: SampleWeight<'_>,
     out: &mut Vec<f32>,
 ) -> Result<()> {
-    let n: usize = loss_shape.iter().product();
-    let mut ws: Vec<usize> = weight.shape.to_vec();
-    if ws.iter().product::<usize>() != weight.values.len() {
+    let expected: usize = weight.shape.iter().product();
+    if expected != weight.values.len() {
         return Err(Error::ShapeMismatch {
             name: "sample_weight",
-            expected: format!("{} values for shape {:?}", ws.iter().product::<usize>(), ws),
+            expected: format!("{expected} values for shape {:?}", weight.shape),
             got: format!("{} values", weight.values.len()),
         });
     }
-    // Keras: a weight with one more trailing axis of size 1 is squeezed against the loss, and a
-    // loss with one more trailing 1-axis is squeezed against the weight.
-    if ws.len() == loss_shape.len() + 1 && ws.last() == Some(&1) {
-        ws.pop();
-    }
-    let mut ls: Vec<usize> = loss_shape.to_vec();
-    if ls.len() == ws.len() + 1 && ls.last() == Some(&1) {
-        ls.pop();
-    }
-    if ws.len() > ls.len() {
+    let (mut ls, mut ws) = (loss_shape.to_vec(), weight.shape.to_vec());
+    squeeze_or_expand(&mut ls, &mut ws);
+    let (mut shape, mut pairs) = (Vec::new(), Vec::new());
+    let n: usize = loss_shape.iter().product();
+    if !broadcast(&ls, &ws, &mut shape, &mut pairs) || pairs.len() != n {
         return Err(Error::ShapeMismatch {
             name: "sample_weight",
             expected: format!("a shape that broadcasts to the per-sample loss {loss_shape:?}"),
             got: format!("{:?}", weight.shape),
         });
     }
-    // NumPy broadcasting: align on the right.
-    let offset = ls.len() - ws.len();
-    for (i, &w) in ws.iter().enumerate() {
-        let l = ls[offset + i];
-        if w != l && w != 1 {
-            return Err(Error::ShapeMismatch {
-                name: "sample_weight",
-                expected: format!("a shape that broadcasts to the per-sample loss {loss_shape:?}"),
-                got: format!("{:?}", weight.shape),
-            });
-        }
-    }
     out.clear();
-    out.reserve(n);
-    let rank = ls.len();
-    let mut idx = vec![0usize; rank];
-    for _ in 0..n {
-        let mut flat = 0usize;
-        for (i, &w) in ws.iter().enumerate() {
-            let coord = if w == 1 { 0 } else { idx[offset + i] };
-            flat = flat * w + coord;
-        }
-        out.push(weight.values[flat]);
-        for d in (0..rank).rev() {
-            idx[d] += 1;
-            if idx[d] < ls[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
-    }
+    out.extend(pairs.iter().map(|&(_, w)| weight.values[w]));
     Ok(())
 }
 
@@ -123,5 +129,62 @@ pub(crate) fn div_no_nan(a: f32, b: f32) -> f32 {
         0.0
     } else {
         a / b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_keras_name_parses_and_others_are_rejected() {
+        for name in [
+            "sum_over_batch_size",
+            "sum",
+            "mean",
+            "mean_with_sample_weight",
+            "none",
+        ] {
+            assert!(Reduction::from_keras(name).is_ok(), "{name}");
+        }
+        assert!(matches!(
+            Reduction::from_keras("auto"),
+            Err(Error::InvalidArgument {
+                name: "reduction",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_weight_per_row_broadcasts_over_a_sequence_only_as_a_column() {
+        let mut out = Vec::new();
+        let w = SampleWeight {
+            values: &[1.0, 2.0],
+            shape: &[2],
+        };
+        assert!(broadcast_weights(&[2, 3], w, &mut out).is_err());
+        let w = SampleWeight {
+            values: &[1.0, 2.0, 3.0],
+            shape: &[3],
+        };
+        assert!(broadcast_weights(&[2], w, &mut out).is_err());
+    }
+
+    #[test]
+    fn a_trailing_unit_axis_on_the_weights_is_squeezed() {
+        let mut out = Vec::new();
+        let w = SampleWeight {
+            values: &[1.0, 2.0],
+            shape: &[2, 1],
+        };
+        broadcast_weights(&[2], w, &mut out).unwrap();
+        assert_eq!(out, [1.0, 2.0]);
+    }
+
+    #[test]
+    fn zero_over_zero_is_zero() {
+        assert_eq!(div_no_nan(0.0, 0.0), 0.0);
+        assert_eq!(div_no_nan(1.0, 4.0), 0.25);
     }
 }

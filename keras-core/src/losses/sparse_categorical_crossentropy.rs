@@ -179,4 +179,10 @@ mod tests {
         .unwrap();
         assert!((v[0] - 0.0513).abs() < 1e-4 && (v[1] - 2.303).abs() < 1e-3);
     }
+
+    #[test]
+    fn it_takes_one_class_id_per_sample() {
+        let target: Sparse = <SparseCategoricalCrossentropy as Loss<4>>::Target::default();
+        assert_eq!(target, Sparse);
+    }
 }
