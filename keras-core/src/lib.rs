@@ -19,6 +19,7 @@ pub mod losses;
 pub mod metrics;
 pub mod model;
 pub mod optimizers;
+pub mod prelude;
 pub mod target;
 pub mod trainer;
 

@@ -56,6 +56,59 @@ impl<A: Callback + ?Sized> Callback for &mut A {
     }
 }
 
+
+/// An optional callback: `None` does nothing.
+impl<A: Callback> Callback for Option<A> {
+    fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_train_begin(ctx))
+    }
+    fn on_train_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_train_end(ctx))
+    }
+    fn on_test_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_test_begin(ctx))
+    }
+    fn on_test_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_test_end(ctx))
+    }
+    fn on_predict_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_predict_begin(ctx))
+    }
+    fn on_predict_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_predict_end(ctx))
+    }
+    fn on_epoch_begin<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_epoch_begin(i, ctx))
+    }
+    fn on_epoch_end<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_epoch_end(i, ctx))
+    }
+    fn on_train_batch_begin<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_train_batch_begin(i, ctx))
+    }
+    fn on_train_batch_end<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_train_batch_end(i, ctx))
+    }
+    fn on_test_batch_begin<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_test_batch_begin(i, ctx))
+    }
+    fn on_test_batch_end<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_test_batch_end(i, ctx))
+    }
+    fn on_predict_batch_begin<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_predict_batch_begin(i, ctx))
+    }
+    fn on_predict_batch_end<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_predict_batch_end(i, ctx))
+    }
+    fn state(&self) -> Option<serde_json::Value> {
+        self.as_ref().and_then(|a| a.state())
+    }
+    fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.load_state(state))
+    }
+}
+
 macro_rules! tuple_callback {
     ($($name:ident $idx:tt),+) => {
         impl<$($name: Callback),+> Callback for ($($name,)+) {

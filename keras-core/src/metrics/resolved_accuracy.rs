@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use super::{inputs, row_math::argmax, Direction, MeanState, Metric, MetricFn};
 use crate::{
-    target::{Dense, Sparse, Target},
+    target::Target,
     Error, Result,
 };
 
@@ -95,17 +95,20 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
     }
 }
 
-impl<const K: usize> Metric<K> for ResolvedAccuracy<Sparse> {
-    type Target = Sparse;
-}
-
-impl<const K: usize> Metric<K> for ResolvedAccuracy<Dense<K>> {
-    type Target = Dense<K>;
+/// One impl for every label layout, so `ResolvedAccuracy::default()` takes its layout from the
+/// loss by inference; dense labels must be as wide as the model output (checked at build time).
+impl<const K: usize, T: Target> Metric<K> for ResolvedAccuracy<T> {
+    type Target = T;
+    const CHECK: () = assert!(
+        T::SPARSE || T::WIDTH == K,
+        "ResolvedAccuracy: dense labels must be as wide as the model output"
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::{Dense, Sparse};
 
     #[test]
     fn one_dense_column_is_binary_accuracy_with_a_strict_threshold() {

@@ -6,6 +6,7 @@ use dfdx::nn::tensor_collection::TensorCollection;
 
 use crate::{
     callbacks::{CallbackContext, Logs, RunParams},
+    metrics::Direction,
     device::KerasDevice,
     model,
     optimizers::{FlatParams, Optimizer},
@@ -20,6 +21,7 @@ pub(crate) struct Ctx<'a, M, O, D> {
     pub logs: &'a mut Logs,
     pub stop: &'a mut bool,
     pub run: RunParams,
+    pub directions: &'a [(String, Direction)],
     pub _device: PhantomData<D>,
 }
 
@@ -79,6 +81,10 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice> CallbackContext 
     fn load_optimizer_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
         self.optimizer.load_state(state)
     }
+
+    fn metric_direction(&self, name: &str) -> Option<Direction> {
+        self.directions.iter().find(|(n, _)| n == name).map(|(_, d)| *d)
+    }
 }
 
 /// Builds a [`Ctx`] over a trainer's fields (a macro, so the borrows stay disjoint).
@@ -91,6 +97,7 @@ macro_rules! ctx {
             logs: $logs,
             stop: &mut $trainer.stop_training,
             run: $run,
+            directions: &$trainer.directions,
             _device: ::std::marker::PhantomData,
         }
     };

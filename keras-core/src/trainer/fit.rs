@@ -8,7 +8,7 @@ use super::{
     Trainer,
 };
 use crate::{
-    callbacks::{Callback, History, Logs, RunParams},
+    callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
     data::{
         split_validation, ArrayAdapter, DataAdapter, Dataset, EpochIterator, Prefetch,
         SampleShape, Shuffle, Subset,
@@ -265,7 +265,11 @@ where
 {
     let mut iterator = EpochIterator::new(adapter, config.steps_per_epoch, config.steps_per_execution)?;
     let mut history = History::default();
-    let mut callbacks = (&mut history, callbacks);
+    // Keras adds History always and a ProgbarLogger when verbose != 0; both run before the
+    // user's callbacks.
+    let progbar = (config.verbose > 0).then(ProgbarLogger::new);
+    let mut callbacks = (&mut history, progbar, callbacks);
+    trainer.record_directions::<K, T>();
     let mut logs = Logs::new();
     let run = RunParams {
         epochs: config.epochs,

@@ -12,7 +12,7 @@ use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
     losses::{compute_loss, Loss, LossScratch, SampleWeight},
-    metrics::{MeanState, MetricSet},
+    metrics::{Direction, MeanState, MetricSet},
     model,
     optimizers::{FlatParams, Optimizer},
     target::Target,
@@ -41,6 +41,7 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) grad_host: Vec<f32>,
     pub(crate) loss_tracker: MeanState,
     pub(crate) stop_training: bool,
+    pub(crate) directions: Vec<(String, Direction)>,
 }
 
 impl<M, O, L, Mt, D> Trainer<M, O, L, Mt, (), D>
@@ -69,6 +70,7 @@ where
             grad_host: Vec::new(),
             loss_tracker: MeanState::default(),
             stop_training: false,
+            directions: Vec::new(),
         })
     }
 }
@@ -91,6 +93,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             grad_host: self.grad_host,
             loss_tracker: self.loss_tracker,
             stop_training: self.stop_training,
+            directions: self.directions,
         }
     }
 
@@ -172,6 +175,19 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         self.loss_tracker.reset();
         self.metrics.reset_all();
         self.weighted_metrics.reset_all();
+    }
+
+    /// Records each compiled metric's direction, for `mode = auto` monitors.
+    pub(crate) fn record_directions<const K: usize, T: Target>(&mut self)
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let mut dirs = vec![("loss".to_string(), Direction::Down)];
+        let mut push = |name: &str, d: Direction| dirs.push((name.to_string(), d));
+        self.metrics.visit_directions(&mut push);
+        self.weighted_metrics.visit_directions(&mut push);
+        self.directions = dirs;
     }
 
     /// Writes `loss` and each metric's result into `logs` (Keras's `get_metrics_result`).
