@@ -41,11 +41,12 @@ pub struct KerasOptimizer<U, S = NoSchedule> {
 }
 
 impl<U: UpdateRule + Default> Default for KerasOptimizer<U> {
-    /// The rule's Keras defaults with a learning rate of `0.001` and no base option.
+    /// The rule's Keras defaults (learning rate [`UpdateRule::DEFAULT_LEARNING_RATE`]) and no
+    /// base option.
     fn default() -> Self {
         Self::from_parts(
             U::default(),
-            LearningRate::Constant(0.001),
+            LearningRate::Constant(U::DEFAULT_LEARNING_RATE),
             BaseOptions::default(),
             Clipping::None,
         )
@@ -297,5 +298,156 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
 
     fn load_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
         self.import_state(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimizers::{Adam, Sgd};
+
+    fn two_vars() -> FlatParams {
+        let mut p = FlatParams::from_layout([("kernel", &[2][..]), ("bias", &[1][..])]);
+        p.grads.copy_from_slice(&[1.0, 2.0, 3.0]);
+        p
+    }
+
+    #[test]
+    fn a_missing_gradient_fails_the_step_by_default() {
+        let mut opt = Sgd::new().build().unwrap();
+        let mut p = two_vars();
+        p.set_has_grad(1, false);
+        let err = opt.apply(&mut p).unwrap_err();
+        assert!(matches!(err, Error::MissingGradient { name } if name == "bias"));
+        assert_eq!(opt.iterations(), 0);
+        assert_eq!(p.values, [0.0; 3]);
+    }
+
+    #[test]
+    fn allowed_missing_gradients_skip_the_variable_as_keras_does() {
+        let mut opt = Sgd::new()
+            .with_learning_rate(0.5)
+            .with_weight_decay(0.1)
+            .with_allow_missing_gradients(true)
+            .build()
+            .unwrap();
+        let mut p = two_vars();
+        p.values[2] = 1.0;
+        p.set_has_grad(1, false);
+        opt.apply(&mut p).unwrap();
+        assert_eq!(
+            p.values,
+            [-0.5, -1.0, 1.0],
+            "no update and no decay for `bias`"
+        );
+        p.set_has_grad(0, false);
+        assert!(opt.apply(&mut p).is_err(), "no gradient at all is an error");
+    }
+
+    #[test]
+    fn gradients_are_divided_by_the_loss_scale_factor() {
+        let mut opt = Sgd::new()
+            .with_learning_rate(1.0)
+            .with_loss_scale_factor(4.0)
+            .build()
+            .unwrap();
+        assert_eq!(opt.loss_scale(), 4.0);
+        let mut p = two_vars();
+        opt.apply(&mut p).unwrap();
+        assert_eq!(p.values, [-0.25, -0.5, -0.75]);
+        assert_eq!(
+            p.grads,
+            [1.0, 2.0, 3.0],
+            "the caller's gradients are left alone"
+        );
+    }
+
+    #[test]
+    fn accumulation_updates_every_n_calls_with_the_mean_gradient() {
+        let mut opt = Sgd::new()
+            .with_learning_rate(1.0)
+            .with_gradient_accumulation_steps(2)
+            .build()
+            .unwrap();
+        let mut p = two_vars();
+        opt.apply(&mut p).unwrap();
+        assert_eq!(p.values, [0.0; 3]);
+        assert_eq!((opt.iterations(), opt.raw_iterations()), (0, 1));
+        p.grads.copy_from_slice(&[3.0, 0.0, 1.0]);
+        opt.apply(&mut p).unwrap();
+        assert_eq!(p.values, [-2.0, -1.0, -2.0]);
+        assert_eq!(opt.iterations(), 1);
+    }
+
+    #[test]
+    fn finalize_copies_the_moving_average_into_the_variables() {
+        let mut opt = Sgd::new()
+            .with_learning_rate(1.0)
+            .with_ema(0.5)
+            .build()
+            .unwrap();
+        let mut p = two_vars();
+        opt.apply(&mut p).unwrap(); // ema = values (first step copies)
+        opt.apply(&mut p).unwrap(); // values -2, -4, -6; ema = 0.5 * (-1) + 0.5 * (-2) ...
+        assert_eq!(opt.moving_average().unwrap(), &[-1.5, -3.0, -4.5]);
+        opt.finalize(&mut p);
+        assert_eq!(p.values, [-1.5, -3.0, -4.5]);
+    }
+
+    #[test]
+    fn set_learning_rate_validates_and_replaces_a_schedule() {
+        let decay = crate::optimizers::schedules::ExponentialDecay::new(1.0, 1, 0.5).unwrap();
+        let mut opt = Sgd::new().with_schedule(decay).build().unwrap();
+        assert!(opt.set_learning_rate(-1.0).is_err());
+        assert!(opt.set_learning_rate(f32::NAN).is_err());
+        opt.set_learning_rate(0.25).unwrap();
+        let mut p = two_vars();
+        opt.apply(&mut p).unwrap();
+        assert_eq!(opt.learning_rate(), 0.25);
+        let mut fresh = Sgd::new()
+            .with_schedule(
+                crate::optimizers::schedules::ExponentialDecay::new(1.0, 1, 0.5).unwrap(),
+            )
+            .build()
+            .unwrap();
+        fresh.load_state(&opt.state()).unwrap();
+        assert_eq!(
+            fresh.learning_rate(),
+            0.25,
+            "a constant set at run time is restored"
+        );
+    }
+
+    #[test]
+    fn a_changed_layout_is_a_shape_mismatch() {
+        let mut opt = Adam::new().build().unwrap();
+        let mut p = two_vars();
+        opt.apply(&mut p).unwrap();
+        let mut other = FlatParams::from_layout([("kernel", &[3][..])]);
+        assert!(matches!(
+            opt.apply(&mut other),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        p.grads.pop();
+        assert!(matches!(
+            opt.apply(&mut p),
+            Err(Error::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn no_parameters_is_a_no_op_as_in_keras() {
+        let mut opt = Adam::new().build().unwrap();
+        opt.apply(&mut FlatParams::default()).unwrap();
+        assert_eq!(opt.iterations(), 0);
+        assert!(!opt.is_built());
+    }
+
+    #[test]
+    fn default_builds_the_keras_defaults() {
+        let opt = KerasOptimizer::<Adam>::default();
+        assert_eq!(opt.learning_rate(), 0.001);
+        assert_eq!(opt.rule().beta_2(), 0.999);
+        assert_eq!(KerasOptimizer::<Sgd>::default().learning_rate(), 0.01);
     }
 }
