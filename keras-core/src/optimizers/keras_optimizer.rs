@@ -4,6 +4,7 @@ use super::base_options::BaseOptions;
 use super::buffers::{slot_views, Buffers};
 use super::clipping::Clipping;
 use super::learning_rate::{check_learning_rate, LearningRate};
+use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
 use super::{FlatParams, Optimizer, StepContext, UpdateRule};
 use crate::{Error, Result};
@@ -190,48 +191,11 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             grads,
             vars,
         } = params;
-        let present = || vars.iter().enumerate().filter(|(_, v)| v.has_grad);
-
         let preprocess = !b.work.is_empty();
-        let mut is_update_step = true;
-        if preprocess {
-            let scale = options.loss_scale_factor.map(|s| s as f32);
-            for (_, v) in present() {
-                let (src, dst) = (&grads[v.range()], &mut b.work[v.range()]);
-                match scale {
-                    Some(s) => dst.iter_mut().zip(src).for_each(|(d, &g)| *d = g / s),
-                    None => dst.copy_from_slice(src),
-                }
-            }
-            if let Some(steps) = options.gradient_accumulation_steps {
-                is_update_step = (raw + 1).is_multiple_of(steps);
-                let steps = steps as f32;
-                for (_, v) in present() {
-                    let (acc, g) = (&mut b.accumulator[v.range()], &mut b.work[v.range()]);
-                    for (a, g) in acc.iter_mut().zip(g.iter_mut()) {
-                        if is_update_step {
-                            *g = (*g + *a) / steps;
-                            *a = 0.0;
-                        } else {
-                            *a += *g;
-                        }
-                    }
-                }
-            }
-            if is_update_step {
-                self.clipping.apply(&mut b.work, vars);
-            }
-        }
-
+        let is_update_step =
+            !preprocess || prepare_gradients(options, self.clipping, raw, grads, vars, b);
         if is_update_step {
-            if let Some(wd) = options.weight_decay {
-                let wd = wd as f32;
-                for (_, v) in present().filter(|(_, v)| options.decays(&v.name)) {
-                    for x in &mut values[v.range()] {
-                        *x -= *x * wd * lr;
-                    }
-                }
-            }
+            apply_weight_decay(options, lr, values, vars);
             let ctx = StepContext {
                 learning_rate: lr,
                 iterations,
@@ -239,29 +203,13 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             };
             let step = self.rule.begin_step(&ctx);
             let g: &[f32] = if preprocess { &b.work } else { grads };
-            for (i, v) in present() {
+            for (i, v) in vars.iter().enumerate().filter(|(_, v)| v.has_grad) {
                 let slots = slot_views(&mut b.slots, &b.slot_ranges, i);
                 self.rule
                     .update(&step, v, &mut values[v.range()], &g[v.range()], slots);
             }
         }
-
-        if options.use_ema {
-            let momentum = if iterations != 0 {
-                options.ema_momentum as f32
-            } else {
-                0.0
-            };
-            let rest = 1.0 - momentum;
-            for (avg, &x) in b.ema.iter_mut().zip(values.iter()) {
-                *avg = momentum * *avg + rest * x;
-            }
-            if let Some(f) = options.ema_overwrite_frequency {
-                if (iterations + 1).is_multiple_of(f) {
-                    values.copy_from_slice(&b.ema);
-                }
-            }
-        }
+        update_ema(options, iterations, values, &mut b.ema);
         self.raw_iterations += 1;
         Ok(())
     }
@@ -342,56 +290,6 @@ mod tests {
         );
         p.set_has_grad(0, false);
         assert!(opt.apply(&mut p).is_err(), "no gradient at all is an error");
-    }
-
-    #[test]
-    fn gradients_are_divided_by_the_loss_scale_factor() {
-        let mut opt = Sgd::new()
-            .with_learning_rate(1.0)
-            .with_loss_scale_factor(4.0)
-            .build()
-            .unwrap();
-        assert_eq!(opt.loss_scale(), 4.0);
-        let mut p = two_vars();
-        opt.apply(&mut p).unwrap();
-        assert_eq!(p.values, [-0.25, -0.5, -0.75]);
-        assert_eq!(
-            p.grads,
-            [1.0, 2.0, 3.0],
-            "the caller's gradients are left alone"
-        );
-    }
-
-    #[test]
-    fn accumulation_updates_every_n_calls_with_the_mean_gradient() {
-        let mut opt = Sgd::new()
-            .with_learning_rate(1.0)
-            .with_gradient_accumulation_steps(2)
-            .build()
-            .unwrap();
-        let mut p = two_vars();
-        opt.apply(&mut p).unwrap();
-        assert_eq!(p.values, [0.0; 3]);
-        assert_eq!((opt.iterations(), opt.raw_iterations()), (0, 1));
-        p.grads.copy_from_slice(&[3.0, 0.0, 1.0]);
-        opt.apply(&mut p).unwrap();
-        assert_eq!(p.values, [-2.0, -1.0, -2.0]);
-        assert_eq!(opt.iterations(), 1);
-    }
-
-    #[test]
-    fn finalize_copies_the_moving_average_into_the_variables() {
-        let mut opt = Sgd::new()
-            .with_learning_rate(1.0)
-            .with_ema(0.5)
-            .build()
-            .unwrap();
-        let mut p = two_vars();
-        opt.apply(&mut p).unwrap(); // ema = values (first step copies)
-        opt.apply(&mut p).unwrap(); // values -2, -4, -6; ema = 0.5 * (-1) + 0.5 * (-2) ...
-        assert_eq!(opt.moving_average().unwrap(), &[-1.5, -3.0, -4.5]);
-        opt.finalize(&mut p);
-        assert_eq!(p.values, [-1.5, -3.0, -4.5]);
     }
 
     #[test]

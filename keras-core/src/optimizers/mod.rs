@@ -38,6 +38,7 @@ mod learning_rate;
 mod lion;
 mod nadam;
 mod params;
+mod pipeline;
 mod rmsprop;
 pub mod schedules;
 mod sgd;
