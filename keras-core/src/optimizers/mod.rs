@@ -81,7 +81,8 @@ pub trait Optimizer {
     /// `LearningRateScheduler` do.
     fn set_learning_rate(&mut self, lr: f32) -> Result<()>;
 
-    /// Number of `apply` calls so far (Keras's `optimizer.iterations`).
+    /// Keras's `optimizer.iterations`: the number of `apply` calls so far, divided by
+    /// `gradient_accumulation_steps` when gradients are accumulated.
     fn iterations(&self) -> u64;
 
     /// End of `fit`: overwrites the model variables with their moving averages when EMA is on
