@@ -35,7 +35,7 @@ impl Default for Adadelta {
 impl Adadelta {
     /// A builder with Keras's defaults: learning rate `0.001`, rho `0.95`, epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<Adadelta> {
-        OptimizerBuilder::new(Adadelta::default(), 0.001)
+        OptimizerBuilder::new(Adadelta::default(), Adadelta::DEFAULT_LEARNING_RATE)
     }
 }
 

@@ -45,7 +45,7 @@ impl Adafactor {
     /// A builder with Keras's defaults: learning rate `0.001`, `beta_2_decay` `-0.8`,
     /// epsilons `1e-30`/`1e-3`, clip threshold `1.0`, relative step on.
     pub fn new() -> OptimizerBuilder<Adafactor> {
-        OptimizerBuilder::new(Adafactor::default(), 0.001)
+        OptimizerBuilder::new(Adafactor::default(), Adafactor::DEFAULT_LEARNING_RATE)
     }
 }
 

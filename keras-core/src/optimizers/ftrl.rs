@@ -43,7 +43,7 @@ impl Ftrl {
     /// A builder with Keras's defaults: learning rate `0.001`, learning-rate power `-0.5`,
     /// initial accumulator `0.1`, no regularization, beta `0`.
     pub fn new() -> OptimizerBuilder<Ftrl> {
-        OptimizerBuilder::new(Ftrl::default(), 0.001)
+        OptimizerBuilder::new(Ftrl::default(), Ftrl::DEFAULT_LEARNING_RATE)
     }
 }
 

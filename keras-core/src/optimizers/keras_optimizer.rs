@@ -4,6 +4,7 @@ use super::base_options::BaseOptions;
 use super::buffers::{slot_views, Buffers};
 use super::clipping::Clipping;
 use super::learning_rate::{check_learning_rate, LearningRate};
+use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
 use super::{FlatParams, Optimizer, StepContext, UpdateRule};
 use crate::{Error, Result};
@@ -41,11 +42,12 @@ pub struct KerasOptimizer<U, S = NoSchedule> {
 }
 
 impl<U: UpdateRule + Default> Default for KerasOptimizer<U> {
-    /// The rule's Keras defaults with a learning rate of `0.001` and no base option.
+    /// The rule's Keras defaults (learning rate [`UpdateRule::DEFAULT_LEARNING_RATE`]) and no
+    /// base option.
     fn default() -> Self {
         Self::from_parts(
             U::default(),
-            LearningRate::Constant(0.001),
+            LearningRate::Constant(U::DEFAULT_LEARNING_RATE),
             BaseOptions::default(),
             Clipping::None,
         )
@@ -189,48 +191,11 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             grads,
             vars,
         } = params;
-        let present = || vars.iter().enumerate().filter(|(_, v)| v.has_grad);
-
         let preprocess = !b.work.is_empty();
-        let mut is_update_step = true;
-        if preprocess {
-            let scale = options.loss_scale_factor.map(|s| s as f32);
-            for (_, v) in present() {
-                let (src, dst) = (&grads[v.range()], &mut b.work[v.range()]);
-                match scale {
-                    Some(s) => dst.iter_mut().zip(src).for_each(|(d, &g)| *d = g / s),
-                    None => dst.copy_from_slice(src),
-                }
-            }
-            if let Some(steps) = options.gradient_accumulation_steps {
-                is_update_step = (raw + 1).is_multiple_of(steps);
-                let steps = steps as f32;
-                for (_, v) in present() {
-                    let (acc, g) = (&mut b.accumulator[v.range()], &mut b.work[v.range()]);
-                    for (a, g) in acc.iter_mut().zip(g.iter_mut()) {
-                        if is_update_step {
-                            *g = (*g + *a) / steps;
-                            *a = 0.0;
-                        } else {
-                            *a += *g;
-                        }
-                    }
-                }
-            }
-            if is_update_step {
-                self.clipping.apply(&mut b.work, vars);
-            }
-        }
-
+        let is_update_step =
+            !preprocess || prepare_gradients(options, self.clipping, raw, grads, vars, b);
         if is_update_step {
-            if let Some(wd) = options.weight_decay {
-                let wd = wd as f32;
-                for (_, v) in present().filter(|(_, v)| options.decays(&v.name)) {
-                    for x in &mut values[v.range()] {
-                        *x -= *x * wd * lr;
-                    }
-                }
-            }
+            apply_weight_decay(options, lr, values, vars);
             let ctx = StepContext {
                 learning_rate: lr,
                 iterations,
@@ -238,29 +203,13 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             };
             let step = self.rule.begin_step(&ctx);
             let g: &[f32] = if preprocess { &b.work } else { grads };
-            for (i, v) in present() {
+            for (i, v) in vars.iter().enumerate().filter(|(_, v)| v.has_grad) {
                 let slots = slot_views(&mut b.slots, &b.slot_ranges, i);
                 self.rule
                     .update(&step, v, &mut values[v.range()], &g[v.range()], slots);
             }
         }
-
-        if options.use_ema {
-            let momentum = if iterations != 0 {
-                options.ema_momentum as f32
-            } else {
-                0.0
-            };
-            let rest = 1.0 - momentum;
-            for (avg, &x) in b.ema.iter_mut().zip(values.iter()) {
-                *avg = momentum * *avg + rest * x;
-            }
-            if let Some(f) = options.ema_overwrite_frequency {
-                if (iterations + 1).is_multiple_of(f) {
-                    values.copy_from_slice(&b.ema);
-                }
-            }
-        }
+        update_ema(options, iterations, values, &mut b.ema);
         self.raw_iterations += 1;
         Ok(())
     }
@@ -297,5 +246,106 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
 
     fn load_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
         self.import_state(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimizers::{Adam, Sgd};
+
+    fn two_vars() -> FlatParams {
+        let mut p = FlatParams::from_layout([("kernel", &[2][..]), ("bias", &[1][..])]);
+        p.grads.copy_from_slice(&[1.0, 2.0, 3.0]);
+        p
+    }
+
+    #[test]
+    fn a_missing_gradient_fails_the_step_by_default() {
+        let mut opt = Sgd::new().build().unwrap();
+        let mut p = two_vars();
+        p.set_has_grad(1, false);
+        let err = opt.apply(&mut p).unwrap_err();
+        assert!(matches!(err, Error::MissingGradient { name } if name == "bias"));
+        assert_eq!(opt.iterations(), 0);
+        assert_eq!(p.values, [0.0; 3]);
+    }
+
+    #[test]
+    fn allowed_missing_gradients_skip_the_variable_as_keras_does() {
+        let mut opt = Sgd::new()
+            .with_learning_rate(0.5)
+            .with_weight_decay(0.1)
+            .with_allow_missing_gradients(true)
+            .build()
+            .unwrap();
+        let mut p = two_vars();
+        p.values[2] = 1.0;
+        p.set_has_grad(1, false);
+        opt.apply(&mut p).unwrap();
+        assert_eq!(
+            p.values,
+            [-0.5, -1.0, 1.0],
+            "no update and no decay for `bias`"
+        );
+        p.set_has_grad(0, false);
+        assert!(opt.apply(&mut p).is_err(), "no gradient at all is an error");
+    }
+
+    #[test]
+    fn set_learning_rate_validates_and_replaces_a_schedule() {
+        let decay = crate::optimizers::schedules::ExponentialDecay::new(1.0, 1, 0.5).unwrap();
+        let mut opt = Sgd::new().with_schedule(decay).build().unwrap();
+        assert!(opt.set_learning_rate(-1.0).is_err());
+        assert!(opt.set_learning_rate(f32::NAN).is_err());
+        opt.set_learning_rate(0.25).unwrap();
+        let mut p = two_vars();
+        opt.apply(&mut p).unwrap();
+        assert_eq!(opt.learning_rate(), 0.25);
+        let mut fresh = Sgd::new()
+            .with_schedule(
+                crate::optimizers::schedules::ExponentialDecay::new(1.0, 1, 0.5).unwrap(),
+            )
+            .build()
+            .unwrap();
+        fresh.load_state(&opt.state()).unwrap();
+        assert_eq!(
+            fresh.learning_rate(),
+            0.25,
+            "a constant set at run time is restored"
+        );
+    }
+
+    #[test]
+    fn a_changed_layout_is_a_shape_mismatch() {
+        let mut opt = Adam::new().build().unwrap();
+        let mut p = two_vars();
+        opt.apply(&mut p).unwrap();
+        let mut other = FlatParams::from_layout([("kernel", &[3][..])]);
+        assert!(matches!(
+            opt.apply(&mut other),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        p.grads.pop();
+        assert!(matches!(
+            opt.apply(&mut p),
+            Err(Error::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn no_parameters_is_a_no_op_as_in_keras() {
+        let mut opt = Adam::new().build().unwrap();
+        opt.apply(&mut FlatParams::default()).unwrap();
+        assert_eq!(opt.iterations(), 0);
+        assert!(!opt.is_built());
+    }
+
+    #[test]
+    fn default_builds_the_keras_defaults() {
+        let opt = KerasOptimizer::<Adam>::default();
+        assert_eq!(opt.learning_rate(), 0.001);
+        assert_eq!(opt.rule().beta_2(), 0.999);
+        assert_eq!(KerasOptimizer::<Sgd>::default().learning_rate(), 0.01);
     }
 }

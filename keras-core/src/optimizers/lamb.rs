@@ -41,7 +41,7 @@ impl Lamb {
     /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.999`,
     /// epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<Lamb> {
-        OptimizerBuilder::new(Lamb::default(), 0.001)
+        OptimizerBuilder::new(Lamb::default(), Lamb::DEFAULT_LEARNING_RATE)
     }
 }
 

@@ -34,7 +34,7 @@ impl Default for Lion {
 impl Lion {
     /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.99`.
     pub fn new() -> OptimizerBuilder<Lion> {
-        OptimizerBuilder::new(Lion::default(), 0.001)
+        OptimizerBuilder::new(Lion::default(), Lion::DEFAULT_LEARNING_RATE)
     }
 }
 

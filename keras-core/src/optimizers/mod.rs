@@ -38,6 +38,7 @@ mod learning_rate;
 mod lion;
 mod nadam;
 mod params;
+mod pipeline;
 mod rmsprop;
 pub mod schedules;
 mod sgd;
@@ -45,22 +46,22 @@ mod state;
 mod state_file;
 mod update_rule;
 
-pub use adadelta::{Adadelta, AdadeltaStep};
-pub use adafactor::{Adafactor, AdafactorStep};
+pub use adadelta::Adadelta;
+pub use adafactor::Adafactor;
 pub use adagrad::Adagrad;
-pub use adam::{Adam, AdamStep};
-pub use adamax::{Adamax, AdamaxStep};
+pub use adam::Adam;
+pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use builder::OptimizerBuilder;
-pub use ftrl::{Ftrl, FtrlStep};
+pub use ftrl::Ftrl;
 pub use keras_optimizer::KerasOptimizer;
-pub use lamb::{Lamb, LambStep};
+pub use lamb::Lamb;
 pub use learning_rate::LearningRate;
-pub use lion::{Lion, LionStep};
-pub use nadam::{Nadam, NadamStep};
+pub use lion::Lion;
+pub use nadam::Nadam;
 pub use params::{FlatParams, VarInfo};
-pub use rmsprop::{RMSprop, RMSpropStep};
-pub use sgd::{Sgd, SgdStep};
+pub use rmsprop::RMSprop;
+pub use sgd::Sgd;
 pub use state_file::{load_optimizer, read_state, save_optimizer, write_state};
 pub use update_rule::{Slots, StepContext, UpdateRule, MAX_SLOTS};
 
@@ -80,7 +81,8 @@ pub trait Optimizer {
     /// `LearningRateScheduler` do.
     fn set_learning_rate(&mut self, lr: f32) -> Result<()>;
 
-    /// Number of `apply` calls so far (Keras's `optimizer.iterations`).
+    /// Keras's `optimizer.iterations`: the number of `apply` calls so far, divided by
+    /// `gradient_accumulation_steps` when gradients are accumulated.
     fn iterations(&self) -> u64;
 
     /// End of `fit`: overwrites the model variables with their moving averages when EMA is on

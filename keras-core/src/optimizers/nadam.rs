@@ -40,7 +40,7 @@ impl Nadam {
     /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.999`,
     /// epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<Nadam> {
-        OptimizerBuilder::new(Nadam::default(), 0.001)
+        OptimizerBuilder::new(Nadam::default(), Nadam::DEFAULT_LEARNING_RATE)
     }
 }
 

@@ -1,6 +1,15 @@
 //! A model's trainable parameters as flat host buffers: what optimizers and callbacks see.
 
 /// One variable (a parameter tensor) inside [`FlatParams`].
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::FlatParams;
+/// let params = FlatParams::from_layout([("kernel", &[2, 3][..]), ("bias", &[3][..])]);
+/// let bias = params.find("bias").unwrap();
+/// assert_eq!((bias.offset, bias.len, bias.range()), (6, 3, 6..9));
+/// assert!(bias.has_grad);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarInfo {
     /// Path of the parameter in the model, e.g. `hidden.kernel`.
@@ -29,7 +38,19 @@ impl VarInfo {
 /// All trainable parameters of a model, concatenated in visiting order, with their gradients.
 ///
 /// The trainer gathers the model's tensors into `values` and the gradients of a step into
-/// `grads`, lets the optimizer update `values` in place, and scatters them back.
+/// `grads`, lets the optimizer update `values` in place, and scatters them back. A variable the
+/// backward pass did not reach is marked with [`set_has_grad`](FlatParams::set_has_grad).
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::FlatParams;
+/// let mut params = FlatParams::from_layout([("kernel", &[2, 2][..]), ("bias", &[2][..])]);
+/// params.grad_mut(1).copy_from_slice(&[0.5, -0.5]);
+/// params.set_has_grad(0, false);
+/// assert_eq!(params.len(), 6);
+/// assert_eq!(params.grads, [0.0, 0.0, 0.0, 0.0, 0.5, -0.5]);
+/// assert_eq!(params.missing_grads().next().unwrap().name, "kernel");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlatParams {
     /// Parameter values, variable after variable.

@@ -41,7 +41,7 @@ impl RMSprop {
     /// A builder with Keras's defaults: learning rate `0.001`, rho `0.9`, no momentum,
     /// epsilon `1e-7`, not centered.
     pub fn new() -> OptimizerBuilder<RMSprop> {
-        OptimizerBuilder::new(RMSprop::default(), 0.001)
+        OptimizerBuilder::new(RMSprop::default(), RMSprop::DEFAULT_LEARNING_RATE)
     }
 }
 

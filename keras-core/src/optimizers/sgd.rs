@@ -27,7 +27,7 @@ pub struct Sgd {
 impl Sgd {
     /// A builder with Keras's defaults: learning rate `0.01`, no momentum.
     pub fn new() -> OptimizerBuilder<Sgd> {
-        OptimizerBuilder::new(Sgd::default(), 0.01)
+        OptimizerBuilder::new(Sgd::default(), Sgd::DEFAULT_LEARNING_RATE)
     }
 
     /// The momentum.
@@ -64,6 +64,7 @@ pub struct SgdStep {
 
 impl UpdateRule for Sgd {
     const NAME: &'static str = "SGD";
+    const DEFAULT_LEARNING_RATE: f32 = 0.01;
     type Step = SgdStep;
 
     fn validate(&self) -> Result<()> {

@@ -8,10 +8,27 @@ pub const MAX_SLOTS: usize = 4;
 
 /// One variable's slot buffers, in the order of [`UpdateRule::slot_names`]; unused entries are
 /// empty slices.
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::Slots;
+/// let (mut m, mut v) = (vec![0.0f32; 3], vec![1.0f32; 3]);
+/// let slots: Slots<'_> = [&mut m, &mut v, &mut [], &mut []];
+/// let [m, v, ..] = slots;
+/// assert_eq!((m.len(), v[0]), (3, 1.0));
+/// ```
 pub type Slots<'a> = [&'a mut [f32]; MAX_SLOTS];
 
 /// What an update step knows besides the gradients: Keras's `learning_rate` argument of
 /// `update_step` and the optimizer's `iterations`.
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::StepContext;
+/// let ctx = StepContext { learning_rate: 0.01, iterations: 0, scheduled: false };
+/// // Adam's bias corrections use t = iterations + 1.
+/// assert_eq!(ctx.iterations + 1, 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepContext {
     /// The learning rate in effect (a schedule already evaluated at the raw step count).
@@ -60,6 +77,9 @@ pub struct StepContext {
 pub trait UpdateRule {
     /// Keras's default optimizer name (`"adam"`, `"SGD"`, ...).
     const NAME: &'static str;
+
+    /// Keras's default learning rate for this optimizer (`0.001`; SGD: `0.01`).
+    const DEFAULT_LEARNING_RATE: f32 = 0.001;
 
     /// Whether the optimizer requires `weight_decay` to be set (AdamW). Defaults to `false`.
     const NEEDS_WEIGHT_DECAY: bool = false;
