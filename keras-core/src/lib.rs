@@ -25,8 +25,8 @@ pub mod trainer;
 
 pub use element::Element;
 pub use error::{Error, Result};
-pub use trainer::Trainer;
 pub use keras_derive::{Model, Sequential};
+pub use trainer::Trainer;
 
 /// dfdx, re-exported so user code and generated code name one version.
 pub use dfdx;

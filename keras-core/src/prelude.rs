@@ -4,9 +4,9 @@
 //! modules: write `losses::MeanSquaredError` and `metrics::MeanSquaredError`.
 
 pub use crate::callbacks::{
-    CSVLogger, Callback, CallbackContext, EarlyStopping, History,
-    LambdaCallback, LearningRateScheduler, Logs, ModelCheckpoint, ProgbarLogger,
-    ReduceLROnPlateau, TensorBoard, TerminateOnNaN,
+    CSVLogger, Callback, CallbackContext, EarlyStopping, History, LambdaCallback,
+    LearningRateScheduler, Logs, ModelCheckpoint, ProgbarLogger, ReduceLROnPlateau, TensorBoard,
+    TerminateOnNaN,
 };
 pub use crate::data::{ArrayDataset, Dataset, Shuffle};
 pub use crate::layers::{
@@ -14,8 +14,8 @@ pub use crate::layers::{
     LeakyReLU, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh,
 };
 pub use crate::optimizers::{
-    Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, Optimizer,
-    RMSprop, Sgd,
+    Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, Optimizer, RMSprop,
+    Sgd,
 };
 pub use crate::target::{Dense as DenseTarget, Sparse};
 pub use crate::trainer::{FitConfig, Trainer, ValidationFreq};

@@ -35,7 +35,8 @@ struct Recorder {
 
 impl Callback for Recorder {
     fn on_train_batch_end<C: CallbackContext>(&mut self, _: usize, ctx: &mut C) -> Result<()> {
-        self.batch_loss.push(ctx.logs().get("loss").unwrap_or(f32::NAN));
+        self.batch_loss
+            .push(ctx.logs().get("loss").unwrap_or(f32::NAN));
         Ok(())
     }
     fn on_epoch_end<C: CallbackContext>(&mut self, _: usize, ctx: &mut C) -> Result<()> {
@@ -73,7 +74,10 @@ fn with_optimizer(case: &Case) -> std::result::Result<(), String> {
     }
 }
 
-fn run_model<U: UpdateRule>(case: &Case, builder: OptimizerBuilder<U>) -> std::result::Result<(), String> {
+fn run_model<U: UpdateRule>(
+    case: &Case,
+    builder: OptimizerBuilder<U>,
+) -> std::result::Result<(), String> {
     let optimizer = builder.build().map_err(|e| e.to_string())?;
     let dev = Cpu::default();
     let model_kind = case.config["model"].as_str().unwrap_or_default();
@@ -88,7 +92,14 @@ fn run_model<U: UpdateRule>(case: &Case, builder: OptimizerBuilder<U>) -> std::r
             .set_weights(&f32s(case, "init_kernel_1"), &f32s(case, "init_bias_1"))
             .map_err(|e| e.to_string())?;
         let loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
-        run::<Rank1<4>, 3, Sparse, _, _, _, _>(case, model, optimizer, loss, (ResolvedAccuracy::<Sparse>::default(),), &dev)
+        run::<Rank1<4>, 3, Sparse, _, _, _, _>(
+            case,
+            model,
+            optimizer,
+            loss,
+            (ResolvedAccuracy::<Sparse>::default(),),
+            &dev,
+        )
     } else if model_kind.starts_with("Dense(3->1") {
         let mut model = Regressor::<f32, Cpu>::build(&dev);
         model
@@ -125,9 +136,12 @@ where
     Mt: MetricSet<K, T>,
 {
     let e = |e: keras_core::Error| e.to_string();
-    let mut train = ArrayDataset::<S, T>::new(f32s(case, "x_train"), f32s(case, "y_train")).map_err(e)?;
+    let mut train =
+        ArrayDataset::<S, T>::new(f32s(case, "x_train"), f32s(case, "y_train")).map_err(e)?;
     if case.config["sample_weight"].as_bool() == Some(true) {
-        train = train.with_sample_weight(f32s(case, "sample_weight")).map_err(e)?;
+        train = train
+            .with_sample_weight(f32s(case, "sample_weight"))
+            .map_err(e)?;
     }
     let val = ArrayDataset::<S, T>::new(f32s(case, "x_val"), f32s(case, "y_val")).map_err(e)?;
     let mut trainer = Trainer::compile(model, optimizer, loss, metrics, dev).map_err(e)?;
@@ -143,7 +157,11 @@ where
     if case.inputs.contains_key("class_weight") {
         fit = fit.class_weight(f32s(case, "class_weight"));
     }
-    let history = fit.validation_data(&val).callbacks(&mut recorder).run().map_err(e)?;
+    let history = fit
+        .validation_data(&val)
+        .callbacks(&mut recorder)
+        .run()
+        .map_err(e)?;
 
     let mut failures = Vec::new();
     let mut check = |what: &str, got: &[f32], tol: f64| {
@@ -151,7 +169,10 @@ where
             failures.push(format!("{what}: {msg}"));
         }
     };
-    for key in case.config["history_keys"].as_array().ok_or("history_keys")? {
+    for key in case.config["history_keys"]
+        .as_array()
+        .ok_or("history_keys")?
+    {
         let key = key.as_str().ok_or("history key")?;
         let got = history.get(key).ok_or(format!("history has no {key}"))?;
         let tol = if key.contains("accuracy") { 0.0 } else { 1e-5 };
@@ -178,15 +199,27 @@ where
         check(&format!("final_{name}"), got, 1e-4);
     }
     for (i, name) in names.iter().enumerate() {
-        let per_epoch: Vec<f32> = recorder.epoch_weights.iter().flat_map(|w| split(w)[i].clone()).collect();
+        let per_epoch: Vec<f32> = recorder
+            .epoch_weights
+            .iter()
+            .flat_map(|w| split(w)[i].clone())
+            .collect();
         check(&format!("epoch_{name}"), &per_epoch, 1e-4);
     }
     let ev = trainer.evaluate(&val).run().map_err(e)?;
     let ev5 = trainer.evaluate(&val).batch_size(5).run().map_err(e)?;
     for key in ["loss", if K == 3 { "accuracy" } else { "mae" }] {
         let tol = if key == "accuracy" { 0.0 } else { 1e-5 };
-        check(&format!("evaluate_{key}"), &[ev.get(key).ok_or("evaluate key")?], tol);
-        check(&format!("evaluate_bs5_{key}"), &[ev5.get(key).ok_or("evaluate key")?], tol);
+        check(
+            &format!("evaluate_{key}"),
+            &[ev.get(key).ok_or("evaluate key")?],
+            tol,
+        );
+        check(
+            &format!("evaluate_bs5_{key}"),
+            &[ev5.get(key).ok_or("evaluate key")?],
+            tol,
+        );
     }
     let pred = trainer.predict(&val).run().map_err(e)?;
     check("predict_val", &pred, 1e-4);

@@ -23,11 +23,22 @@ impl Optimizer for PlainSgd {
         self.1 += 1;
         Ok(())
     }
-    fn learning_rate(&self) -> f32 { self.0 }
-    fn set_learning_rate(&mut self, lr: f32) -> keras_core::Result<()> { self.0 = lr; Ok(()) }
-    fn iterations(&self) -> u64 { self.1 }
-    fn state(&self) -> Vec<(String, Vec<f32>)> { vec![] }
-    fn load_state(&mut self, _: &[(String, Vec<f32>)]) -> keras_core::Result<()> { Ok(()) }
+    fn learning_rate(&self) -> f32 {
+        self.0
+    }
+    fn set_learning_rate(&mut self, lr: f32) -> keras_core::Result<()> {
+        self.0 = lr;
+        Ok(())
+    }
+    fn iterations(&self) -> u64 {
+        self.1
+    }
+    fn state(&self) -> Vec<(String, Vec<f32>)> {
+        vec![]
+    }
+    fn load_state(&mut self, _: &[(String, Vec<f32>)]) -> keras_core::Result<()> {
+        Ok(())
+    }
 }
 
 #[test]
@@ -39,7 +50,9 @@ fn fit_trains_a_derived_mlp() {
     let mut y = Vec::new();
     for i in 0..n {
         let c = i % 3;
-        for j in 0..4 { x.push(if j == c { 1.0 } else { 0.0 } + 0.01 * (i as f32)); }
+        for j in 0..4 {
+            x.push(if j == c { 1.0 } else { 0.0 } + 0.01 * (i as f32));
+        }
         y.push(c as f32);
     }
     let data = ArrayDataset::<Rank1<4>, Sparse>::new(x, y).unwrap();
@@ -49,11 +62,23 @@ fn fit_trains_a_derived_mlp() {
         SparseCategoricalCrossentropy::default().with_from_logits(true),
         (ResolvedAccuracy::<Sparse>::default(),),
         &dev,
-    ).unwrap();
-    let history = trainer.fit(&data).epochs(30).batch_size(8).shuffle(Shuffle::Full).verbose(0).validation_split(0.2).run().unwrap();
+    )
+    .unwrap();
+    let history = trainer
+        .fit(&data)
+        .epochs(30)
+        .batch_size(8)
+        .shuffle(Shuffle::Full)
+        .verbose(0)
+        .validation_split(0.2)
+        .run()
+        .unwrap();
     let loss = history.get("loss").unwrap();
     assert!(loss[29] < loss[0], "{loss:?}");
-    assert_eq!(history.keys, ["loss", "accuracy", "val_loss", "val_accuracy"]);
+    assert_eq!(
+        history.keys,
+        ["loss", "accuracy", "val_loss", "val_accuracy"]
+    );
     let ev = trainer.evaluate(&data).run().unwrap();
     assert!(ev.get("accuracy").unwrap() > 0.9, "{ev:?}");
     let pred = trainer.predict(&data).batch_size(7).run().unwrap();

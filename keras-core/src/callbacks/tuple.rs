@@ -56,7 +56,6 @@ impl<A: Callback + ?Sized> Callback for &mut A {
     }
 }
 
-
 /// An optional callback: `None` does nothing.
 impl<A: Callback> Callback for Option<A> {
     fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
@@ -84,22 +83,28 @@ impl<A: Callback> Callback for Option<A> {
         self.as_mut().map_or(Ok(()), |a| a.on_epoch_end(i, ctx))
     }
     fn on_train_batch_begin<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
-        self.as_mut().map_or(Ok(()), |a| a.on_train_batch_begin(i, ctx))
+        self.as_mut()
+            .map_or(Ok(()), |a| a.on_train_batch_begin(i, ctx))
     }
     fn on_train_batch_end<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
-        self.as_mut().map_or(Ok(()), |a| a.on_train_batch_end(i, ctx))
+        self.as_mut()
+            .map_or(Ok(()), |a| a.on_train_batch_end(i, ctx))
     }
     fn on_test_batch_begin<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
-        self.as_mut().map_or(Ok(()), |a| a.on_test_batch_begin(i, ctx))
+        self.as_mut()
+            .map_or(Ok(()), |a| a.on_test_batch_begin(i, ctx))
     }
     fn on_test_batch_end<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
-        self.as_mut().map_or(Ok(()), |a| a.on_test_batch_end(i, ctx))
+        self.as_mut()
+            .map_or(Ok(()), |a| a.on_test_batch_end(i, ctx))
     }
     fn on_predict_batch_begin<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
-        self.as_mut().map_or(Ok(()), |a| a.on_predict_batch_begin(i, ctx))
+        self.as_mut()
+            .map_or(Ok(()), |a| a.on_predict_batch_begin(i, ctx))
     }
     fn on_predict_batch_end<C: CallbackContext>(&mut self, i: usize, ctx: &mut C) -> Result<()> {
-        self.as_mut().map_or(Ok(()), |a| a.on_predict_batch_end(i, ctx))
+        self.as_mut()
+            .map_or(Ok(()), |a| a.on_predict_batch_end(i, ctx))
     }
     fn state(&self) -> Option<serde_json::Value> {
         self.as_ref().and_then(|a| a.state())

@@ -69,7 +69,9 @@ impl<S: SampleShape, T: Target> ArrayDataset<S, T> {
             {
                 return Err(Error::invalid(
                     "y",
-                    format!("sparse labels must be non-negative integer class ids; sample {i} has {l}"),
+                    format!(
+                        "sparse labels must be non-negative integer class ids; sample {i} has {l}"
+                    ),
                 ));
             }
         }
@@ -131,7 +133,9 @@ impl<S: SampleShape, T: Target> Dataset<S, T> for ArrayDataset<S, T> {
     }
 
     fn sample_weight(&self, index: usize) -> Option<f32> {
-        self.sample_weight.as_ref().and_then(|w| w.get(index).copied())
+        self.sample_weight
+            .as_ref()
+            .and_then(|w| w.get(index).copied())
     }
 
     fn has_sample_weights(&self) -> bool {
@@ -158,7 +162,10 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T>> ArrayAdapter<S, T, Ds> {
     /// Batches `data` in batches of `batch_size` (at least 1).
     pub fn new(data: Ds, batch_size: usize) -> Result<Self> {
         if batch_size == 0 {
-            return Err(Error::invalid("batch_size", "must be at least 1 (Keras's default is 32)"));
+            return Err(Error::invalid(
+                "batch_size",
+                "must be at least 1 (Keras's default is 32)",
+            ));
         }
         if data.is_empty() {
             return Err(Error::EmptyData {

@@ -60,9 +60,16 @@ pub struct EpochIterator<A: DataAdapter> {
 impl<A: DataAdapter> EpochIterator<A> {
     /// Iterates `adapter`; `steps_per_epoch` as Keras's `fit` argument, `steps_per_execution`
     /// at least 1.
-    pub fn new(adapter: A, steps_per_epoch: Option<usize>, steps_per_execution: usize) -> Result<Self> {
+    pub fn new(
+        adapter: A,
+        steps_per_epoch: Option<usize>,
+        steps_per_execution: usize,
+    ) -> Result<Self> {
         if steps_per_epoch == Some(0) {
-            return Err(Error::invalid("steps_per_epoch", "must be at least 1, or None for one full pass"));
+            return Err(Error::invalid(
+                "steps_per_epoch",
+                "must be at least 1, or None for one full pass",
+            ));
         }
         if steps_per_execution == 0 {
             return Err(Error::invalid("steps_per_execution", "must be at least 1"));
@@ -276,6 +283,12 @@ mod tests {
     fn zero_steps_per_epoch_is_rejected() {
         let d = data(2);
         let err = EpochIterator::new(ArrayAdapter::new(&d, 1).unwrap(), Some(0), 1).unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument { name: "steps_per_epoch", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidArgument {
+                name: "steps_per_epoch",
+                ..
+            }
+        ));
     }
 }

@@ -16,11 +16,11 @@
 //! does this on a background thread so that data preparation overlaps compute.
 
 mod array;
-pub mod loaders;
 mod batch;
 mod dataset;
 mod epoch_iterator;
 mod generator;
+pub mod loaders;
 mod prefetch;
 mod sample_shape;
 mod shuffle;

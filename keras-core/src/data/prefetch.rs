@@ -182,11 +182,15 @@ mod tests {
             all
         }
         let direct = {
-            let a = ArrayAdapter::new(&d, 4).unwrap().with_shuffle(Shuffle::Full, 9);
+            let a = ArrayAdapter::new(&d, 4)
+                .unwrap()
+                .with_shuffle(Shuffle::Full, 9);
             collect(&mut EpochIterator::new(a, Some(4), 1).unwrap())
         };
         let prefetched = std::thread::scope(|s| {
-            let a = ArrayAdapter::new(&d, 4).unwrap().with_shuffle(Shuffle::Full, 9);
+            let a = ArrayAdapter::new(&d, 4)
+                .unwrap()
+                .with_shuffle(Shuffle::Full, 9);
             let p = Prefetch::spawn(s, a, 2);
             collect(&mut EpochIterator::new(p, Some(4), 1).unwrap())
         });

@@ -18,7 +18,14 @@ pub enum Shuffle {
 
 /// The sample order of pass `pass` for `n` samples. The order depends only on `(seed, pass)`, so
 /// a run is reproducible and can resume mid-training without saving RNG state.
-pub(crate) fn order(mode: Shuffle, n: usize, batch_size: usize, seed: u64, pass: u64, out: &mut Vec<usize>) {
+pub(crate) fn order(
+    mode: Shuffle,
+    n: usize,
+    batch_size: usize,
+    seed: u64,
+    pass: u64,
+    out: &mut Vec<usize>,
+) {
     out.clear();
     out.extend(0..n);
     let mut rng = StdRng::seed_from_u64(seed ^ pass.wrapping_mul(0x9E37_79B9_7F4A_7C15));

@@ -38,7 +38,11 @@ impl<'a, S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized> Subset<'a, S, T,
         if start + len > inner.len() {
             return Err(Error::invalid(
                 "range",
-                format!("{start}..{} is outside the {} samples", start + len, inner.len()),
+                format!(
+                    "{start}..{} is outside the {} samples",
+                    start + len,
+                    inner.len()
+                ),
             ));
         }
         Ok(Self {

@@ -3,10 +3,7 @@
 use std::marker::PhantomData;
 
 use super::{inputs, row_math::argmax, Direction, MeanState, Metric, MetricFn};
-use crate::{
-    target::Target,
-    Error, Result,
-};
+use crate::{target::Target, Error, Result};
 
 /// What Keras's `metrics=["accuracy"]` becomes, chosen from the label layout `T` (which the
 /// trainer takes from the loss): sparse labels give `SparseCategoricalAccuracy`, one dense column

@@ -32,7 +32,11 @@ pub fn gather_values<M: TensorCollection<f32, D>, D: KerasDevice>(
     params: &mut FlatParams,
 ) -> Result<()> {
     let mut v = GatherValues { params, index: 0 };
-    M::iter_tensors(&mut RecursiveWalker { m: model, f: &mut v }).map_err(Error::device)?;
+    M::iter_tensors(&mut RecursiveWalker {
+        m: model,
+        f: &mut v,
+    })
+    .map_err(Error::device)?;
     Ok(())
 }
 
@@ -42,7 +46,11 @@ pub fn scatter_values<M: TensorCollection<f32, D>, D: KerasDevice>(
     params: &FlatParams,
 ) -> Result<()> {
     let mut v = ScatterValues { params, index: 0 };
-    M::iter_tensors(&mut RecursiveWalker { m: model, f: &mut v }).map_err(Error::device)?;
+    M::iter_tensors(&mut RecursiveWalker {
+        m: model,
+        f: &mut v,
+    })
+    .map_err(Error::device)?;
     Ok(())
 }
 
@@ -57,7 +65,11 @@ pub fn gather_grads<M: TensorCollection<f32, D>, D: KerasDevice>(
         grads,
         index: 0,
     };
-    M::iter_tensors(&mut RecursiveWalker { m: model, f: &mut v }).map_err(Error::device)?;
+    M::iter_tensors(&mut RecursiveWalker {
+        m: model,
+        f: &mut v,
+    })
+    .map_err(Error::device)?;
     Ok(())
 }
 

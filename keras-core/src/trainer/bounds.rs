@@ -10,7 +10,8 @@ use dfdx::{
 use crate::{data::SampleShape, device::KerasDevice};
 
 /// The model's output for a batch: `(batch, K)`.
-pub type Output<const K: usize, D, T = dfdx::tensor::NoneTape> = Tensor<(usize, Const<K>), f32, D, T>;
+pub type Output<const K: usize, D, T = dfdx::tensor::NoneTape> =
+    Tensor<(usize, Const<K>), f32, D, T>;
 
 /// A model that maps a batch of `S` samples to `(batch, K)` outputs, for inference.
 pub trait InferenceModel<S: SampleShape, const K: usize, D: KerasDevice>:

@@ -6,8 +6,8 @@ use dfdx::nn::tensor_collection::TensorCollection;
 
 use crate::{
     callbacks::{CallbackContext, Logs, RunParams},
-    metrics::Direction,
     device::KerasDevice,
+    metrics::Direction,
     model,
     optimizers::{FlatParams, Optimizer},
     Error, Result,
@@ -25,7 +25,9 @@ pub(crate) struct Ctx<'a, M, O, D> {
     pub _device: PhantomData<D>,
 }
 
-impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice> CallbackContext for Ctx<'_, M, O, D> {
+impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice> CallbackContext
+    for Ctx<'_, M, O, D>
+{
     fn logs(&self) -> &Logs {
         self.logs
     }
@@ -83,7 +85,10 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice> CallbackContext 
     }
 
     fn metric_direction(&self, name: &str) -> Option<Direction> {
-        self.directions.iter().find(|(n, _)| n == name).map(|(_, d)| *d)
+        self.directions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| *d)
     }
 }
 

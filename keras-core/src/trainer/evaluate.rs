@@ -25,7 +25,10 @@ pub struct Evaluate<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb> {
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// Starts an `evaluate` call on `data`; returns the named results (`loss`, then each metric).
-    pub fn evaluate<'t, 'd, Ds: ?Sized>(&'t mut self, data: &'d Ds) -> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, ()> {
+    pub fn evaluate<'t, 'd, Ds: ?Sized>(
+        &'t mut self,
+        data: &'d Ds,
+    ) -> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, ()> {
         Evaluate {
             trainer: self,
             data,
@@ -58,7 +61,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 }
 
 /// Gathers every sample of `data` into one batch.
-pub(crate) fn whole_batch<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized>(data: &Ds) -> Result<Batch> {
+pub(crate) fn whole_batch<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized>(
+    data: &Ds,
+) -> Result<Batch> {
     if data.is_empty() {
         return Err(Error::EmptyData {
             name: "x",
@@ -79,7 +84,9 @@ pub(crate) fn whole_batch<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized>
     Ok(b)
 }
 
-impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb> {
+impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
+    Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb>
+{
     /// Samples per batch. Defaults to `32`.
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;

@@ -10,8 +10,8 @@ use super::{
 use crate::{
     callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
     data::{
-        split_validation, ArrayAdapter, DataAdapter, Dataset, EpochIterator, Prefetch,
-        SampleShape, Shuffle, Subset,
+        split_validation, ArrayAdapter, DataAdapter, Dataset, EpochIterator, Prefetch, SampleShape,
+        Shuffle, Subset,
     },
     device::KerasDevice,
     losses::Loss,
@@ -36,7 +36,10 @@ pub struct Fit<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// Starts a `fit` call on `data` (features, labels and optional sample weights). Set
     /// Keras's arguments on the returned [`Fit`], then call [`Fit::run`].
-    pub fn fit<'t, 'd, Ds: ?Sized>(&'t mut self, data: &'d Ds) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Ds, ()> {
+    pub fn fit<'t, 'd, Ds: ?Sized>(
+        &'t mut self,
+        data: &'d Ds,
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Ds, ()> {
         Fit {
             trainer: self,
             data,
@@ -47,7 +50,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     }
 }
 
-impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb> {
+impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
+    Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb>
+{
     /// Final epoch index. Defaults to `1`.
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.config.epochs = epochs;
@@ -124,7 +129,10 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb> Fit<'t
         self
     }
     /// Validation data (overrides `validation_split`).
-    pub fn validation_data<V2: ?Sized>(self, data: &'d V2) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, V2, Cb> {
+    pub fn validation_data<V2: ?Sized>(
+        self,
+        data: &'d V2,
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, V2, Cb> {
         Fit {
             trainer: self.trainer,
             data: self.data,
@@ -167,20 +175,37 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb> Fit<'t
         if let Some(v) = validation {
             let train = Subset::all(data);
             let val = Subset::all(v);
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(trainer, train, Some(val), &config, callbacks)
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
+                trainer,
+                train,
+                Some(val),
+                &config,
+                callbacks,
+            )
         } else if config.validation_split > 0.0 {
             let (train, val) = split_validation(data, config.validation_split)?;
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(trainer, train, Some(val), &config, callbacks)
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
+                trainer,
+                train,
+                Some(val),
+                &config,
+                callbacks,
+            )
         } else {
             let train = Subset::all(data);
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, Subset<'_, S, T, Ds>>(trainer, train, None, &config, callbacks)
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, Subset<'_, S, T, Ds>>(
+                trainer, train, None, &config, callbacks,
+            )
         }
     }
 }
 
 fn validate(config: &FitConfig) -> Result<()> {
     if config.batch_size == 0 {
-        return Err(Error::invalid("batch_size", "must be at least 1 (Keras's default is 32)"));
+        return Err(Error::invalid(
+            "batch_size",
+            "must be at least 1 (Keras's default is 32)",
+        ));
     }
     if !(config.validation_split >= 0.0 && config.validation_split < 1.0) {
         return Err(Error::invalid(
@@ -191,11 +216,17 @@ fn validate(config: &FitConfig) -> Result<()> {
     if config.initial_epoch > config.epochs {
         return Err(Error::invalid(
             "initial_epoch",
-            format!("{} is after the final epoch {}", config.initial_epoch, config.epochs),
+            format!(
+                "{} is after the final epoch {}",
+                config.initial_epoch, config.epochs
+            ),
         ));
     }
     if config.validation_batch_size == Some(0) {
-        return Err(Error::invalid("validation_batch_size", "must be at least 1"));
+        return Err(Error::invalid(
+            "validation_batch_size",
+            "must be at least 1",
+        ));
     }
     if config.validation_steps == Some(0) {
         return Err(Error::invalid("validation_steps", "must be at least 1"));
@@ -229,17 +260,22 @@ where
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
 {
-    let mut adapter = ArrayAdapter::new(train, config.batch_size)?.with_shuffle(config.shuffle, config.seed);
+    let mut adapter =
+        ArrayAdapter::new(train, config.batch_size)?.with_shuffle(config.shuffle, config.seed);
     if let Some(cw) = &config.class_weight {
         adapter = adapter.with_class_weight(cw.clone())?;
     }
     if config.prefetch > 0 {
         std::thread::scope(|scope| {
             let prefetched = Prefetch::spawn(scope, adapter, config.prefetch);
-            run_epochs::<S, K, T, _, _, _, _, _, _, _, _>(trainer, prefetched, validation, config, callbacks)
+            run_epochs::<S, K, T, _, _, _, _, _, _, _, _>(
+                trainer, prefetched, validation, config, callbacks,
+            )
         })
     } else {
-        run_epochs::<S, K, T, _, _, _, _, _, _, _, _>(trainer, adapter, validation, config, callbacks)
+        run_epochs::<S, K, T, _, _, _, _, _, _, _, _>(
+            trainer, adapter, validation, config, callbacks,
+        )
     }
 }
 
@@ -263,7 +299,8 @@ where
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
 {
-    let mut iterator = EpochIterator::new(adapter, config.steps_per_epoch, config.steps_per_execution)?;
+    let mut iterator =
+        EpochIterator::new(adapter, config.steps_per_epoch, config.steps_per_execution)?;
     let mut history = History::default();
     // Keras adds History always and a ProgbarLogger when verbose != 0; both run before the
     // user's callbacks.

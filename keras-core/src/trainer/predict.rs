@@ -1,6 +1,11 @@
 //! `predict`, `predict_on_batch` and `train_on_batch`.
 
-use super::{bounds::{InferenceModel, TrainModel}, context::ctx, evaluate::whole_batch, Trainer};
+use super::{
+    bounds::{InferenceModel, TrainModel},
+    context::ctx,
+    evaluate::whole_batch,
+    Trainer,
+};
 use crate::{
     callbacks::{Callback, Logs, RunParams},
     data::{ArrayAdapter, Dataset, EpochIterator, SampleShape},
@@ -26,7 +31,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// Starts a `predict` call on `data` (labels, if any, are ignored). [`Predict::run`]
     /// returns the model's outputs, row-major, batches concatenated (the partial last batch
     /// included).
-    pub fn predict<'t, 'd, Ds: ?Sized>(&'t mut self, data: &'d Ds) -> Predict<'t, 'd, M, O, L, Mt, Wm, D, Ds, ()> {
+    pub fn predict<'t, 'd, Ds: ?Sized>(
+        &'t mut self,
+        data: &'d Ds,
+    ) -> Predict<'t, 'd, M, O, L, Mt, Wm, D, Ds, ()> {
         Predict {
             trainer: self,
             data,
@@ -71,7 +79,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     }
 }
 
-impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb> Predict<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb> {
+impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
+    Predict<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb>
+{
     /// Samples per batch. Defaults to `32`.
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;

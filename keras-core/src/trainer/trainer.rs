@@ -191,8 +191,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     }
 
     /// Writes `loss` and each metric's result into `logs` (Keras's `get_metrics_result`).
-    pub(crate) fn write_logs<const K: usize, T: Target>(&self, logs: &mut crate::callbacks::Logs, prefix: &str)
-    where
+    pub(crate) fn write_logs<const K: usize, T: Target>(
+        &self,
+        logs: &mut crate::callbacks::Logs,
+        prefix: &str,
+    ) where
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
@@ -212,7 +215,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
     /// Returns the batch loss.
-    pub(crate) fn train_batch<S: SampleShape, const K: usize, T: Target>(&mut self, batch: &Batch) -> Result<f32>
+    pub(crate) fn train_batch<S: SampleShape, const K: usize, T: Target>(
+        &mut self,
+        batch: &Batch,
+    ) -> Result<f32>
     where
         M: TrainModel<S, K, D>,
         O: Optimizer,
@@ -221,15 +227,19 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Wm: MetricSet<K, T>,
     {
         let n = batch.size;
-        let mut x: Tensor<S::Batched, f32, D> =
-            self.device.try_zeros_like(&S::batched(n)).map_err(Error::device)?;
+        let mut x: Tensor<S::Batched, f32, D> = self
+            .device
+            .try_zeros_like(&S::batched(n))
+            .map_err(Error::device)?;
         x.copy_from(&batch.x);
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self.model.try_alloc_grads().map_err(Error::device)?,
         };
-        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> =
-            self.model.try_forward_mut(x.traced(grads)).map_err(Error::device)?;
+        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> = self
+            .model
+            .try_forward_mut(x.traced(grads))
+            .map_err(Error::device)?;
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
         let shape = [n, K];
@@ -237,33 +247,59 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             values: w,
             shape: std::slice::from_ref(&shape[0]),
         });
-        let value = compute_loss(&self.loss, &batch.y, &self.y_host, &shape, weights, true, &mut self.loss_scratch)?.value;
+        let value = compute_loss(
+            &self.loss,
+            &batch.y,
+            &self.y_host,
+            &shape,
+            weights,
+            true,
+            &mut self.loss_scratch,
+        )?
+        .value;
         let scale = self.optimizer.loss_scale();
         self.grad_host.clear();
-        self.grad_host.extend(self.loss_scratch.grad().iter().map(|g| g * scale));
-        let mut g: Tensor<(usize, Const<K>), f32, D> =
-            self.device.try_zeros_like(&(n, Const::<K>)).map_err(Error::device)?;
+        self.grad_host
+            .extend(self.loss_scratch.grad().iter().map(|g| g * scale));
+        let mut g: Tensor<(usize, Const<K>), f32, D> = self
+            .device
+            .try_zeros_like(&(n, Const::<K>))
+            .map_err(Error::device)?;
         g.copy_from(&self.grad_host);
-        let surrogate = out.try_mul(g).map_err(Error::device)?.try_sum::<(), _>().map_err(Error::device)?;
+        let surrogate = out
+            .try_mul(g)
+            .map_err(Error::device)?
+            .try_sum::<(), _>()
+            .map_err(Error::device)?;
         let mut grads = surrogate.try_backward().map_err(Error::device)?;
         model::gather_grads(&self.model, &mut grads, &mut self.params)?;
         self.optimizer.apply(&mut self.params)?;
         model::scatter_values(&mut self.model, &self.params)?;
-        self.model.try_zero_grads(&mut grads).map_err(Error::device)?;
+        self.model
+            .try_zero_grads(&mut grads)
+            .map_err(Error::device)?;
         self.grads = Some(grads);
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
-        self.weighted_metrics.update_all(&batch.y, &self.y_host, batch.weights())?;
-        self.loss_tracker.update(std::iter::once(value), Some(&[n as f32]));
+        self.weighted_metrics
+            .update_all(&batch.y, &self.y_host, batch.weights())?;
+        self.loss_tracker
+            .update(std::iter::once(value), Some(&[n as f32]));
         Ok(value)
     }
 
     /// Forward (inference) on one batch into `self.y_host`.
-    pub(crate) fn forward_batch<S: SampleShape, const K: usize>(&mut self, x_host: &[f32], n: usize) -> Result<()>
+    pub(crate) fn forward_batch<S: SampleShape, const K: usize>(
+        &mut self,
+        x_host: &[f32],
+        n: usize,
+    ) -> Result<()>
     where
         M: InferenceModel<S, K, D>,
     {
-        let mut x: Tensor<S::Batched, f32, D> =
-            self.device.try_zeros_like(&S::batched(n)).map_err(Error::device)?;
+        let mut x: Tensor<S::Batched, f32, D> = self
+            .device
+            .try_zeros_like(&S::batched(n))
+            .map_err(Error::device)?;
         x.copy_from(x_host);
         let out = self.model.try_forward(x).map_err(Error::device)?;
         self.y_host.resize(n * K, 0.0);
@@ -272,7 +308,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     }
 
     /// Loss and metrics on one batch, without updating the model (Keras's `test_step`).
-    pub(crate) fn test_batch<S: SampleShape, const K: usize, T: Target>(&mut self, batch: &Batch) -> Result<f32>
+    pub(crate) fn test_batch<S: SampleShape, const K: usize, T: Target>(
+        &mut self,
+        batch: &Batch,
+    ) -> Result<f32>
     where
         M: InferenceModel<S, K, D>,
         L: Loss<K, Target = T>,
@@ -286,10 +325,21 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             values: w,
             shape: std::slice::from_ref(&shape[0]),
         });
-        let value = compute_loss(&self.loss, &batch.y, &self.y_host, &shape, weights, false, &mut self.loss_scratch)?.value;
+        let value = compute_loss(
+            &self.loss,
+            &batch.y,
+            &self.y_host,
+            &shape,
+            weights,
+            false,
+            &mut self.loss_scratch,
+        )?
+        .value;
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
-        self.weighted_metrics.update_all(&batch.y, &self.y_host, batch.weights())?;
-        self.loss_tracker.update(std::iter::once(value), Some(&[n as f32]));
+        self.weighted_metrics
+            .update_all(&batch.y, &self.y_host, batch.weights())?;
+        self.loss_tracker
+            .update(std::iter::once(value), Some(&[n as f32]));
         Ok(value)
     }
 }

@@ -104,6 +104,9 @@ impl Report {
             self.checked,
             self.failures.join("\n")
         );
-        assert_eq!(self.checked, expected_cases, "every case of the file must be checked");
+        assert_eq!(
+            self.checked, expected_cases,
+            "every case of the file must be checked"
+        );
     }
 }
