@@ -146,6 +146,16 @@ zero_sized_activation!(
 );
 
 /// Keras's `"silu"`, the same activation as [`Swish`].
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::layers::{Silu, Swish};
+///
+/// let dev = Cpu::default();
+/// let x = dev.tensor([1.0f32, -1.0]);
+/// assert_eq!(Silu::default().forward(x.clone()).array(), Swish.forward(x).array());
+/// ```
 pub type Silu = Swish;
 
 /// Implements `Module` for an activation on any shape and tape.

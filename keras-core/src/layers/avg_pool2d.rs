@@ -29,6 +29,13 @@ use super::windows::{gather_windows, WindowSize};
 pub struct AvgPool2D<const K: usize, const OH: usize, const OW: usize, const S: usize = K>;
 
 /// Keras's name for [`AvgPool2D`].
+///
+/// # Examples
+/// ```
+/// use keras_core::layers::{AveragePooling2D, AvgPool2D};
+///
+/// let _same: AvgPool2D<2, 4, 4> = AveragePooling2D::<2, 4, 4>::default();
+/// ```
 pub type AveragePooling2D<const K: usize, const OH: usize, const OW: usize, const S: usize = K> =
     AvgPool2D<K, OH, OW, S>;
 

@@ -31,6 +31,13 @@ use super::windows::{gather_windows, WindowSize};
 pub struct MaxPool2D<const K: usize, const OH: usize, const OW: usize, const S: usize = K>;
 
 /// Keras's name for [`MaxPool2D`].
+///
+/// # Examples
+/// ```
+/// use keras_core::layers::{MaxPool2D, MaxPooling2D};
+///
+/// let _same: MaxPool2D<2, 4, 4> = MaxPooling2D::<2, 4, 4>::default();
+/// ```
 pub type MaxPooling2D<const K: usize, const OH: usize, const OW: usize, const S: usize = K> =
     MaxPool2D<K, OH, OW, S>;
 
