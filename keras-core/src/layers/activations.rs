@@ -6,8 +6,8 @@
 
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::shapes::{Dtype, ReduceShape, Shape};
-use dfdx::tensor::{Tape, Tensor};
-use dfdx::tensor_ops::{Device, TryAdd, TryMul};
+use dfdx::tensor::{NoneTape, Tape, Tensor};
+use dfdx::tensor_ops::{Device, TryAdd, TryMul, TrySub};
 
 /// Declares a zero-sized activation with its dfdx marker impls.
 macro_rules! zero_sized_activation {
@@ -98,7 +98,8 @@ zero_sized_activation!(
 
 zero_sized_activation!(
     /// Keras's `"gelu"` with its default `approximate=False`: the exact form
-    /// `x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))` (dfdx's `accurate_gelu`).
+    /// `x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))` (dfdx's `accurate_gelu`, whose gradient
+    /// is corrected here: dfdx 0.13's is off by a factor in its `x * phi(x)` term).
     ///
     /// # Examples
     /// ```
@@ -145,6 +146,16 @@ zero_sized_activation!(
 );
 
 /// Keras's `"silu"`, the same activation as [`Swish`].
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::layers::{Silu, Swish};
+///
+/// let dev = Cpu::default();
+/// let x = dev.tensor([1.0f32, -1.0]);
+/// assert_eq!(Silu::default().forward(x.clone()).array(), Swish.forward(x).array());
+/// ```
 pub type Silu = Swish;
 
 /// Implements `Module` for an activation on any shape and tape.
@@ -167,7 +178,26 @@ activation_forward!(Linear, |x: T| Ok(x));
 activation_forward!(ReLU, |x: T| x.try_relu());
 activation_forward!(Sigmoid, |x: T| x.try_sigmoid());
 activation_forward!(Tanh, |x: T| x.try_tanh());
-activation_forward!(Gelu, |x: T| x.try_accurate_gelu());
+// dfdx 0.13's `accurate_gelu` has the right value but a wrong derivative (CPU and CUDA): its
+// `x * phi(x)` term misses a factor 1/sqrt(2). Adding `(sqrt(2) - 1) * (phi(x) - phi(x)|detached)`
+// changes the value by exactly 0 and the gradient by `-(sqrt(2) - 1) * x * phi(x)`, which
+// restores d/dx gelu = Phi(x) + x * phi(x).
+activation_forward!(Gelu, |x: T| {
+    let k = E::from_f64(std::f64::consts::SQRT_2 - 1.0).unwrap_or_default();
+    let live = gaussian_pdf(x.retaped::<T>())?;
+    let frozen = gaussian_pdf(x.retaped::<NoneTape>())?;
+    let correction = live.try_sub(frozen)?.try_mul(k)?;
+    x.try_accurate_gelu()?.try_add(correction)
+});
+
+/// The standard normal density `exp(-x^2 / 2) / sqrt(2 pi)`.
+fn gaussian_pdf<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    x: Tensor<S, E, D, T>,
+) -> Result<Tensor<S, E, D, T>, D::Err> {
+    let half = E::from_f64(-0.5).unwrap_or_default();
+    let norm = E::from_f64(1.0 / (2.0 * std::f64::consts::PI).sqrt()).unwrap_or_default();
+    x.try_square()?.try_mul(half)?.try_exp()?.try_mul(norm)
+}
 activation_forward!(Swish, |x: T| {
     let s = x.retaped::<T>().try_sigmoid()?;
     x.try_mul(s)
@@ -201,7 +231,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{Linear, ReLU, Softmax, Softplus, Swish, Tanh};
+    use super::{Gelu, Linear, ReLU, Softmax, Softplus, Swish, Tanh};
     use dfdx::prelude::*;
 
     fn close(a: &[f64], b: &[f64]) -> bool {
@@ -232,6 +262,18 @@ mod tests {
         let s: f64 = e.iter().sum();
         assert!(close(&y.array()[0], &[e[0] / s, e[1] / s, e[2] / s]));
         assert!(close(&y.array()[1], &[1.0 / 3.0; 3]));
+    }
+
+    #[test]
+    fn gelu_gradient_is_phi_plus_x_times_density() {
+        let dev = Cpu::default();
+        let x = dev.tensor([1.0f64, -0.5]);
+        let y = Gelu.forward(x.leaky_trace());
+        assert!((y.array()[0] - 0.8413447460685429).abs() < 1e-12);
+        let g = y.sum().backward().get(&x).array();
+        // Phi(1) + phi(1), Phi(-0.5) - 0.5 * phi(-0.5)
+        assert!((g[0] - (0.8413447460685429 + 0.24197072451914337)).abs() < 1e-9);
+        assert!((g[1] - (0.3085375387259869 - 0.5 * 0.3520653267642995)).abs() < 1e-9);
     }
 
     #[test]

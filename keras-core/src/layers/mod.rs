@@ -6,23 +6,32 @@
 //! Defaults (initialisers, epsilons, momenta, slopes) are Keras 3's.
 
 mod activations;
+mod avg_pool2d;
 mod batch_normalization;
+mod conv2d;
 mod dense;
 mod dropout;
 mod elu;
 mod embedding;
 mod flatten;
+mod global_average_pooling2d;
 pub mod initializers;
 mod layer_normalization;
 mod leaky_relu;
+mod max_pool2d;
 mod weights;
+mod windows;
 
 pub use activations::{Gelu, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh};
+pub use avg_pool2d::{AveragePooling2D, AvgPool2D};
 pub use batch_normalization::BatchNormalization;
+pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use elu::Elu;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
+pub use global_average_pooling2d::GlobalAveragePooling2D;
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
+pub use max_pool2d::{MaxPool2D, MaxPooling2D};

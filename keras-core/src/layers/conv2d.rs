@@ -1,0 +1,282 @@
+//! Keras's `Conv2D` layer (channels-last).
+
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
+use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank4};
+use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
+use dfdx::tensor_ops::{BroadcastTo, Device, ReshapeTo, TryAdd, TryMatMul};
+use num_traits::Float;
+use rand_distr::uniform::SampleUniform;
+
+use super::activations::Linear;
+use super::initializers::{glorot_uniform, zeros};
+use super::weights::{check_len, copy_f32};
+use super::windows::{gather_windows, WindowSize};
+use crate::Result;
+
+/// Keras's `Conv2D(filters=OUT, kernel_size=K, strides=S, activation=A)` on channels-last
+/// images (Keras's default `data_format`): `(batch, H, W, IN)` → `(batch, OH, OW, OUT)`.
+///
+/// - Generic parameters: input channels `IN`, filters `OUT`, square kernel `K`, output height
+///   and width `OH`, `OW`, stride `S` (default 1), symmetric zero padding `P` (default 0, Keras's
+///   `padding="valid"`; `P = (K - 1) / 2` with `S = 1` and odd `K` is Keras's `"same"`), then the
+///   activation, dtype and device. The input's `H` and `W` come from its type; when the forward
+///   is compiled, `OH == (H + 2P - K) / S + 1` (and the same for `OW`) is checked, so a wrong
+///   size fails `cargo build`.
+/// - `kernel` is stored in **Keras's layout `[kh, kw, in, out]`** (`Rank4<K, K, IN, OUT>`), so
+///   Keras's `get_weights()[0]` loads as it is; `bias` is `[OUT]`. Keras defaults:
+///   `glorot_uniform` kernel (fans `K*K*IN`, `K*K*OUT`), zero bias. Cross-correlation, as Keras.
+/// - dfdx 0.13's convolution op needs a nightly compiler, so the forward gathers the windows
+///   (im2col) and runs one matrix product, with the usual dfdx ops and gradients.
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::layers::{Conv2D, ReLU};
+///
+/// let dev = Cpu::seed_from_u64(0);
+/// // 1 → 4 channels, 3x3 kernel, 5x5 → 3x3 ("valid")
+/// let conv = dev.build_module::<Conv2D<1, 4, 3, 3, 3, 1, 0, ReLU>, f32>();
+/// assert_eq!(conv.num_trainable_params(), 3 * 3 * 1 * 4 + 4);
+/// let x: Tensor<(usize, Const<5>, Const<5>, Const<1>), f32, _> =
+///     dev.sample_normal_like(&(2, Const, Const, Const));
+/// let y = conv.forward(x);
+/// assert_eq!(y.shape(), &(2, Const::<3>, Const::<3>, Const::<4>));
+/// ```
+///
+/// An output size that does not follow from the input does not build:
+/// ```compile_fail
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::layers::Conv2D;
+///
+/// let dev = Cpu::default();
+/// let conv = dev.build_module::<Conv2D<1, 4, 3, 5, 5>, f32>(); // "valid" gives 3x3, not 5x5
+/// let x: Tensor<(usize, Const<5>, Const<5>, Const<1>), f32, _> = dev.zeros_like(&(1, Const, Const, Const));
+/// let _ = conv.forward(x);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Conv2D<
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const OH: usize,
+    const OW: usize,
+    const S: usize = 1,
+    const P: usize = 0,
+    A = Linear,
+    E: Dtype = f32,
+    D: Storage<E> = Cpu,
+> {
+    /// Filters in Keras layout `[kh, kw, in, out]`.
+    pub kernel: Tensor<Rank4<K, K, IN, OUT>, E, D>,
+    /// Bias `[out]`.
+    pub bias: Tensor<Rank1<OUT>, E, D>,
+    /// The activation applied after the convolution.
+    pub activation: A,
+}
+
+impl<
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+        const S: usize,
+        const P: usize,
+        A,
+        E: Dtype,
+        D: Device<E>,
+    > Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>
+{
+    /// Loads Keras weights: `kernel` row-major `[kh, kw, in, out]` (Keras's `get_weights()[0]`,
+    /// no transpose) and `bias` `[out]`; both lengths are checked before anything is written.
+    pub fn set_weights(&mut self, kernel: &[f32], bias: &[f32]) -> Result<()> {
+        let layout = format!("[kh, kw, in, out] = [{K}, {K}, {IN}, {OUT}]");
+        check_len(&self.kernel, "kernel", &layout, kernel)?;
+        check_len(&self.bias, "bias", &format!("[out] = [{OUT}]"), bias)?;
+        copy_f32(&mut self.kernel, kernel);
+        copy_f32(&mut self.bias, bias);
+        Ok(())
+    }
+}
+
+impl<
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+        const S: usize,
+        const P: usize,
+        A,
+        E: Dtype,
+        D: Storage<E>,
+    > NonMutableModule for Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>
+{
+}
+
+impl<
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+        const S: usize,
+        const P: usize,
+        A,
+        E1: Dtype,
+        D1: Storage<E1>,
+        E: Dtype,
+        D: Device<E>,
+    > BuildOnDevice<D, E> for Conv2D<IN, OUT, K, OH, OW, S, P, A, E1, D1>
+where
+    Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>: BuildModule<D, E>,
+{
+    type Built = Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>;
+}
+
+impl<
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+        const S: usize,
+        const P: usize,
+        A: Default,
+        E: Dtype + Float + SampleUniform,
+        D: Device<E>,
+    > TensorCollection<E, D> for Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>
+{
+    type To<E2: Dtype, D2: Device<E2>> = Conv2D<IN, OUT, K, OH, OW, S, P, A, E2, D2>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields(
+            (
+                Self::tensor(
+                    "kernel",
+                    |s| &s.kernel,
+                    |s| &mut s.kernel,
+                    TensorOptions::reset_with(glorot_uniform),
+                ),
+                Self::tensor(
+                    "bias",
+                    |s| &s.bias,
+                    |s| &mut s.bias,
+                    TensorOptions::reset_with(zeros),
+                ),
+            ),
+            |(kernel, bias)| Conv2D {
+                kernel,
+                bias,
+                activation: A::default(),
+            },
+        )
+    }
+}
+
+impl<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+        const S: usize,
+        const P: usize,
+        A,
+        E: Dtype,
+        D: Device<E>,
+        T: Tape<E, D>,
+    > Module<Tensor<(B, Const<H>, Const<W>, Const<IN>), E, D, T>>
+    for Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>
+where
+    A: Module<Tensor<(B, Const<OH>, Const<OW>, Const<OUT>), E, D, T>, Error = D::Err>,
+{
+    type Output = A::Output;
+    type Error = D::Err;
+
+    fn try_forward(
+        &self,
+        x: Tensor<(B, Const<H>, Const<W>, Const<IN>), E, D, T>,
+    ) -> Result<Self::Output, D::Err> {
+        #[allow(clippy::let_unit_value)]
+        let () = WindowSize::<H, K, S, P, OH>::CHECK;
+        #[allow(clippy::let_unit_value)]
+        let () = WindowSize::<W, K, S, P, OW>::CHECK;
+        let batch = x.shape().0;
+        let n = batch.size() * OH * OW;
+        let columns = gather_windows::<B, H, W, IN, K, S, P, OH, OW, E, D, T>(x)?
+            .try_reshape_like(&(n, K * K * IN))?;
+        let kernel = self
+            .kernel
+            .retaped::<T>()
+            .try_reshape_like(&(K * K * IN, Const::<OUT>))?;
+        let y = columns.try_matmul(kernel)?;
+        let bias = self
+            .bias
+            .retaped::<T>()
+            .try_broadcast_like(&(n, Const::<OUT>))?;
+        let y =
+            y.try_add(bias)?
+                .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, Const::<OUT>))?;
+        self.activation.try_forward(y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Conv2D;
+    use dfdx::prelude::*;
+
+    #[test]
+    fn conv2d_matches_a_direct_cross_correlation() {
+        let dev = Cpu::seed_from_u64(1);
+        let mut conv = dev.build_module::<Conv2D<2, 3, 3, 2, 2, 2, 1>, f64>();
+        let kernel: Vec<f32> = (0..54)
+            .map(|i| ((i * 7) % 11) as f32 / 10.0 - 0.5)
+            .collect();
+        conv.set_weights(&kernel, &[0.1, -0.2, 0.3]).unwrap();
+        let x: Tensor<(usize, Const<4>, Const<4>, Const<2>), f64, _> =
+            dev.sample_normal_like(&(2, Const, Const, Const));
+        let xv = x.as_vec();
+        let y = conv.forward(x).as_vec();
+        let bias = [0.1, -0.2, 0.3];
+        for b in 0..2 {
+            for oy in 0..2 {
+                for ox in 0..2 {
+                    for o in 0..3 {
+                        let mut acc = bias[o];
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                let (iy, ix) =
+                                    ((oy * 2 + ky) as isize - 1, (ox * 2 + kx) as isize - 1);
+                                if !(0..4).contains(&iy) || !(0..4).contains(&ix) {
+                                    continue;
+                                }
+                                for c in 0..2 {
+                                    let xi = ((b * 4 + iy as usize) * 4 + ix as usize) * 2 + c;
+                                    let ki = ((ky * 3 + kx) * 2 + c) * 3 + o;
+                                    acc += xv[xi] * kernel[ki] as f64;
+                                }
+                            }
+                        }
+                        let got = y[((b * 2 + oy) * 2 + ox) * 3 + o];
+                        assert!((got - acc).abs() < 1e-6, "{got} vs {acc}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conv2d_counts_parameters_as_keras() {
+        let dev = Cpu::default();
+        let conv = dev.build_module::<Conv2D<3, 16, 3, 26, 26>, f32>();
+        assert_eq!(conv.num_trainable_params(), 3 * 3 * 3 * 16 + 16);
+    }
+}

@@ -1,0 +1,322 @@
+//! Every layer's gradients (w.r.t. its input and each parameter) against central finite
+//! differences, in f64. The objective is `sum(y * r)` with a fixed random `r`, so every output
+//! element (and, for softmax and normalisations, their coupling) is exercised.
+
+use keras_core::dfdx::prelude::*;
+use keras_core::layers::{
+    AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Elu, Embedding, Flatten, Gelu,
+    GlobalAveragePooling2D, LayerNormalization, LeakyReLU, Linear, MaxPool2D, ReLU, Sigmoid,
+    Softmax, Softplus, Swish, Tanh,
+};
+
+type Tp = OwnedTape<f64, Cpu>;
+type Traced<S> = Tensor<S, f64, Cpu, Tp>;
+
+const STEP: f64 = 1e-6;
+const TOL: f64 = 1e-6;
+
+/// `sum(y * r)` and its gradients.
+fn objective<O: Shape>(y: Traced<O>, r: &Tensor<O, f64, Cpu>) -> (f64, Gradients<f64, Cpu>) {
+    let loss = (y * r.clone()).sum::<Rank0, _>();
+    (loss.array(), loss.backward())
+}
+
+/// A fixed random weighting of the output of `run`.
+fn output_weights<O: Shape>(y: Traced<O>) -> Tensor<O, f64, Cpu> {
+    let dev = Cpu::seed_from_u64(99);
+    dev.sample_normal_like(y.shape())
+}
+
+fn assert_close(label: &str, analytic: &[f64], numeric: &[f64]) {
+    assert_eq!(analytic.len(), numeric.len(), "{label}: gradient length");
+    for (i, (a, n)) in analytic.iter().zip(numeric).enumerate() {
+        assert!(
+            (a - n).abs() <= TOL * n.abs().max(1.0),
+            "{label}[{i}]: analytic {a} vs finite difference {n}"
+        );
+    }
+}
+
+/// Central differences w.r.t. the input `x`.
+fn check_input<M: Clone, S: Shape, O: Shape>(
+    label: &str,
+    model: &M,
+    x: &Tensor<S, f64, Cpu>,
+    forward: impl Fn(&mut M, Traced<S>) -> Traced<O>,
+) {
+    let r = output_weights(forward(&mut model.clone(), x.leaky_trace()));
+    let (_, grads) = objective(forward(&mut model.clone(), x.leaky_trace()), &r);
+    let analytic = grads.get(x).as_vec();
+    let base = x.as_vec();
+    let numeric: Vec<f64> = (0..base.len())
+        .map(|i| {
+            let at = |delta: f64| {
+                let mut v = base.clone();
+                v[i] += delta;
+                let xi = x.device().tensor_from_vec(v, *x.shape());
+                objective(forward(&mut model.clone(), xi.leaky_trace()), &r).0
+            };
+            (at(STEP) - at(-STEP)) / (2.0 * STEP)
+        })
+        .collect();
+    assert_close(&format!("{label} d/dx"), &analytic, &numeric);
+}
+
+/// Central differences w.r.t. the parameter `get` selects; `run` is the whole forward.
+fn check_param<M: Clone, O: Shape, P: Shape>(
+    label: &str,
+    model: &M,
+    run: impl Fn(&mut M) -> Traced<O>,
+    get: impl Fn(&mut M) -> &mut Tensor<P, f64, Cpu>,
+) {
+    let r = output_weights(run(&mut model.clone()));
+    let (_, grads) = objective(run(&mut model.clone()), &r);
+    let analytic = grads.get(get(&mut model.clone())).as_vec();
+    let base = get(&mut model.clone()).as_vec();
+    let numeric: Vec<f64> = (0..base.len())
+        .map(|i| {
+            let at = |delta: f64| {
+                let mut m = model.clone();
+                let mut v = base.clone();
+                v[i] += delta;
+                get(&mut m).copy_from(&v);
+                objective(run(&mut m), &r).0
+            };
+            (at(STEP) - at(-STEP)) / (2.0 * STEP)
+        })
+        .collect();
+    assert_close(
+        &format!("{label} d/d{}", std::any::type_name::<P>()),
+        &analytic,
+        &numeric,
+    );
+}
+
+fn batch<const F: usize>(dev: &Cpu, n: usize) -> Tensor<(usize, Const<F>), f64, Cpu> {
+    dev.sample_normal_like(&(n, Const))
+}
+
+fn image<const H: usize, const W: usize, const C: usize>(
+    dev: &Cpu,
+    n: usize,
+) -> Tensor<(usize, Const<H>, Const<W>, Const<C>), f64, Cpu> {
+    dev.sample_normal_like(&(n, Const, Const, Const))
+}
+
+/// Input, kernel and bias gradients of `Dense<3, 4, A>` on a batch of 5.
+macro_rules! check_dense {
+    ($($act:ty),+) => {$({
+        let dev = Cpu::seed_from_u64(1);
+        let mut d = dev.build_module::<Dense<3, 4, $act>, f64>();
+        d.bias = dev.sample_normal();
+        let x = batch::<3>(&dev, 5);
+        let label = concat!("Dense<3, 4, ", stringify!($act), ">");
+        check_input(label, &d, &x, |m, x| m.forward_mut(x));
+        check_param(label, &d, |m| m.forward_mut(x.leaky_trace()), |m| &mut m.kernel);
+        check_param(label, &d, |m| m.forward_mut(x.leaky_trace()), |m| &mut m.bias);
+    })+};
+}
+
+#[test]
+fn dense_gradients_match_finite_differences_for_every_activation() {
+    check_dense!(Linear, ReLU, Sigmoid, Tanh, Softmax, Gelu, Softplus, Swish, LeakyReLU, Elu);
+}
+
+#[test]
+fn dense_gradients_match_finite_differences_on_sequences() {
+    let dev = Cpu::seed_from_u64(2);
+    let d = dev.build_module::<Dense<3, 2, Tanh>, f64>();
+    let x: Tensor<(usize, usize, Const<3>), f64, Cpu> = dev.sample_normal_like(&(2, 3, Const));
+    check_input("Dense on (batch, steps, 3)", &d, &x, |m, x| m.forward(x));
+    check_param(
+        "Dense seq",
+        &d,
+        |m| m.forward(x.leaky_trace()),
+        |m| &mut m.kernel,
+    );
+}
+
+macro_rules! check_activation {
+    ($($act:expr),+) => {$({
+        let dev = Cpu::seed_from_u64(3);
+        let x = batch::<6>(&dev, 4);
+        check_input(stringify!($act), &$act, &x, |m, x| m.forward(x));
+    })+};
+}
+
+#[test]
+fn activation_gradients_match_finite_differences() {
+    check_activation!(
+        Linear,
+        ReLU,
+        Sigmoid,
+        Tanh,
+        Softmax,
+        Gelu,
+        Softplus,
+        Swish,
+        LeakyReLU::default(),
+        Elu::new(0.7).unwrap()
+    );
+}
+
+#[test]
+fn flatten_gradient_is_the_reshaped_upstream_gradient() {
+    let dev = Cpu::seed_from_u64(4);
+    let x = image::<2, 3, 2>(&dev, 3);
+    check_input("Flatten<12>", &Flatten::<12>, &x, |m, x| m.forward(x));
+}
+
+#[test]
+fn dropout_gradient_is_its_mask_scaled_by_one_over_keep_probability() {
+    let dev = Cpu::seed_from_u64(5);
+    let x: Tensor<Rank1<200>, f64, Cpu> = dev.sample_normal();
+    let mut dropout = Dropout::new(0.25).unwrap();
+    let y = dropout.forward_mut(x.leaky_trace());
+    let out = y.as_vec();
+    let grads = y.sum::<Rank0, _>().backward();
+    let g = grads.get(&x).as_vec();
+    let xs = x.as_vec();
+    let mut dropped = 0;
+    for i in 0..200 {
+        if out[i] == 0.0 {
+            dropped += 1;
+            assert_eq!(g[i], 0.0);
+        } else {
+            assert!((out[i] - xs[i] / 0.75).abs() < 1e-12);
+            assert!((g[i] - 1.0 / 0.75).abs() < 1e-12);
+        }
+    }
+    assert!(
+        (25..=75).contains(&dropped),
+        "{dropped} of 200 dropped at rate 0.25"
+    );
+}
+
+#[test]
+fn batch_normalization_training_gradients_match_finite_differences() {
+    let dev = Cpu::seed_from_u64(6);
+    let mut bn = dev.build_module::<BatchNormalization<3>, f64>();
+    bn.gamma = dev.sample_normal();
+    bn.beta = dev.sample_normal();
+    let x = batch::<3>(&dev, 6);
+    check_input("BatchNormalization train", &bn, &x, |m, x| m.forward_mut(x));
+    check_param(
+        "BN train",
+        &bn,
+        |m| m.forward_mut(x.leaky_trace()),
+        |m| &mut m.gamma,
+    );
+    check_param(
+        "BN train",
+        &bn,
+        |m| m.forward_mut(x.leaky_trace()),
+        |m| &mut m.beta,
+    );
+    let img = image::<2, 2, 3>(&dev, 2);
+    check_input("BatchNormalization train on images", &bn, &img, |m, x| {
+        m.forward_mut(x)
+    });
+}
+
+#[test]
+fn batch_normalization_inference_gradients_match_finite_differences() {
+    let dev = Cpu::seed_from_u64(7);
+    let mut bn = dev.build_module::<BatchNormalization<3>, f64>();
+    bn.set_weights(
+        &[1.5, -0.5, 2.0],
+        &[0.1, 0.2, 0.3],
+        &[0.5, -1.0, 0.0],
+        &[2.0, 0.5, 1.0],
+    )
+    .unwrap();
+    let x = batch::<3>(&dev, 4);
+    check_input("BatchNormalization inference", &bn, &x, |m, x| m.forward(x));
+    check_param(
+        "BN inference",
+        &bn,
+        |m| m.forward(x.leaky_trace()),
+        |m| &mut m.gamma,
+    );
+    check_param(
+        "BN inference",
+        &bn,
+        |m| m.forward(x.leaky_trace()),
+        |m| &mut m.beta,
+    );
+}
+
+#[test]
+fn layer_normalization_gradients_match_finite_differences() {
+    let dev = Cpu::seed_from_u64(8);
+    let mut ln = dev.build_module::<LayerNormalization<4>, f64>();
+    ln.gamma = dev.sample_normal();
+    ln.beta = dev.sample_normal();
+    let x = batch::<4>(&dev, 3);
+    check_input("LayerNormalization", &ln, &x, |m, x| m.forward(x));
+    check_param("LN", &ln, |m| m.forward(x.leaky_trace()), |m| &mut m.gamma);
+    check_param("LN", &ln, |m| m.forward(x.leaky_trace()), |m| &mut m.beta);
+}
+
+#[test]
+fn embedding_gradients_match_finite_differences() {
+    let dev = Cpu::seed_from_u64(9);
+    let emb = dev.build_module::<Embedding<5, 3>, f64>();
+    let ids: Tensor<(usize, Const<4>), usize, Cpu> =
+        dev.tensor_from_vec(vec![0, 4, 4, 2, 1, 0, 3, 4], (2, Const));
+    let run = |m: &mut Embedding<5, 3, f64, Cpu>| m.forward(Trace::<f64, Cpu>::leaky_trace(&ids));
+    check_param("Embedding", &emb, run, |m| &mut m.embeddings);
+}
+
+#[test]
+fn conv2d_gradients_match_finite_differences_with_stride_and_padding() {
+    let dev = Cpu::seed_from_u64(10);
+    let mut conv = dev.build_module::<Conv2D<2, 3, 3, 3, 3, 2, 1, Tanh>, f64>();
+    conv.bias = dev.sample_normal();
+    let x = image::<5, 5, 2>(&dev, 2);
+    check_input("Conv2D", &conv, &x, |m, x| m.forward(x));
+    check_param(
+        "Conv2D",
+        &conv,
+        |m| m.forward(x.leaky_trace()),
+        |m| &mut m.kernel,
+    );
+    check_param(
+        "Conv2D",
+        &conv,
+        |m| m.forward(x.leaky_trace()),
+        |m| &mut m.bias,
+    );
+    let valid = dev.build_module::<Conv2D<2, 2, 2, 4, 4>, f64>();
+    check_input("Conv2D valid", &valid, &x, |m, x| m.forward(x));
+    check_param(
+        "Conv2D valid",
+        &valid,
+        |m| m.forward(x.leaky_trace()),
+        |m| &mut m.kernel,
+    );
+}
+
+#[test]
+fn pooling_gradients_match_finite_differences() {
+    let dev = Cpu::seed_from_u64(11);
+    let x = image::<4, 4, 2>(&dev, 2);
+    check_input("MaxPool2D<2>", &MaxPool2D::<2, 2, 2>, &x, |m, x| {
+        m.forward(x)
+    });
+    check_input("MaxPool2D<3, s1>", &MaxPool2D::<3, 2, 2, 1>, &x, |m, x| {
+        m.forward(x)
+    });
+    check_input("AvgPool2D<2>", &AvgPool2D::<2, 2, 2>, &x, |m, x| {
+        m.forward(x)
+    });
+    check_input("AvgPool2D<3, s1>", &AvgPool2D::<3, 2, 2, 1>, &x, |m, x| {
+        m.forward(x)
+    });
+    check_input(
+        "GlobalAveragePooling2D",
+        &GlobalAveragePooling2D,
+        &x,
+        |m, x| m.forward(x),
+    );
+}
