@@ -35,3 +35,8 @@
 #![deny(missing_docs)]
 
 pub use keras_core::*;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -8,7 +8,7 @@ use dfdx::{
 };
 
 /// A dfdx device the trainer can run on: [`Cpu`], or `Cuda` with the `cuda` feature.
-pub trait KerasDevice: Device<f32> + Clone + Send + Sync + 'static {
+pub trait KerasDevice: Device<f32> + Clone + 'static {
     /// Copies the gradient of `t` into `out` (its length is `t`'s element count). A parameter
     /// whose gradient was never allocated reads as zeros.
     fn copy_grad_into<S: Shape>(

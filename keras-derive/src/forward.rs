@@ -26,9 +26,7 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
     let e = input.dtype;
     let (_, ty_generics, where_clause) = input.generics.split_for_impl();
     let mut generics = input.generics.clone();
-    generics
-        .params
-        .push(syn::parse_quote!(__KerasInput));
+    generics.params.push(syn::parse_quote!(__KerasInput));
     let (impl_generics, _, _) = generics.split_for_impl();
 
     let (trait_path, method, receiver) = match pass {

@@ -29,7 +29,8 @@ fn check_widths(input: &Input<'_>) -> syn::Result<()> {
                 input: expected,
                 output,
             } => {
-                if let (Some((want, want_unit)), Some((have, have_unit, prev))) = (expected, current)
+                if let (Some((want, want_unit)), Some((have, have_unit, prev))) =
+                    (expected, current)
                 {
                     if want_unit == have_unit && want != have {
                         let e = syn::Error::new_spanned(

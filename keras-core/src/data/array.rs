@@ -31,14 +31,14 @@ impl<S: SampleShape, T: Target> ArrayDataset<S, T> {
     /// they hold different numbers of samples, when there is no sample, or when a sparse label
     /// is not a non-negative integer.
     pub fn new(x: Vec<f32>, y: Vec<f32>) -> Result<Self> {
-        if x.len() % S::NUMEL != 0 {
+        if !x.len().is_multiple_of(S::NUMEL) {
             return Err(Error::ShapeMismatch {
                 name: "x",
                 expected: format!("a multiple of {} values (one sample's size)", S::NUMEL),
                 got: format!("{} values", x.len()),
             });
         }
-        if y.len() % T::WIDTH != 0 {
+        if !y.len().is_multiple_of(T::WIDTH) {
             return Err(Error::ShapeMismatch {
                 name: "y",
                 expected: format!("a multiple of {} values (one label's size)", T::WIDTH),

@@ -34,4 +34,4 @@ pub use generator::GeneratorAdapter;
 pub use prefetch::Prefetch;
 pub use sample_shape::SampleShape;
 pub use shuffle::Shuffle;
-pub use split::{split_validation, Subset};
+pub use split::{split_validation, Split, Subset};

@@ -78,13 +78,16 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized> Dataset<S, T> for Su
     }
 }
 
+/// A `(train, validation)` pair of [`Subset`]s.
+pub type Split<'a, S, T, Ds> = (Subset<'a, S, T, Ds>, Subset<'a, S, T, Ds>);
+
 /// Splits off the last `fraction` of the samples for validation, as Keras does:
 /// `split_at = floor(n * (1 - fraction))`. Errors when `fraction` is outside `(0, 1)` or the
 /// split leaves no training or no validation sample.
 pub fn split_validation<'a, S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized>(
     data: &'a Ds,
     fraction: f64,
-) -> Result<(Subset<'a, S, T, Ds>, Subset<'a, S, T, Ds>)> {
+) -> Result<Split<'a, S, T, Ds>> {
     if !(fraction > 0.0 && fraction < 1.0) {
         return Err(Error::invalid(
             "validation_split",

@@ -24,7 +24,7 @@ impl ValidationFreq {
     /// Whether validation runs after 0-based epoch `epoch` (Keras's `_should_eval`).
     pub fn should_eval(&self, epoch: usize) -> bool {
         match self {
-            ValidationFreq::Every(n) => *n > 0 && (epoch + 1) % n == 0,
+            ValidationFreq::Every(n) => *n > 0 && (epoch + 1).is_multiple_of(*n),
             ValidationFreq::Epochs(list) => list.contains(&(epoch + 1)),
         }
     }

@@ -321,10 +321,7 @@ where
         callbacks.on_epoch_begin(epoch, &mut ctx!(trainer, &mut logs, run))?;
         iterator.begin_epoch()?;
         let mut steps_run = 0;
-        loop {
-            let Some((step, batches)) = iterator.next_group()? else {
-                break;
-            };
+        while let Some((step, batches)) = iterator.next_group()? {
             callbacks.on_train_batch_begin(step.begin, &mut ctx!(trainer, &mut logs, run))?;
             for batch in batches {
                 trainer.train_batch::<S, K, T>(batch)?;

@@ -1,0 +1,331 @@
+//! Bad input to the data adapters and the trainer: each is a typed error that names the
+//! argument, and nothing panics.
+
+use keras_core::data::ArrayDataset;
+use keras_core::dfdx::prelude::*;
+use keras_core::layers::{Dense, Linear};
+use keras_core::losses::SparseCategoricalCrossentropy;
+use keras_core::metrics::ResolvedAccuracy;
+use keras_core::optimizers::{KerasOptimizer, Optimizer, Sgd};
+use keras_core::target::Sparse;
+use keras_core::{Error, Sequential, Trainer};
+
+#[derive(Sequential)]
+struct Tiny<E: Dtype, D: Device<E>> {
+    out: Dense<2, 3, Linear, E, D>,
+}
+
+type TinyTrainer = Trainer<
+    Tiny<f32, Cpu>,
+    KerasOptimizer<Sgd>,
+    SparseCategoricalCrossentropy,
+    (ResolvedAccuracy<Sparse>,),
+>;
+
+fn trainer() -> TinyTrainer {
+    let dev = Cpu::seed_from_u64(1);
+    Trainer::compile(
+        Tiny::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (ResolvedAccuracy::default(),),
+        &dev,
+    )
+    .unwrap()
+}
+
+fn data(n: usize) -> ArrayDataset<Rank1<2>, Sparse> {
+    let x = (0..2 * n).map(|i| i as f32 / 10.0).collect();
+    let y = (0..n).map(|i| (i % 3) as f32).collect();
+    ArrayDataset::new(x, y).unwrap()
+}
+
+#[test]
+fn x_and_y_of_different_lengths_are_a_length_mismatch() {
+    let err = ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0; 8], vec![0.0; 3]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LengthMismatch {
+                left: "x",
+                left_len: 4,
+                right: "y",
+                right_len: 3
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn x_that_is_not_a_whole_number_of_samples_is_a_shape_mismatch() {
+    let err = ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0; 5], vec![0.0; 2]).unwrap_err();
+    assert!(
+        matches!(err, Error::ShapeMismatch { name: "x", .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_data_is_rejected() {
+    let err = ArrayDataset::<Rank1<2>, Sparse>::new(vec![], vec![]).unwrap_err();
+    assert!(matches!(err, Error::EmptyData { name: "x", .. }), "{err}");
+}
+
+#[test]
+fn a_negative_or_fractional_sparse_label_is_rejected() {
+    for bad in [-1.0, 0.5, f32::NAN] {
+        let err = ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0; 2], vec![bad]).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidArgument { name: "y", .. }),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_sample_weight_per_sample_is_required() {
+    let err = data(4).with_sample_weight(vec![1.0; 3]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LengthMismatch {
+                left: "sample_weight",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn batch_size_zero_is_rejected_before_training() {
+    let mut t = trainer();
+    let err = t.fit(&data(4)).batch_size(0).verbose(0).run().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "batch_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(t.optimizer().iterations(), 0);
+}
+
+#[test]
+fn validation_split_outside_zero_one_is_rejected() {
+    for split in [1.0, 1.5, -0.1, f64::NAN] {
+        let mut t = trainer();
+        let err = t
+            .fit(&data(10))
+            .validation_split(split)
+            .verbose(0)
+            .run()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidArgument {
+                    name: "validation_split",
+                    ..
+                }
+            ),
+            "{split}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_validation_split_that_leaves_no_training_sample_is_rejected() {
+    let mut t = trainer();
+    let err = t
+        .fit(&data(1))
+        .validation_split(0.5)
+        .verbose(0)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "validation_split",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn class_weight_together_with_sample_weight_is_rejected() {
+    let weighted = data(4).with_sample_weight(vec![1.0; 4]).unwrap();
+    let mut t = trainer();
+    let err = t
+        .fit(&weighted)
+        .class_weight(vec![1.0; 3])
+        .verbose(0)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "class_weight",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_class_weight_missing_a_class_is_rejected() {
+    let mut t = trainer();
+    let err = t
+        .fit(&data(6))
+        .class_weight(vec![1.0, 2.0])
+        .verbose(0)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "class_weight",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_class_id_at_or_above_the_output_width_is_class_out_of_range() {
+    let bad = ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0; 4], vec![1.0, 3.0]).unwrap();
+    let mut t = trainer();
+    let err = t.fit(&bad).verbose(0).run().unwrap_err();
+    assert!(
+        matches!(err, Error::ClassOutOfRange { num_classes: 3, .. }),
+        "{err}"
+    );
+    let err = t.evaluate(&bad).run().unwrap_err();
+    assert!(matches!(err, Error::ClassOutOfRange { .. }), "{err}");
+}
+
+#[test]
+fn an_initial_epoch_after_the_last_is_rejected() {
+    let mut t = trainer();
+    let err = t
+        .fit(&data(4))
+        .epochs(2)
+        .initial_epoch(3)
+        .verbose(0)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "initial_epoch",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn zero_steps_per_epoch_and_zero_validation_steps_are_rejected() {
+    let mut t = trainer();
+    let err = t
+        .fit(&data(4))
+        .steps_per_epoch(0)
+        .verbose(0)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "steps_per_epoch",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = t
+        .fit(&data(4))
+        .validation_split(0.5)
+        .validation_steps(0)
+        .verbose(0)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "validation_steps",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn evaluate_and_predict_reject_batch_size_zero() {
+    let mut t = trainer();
+    let err = t.evaluate(&data(4)).batch_size(0).run().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "batch_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = t.predict(&data(4)).batch_size(0).run().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "batch_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_weights_of_the_wrong_length_is_a_shape_mismatch_and_changes_nothing() {
+    let mut t = trainer();
+    let before = t.weights().values.clone();
+    let err = t.set_weights(&[0.0; 3]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ShapeMismatch {
+                name: "weights",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(t.weights().values, before);
+}
+
+#[test]
+fn errors_name_the_argument_and_the_fix() {
+    let err = ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0; 8], vec![0.0; 3]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("`x` has 4 samples") && text.contains("`y` has 3"),
+        "{text}"
+    );
+}
