@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{compare, load, Case, Report};
+use common::{compare, load, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::callbacks::{Callback, CallbackContext};
 use keras_core::data::{ArrayDataset, Shuffle};
 use keras_core::dfdx::prelude::*;
@@ -79,10 +79,10 @@ fn run_model<U: UpdateRule>(
     builder: OptimizerBuilder<U>,
 ) -> std::result::Result<(), String> {
     let optimizer = builder.build().map_err(|e| e.to_string())?;
-    let dev = Cpu::default();
+    let dev = test_device(0);
     let model_kind = case.config["model"].as_str().unwrap_or_default();
     if model_kind.starts_with("Dense(4->8, relu)") {
-        let mut model = Mlp::<f32, Cpu>::build(&dev);
+        let mut model = Mlp::<f32, TestDevice>::build(&dev);
         model
             .hidden
             .set_weights(&f32s(case, "init_kernel_0"), &f32s(case, "init_bias_0"))
@@ -101,7 +101,7 @@ fn run_model<U: UpdateRule>(
             &dev,
         )
     } else if model_kind.starts_with("Dense(3->1") {
-        let mut model = Regressor::<f32, Cpu>::build(&dev);
+        let mut model = Regressor::<f32, TestDevice>::build(&dev);
         model
             .out
             .set_weights(&f32s(case, "init_kernel_0"), &f32s(case, "init_bias_0"))
@@ -125,12 +125,12 @@ fn run<S, const K: usize, T, M, O, L, Mt>(
     optimizer: O,
     loss: L,
     metrics: Mt,
-    dev: &Cpu,
+    dev: &TestDevice,
 ) -> std::result::Result<(), String>
 where
     S: keras_core::data::SampleShape,
     T: Target,
-    M: TrainModel<S, K, Cpu>,
+    M: TrainModel<S, K, TestDevice>,
     O: Optimizer,
     L: Loss<K, Target = T>,
     Mt: MetricSet<K, T>,
@@ -165,7 +165,7 @@ where
 
     let mut failures = Vec::new();
     let mut check = |what: &str, got: &[f32], tol: f64| {
-        if let Err(msg) = compare(got, &case.expected[what], tol) {
+        if let Err(msg) = compare(got, &case.expected[what], tol * DEVICE_TOL_FACTOR) {
             failures.push(format!("{what}: {msg}"));
         }
     };

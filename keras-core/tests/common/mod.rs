@@ -110,3 +110,21 @@ impl Report {
         );
     }
 }
+
+/// The device the device-dependent tests run on: `Cpu`, or `Cuda` with the `cuda` feature (so the
+/// same Keras golden tests run on the GPU).
+#[cfg(not(feature = "cuda"))]
+pub type TestDevice = keras_core::dfdx::tensor::Cpu;
+/// The device the device-dependent tests run on: `Cpu`, or `Cuda` with the `cuda` feature (so the
+/// same Keras golden tests run on the GPU).
+#[cfg(feature = "cuda")]
+pub type TestDevice = keras_core::dfdx::tensor::Cuda;
+
+/// A seeded [`TestDevice`].
+pub fn test_device(seed: u64) -> TestDevice {
+    TestDevice::seed_from_u64(seed)
+}
+
+/// Tolerance multiplier for device math: 1 on the CPU; on CUDA, cuBLAS and fused kernels sum in
+/// other orders, so results may move by a few ulps more (10x the CPU tolerance).
+pub const DEVICE_TOL_FACTOR: f64 = if cfg!(feature = "cuda") { 10.0 } else { 1.0 };
