@@ -16,9 +16,7 @@ cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--vendor" ]]; then
     mkdir -p .vendor
-    cargo vendor --versioned-dirs .vendor/crates > .vendor/config.toml
-    # cargo vendor prints paths relative to the root; make them relative to the config file.
-    sed -i 's#directory = ".vendor/crates"#directory = ".vendor/crates"#' .vendor/config.toml
+    cargo vendor --versioned-dirs .vendor/crates > /dev/null
     du -sh .vendor
     exit 0
 fi
@@ -26,7 +24,10 @@ fi
 out="${1:-target/gpu-check}"
 mkdir -p "$out"
 cargo_args=()
-if [[ -f .vendor/config.toml ]]; then
+if [[ -d .vendor/crates ]]; then
+    # Absolute path, written here, so the config is right wherever the tree was copied to.
+    printf '[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "%s"\n' \
+        "$PWD/.vendor/crates" > .vendor/config.toml
     cargo_args=(--config .vendor/config.toml --offline)
 fi
 
