@@ -1,0 +1,258 @@
+//! The three training loops that are timed on the same data, in order, without shuffling:
+//!
+//! - `fit`: [`Trainer::fit`] (verbose 0, prefetch 2 unless `--prefetch`), Keras-form Adam, host-side
+//!   `SparseCategoricalCrossentropy(from_logits=True)`.
+//! - `hand`: a hand-written dfdx loop over the same Keras `Dense` model, with dfdx's
+//!   `cross_entropy_with_logits_loss` and the same Keras-form [`Adam`] applied through
+//!   [`FlatParams`] (`layout`, `gather_grads`, `scatter_values`): the same kernels as `fit`,
+//!   without the trainer around them.
+//! - `dfdx`: pure dfdx: its `Linear`/`ReLU` layers, `cross_entropy_with_logits_loss` and
+//!   `dfdx::optim::Adam` (same learning rate, betas and epsilon; dfdx adds epsilon to the
+//!   bias-corrected `sqrt(v)`). Its initialisation differs (dfdx's uniform, not Glorot).
+
+use std::time::Instant;
+
+use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
+use dfdx::optim::{AdamConfig, Optimizer as _};
+use dfdx::prelude::{
+    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, TensorFromVec, Trace,
+};
+use keras::callbacks::{Callback, CallbackContext};
+use keras::model::{gather_grads, layout, scatter_values};
+use keras::optimizers::{FlatParams, Optimizer};
+use keras::prelude::{
+    losses, Adam, ArrayDataset, BuildModule, Const, Cpu, ModuleMut, Rank1, Shuffle, Sparse, Tensor,
+    Trainer, ZeroGrads,
+};
+use keras::trainer::TrainModel;
+
+use crate::synthetic::Workload;
+
+/// Output of a training forward: `(batch, K)` logits on the tape.
+type Taped<const K: usize> = Tensor<(usize, Const<K>), f32, Cpu, OwnedTape<f32, Cpu>>;
+
+/// What one loop measured.
+pub struct Run {
+    /// Which loop.
+    pub label: &'static str,
+    /// Wall seconds of each epoch, the warm-up first.
+    pub epoch_secs: Vec<f64>,
+    /// Samples trained per epoch (the partial last batch included).
+    pub samples: usize,
+    /// Sample-weighted mean loss of the last epoch.
+    pub final_loss: f32,
+    /// Peak resident set (VmHWM) in MiB, measured after the loop.
+    pub peak_rss_mb: f64,
+    /// Samples/s of every round this run is the median of (filled by [`Run::median`]).
+    pub rounds: Vec<f64>,
+}
+
+impl Run {
+    /// Samples per second over the epochs after the first.
+    pub fn samples_per_sec(&self) -> f64 {
+        let timed: f64 = self.epoch_secs[1..].iter().sum();
+        (self.epoch_secs.len() - 1) as f64 * self.samples as f64 / timed
+    }
+
+    /// The run with the median samples/s (the upper one for an even count), with every
+    /// round's samples/s in `rounds`.
+    pub fn median(mut runs: Vec<Run>) -> Option<Run> {
+        runs.sort_by(|a, b| a.samples_per_sec().total_cmp(&b.samples_per_sec()));
+        let rounds = runs.iter().map(Run::samples_per_sec).collect();
+        let mid = runs.len() / 2;
+        let mut run = runs.into_iter().nth(mid)?;
+        run.rounds = rounds;
+        Some(run)
+    }
+}
+
+/// Keras's Adam(1e-3, 0.9, 0.999, 1e-7).
+fn keras_adam() -> keras::Result<impl Optimizer> {
+    Adam::new()
+        .with_learning_rate(1e-3)
+        .with_beta_1(0.9)
+        .with_beta_2(0.999)
+        .with_epsilon(1e-7)
+        .build()
+}
+
+/// Times `fit` on `data`.
+pub fn run_fit<M, const I: usize, const K: usize>(
+    w: &Workload,
+    data: &ArrayDataset<Rank1<I>, Sparse>,
+    epochs: usize,
+    prefetch: usize,
+) -> keras::Result<Run>
+where
+    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
+{
+    let dev = Cpu::seed_from_u64(0);
+    let mut trainer = Trainer::compile(
+        M::build(&dev),
+        keras_adam()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let mut timer = EpochTimer::default();
+    let history = trainer
+        .fit(data)
+        .epochs(epochs)
+        .batch_size(w.batch)
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .prefetch(prefetch)
+        .callbacks(&mut timer)
+        .run()?;
+    let final_loss = history
+        .get("loss")
+        .and_then(|l| l.last().copied())
+        .unwrap_or(f32::NAN);
+    Ok(Run {
+        label: "fit",
+        epoch_secs: timer.secs,
+        samples: w.samples,
+        final_loss,
+        peak_rss_mb: crate::report::peak_rss_mb(),
+        rounds: Vec::new(),
+    })
+}
+
+/// Times the hand-written loop with Keras's Adam on the flat parameters.
+pub fn run_hand<M, const I: usize, const K: usize>(
+    w: &Workload,
+    x: &[f32],
+    y: &[f32],
+    epochs: usize,
+) -> keras::Result<Run>
+where
+    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
+{
+    let dev = Cpu::seed_from_u64(0);
+    let mut model = M::build(&dev);
+    let mut params: FlatParams = layout(&model)?;
+    let mut opt = keras_adam()?;
+    let mut grads = model.alloc_grads();
+    let mut epoch_secs = Vec::new();
+    let mut final_loss = f32::NAN;
+    for _ in 0..epochs {
+        let start = Instant::now();
+        let mut loss_sum = 0f64;
+        for (xb, yb, n) in batches::<I, K>(&dev, x, y, w.batch) {
+            let logits: Taped<K> = model.forward_mut(xb.traced(grads));
+            let loss = cross_entropy_with_logits_loss(logits, yb);
+            loss_sum += f64::from(loss.array()) * n as f64;
+            grads = loss.backward();
+            gather_grads(&model, &mut grads, &mut params)?;
+            opt.apply(&mut params)?;
+            scatter_values(&mut model, &params)?;
+            model.zero_grads(&mut grads);
+        }
+        epoch_secs.push(start.elapsed().as_secs_f64());
+        final_loss = (loss_sum / w.samples as f64) as f32;
+    }
+    Ok(Run {
+        label: "hand",
+        epoch_secs,
+        samples: w.samples,
+        final_loss,
+        peak_rss_mb: crate::report::peak_rss_mb(),
+        rounds: Vec::new(),
+    })
+}
+
+/// Times the pure dfdx loop on the architecture `A` (dfdx builders).
+pub fn run_dfdx<A, const I: usize, const K: usize>(
+    w: &Workload,
+    x: &[f32],
+    y: &[f32],
+    epochs: usize,
+) -> keras::Result<Run>
+where
+    A: BuildOnDevice<Cpu, f32>,
+    A::Built: ZeroGrads<f32, Cpu>
+        + dfdx::nn::tensor_collection::TensorCollection<f32, Cpu>
+        + ModuleMut<Tensor<(usize, Const<I>), f32, Cpu, OwnedTape<f32, Cpu>>, Output = Taped<K>>,
+{
+    let dev = Cpu::seed_from_u64(0);
+    let mut model = dev.build_module::<A, f32>();
+    let cfg = AdamConfig {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-7,
+        weight_decay: None,
+    };
+    let mut opt = dfdx::optim::Adam::new(&model, cfg);
+    let mut grads = model.alloc_grads();
+    let mut epoch_secs = Vec::new();
+    let mut final_loss = f32::NAN;
+    for _ in 0..epochs {
+        let start = Instant::now();
+        let mut loss_sum = 0f64;
+        for (xb, yb, n) in batches::<I, K>(&dev, x, y, w.batch) {
+            let logits = model.forward_mut(xb.traced(grads));
+            let loss = cross_entropy_with_logits_loss(logits, yb);
+            loss_sum += f64::from(loss.array()) * n as f64;
+            grads = loss.backward();
+            opt.update(&mut model, &grads)
+                .map_err(|e| keras::Error::Device(format!("{e:?}")))?;
+            model.zero_grads(&mut grads);
+        }
+        epoch_secs.push(start.elapsed().as_secs_f64());
+        final_loss = (loss_sum / w.samples as f64) as f32;
+    }
+    Ok(Run {
+        label: "dfdx",
+        epoch_secs,
+        samples: w.samples,
+        final_loss,
+        peak_rss_mb: crate::report::peak_rss_mb(),
+        rounds: Vec::new(),
+    })
+}
+
+/// The batches of one in-order pass: features, one-hot labels and the batch size.
+#[allow(clippy::type_complexity)]
+fn batches<'a, const I: usize, const K: usize>(
+    dev: &'a Cpu,
+    x: &'a [f32],
+    y: &'a [f32],
+    batch: usize,
+) -> impl Iterator<
+    Item = (
+        Tensor<(usize, Const<I>), f32, Cpu>,
+        Tensor<(usize, Const<K>), f32, Cpu>,
+        usize,
+    ),
+> + 'a {
+    (0..y.len()).step_by(batch).map(move |start| {
+        let n = batch.min(y.len() - start);
+        let xb = dev.tensor_from_vec(x[start * I..(start + n) * I].to_vec(), (n, Const::<I>));
+        let mut one_hot = vec![0f32; n * K];
+        for (row, &label) in y[start..start + n].iter().enumerate() {
+            one_hot[row * K + label as usize] = 1.0;
+        }
+        (xb, dev.tensor_from_vec(one_hot, (n, Const::<K>)), n)
+    })
+}
+
+/// Records each epoch's wall time inside `fit`.
+#[derive(Default)]
+struct EpochTimer {
+    start: Option<Instant>,
+    secs: Vec<f64>,
+}
+
+impl Callback for EpochTimer {
+    fn on_epoch_begin<C: CallbackContext>(&mut self, _: usize, _: &mut C) -> keras::Result<()> {
+        self.start = Some(Instant::now());
+        Ok(())
+    }
+
+    fn on_epoch_end<C: CallbackContext>(&mut self, _: usize, _: &mut C) -> keras::Result<()> {
+        if let Some(start) = self.start.take() {
+            self.secs.push(start.elapsed().as_secs_f64());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,233 @@
+//! Training throughput of `Trainer::fit` against hand-written dfdx loops, on the workloads of the
+//! shared benchmark README (W1 `mlp`, W2 `tiny`, W3 `wide`).
+//!
+//! ```text
+//! cargo run --release --example bench -- W1|W2|W3|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
+//!                                         [--prefetch N] [--write-npy DIR]
+//! ```
+//!
+//! Each workload trains with Adam(1e-3, 0.9, 0.999, 1e-7) and
+//! SparseCategoricalCrossentropy(from_logits=True), in order (no shuffling), for `--epochs`
+//! epochs (default 3, W3 2); the first epoch is warm-up and excluded. `--repeat N` runs N rounds
+//! (default 5 for W2, else 1) and reports the median; `--prefetch N` sets fit's prefetch depth
+//! (default 2, Keras-like; 0 assembles batches on the training thread). Three loops run one after the
+//! other in this process on the same data (see `loops.rs`): `fit`, `hand` and `dfdx`. Printed per
+//! loop: samples/s, GFLOP/s = 6 × params × samples/s / 1e9, peak RSS (VmHWM, reset before each
+//! loop), the last epoch's mean loss; then `fit / hand` and `fit / dfdx`, and CSV lines in
+//! `keras_peer.py`'s format.
+//!
+//! The data is `common.py`'s generator, bit for bit (splitmix64, no NumPy RNG). `--write-npy DIR`
+//! also writes it as `DIR/<name>_x.npy` (`float32`, `[samples, features]`) and `DIR/<name>_y.npy`
+//! (`float32` class ids) for checking against `common.make_data` or for running other peers on
+//! the very same arrays.
+
+mod loops;
+mod report;
+mod synthetic;
+
+use dfdx::nn::builders as dfdx_nn;
+use keras::data::loaders::save_npy;
+use keras::prelude::{
+    ArrayDataset, BuildModule, Cpu, Dense, Device, Dtype, Linear, Rank1, ReLU, Sequential, Sparse,
+};
+
+use loops::{run_dfdx, run_fit, run_hand, Run};
+use synthetic::{make_data, Workload, WORKLOADS};
+
+#[derive(Sequential)]
+struct MlpModel<E: Dtype, D: Device<E>> {
+    hidden_1: Dense<784, 256, ReLU, E, D>,
+    hidden_2: Dense<256, 128, ReLU, E, D>,
+    logits: Dense<128, 10, Linear, E, D>,
+}
+
+type MlpDfdx = (
+    dfdx_nn::Linear<784, 256>,
+    dfdx_nn::ReLU,
+    dfdx_nn::Linear<256, 128>,
+    dfdx_nn::ReLU,
+    dfdx_nn::Linear<128, 10>,
+);
+
+#[derive(Sequential)]
+struct TinyModel<E: Dtype, D: Device<E>> {
+    hidden: Dense<4, 16, ReLU, E, D>,
+    logits: Dense<16, 3, Linear, E, D>,
+}
+
+type TinyDfdx = (
+    dfdx_nn::Linear<4, 16>,
+    dfdx_nn::ReLU,
+    dfdx_nn::Linear<16, 3>,
+);
+
+#[derive(Sequential)]
+struct WideModel<E: Dtype, D: Device<E>> {
+    hidden_1: Dense<1024, 1024, ReLU, E, D>,
+    hidden_2: Dense<1024, 1024, ReLU, E, D>,
+    logits: Dense<1024, 10, Linear, E, D>,
+}
+
+type WideDfdx = (
+    dfdx_nn::Linear<1024, 1024>,
+    dfdx_nn::ReLU,
+    dfdx_nn::Linear<1024, 1024>,
+    dfdx_nn::ReLU,
+    dfdx_nn::Linear<1024, 10>,
+);
+
+/// Command-line options.
+struct Options {
+    workloads: Vec<Workload>,
+    epochs: Option<usize>,
+    repeat: Option<usize>,
+    prefetch: usize,
+    only: Vec<String>,
+    write_npy: Option<String>,
+}
+
+const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR]";
+
+fn parse_args() -> Result<Options, String> {
+    let mut args = std::env::args().skip(1);
+    let mut opts = Options {
+        workloads: Vec::new(),
+        epochs: None,
+        repeat: None,
+        prefetch: 2,
+        only: vec!["fit".into(), "hand".into(), "dfdx".into()],
+        write_npy: None,
+    };
+    while let Some(a) = args.next() {
+        let mut value = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--epochs" => {
+                opts.epochs = Some(value()?.parse().map_err(|e| format!("--epochs: {e}"))?);
+            }
+            "--repeat" => {
+                opts.repeat = Some(value()?.parse().map_err(|e| format!("--repeat: {e}"))?);
+            }
+            "--prefetch" => {
+                opts.prefetch = value()?.parse().map_err(|e| format!("--prefetch: {e}"))?;
+            }
+            "--only" => opts.only = value()?.split(',').map(str::to_string).collect(),
+            "--write-npy" => opts.write_npy = Some(value()?),
+            "all" => opts.workloads.extend(WORKLOADS),
+            key => opts
+                .workloads
+                .push(Workload::find(key).ok_or(format!("unknown workload `{key}`"))?),
+        }
+    }
+    if opts.workloads.is_empty() {
+        return Err("name a workload".into());
+    }
+    if opts.epochs.is_some_and(|e| e < 2) {
+        return Err("--epochs must be at least 2 (the first is warm-up)".into());
+    }
+    if opts.repeat == Some(0) {
+        return Err("--repeat must be at least 1".into());
+    }
+    if let Some(bad) = opts
+        .only
+        .iter()
+        .find(|l| !["fit", "hand", "dfdx"].contains(&l.as_str()))
+    {
+        return Err(format!("--only: unknown loop `{bad}`"));
+    }
+    Ok(opts)
+}
+
+fn main() -> keras::Result<()> {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "machine: {} logical CPUs; rayon threads {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        rayon_threads()
+    );
+    for w in &opts.workloads {
+        let (x, y) = make_data(w);
+        if let Some(dir) = &opts.write_npy {
+            std::fs::create_dir_all(dir).map_err(|e| keras::Error::io(dir, e))?;
+            save_npy(
+                format!("{dir}/{}_x.npy", w.name),
+                &[w.samples, w.features()],
+                &x,
+            )?;
+            save_npy(format!("{dir}/{}_y.npy", w.name), &[w.samples], &y)?;
+            println!("wrote {dir}/{}_x.npy and {dir}/{}_y.npy", w.name, w.name);
+        }
+        let epochs = opts.epochs.unwrap_or(w.default_epochs);
+        let repeat = opts.repeat.unwrap_or(w.default_repeat);
+        let runs = match w.name {
+            "mlp" => {
+                run_all::<MlpModel<f32, Cpu>, MlpDfdx, 784, 10>(w, x, y, &opts, epochs, repeat)?
+            }
+            "tiny" => {
+                run_all::<TinyModel<f32, Cpu>, TinyDfdx, 4, 3>(w, x, y, &opts, epochs, repeat)?
+            }
+            _ => {
+                run_all::<WideModel<f32, Cpu>, WideDfdx, 1024, 10>(w, x, y, &opts, epochs, repeat)?
+            }
+        };
+        report::print(w, &runs, repeat);
+    }
+    Ok(())
+}
+
+/// Runs the selected loops one after the other, `repeat` rounds, resetting the peak RSS before
+/// each; returns, per loop, the run with the median samples/s.
+fn run_all<M, A, const I: usize, const K: usize>(
+    w: &Workload,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    opts: &Options,
+    epochs: usize,
+    repeat: usize,
+) -> keras::Result<Vec<Run>>
+where
+    M: BuildModule<Cpu, f32> + keras::trainer::TrainModel<Rank1<I>, K, Cpu>,
+    A: dfdx::nn::BuildOnDevice<Cpu, f32>,
+    A::Built: dfdx::nn::ZeroGrads<f32, Cpu>
+        + dfdx::nn::tensor_collection::TensorCollection<f32, Cpu>
+        + dfdx::nn::ModuleMut<
+            dfdx::tensor::Tensor<
+                (usize, dfdx::shapes::Const<I>),
+                f32,
+                Cpu,
+                dfdx::tensor::OwnedTape<f32, Cpu>,
+            >,
+            Output = dfdx::tensor::Tensor<
+                (usize, dfdx::shapes::Const<K>),
+                f32,
+                Cpu,
+                dfdx::tensor::OwnedTape<f32, Cpu>,
+            >,
+        >,
+{
+    // The dataset owns the arrays; the hand-written loops read the same buffers.
+    let data = ArrayDataset::<Rank1<I>, Sparse>::new(x, y)?;
+    let mut rounds: Vec<Vec<Run>> = opts.only.iter().map(|_| Vec::new()).collect();
+    for _ in 0..repeat {
+        for (label, runs) in opts.only.iter().zip(&mut rounds) {
+            report::reset_peak_rss();
+            let run = match label.as_str() {
+                "fit" => run_fit::<M, I, K>(w, &data, epochs, opts.prefetch)?,
+                "hand" => run_hand::<M, I, K>(w, data.x(), data.y(), epochs)?,
+                _ => run_dfdx::<A, I, K>(w, data.x(), data.y(), epochs)?,
+            };
+            runs.push(run);
+        }
+    }
+    Ok(rounds.into_iter().filter_map(Run::median).collect())
+}
+
+/// Threads of dfdx's matmul pool (`RAYON_NUM_THREADS`, else one per logical CPU).
+fn rayon_threads() -> String {
+    std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default (one per CPU)".into())
+}

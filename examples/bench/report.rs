@@ -1,0 +1,82 @@
+//! Peak memory and the printed report.
+
+use crate::loops::Run;
+use crate::synthetic::Workload;
+
+/// The process's peak resident set (`VmHWM` of `/proc/self/status`) in MiB; 0 when unknown.
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Resets the peak resident set to the current one (Linux `clear_refs` value 5), so that each
+/// loop reports its own peak. Returns whether the kernel accepted it.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Training FLOPs per second: `6 * params * samples_per_sec` (forward 2, backward 4 FLOPs per
+/// weight and sample), in GFLOP/s.
+pub fn gflops(w: &Workload, samples_per_sec: f64) -> f64 {
+    6.0 * w.params() as f64 * samples_per_sec / 1e9
+}
+
+/// Prints one workload's table, its ratios and one CSV line per loop (`keras_peer.py`'s format).
+pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
+    println!(
+        "{} {} {:?} batch {} samples/epoch {} params {} ({} epochs, first excluded; median of {repeat})",
+        w.id,
+        w.name,
+        w.dims,
+        w.batch,
+        w.samples,
+        w.params(),
+        runs.first().map_or(0, |r| r.epoch_secs.len())
+    );
+    println!("  loop   samples/s   GFLOP/s  peak RSS MiB  last-epoch loss  epoch seconds");
+    for r in runs {
+        let sps = r.samples_per_sec();
+        let secs: Vec<String> = r.epoch_secs.iter().map(|s| format!("{s:.3}")).collect();
+        println!(
+            "  {:<5} {:>10.0} {:>9.1} {:>13.1} {:>16.5}  [{}]",
+            r.label,
+            sps,
+            gflops(w, sps),
+            r.peak_rss_mb,
+            r.final_loss,
+            secs.join(", ")
+        );
+    }
+    if repeat > 1 {
+        for r in runs {
+            let all: Vec<String> = r.rounds.iter().map(|s| format!("{s:.0}")).collect();
+            println!("  {} rounds: {}", r.label, all.join(", "));
+        }
+    }
+    let find = |label: &str| {
+        runs.iter()
+            .find(|r| r.label == label)
+            .map(Run::samples_per_sec)
+    };
+    if let (Some(fit), Some(hand)) = (find("fit"), find("hand")) {
+        println!("  fit / hand = {:.3}", fit / hand);
+    }
+    if let (Some(fit), Some(dfdx)) = (find("fit"), find("dfdx")) {
+        println!("  fit / dfdx = {:.3}", fit / dfdx);
+    }
+    for r in runs {
+        println!(
+            "keras-rs-{},{},{},{:.1},{:.1},{:.5}",
+            r.label,
+            w.name,
+            w.batch,
+            r.samples_per_sec(),
+            r.peak_rss_mb,
+            r.final_loss
+        );
+    }
+}
