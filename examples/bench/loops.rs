@@ -15,7 +15,7 @@ use std::time::Instant;
 use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
 use dfdx::optim::{AdamConfig, Optimizer as _};
 use dfdx::prelude::{
-    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, TensorFromVec, Trace,
+    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, Trace, ZerosTensor,
 };
 use keras::callbacks::{Callback, CallbackContext};
 use keras::model::{gather_grads, layout, scatter_values};
@@ -211,7 +211,9 @@ where
     })
 }
 
-/// The batches of one in-order pass: features, one-hot labels and the batch size.
+/// The batches of one in-order pass: features, one-hot labels and the batch size. Tensors are
+/// made as the trainer makes them (`zeros_like` from dfdx's allocation cache, then
+/// `copy_from`), so the loops differ from `fit` only in what surrounds the kernels.
 #[allow(clippy::type_complexity)]
 fn batches<'a, const I: usize, const K: usize>(
     dev: &'a Cpu,
@@ -225,14 +227,19 @@ fn batches<'a, const I: usize, const K: usize>(
         usize,
     ),
 > + 'a {
+    let mut one_hot = Vec::new();
     (0..y.len()).step_by(batch).map(move |start| {
         let n = batch.min(y.len() - start);
-        let xb = dev.tensor_from_vec(x[start * I..(start + n) * I].to_vec(), (n, Const::<I>));
-        let mut one_hot = vec![0f32; n * K];
+        let mut xb = dev.zeros_like(&(n, Const::<I>));
+        xb.copy_from(&x[start * I..(start + n) * I]);
+        one_hot.clear();
+        one_hot.resize(n * K, 0f32);
         for (row, &label) in y[start..start + n].iter().enumerate() {
             one_hot[row * K + label as usize] = 1.0;
         }
-        (xb, dev.tensor_from_vec(one_hot, (n, Const::<K>)), n)
+        let mut yb = dev.zeros_like(&(n, Const::<K>));
+        yb.copy_from(&one_hot);
+        (xb, yb, n)
     })
 }
 
