@@ -34,13 +34,17 @@ impl<'a> Input<'a> {
             syn::Data::Enum(e) => {
                 return Err(syn::Error::new(
                     e.enum_token.span,
-                    format!("#[derive({derive_name})] supports structs with named fields, not enums"),
+                    format!(
+                        "#[derive({derive_name})] supports structs with named fields, not enums"
+                    ),
                 ))
             }
             syn::Data::Union(u) => {
                 return Err(syn::Error::new(
                     u.union_token.span,
-                    format!("#[derive({derive_name})] supports structs with named fields, not unions"),
+                    format!(
+                        "#[derive({derive_name})] supports structs with named fields, not unions"
+                    ),
                 ))
             }
         };

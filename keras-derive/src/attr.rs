@@ -23,9 +23,7 @@ pub fn parse_field(field: &syn::Field) -> syn::Result<FieldAttrs> {
                 out.skip = true;
                 Ok(())
             } else {
-                Err(meta.error(
-                    "unknown #[layer(...)] attribute; the only one supported is `skip`",
-                ))
+                Err(meta.error("unknown #[layer(...)] attribute; the only one supported is `skip`"))
             }
         })?;
     }
