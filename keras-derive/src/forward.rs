@@ -4,8 +4,8 @@
 //! Each step's trait bound and call are spanned at the field's type, so a shape mismatch that the
 //! literal width check could not see is reported on the offending field.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ast::Input;
@@ -25,8 +25,19 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
     let d = input.device;
     let e = input.dtype;
     let (_, ty_generics, where_clause) = input.generics.split_for_impl();
+    let input_ty = input_param(input);
     let mut generics = input.generics.clone();
-    generics.params.push(syn::parse_quote!(__KerasInput));
+    generics.params.push(syn::parse_quote!(#input_ty));
+    // One type parameter per layer output, bound through `Output = ...`: each layer's bound then
+    // names its input directly instead of a nested projection, so a layer that rejects its input
+    // is the only unsatisfied bound.
+    let outputs: Vec<syn::Ident> = input
+        .layers()
+        .map(|f| format_ident!("__KerasOut_{}", f.ident))
+        .collect();
+    for o in &outputs {
+        generics.params.push(syn::parse_quote!(#o));
+    }
     let (impl_generics, _, _) = generics.split_for_impl();
 
     let (trait_path, method, receiver) = match pass {
@@ -49,33 +60,127 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
     preds.push(quote!(#e: #kc::dfdx::shapes::Dtype));
     preds.push(quote!(#d: #kc::dfdx::tensor_ops::Device<#e>));
     let mut steps = Vec::new();
-    let mut current = quote!(__KerasInput);
-    for f in input.layers() {
+    let mut current = quote!(#input_ty);
+    let mut last_span = ident.span();
+    for (f, out) in input.layers().zip(&outputs) {
         let ty = f.ty;
         let name = f.ident;
         let span = ty.span();
-        preds.push(quote_spanned! {span=> #ty: #trait_path<#current, Error = #err> });
+        last_span = span;
+        // The whole bound carries the field's span (not the derive's), so an unsatisfied bound is
+        // reported as "introduced here" at the field instead of at `#[derive(Sequential)]`.
+        let bound = respan(
+            quote!(#trait_path<#current, Output = #out, Error = #err>),
+            span,
+        );
+        preds.push(quote_spanned! {span=> #ty: #bound });
         let field = match pass {
             Pass::Inference => quote_spanned! {span=> &self.#name },
             Pass::Training => quote_spanned! {span=> &mut self.#name },
         };
         steps.push(quote_spanned! {span=> let x = #trait_path::#method(#field, x)?; });
-        current = quote!(<#ty as #trait_path<#current>>::Output);
+        current = quote!(#out);
     }
+    // The output type is the last layer's: a mismatch with the expected output points there.
+    let output = respan(quote!(type Output = #current;), last_span);
+    let body = quote! {
+        #output
+        type Error = #err;
+
+        fn #method(#receiver, x: #input_ty) -> ::core::result::Result<Self::Output, Self::Error> {
+            #(#steps)*
+            ::core::result::Result::Ok(x)
+        }
+    };
+    // The impl's attributes, header and braces carry the struct's span, so rustc points at the
+    // struct (not at `#[derive(Sequential)]`) and does not describe this impl's bounds as a
+    // derive's blanket bounds on type parameters ("consider manually implementing").
+    let mut braces = Group::new(Delimiter::Brace, body);
+    braces.set_span(ident.span());
+    let attrs_and_header = respan(
+        quote! {
+            #[automatically_derived]
+            #[allow(clippy::type_complexity, unused_qualifications, non_camel_case_types)]
+            impl #impl_generics #trait_path<#input_ty> for #ident #ty_generics
+        },
+        ident.span(),
+    );
     quote! {
-        #[automatically_derived]
-        #[allow(clippy::type_complexity, unused_qualifications)]
-        impl #impl_generics #trait_path<__KerasInput> for #ident #ty_generics
+        #attrs_and_header
         where
             #(#preds,)*
-        {
-            type Output = #current;
-            type Error = #err;
+        #braces
+    }
+}
 
-            fn #method(#receiver, x: __KerasInput) -> ::core::result::Result<Self::Output, Self::Error> {
-                #(#steps)*
-                ::core::result::Result::Ok(x)
+/// The name of the impl's input type parameter: `Input` (it shows in error messages), or
+/// `__KerasInput` when the struct already mentions an `Input` (its name, or a layer type's).
+fn input_param(input: &Input<'_>) -> syn::Ident {
+    let (ident, generics) = (input.ident, input.generics);
+    let where_clause = &generics.where_clause;
+    let types = input.fields.iter().map(|f| f.ty);
+    let mentions_input = mentions(quote!(#ident #generics #where_clause #(#types)*), "Input");
+    let name = if mentions_input {
+        "__KerasInput"
+    } else {
+        "Input"
+    };
+    syn::Ident::new(name, Span::call_site())
+}
+
+/// Whether `tokens` contain the identifier `name`, at any depth.
+fn mentions(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
+}
+
+/// `tokens` with every token (and group delimiter) moved to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(g) = &tt {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
             }
-        }
+            tt
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input_name(src: &str) -> String {
+        let derive: syn::DeriveInput = syn::parse_str(src).expect("test struct parses");
+        let parsed = Input::from_syn(&derive, "Sequential").expect("test struct is a model");
+        input_param(&parsed).to_string()
+    }
+
+    #[test]
+    fn the_input_parameter_is_called_input_unless_the_struct_mentions_one() {
+        assert_eq!(
+            input_name("struct M<E, D> { a: Dense<2, 3, ReLU, E, D> }"),
+            "Input"
+        );
+        assert_eq!(
+            input_name("struct M<E, D> { a: layers::Input<E, D> }"),
+            "__KerasInput"
+        );
+        assert_eq!(
+            input_name("struct Input<E, D> { a: Dense<2, 3, ReLU, E, D> }"),
+            "__KerasInput"
+        );
+        assert_eq!(
+            input_name("struct M<E, D> { a: Dense<2, 3, ReLU, E, D>, #[layer(skip)] b: Input }"),
+            "__KerasInput"
+        );
     }
 }

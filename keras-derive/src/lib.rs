@@ -6,8 +6,8 @@
 //!   written by hand (residual connections, several inputs).
 //!
 //! The pipeline follows thiserror's: [`ast`] reads the struct into a typed form, [`attr`] parses
-//! attributes, [`valid`] checks it (including layer widths written as literals), [`expand`]
-//! emits code. Errors are spanned `syn::Error`s; the macro never panics.
+//! attributes, [`valid`] checks it (layer widths written as literals, plain-data fields left
+//! unskipped), [`expand`] emits code. Errors are spanned `syn::Error`s; the macro never panics.
 #![deny(missing_docs)]
 
 mod ast;
@@ -15,6 +15,7 @@ mod attr;
 mod expand;
 mod forward;
 mod paths;
+mod plain_types;
 mod tensors;
 mod valid;
 mod widths;
@@ -26,7 +27,9 @@ use proc_macro::TokenStream;
 /// device moves) for a struct of layers generic over a dtype and a device.
 ///
 /// A width mismatch between adjacent layers written with literal widths is a compile error that
-/// names both fields and both widths.
+/// names both fields and both widths; other shape mismatches are unsatisfied bounds reported at
+/// the layer that rejects its input. Fields that are not layers need `#[layer(skip)]` (a field
+/// of a plain standard type such as `String` or `usize` without it is a compile error).
 #[proc_macro_derive(Sequential, attributes(layer))]
 pub fn derive_sequential(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

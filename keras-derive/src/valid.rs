@@ -1,22 +1,58 @@
-//! Semantic checks on a parsed model: at least one layer, and adjacent literal widths agree.
+//! Semantic checks on a parsed model: at least one layer, no plain-data field left unskipped,
+//! and adjacent literal widths agree.
 
 use crate::{
     ast::Input,
+    plain_types::is_plain,
     widths::{flow, Flow, Unit},
 };
 
 /// Validates `input` for the given derive; all errors are spanned and combined.
 pub fn validate(input: &Input<'_>, sequential: bool, derive_name: &str) -> syn::Result<()> {
     if input.layers().next().is_none() {
+        let why = if input.fields.is_empty() {
+            format!("`{}` has no fields", input.ident)
+        } else {
+            format!("every field of `{}` is `#[layer(skip)]`", input.ident)
+        };
         return Err(syn::Error::new_spanned(
             input.ident,
-            format!("#[derive({derive_name})] needs at least one layer field"),
+            format!("#[derive({derive_name})] needs at least one layer field; {why}"),
         ));
     }
+    check_plain_fields(input, sequential)?;
     if sequential {
         check_widths(input)?;
     }
     Ok(())
+}
+
+/// Fields of plain standard types (`String`, `usize`, `Vec<_>`, references, ...) must be
+/// `#[layer(skip)]`.
+fn check_plain_fields(input: &Input<'_>, sequential: bool) -> syn::Result<()> {
+    let left_out = if sequential {
+        "left out of the forward pass and the parameters"
+    } else {
+        "left out of the parameters"
+    };
+    let mut errors: Option<syn::Error> = None;
+    for layer in input.layers().filter(|f| is_plain(f.ty)) {
+        let e = syn::Error::new_spanned(
+            layer.ty,
+            format!(
+                "field `{}` is not a layer; mark it `#[layer(skip)]` ({left_out}, and rebuilt with `Default::default()`)",
+                layer.ident
+            ),
+        );
+        match &mut errors {
+            Some(all) => all.combine(e),
+            None => errors = Some(e),
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn check_widths(input: &Input<'_>) -> syn::Result<()> {
