@@ -310,7 +310,7 @@ impl<A: DataAdapter> EpochIterator<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{ArrayAdapter, ArrayDataset, GeneratorAdapter};
+    use crate::data::{ArrayAdapter, ArrayDataset, GeneratorAdapter, Shuffle};
     use crate::target::Dense;
     use dfdx::shapes::Rank1;
 
@@ -376,6 +376,78 @@ mod tests {
         assert_eq!(epoch_of(&mut it).len(), 3);
         assert_eq!(it.num_batches(), Some(3));
         assert_eq!(epoch_of(&mut it).len(), 3);
+    }
+
+    /// Every batch of `epochs` epochs as (epoch, step, first x); with `stop_after`, stops
+    /// after that many batches and returns where it stopped (epoch, position, epoch step).
+    fn run(
+        d: &ArrayDataset<Rank1<1>, Dense<1>>,
+        spe: Option<usize>,
+        epochs: usize,
+        stop_after: Option<usize>,
+    ) -> (Vec<(usize, usize, f32)>, Option<(usize, DataPosition, usize)>) {
+        let adapter = ArrayAdapter::new(d, 3).unwrap().with_shuffle(Shuffle::Full, 5);
+        let mut it = EpochIterator::new(adapter, spe, 1).unwrap();
+        let mut out = Vec::new();
+        for e in 0..epochs {
+            it.begin_epoch().unwrap();
+            while let Some((s, b)) = it.next_group().unwrap() {
+                out.push((e, s.begin, b[0].x[0]));
+                if Some(out.len()) == stop_after {
+                    return (out, Some((e, it.position(), s.end + 1)));
+                }
+            }
+        }
+        (out, None)
+    }
+
+    fn resume(
+        d: &ArrayDataset<Rank1<1>, Dense<1>>,
+        spe: Option<usize>,
+        epochs: usize,
+        (epoch, pos, step): (usize, DataPosition, usize),
+    ) -> Vec<(usize, usize, f32)> {
+        let continues = pos.continues_pass(step, spe).then_some(pos.batches_into_pass);
+        let adapter = ArrayAdapter::new(d, 3)
+            .unwrap()
+            .with_shuffle(Shuffle::Full, 5)
+            .with_position(pos.passes, continues);
+        let mut it = EpochIterator::new(adapter, spe, 1).unwrap();
+        it.restore(&pos, step).unwrap();
+        let mut out = Vec::new();
+        for e in epoch..epochs {
+            if e != epoch || step == 0 {
+                it.begin_epoch().unwrap();
+            }
+            while let Some((s, b)) = it.next_group().unwrap() {
+                out.push((e, s.begin, b[0].x[0]));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_restored_iterator_continues_exactly_where_the_first_stopped() {
+        let d = data(14);
+        for spe in [None, Some(3), Some(4), Some(7)] {
+            let (all, _) = run(&d, spe, 5, None);
+            for k in 1..all.len() {
+                let (head, point) = run(&d, spe, 5, Some(k));
+                let (epoch, pos, step) = point.unwrap();
+                let mut joined = head;
+                joined.extend(resume(&d, spe, 5, (epoch, pos, step)));
+                assert_eq!(joined, all, "steps_per_epoch {spe:?}, stopped after {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_fresh_iterator_can_be_restored() {
+        let d = data(4);
+        let mut it = EpochIterator::new(ArrayAdapter::new(&d, 2).unwrap(), None, 1).unwrap();
+        it.begin_epoch().unwrap();
+        let pos = it.position();
+        assert!(it.restore(&pos, 0).is_err());
     }
 
     #[test]
