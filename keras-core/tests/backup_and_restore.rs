@@ -54,7 +54,9 @@ fn data() -> ArrayDataset<Rank1<4>, Sparse> {
 /// schedule that is not idempotent (so running its `on_epoch_begin` twice would show).
 fn stateful() -> impl Callback {
     (
-        EarlyStopping::new().with_monitor("val_loss").with_patience(50),
+        EarlyStopping::new()
+            .with_monitor("val_loss")
+            .with_patience(50),
         ReduceLROnPlateau::new()
             .with_monitor("loss")
             .with_patience(1)
@@ -184,9 +186,20 @@ fn resuming_mid_epoch_after_a_crash_equals_the_uninterrupted_run() {
     let reference = fit_with(stateful(), EPOCHS).unwrap();
     // 20 batches per epoch: a crash after batch 47 leaves a backup after batch 45 (epoch 2,
     // batch 5), taken every 3 batches.
-    let err = fit_with((backup(&dir, SaveFreq::Batches(3)), crash_after(47)), EPOCHS).unwrap_err();
+    let err = fit_with(
+        (backup(&dir, SaveFreq::Batches(3)), crash_after(47)),
+        EPOCHS,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("simulated crash"), "{err}");
-    assert_eq!(BackupAndRestore::new(&dir).unwrap().backups().unwrap().len(), 2);
+    assert_eq!(
+        BackupAndRestore::new(&dir)
+            .unwrap()
+            .backups()
+            .unwrap()
+            .len(),
+        2
+    );
     let mut resumed_backup = backup(&dir, SaveFreq::Batches(3));
     let resumed = fit_with((&mut resumed_backup, Probe::default()), EPOCHS).unwrap();
     assert_eq!(resumed_backup.restored_from(), Some((2, 5)));
@@ -219,7 +232,11 @@ fn resuming_with_more_epochs_continues_the_finished_run() {
 fn a_corrupted_newest_backup_falls_back_to_the_previous_generation() {
     let dir = fresh_dir("corrupt");
     let reference = fit_with(stateful(), EPOCHS).unwrap();
-    fit_with((backup(&dir, SaveFreq::Batches(4)), crash_after(30)), EPOCHS).unwrap_err();
+    fit_with(
+        (backup(&dir, SaveFreq::Batches(4)), crash_after(30)),
+        EPOCHS,
+    )
+    .unwrap_err();
     let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
     assert_eq!(files.len(), 2);
     let mut bytes = std::fs::read(&files[0]).unwrap();
@@ -236,7 +253,11 @@ fn a_corrupted_newest_backup_falls_back_to_the_previous_generation() {
 #[test]
 fn truncated_backups_are_rejected_with_a_checkpoint_error() {
     let dir = fresh_dir("truncated");
-    fit_with((backup(&dir, SaveFreq::Batches(4)), crash_after(30)), EPOCHS).unwrap_err();
+    fit_with(
+        (backup(&dir, SaveFreq::Batches(4)), crash_after(30)),
+        EPOCHS,
+    )
+    .unwrap_err();
     for file in BackupAndRestore::new(&dir).unwrap().backups().unwrap() {
         let bytes = std::fs::read(&file).unwrap();
         std::fs::write(&file, &bytes[..bytes.len() - 100]).unwrap();
@@ -254,7 +275,11 @@ fn truncated_backups_are_rejected_with_a_checkpoint_error() {
 #[test]
 fn a_backup_of_another_architecture_is_rejected_and_left_untouched() {
     let dir = fresh_dir("arch");
-    fit_with((backup(&dir, SaveFreq::Batches(5)), crash_after(12)), EPOCHS).unwrap_err();
+    fit_with(
+        (backup(&dir, SaveFreq::Batches(5)), crash_after(12)),
+        EPOCHS,
+    )
+    .unwrap_err();
     let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
     let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
     let dev = Cpu::seed_from_u64(7);
@@ -292,7 +317,11 @@ fn a_backup_of_another_architecture_is_rejected_and_left_untouched() {
 #[test]
 fn a_backup_taken_with_other_data_settings_is_refused() {
     let dir = fresh_dir("settings");
-    fit_with((backup(&dir, SaveFreq::Batches(5)), crash_after(12)), EPOCHS).unwrap_err();
+    fit_with(
+        (backup(&dir, SaveFreq::Batches(5)), crash_after(12)),
+        EPOCHS,
+    )
+    .unwrap_err();
     let dev = Cpu::seed_from_u64(7);
     let mut trainer = Trainer::compile(
         Mlp::<f32, Cpu>::build(&dev),
@@ -333,6 +362,52 @@ fn without_delete_checkpoint_the_two_newest_generations_stay() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+type BnNet = (
+    keras_core::layers::Dense<4, 8, keras_core::layers::ReLU>,
+    keras_core::layers::BatchNormalization<8>,
+    keras_core::layers::Dense<8, 3>,
+);
+
+/// Like [`fit_with`] on a model with BatchNormalization; also returns its moving statistics.
+fn fit_bn<Cb: Callback>(callbacks: Cb) -> Result<((Vec<f32>, History), Vec<f32>)> {
+    let dev = Cpu::seed_from_u64(3);
+    let mut trainer = Trainer::compile(
+        dev.build_module::<BnNet, f32>(),
+        Adam::new().with_learning_rate(0.02).build()?,
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let history = trainer
+        .fit(&data())
+        .epochs(3)
+        .batch_size(8)
+        .validation_split(0.2)
+        .verbose(0)
+        .callbacks(callbacks)
+        .run()?;
+    let bn = &trainer.model().1;
+    let mut stats = bn.moving_mean.as_vec();
+    stats.extend(bn.moving_variance.as_vec());
+    Ok(((trainer.weights().values.clone(), history), stats))
+}
+
+#[test]
+fn batch_normalization_statistics_are_backed_up_too() {
+    let dir = fresh_dir("bn");
+    let (reference, ref_stats) = fit_bn(()).unwrap();
+    let b = || {
+        BackupAndRestore::new(&dir)
+            .unwrap()
+            .with_save_freq(SaveFreq::Batches(3))
+            .unwrap()
+    };
+    fit_bn((b(), crash_after(33))).unwrap_err();
+    let (resumed, stats) = fit_bn(b()).unwrap();
+    assert_same_run(&reference, &resumed);
+    assert_eq!(bits(&ref_stats), bits(&stats));
+}
+
 // --- kill -9 ------------------------------------------------------------------------------
 
 const CHILD_ENV: &str = "KERAS_BACKUP_CHILD_DIR";
@@ -352,9 +427,11 @@ fn backup_child_process() {
         starts: Some(dir.join("starts.txt")),
         ..Probe::default()
     };
-    let (weights, history) =
-        fit_with((backup(&dir.join("backup"), SaveFreq::Batches(2)), probe), CHILD_EPOCHS)
-            .unwrap();
+    let (weights, history) = fit_with(
+        (backup(&dir.join("backup"), SaveFreq::Batches(2)), probe),
+        CHILD_EPOCHS,
+    )
+    .unwrap();
     let result = serde_json::json!({
         "weights": bits(&weights),
         "epochs": history.epochs,
@@ -391,10 +468,18 @@ fn kill_9_at_random_moments_resumes_bit_exactly() {
     let began = Instant::now();
     let mut kills = 0;
     loop {
-        assert!(began.elapsed() < Duration::from_secs(120), "the fault test took too long");
+        assert!(
+            began.elapsed() < Duration::from_secs(120),
+            "the fault test took too long"
+        );
         let lines_before = line_count(&starts);
         let mut child = Command::new(&exe)
-            .args(["--exact", "backup_child_process", "--ignored", "--test-threads=1"])
+            .args([
+                "--exact",
+                "backup_child_process",
+                "--ignored",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -416,9 +501,15 @@ fn kill_9_at_random_moments_resumes_bit_exactly() {
         child.kill().unwrap();
         child.wait().unwrap();
         kills += 1;
-        assert!(!dir.join("result.json").exists(), "a killed child cannot have finished");
+        assert!(
+            !dir.join("result.json").exists(),
+            "a killed child cannot have finished"
+        );
     }
-    assert!(kills >= 5, "only {kills} kills landed before the child finished");
+    assert!(
+        kills >= 5,
+        "only {kills} kills landed before the child finished"
+    );
     let text = std::fs::read_to_string(dir.join("result.json")).unwrap();
     let result: serde_json::Value = serde_json::from_str(&text).unwrap();
     let (weights, history) = fit_with(stateful(), CHILD_EPOCHS).unwrap();
@@ -429,7 +520,11 @@ fn kill_9_at_random_moments_resumes_bit_exactly() {
             .map(|b| b.as_u64().unwrap() as u32)
             .collect()
     };
-    assert_eq!(as_bits(&result["weights"]), bits(&weights), "final weights differ");
+    assert_eq!(
+        as_bits(&result["weights"]),
+        bits(&weights),
+        "final weights differ"
+    );
     let keys: Vec<String> = serde_json::from_value(result["keys"].clone()).unwrap();
     assert_eq!(keys, history.keys);
     for (i, key) in keys.iter().enumerate() {
@@ -452,7 +547,13 @@ fn kill_9_at_random_moments_resumes_bit_exactly() {
     assert!(points.windows(2).all(|w| w[0] <= w[1]), "{points:?}");
     let mut distinct = points.clone();
     distinct.dedup();
-    assert!(distinct.len() >= 4, "too few resumes from a backup: {points:?}");
-    assert!(points.iter().any(|p| p.1 > 0), "no resume landed mid-epoch: {points:?}");
+    assert!(
+        distinct.len() >= 4,
+        "too few resumes from a backup: {points:?}"
+    );
+    assert!(
+        points.iter().any(|p| p.1 > 0),
+        "no resume landed mid-epoch: {points:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

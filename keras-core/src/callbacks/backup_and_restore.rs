@@ -223,8 +223,12 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
             callbacks: self.callbacks.state(),
         };
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        let path = self.dir.join(format!("{PREFIX}{:020}{SUFFIX}", self.next_seq));
-        let tmp = self.dir.join(format!("{PREFIX}{:020}{SUFFIX}.tmp", self.next_seq));
+        let path = self
+            .dir
+            .join(format!("{PREFIX}{:020}{SUFFIX}", self.next_seq));
+        let tmp = self
+            .dir
+            .join(format!("{PREFIX}{:020}{SUFFIX}.tmp", self.next_seq));
         let bytes = backup_file::encode(&path, &backup)?;
         backup_file::write_atomically(&path, &tmp, &bytes)?;
         self.next_seq += 1;
@@ -236,7 +240,11 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
 
     /// Reads the newest usable generation; corrupt ones are set aside (renamed `*.corrupt`).
     fn newest_usable(&mut self) -> Result<Option<Backup>> {
-        for tmp in self.leftovers().into_iter().filter(|p| p.extension().is_some_and(|e| e == "tmp")) {
+        for tmp in self
+            .leftovers()
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        {
             let _ = std::fs::remove_file(tmp);
         }
         let generations = self.generations()?;
@@ -249,7 +257,10 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
             match backup_file::decode(path, &bytes) {
                 Ok(backup) => {
                     for (bad, err) in &rejected {
-                        eprintln!("BackupAndRestore: skipped {err}; restoring {}", path.display());
+                        eprintln!(
+                            "BackupAndRestore: skipped {err}; restoring {}",
+                            path.display()
+                        );
                         let mut aside = PathBuf::from(bad);
                         aside.as_mut_os_string().push(".corrupt");
                         let _ = std::fs::rename(bad, aside);
@@ -280,8 +291,12 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
             reason,
         };
         same_layout("weight", &backup.weights, ctx.weights()).map_err(refuse)?;
-        same_layout("non-trainable weight", &backup.non_trainable, &ctx.non_trainable_weights()?)
-            .map_err(refuse)?;
+        same_layout(
+            "non-trainable weight",
+            &backup.non_trainable,
+            &ctx.non_trainable_weights()?,
+        )
+        .map_err(refuse)?;
         if let Some(now) = ctx.resume_point() {
             backup
                 .point
@@ -321,7 +336,11 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
 }
 
 /// An error naming the first variable whose name or shape differs between the two layouts.
-fn same_layout(what: &str, saved: &FlatParams, model: &FlatParams) -> std::result::Result<(), String> {
+fn same_layout(
+    what: &str,
+    saved: &FlatParams,
+    model: &FlatParams,
+) -> std::result::Result<(), String> {
     for (i, var) in model.vars.iter().enumerate() {
         match saved.vars.get(i) {
             Some(s) if s.name == var.name && s.shape == var.shape => {}

@@ -108,7 +108,10 @@ fn tensor(shape: Vec<usize>, values: &[f32]) -> F32Bytes {
 fn push_params(prefix: &str, params: &FlatParams, out: &mut Vec<(String, F32Bytes)>) {
     for var in &params.vars {
         let values = &params.values[var.range()];
-        out.push((format!("{prefix}{}", var.name), tensor(var.shape.clone(), values)));
+        out.push((
+            format!("{prefix}{}", var.name),
+            tensor(var.shape.clone(), values),
+        ));
     }
 }
 
@@ -118,21 +121,36 @@ pub(crate) fn encode(path: &Path, backup: &Backup) -> Result<Vec<u8>> {
     push_params("weights/", &backup.weights, &mut tensors);
     push_params("non_trainable/", &backup.non_trainable, &mut tensors);
     for (name, values) in &backup.optimizer {
-        tensors.push((format!("optimizer/{name}"), tensor(vec![values.len()], values)));
+        tensors.push((
+            format!("optimizer/{name}"),
+            tensor(vec![values.len()], values),
+        ));
     }
     let p = &backup.point;
     let meta = Meta {
         format: FORMAT.into(),
         version: 1,
         weights: backup.weights.vars.iter().map(|v| v.name.clone()).collect(),
-        non_trainable: backup.non_trainable.vars.iter().map(|v| v.name.clone()).collect(),
+        non_trainable: backup
+            .non_trainable
+            .vars
+            .iter()
+            .map(|v| v.name.clone())
+            .collect(),
         optimizer: backup.optimizer.iter().map(|(n, _)| n.clone()).collect(),
         epoch: p.epoch,
         batch: p.batch,
         data: p.data,
         signature: p.signature.clone(),
-        loss_tracker: [p.loss_tracker.total.to_bits(), p.loss_tracker.count.to_bits()],
-        metric_states: p.metric_states.iter().map(|s| s.as_deref().map(bits)).collect(),
+        loss_tracker: [
+            p.loss_tracker.total.to_bits(),
+            p.loss_tracker.count.to_bits(),
+        ],
+        metric_states: p
+            .metric_states
+            .iter()
+            .map(|s| s.as_deref().map(bits))
+            .collect(),
         weighted_metric_states: p
             .weighted_metric_states
             .iter()
@@ -140,7 +158,12 @@ pub(crate) fn encode(path: &Path, backup: &Backup) -> Result<Vec<u8>> {
             .collect(),
         history_epochs: p.history.epochs.clone(),
         history_keys: p.history.keys.clone(),
-        history: p.history.history.iter().map(|(k, v)| (k.clone(), bits(v))).collect(),
+        history: p
+            .history
+            .history
+            .iter()
+            .map(|(k, v)| (k.clone(), bits(v)))
+            .collect(),
         callbacks: backup.callbacks.clone(),
     };
     let json = serde_json::to_string(&meta).map_err(|e| corrupt(path, e.to_string()))?;
@@ -184,7 +207,9 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<Backup> {
     if actual != crc {
         return Err(corrupt(
             path,
-            format!("corrupted backup: CRC-32C {actual:#010x} does not match the stored {crc:#010x}"),
+            format!(
+                "corrupted backup: CRC-32C {actual:#010x} does not match the stored {crc:#010x}"
+            ),
         ));
     }
     let file = SafeTensors::deserialize(payload)
@@ -201,7 +226,10 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<Backup> {
     if meta.format != FORMAT || meta.version != 1 {
         return Err(corrupt(
             path,
-            format!("unsupported backup format {} v{}", meta.format, meta.version),
+            format!(
+                "unsupported backup format {} v{}",
+                meta.format, meta.version
+            ),
         ));
     }
     let read = |name: &str| -> Result<(Vec<usize>, Vec<f32>)> {
@@ -242,7 +270,11 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<Backup> {
             total: f32::from_bits(meta.loss_tracker[0]),
             count: f32::from_bits(meta.loss_tracker[1]),
         },
-        metric_states: meta.metric_states.iter().map(|s| s.as_deref().map(floats)).collect(),
+        metric_states: meta
+            .metric_states
+            .iter()
+            .map(|s| s.as_deref().map(floats))
+            .collect(),
         weighted_metric_states: meta
             .weighted_metric_states
             .iter()
@@ -251,7 +283,11 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<Backup> {
         history: History {
             epochs: meta.history_epochs,
             keys: meta.history_keys,
-            history: meta.history.iter().map(|(k, v)| (k.clone(), floats(v))).collect(),
+            history: meta
+                .history
+                .iter()
+                .map(|(k, v)| (k.clone(), floats(v)))
+                .collect(),
         },
     };
     Ok(Backup {
@@ -291,7 +327,8 @@ mod tests {
     use super::*;
 
     fn sample() -> Backup {
-        let mut weights = FlatParams::from_layout([("d.kernel", &[2usize, 2][..]), ("d.bias", &[2][..])]);
+        let mut weights =
+            FlatParams::from_layout([("d.kernel", &[2usize, 2][..]), ("d.bias", &[2][..])]);
         weights.values = vec![1.5, -0.0, f32::MIN_POSITIVE, 3.0, -7.25, 1e-30];
         let mut non_trainable = FlatParams::from_layout([("bn.running_mean", &[2usize][..])]);
         non_trainable.values = vec![0.5, 0.25];
@@ -306,7 +343,10 @@ mod tests {
             point: ResumePoint {
                 epoch: 1,
                 batch: 3,
-                loss_tracker: MeanState { total: 0.1, count: 24.0 },
+                loss_tracker: MeanState {
+                    total: 0.1,
+                    count: 24.0,
+                },
                 metric_states: vec![Some(vec![2.0, 3.0]), None],
                 history,
                 ..ResumePoint::default()
@@ -317,7 +357,11 @@ mod tests {
 
     fn same_bits(a: &Backup, b: &Backup) -> bool {
         let h = |x: &Backup| x.point.history.history["loss"][0].to_bits();
-        a.weights.values.iter().map(|v| v.to_bits()).eq(b.weights.values.iter().map(|v| v.to_bits()))
+        a.weights.values.iter().map(|v| v.to_bits()).eq(b
+            .weights
+            .values
+            .iter()
+            .map(|v| v.to_bits()))
             && a.weights.vars == b.weights.vars
             && a.non_trainable == b.non_trainable
             && a.optimizer == b.optimizer

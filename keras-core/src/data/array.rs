@@ -259,10 +259,9 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + Send> DataAdapter for ArrayA
             &mut self.order,
         );
         self.pass += 1;
-        self.cursor = self
-            .resume_batch
-            .take()
-            .map_or(0, |b| b.saturating_mul(self.batch_size).min(self.order.len()));
+        self.cursor = self.resume_batch.take().map_or(0, |b| {
+            b.saturating_mul(self.batch_size).min(self.order.len())
+        });
         Ok(())
     }
 

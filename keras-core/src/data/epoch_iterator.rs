@@ -385,8 +385,13 @@ mod tests {
         spe: Option<usize>,
         epochs: usize,
         stop_after: Option<usize>,
-    ) -> (Vec<(usize, usize, f32)>, Option<(usize, DataPosition, usize)>) {
-        let adapter = ArrayAdapter::new(d, 3).unwrap().with_shuffle(Shuffle::Full, 5);
+    ) -> (
+        Vec<(usize, usize, f32)>,
+        Option<(usize, DataPosition, usize)>,
+    ) {
+        let adapter = ArrayAdapter::new(d, 3)
+            .unwrap()
+            .with_shuffle(Shuffle::Full, 5);
         let mut it = EpochIterator::new(adapter, spe, 1).unwrap();
         let mut out = Vec::new();
         for e in 0..epochs {
@@ -407,7 +412,9 @@ mod tests {
         epochs: usize,
         (epoch, pos, step): (usize, DataPosition, usize),
     ) -> Vec<(usize, usize, f32)> {
-        let continues = pos.continues_pass(step, spe).then_some(pos.batches_into_pass);
+        let continues = pos
+            .continues_pass(step, spe)
+            .then_some(pos.batches_into_pass);
         let adapter = ArrayAdapter::new(d, 3)
             .unwrap()
             .with_shuffle(Shuffle::Full, 5)

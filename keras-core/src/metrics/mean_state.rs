@@ -64,7 +64,10 @@ impl MeanState {
             &[total, count] => Ok(Self { total, count }),
             _ => Err(crate::Error::invalid(
                 "state",
-                format!("a mean state is [total, count], got {} values", values.len()),
+                format!(
+                    "a mean state is [total, count], got {} values",
+                    values.len()
+                ),
             )),
         }
     }

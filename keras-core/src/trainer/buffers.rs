@@ -40,10 +40,7 @@ pub(crate) fn scatter_buffers<M: TensorCollection<f32, D>, D: KerasDevice>(
             got: format!("{} values", values.len()),
         });
     }
-    let mut v = Scatter {
-        values,
-        offset: 0,
-    };
+    let mut v = Scatter { values, offset: 0 };
     M::iter_tensors(&mut RecursiveWalker {
         m: model,
         f: &mut v,

@@ -422,7 +422,9 @@ where
         if let Some(point) = resume.as_ref().filter(|_| resumed > 0) {
             // A mid-epoch resume: the epoch's running loss and metrics continue.
             trainer.loss_tracker = point.loss_tracker;
-            trainer.metrics.load_state_values_all(&point.metric_states)?;
+            trainer
+                .metrics
+                .load_state_values_all(&point.metric_states)?;
             trainer
                 .weighted_metrics
                 .load_state_values_all(&point.weighted_metric_states)?;
