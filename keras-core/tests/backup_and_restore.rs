@@ -36,6 +36,9 @@ struct WideMlp<E: Dtype, D: Device<E>> {
 
 const EPOCHS: usize = 5;
 
+/// Final weights and history of a `fit`.
+type Trained = (Vec<f32>, History);
+
 fn data() -> ArrayDataset<Rank1<4>, Sparse> {
     let n = 200;
     let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -68,7 +71,7 @@ fn stateful() -> impl Callback {
 }
 
 /// Trains a fresh model (same seed each time, as a new process would) with `callbacks`.
-fn fit_with<Cb: Callback>(callbacks: Cb, epochs: usize) -> Result<(Vec<f32>, History)> {
+fn fit_with<Cb: Callback>(callbacks: Cb, epochs: usize) -> Result<Trained> {
     let dev = Cpu::seed_from_u64(7);
     let model = Mlp::<f32, Cpu>::build(&dev);
     let mut trainer = Trainer::compile(
@@ -95,7 +98,7 @@ fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
-fn assert_same_run(a: &(Vec<f32>, History), b: &(Vec<f32>, History)) {
+fn assert_same_run(a: &Trained, b: &Trained) {
     assert_eq!(bits(&a.0), bits(&b.0), "final weights differ");
     assert_eq!(a.1.epochs, b.1.epochs);
     assert_eq!(a.1.keys, b.1.keys);
@@ -369,7 +372,7 @@ type BnNet = (
 );
 
 /// Like [`fit_with`] on a model with BatchNormalization; also returns its moving statistics.
-fn fit_bn<Cb: Callback>(callbacks: Cb) -> Result<((Vec<f32>, History), Vec<f32>)> {
+fn fit_bn<Cb: Callback>(callbacks: Cb) -> Result<(Trained, Vec<f32>)> {
     let dev = Cpu::seed_from_u64(3);
     let mut trainer = Trainer::compile(
         dev.build_module::<BnNet, f32>(),

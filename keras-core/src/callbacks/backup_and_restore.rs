@@ -185,7 +185,7 @@ impl<Cb> BackupAndRestore<Cb> {
                 out.push((seq, entry.path()));
             }
         }
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|g| std::cmp::Reverse(g.0));
         Ok(out)
     }
 

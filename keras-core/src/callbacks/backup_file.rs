@@ -332,9 +332,11 @@ mod tests {
         weights.values = vec![1.5, -0.0, f32::MIN_POSITIVE, 3.0, -7.25, 1e-30];
         let mut non_trainable = FlatParams::from_layout([("bn.running_mean", &[2usize][..])]);
         non_trainable.values = vec![0.5, 0.25];
-        let mut history = History::default();
-        history.epochs = vec![0];
-        history.keys = vec!["loss".into()];
+        let mut history = History {
+            epochs: vec![0],
+            keys: vec!["loss".into()],
+            ..History::default()
+        };
         history.history.insert("loss".into(), vec![f32::NAN]);
         Backup {
             weights,

@@ -378,6 +378,11 @@ mod tests {
         assert_eq!(epoch_of(&mut it).len(), 3);
     }
 
+    /// Batches seen as (epoch, step, first x), and where a run stopped (epoch, position,
+    /// epoch step).
+    type Seen = Vec<(usize, usize, f32)>;
+    type Stop = (usize, DataPosition, usize);
+
     /// Every batch of `epochs` epochs as (epoch, step, first x); with `stop_after`, stops
     /// after that many batches and returns where it stopped (epoch, position, epoch step).
     fn run(
@@ -385,10 +390,7 @@ mod tests {
         spe: Option<usize>,
         epochs: usize,
         stop_after: Option<usize>,
-    ) -> (
-        Vec<(usize, usize, f32)>,
-        Option<(usize, DataPosition, usize)>,
-    ) {
+    ) -> (Seen, Option<Stop>) {
         let adapter = ArrayAdapter::new(d, 3)
             .unwrap()
             .with_shuffle(Shuffle::Full, 5);
@@ -410,8 +412,8 @@ mod tests {
         d: &ArrayDataset<Rank1<1>, Dense<1>>,
         spe: Option<usize>,
         epochs: usize,
-        (epoch, pos, step): (usize, DataPosition, usize),
-    ) -> Vec<(usize, usize, f32)> {
+        (epoch, pos, step): Stop,
+    ) -> Seen {
         let continues = pos
             .continues_pass(step, spe)
             .then_some(pos.batches_into_pass);
