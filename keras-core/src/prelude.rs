@@ -4,7 +4,7 @@
 //! modules: write `losses::MeanSquaredError` and `metrics::MeanSquaredError`.
 
 pub use crate::callbacks::{
-    CSVLogger, Callback, CallbackContext, EarlyStopping, History, LambdaCallback,
+    BackupAndRestore, CSVLogger, Callback, CallbackContext, EarlyStopping, History, LambdaCallback,
     LearningRateScheduler, Logs, ModelCheckpoint, ProgbarLogger, ReduceLROnPlateau, TensorBoard,
     TerminateOnNaN,
 };

@@ -1,7 +1,7 @@
 //! What a callback can see and change while the trainer runs.
 
-use super::Logs;
-use crate::{metrics::Direction, optimizers::FlatParams, Result};
+use super::{History, Logs};
+use crate::{metrics::Direction, optimizers::FlatParams, trainer::ResumePoint, Error, Result};
 
 /// The run's parameters, as Keras's `callback.params` (`epochs`, `steps`, `verbose`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,5 +61,50 @@ pub trait CallbackContext {
     fn metric_direction(&self, name: &str) -> Option<Direction> {
         let _ = name;
         None
+    }
+
+    /// During `fit`: the point a later `fit` would resume at if training stopped right after
+    /// this hook (next epoch and batch, data position, running loss and metric states,
+    /// history). In `on_train_batch_end` it is the next batch of the same epoch; in
+    /// `on_epoch_end` the start of the next epoch. `None` outside `fit` (evaluate, predict,
+    /// validation). Defaults to `None`.
+    fn resume_point(&self) -> Option<ResumePoint> {
+        None
+    }
+
+    /// During `fit`: the [`History`] logged so far. Defaults to `None`.
+    fn history(&self) -> Option<&History> {
+        None
+    }
+
+    /// In `on_train_begin` of `fit`: asks the trainer to continue a previous run from `point`
+    /// (its epoch, batch, data position, running metrics and history) once every callback's
+    /// `on_train_begin` has run. The weights and the optimizer state are the callback's to
+    /// restore. Defaults to an error: the context cannot resume.
+    fn request_resume(&mut self, point: ResumePoint) -> Result<()> {
+        let _ = point;
+        Err(Error::invalid(
+            "resume",
+            "a resume can only be requested in on_train_begin of fit",
+        ))
+    }
+
+    /// The model's non-trainable tensors (BatchNormalization's moving statistics), named and
+    /// shaped as [`CallbackContext::weights`]. Defaults to none.
+    fn non_trainable_weights(&self) -> Result<FlatParams> {
+        Ok(FlatParams::default())
+    }
+
+    /// Replaces the model's non-trainable tensors (same layout as
+    /// [`CallbackContext::non_trainable_weights`]). Defaults to accepting only an empty slice.
+    fn set_non_trainable_weights(&mut self, values: &[f32]) -> Result<()> {
+        if values.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "non_trainable_weights",
+                "this context has no non-trainable weights",
+            ))
+        }
     }
 }

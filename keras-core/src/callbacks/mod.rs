@@ -6,10 +6,12 @@
 //!
 //! Built-in callbacks, with Keras's arguments and defaults: [`History`], [`ProgbarLogger`],
 //! [`EarlyStopping`], [`ReduceLROnPlateau`], [`LearningRateScheduler`], [`TerminateOnNaN`],
-//! [`LambdaCallback`], [`CSVLogger`], [`ModelCheckpoint`], [`TensorBoard`] and
-//! [`SwapEMAWeights`]. [`Monitor`] holds the logic shared by the monitoring ones (Keras's
+//! [`LambdaCallback`], [`CSVLogger`], [`ModelCheckpoint`], [`BackupAndRestore`],
+//! [`TensorBoard`] and [`SwapEMAWeights`]. [`Monitor`] holds the logic shared by the monitoring ones (Keras's
 //! `MonitorCallback`).
 
+mod backup_and_restore;
+mod backup_file;
 mod checkpoint_file;
 mod context;
 pub mod crc32c;
@@ -34,6 +36,7 @@ mod terminate_on_nan;
 mod test_context;
 mod tuple;
 
+pub use backup_and_restore::BackupAndRestore;
 pub use checkpoint_file::{load_optimizer_state, load_weights, save_checkpoint, OPTIMIZER_PREFIX};
 pub use context::{CallbackContext, RunParams};
 pub use csv_logger::CSVLogger;

@@ -154,6 +154,7 @@ pub struct ArrayAdapter<S: SampleShape, T: Target, Ds: Dataset<S, T>> {
     pass: u64,
     order: Vec<usize>,
     cursor: usize,
+    resume_batch: Option<usize>,
     class_weight: Option<Vec<f32>>,
     _shape: PhantomData<(S, T)>,
 }
@@ -181,6 +182,7 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T>> ArrayAdapter<S, T, Ds> {
             pass: 0,
             order: Vec::new(),
             cursor: 0,
+            resume_batch: None,
             class_weight: None,
             _shape: PhantomData,
         })
@@ -196,6 +198,24 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T>> ArrayAdapter<S, T, Ds> {
     /// Starts numbering passes at `pass` (to resume a run with the same sample orders).
     pub fn with_first_pass(mut self, pass: u64) -> Self {
         self.pass = pass;
+        self
+    }
+
+    /// Places the adapter where a run stopped, without reading any batch: `passes` passes were
+    /// started; with `Some(b)`, the next [`start_pass`](DataAdapter::start_pass) continues the
+    /// last of them (pass `passes - 1`, same sample order) at its batch `b`, otherwise it starts
+    /// pass `passes`. See [`EpochIterator::restore`](super::EpochIterator::restore).
+    pub fn with_position(mut self, passes: u64, continue_at_batch: Option<usize>) -> Self {
+        match continue_at_batch {
+            Some(b) if passes > 0 => {
+                self.pass = passes - 1;
+                self.resume_batch = Some(b);
+            }
+            _ => {
+                self.pass = passes;
+                self.resume_batch = None;
+            }
+        }
         self
     }
 
@@ -239,7 +259,9 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + Send> DataAdapter for ArrayA
             &mut self.order,
         );
         self.pass += 1;
-        self.cursor = 0;
+        self.cursor = self.resume_batch.take().map_or(0, |b| {
+            b.saturating_mul(self.batch_size).min(self.order.len())
+        });
         Ok(())
     }
 

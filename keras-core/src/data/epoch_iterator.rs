@@ -13,6 +13,50 @@ pub struct Step {
     pub end: usize,
 }
 
+/// Where an [`EpochIterator`] stands in its data between two groups of batches: enough to
+/// continue a run exactly where it stopped, since the sample order of a pass is a pure function
+/// of the shuffle seed and the pass number.
+///
+/// # Examples
+/// ```
+/// use keras_core::data::{ArrayAdapter, ArrayDataset, EpochIterator};
+/// use keras_core::dfdx::shapes::Rank1;
+/// use keras_core::target::Dense;
+/// let data = ArrayDataset::<Rank1<1>, Dense<1>>::new((0..6).map(|i| i as f32).collect(), vec![0.0; 6])?;
+/// let mut it = EpochIterator::new(ArrayAdapter::new(&data, 2)?, None, 1)?;
+/// it.begin_epoch()?;
+/// it.next_group()?;
+/// let pos = it.position();
+/// assert_eq!((pos.passes, pos.batches_into_pass, pos.pass_open), (1, 1, true));
+/// // A fresh iterator over an adapter placed at that position continues with the second batch.
+/// let adapter = ArrayAdapter::new(&data, 2)?.with_position(pos.passes, Some(pos.batches_into_pass));
+/// let mut resumed = EpochIterator::new(adapter, None, 1)?;
+/// resumed.restore(&pos, 1)?;
+/// let (step, batches) = resumed.next_group()?.unwrap();
+/// assert_eq!((step.begin, batches[0].x.clone()), (1, vec![2.0, 3.0]));
+/// # Ok::<(), keras_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DataPosition {
+    /// Passes over the data started so far.
+    pub passes: u64,
+    /// Batches taken from the current pass.
+    pub batches_into_pass: usize,
+    /// Whether the current pass continues (it was not exhausted).
+    pub pass_open: bool,
+    /// Batches in one full pass, when known (learned for generators).
+    pub num_batches: Option<usize>,
+}
+
+impl DataPosition {
+    /// Whether a run restored at this position, `epoch_step` batches into an epoch, continues
+    /// the current pass (rather than starting a new one): the adapter must then be placed at
+    /// batch [`batches_into_pass`](Self::batches_into_pass) of pass `passes - 1`.
+    pub fn continues_pass(&self, epoch_step: usize, steps_per_epoch: Option<usize>) -> bool {
+        self.pass_open && self.passes > 0 && (epoch_step > 0 || steps_per_epoch.is_some())
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Mode {
     Known(usize),
@@ -48,6 +92,7 @@ pub struct EpochIterator<A: DataAdapter> {
     steps_per_epoch: Option<usize>,
     steps_per_execution: usize,
     num_batches: Option<usize>,
+    passes: u64,
     steps_seen: usize,
     pass_open: bool,
     mode: Mode,
@@ -80,6 +125,7 @@ impl<A: DataAdapter> EpochIterator<A> {
             steps_per_epoch,
             steps_per_execution,
             num_batches,
+            passes: 0,
             steps_seen: 0,
             pass_open: false,
             mode: Mode::Unknown,
@@ -133,8 +179,61 @@ impl<A: DataAdapter> EpochIterator<A> {
 
     fn open_pass(&mut self) -> Result<()> {
         self.adapter.start_pass()?;
+        self.passes += 1;
         self.steps_seen = 0;
         self.pass_open = true;
+        Ok(())
+    }
+
+    /// Where the iterator stands in the data (see [`DataPosition`]).
+    pub fn position(&self) -> DataPosition {
+        DataPosition {
+            passes: self.passes,
+            batches_into_pass: self.steps_seen,
+            pass_open: self.pass_open,
+            num_batches: self.num_batches,
+        }
+    }
+
+    /// Puts a fresh iterator back at `position`, `epoch_step` batches into an epoch (0: between
+    /// epochs; call [`begin_epoch`](Self::begin_epoch) next as usual; otherwise the epoch is open
+    /// and [`next_group`](Self::next_group) continues it, numbering steps from `epoch_step`).
+    ///
+    /// No batch is read to get there: when the position continues a pass
+    /// ([`DataPosition::continues_pass`]), the adapter's next `start_pass` must continue that
+    /// pass at that batch, as an [`ArrayAdapter`](super::ArrayAdapter) placed with
+    /// [`with_position`](super::ArrayAdapter::with_position) does.
+    pub fn restore(&mut self, position: &DataPosition, epoch_step: usize) -> Result<()> {
+        if self.passes != 0 || self.epoch_open {
+            return Err(Error::invalid(
+                "position",
+                "an iterator can only be restored before its first epoch",
+            ));
+        }
+        if let (Some(saved), Some(now)) = (position.num_batches, self.num_batches) {
+            if saved != now {
+                return Err(Error::invalid(
+                    "position",
+                    format!("saved for {saved} batches per pass, but the data has {now}"),
+                ));
+            }
+        }
+        self.num_batches = self.num_batches.or(position.num_batches);
+        self.passes = position.passes;
+        self.steps_seen = position.batches_into_pass;
+        self.pass_open = position.continues_pass(epoch_step, self.steps_per_epoch);
+        if self.pass_open {
+            self.adapter.start_pass()?;
+        }
+        if epoch_step > 0 {
+            self.ran_out = false;
+            self.step = epoch_step;
+            self.epoch_open = true;
+            self.mode = match self.steps_per_epoch.or(self.num_batches) {
+                Some(spe) => Mode::Known(spe),
+                None => Mode::Unknown,
+            };
+        }
         Ok(())
     }
 
@@ -211,7 +310,7 @@ impl<A: DataAdapter> EpochIterator<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{ArrayAdapter, ArrayDataset, GeneratorAdapter};
+    use crate::data::{ArrayAdapter, ArrayDataset, GeneratorAdapter, Shuffle};
     use crate::target::Dense;
     use dfdx::shapes::Rank1;
 
@@ -277,6 +376,87 @@ mod tests {
         assert_eq!(epoch_of(&mut it).len(), 3);
         assert_eq!(it.num_batches(), Some(3));
         assert_eq!(epoch_of(&mut it).len(), 3);
+    }
+
+    /// Batches seen as (epoch, step, first x), and where a run stopped (epoch, position,
+    /// epoch step).
+    type Seen = Vec<(usize, usize, f32)>;
+    type Stop = (usize, DataPosition, usize);
+
+    /// Every batch of `epochs` epochs as (epoch, step, first x); with `stop_after`, stops
+    /// after that many batches and returns where it stopped (epoch, position, epoch step).
+    fn run(
+        d: &ArrayDataset<Rank1<1>, Dense<1>>,
+        spe: Option<usize>,
+        epochs: usize,
+        stop_after: Option<usize>,
+    ) -> (Seen, Option<Stop>) {
+        let adapter = ArrayAdapter::new(d, 3)
+            .unwrap()
+            .with_shuffle(Shuffle::Full, 5);
+        let mut it = EpochIterator::new(adapter, spe, 1).unwrap();
+        let mut out = Vec::new();
+        for e in 0..epochs {
+            it.begin_epoch().unwrap();
+            while let Some((s, b)) = it.next_group().unwrap() {
+                out.push((e, s.begin, b[0].x[0]));
+                if Some(out.len()) == stop_after {
+                    return (out, Some((e, it.position(), s.end + 1)));
+                }
+            }
+        }
+        (out, None)
+    }
+
+    fn resume(
+        d: &ArrayDataset<Rank1<1>, Dense<1>>,
+        spe: Option<usize>,
+        epochs: usize,
+        (epoch, pos, step): Stop,
+    ) -> Seen {
+        let continues = pos
+            .continues_pass(step, spe)
+            .then_some(pos.batches_into_pass);
+        let adapter = ArrayAdapter::new(d, 3)
+            .unwrap()
+            .with_shuffle(Shuffle::Full, 5)
+            .with_position(pos.passes, continues);
+        let mut it = EpochIterator::new(adapter, spe, 1).unwrap();
+        it.restore(&pos, step).unwrap();
+        let mut out = Vec::new();
+        for e in epoch..epochs {
+            if e != epoch || step == 0 {
+                it.begin_epoch().unwrap();
+            }
+            while let Some((s, b)) = it.next_group().unwrap() {
+                out.push((e, s.begin, b[0].x[0]));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_restored_iterator_continues_exactly_where_the_first_stopped() {
+        let d = data(14);
+        for spe in [None, Some(3), Some(4), Some(7)] {
+            let (all, _) = run(&d, spe, 5, None);
+            for k in 1..all.len() {
+                let (head, point) = run(&d, spe, 5, Some(k));
+                let (epoch, pos, step) = point.unwrap();
+                let mut joined = head;
+                joined.extend(resume(&d, spe, 5, (epoch, pos, step)));
+                assert_eq!(joined, all, "steps_per_epoch {spe:?}, stopped after {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_fresh_iterator_can_be_restored() {
+        let d = data(4);
+        let mut it = EpochIterator::new(ArrayAdapter::new(&d, 2).unwrap(), None, 1).unwrap();
+        it.begin_epoch().unwrap();
+        let pos = it.position();
+        assert!(it.restore(&pos, 0).is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod split;
 pub use array::{ArrayAdapter, ArrayDataset};
 pub use batch::Batch;
 pub use dataset::{DataAdapter, Dataset};
-pub use epoch_iterator::{EpochIterator, Step};
+pub use epoch_iterator::{DataPosition, EpochIterator, Step};
 pub use generator::GeneratorAdapter;
 pub use prefetch::Prefetch;
 pub use sample_shape::SampleShape;

@@ -57,6 +57,21 @@ impl MeanState {
         *self = Self::default();
     }
 
+    /// Rebuilds a state from `[total, count]` (what the mean metrics'
+    /// [`state_values`](super::MetricFn::state_values) return).
+    pub fn from_values(values: &[f32]) -> Result<Self> {
+        match values {
+            &[total, count] => Ok(Self { total, count }),
+            _ => Err(crate::Error::invalid(
+                "state",
+                format!(
+                    "a mean state is [total, count], got {} values",
+                    values.len()
+                ),
+            )),
+        }
+    }
+
     /// Merges another state into this one.
     pub fn merge(&mut self, other: &Self) {
         self.total += other.total;
@@ -103,7 +118,8 @@ impl MeanState {
     }
 }
 
-/// The `result` / `reset_state` / `merge_state` methods of a [`MetricFn`](super::MetricFn) impl
+/// The `result` / `reset_state` / `merge_state` / `state_values` / `load_state_values` methods
+/// of a [`MetricFn`](super::MetricFn) impl
 /// whose state is a `state: MeanState` field.
 macro_rules! mean_state_methods {
     () => {
@@ -117,6 +133,15 @@ macro_rules! mean_state_methods {
 
         fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
             self.state.merge(&other.state);
+            Ok(())
+        }
+
+        fn state_values(&self) -> Option<Vec<f32>> {
+            Some(vec![self.state.total, self.state.count])
+        }
+
+        fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
+            self.state = $crate::metrics::MeanState::from_values(values)?;
             Ok(())
         }
     };

@@ -43,6 +43,30 @@ pub trait MetricSet<const K: usize, T: Target> {
 
     /// Merges the states of another set of the same metrics, member by member.
     fn merge_all(&mut self, other: &Self) -> Result<()>;
+
+    /// Each member's [`MetricFn::state_values`](super::MetricFn::state_values), in order
+    /// (`None` for a member that cannot export its state). Defaults to an empty list.
+    fn state_values_all(&self) -> Vec<Option<Vec<f32>>> {
+        Vec::new()
+    }
+
+    /// Restores states returned by [`state_values_all`](MetricSet::state_values_all), member
+    /// by member; a member whose entry is `None` is reset. A list of the wrong length is an
+    /// error. Defaults to accepting only an empty list.
+    fn load_state_values_all(&mut self, states: &[Option<Vec<f32>>]) -> Result<()> {
+        check_state_count(states.len(), 0)
+    }
+}
+
+fn check_state_count(got: usize, expected: usize) -> Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(crate::Error::invalid(
+            "state",
+            format!("expected the states of {expected} metrics, got {got}"),
+        ))
+    }
 }
 
 impl<const K: usize, T: Target> MetricSet<K, T> for () {
@@ -96,6 +120,19 @@ macro_rules! tuple_metric_set {
 
             fn merge_all(&mut self, other: &Self) -> Result<()> {
                 $(self.$idx.merge_state(&other.$idx)?;)+
+                Ok(())
+            }
+
+            fn state_values_all(&self) -> Vec<Option<Vec<f32>>> {
+                vec![$(self.$idx.state_values()),+]
+            }
+
+            fn load_state_values_all(&mut self, states: &[Option<Vec<f32>>]) -> Result<()> {
+                check_state_count(states.len(), Self::LEN)?;
+                $(match &states[$idx] {
+                    Some(values) => self.$idx.load_state_values(values)?,
+                    None => self.$idx.reset_state(),
+                })+
                 Ok(())
             }
         }
@@ -220,5 +257,20 @@ mod tests {
         assert_eq!(collect(&one), [0.5, 0.5]);
         MetricSet::<2, Sparse>::reset_all(&mut one);
         assert_eq!(collect(&one), [0.0, 0.0]);
+    }
+
+    #[test]
+    fn saved_states_restore_mean_metrics_and_reset_the_others() {
+        let mut set = (Mean::<Dense<1>>::default(), Auc::new());
+        MetricSet::<1, Dense<1>>::update_all(&mut set, &[0.0, 1.0], &[0.25, 0.75], None).unwrap();
+        let states = MetricSet::<1, Dense<1>>::state_values_all(&set);
+        assert_eq!(states, [Some(vec![1.0, 2.0]), None]);
+        let mut fresh = (Mean::<Dense<1>>::default(), Auc::new());
+        MetricSet::<1, Dense<1>>::load_state_values_all(&mut fresh, &states).unwrap();
+        let mut seen = Vec::new();
+        MetricSet::<1, Dense<1>>::visit_results(&fresh, &mut |_, v| seen.push(v));
+        assert_eq!(seen[0], 0.5);
+        let err = MetricSet::<1, Dense<1>>::load_state_values_all(&mut fresh, &states[..1]);
+        assert!(err.is_err());
     }
 }

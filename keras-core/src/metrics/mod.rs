@@ -174,6 +174,24 @@ pub trait MetricFn {
     /// Clears the accumulated state.
     fn reset_state(&mut self);
 
+    /// The accumulated state as flat values, so that it can be saved and restored (a
+    /// `BackupAndRestore` resume in the middle of an epoch needs it to continue the epoch's
+    /// running values). `None` (the default) when the metric cannot export its state; metrics
+    /// whose state is a running mean ([`MeanState`]) return `[total, count]`.
+    fn state_values(&self) -> Option<Vec<f32>> {
+        None
+    }
+
+    /// Restores a state returned by [`state_values`](MetricFn::state_values). Defaults to an
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for metrics that export none.
+    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+        let _ = values;
+        Err(crate::Error::invalid(
+            "state",
+            format!("metric `{}` cannot restore a saved state", self.name()),
+        ))
+    }
+
     /// Folds another partial state of the same metric into this one (for evaluation split across
     /// workers): the merged result equals the result of one metric that saw both streams. Fails
     /// when the two states cannot be combined (different thresholds or class counts).

@@ -66,6 +66,14 @@ impl<M: MetricFn> MetricFn for Named<M> {
     fn merge_state(&mut self, other: &Self) -> Result<()> {
         self.inner.merge_state(&other.inner)
     }
+
+    fn state_values(&self) -> Option<Vec<f32>> {
+        self.inner.state_values()
+    }
+
+    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+        self.inner.load_state_values(values)
+    }
 }
 
 impl<const K: usize, M: Metric<K>> Metric<K> for Named<M> {

@@ -2,7 +2,10 @@
 
 use std::marker::PhantomData;
 
-use super::{inputs, row_math::argmax, Direction, MeanState, Metric, MetricFn};
+use super::{
+    inputs, mean_state::mean_state_methods, row_math::argmax, Direction, MeanState, Metric,
+    MetricFn,
+};
 use crate::{target::Target, Error, Result};
 
 /// What Keras's `metrics=["accuracy"]` becomes, chosen from the label layout `T` (which the
@@ -78,18 +81,7 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
         Ok(())
     }
 
-    fn result(&self) -> f32 {
-        self.state.result()
-    }
-
-    fn reset_state(&mut self) {
-        self.state.reset();
-    }
-
-    fn merge_state(&mut self, other: &Self) -> Result<()> {
-        self.state.merge(&other.state);
-        Ok(())
-    }
+    mean_state_methods!();
 }
 
 /// One impl for every label layout, so `ResolvedAccuracy::default()` takes its layout from the

@@ -4,8 +4,9 @@ use std::marker::PhantomData;
 
 use dfdx::nn::tensor_collection::TensorCollection;
 
+use super::{buffers, fit_view::FitView, ResumePoint};
 use crate::{
-    callbacks::{CallbackContext, Logs, RunParams},
+    callbacks::{CallbackContext, History, Logs, RunParams},
     device::KerasDevice,
     metrics::Direction,
     model,
@@ -13,8 +14,9 @@ use crate::{
     Error, Result,
 };
 
-/// What a callback sees during a hook: disjoint borrows of the trainer's parts.
-pub(crate) struct Ctx<'a, M, O, D> {
+/// What a callback sees during a hook: disjoint borrows of the trainer's parts, and, in `fit`,
+/// a view of the loop's progress (`F`; `()` elsewhere).
+pub(crate) struct Ctx<'a, M, O, D, F = ()> {
     pub model: &'a mut M,
     pub optimizer: &'a mut O,
     pub params: &'a mut FlatParams,
@@ -22,11 +24,12 @@ pub(crate) struct Ctx<'a, M, O, D> {
     pub stop: &'a mut bool,
     pub run: RunParams,
     pub directions: &'a [(String, Direction)],
+    pub fit: F,
     pub _device: PhantomData<D>,
 }
 
-impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice> CallbackContext
-    for Ctx<'_, M, O, D>
+impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> CallbackContext
+    for Ctx<'_, M, O, D, F>
 {
     fn logs(&self) -> &Logs {
         self.logs
@@ -90,11 +93,34 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice> CallbackContext
             .find(|(n, _)| n == name)
             .map(|(_, d)| *d)
     }
+
+    fn resume_point(&self) -> Option<ResumePoint> {
+        self.fit.resume_point()
+    }
+
+    fn history(&self) -> Option<&History> {
+        self.fit.history()
+    }
+
+    fn request_resume(&mut self, point: ResumePoint) -> Result<()> {
+        self.fit.request_resume(point)
+    }
+
+    fn non_trainable_weights(&self) -> Result<FlatParams> {
+        buffers::gather_buffers(self.model)
+    }
+
+    fn set_non_trainable_weights(&mut self, values: &[f32]) -> Result<()> {
+        buffers::scatter_buffers(self.model, values)
+    }
 }
 
 /// Builds a [`Ctx`] over a trainer's fields (a macro, so the borrows stay disjoint).
 macro_rules! ctx {
     ($trainer:expr, $logs:expr, $run:expr) => {
+        $crate::trainer::context::ctx!($trainer, $logs, $run, ())
+    };
+    ($trainer:expr, $logs:expr, $run:expr, $fit:expr) => {
         $crate::trainer::context::Ctx {
             model: &mut $trainer.model,
             optimizer: &mut $trainer.optimizer,
@@ -103,6 +129,7 @@ macro_rules! ctx {
             stop: &mut $trainer.stop_training,
             run: $run,
             directions: &$trainer.directions,
+            fit: $fit,
             _device: ::std::marker::PhantomData,
         }
     };

@@ -5,13 +5,14 @@ use super::{
     config::{FitConfig, ValidationFreq},
     context::ctx,
     evaluate::evaluate_loop,
-    Trainer,
+    fit_view::fit_progress,
+    DataSignature, ResumePoint, Trainer,
 };
 use crate::{
     callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
     data::{
-        split_validation, ArrayAdapter, DataAdapter, Dataset, EpochIterator, Prefetch, SampleShape,
-        Shuffle, Subset,
+        split_validation, ArrayAdapter, DataAdapter, DataPosition, Dataset, EpochIterator,
+        Prefetch, SampleShape, Shuffle, Subset,
     },
     device::KerasDevice,
     losses::Loss,
@@ -231,6 +232,15 @@ fn validate(config: &FitConfig) -> Result<()> {
     if config.validation_steps == Some(0) {
         return Err(Error::invalid("validation_steps", "must be at least 1"));
     }
+    if config.steps_per_epoch == Some(0) {
+        return Err(Error::invalid(
+            "steps_per_epoch",
+            "must be at least 1, or None for one full pass",
+        ));
+    }
+    if config.steps_per_execution == 0 {
+        return Err(Error::invalid("steps_per_execution", "must be at least 1"));
+    }
     if let ValidationFreq::Every(0) = config.validation_freq {
         return Err(Error::invalid("validation_freq", "must be at least 1"));
     }
@@ -238,6 +248,17 @@ fn validate(config: &FitConfig) -> Result<()> {
         return Err(Error::invalid("verbose", "must be 0, 1 or 2"));
     }
     Ok(())
+}
+
+/// Everything the epochs share, so that [`run_epochs`] keeps a short argument list.
+struct Run<'r, Cb> {
+    config: &'r FitConfig,
+    callbacks: Cb,
+    history: History,
+    logs: Logs,
+    params: RunParams,
+    signature: DataSignature,
+    resume: Option<ResumePoint>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -260,33 +281,96 @@ where
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
 {
+    let signature = DataSignature {
+        samples: train.len(),
+        batch_size: config.batch_size,
+        shuffle: format!("{:?}", config.shuffle),
+        seed: config.seed,
+        steps_per_epoch: config.steps_per_epoch,
+        steps_per_execution: config.steps_per_execution,
+    };
     let mut adapter =
         ArrayAdapter::new(train, config.batch_size)?.with_shuffle(config.shuffle, config.seed);
     if let Some(cw) = &config.class_weight {
         adapter = adapter.with_class_weight(cw.clone())?;
     }
+    // Keras adds History always and a ProgbarLogger when verbose != 0; both run before the
+    // user's callbacks. History is kept out of the tuple so that the context can show it.
+    let progbar = (config.verbose > 0).then(ProgbarLogger::new);
+    let mut run = Run {
+        config,
+        callbacks: (progbar, callbacks),
+        history: History::default(),
+        logs: Logs::new(),
+        params: RunParams {
+            epochs: config.epochs,
+            steps: config.steps_per_epoch.or(adapter.num_batches()),
+            verbose: config.verbose,
+        },
+        signature,
+        resume: None,
+    };
+    trainer.record_directions::<K, T>();
+    trainer.stop_training = false;
+    let start = DataPosition {
+        num_batches: adapter.num_batches(),
+        ..DataPosition::default()
+    };
+    let mut request = None;
+    let Run {
+        callbacks,
+        history,
+        logs,
+        params,
+        signature,
+        ..
+    } = &mut run;
+    history.on_train_begin(&mut ctx!(trainer, logs, *params))?;
+    let view = fit_progress!(
+        trainer,
+        K,
+        T,
+        history,
+        Some(&mut request),
+        config.initial_epoch,
+        0,
+        start,
+        signature
+    );
+    callbacks.on_train_begin(&mut ctx!(trainer, logs, *params, view))?;
+    if let Some(point) = request {
+        point.signature.check_matches(&run.signature)?;
+        let continues = point
+            .data
+            .continues_pass(point.batch, config.steps_per_epoch);
+        adapter = adapter.with_position(
+            point.data.passes,
+            continues.then_some(point.data.batches_into_pass),
+        );
+        run.history = point.history.clone();
+        run.resume = Some(point);
+    }
     if config.prefetch > 0 {
         std::thread::scope(|scope| {
             let prefetched = Prefetch::spawn(scope, adapter, config.prefetch);
-            run_epochs::<S, K, T, _, _, _, _, _, _, _, _>(
-                trainer, prefetched, validation, config, callbacks,
+            run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(
+                trainer, prefetched, validation, &mut run,
             )
-        })
+        })?;
     } else {
-        run_epochs::<S, K, T, _, _, _, _, _, _, _, _>(
-            trainer, adapter, validation, config, callbacks,
-        )
+        run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(trainer, adapter, validation, &mut run)?;
     }
+    Ok(run.history)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_epochs<S, const K: usize, T, M, O, L, Mt, Wm, D, A, Va>(
+/// The epochs of `fit`, from `initial_epoch` or from a resume point requested in
+/// `on_train_begin` (then the first epoch may continue in its middle).
+fn run_epochs<S, const K: usize, T, M, O, L, Mt, Wm, D, A, Va, Cb>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     adapter: A,
     validation: Option<Va>,
-    config: &FitConfig,
-    callbacks: impl Callback,
-) -> Result<History>
+    run: &mut Run<'_, Cb>,
+) -> Result<()>
 where
     S: SampleShape,
     T: Target,
@@ -298,37 +382,72 @@ where
     L: Loss<K, Target = T>,
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
+    Cb: Callback,
 {
+    let Run {
+        config,
+        callbacks,
+        history,
+        logs,
+        params,
+        signature,
+        resume,
+    } = run;
+    let (config, params, signature) = (*config, *params, &*signature);
     let mut iterator =
         EpochIterator::new(adapter, config.steps_per_epoch, config.steps_per_execution)?;
-    let mut history = History::default();
-    // Keras adds History always and a ProgbarLogger when verbose != 0; both run before the
-    // user's callbacks.
-    let progbar = (config.verbose > 0).then(ProgbarLogger::new);
-    let mut callbacks = (&mut history, progbar, callbacks);
-    trainer.record_directions::<K, T>();
-    let mut logs = Logs::new();
-    let run = RunParams {
-        epochs: config.epochs,
-        steps: iterator.steps(),
-        verbose: config.verbose,
+    let (first_epoch, mut resume_batch) = match resume.as_ref() {
+        Some(point) => {
+            iterator.restore(&point.data, point.batch)?;
+            (point.epoch, point.batch)
+        }
+        None => (config.initial_epoch, 0),
     };
-    trainer.stop_training = false;
-    callbacks.on_train_begin(&mut ctx!(trainer, &mut logs, run))?;
-    for epoch in config.initial_epoch..config.epochs {
+    // Builds the context of a hook, with the resume point (epoch, batch, data) it stands at.
+    macro_rules! hook_ctx {
+        ($epoch:expr, $batch:expr, $data:expr) => {
+            ctx!(
+                trainer,
+                logs,
+                params,
+                fit_progress!(trainer, K, T, history, None, $epoch, $batch, $data, signature)
+            )
+        };
+    }
+    let mut last_epoch = first_epoch;
+    for epoch in first_epoch..config.epochs {
         trainer.reset_metrics::<K, T>();
         logs.clear();
-        callbacks.on_epoch_begin(epoch, &mut ctx!(trainer, &mut logs, run))?;
-        iterator.begin_epoch()?;
-        let mut steps_run = 0;
-        while let Some((step, batches)) = iterator.next_group()? {
-            callbacks.on_train_batch_begin(step.begin, &mut ctx!(trainer, &mut logs, run))?;
+        let resumed = std::mem::take(&mut resume_batch);
+        if let Some(point) = resume.as_ref().filter(|_| resumed > 0) {
+            // A mid-epoch resume: the epoch's running loss and metrics continue.
+            trainer.loss_tracker = point.loss_tracker;
+            trainer
+                .metrics
+                .load_state_values_all(&point.metric_states)?;
+            trainer
+                .weighted_metrics
+                .load_state_values_all(&point.weighted_metric_states)?;
+            trainer.write_logs::<K, T>(logs, "");
+        }
+        callbacks.on_epoch_begin(epoch, &mut hook_ctx!(epoch, resumed, iterator.position()))?;
+        if resumed == 0 {
+            iterator.begin_epoch()?;
+        }
+        let mut steps_run = resumed;
+        loop {
+            let before = iterator.position();
+            let Some((step, batches)) = iterator.next_group()? else {
+                break;
+            };
+            callbacks.on_train_batch_begin(step.begin, &mut hook_ctx!(epoch, steps_run, before))?;
             for batch in batches {
                 trainer.train_batch::<S, K, T>(batch)?;
             }
             steps_run += batches.len();
-            trainer.write_logs::<K, T>(&mut logs, "");
-            callbacks.on_train_batch_end(step.end, &mut ctx!(trainer, &mut logs, run))?;
+            trainer.write_logs::<K, T>(logs, "");
+            let after = iterator.position();
+            callbacks.on_train_batch_end(step.end, &mut hook_ctx!(epoch, steps_run, after))?;
             if trainer.stop_training {
                 break;
             }
@@ -348,23 +467,24 @@ where
                     val,
                     batch_size,
                     config.validation_steps,
-                    &mut callbacks,
+                    callbacks,
                     &mut val_logs,
-                    run,
+                    params,
                 )?;
                 for (k, v) in val_logs.iter() {
                     logs.set(&format!("val_{k}"), v);
                 }
             }
         }
-        callbacks.on_epoch_end(epoch, &mut ctx!(trainer, &mut logs, run))?;
+        history.on_epoch_end(epoch, &mut ctx!(trainer, logs, params))?;
+        callbacks.on_epoch_end(epoch, &mut hook_ctx!(epoch + 1, 0, iterator.position()))?;
+        last_epoch = epoch + 1;
         if trainer.stop_training {
             break;
         }
     }
     trainer.optimizer.finalize(&mut trainer.params);
     crate::model::scatter_values(&mut trainer.model, &trainer.params)?;
-    callbacks.on_train_end(&mut ctx!(trainer, &mut logs, run))?;
-    drop(callbacks);
-    Ok(history)
+    callbacks.on_train_end(&mut hook_ctx!(last_epoch, 0, iterator.position()))?;
+    Ok(())
 }

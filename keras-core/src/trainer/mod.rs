@@ -5,11 +5,14 @@
 //! `fit` holds the only training loop; callbacks hook into it.
 
 mod bounds;
+mod buffers;
 mod config;
 pub(crate) mod context;
 mod evaluate;
 mod fit;
+pub(crate) mod fit_view;
 mod predict;
+mod resume_point;
 #[allow(clippy::module_inception)]
 mod trainer;
 
@@ -18,4 +21,5 @@ pub use config::{FitConfig, ValidationFreq};
 pub use evaluate::Evaluate;
 pub use fit::Fit;
 pub use predict::Predict;
+pub use resume_point::{DataSignature, ResumePoint};
 pub use trainer::Trainer;

@@ -1,0 +1,463 @@
+//! `keras.callbacks.BackupAndRestore`: survive an interruption (even `kill -9`) and resume
+//! bit-exactly at the next batch.
+
+use std::path::{Path, PathBuf};
+
+use super::{
+    backup_file::{self, Backup},
+    Callback, CallbackContext, SaveFreq,
+};
+use crate::{optimizers::FlatParams, Error, Result};
+
+const PREFIX: &str = "backup-";
+const SUFFIX: &str = ".bin";
+const KEEP: usize = 2;
+
+/// Backs a `fit` run up to `backup_dir` and, when `fit` starts again after an interruption,
+/// restores it so that training continues exactly where the last backup was taken.
+///
+/// Keras's arguments and defaults: `save_freq` ([`SaveFreq::Epoch`], or every N batches) and
+/// `delete_checkpoint` (`true`: the backup is removed when `fit` ends normally). Unlike Keras,
+/// which saves the weights and the epoch and restarts an interrupted epoch from its start, a
+/// backup holds everything the run depends on:
+///
+/// - the trainable and non-trainable weights (BatchNormalization statistics) and the
+///   optimizer's state (slots, iteration count, hence the position of a learning-rate
+///   schedule);
+/// - the epoch and the batch within it, and the data position (passes started and batches
+///   into the current pass), so the same shuffle orders continue;
+/// - the epoch's running loss and metric states, so the epoch's logs equal an uninterrupted
+///   run's (metrics that cannot export their state, see
+///   [`MetricFn::state_values`](crate::metrics::MetricFn::state_values), restart empty in the
+///   resumed epoch);
+/// - the [`History`](super::History) so far, and the state of the callbacks given to
+///   [`with_callbacks`](Self::with_callbacks) ([`Callback::state`]: `EarlyStopping`'s `wait`
+///   and `best`, `ReduceLROnPlateau`'s counters, ...). Those callbacks run inside this one,
+///   before each backup, so a backup sees their updates.
+///
+/// On `on_train_begin` the newest backup is restored and the trainer resumes at its next
+/// batch ([`CallbackContext::request_resume`]). Place `BackupAndRestore` last among the
+/// callbacks (a callback after it changes the run after the backup was taken).
+///
+/// Each backup is a new file, written atomically (temporary file in the same directory,
+/// fsync, rename, fsync of the directory) and checksummed (CRC-32C over the payload); the two
+/// newest generations are kept. A truncated or corrupted file is rejected as
+/// [`Error::Checkpoint`]: the restore falls back to the previous generation (with a warning
+/// on stderr) and fails only when no generation is usable. A backup of another model (names or
+/// shapes differ), optimizer or data settings is an [`Error::Checkpoint`] and nothing is
+/// changed or overwritten.
+///
+/// Not restored: the device's random generator (dfdx's `Cpu` keeps it private), so the
+/// Dropout masks after a resume differ from an uninterrupted run's; a run with no Dropout
+/// resumes bit for bit.
+///
+/// # Examples
+/// ```
+/// use keras_core::callbacks::{BackupAndRestore, EarlyStopping, SaveFreq};
+///
+/// let dir = std::env::temp_dir().join(format!("doc-backup-{}", std::process::id()));
+/// let backup = BackupAndRestore::new(&dir)?
+///     .with_save_freq(SaveFreq::Batches(100))?
+///     .with_delete_checkpoint(true)
+///     .with_callbacks((EarlyStopping::new().with_monitor("loss").with_patience(3),));
+/// assert!(backup.backups()?.is_empty());
+/// assert!(BackupAndRestore::new("").is_err());
+/// // trainer.fit(&data).epochs(10).callbacks(backup).run()?;
+/// # Ok::<(), keras_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BackupAndRestore<Cb = ()> {
+    dir: PathBuf,
+    save_freq: SaveFreq,
+    delete_checkpoint: bool,
+    callbacks: Cb,
+    next_seq: u64,
+    since_save: usize,
+    batches_done: usize,
+    resume_batch: usize,
+    reapply_optimizer: Option<Vec<(String, Vec<f32>)>>,
+    restored_from: Option<(usize, usize)>,
+}
+
+impl BackupAndRestore<()> {
+    /// Backs up to `backup_dir` (created when needed); an empty path is an error.
+    pub fn new(backup_dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = backup_dir.into();
+        if dir.as_os_str().is_empty() {
+            return Err(Error::invalid(
+                "backup_dir",
+                "give a directory for the backups",
+            ));
+        }
+        Ok(Self {
+            dir,
+            save_freq: SaveFreq::Epoch,
+            delete_checkpoint: true,
+            callbacks: (),
+            next_seq: 0,
+            since_save: 0,
+            batches_done: 0,
+            resume_batch: 0,
+            reapply_optimizer: None,
+            restored_from: None,
+        })
+    }
+}
+
+impl<Cb> BackupAndRestore<Cb> {
+    /// When to back up; `SaveFreq::Batches(0)` is an error. Defaults to `SaveFreq::Epoch`.
+    pub fn with_save_freq(mut self, save_freq: SaveFreq) -> Result<Self> {
+        if save_freq == SaveFreq::Batches(0) {
+            return Err(Error::invalid(
+                "save_freq",
+                "must back up every 1 or more batches",
+            ));
+        }
+        self.save_freq = save_freq;
+        Ok(self)
+    }
+
+    /// Remove the backups when `fit` ends normally. Defaults to `true`.
+    pub fn with_delete_checkpoint(mut self, delete_checkpoint: bool) -> Self {
+        self.delete_checkpoint = delete_checkpoint;
+        self
+    }
+
+    /// Callbacks (one, or a tuple; `&mut cb` to keep access) that run inside this one and whose
+    /// [`Callback::state`] is backed up and restored with the run. Defaults to none.
+    pub fn with_callbacks<Cb2: Callback>(self, callbacks: Cb2) -> BackupAndRestore<Cb2> {
+        BackupAndRestore {
+            dir: self.dir,
+            save_freq: self.save_freq,
+            delete_checkpoint: self.delete_checkpoint,
+            callbacks,
+            next_seq: self.next_seq,
+            since_save: self.since_save,
+            batches_done: self.batches_done,
+            resume_batch: self.resume_batch,
+            reapply_optimizer: self.reapply_optimizer,
+            restored_from: self.restored_from,
+        }
+    }
+
+    /// The backup directory.
+    pub fn backup_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The wrapped callbacks.
+    pub fn callbacks(&self) -> &Cb {
+        &self.callbacks
+    }
+
+    /// The wrapped callbacks, mutably.
+    pub fn callbacks_mut(&mut self) -> &mut Cb {
+        &mut self.callbacks
+    }
+
+    /// Where the last `fit` resumed, as `(epoch, batch within the epoch)`; `None` when it
+    /// started from scratch.
+    pub fn restored_from(&self) -> Option<(usize, usize)> {
+        self.restored_from
+    }
+
+    /// The backup files present, newest first (at most two after a save).
+    pub fn backups(&self) -> Result<Vec<PathBuf>> {
+        Ok(self.generations()?.into_iter().map(|(_, p)| p).collect())
+    }
+
+    fn generations(&self) -> Result<Vec<(u64, PathBuf)>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&self.dir, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&self.dir, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let seq = name
+                .strip_prefix(PREFIX)
+                .and_then(|n| n.strip_suffix(SUFFIX))
+                .and_then(|n| n.parse::<u64>().ok());
+            if let Some(seq) = seq {
+                out.push((seq, entry.path()));
+            }
+        }
+        out.sort_by_key(|g| std::cmp::Reverse(g.0));
+        Ok(out)
+    }
+
+    fn leftovers(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(PREFIX) && (n.ends_with(".tmp") || n.ends_with(".corrupt"))
+                })
+            })
+            .collect()
+    }
+}
+
+impl<Cb: Callback> BackupAndRestore<Cb> {
+    fn save<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        let point = ctx.resume_point().ok_or_else(|| {
+            Error::invalid("BackupAndRestore", "backups are taken during fit only")
+        })?;
+        let weights = ctx.weights();
+        let backup = Backup {
+            weights: FlatParams {
+                values: weights.values.clone(),
+                grads: Vec::new(),
+                vars: weights.vars.clone(),
+            },
+            non_trainable: ctx.non_trainable_weights()?,
+            optimizer: ctx.optimizer_state(),
+            point,
+            callbacks: self.callbacks.state(),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let path = self
+            .dir
+            .join(format!("{PREFIX}{:020}{SUFFIX}", self.next_seq));
+        let tmp = self
+            .dir
+            .join(format!("{PREFIX}{:020}{SUFFIX}.tmp", self.next_seq));
+        let bytes = backup_file::encode(&path, &backup)?;
+        backup_file::write_atomically(&path, &tmp, &bytes)?;
+        self.next_seq += 1;
+        for (_, old) in self.generations()?.into_iter().skip(KEEP) {
+            std::fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
+        }
+        Ok(())
+    }
+
+    /// Reads the newest usable generation; corrupt ones are set aside (renamed `*.corrupt`).
+    fn newest_usable(&mut self) -> Result<Option<Backup>> {
+        for tmp in self
+            .leftovers()
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        {
+            let _ = std::fs::remove_file(tmp);
+        }
+        let generations = self.generations()?;
+        if let Some((seq, _)) = generations.first() {
+            self.next_seq = seq + 1;
+        }
+        let mut rejected = Vec::new();
+        for (_, path) in &generations {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            match backup_file::decode(path, &bytes) {
+                Ok(backup) => {
+                    for (bad, err) in &rejected {
+                        eprintln!(
+                            "BackupAndRestore: skipped {err}; restoring {}",
+                            path.display()
+                        );
+                        let mut aside = PathBuf::from(bad);
+                        aside.as_mut_os_string().push(".corrupt");
+                        let _ = std::fs::rename(bad, aside);
+                    }
+                    return Ok(Some(backup));
+                }
+                Err(e @ Error::Checkpoint { .. }) => rejected.push((path.clone(), e)),
+                Err(e) => return Err(e),
+            }
+        }
+        if rejected.is_empty() {
+            return Ok(None);
+        }
+        let reasons: Vec<String> = rejected.iter().map(|(_, e)| e.to_string()).collect();
+        Err(Error::Checkpoint {
+            path: self.dir.clone(),
+            reason: format!("no usable backup: {}", reasons.join("; ")),
+        })
+    }
+
+    fn restore<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.restored_from = None;
+        let Some(backup) = self.newest_usable()? else {
+            return Ok(());
+        };
+        let refuse = |reason: String| Error::Checkpoint {
+            path: self.dir.clone(),
+            reason,
+        };
+        same_layout("weight", &backup.weights, ctx.weights()).map_err(refuse)?;
+        same_layout(
+            "non-trainable weight",
+            &backup.non_trainable,
+            &ctx.non_trainable_weights()?,
+        )
+        .map_err(refuse)?;
+        if let Some(now) = ctx.resume_point() {
+            backup
+                .point
+                .signature
+                .check_matches(&now.signature)
+                .map_err(|e| refuse(e.to_string()))?;
+        }
+        if backup.callbacks.is_some() != self.callbacks.state().is_some() {
+            return Err(refuse(
+                "the backup was taken with other callbacks inside BackupAndRestore".into(),
+            ));
+        }
+        ctx.load_optimizer_state(&backup.optimizer)
+            .map_err(|e| refuse(format!("the optimizer state does not fit: {e}")))?;
+        ctx.set_weights(&backup.weights.values)?;
+        ctx.set_non_trainable_weights(&backup.non_trainable.values)?;
+        if let Some(state) = &backup.callbacks {
+            self.callbacks
+                .load_state(state)
+                .map_err(|e| refuse(format!("a callback state does not fit: {e}")))?;
+        }
+        let point = backup.point;
+        self.restored_from = Some((point.epoch, point.batch));
+        self.resume_batch = point.batch;
+        self.reapply_optimizer = point.is_mid_epoch().then_some(backup.optimizer);
+        ctx.request_resume(point)
+    }
+
+    fn delete_backups(&self) -> Result<()> {
+        for path in self.backups()?.into_iter().chain(self.leftovers()) {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        // Only removed when nothing else lives there.
+        let _ = std::fs::remove_dir(&self.dir);
+        Ok(())
+    }
+}
+
+/// An error naming the first variable whose name or shape differs between the two layouts.
+fn same_layout(
+    what: &str,
+    saved: &FlatParams,
+    model: &FlatParams,
+) -> std::result::Result<(), String> {
+    for (i, var) in model.vars.iter().enumerate() {
+        match saved.vars.get(i) {
+            Some(s) if s.name == var.name && s.shape == var.shape => {}
+            Some(s) => {
+                return Err(format!(
+                    "the backup is of another model: {what} {i} is `{}` {:?} in the backup but `{}` {:?} in the model",
+                    s.name, s.shape, var.name, var.shape
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "the backup is of another model: {what} `{}` of the model is not in the backup",
+                    var.name
+                ))
+            }
+        }
+    }
+    match saved.vars.get(model.vars.len()) {
+        Some(extra) => Err(format!(
+            "the backup is of another model: {what} `{}` of the backup is not in the model",
+            extra.name
+        )),
+        None => Ok(()),
+    }
+}
+
+impl<Cb: Callback> Callback for BackupAndRestore<Cb> {
+    fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_train_begin(ctx)?;
+        self.since_save = 0;
+        self.resume_batch = 0;
+        self.reapply_optimizer = None;
+        self.restore(ctx)
+    }
+
+    fn on_train_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_train_end(ctx)?;
+        if self.delete_checkpoint {
+            self.delete_backups()?;
+        }
+        Ok(())
+    }
+
+    fn on_epoch_begin<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_epoch_begin(epoch, ctx)?;
+        self.batches_done = std::mem::take(&mut self.resume_batch);
+        if let Some(state) = self.reapply_optimizer.take() {
+            // The backup was taken after this epoch's on_epoch_begin: undo what the hooks
+            // just did to the optimizer (a LearningRateScheduler's step) a second time.
+            ctx.load_optimizer_state(&state)?;
+        }
+        Ok(())
+    }
+
+    fn on_epoch_end<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_epoch_end(epoch, ctx)?;
+        if self.save_freq == SaveFreq::Epoch {
+            self.save(ctx)?;
+        }
+        Ok(())
+    }
+
+    fn on_train_batch_begin<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_train_batch_begin(b, ctx)
+    }
+
+    fn on_train_batch_end<C: CallbackContext>(&mut self, batch: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_train_batch_end(batch, ctx)?;
+        if let SaveFreq::Batches(n) = self.save_freq {
+            let done = batch + 1;
+            self.since_save += done.saturating_sub(self.batches_done);
+            self.batches_done = done;
+            if self.since_save >= n {
+                self.since_save = 0;
+                self.save(ctx)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_test_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_test_begin(ctx)
+    }
+
+    fn on_test_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_test_end(ctx)
+    }
+
+    fn on_test_batch_begin<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_test_batch_begin(b, ctx)
+    }
+
+    fn on_test_batch_end<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_test_batch_end(b, ctx)
+    }
+
+    fn on_predict_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_predict_begin(ctx)
+    }
+
+    fn on_predict_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_predict_end(ctx)
+    }
+
+    fn on_predict_batch_begin<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_predict_batch_begin(b, ctx)
+    }
+
+    fn on_predict_batch_end<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
+        self.callbacks.on_predict_batch_end(b, ctx)
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        self.callbacks.state()
+    }
+
+    fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        self.callbacks.load_state(state)
+    }
+}

@@ -1,0 +1,110 @@
+//! What a callback context sees of a running `fit` beyond the trainer: the resume point and the
+//! history (see [`ResumePoint`]).
+
+use std::marker::PhantomData;
+
+use super::{DataSignature, ResumePoint};
+use crate::{
+    callbacks::History,
+    data::DataPosition,
+    metrics::{MeanState, MetricSet},
+    target::Target,
+    Error, Result,
+};
+
+/// The `fit`-only part of a callback context. `()` is the view of `evaluate` and `predict`.
+pub(crate) trait FitView {
+    fn resume_point(&self) -> Option<ResumePoint>;
+    fn history(&self) -> Option<&History>;
+    fn request_resume(&mut self, point: ResumePoint) -> Result<()>;
+}
+
+impl FitView for () {
+    fn resume_point(&self) -> Option<ResumePoint> {
+        None
+    }
+
+    fn history(&self) -> Option<&History> {
+        None
+    }
+
+    fn request_resume(&mut self, _point: ResumePoint) -> Result<()> {
+        Err(not_now())
+    }
+}
+
+fn not_now() -> Error {
+    Error::invalid(
+        "resume",
+        "a resume can only be requested in on_train_begin of fit",
+    )
+}
+
+/// Borrows of the loop's state at one hook; the resume point is built only when asked for.
+pub(crate) struct FitProgress<'a, Mt, Wm, const K: usize, T> {
+    pub metrics: &'a Mt,
+    pub weighted_metrics: &'a Wm,
+    pub loss_tracker: &'a MeanState,
+    pub history: &'a History,
+    /// `Some` only in `on_train_begin`: where a requested resume is stored.
+    pub request: Option<&'a mut Option<ResumePoint>>,
+    pub epoch: usize,
+    pub batch: usize,
+    pub data: DataPosition,
+    pub signature: &'a DataSignature,
+    pub _target: PhantomData<T>,
+}
+
+impl<Mt, Wm, const K: usize, T> FitView for FitProgress<'_, Mt, Wm, K, T>
+where
+    T: Target,
+    Mt: MetricSet<K, T>,
+    Wm: MetricSet<K, T>,
+{
+    fn resume_point(&self) -> Option<ResumePoint> {
+        Some(ResumePoint {
+            epoch: self.epoch,
+            batch: self.batch,
+            data: self.data,
+            signature: self.signature.clone(),
+            loss_tracker: *self.loss_tracker,
+            metric_states: self.metrics.state_values_all(),
+            weighted_metric_states: self.weighted_metrics.state_values_all(),
+            history: self.history.clone(),
+        })
+    }
+
+    fn history(&self) -> Option<&History> {
+        Some(self.history)
+    }
+
+    fn request_resume(&mut self, point: ResumePoint) -> Result<()> {
+        match self.request.as_deref_mut() {
+            Some(slot) => {
+                *slot = Some(point);
+                Ok(())
+            }
+            None => Err(not_now()),
+        }
+    }
+}
+
+/// Builds a [`FitProgress`] over a trainer's metric fields (a macro, so that the borrows stay
+/// disjoint from the other fields the context borrows).
+macro_rules! fit_progress {
+    ($trainer:expr, $k:tt, $t:ty, $history:expr, $request:expr, $epoch:expr, $batch:expr, $data:expr, $sig:expr) => {
+        $crate::trainer::fit_view::FitProgress::<_, _, $k, $t> {
+            metrics: &$trainer.metrics,
+            weighted_metrics: &$trainer.weighted_metrics,
+            loss_tracker: &$trainer.loss_tracker,
+            history: $history,
+            request: $request,
+            epoch: $epoch,
+            batch: $batch,
+            data: $data,
+            signature: $sig,
+            _target: ::std::marker::PhantomData,
+        }
+    };
+}
+pub(crate) use fit_progress;
