@@ -119,7 +119,9 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         self.config.verbose = verbose;
         self
     }
-    /// Batches prepared ahead on a background thread; 0 disables it. Defaults to `2`.
+    /// Batches prepared ahead on a background thread; 0 disables it. Batches of fewer than
+    /// [`PREFETCH_MIN_BATCH_VALUES`] values are always assembled on the training thread, where
+    /// handing them over would cost more than assembling them. Defaults to `2`.
     pub fn prefetch(mut self, depth: usize) -> Self {
         self.config.prefetch = depth;
         self
@@ -200,6 +202,11 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         }
     }
 }
+
+/// The smallest batch (in feature values, `batch_size * sample size`) that `fit` assembles on
+/// the prefetch thread. Below it, a thread hand-off per batch costs more than the copy it
+/// hides (measured on the bench's W2: 16 samples of 4 features ran at half speed).
+pub const PREFETCH_MIN_BATCH_VALUES: usize = 4096;
 
 fn validate(config: &FitConfig) -> Result<()> {
     if config.batch_size == 0 {
@@ -350,7 +357,7 @@ where
         run.history = point.history.clone();
         run.resume = Some(point);
     }
-    if config.prefetch > 0 {
+    if config.prefetch > 0 && config.batch_size * S::NUMEL >= PREFETCH_MIN_BATCH_VALUES {
         std::thread::scope(|scope| {
             let prefetched = Prefetch::spawn(scope, adapter, config.prefetch);
             run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(

@@ -19,7 +19,7 @@ mod trainer;
 pub use bounds::{InferenceModel, Output, TrainModel};
 pub use config::{FitConfig, ValidationFreq};
 pub use evaluate::Evaluate;
-pub use fit::Fit;
+pub use fit::{Fit, PREFETCH_MIN_BATCH_VALUES};
 pub use predict::Predict;
 pub use resume_point::{DataSignature, ResumePoint};
 pub use trainer::Trainer;
