@@ -11,7 +11,10 @@ struct Classifier<E: Dtype, D: Device<E>> {
 fn main() -> keras::Result<()> {
     let dev = Cpu::seed_from_u64(0);
     let model = Classifier::<f32, Cpu>::build(&dev);
-    let data = ArrayDataset::<Rank1<4>, DenseTarget<3>>::new(vec![0.0; 8], vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0])?;
+    let data = ArrayDataset::<Rank1<4>, DenseTarget<3>>::new(
+        vec![0.0; 8],
+        vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+    )?;
     let mut trainer = Trainer::compile(
         model,
         Adam::new().build()?,

@@ -15,7 +15,10 @@ struct Mlp<E: Dtype, D: Device<E>> {
 fn main() {
     let dev = Cpu::seed_from_u64(0);
     let mut model = Mlp::<f32, Cpu>::build(&dev);
-    assert_eq!(model.num_trainable_params(), (4 * 16 + 16) + (16 * 8 + 8) + (8 * 3 + 3));
+    assert_eq!(
+        model.num_trainable_params(),
+        (4 * 16 + 16) + (16 * 8 + 8) + (8 * 3 + 3)
+    );
     for batch in [1usize, 5, 32] {
         let x: Tensor<(usize, Const<4>), f32, Cpu> = dev.sample_normal_like(&(batch, Const));
         let y = model.forward(x.clone());

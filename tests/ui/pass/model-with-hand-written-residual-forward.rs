@@ -1,9 +1,9 @@
 // Checks that `#[derive(Model)]` gives a struct its parameters (build, count) while its forward
 // pass is written by hand: here a residual block `x + out(hidden(x))`, generic over the tape, so
 // it runs for inference and trains with `Trainer::fit`.
+use keras::dfdx::tensor::TensorFromVec;
 use keras::dfdx::tensor::{Tape, WithEmptyTape};
 use keras::dfdx::tensor_ops::TryAdd;
-use keras::dfdx::tensor::TensorFromVec;
 use keras::prelude::*;
 
 #[derive(Model)]
@@ -41,7 +41,10 @@ fn main() -> keras::Result<()> {
 
     // With a zero `out` layer the block is the identity.
     model.out.set_weights(&[0.0; 64], &[0.0; 4])?;
-    let x = dev.tensor_from_vec(vec![1.0f32, -2.0, 3.0, 0.5, 0.0, 1.0, 2.0, 3.0], (2usize, Const::<4>));
+    let x = dev.tensor_from_vec(
+        vec![1.0f32, -2.0, 3.0, 0.5, 0.0, 1.0, 2.0, 3.0],
+        (2usize, Const::<4>),
+    );
     assert_eq!(model.forward(x.clone()).as_vec(), x.as_vec());
 
     let y: Vec<f32> = (0..8).map(|i| i as f32 / 8.0).collect();
@@ -53,7 +56,12 @@ fn main() -> keras::Result<()> {
         (metrics::MeanAbsoluteError::default(),),
         &dev,
     )?;
-    let history = trainer.fit(&data).epochs(2).batch_size(2).verbose(0).run()?;
+    let history = trainer
+        .fit(&data)
+        .epochs(2)
+        .batch_size(2)
+        .verbose(0)
+        .run()?;
     assert_eq!(history.get("loss").map(|l| l.len()), Some(2));
     assert_eq!(history.get("mae").map(|l| l.len()), Some(2));
     Ok(())
