@@ -1,4 +1,4 @@
-//! Compile-time guarantees, checked with trybuild: each `tests/ui/fail/*.rs` must fail to build
+//! Compile-time guarantees, checked with trybuild: each `tests/ui/*.rs` must fail to build
 //! with exactly the message in its `.stderr` snapshot, and each `tests/ui/pass/*.rs` must build
 //! and run.
 //!
@@ -13,5 +13,5 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/pass/*.rs");
-    t.compile_fail("tests/ui/fail/*.rs");
+    t.compile_fail("tests/ui/*.rs");
 }

@@ -22,7 +22,10 @@ pub use crate::trainer::{FitConfig, Trainer, ValidationFreq};
 pub use crate::{losses, metrics, Error, Model, Result, Sequential};
 pub use dfdx::{
     nn::{BuildModule, Module, ModuleMut, NumParams, ZeroGrads},
-    shapes::{Const, Dtype, Rank1, Rank2, Rank3},
-    tensor::{Cpu, Tensor},
+    shapes::{Const, Dtype, HasShape, Rank1, Rank2, Rank3, Rank4},
+    tensor::{
+        AsArray, Cpu, OnesTensor, SampleTensor, Tensor, TensorFrom, TensorFromVec, Trace,
+        ZerosTensor,
+    },
     tensor_ops::Device,
 };
