@@ -141,7 +141,10 @@ impl Callback for Probe {
                     .append(true)
                     .open(path)
                     .map_err(|e| Error::io(path, e))?;
-                writeln!(f, "{} {}", p.epoch, p.batch).map_err(|e| Error::io(path, e))?;
+                // One write, so that a kill cannot leave half a line.
+                let line = format!("{} {}\n", p.epoch, p.batch);
+                f.write_all(line.as_bytes())
+                    .map_err(|e| Error::io(path, e))?;
             }
         }
         Ok(())
@@ -229,6 +232,7 @@ fn resuming_with_more_epochs_continues_the_finished_run() {
     fit_with(short, 2).unwrap();
     let continued = fit_with(backup(&dir, SaveFreq::Epoch), EPOCHS).unwrap();
     assert_same_run(&reference, &continued);
+    assert!(!dir.exists());
 }
 
 #[test]
@@ -251,6 +255,10 @@ fn a_corrupted_newest_backup_falls_back_to_the_previous_generation() {
     // The newest backup was after batch 28 (epoch 1, batch 8); the previous after batch 24.
     assert_eq!(b.restored_from(), Some((1, 4)));
     assert_same_run(&reference, &resumed);
+    assert!(
+        !dir.exists(),
+        "the set-aside corrupt file is removed with the backups"
+    );
 }
 
 #[test]
@@ -273,6 +281,7 @@ fn truncated_backups_are_rejected_with_a_checkpoint_error() {
         }
         other => panic!("expected a checkpoint error, got {other}"),
     }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -315,6 +324,7 @@ fn a_backup_of_another_architecture_is_rejected_and_left_untouched() {
     assert_eq!(bits(&trainer.weights().values), bits(&initial));
     let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
     assert_eq!(before, after);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -348,6 +358,7 @@ fn a_backup_taken_with_other_data_settings_is_refused() {
         matches!(&err, Error::Checkpoint { reason, .. } if reason.contains("batch_size = 8")),
         "{err}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

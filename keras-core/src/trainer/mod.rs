@@ -2,7 +2,10 @@
 //!
 //! [`Trainer::compile`] is Keras's CompileUtils: it takes an optimizer, a loss and a tuple of
 //! metrics, whose types are checked against the model's output and the labels at build time.
-//! `fit` holds the only training loop; callbacks hook into it.
+//! `fit` holds the only training loop; callbacks hook into it. A callback can continue an
+//! interrupted run exactly where it stopped: the loop reports its [`ResumePoint`] (epoch, batch,
+//! data position, running metrics, history) to every `fit` hook and accepts one back in
+//! `on_train_begin`, as [`BackupAndRestore`](crate::callbacks::BackupAndRestore) does.
 
 mod bounds;
 mod buffers;
