@@ -745,6 +745,16 @@ fn callback_cases() -> Vec<Case> {
             BadTemplate,
         ),
         (
+            "ModelCheckpoint: a path under a regular file",
+            || {
+                let file = scratch("ckpt-under-file").join("plain.txt");
+                std::fs::write(&file, b"not a directory").unwrap();
+                let cb = ModelCheckpoint::new(file.join("ckpt-{epoch}.safetensors"))?;
+                ok(trainer().fit(&data(4)).verbose(0).callbacks((cb,)).run())
+            },
+            Io,
+        ),
+        (
             "ModelCheckpoint: save_freq of 0 batches",
             || ok(ModelCheckpoint::new("ckpt.safetensors")?.with_save_freq(SaveFreq::Batches(0))),
             Invalid("save_freq"),
@@ -968,4 +978,108 @@ fn the_harness_names_an_entry_that_panics_returns_ok_or_returns_another_error() 
         Invalid("y"),
     );
     assert_eq!(check(&right), None);
+}
+
+/// The bits of a file, to show it did not change.
+fn contents(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn a_failed_checkpoint_write_is_an_io_error_and_keeps_the_previous_checkpoint() {
+    let dir = scratch("save-fails");
+    let path = dir.join("ckpt.safetensors");
+    let state = vec![("iterations".to_string(), vec![3.0])];
+    save_checkpoint(&path, &layout(), Some(&state)).unwrap();
+    let before = contents(&path);
+    let mut newer = layout();
+    newer.values.iter_mut().for_each(|v| *v += 1.0);
+
+    // The temporary file cannot be created (a directory is in its way).
+    let tmp = dir.join("ckpt.safetensors.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let err = save_checkpoint(&path, &newer, Some(&state)).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert_eq!(contents(&path), before);
+    std::fs::remove_dir(&tmp).unwrap();
+
+    // The disk is full: the temporary file is /dev/full, so every write fails with ENOSPC.
+    if std::path::Path::new("/dev/full").exists() {
+        std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
+        let err = save_checkpoint(&path, &newer, Some(&state)).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert_eq!(contents(&path), before);
+        assert_eq!(load_weights(&path, &layout()).unwrap(), layout().values);
+        assert_eq!(load_optimizer_state(&path).unwrap(), state);
+        std::fs::remove_file(&tmp).unwrap();
+    }
+
+    // The target is a directory: the rename fails, and no temporary file is left behind.
+    let err = save_checkpoint(&dir, &newer, None).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert!(dir.is_dir());
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(!dir.with_file_name(format!("{name}.tmp")).exists());
+
+    // The parent is a regular file.
+    let err = save_checkpoint(path.join("nested.safetensors"), &newer, None).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert_eq!(contents(&path), before);
+
+    // After all that, a save that can succeed replaces the file.
+    save_checkpoint(&path, &newer, None).unwrap();
+    assert_eq!(load_weights(&path, &layout()).unwrap(), newer.values);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers, ["ckpt.safetensors"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_failed_optimizer_state_write_is_an_io_error_and_keeps_the_previous_state() {
+    let dir = scratch("state-fails");
+    let path = dir.join("adam.safetensors");
+    let old = vec![("velocity".to_string(), vec![1.0, 2.0])];
+    let new = vec![("velocity".to_string(), vec![9.0, 9.0])];
+    write_state(&path, &old).unwrap();
+    let before = contents(&path);
+
+    let tmp = dir.join(".adam.safetensors.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let err = write_state(&path, &new).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert_eq!(contents(&path), before);
+    std::fs::remove_dir(&tmp).unwrap();
+
+    if std::path::Path::new("/dev/full").exists() {
+        std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
+        let err = write_state(&path, &new).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert_eq!(contents(&path), before);
+        assert_eq!(read_state(&path).unwrap(), old);
+        std::fs::remove_file(&tmp).ok();
+    }
+
+    let err = write_state(&dir, &new).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert!(dir.is_dir());
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(!dir.with_file_name(format!(".{name}.tmp")).exists());
+
+    let err = write_state(path.join("nested.safetensors"), &new).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert_eq!(contents(&path), before);
+
+    write_state(&path, &new).unwrap();
+    assert_eq!(read_state(&path).unwrap(), new);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers, ["adam.safetensors"]);
+    std::fs::remove_dir_all(&dir).ok();
 }
