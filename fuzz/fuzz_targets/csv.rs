@@ -47,7 +47,8 @@ fuzz_target!(|input: &[u8]| {
     let options = options(selector);
     if text.starts_with(&[0x1f, 0x8b]) {
         // gzip is only recognised by `from_path`.
-        let path = std::env::temp_dir().join(format!("keras-fuzz-csv-{}.csv.gz", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("keras-fuzz-csv-{}.csv.gz", std::process::id()));
         std::fs::write(&path, text).expect("the fuzzer's temp file is writable");
         if let Ok(data) = CsvData::from_path(&path, &options) {
             check(&data);
