@@ -51,6 +51,7 @@ mod mean;
 mod mean_absolute_error;
 mod mean_absolute_percentage_error;
 mod mean_iou;
+mod mean_metric_wrapper;
 mod mean_squared_error;
 mod mean_squared_logarithmic_error;
 mod mean_state;
