@@ -71,11 +71,7 @@ macro_rules! elementwise_loss {
         }
 
         impl $name {
-            /// The reduction. Defaults to `sum_over_batch_size`.
-            pub fn with_reduction(mut self, reduction: $crate::losses::Reduction) -> Self {
-                self.reduction = reduction;
-                self
-            }
+            $crate::losses::setters::loss_setters!(reduction);
         }
 
         impl $crate::losses::LossFn for $name {

@@ -49,6 +49,8 @@ mod mean_squared_logarithmic_error;
 mod numeric;
 mod poisson;
 mod reduction;
+mod row_wise;
+mod setters;
 mod shape_alignment;
 mod sparse_categorical_crossentropy;
 mod squared_hinge;
