@@ -4,7 +4,7 @@ use super::binary_crossentropy::bce_prob;
 use super::elementwise::{per_element, Aggregate};
 use super::numeric::{sigmoid, smooth_binary};
 use super::setters::loss_setters;
-use super::validate::{non_negative, unit_interval};
+use super::validate::unit_interval;
 use super::{Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
 
@@ -61,14 +61,7 @@ impl BinaryFocalCrossentropy {
         Ok(self)
     }
 
-    /// The focusing parameter, finite and `>= 0` (else
-    /// [`Error::InvalidArgument`](crate::Error)). Defaults to `2.0`.
-    pub fn with_gamma(mut self, gamma: f32) -> Result<Self> {
-        self.gamma = non_negative("gamma", gamma)?;
-        Ok(self)
-    }
-
-    loss_setters!(from_logits, binary_label_smoothing, reduction);
+    loss_setters!(gamma, from_logits, binary_label_smoothing, reduction);
 
     /// One element's loss and its derivative with respect to `y_pred` (a logit or a probability).
     fn element(&self, t: f32, y: f32) -> (f32, f32) {

@@ -4,7 +4,7 @@ use super::categorical_crossentropy::renormalise_backward;
 use super::numeric::{clip, clip_slope, smooth_categorical, softmax, softmax_backward};
 use super::row_wise::per_row;
 use super::setters::loss_setters;
-use super::validate::{non_negative, unit_interval};
+use super::validate::unit_interval;
 use super::{Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
@@ -58,14 +58,7 @@ impl CategoricalFocalCrossentropy {
         Ok(self)
     }
 
-    /// The focusing parameter, finite and `>= 0` (else
-    /// [`Error::InvalidArgument`](crate::Error)). Defaults to `2.0`.
-    pub fn with_gamma(mut self, gamma: f32) -> Result<Self> {
-        self.gamma = non_negative("gamma", gamma)?;
-        Ok(self)
-    }
-
-    loss_setters!(from_logits, categorical_label_smoothing, reduction);
+    loss_setters!(gamma, from_logits, categorical_label_smoothing, reduction);
 }
 
 impl LossFn for CategoricalFocalCrossentropy {

@@ -39,13 +39,7 @@ impl Default for Dice {
 }
 
 impl Dice {
-    /// The axes summed over. Defaults to `LossAxis::All`.
-    pub fn with_axis(mut self, axis: LossAxis) -> Self {
-        self.axis = axis;
-        self
-    }
-
-    loss_setters!(reduction);
+    loss_setters!(axis, reduction);
 }
 
 impl LossFn for Dice {

@@ -1,7 +1,7 @@
 //! `keras.losses.Huber`.
 
 use super::elementwise::{per_element, Aggregate};
-use super::mean_absolute_error::sign;
+use super::numeric::sign;
 use super::setters::loss_setters;
 use super::validate::non_negative;
 use super::{Loss, LossFn, Reduction};

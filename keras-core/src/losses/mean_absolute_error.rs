@@ -1,6 +1,7 @@
 //! `keras.losses.MeanAbsoluteError`.
 
 use super::elementwise::elementwise_loss;
+use super::numeric::sign;
 
 elementwise_loss!(
     /// Mean of absolute errors over the last axis: `mean(|y_true - y_pred|)`.
@@ -23,17 +24,6 @@ elementwise_loss!(
         (d.abs(), -sign(d))
     }
 );
-
-/// `sign(x)` with `sign(0) = 0`, as `jnp.sign` (NaN stays NaN).
-pub(crate) fn sign(x: f32) -> f32 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        x
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,8 @@
 //! `keras.losses.MeanAbsolutePercentageError`.
 
 use super::elementwise::elementwise_loss;
-use super::mean_absolute_error::sign;
 use super::numeric::maximum;
+use super::numeric::sign;
 use super::EPSILON;
 
 elementwise_loss!(

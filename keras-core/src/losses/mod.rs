@@ -81,6 +81,7 @@ pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
 pub use squared_hinge::SquaredHinge;
 pub use tversky::Tversky;
 
+pub(crate) use numeric::sign;
 pub(crate) use reduction::div_no_nan;
 
 use crate::{target::Target, Error, Result};

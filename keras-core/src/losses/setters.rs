@@ -3,6 +3,8 @@
 /// Expands, inside an `impl` block of a loss that has the matching fields, to the named setters:
 /// - `reduction`: `with_reduction` (field `reduction: Reduction`);
 /// - `from_logits`: `with_from_logits` (field `from_logits: bool`);
+/// - `axis`: `with_axis` (field `axis: LossAxis`, defaulting to `LossAxis::All`);
+/// - `gamma`: `with_gamma`, the focal losses' focusing parameter (field `gamma: f32`);
 /// - `binary_label_smoothing` / `categorical_label_smoothing`: `with_label_smoothing` (field
 ///   `label_smoothing: f32`), checked to lie in `[0, 1]` and documented with the binary or the
 ///   categorical smoothing.
@@ -22,6 +24,21 @@ macro_rules! loss_setters {
         pub fn with_from_logits(mut self, from_logits: bool) -> Self {
             self.from_logits = from_logits;
             self
+        }
+    };
+    (@axis) => {
+        /// The axes summed over. Defaults to `LossAxis::All`.
+        pub fn with_axis(mut self, axis: $crate::losses::LossAxis) -> Self {
+            self.axis = axis;
+            self
+        }
+    };
+    (@gamma) => {
+        /// The focusing parameter, finite and `>= 0` (else
+        /// [`Error::InvalidArgument`](crate::Error)). Defaults to `2.0`.
+        pub fn with_gamma(mut self, gamma: f32) -> $crate::Result<Self> {
+            self.gamma = $crate::losses::validate::non_negative("gamma", gamma)?;
+            Ok(self)
         }
     };
     (@binary_label_smoothing) => {

@@ -55,13 +55,7 @@ impl Tversky {
         })
     }
 
-    /// The axes summed over. Defaults to `LossAxis::All`.
-    pub fn with_axis(mut self, axis: LossAxis) -> Self {
-        self.axis = axis;
-        self
-    }
-
-    loss_setters!(reduction);
+    loss_setters!(axis, reduction);
 }
 
 impl LossFn for Tversky {
