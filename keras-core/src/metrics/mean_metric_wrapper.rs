@@ -10,12 +10,16 @@
 ///   such as the hinge metrics' label mapping);
 /// - `scratch $buf, ...;` binds each `$buf` to an empty `Vec<f32>` with room for one row, reused
 ///   by every row.
+///
+/// With `result = $finish,` the result is `$finish(total / count)` (the square root for
+/// [`RootMeanSquaredError`](super::RootMeanSquaredError)) instead of the mean itself.
 macro_rules! mean_metric {
     (
         $(#[$doc:meta])*
         $name:ident, $log:literal, $direction:ident,
         $(per_call $batch:ident = $setup:path,)?
         $(scratch $($buf:ident),+;)?
+        $(result = $finish:path,)?
         |$t:ident, $p:ident| $row:expr
     ) => {
         $(#[$doc])*
@@ -46,7 +50,20 @@ macro_rules! mean_metric {
                     .update_dense(y_true, y_pred, cols, sample_weight, |$t, $p| $row)
             }
 
-            $crate::metrics::mean_state::mean_state_methods!();
+            fn result(&self) -> f32 {
+                let mean = self.state.result();
+                $(let mean = $finish(mean);)?
+                mean
+            }
+
+            fn reset_state(&mut self) {
+                self.state.reset();
+            }
+
+            fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
+                self.state.merge(&other.state);
+                Ok(())
+            }
         }
 
         impl<const K: usize> $crate::metrics::Metric<K> for $name {
