@@ -38,6 +38,7 @@ mod condition_counts;
 mod confusion_counts;
 mod constrained_rate;
 mod cosine_similarity;
+mod crossentropy_options;
 mod f1_score;
 mod f_beta_score;
 mod f_score_average;
