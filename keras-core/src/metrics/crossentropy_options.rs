@@ -54,8 +54,9 @@ mod tests {
 
     #[test]
     fn binary_smoothing_squeezes_labels_towards_one_half() {
-        let smooth = smoother(0.2, 2.0);
-        assert_eq!((smooth(0.0), smooth(1.0)), (0.1, 0.9));
+        let smooth = smoother(0.5, 2.0);
+        assert_eq!((smooth(0.0), smooth(1.0)), (0.25, 0.75));
+        assert_eq!(smoother(0.5, 4.0)(1.0), 0.625);
         assert_eq!(smoother(0.0, 2.0)(1.0), 1.0);
     }
 
