@@ -5,7 +5,8 @@ use super::mean_metric_wrapper::mean_metric;
 mean_metric!(
     /// How often `y_pred` equals `y_true` exactly (float equality), averaged over each row and then
     /// over samples. Use it for integer-valued predictions; for probabilities use
-    /// [`BinaryAccuracy`](super::BinaryAccuracy) or [`CategoricalAccuracy`](super::CategoricalAccuracy).
+    /// [`BinaryAccuracy`](super::BinaryAccuracy) or
+    /// [`CategoricalAccuracy`](super::CategoricalAccuracy).
     ///
     /// # Examples
     /// ```

@@ -6,8 +6,8 @@ use super::row_math::mean_of;
 mean_metric!(
     /// Mean over samples of `mean(max(1 - t p, 0))` per row.
     ///
-    /// Labels are expected in `{-1, 1}`; when **every** label of the batch is 0 or 1 they are mapped
-    /// to `2t - 1` first (a whole-batch decision, as Keras makes it).
+    /// Labels are expected in `{-1, 1}`; when **every** label of the batch is 0 or 1 they are
+    /// mapped to `2t - 1` first (a whole-batch decision, as Keras makes it).
     ///
     /// # Examples
     /// ```

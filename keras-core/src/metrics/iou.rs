@@ -8,15 +8,15 @@ iou_metric!(
     /// `tp / (tp + fp + fn)` from a confusion matrix accumulated over everything seen so far.
     ///
     /// Labels are class ids (one per sample); predictions are class ids by default, or one score
-    /// per class with `with_sparse_y_pred(false)` (arg-maxed). Classes whose union is empty are left
-    /// out of the average.
+    /// per class with `with_sparse_y_pred(false)` (arg-maxed). Classes whose union is empty are
+    /// left out of the average.
     ///
-    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast to
-    /// integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
+    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast
+    /// to integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
     /// nothing and `1.5` counts once. This type does the same.
     ///
-    /// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K` other than 1 (ids) or `C` (scores) is a
-    /// build error.
+    /// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K` other than 1
+    /// (ids) or `C` (scores) is a build error.
     ///
     /// # Examples
     /// ```

@@ -6,8 +6,8 @@ use super::row_math::mean_of;
 mean_metric!(
     /// Mean over samples of `mean(|t - p|)` per row.
     ///
-    /// Logged as `"mae"`, the name `compile(metrics=["mae"])` gives it. Keras's class default name is
-    /// `"mean_absolute_error"`: [`MeanAbsoluteError::keras_named`] (or any name through
+    /// Logged as `"mae"`, the name `compile(metrics=["mae"])` gives it. Keras's class default name
+    /// is `"mean_absolute_error"`: [`MeanAbsoluteError::keras_named`] (or any name through
     /// [`Named`](super::Named)) reports it that way.
     ///
     /// # Examples

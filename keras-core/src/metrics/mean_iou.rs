@@ -8,16 +8,16 @@ iou_metric!(
     /// confusion matrix accumulated over everything seen so far, averaged over the classes whose
     /// union is not empty.
     ///
-    /// Labels are class ids (one per sample; use [`OneHotMeanIoU`](super::OneHotMeanIoU) for one-hot
-    /// labels); predictions are class ids by default, or one score per class with
+    /// Labels are class ids (one per sample; use [`OneHotMeanIoU`](super::OneHotMeanIoU) for
+    /// one-hot labels); predictions are class ids by default, or one score per class with
     /// `with_sparse_y_pred(false)` (arg-maxed).
     ///
-    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast to
-    /// integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
+    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast
+    /// to integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
     /// nothing and `1.5` counts once. This type does the same.
     ///
-    /// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K` other than 1 (ids) or `C` (scores) is a
-    /// build error.
+    /// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K` other than 1
+    /// (ids) or `C` (scores) is a build error.
     ///
     /// # Examples
     /// ```
@@ -40,7 +40,8 @@ iou_metric!(
 );
 
 impl<const C: usize> MeanIoU<C> {
-    /// The metric over `C` classes; `C == 0` is an [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// The metric over `C` classes; `C == 0` is an
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
     pub fn new() -> Result<Self> {
         Self::from_targets(None)
     }

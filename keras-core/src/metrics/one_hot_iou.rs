@@ -7,8 +7,8 @@ iou_metric!(
     /// Intersection over union for the classes in `target_class_ids`, with one-hot labels: both
     /// labels and predictions are arg-maxed over their `C` columns, then as [`IoU`](super::IoU).
     ///
-    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast to
-    /// integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
+    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast
+    /// to integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
     /// nothing and `1.5` counts once. This type does the same.
     ///
     /// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K != C` is a

@@ -7,8 +7,8 @@ iou_metric!(
     /// Mean intersection over union over all `C` classes, with one-hot labels: both labels and
     /// predictions are arg-maxed over their `C` columns, then as [`MeanIoU`](super::MeanIoU).
     ///
-    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast to
-    /// integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
+    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast
+    /// to integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
     /// nothing and `1.5` counts once. This type does the same.
     ///
     /// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K != C` is a
@@ -33,7 +33,8 @@ iou_metric!(
 );
 
 impl<const C: usize> OneHotMeanIoU<C> {
-    /// The metric over `C` classes; `C == 0` is an [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// The metric over `C` classes; `C == 0` is an
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
     pub fn new() -> Result<Self> {
         Self::from_targets(None)
     }

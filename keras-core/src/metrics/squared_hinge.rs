@@ -5,8 +5,8 @@ use super::mean_metric_wrapper::mean_metric;
 use super::row_math::mean_of;
 
 mean_metric!(
-    /// Mean over samples of `mean(max(1 - t p, 0)^2)` per row, with the same whole-batch `{0, 1}` to
-    /// `{-1, 1}` label mapping as [`Hinge`](super::Hinge).
+    /// Mean over samples of `mean(max(1 - t p, 0)^2)` per row, with the same whole-batch `{0, 1}`
+    /// to `{-1, 1}` label mapping as [`Hinge`](super::Hinge).
     ///
     /// # Examples
     /// ```
