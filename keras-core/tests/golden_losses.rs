@@ -156,6 +156,16 @@ fn run<L: LossFn>(loss: L, case: &Case) -> Result<(), String> {
     }
 }
 
+/// A crossentropy with the config's `from_logits` and `label_smoothing` (errors mapped by `$e`).
+macro_rules! smoothed {
+    ($loss:expr, $cfg:expr, $e:expr) => {
+        $loss
+            .with_from_logits($cfg.bool("from_logits")?)
+            .with_label_smoothing($cfg.f32("label_smoothing")?)
+            .map_err($e)?
+    };
+}
+
 /// Builds the loss a case describes and checks it; `Err` names what went wrong.
 fn check_case(case: &Case) -> Result<(), String> {
     let cfg = Config::new(case);
@@ -182,11 +192,10 @@ fn check_case(case: &Case) -> Result<(), String> {
         "LogCosh" => run(LogCosh::default().with_reduction(r), case),
         "BinaryCrossentropy" => {
             cfg.last_axis()?;
-            let loss = BinaryCrossentropy::default()
-                .with_from_logits(cfg.bool("from_logits")?)
-                .with_label_smoothing(cfg.f32("label_smoothing")?)
-                .map_err(e)?;
-            run(loss.with_reduction(r), case)
+            run(
+                smoothed!(BinaryCrossentropy::default(), cfg, e).with_reduction(r),
+                case,
+            )
         }
         "BinaryFocalCrossentropy" => {
             cfg.last_axis()?;
@@ -195,19 +204,15 @@ fn check_case(case: &Case) -> Result<(), String> {
                 .with_alpha(cfg.f32("alpha")?)
                 .map_err(e)?
                 .with_gamma(cfg.f32("gamma")?)
-                .map_err(e)?
-                .with_from_logits(cfg.bool("from_logits")?)
-                .with_label_smoothing(cfg.f32("label_smoothing")?)
                 .map_err(e)?;
-            run(loss.with_reduction(r), case)
+            run(smoothed!(loss, cfg, e).with_reduction(r), case)
         }
         "CategoricalCrossentropy" => {
             cfg.last_axis()?;
-            let loss = CategoricalCrossentropy::default()
-                .with_from_logits(cfg.bool("from_logits")?)
-                .with_label_smoothing(cfg.f32("label_smoothing")?)
-                .map_err(e)?;
-            run(loss.with_reduction(r), case)
+            run(
+                smoothed!(CategoricalCrossentropy::default(), cfg, e).with_reduction(r),
+                case,
+            )
         }
         "SparseCategoricalCrossentropy" => {
             cfg.last_axis()?;
@@ -222,11 +227,8 @@ fn check_case(case: &Case) -> Result<(), String> {
                 .with_alpha(cfg.f32("alpha")?)
                 .map_err(e)?
                 .with_gamma(cfg.f32("gamma")?)
-                .map_err(e)?
-                .with_from_logits(cfg.bool("from_logits")?)
-                .with_label_smoothing(cfg.f32("label_smoothing")?)
                 .map_err(e)?;
-            run(loss.with_reduction(r), case)
+            run(smoothed!(loss, cfg, e).with_reduction(r), case)
         }
         "KLDivergence" => run(KLDivergence::default().with_reduction(r), case),
         "Poisson" => run(Poisson::default().with_reduction(r), case),

@@ -124,6 +124,35 @@ fn axis_is_last(cfg: &Value) -> Result<(), String> {
     }
 }
 
+/// Precision or Recall with the case's `thresholds`, `top_k` and `class_id`, after checking
+/// that it uses the thresholds Keras used.
+macro_rules! rate_metric {
+    ($new:expr, $case:expr) => {{
+        let cfg = &$case.config;
+        let mut m = $new;
+        if let Some(t) = f32_list(&cfg["thresholds"]) {
+            m = ok(m.with_thresholds(&t))?;
+        }
+        if let Some(k) = usize_of(&cfg["top_k"]) {
+            m = ok(m.with_top_k(k))?;
+        }
+        if let Some(id) = usize_of(&cfg["class_id"]) {
+            m = m.with_class_id(id);
+        }
+        same_thresholds($case, m.thresholds())?;
+        m
+    }};
+}
+
+/// A crossentropy metric with the case's `from_logits` and `label_smoothing`.
+macro_rules! smoothed {
+    ($metric:ident, $from_logits:expr, $smoothing:expr) => {
+        ok($metric::default()
+            .with_from_logits($from_logits)
+            .with_label_smoothing($smoothing))?
+    };
+}
+
 fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
     let cfg = &case.config;
     let class = cfg["class"].as_str().ok_or("class missing")?;
@@ -160,38 +189,8 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
                 other => Err(format!("no instantiation for k = {other}")),
             }
         }
-        "Precision" | "Recall" => {
-            let thresholds = f32_list(&cfg["thresholds"]);
-            let top_k = usize_of(&cfg["top_k"]);
-            let class_id = usize_of(&cfg["class_id"]);
-            if class == "Precision" {
-                let mut m = Precision::new();
-                if let Some(t) = &thresholds {
-                    m = ok(m.with_thresholds(t))?;
-                }
-                if let Some(k) = top_k {
-                    m = ok(m.with_top_k(k))?;
-                }
-                if let Some(id) = class_id {
-                    m = m.with_class_id(id);
-                }
-                same_thresholds(case, m.thresholds())?;
-                c.check(case, m)
-            } else {
-                let mut m = Recall::new();
-                if let Some(t) = &thresholds {
-                    m = ok(m.with_thresholds(t))?;
-                }
-                if let Some(k) = top_k {
-                    m = ok(m.with_top_k(k))?;
-                }
-                if let Some(id) = class_id {
-                    m = m.with_class_id(id);
-                }
-                same_thresholds(case, m.thresholds())?;
-                c.check(case, m)
-            }
-        }
+        "Precision" => c.check(case, rate_metric!(Precision::new(), case)),
+        "Recall" => c.check(case, rate_metric!(Recall::new(), case)),
         "AUC" => {
             let n = usize_of(&cfg["num_thresholds"]).ok_or("num_thresholds missing")?;
             let mut m = ok(Auc::new().with_num_thresholds(n))?
@@ -260,17 +259,12 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
             c.check(case, m)
         }
         "BinaryCrossentropy" => {
-            let m = ok(BinaryCrossentropy::default()
-                .with_from_logits(from_logits)
-                .with_label_smoothing(smoothing))?;
-            c.check(case, m)
+            c.check(case, smoothed!(BinaryCrossentropy, from_logits, smoothing))
         }
-        "CategoricalCrossentropy" => {
-            let m = ok(CategoricalCrossentropy::default()
-                .with_from_logits(from_logits)
-                .with_label_smoothing(smoothing))?;
-            c.check(case, m)
-        }
+        "CategoricalCrossentropy" => c.check(
+            case,
+            smoothed!(CategoricalCrossentropy, from_logits, smoothing),
+        ),
         "SparseCategoricalCrossentropy" => {
             let m = SparseCategoricalCrossentropy::default()
                 .with_from_logits(from_logits)

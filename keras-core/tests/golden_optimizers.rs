@@ -3,157 +3,13 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::collections::BTreeSet;
-
+use common::keras_config::{schedule_from, Cfg};
 use common::{compare, load, Case, Report};
-use keras_core::optimizers::schedules::{
-    CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay, LearningRateSchedule,
-    PiecewiseConstantDecay, PolynomialDecay,
-};
+use keras_core::optimizers::schedules::LearningRateSchedule;
 use keras_core::optimizers::{
     Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, FlatParams, Ftrl, KerasOptimizer, Lamb,
     Lion, Nadam, Optimizer, OptimizerBuilder, RMSprop, Sgd, UpdateRule,
 };
-use serde_json::Value;
-
-/// A JSON config whose keys must all be read (so no parameter is silently ignored).
-struct Cfg<'a> {
-    value: &'a Value,
-    used: RefCell<BTreeSet<String>>,
-}
-
-impl<'a> Cfg<'a> {
-    fn new(value: &'a Value) -> Self {
-        Self {
-            value,
-            used: RefCell::default(),
-        }
-    }
-
-    fn get(&self, key: &str) -> &'a Value {
-        self.used.borrow_mut().insert(key.to_string());
-        &self.value[key]
-    }
-
-    fn f64(&self, key: &str) -> f64 {
-        self.get(key)
-            .as_f64()
-            .unwrap_or_else(|| panic!("`{key}` is not a number"))
-    }
-
-    fn u64(&self, key: &str) -> u64 {
-        let v = self.f64(key);
-        assert!(
-            v >= 0.0 && v.fract() == 0.0,
-            "`{key}` = {v} is not a step count"
-        );
-        v as u64
-    }
-
-    fn opt_f64(&self, key: &str) -> Option<f64> {
-        self.get(key).as_f64()
-    }
-
-    fn bool(&self, key: &str) -> bool {
-        self.get(key)
-            .as_bool()
-            .unwrap_or_else(|| panic!("`{key}` is not a bool"))
-    }
-
-    fn unused(&self) -> Vec<String> {
-        let used = self.used.borrow();
-        self.value
-            .as_object()
-            .map(|m| m.keys().filter(|k| !used.contains(*k)).cloned().collect())
-            .unwrap_or_default()
-    }
-}
-
-/// Any of Keras's schedules, built from a golden config.
-enum AnySchedule {
-    Exponential(ExponentialDecay),
-    Piecewise(PiecewiseConstantDecay),
-    Polynomial(PolynomialDecay),
-    InverseTime(InverseTimeDecay),
-    Cosine(CosineDecay),
-    CosineRestarts(CosineDecayRestarts),
-}
-
-impl LearningRateSchedule for AnySchedule {
-    fn learning_rate(&self, step: u64) -> f32 {
-        match self {
-            AnySchedule::Exponential(s) => s.learning_rate(step),
-            AnySchedule::Piecewise(s) => s.learning_rate(step),
-            AnySchedule::Polynomial(s) => s.learning_rate(step),
-            AnySchedule::InverseTime(s) => s.learning_rate(step),
-            AnySchedule::Cosine(s) => s.learning_rate(step),
-            AnySchedule::CosineRestarts(s) => s.learning_rate(step),
-        }
-    }
-}
-
-fn schedule(class: &str, c: &Cfg) -> Result<AnySchedule, String> {
-    let err = |e: keras_core::Error| e.to_string();
-    Ok(match class {
-        "ExponentialDecay" => AnySchedule::Exponential(
-            ExponentialDecay::new(
-                c.f64("initial_learning_rate"),
-                c.u64("decay_steps"),
-                c.f64("decay_rate"),
-            )
-            .map_err(err)?
-            .with_staircase(c.bool("staircase")),
-        ),
-        "PiecewiseConstantDecay" => {
-            let list = |key| -> Vec<f64> {
-                c.get(key)
-                    .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_f64).collect())
-                    .unwrap_or_default()
-            };
-            let boundaries = list("boundaries").iter().map(|&b| b as u64).collect();
-            AnySchedule::Piecewise(
-                PiecewiseConstantDecay::new(boundaries, list("values")).map_err(err)?,
-            )
-        }
-        "PolynomialDecay" => AnySchedule::Polynomial(
-            PolynomialDecay::new(c.f64("initial_learning_rate"), c.u64("decay_steps"))
-                .map_err(err)?
-                .with_end_learning_rate(c.f64("end_learning_rate"))
-                .with_power(c.f64("power"))
-                .with_cycle(c.bool("cycle")),
-        ),
-        "InverseTimeDecay" => AnySchedule::InverseTime(
-            InverseTimeDecay::new(
-                c.f64("initial_learning_rate"),
-                c.u64("decay_steps"),
-                c.f64("decay_rate"),
-            )
-            .map_err(err)?
-            .with_staircase(c.bool("staircase")),
-        ),
-        "CosineDecay" => {
-            let mut s = CosineDecay::new(c.f64("initial_learning_rate"), c.u64("decay_steps"))
-                .map_err(err)?
-                .with_alpha(c.f64("alpha"));
-            let warmup_steps = c.u64("warmup_steps");
-            if let Some(target) = c.get("warmup_target").as_f64() {
-                s = s.with_warmup(target, warmup_steps);
-            }
-            AnySchedule::Cosine(s)
-        }
-        "CosineDecayRestarts" => AnySchedule::CosineRestarts(
-            CosineDecayRestarts::new(c.f64("initial_learning_rate"), c.u64("first_decay_steps"))
-                .map_err(err)?
-                .with_t_mul(c.f64("t_mul"))
-                .map_err(err)?
-                .with_m_mul(c.f64("m_mul"))
-                .with_alpha(c.f64("alpha")),
-        ),
-        other => return Err(format!("unknown schedule class {other}")),
-    })
-}
 
 /// Applies the generic Keras options of the config.
 fn base_options<U: UpdateRule>(mut b: OptimizerBuilder<U>, c: &Cfg) -> OptimizerBuilder<U> {
@@ -190,10 +46,7 @@ fn run<U: UpdateRule>(builder: OptimizerBuilder<U>, c: &Cfg, case: &Case) -> Res
     let builder = base_options(builder, c);
     let num_steps = c.u64("num_steps") as usize;
     let lr = c.get("learning_rate");
-    let unused = c.unused();
-    if !unused.is_empty() {
-        return Err(format!("config keys not used: {unused:?}"));
-    }
+    c.check_all_used("config")?;
     if let Some(lr) = lr.as_f64() {
         let opt = builder
             .with_learning_rate(lr as f32)
@@ -201,17 +54,7 @@ fn run<U: UpdateRule>(builder: OptimizerBuilder<U>, c: &Cfg, case: &Case) -> Res
             .map_err(|e| e.to_string())?;
         return simulate(opt, num_steps, case);
     }
-    let sc = Cfg::new(lr);
-    let class = sc
-        .get("schedule")
-        .as_str()
-        .ok_or("no schedule class")?
-        .to_string();
-    let s = schedule(&class, &sc)?;
-    let unused = sc.unused();
-    if !unused.is_empty() {
-        return Err(format!("schedule keys not used: {unused:?}"));
-    }
+    let s = schedule_from(&Cfg::new(lr), "schedule")?;
     let opt = builder
         .with_schedule(s)
         .build()
@@ -277,6 +120,16 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
     Ok(())
 }
 
+/// The Adam family's shared hyper-parameters (`beta_1`, `beta_2`, `epsilon`) from the config.
+macro_rules! with_moments {
+    ($builder:expr, $c:expr) => {
+        $builder
+            .with_beta_1($c.f64("beta_1"))
+            .with_beta_2($c.f64("beta_2"))
+            .with_epsilon($c.f64("epsilon"))
+    };
+}
+
 fn check(case: &Case) -> Result<(), String> {
     let c = Cfg::new(&case.config);
     let class = c.get("class").as_str().ok_or("no class")?.to_string();
@@ -289,20 +142,12 @@ fn check(case: &Case) -> Result<(), String> {
             case,
         ),
         "Adam" => run(
-            Adam::new()
-                .with_beta_1(c.f64("beta_1"))
-                .with_beta_2(c.f64("beta_2"))
-                .with_epsilon(c.f64("epsilon"))
-                .with_amsgrad(c.bool("amsgrad")),
+            with_moments!(Adam::new(), c).with_amsgrad(c.bool("amsgrad")),
             &c,
             case,
         ),
         "AdamW" => run(
-            AdamW::new()
-                .with_beta_1(c.f64("beta_1"))
-                .with_beta_2(c.f64("beta_2"))
-                .with_epsilon(c.f64("epsilon"))
-                .with_amsgrad(c.bool("amsgrad")),
+            with_moments!(AdamW::new(), c).with_amsgrad(c.bool("amsgrad")),
             &c,
             case,
         ),
@@ -329,22 +174,8 @@ fn check(case: &Case) -> Result<(), String> {
             &c,
             case,
         ),
-        "Adamax" => run(
-            Adamax::new()
-                .with_beta_1(c.f64("beta_1"))
-                .with_beta_2(c.f64("beta_2"))
-                .with_epsilon(c.f64("epsilon")),
-            &c,
-            case,
-        ),
-        "Nadam" => run(
-            Nadam::new()
-                .with_beta_1(c.f64("beta_1"))
-                .with_beta_2(c.f64("beta_2"))
-                .with_epsilon(c.f64("epsilon")),
-            &c,
-            case,
-        ),
+        "Adamax" => run(with_moments!(Adamax::new(), c), &c, case),
+        "Nadam" => run(with_moments!(Nadam::new(), c), &c, case),
         "Lion" => run(
             Lion::new()
                 .with_beta_1(c.f64("beta_1"))
@@ -365,14 +196,7 @@ fn check(case: &Case) -> Result<(), String> {
             &c,
             case,
         ),
-        "Lamb" => run(
-            Lamb::new()
-                .with_beta_1(c.f64("beta_1"))
-                .with_beta_2(c.f64("beta_2"))
-                .with_epsilon(c.f64("epsilon")),
-            &c,
-            case,
-        ),
+        "Lamb" => run(with_moments!(Lamb::new(), c), &c, case),
         "Adafactor" => run(
             Adafactor::new()
                 .with_beta_2_decay(c.f64("beta_2_decay"))

@@ -1,13 +1,5 @@
 //! Keras's `AveragePooling2D` layer (channels-last, `"valid"`).
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
-use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
-use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape};
-use dfdx::tensor::{Tape, Tensor};
-use dfdx::tensor_ops::{Device, MeanTo, ReshapeTo};
-
-use super::windows::{gather_windows, WindowSize};
-
 /// Keras's `AveragePooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last
 /// images: `(batch, H, W, C)` → `(batch, OH, OW, C)`, the mean of each `K x K` window.
 ///
@@ -39,60 +31,94 @@ pub struct AvgPool2D<const K: usize, const OH: usize, const OW: usize, const S: 
 pub type AveragePooling2D<const K: usize, const OH: usize, const OW: usize, const S: usize = K> =
     AvgPool2D<K, OH, OW, S>;
 
-impl<const K: usize, const OH: usize, const OW: usize, const S: usize> NonMutableModule
-    for AvgPool2D<K, OH, OW, S>
-{
+/// The impls of a Keras 2D pooling layer `$name<K, OH, OW, S>` (channels-last, `"valid"`, no
+/// tensors): its forward gathers every `K x K` window and reduces it with the dfdx reduction
+/// `$trait::$reduce` over the window axis (`MeanTo::try_mean`, `MaxTo::try_max`). Shared by
+/// [`AvgPool2D`] and [`MaxPool2D`](super::MaxPool2D).
+macro_rules! pool2d_layer {
+    ($name:ident, $trait:ident::$reduce:ident) => {
+        const _: () = {
+            use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
+            use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
+            use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape};
+            use dfdx::tensor::{Tape, Tensor};
+            use dfdx::tensor_ops::{$trait, Device, ReshapeTo};
+            use $crate::layers::windows::{gather_windows, WindowSize};
+
+            impl<const K: usize, const OH: usize, const OW: usize, const S: usize> NonMutableModule
+                for $name<K, OH, OW, S>
+            {
+            }
+
+            impl<
+                    const K: usize,
+                    const OH: usize,
+                    const OW: usize,
+                    const S: usize,
+                    E: Dtype,
+                    D: Device<E>,
+                > BuildOnDevice<D, E> for $name<K, OH, OW, S>
+            {
+                type Built = Self;
+            }
+
+            impl<
+                    const K: usize,
+                    const OH: usize,
+                    const OW: usize,
+                    const S: usize,
+                    E: Dtype,
+                    D: Device<E>,
+                > TensorCollection<E, D> for $name<K, OH, OW, S>
+            {
+                type To<E2: Dtype, D2: Device<E2>> = Self;
+
+                fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+                    visitor: &mut V,
+                ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+                    visitor.visit_fields((), |_| Default::default())
+                }
+            }
+
+            impl<
+                    B: Dim,
+                    const H: usize,
+                    const W: usize,
+                    const C: usize,
+                    const K: usize,
+                    const OH: usize,
+                    const OW: usize,
+                    const S: usize,
+                    E: Dtype,
+                    D: Device<E>,
+                    T: Tape<E, D>,
+                > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>>
+                for $name<K, OH, OW, S>
+            {
+                type Output = Tensor<(B, Const<OH>, Const<OW>, Const<C>), E, D, T>;
+                type Error = D::Err;
+
+                fn try_forward(
+                    &self,
+                    x: Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>,
+                ) -> Result<Self::Output, D::Err> {
+                    #[allow(clippy::let_unit_value)]
+                    let () = WindowSize::<H, K, S, 0, OH>::CHECK;
+                    #[allow(clippy::let_unit_value)]
+                    let () = WindowSize::<W, K, S, 0, OW>::CHECK;
+                    let batch = x.shape().0;
+                    gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
+                        .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?
+                        .$reduce::<_, Axis<3>>()
+                }
+            }
+        };
+    };
 }
 
-impl<const K: usize, const OH: usize, const OW: usize, const S: usize, E: Dtype, D: Device<E>>
-    BuildOnDevice<D, E> for AvgPool2D<K, OH, OW, S>
-{
-    type Built = Self;
-}
+pub(super) use pool2d_layer;
 
-impl<const K: usize, const OH: usize, const OW: usize, const S: usize, E: Dtype, D: Device<E>>
-    TensorCollection<E, D> for AvgPool2D<K, OH, OW, S>
-{
-    type To<E2: Dtype, D2: Device<E2>> = Self;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields((), |_| Default::default())
-    }
-}
-
-impl<
-        B: Dim,
-        const H: usize,
-        const W: usize,
-        const C: usize,
-        const K: usize,
-        const OH: usize,
-        const OW: usize,
-        const S: usize,
-        E: Dtype,
-        D: Device<E>,
-        T: Tape<E, D>,
-    > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>> for AvgPool2D<K, OH, OW, S>
-{
-    type Output = Tensor<(B, Const<OH>, Const<OW>, Const<C>), E, D, T>;
-    type Error = D::Err;
-
-    fn try_forward(
-        &self,
-        x: Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>,
-    ) -> Result<Self::Output, D::Err> {
-        #[allow(clippy::let_unit_value)]
-        let () = WindowSize::<H, K, S, 0, OH>::CHECK;
-        #[allow(clippy::let_unit_value)]
-        let () = WindowSize::<W, K, S, 0, OW>::CHECK;
-        let batch = x.shape().0;
-        gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
-            .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?
-            .try_mean::<_, Axis<3>>()
-    }
-}
+pool2d_layer!(AvgPool2D, MeanTo::try_mean);
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,6 @@
 //! Keras's `MaxPooling2D` layer (channels-last, `"valid"`).
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
-use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
-use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape};
-use dfdx::tensor::{Tape, Tensor};
-use dfdx::tensor_ops::{Device, MaxTo, ReshapeTo};
-
-use super::windows::{gather_windows, WindowSize};
+use super::avg_pool2d::pool2d_layer;
 
 /// Keras's `MaxPooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last
 /// images: `(batch, H, W, C)` → `(batch, OH, OW, C)`, the maximum of each `K x K` window.
@@ -41,60 +35,7 @@ pub struct MaxPool2D<const K: usize, const OH: usize, const OW: usize, const S: 
 pub type MaxPooling2D<const K: usize, const OH: usize, const OW: usize, const S: usize = K> =
     MaxPool2D<K, OH, OW, S>;
 
-impl<const K: usize, const OH: usize, const OW: usize, const S: usize> NonMutableModule
-    for MaxPool2D<K, OH, OW, S>
-{
-}
-
-impl<const K: usize, const OH: usize, const OW: usize, const S: usize, E: Dtype, D: Device<E>>
-    BuildOnDevice<D, E> for MaxPool2D<K, OH, OW, S>
-{
-    type Built = Self;
-}
-
-impl<const K: usize, const OH: usize, const OW: usize, const S: usize, E: Dtype, D: Device<E>>
-    TensorCollection<E, D> for MaxPool2D<K, OH, OW, S>
-{
-    type To<E2: Dtype, D2: Device<E2>> = Self;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields((), |_| Default::default())
-    }
-}
-
-impl<
-        B: Dim,
-        const H: usize,
-        const W: usize,
-        const C: usize,
-        const K: usize,
-        const OH: usize,
-        const OW: usize,
-        const S: usize,
-        E: Dtype,
-        D: Device<E>,
-        T: Tape<E, D>,
-    > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>> for MaxPool2D<K, OH, OW, S>
-{
-    type Output = Tensor<(B, Const<OH>, Const<OW>, Const<C>), E, D, T>;
-    type Error = D::Err;
-
-    fn try_forward(
-        &self,
-        x: Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>,
-    ) -> Result<Self::Output, D::Err> {
-        #[allow(clippy::let_unit_value)]
-        let () = WindowSize::<H, K, S, 0, OH>::CHECK;
-        #[allow(clippy::let_unit_value)]
-        let () = WindowSize::<W, K, S, 0, OW>::CHECK;
-        let batch = x.shape().0;
-        gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
-            .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?
-            .try_max::<_, Axis<3>>()
-    }
-}
+pool2d_layer!(MaxPool2D, MaxTo::try_max);
 
 #[cfg(test)]
 mod tests {

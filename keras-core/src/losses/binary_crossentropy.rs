@@ -2,7 +2,7 @@
 
 use super::elementwise::{per_element, Aggregate};
 use super::numeric::{clip, clip_slope, log_sigmoid, sigmoid, smooth_binary};
-use super::validate::unit_interval;
+use super::setters::loss_setters;
 use super::{Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
@@ -30,24 +30,7 @@ pub struct BinaryCrossentropy {
 }
 
 impl BinaryCrossentropy {
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
-
-    /// Label smoothing in `[0, 1]` (else [`Error::InvalidArgument`](crate::Error)): labels are
-    /// squeezed towards 0.5. Defaults to `0.0`.
-    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
-        self.label_smoothing = unit_interval("label_smoothing", label_smoothing)?;
-        Ok(self)
-    }
-
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(from_logits, binary_label_smoothing, reduction);
 }
 
 /// Keras's probability-space binary crossentropy of one element and its derivative in `p`.

@@ -3,7 +3,8 @@
 use super::binary_crossentropy::bce_prob;
 use super::elementwise::{per_element, Aggregate};
 use super::numeric::{sigmoid, smooth_binary};
-use super::validate::{non_negative, unit_interval};
+use super::setters::loss_setters;
+use super::validate::unit_interval;
 use super::{Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
 
@@ -60,31 +61,7 @@ impl BinaryFocalCrossentropy {
         Ok(self)
     }
 
-    /// The focusing parameter, finite and `>= 0` (else
-    /// [`Error::InvalidArgument`](crate::Error)). Defaults to `2.0`.
-    pub fn with_gamma(mut self, gamma: f32) -> Result<Self> {
-        self.gamma = non_negative("gamma", gamma)?;
-        Ok(self)
-    }
-
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
-
-    /// Label smoothing in `[0, 1]` (else [`Error::InvalidArgument`](crate::Error)): labels are
-    /// squeezed towards 0.5. Defaults to `0.0`.
-    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
-        self.label_smoothing = unit_interval("label_smoothing", label_smoothing)?;
-        Ok(self)
-    }
-
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(gamma, from_logits, binary_label_smoothing, reduction);
 
     /// One element's loss and its derivative with respect to `y_pred` (a logit or a probability).
     fn element(&self, t: f32, y: f32) -> (f32, f32) {

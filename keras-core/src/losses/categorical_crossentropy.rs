@@ -1,8 +1,9 @@
 //! `keras.losses.CategoricalCrossentropy`.
 
 use super::numeric::{clip, clip_slope, log_softmax, smooth_categorical};
-use super::validate::unit_interval;
-use super::{check_dense, check_rows, Loss, LossFn, Reduction, EPSILON};
+use super::row_wise::per_row;
+use super::setters::loss_setters;
+use super::{Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Crossentropy between one-hot (or soft) labels and predicted probabilities or logits, summed
@@ -31,24 +32,7 @@ pub struct CategoricalCrossentropy {
 }
 
 impl CategoricalCrossentropy {
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
-
-    /// Label smoothing in `[0, 1]` (else [`Error::InvalidArgument`](crate::Error)): each label
-    /// becomes `t * (1 - s) + s / K`. Defaults to `0.0`.
-    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
-        self.label_smoothing = unit_interval("label_smoothing", label_smoothing)?;
-        Ok(self)
-    }
-
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(from_logits, categorical_label_smoothing, reduction);
 }
 
 /// The gradient of `f(p / sum(p))` with respect to `p`, given `a = d f / d q` at
@@ -75,38 +59,28 @@ impl LossFn for CategoricalCrossentropy {
         y_pred: &[f32],
         cols: usize,
         values: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        check_dense(y_true, y_pred)?;
-        check_rows(y_pred, cols, values, grad.as_deref())?;
         let mut t = vec![0.0f32; cols];
         let mut work = vec![0.0f32; cols];
-        for (r, v) in values.iter_mut().enumerate() {
-            let range = r * cols..(r + 1) * cols;
-            let row = &y_pred[range.clone()];
-            for (ti, &yi) in t.iter_mut().zip(&y_true[range.clone()]) {
+        per_row(y_true, y_pred, cols, values, grad, |labels, row, g| {
+            for (ti, &yi) in t.iter_mut().zip(labels) {
                 *ti = smooth_categorical(yi, self.label_smoothing, cols);
             }
-            let g = grad.as_deref_mut().map(|g| &mut g[range]);
             if self.from_logits {
                 log_softmax(row, &mut work);
-                *v = -t.iter().zip(&work).map(|(a, b)| a * b).sum::<f32>();
                 if let Some(g) = g {
                     let t_sum: f32 = t.iter().sum();
                     for ((gi, &lp), &ti) in g.iter_mut().zip(&work).zip(&t) {
                         *gi = lp.exp() * t_sum - ti;
                     }
                 }
+                -t.iter().zip(&work).map(|(a, b)| a * b).sum::<f32>()
             } else {
                 let sum: f32 = row.iter().sum();
                 for (q, &p) in work.iter_mut().zip(row) {
                     *q = p / sum;
                 }
-                *v = -t
-                    .iter()
-                    .zip(&work)
-                    .map(|(ti, &q)| ti * clip(q, EPSILON, 1.0 - EPSILON).ln())
-                    .sum::<f32>();
                 if let Some(g) = g {
                     for ((gi, &q), &ti) in g.iter_mut().zip(&work).zip(&t) {
                         let qc = clip(q, EPSILON, 1.0 - EPSILON);
@@ -114,9 +88,12 @@ impl LossFn for CategoricalCrossentropy {
                     }
                     renormalise_backward(&work, sum, g);
                 }
+                -t.iter()
+                    .zip(&work)
+                    .map(|(ti, &q)| ti * clip(q, EPSILON, 1.0 - EPSILON).ln())
+                    .sum::<f32>()
             }
-        }
-        Ok(())
+        })
     }
 }
 

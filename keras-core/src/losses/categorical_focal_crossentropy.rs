@@ -2,8 +2,10 @@
 
 use super::categorical_crossentropy::renormalise_backward;
 use super::numeric::{clip, clip_slope, smooth_categorical, softmax, softmax_backward};
-use super::validate::{non_negative, unit_interval};
-use super::{check_dense, check_rows, Loss, LossFn, Reduction, EPSILON};
+use super::row_wise::per_row;
+use super::setters::loss_setters;
+use super::validate::unit_interval;
+use super::{Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Alpha-balanced focal crossentropy (Lin et al., 2018) for one-hot labels, summed over the
@@ -56,31 +58,7 @@ impl CategoricalFocalCrossentropy {
         Ok(self)
     }
 
-    /// The focusing parameter, finite and `>= 0` (else
-    /// [`Error::InvalidArgument`](crate::Error)). Defaults to `2.0`.
-    pub fn with_gamma(mut self, gamma: f32) -> Result<Self> {
-        self.gamma = non_negative("gamma", gamma)?;
-        Ok(self)
-    }
-
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
-
-    /// Label smoothing in `[0, 1]` (else [`Error::InvalidArgument`](crate::Error)): each label
-    /// becomes `t * (1 - s) + s / K`. Defaults to `0.0`.
-    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
-        self.label_smoothing = unit_interval("label_smoothing", label_smoothing)?;
-        Ok(self)
-    }
-
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(gamma, from_logits, categorical_label_smoothing, reduction);
 }
 
 impl LossFn for CategoricalFocalCrossentropy {
@@ -98,16 +76,12 @@ impl LossFn for CategoricalFocalCrossentropy {
         y_pred: &[f32],
         cols: usize,
         values: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        check_dense(y_true, y_pred)?;
-        check_rows(y_pred, cols, values, grad.as_deref())?;
         let (alpha, gamma) = (self.alpha, self.gamma);
         let mut probs = vec![0.0f32; cols];
         let mut out = vec![0.0f32; cols];
-        for (r, v) in values.iter_mut().enumerate() {
-            let range = r * cols..(r + 1) * cols;
-            let row = &y_pred[range.clone()];
+        per_row(y_true, y_pred, cols, values, grad, |labels, row, g| {
             if self.from_logits {
                 softmax(row, &mut probs);
             } else {
@@ -118,10 +92,9 @@ impl LossFn for CategoricalFocalCrossentropy {
                 *o = p / sum;
             }
             let mut acc = 0.0f32;
-            let g = grad.as_deref_mut().map(|g| &mut g[range.clone()]);
             let mut slopes = g;
             for (c, &o) in out.iter().enumerate() {
-                let t = smooth_categorical(y_true[r * cols + c], self.label_smoothing, cols);
+                let t = smooth_categorical(labels[c], self.label_smoothing, cols);
                 let oc = clip(o, EPSILON, 1.0 - EPSILON);
                 let cce = -t * oc.ln();
                 let base = 1.0 - oc;
@@ -137,15 +110,14 @@ impl LossFn for CategoricalFocalCrossentropy {
                     g[c] = d * clip_slope(o, EPSILON, 1.0 - EPSILON);
                 }
             }
-            *v = acc;
             if let Some(g) = slopes {
                 renormalise_backward(&out, sum, g);
                 if self.from_logits {
                     softmax_backward(&probs, g);
                 }
             }
-        }
-        Ok(())
+            acc
+        })
     }
 }
 

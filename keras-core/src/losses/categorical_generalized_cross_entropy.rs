@@ -1,5 +1,6 @@
 //! `keras.losses.CategoricalGeneralizedCrossEntropy`.
 
+use super::setters::loss_setters;
 use super::sparse_categorical_crossentropy::class_id;
 use super::validate::open_unit_interval;
 use super::{check_rows, check_sparse, Loss, LossFn, Reduction};
@@ -52,11 +53,7 @@ impl CategoricalGeneralizedCrossEntropy {
         })
     }
 
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(reduction);
 }
 
 impl LossFn for CategoricalGeneralizedCrossEntropy {

@@ -1,7 +1,9 @@
 //! `keras.losses.CategoricalHinge`.
 
 use super::numeric::{maximum, row_max};
-use super::{check_dense, check_rows, Loss, LossFn, Reduction};
+use super::row_wise::per_row;
+use super::setters::loss_setters;
+use super::{Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
 
 /// Categorical hinge loss per row: `max(neg - pos + 1, 0)` with `pos = sum(t * p)` and
@@ -24,11 +26,7 @@ pub struct CategoricalHinge {
 }
 
 impl CategoricalHinge {
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(reduction);
 }
 
 impl LossFn for CategoricalHinge {
@@ -46,23 +44,17 @@ impl LossFn for CategoricalHinge {
         y_pred: &[f32],
         cols: usize,
         values: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        check_dense(y_true, y_pred)?;
-        check_rows(y_pred, cols, values, grad.as_deref())?;
         let mut negs = vec![0.0f32; cols];
-        for (r, v) in values.iter_mut().enumerate() {
-            let range = r * cols..(r + 1) * cols;
-            let (t, p) = (&y_true[range.clone()], &y_pred[range.clone()]);
+        per_row(y_true, y_pred, cols, values, grad, |t, p, g| {
             let pos: f32 = t.iter().zip(p).map(|(a, b)| a * b).sum();
             for ((n, &ti), &pi) in negs.iter_mut().zip(t).zip(p) {
                 *n = (1.0 - ti) * pi;
             }
             let neg = row_max(&negs);
             let margin = neg - pos + 1.0;
-            *v = maximum(margin, 0.0);
-            if let Some(g) = grad.as_deref_mut() {
-                let g = &mut g[range];
+            if let Some(g) = g {
                 if margin > 0.0 {
                     let ties = negs.iter().filter(|&&n| n == neg).count() as f32;
                     for ((gi, &n), &ti) in g.iter_mut().zip(&negs).zip(t) {
@@ -73,8 +65,8 @@ impl LossFn for CategoricalHinge {
                     g.fill(0.0);
                 }
             }
-        }
-        Ok(())
+            maximum(margin, 0.0)
+        })
     }
 }
 

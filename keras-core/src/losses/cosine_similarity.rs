@@ -1,7 +1,9 @@
 //! `keras.losses.CosineSimilarity`.
 
 use super::numeric::minimum;
-use super::{check_dense, check_rows, Loss, LossFn, Reduction, EPSILON};
+use super::row_wise::per_row;
+use super::setters::loss_setters;
+use super::{Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Negative cosine similarity per row: `-sum(l2_normalize(y_true) * l2_normalize(y_pred))`.
@@ -24,11 +26,7 @@ pub struct CosineSimilarity {
 }
 
 impl CosineSimilarity {
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(reduction);
 }
 
 /// Keras's L2 normalisation factor `min(rsqrt(sum(x^2)), 1 / eps)`, and whether the `1 / eps`
@@ -55,19 +53,14 @@ impl LossFn for CosineSimilarity {
         y_pred: &[f32],
         cols: usize,
         values: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        check_dense(y_true, y_pred)?;
-        check_rows(y_pred, cols, values, grad.as_deref())?;
-        for (r, v) in values.iter_mut().enumerate() {
-            let range = r * cols..(r + 1) * cols;
-            let (t, p) = (&y_true[range.clone()], &y_pred[range.clone()]);
+        per_row(y_true, y_pred, cols, values, grad, |t, p, g| {
             let (rp, capped) = inv_norm(p);
             let (rt, _) = inv_norm(t);
             let dot: f32 = t.iter().zip(p).map(|(&a, &b)| (a * rt) * (b * rp)).sum();
-            *v = -dot;
-            if let Some(g) = grad.as_deref_mut() {
-                for ((gi, &ti), &pi) in g[range].iter_mut().zip(t).zip(p) {
+            if let Some(g) = g {
+                for ((gi, &ti), &pi) in g.iter_mut().zip(t).zip(p) {
                     let t_hat = ti * rt;
                     *gi = if capped {
                         -t_hat * rp
@@ -76,8 +69,8 @@ impl LossFn for CosineSimilarity {
                     };
                 }
             }
-        }
-        Ok(())
+            -dot
+        })
     }
 }
 

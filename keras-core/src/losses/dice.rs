@@ -1,6 +1,8 @@
 //! `keras.losses.Dice`.
 
-use super::{check_dense, check_rows, Loss, LossAxis, LossFn, Reduction, EPSILON};
+use super::row_wise::per_row;
+use super::setters::loss_setters;
+use super::{Loss, LossAxis, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Dice loss: `1 - 2 * sum(t * p) / (sum(t) + sum(p) + 1e-7)`.
@@ -37,17 +39,7 @@ impl Default for Dice {
 }
 
 impl Dice {
-    /// The axes summed over. Defaults to `LossAxis::All`.
-    pub fn with_axis(mut self, axis: LossAxis) -> Self {
-        self.axis = axis;
-        self
-    }
-
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(axis, reduction);
 }
 
 impl LossFn for Dice {
@@ -69,27 +61,22 @@ impl LossFn for Dice {
         y_pred: &[f32],
         cols: usize,
         values: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        check_dense(y_true, y_pred)?;
-        check_rows(y_pred, cols, values, grad.as_deref())?;
-        for (r, v) in values.iter_mut().enumerate() {
-            let range = r * cols..(r + 1) * cols;
-            let (t, p) = (&y_true[range.clone()], &y_pred[range.clone()]);
+        per_row(y_true, y_pred, cols, values, grad, |t, p, g| {
             let intersection: f32 = t.iter().zip(p).map(|(a, b)| a * b).sum();
             let sum_t: f32 = t.iter().sum();
             let sum_p: f32 = p.iter().sum();
             let denominator = sum_t + sum_p + EPSILON;
             let dice = 2.0 * intersection / denominator;
-            *v = 1.0 - dice;
-            if let Some(g) = grad.as_deref_mut() {
+            if let Some(g) = g {
                 // d dice / d p_j = (2 t_j - dice) / denominator.
-                for (gi, &tj) in g[range].iter_mut().zip(t) {
+                for (gi, &tj) in g.iter_mut().zip(t) {
                     *gi = -(2.0 * tj - dice) / denominator;
                 }
             }
-        }
-        Ok(())
+            1.0 - dice
+        })
     }
 }
 

@@ -49,3 +49,65 @@ where
     }
     Ok(())
 }
+
+/// Defines a loss whose row value aggregates one function per element: the struct (with only a
+/// [`Reduction`](super::Reduction)), its `with_reduction` setter, [`LossFn`](super::LossFn) via
+/// [`per_element`] and [`Loss<K>`](super::Loss) on dense labels.
+///
+/// `$element` maps `($t, $p)` to `(value, d value / d p)`. With `per_call $batch = $setup`,
+/// `$batch` is `$setup(y_true)`, computed once per call before the elements (Keras's hinge
+/// losses decide on the whole batch whether the labels are 0/1).
+macro_rules! elementwise_loss {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $log:literal, $aggregate:ident,
+        $(per_call $batch:ident = $setup:path,)?
+        |$t:ident, $p:ident| $element:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name {
+            reduction: $crate::losses::Reduction,
+        }
+
+        impl $name {
+            $crate::losses::setters::loss_setters!(reduction);
+        }
+
+        impl $crate::losses::LossFn for $name {
+            fn name(&self) -> &str {
+                $log
+            }
+
+            fn reduction(&self) -> $crate::losses::Reduction {
+                self.reduction
+            }
+
+            fn per_sample(
+                &self,
+                y_true: &[f32],
+                y_pred: &[f32],
+                cols: usize,
+                values: &mut [f32],
+                grad: Option<&mut [f32]>,
+            ) -> $crate::Result<()> {
+                $(let $batch = $setup(y_true);)?
+                $crate::losses::elementwise::per_element(
+                    y_true,
+                    y_pred,
+                    cols,
+                    $crate::losses::elementwise::Aggregate::$aggregate,
+                    values,
+                    grad,
+                    |$t, $p| $element,
+                )
+            }
+        }
+
+        impl<const K: usize> $crate::losses::Loss<K> for $name {
+            type Target = $crate::target::Dense<K>;
+        }
+    };
+}
+
+pub(crate) use elementwise_loss;

@@ -1,36 +1,33 @@
 //! `keras.losses.Hinge`.
 
-use super::elementwise::{per_element, Aggregate};
+use super::elementwise::elementwise_loss;
 use super::numeric::maximum;
-use super::{Loss, LossFn, Reduction};
-use crate::{target::Dense, Result};
 
-/// Hinge loss averaged over the last axis: `mean(max(1 - t * p, 0))`.
-///
-/// Labels are expected in `{-1, 1}`. As in Keras, when **every** label of the call is 0 or 1
-/// they are all mapped to `2t - 1` (a whole-batch decision).
-///
-/// # Examples
-/// ```
-/// use keras_core::losses::{compute_loss, Hinge, LossScratch};
-/// let hinge = Hinge::default();
-/// let mut scratch = LossScratch::default();
-/// // Labels {0, 1} become {-1, 1}.
-/// let out = compute_loss(&hinge, &[0.0, 1.0], &[0.5, 0.5], &[1, 2], None, false, &mut scratch).unwrap();
-/// assert_eq!(out.value, (1.5 + 0.5) / 2.0);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Hinge {
-    reduction: Reduction,
-}
-
-impl Hinge {
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+elementwise_loss!(
+    /// Hinge loss averaged over the last axis: `mean(max(1 - t * p, 0))`.
+    ///
+    /// Labels are expected in `{-1, 1}`. As in Keras, when **every** label of the call is 0 or 1
+    /// they are all mapped to `2t - 1` (a whole-batch decision).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::losses::{compute_loss, Hinge, LossScratch};
+    /// let hinge = Hinge::default();
+    /// let mut scratch = LossScratch::default();
+    /// // Labels {0, 1} become {-1, 1}.
+    /// let out = compute_loss(&hinge, &[0.0, 1.0], &[0.5, 0.5], &[1, 2], None, false, &mut scratch).unwrap();
+    /// assert_eq!(out.value, (1.5 + 0.5) / 2.0);
+    /// ```
+    Hinge,
+    "hinge",
+    Mean,
+    per_call binary = labels_are_binary,
+    |t, p| {
+        let t = hinge_label(t, binary);
+        let margin = 1.0 - t * p;
+        (maximum(margin, 0.0), if margin > 0.0 { -t } else { 0.0 })
     }
-}
+);
 
 /// Keras's `convert_binary_labels_to_hinge`: whether the labels of the whole call are all 0 or 1,
 /// in which case each becomes `2t - 1`.
@@ -47,47 +44,10 @@ pub(crate) fn hinge_label(t: f32, binary: bool) -> f32 {
     }
 }
 
-impl LossFn for Hinge {
-    fn name(&self) -> &str {
-        "hinge"
-    }
-
-    fn reduction(&self) -> Reduction {
-        self.reduction
-    }
-
-    fn per_sample(
-        &self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        values: &mut [f32],
-        grad: Option<&mut [f32]>,
-    ) -> Result<()> {
-        let binary = labels_are_binary(y_true);
-        per_element(
-            y_true,
-            y_pred,
-            cols,
-            Aggregate::Mean,
-            values,
-            grad,
-            |t, p| {
-                let t = hinge_label(t, binary);
-                let margin = 1.0 - t * p;
-                (maximum(margin, 0.0), if margin > 0.0 { -t } else { 0.0 })
-            },
-        )
-    }
-}
-
-impl<const K: usize> Loss<K> for Hinge {
-    type Target = Dense<K>;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::LossFn;
 
     #[test]
     fn labels_stay_as_they_are_unless_all_are_zero_or_one() {

@@ -1,7 +1,8 @@
 //! `keras.losses.Huber`.
 
 use super::elementwise::{per_element, Aggregate};
-use super::mean_absolute_error::sign;
+use super::numeric::sign;
+use super::setters::loss_setters;
 use super::validate::non_negative;
 use super::{Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
@@ -43,11 +44,7 @@ impl Huber {
         })
     }
 
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(reduction);
 
     /// The point where the loss turns linear. Defaults to `1.0`.
     pub fn delta(&self) -> f32 {

@@ -1,74 +1,35 @@
 //! `keras.losses.KLDivergence`.
 
-use super::elementwise::{per_element, Aggregate};
+use super::elementwise::elementwise_loss;
 use super::numeric::{clip, clip_slope};
-use super::{Loss, LossFn, Reduction, EPSILON};
-use crate::{target::Dense, Result};
+use super::EPSILON;
 
-/// Kullback-Leibler divergence summed over the last axis: with `t, p` clipped to `[1e-7, 1]`,
-/// `sum(t * ln(t / p))`. The gradient is 0 where `p` is clipped.
-///
-/// # Examples
-/// ```
-/// use keras_core::losses::{compute_loss, KLDivergence, LossScratch};
-/// let kld = KLDivergence::default();
-/// let mut scratch = LossScratch::default();
-/// let out = compute_loss(&kld, &[0.5, 0.5], &[0.5, 0.5], &[1, 2], None, false, &mut scratch).unwrap();
-/// assert_eq!(out.value, 0.0);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct KLDivergence {
-    reduction: Reduction,
-}
-
-impl KLDivergence {
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+elementwise_loss!(
+    /// Kullback-Leibler divergence summed over the last axis: with `t, p` clipped to `[1e-7, 1]`,
+    /// `sum(t * ln(t / p))`. The gradient is 0 where `p` is clipped.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::losses::{compute_loss, KLDivergence, LossScratch};
+    /// let kld = KLDivergence::default();
+    /// let mut scratch = LossScratch::default();
+    /// let out = compute_loss(&kld, &[0.5, 0.5], &[0.5, 0.5], &[1, 2], None, false, &mut scratch).unwrap();
+    /// assert_eq!(out.value, 0.0);
+    /// ```
+    KLDivergence,
+    "kl_divergence",
+    Sum,
+    |t, p| {
+        let tc = clip(t, EPSILON, 1.0);
+        let pc = clip(p, EPSILON, 1.0);
+        (tc * (tc / pc).ln(), -tc / pc * clip_slope(p, EPSILON, 1.0))
     }
-}
-
-impl LossFn for KLDivergence {
-    fn name(&self) -> &str {
-        "kl_divergence"
-    }
-
-    fn reduction(&self) -> Reduction {
-        self.reduction
-    }
-
-    fn per_sample(
-        &self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        values: &mut [f32],
-        grad: Option<&mut [f32]>,
-    ) -> Result<()> {
-        per_element(
-            y_true,
-            y_pred,
-            cols,
-            Aggregate::Sum,
-            values,
-            grad,
-            |t, p| {
-                let tc = clip(t, EPSILON, 1.0);
-                let pc = clip(p, EPSILON, 1.0);
-                (tc * (tc / pc).ln(), -tc / pc * clip_slope(p, EPSILON, 1.0))
-            },
-        )
-    }
-}
-
-impl<const K: usize> Loss<K> for KLDivergence {
-    type Target = Dense<K>;
-}
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::LossFn;
 
     #[test]
     fn zero_probabilities_are_clipped_to_epsilon() {

@@ -1,71 +1,33 @@
 //! `keras.losses.MeanSquaredError`.
 
-use super::elementwise::{per_element, Aggregate};
-use super::{Loss, LossFn, Reduction};
-use crate::{target::Dense, Result};
+use super::elementwise::elementwise_loss;
 
-/// Mean of squared errors over the last axis: `mean((y_true - y_pred)^2)`.
-///
-/// # Examples
-/// ```
-/// use keras_core::losses::{compute_loss, LossScratch, MeanSquaredError};
-/// let mse = MeanSquaredError::default();
-/// let mut scratch = LossScratch::default();
-/// let out = compute_loss(&mse, &[0.0, 1.0], &[1.0, 1.0], &[1, 2], None, false, &mut scratch).unwrap();
-/// assert_eq!(out.value, 0.5);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MeanSquaredError {
-    reduction: Reduction,
-}
-
-impl MeanSquaredError {
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+elementwise_loss!(
+    /// Mean of squared errors over the last axis: `mean((y_true - y_pred)^2)`.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::losses::{compute_loss, LossScratch, MeanSquaredError};
+    /// let mse = MeanSquaredError::default();
+    /// let mut scratch = LossScratch::default();
+    /// let out = compute_loss(&mse, &[0.0, 1.0], &[1.0, 1.0], &[1, 2], None, false, &mut scratch).unwrap();
+    /// assert_eq!(out.value, 0.5);
+    /// ```
+    MeanSquaredError,
+    "mean_squared_error",
+    Mean,
+    |t, p| {
+        let d = t - p;
+        (d * d, -2.0 * d)
     }
-}
-
-impl LossFn for MeanSquaredError {
-    fn name(&self) -> &str {
-        "mean_squared_error"
-    }
-
-    fn reduction(&self) -> Reduction {
-        self.reduction
-    }
-
-    fn per_sample(
-        &self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        values: &mut [f32],
-        grad: Option<&mut [f32]>,
-    ) -> Result<()> {
-        per_element(
-            y_true,
-            y_pred,
-            cols,
-            Aggregate::Mean,
-            values,
-            grad,
-            |t, p| {
-                let d = t - p;
-                (d * d, -2.0 * d)
-            },
-        )
-    }
-}
-
-impl<const K: usize> Loss<K> for MeanSquaredError {
-    type Target = Dense<K>;
-}
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::Loss;
+    use crate::losses::LossFn;
+    use crate::target::Dense;
 
     #[test]
     fn the_gradient_is_twice_the_error_over_the_width() {

@@ -50,6 +50,8 @@ mod numeric;
 mod poisson;
 mod reduction;
 mod resolved_crossentropy;
+mod row_wise;
+mod setters;
 mod shape_alignment;
 mod sparse_categorical_crossentropy;
 mod squared_hinge;
@@ -81,6 +83,7 @@ pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
 pub use squared_hinge::SquaredHinge;
 pub use tversky::Tversky;
 
+pub(crate) use numeric::sign;
 pub(crate) use reduction::div_no_nan;
 
 use crate::{target::Target, Error, Result};

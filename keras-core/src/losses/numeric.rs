@@ -25,6 +25,17 @@ pub(crate) fn minimum(a: f32, b: f32) -> f32 {
     }
 }
 
+/// `sign(x)` with `sign(0) = 0`, as `jnp.sign` (NaN stays NaN).
+pub(crate) fn sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
+    }
+}
+
 /// `jnp.clip(x, lo, hi)`.
 pub(crate) fn clip(x: f32, lo: f32, hi: f32) -> f32 {
     minimum(maximum(x, lo), hi)

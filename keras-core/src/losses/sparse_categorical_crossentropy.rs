@@ -1,6 +1,7 @@
 //! `keras.losses.SparseCategoricalCrossentropy`.
 
 use super::numeric::{clip, clip_slope, log_softmax};
+use super::setters::loss_setters;
 use super::{check_rows, check_sparse, Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Sparse, Error, Result};
 
@@ -31,21 +32,11 @@ pub struct SparseCategoricalCrossentropy {
 }
 
 impl SparseCategoricalCrossentropy {
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
+    loss_setters!(from_logits, reduction);
 
     /// A class id to ignore (masked out of the loss). Defaults to `None`.
     pub fn with_ignore_class(mut self, ignore_class: Option<i64>) -> Self {
         self.ignore_class = ignore_class;
-        self
-    }
-
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
         self
     }
 

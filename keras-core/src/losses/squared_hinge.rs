@@ -1,78 +1,38 @@
 //! `keras.losses.SquaredHinge`.
 
-use super::elementwise::{per_element, Aggregate};
+use super::elementwise::elementwise_loss;
 use super::hinge::{hinge_label, labels_are_binary};
 use super::numeric::maximum;
-use super::{Loss, LossFn, Reduction};
-use crate::{target::Dense, Result};
 
-/// Squared hinge loss averaged over the last axis: `mean(max(1 - t * p, 0)^2)`.
-///
-/// Labels are expected in `{-1, 1}`; when every label of the call is 0 or 1 they are mapped to
-/// `2t - 1`, as in [`Hinge`](super::Hinge).
-///
-/// # Examples
-/// ```
-/// use keras_core::losses::{compute_loss, LossScratch, SquaredHinge};
-/// let loss = SquaredHinge::default();
-/// let mut scratch = LossScratch::default();
-/// let out = compute_loss(&loss, &[-1.0, 1.0], &[0.5, 0.5], &[1, 2], None, false, &mut scratch).unwrap();
-/// assert_eq!(out.value, (2.25 + 0.25) / 2.0);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SquaredHinge {
-    reduction: Reduction,
-}
-
-impl SquaredHinge {
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+elementwise_loss!(
+    /// Squared hinge loss averaged over the last axis: `mean(max(1 - t * p, 0)^2)`.
+    ///
+    /// Labels are expected in `{-1, 1}`; when every label of the call is 0 or 1 they are mapped to
+    /// `2t - 1`, as in [`Hinge`](super::Hinge).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::losses::{compute_loss, LossScratch, SquaredHinge};
+    /// let loss = SquaredHinge::default();
+    /// let mut scratch = LossScratch::default();
+    /// let out = compute_loss(&loss, &[-1.0, 1.0], &[0.5, 0.5], &[1, 2], None, false, &mut scratch).unwrap();
+    /// assert_eq!(out.value, (2.25 + 0.25) / 2.0);
+    /// ```
+    SquaredHinge,
+    "squared_hinge",
+    Mean,
+    per_call binary = labels_are_binary,
+    |t, p| {
+        let t = hinge_label(t, binary);
+        let m = maximum(1.0 - t * p, 0.0);
+        (m * m, -2.0 * m * t)
     }
-}
-
-impl LossFn for SquaredHinge {
-    fn name(&self) -> &str {
-        "squared_hinge"
-    }
-
-    fn reduction(&self) -> Reduction {
-        self.reduction
-    }
-
-    fn per_sample(
-        &self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        values: &mut [f32],
-        grad: Option<&mut [f32]>,
-    ) -> Result<()> {
-        let binary = labels_are_binary(y_true);
-        per_element(
-            y_true,
-            y_pred,
-            cols,
-            Aggregate::Mean,
-            values,
-            grad,
-            |t, p| {
-                let t = hinge_label(t, binary);
-                let m = maximum(1.0 - t * p, 0.0);
-                (m * m, -2.0 * m * t)
-            },
-        )
-    }
-}
-
-impl<const K: usize> Loss<K> for SquaredHinge {
-    type Target = Dense<K>;
-}
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::LossFn;
 
     #[test]
     fn the_gradient_vanishes_beyond_the_margin() {

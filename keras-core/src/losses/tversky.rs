@@ -1,7 +1,9 @@
 //! `keras.losses.Tversky`.
 
+use super::row_wise::per_row;
+use super::setters::loss_setters;
 use super::validate::non_negative;
-use super::{check_dense, check_rows, Loss, LossAxis, LossFn, Reduction, EPSILON};
+use super::{Loss, LossAxis, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Tversky loss (Salehi et al., 2017): `1 - I / (I + alpha * fp + beta * fn + 1e-7)` with, as
@@ -53,17 +55,7 @@ impl Tversky {
         })
     }
 
-    /// The axes summed over. Defaults to `LossAxis::All`.
-    pub fn with_axis(mut self, axis: LossAxis) -> Self {
-        self.axis = axis;
-        self
-    }
-
-    /// The reduction. Defaults to `sum_over_batch_size`.
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
+    loss_setters!(axis, reduction);
 }
 
 impl LossFn for Tversky {
@@ -85,28 +77,23 @@ impl LossFn for Tversky {
         y_pred: &[f32],
         cols: usize,
         values: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<()> {
-        check_dense(y_true, y_pred)?;
-        check_rows(y_pred, cols, values, grad.as_deref())?;
         let (alpha, beta) = (self.alpha, self.beta);
-        for (r, v) in values.iter_mut().enumerate() {
-            let range = r * cols..(r + 1) * cols;
-            let (t, p) = (&y_true[range.clone()], &y_pred[range.clone()]);
+        per_row(y_true, y_pred, cols, values, grad, |t, p, g| {
             let intersection: f32 = t.iter().zip(p).map(|(a, b)| a * b).sum();
             let fp: f32 = t.iter().zip(p).map(|(a, b)| (1.0 - b) * a).sum();
             let fn_: f32 = t.iter().zip(p).map(|(a, b)| b * (1.0 - a)).sum();
             let denominator = intersection + fp * alpha + fn_ * beta + EPSILON;
             let index = intersection / denominator;
-            *v = 1.0 - index;
-            if let Some(g) = grad.as_deref_mut() {
-                for (gi, &tj) in g[range].iter_mut().zip(t) {
+            if let Some(g) = g {
+                for (gi, &tj) in g.iter_mut().zip(t) {
                     let d_den = tj - alpha * tj + beta * (1.0 - tj);
                     *gi = -(tj - index * d_den) / denominator;
                 }
             }
-        }
-        Ok(())
+            1.0 - index
+        })
     }
 }
 

@@ -1,11 +1,12 @@
 //! `keras.metrics.BinaryCrossentropy`.
 
+use super::crossentropy_options::{crossentropy_setters, smoother};
 use super::{
     mean_state::mean_state_methods,
     row_math::{log_sigmoid, EPSILON},
     Direction, MeanState, Metric, MetricFn,
 };
-use crate::{target::Dense, Error, Result};
+use crate::{target::Dense, Result};
 
 /// Mean over samples of the binary crossentropy, itself the mean over each row.
 ///
@@ -29,28 +30,7 @@ pub struct BinaryCrossentropy {
 }
 
 impl BinaryCrossentropy {
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
-
-    /// Label smoothing in `[0, 1]`. Defaults to `0`.
-    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
-        self.label_smoothing = check_label_smoothing(label_smoothing)?;
-        Ok(self)
-    }
-}
-
-/// Validates a `label_smoothing` argument.
-pub(crate) fn check_label_smoothing(s: f32) -> Result<f32> {
-    if !(0.0..=1.0).contains(&s) {
-        return Err(Error::invalid(
-            "label_smoothing",
-            format!("expected a value in [0, 1], got {s}"),
-        ));
-    }
-    Ok(s)
+    crossentropy_setters!(from_logits, label_smoothing);
 }
 
 /// One element's binary crossentropy, after smoothing.
@@ -80,17 +60,13 @@ impl MetricFn for BinaryCrossentropy {
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
         let (from_logits, s) = (self.from_logits, self.label_smoothing);
-        let keep = (1.0 - s as f64) as f32;
-        let shift = (0.5 * s as f64) as f32;
+        let smooth = smoother(s, 2.0);
         self.state
             .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
                 let sum: f32 = t
                     .iter()
                     .zip(p)
-                    .map(|(&t, &p)| {
-                        let t = if s != 0.0 { t * keep + shift } else { t };
-                        element(t, p, from_logits)
-                    })
+                    .map(|(&t, &p)| element(smooth(t), p, from_logits))
                     .sum();
                 sum / t.len() as f32
             })
@@ -106,6 +82,7 @@ impl<const K: usize> Metric<K> for BinaryCrossentropy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     #[test]
     fn probabilities_of_exactly_one_are_clipped_in_f32() {

@@ -1,7 +1,7 @@
 //! `keras.metrics.CategoricalCrossentropy`.
 
 use super::{
-    binary_crossentropy::check_label_smoothing,
+    crossentropy_options::{crossentropy_setters, smoother},
     mean_state::mean_state_methods,
     row_math::{log_normalized_clipped, log_softmax},
     Direction, MeanState, Metric, MetricFn,
@@ -31,17 +31,7 @@ pub struct CategoricalCrossentropy {
 }
 
 impl CategoricalCrossentropy {
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
-
-    /// Label smoothing in `[0, 1]`. Defaults to `0`.
-    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self> {
-        self.label_smoothing = check_label_smoothing(label_smoothing)?;
-        Ok(self)
-    }
+    crossentropy_setters!(from_logits, label_smoothing);
 }
 
 impl MetricFn for CategoricalCrossentropy {
@@ -61,8 +51,7 @@ impl MetricFn for CategoricalCrossentropy {
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
         let (from_logits, s) = (self.from_logits, self.label_smoothing);
-        let keep = (1.0 - s as f64) as f32;
-        let shift = (s as f64 / cols.max(1) as f64) as f32;
+        let smooth = smoother(s, cols.max(1) as f64);
         let mut log_p = Vec::with_capacity(cols);
         self.state
             .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
@@ -71,14 +60,7 @@ impl MetricFn for CategoricalCrossentropy {
                 } else {
                     log_normalized_clipped(p, &mut log_p);
                 }
-                let dot: f32 = t
-                    .iter()
-                    .zip(&log_p)
-                    .map(|(&t, &lp)| {
-                        let t = if s != 0.0 { t * keep + shift } else { t };
-                        t * lp
-                    })
-                    .sum();
+                let dot: f32 = t.iter().zip(&log_p).map(|(&t, &lp)| smooth(t) * lp).sum();
                 -dot
             })
     }

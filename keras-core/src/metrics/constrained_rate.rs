@@ -94,6 +94,89 @@ impl ConstrainedRate {
     }
 }
 
+/// Defines a metric of this family: the struct around a [`ConstrainedRate`], its `new($param)`
+/// (the constraint value, reported as `$param` when out of range), the `with_num_thresholds` and
+/// `with_class_id` setters, [`MetricFn`](super::MetricFn) reporting the best `$dependent` rate
+/// over thresholds where the `$constrained` rate reaches the value, and
+/// [`Metric<K>`](super::Metric) on dense labels.
+macro_rules! constrained_rate_metric {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $log:literal, $param:ident, $constrained:ident, $dependent:ident
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            inner: $crate::metrics::constrained_rate::ConstrainedRate,
+        }
+
+        impl $name {
+            #[doc = concat!(
+                "The metric at `", stringify!($param), "` in `[0, 1]`, with 200 thresholds."
+            )]
+            pub fn new($param: f32) -> $crate::Result<Self> {
+                Ok(Self {
+                    inner: $crate::metrics::constrained_rate::ConstrainedRate::new(
+                        stringify!($param),
+                        $param,
+                    )?,
+                })
+            }
+
+            /// Number of thresholds of the grid, at least 1. Defaults to `200`.
+            pub fn with_num_thresholds(mut self, num_thresholds: usize) -> $crate::Result<Self> {
+                self.inner.set_num_thresholds(num_thresholds)?;
+                Ok(self)
+            }
+
+            /// Count only this column. Defaults to `None`.
+            pub fn with_class_id(mut self, class_id: usize) -> Self {
+                self.inner.set_class_id(class_id);
+                self
+            }
+        }
+
+        impl $crate::metrics::MetricFn for $name {
+            fn name(&self) -> &str {
+                $log
+            }
+
+            fn direction(&self) -> $crate::metrics::Direction {
+                $crate::metrics::Direction::Up
+            }
+
+            fn update_state(
+                &mut self,
+                y_true: &[f32],
+                y_pred: &[f32],
+                cols: usize,
+                sample_weight: Option<&[f32]>,
+            ) -> $crate::Result<()> {
+                self.inner.update(y_true, y_pred, cols, sample_weight)
+            }
+
+            fn result(&self) -> f32 {
+                use $crate::metrics::constrained_rate::Rate;
+                self.inner.max_under_constraint(Rate::$constrained, Rate::$dependent)
+            }
+
+            fn reset_state(&mut self) {
+                self.inner.reset();
+            }
+
+            fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
+                self.inner.merge(&other.inner)
+            }
+        }
+
+        impl<const K: usize> $crate::metrics::Metric<K> for $name {
+            type Target = $crate::target::Dense<K>;
+        }
+    };
+}
+
+pub(crate) use constrained_rate_metric;
+
 #[cfg(test)]
 mod tests {
     use super::*;

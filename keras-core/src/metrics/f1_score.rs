@@ -1,6 +1,7 @@
 //! `keras.metrics.F1Score`.
 
-use super::{Direction, FBetaScore, FScoreAverage, Metric, MetricFn};
+use super::named::forward_metric_methods;
+use super::{FBetaScore, FScoreAverage, Metric, MetricFn};
 use crate::{target::Dense, Result};
 
 /// The F1 score: [`FBetaScore`] with `beta = 1`, logged as `"f1_score"`.
@@ -49,35 +50,7 @@ impl MetricFn for F1Score {
         self.inner.name()
     }
 
-    fn direction(&self) -> Direction {
-        Direction::Up
-    }
-
-    fn update_state(
-        &mut self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        sample_weight: Option<&[f32]>,
-    ) -> Result<()> {
-        self.inner.update_state(y_true, y_pred, cols, sample_weight)
-    }
-
-    fn result(&self) -> f32 {
-        self.inner.result()
-    }
-
-    fn result_values(&self) -> Vec<f32> {
-        self.inner.result_values()
-    }
-
-    fn reset_state(&mut self) {
-        self.inner.reset_state();
-    }
-
-    fn merge_state(&mut self, other: &Self) -> Result<()> {
-        self.inner.merge_state(&other.inner)
-    }
+    forward_metric_methods!(inner);
 }
 
 impl<const K: usize> Metric<K> for F1Score {

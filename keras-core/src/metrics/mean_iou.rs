@@ -1,119 +1,56 @@
 //! `keras.metrics.MeanIoU`.
 
-use super::{
-    iou_matrix::{self, IouLayout, IouMatrix},
-    Direction, Metric, MetricFn,
-};
-use crate::{target::Sparse, Result};
+use super::iou_base::iou_metric;
+use crate::Result;
 
-/// Mean intersection over union over all `C` classes: per class `tp / (tp + fp + fn)` from a
-/// confusion matrix accumulated over everything seen so far, averaged over the classes whose
-/// union is not empty.
-///
-/// Labels are class ids (one per sample; use [`OneHotMeanIoU`](super::OneHotMeanIoU) for one-hot
-/// labels); predictions are class ids by default, or one score per class with
-/// `with_sparse_y_pred(false)` (arg-maxed).
-///
-/// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast to
-/// integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
-/// nothing and `1.5` counts once. This type does the same.
-///
-/// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K` other than 1 (ids) or `C` (scores) is a
-/// build error.
-///
-/// # Examples
-/// ```
-/// use keras_core::metrics::{MeanIoU, MetricFn};
-/// let mut miou = MeanIoU::<2>::new().unwrap();
-/// miou.update_state(&[0.0, 0.0, 1.0, 1.0], &[0.0, 1.0, 0.0, 1.0], 1, None).unwrap();
-/// assert!((miou.result() - 1.0 / 3.0).abs() < 1e-6);
-/// // Weights are truncated to integers: 0.3 and 0.1 count as 0.
-/// miou.reset_state();
-/// miou.update_state(&[0.0, 0.0, 1.0, 1.0], &[0.0, 1.0, 0.0, 1.0], 1, Some(&[0.3, 0.3, 0.3, 0.1]))
-///     .unwrap();
-/// assert_eq!(miou.result(), 0.0);
-/// ```
-#[derive(Debug, Clone)]
-pub struct MeanIoU<const C: usize> {
-    ignore_class: Option<i64>,
-    sparse_y_pred: bool,
-    matrix: IouMatrix,
-}
+iou_metric!(
+    /// Mean intersection over union over all `C` classes: per class `tp / (tp + fp + fn)` from a
+    /// confusion matrix accumulated over everything seen so far, averaged over the classes whose
+    /// union is not empty.
+    ///
+    /// Labels are class ids (one per sample; use [`OneHotMeanIoU`](super::OneHotMeanIoU) for
+    /// one-hot labels); predictions are class ids by default, or one score per class with
+    /// `with_sparse_y_pred(false)` (arg-maxed).
+    ///
+    /// Keras 3 keeps the confusion matrix in integers: class ids **and `sample_weight`** are cast
+    /// to integers (truncated toward zero) before accumulating, so a weight of `0.79` contributes
+    /// nothing and `1.5` counts once. This type does the same.
+    ///
+    /// In a [`MetricSet`](super::MetricSet) for a `K`-wide output, `C == 0` or `K` other than 1
+    /// (ids) or `C` (scores) is a build error.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::metrics::{MeanIoU, MetricFn};
+    /// let mut miou = MeanIoU::<2>::new().unwrap();
+    /// miou.update_state(&[0.0, 0.0, 1.0, 1.0], &[0.0, 1.0, 0.0, 1.0], 1, None).unwrap();
+    /// assert!((miou.result() - 1.0 / 3.0).abs() < 1e-6);
+    /// // Weights are truncated to integers: 0.3 and 0.1 count as 0.
+    /// miou.reset_state();
+    /// miou.update_state(&[0.0, 0.0, 1.0, 1.0], &[0.0, 1.0, 0.0, 1.0], 1, Some(&[0.3, 0.3, 0.3, 0.1]))
+    ///     .unwrap();
+    /// assert_eq!(miou.result(), 0.0);
+    /// ```
+    MeanIoU,
+    "mean_io_u",
+    sparse_y_true: true,
+    target: crate::target::Sparse,
+    check: C >= 1 && (K == 1 || K == C),
+    "MeanIoU<C> needs C >= 1 and K == 1 (class ids) or K == C (one score per class)"
+);
 
 impl<const C: usize> MeanIoU<C> {
-    /// The metric over `C` classes; `C == 0` is an [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// The metric over `C` classes; `C == 0` is an
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
     pub fn new() -> Result<Self> {
-        iou_matrix::check_classes(C)?;
-        Ok(Self {
-            ignore_class: None,
-            sparse_y_pred: true,
-            matrix: IouMatrix::new(C),
-        })
+        Self::from_targets(None)
     }
-
-    /// A label id whose entries are skipped (e.g. a "void" class). Defaults to `None`.
-    pub fn with_ignore_class(mut self, ignore_class: Option<i64>) -> Self {
-        self.ignore_class = ignore_class;
-        self
-    }
-
-    /// Whether `y_pred` holds class ids instead of one score per class (arg-maxed). Defaults
-    /// to `true`.
-    pub fn with_sparse_y_pred(mut self, sparse_y_pred: bool) -> Self {
-        self.sparse_y_pred = sparse_y_pred;
-        self
-    }
-}
-
-impl<const C: usize> MetricFn for MeanIoU<C> {
-    fn name(&self) -> &str {
-        "mean_io_u"
-    }
-
-    fn direction(&self) -> Direction {
-        Direction::Up
-    }
-
-    fn update_state(
-        &mut self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        sample_weight: Option<&[f32]>,
-    ) -> Result<()> {
-        let layout = IouLayout {
-            sparse_y_true: true,
-            sparse_y_pred: self.sparse_y_pred,
-            ignore_class: self.ignore_class,
-        };
-        self.matrix
-            .update(y_true, y_pred, cols, sample_weight, layout)
-    }
-
-    fn result(&self) -> f32 {
-        self.matrix.result(&(0..C).collect::<Vec<_>>())
-    }
-
-    fn reset_state(&mut self) {
-        self.matrix.reset();
-    }
-
-    fn merge_state(&mut self, other: &Self) -> Result<()> {
-        self.matrix.merge(&other.matrix)
-    }
-}
-
-impl<const K: usize, const C: usize> Metric<K> for MeanIoU<C> {
-    type Target = Sparse;
-    const CHECK: () = assert!(
-        C >= 1 && (K == 1 || K == C),
-        "MeanIoU<C> needs C >= 1 and K == 1 (class ids) or K == C (one score per class)"
-    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::MetricFn;
 
     #[test]
     fn dense_predictions_are_arg_maxed() {

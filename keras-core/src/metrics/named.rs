@@ -1,7 +1,6 @@
 //! `Named<M>`: any metric under another log name (Keras's `name=` argument).
 
-use super::{Direction, Metric, MetricFn};
-use crate::Result;
+use super::{Metric, MetricFn};
 
 /// Wraps a metric and reports it under `name`, as Keras's `name=` constructor argument does
 /// (`MeanAbsoluteError(name="mean_absolute_error")`, `AUC(name="pr_auc")`, ...). Everything else
@@ -32,48 +31,59 @@ impl<M> Named<M> {
     }
 }
 
+/// Every [`MetricFn`] method but `name`, forwarded to the metric in field `$inner` (for wrappers
+/// that only rename or re-configure a metric).
+macro_rules! forward_metric_methods {
+    ($inner:ident) => {
+        fn direction(&self) -> $crate::metrics::Direction {
+            self.$inner.direction()
+        }
+
+        fn update_state(
+            &mut self,
+            y_true: &[f32],
+            y_pred: &[f32],
+            cols: usize,
+            sample_weight: Option<&[f32]>,
+        ) -> $crate::Result<()> {
+            self.$inner
+                .update_state(y_true, y_pred, cols, sample_weight)
+        }
+
+        fn result(&self) -> f32 {
+            self.$inner.result()
+        }
+
+        fn result_values(&self) -> Vec<f32> {
+            self.$inner.result_values()
+        }
+
+        fn reset_state(&mut self) {
+            self.$inner.reset_state();
+        }
+
+        fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
+            self.$inner.merge_state(&other.$inner)
+        }
+
+        fn state_values(&self) -> Option<Vec<f32>> {
+            self.$inner.state_values()
+        }
+
+        fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
+            self.$inner.load_state_values(values)
+        }
+    };
+}
+
+pub(crate) use forward_metric_methods;
+
 impl<M: MetricFn> MetricFn for Named<M> {
     fn name(&self) -> &str {
         self.name
     }
 
-    fn direction(&self) -> Direction {
-        self.inner.direction()
-    }
-
-    fn update_state(
-        &mut self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        sample_weight: Option<&[f32]>,
-    ) -> Result<()> {
-        self.inner.update_state(y_true, y_pred, cols, sample_weight)
-    }
-
-    fn result(&self) -> f32 {
-        self.inner.result()
-    }
-
-    fn result_values(&self) -> Vec<f32> {
-        self.inner.result_values()
-    }
-
-    fn reset_state(&mut self) {
-        self.inner.reset_state();
-    }
-
-    fn merge_state(&mut self, other: &Self) -> Result<()> {
-        self.inner.merge_state(&other.inner)
-    }
-
-    fn state_values(&self) -> Option<Vec<f32>> {
-        self.inner.state_values()
-    }
-
-    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
-        self.inner.load_state_values(values)
-    }
+    forward_metric_methods!(inner);
 }
 
 impl<const K: usize, M: Metric<K>> Metric<K> for Named<M> {
@@ -84,6 +94,7 @@ impl<const K: usize, M: Metric<K>> Metric<K> for Named<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Direction;
     use crate::metrics::{Auc, MeanSquaredError};
 
     #[test]

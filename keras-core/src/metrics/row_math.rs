@@ -28,6 +28,12 @@ pub(crate) fn mean(row: &[f32]) -> f32 {
     row.iter().sum::<f32>() / row.len() as f32
 }
 
+/// The mean over a row of `f(t, p)` per element: their `f32` sum, then `/ len`.
+pub(crate) fn mean_of(t: &[f32], p: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+    let sum: f32 = t.iter().zip(p).map(|(&t, &p)| f(t, p)).sum();
+    sum / t.len() as f32
+}
+
 /// `jax.nn.softplus(x) = logaddexp(x, 0) = max(x, 0) + ln(1 + exp(-|x|))`.
 pub(crate) fn softplus(x: f32) -> f32 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()

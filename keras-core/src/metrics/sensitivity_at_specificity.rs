@@ -1,95 +1,37 @@
 //! `keras.metrics.SensitivityAtSpecificity`.
 
-use super::{
-    constrained_rate::{ConstrainedRate, Rate},
-    Direction, Metric, MetricFn,
-};
-use crate::{target::Dense, Result};
+use super::constrained_rate::constrained_rate_metric;
 
-/// The best sensitivity (`tp / (tp + fn)`) over thresholds where specificity (`tn / (tn + fp)`)
-/// is at least `specificity`.
-///
-/// Counts are kept on a grid of `num_thresholds` thresholds `[0, 1/(n-1), ..., 1]` (`[0.5]` for
-/// one threshold), with strict `y_pred > threshold`; `class_id` restricts them to one column,
-/// otherwise every element counts. `specificity` must lie in `[0, 1]`.
-///
-/// # Examples
-/// ```
-/// use keras_core::metrics::{MetricFn, SensitivityAtSpecificity};
-/// let mut m = SensitivityAtSpecificity::new(0.5).unwrap();
-/// m.update_state(&[0.0, 0.0, 0.0, 1.0, 1.0], &[0.0, 0.3, 0.8, 0.3, 0.8], 1, None).unwrap();
-/// assert!((m.result() - 0.5).abs() < 1e-6);
-/// m.reset_state();
-/// m.update_state(&[0.0, 0.0, 0.0, 1.0, 1.0], &[0.0, 0.3, 0.8, 0.3, 0.8], 1, Some(&[1.0, 1.0, 2.0, 2.0, 1.0])).unwrap();
-/// assert!((m.result() - 0.33333334).abs() < 1e-6);
-/// assert!(SensitivityAtSpecificity::new(1.5).is_err());
-/// ```
-#[derive(Debug, Clone)]
-pub struct SensitivityAtSpecificity {
-    inner: ConstrainedRate,
-}
-
-impl SensitivityAtSpecificity {
-    /// The metric at `specificity` in `[0, 1]`, with 200 thresholds.
-    pub fn new(specificity: f32) -> Result<Self> {
-        Ok(Self {
-            inner: ConstrainedRate::new("specificity", specificity)?,
-        })
-    }
-
-    /// Number of thresholds of the grid, at least 1. Defaults to `200`.
-    pub fn with_num_thresholds(mut self, num_thresholds: usize) -> Result<Self> {
-        self.inner.set_num_thresholds(num_thresholds)?;
-        Ok(self)
-    }
-
-    /// Count only this column. Defaults to `None`.
-    pub fn with_class_id(mut self, class_id: usize) -> Self {
-        self.inner.set_class_id(class_id);
-        self
-    }
-}
-
-impl MetricFn for SensitivityAtSpecificity {
-    fn name(&self) -> &str {
-        "sensitivity_at_specificity"
-    }
-
-    fn direction(&self) -> Direction {
-        Direction::Up
-    }
-
-    fn update_state(
-        &mut self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        sample_weight: Option<&[f32]>,
-    ) -> Result<()> {
-        self.inner.update(y_true, y_pred, cols, sample_weight)
-    }
-
-    fn result(&self) -> f32 {
-        self.inner
-            .max_under_constraint(Rate::Specificity, Rate::Sensitivity)
-    }
-
-    fn reset_state(&mut self) {
-        self.inner.reset();
-    }
-
-    fn merge_state(&mut self, other: &Self) -> Result<()> {
-        self.inner.merge(&other.inner)
-    }
-}
-
-impl<const K: usize> Metric<K> for SensitivityAtSpecificity {
-    type Target = Dense<K>;
-}
+constrained_rate_metric!(
+    /// The best sensitivity (`tp / (tp + fn)`) over thresholds where specificity (`tn / (tn + fp)`)
+    /// is at least `specificity`.
+    ///
+    /// Counts are kept on a grid of `num_thresholds` thresholds `[0, 1/(n-1), ..., 1]` (`[0.5]` for
+    /// one threshold), with strict `y_pred > threshold`; `class_id` restricts them to one column,
+    /// otherwise every element counts. `specificity` must lie in `[0, 1]`.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::metrics::{MetricFn, SensitivityAtSpecificity};
+    /// let mut m = SensitivityAtSpecificity::new(0.5).unwrap();
+    /// m.update_state(&[0.0, 0.0, 0.0, 1.0, 1.0], &[0.0, 0.3, 0.8, 0.3, 0.8], 1, None).unwrap();
+    /// assert!((m.result() - 0.5).abs() < 1e-6);
+    /// m.reset_state();
+    /// m.update_state(&[0.0, 0.0, 0.0, 1.0, 1.0], &[0.0, 0.3, 0.8, 0.3, 0.8], 1, Some(&[1.0, 1.0, 2.0, 2.0, 1.0])).unwrap();
+    /// assert!((m.result() - 0.33333334).abs() < 1e-6);
+    /// assert!(SensitivityAtSpecificity::new(1.5).is_err());
+    /// ```
+    SensitivityAtSpecificity,
+    "sensitivity_at_specificity",
+    specificity,
+    Specificity,
+    Sensitivity
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::MetricFn;
 
     #[test]
     fn class_id_restricts_the_counts_to_one_column() {

@@ -1,5 +1,6 @@
 //! `keras.metrics.SparseCategoricalCrossentropy`.
 
+use super::crossentropy_options::crossentropy_setters;
 use super::{
     inputs,
     mean_state::mean_state_methods,
@@ -31,11 +32,7 @@ pub struct SparseCategoricalCrossentropy {
 }
 
 impl SparseCategoricalCrossentropy {
-    /// Whether `y_pred` holds logits. Defaults to `false`.
-    pub fn with_from_logits(mut self, from_logits: bool) -> Self {
-        self.from_logits = from_logits;
-        self
-    }
+    crossentropy_setters!(from_logits);
 
     /// A label to mask out. Defaults to `None`.
     pub fn with_ignore_class(mut self, ignore_class: Option<i64>) -> Self {

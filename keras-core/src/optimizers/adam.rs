@@ -1,6 +1,6 @@
 //! `keras.optimizers.Adam`.
 
-use super::update_rule::{check_beta, check_positive};
+use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::Result;
 
@@ -19,23 +19,10 @@ use crate::Result;
 /// // The first Adam step moves every weight by about the learning rate.
 /// assert!((params.values[0] + 0.01).abs() < 1e-6);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Adam {
-    pub(crate) beta_1: f64,
-    pub(crate) beta_2: f64,
-    pub(crate) epsilon: f64,
+    pub(crate) moments: Moments,
     pub(crate) amsgrad: bool,
-}
-
-impl Default for Adam {
-    fn default() -> Self {
-        Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-            amsgrad: false,
-        }
-    }
 }
 
 impl Adam {
@@ -47,17 +34,17 @@ impl Adam {
 
     /// The first-moment decay rate.
     pub fn beta_1(&self) -> f64 {
-        self.beta_1
+        self.moments.beta_1
     }
 
     /// The second-moment decay rate.
     pub fn beta_2(&self) -> f64 {
-        self.beta_2
+        self.moments.beta_2
     }
 
     /// The epsilon added to `sqrt(v)`.
     pub fn epsilon(&self) -> f64 {
-        self.epsilon
+        self.moments.epsilon
     }
 
     /// Whether AMSGrad is used.
@@ -66,25 +53,14 @@ impl Adam {
     }
 }
 
+moment_setters!(
+    Adam,
+    moments,
+    beta_2: "Decay rate of the second moment",
+    epsilon: "Added to `sqrt(v)`"
+);
+
 impl<S> OptimizerBuilder<Adam, S> {
-    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
-    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
-        self.rule.beta_1 = beta_1;
-        self
-    }
-
-    /// Decay rate of the second moment, in `[0, 1)`. Defaults to `0.999`.
-    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
-        self.rule.beta_2 = beta_2;
-        self
-    }
-
-    /// Added to `sqrt(v)`; must be > 0. Defaults to `1e-7`.
-    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
-        self.rule.epsilon = epsilon;
-        self
-    }
-
     /// Use the AMSGrad variant. Defaults to `false`.
     pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
         self.rule.amsgrad = amsgrad;
@@ -106,9 +82,7 @@ impl UpdateRule for Adam {
     type Step = AdamStep;
 
     fn validate(&self) -> Result<()> {
-        check_beta("beta_1", self.beta_1)?;
-        check_beta("beta_2", self.beta_2)?;
-        check_positive("epsilon", self.epsilon)
+        self.moments.validate()
     }
 
     fn slot_names(&self) -> &'static [&'static str] {
@@ -121,13 +95,18 @@ impl UpdateRule for Adam {
 
     fn begin_step(&mut self, ctx: &StepContext) -> AdamStep {
         let t = (ctx.iterations + 1) as f32;
-        let beta_1_power = (self.beta_1 as f32).powf(t);
-        let beta_2_power = (self.beta_2 as f32).powf(t);
+        let Moments {
+            beta_1,
+            beta_2,
+            epsilon,
+        } = self.moments;
+        let beta_1_power = (beta_1 as f32).powf(t);
+        let beta_2_power = (beta_2 as f32).powf(t);
         AdamStep {
             alpha: ctx.learning_rate * (1.0 - beta_2_power).sqrt() / (1.0 - beta_1_power),
-            one_minus_beta_1: (1.0 - self.beta_1) as f32,
-            one_minus_beta_2: (1.0 - self.beta_2) as f32,
-            epsilon: self.epsilon as f32,
+            one_minus_beta_1: (1.0 - beta_1) as f32,
+            one_minus_beta_2: (1.0 - beta_2) as f32,
+            epsilon: epsilon as f32,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `keras.optimizers.Adamax`.
 
-use super::update_rule::{check_beta, check_positive};
+use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::Result;
 
@@ -16,21 +16,9 @@ use crate::Result;
 /// opt.apply(&mut params).unwrap();
 /// assert!((params.values[0] + 0.01).abs() < 1e-6);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Adamax {
-    beta_1: f64,
-    beta_2: f64,
-    epsilon: f64,
-}
-
-impl Default for Adamax {
-    fn default() -> Self {
-        Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-        }
-    }
+    moments: Moments,
 }
 
 impl Adamax {
@@ -41,25 +29,12 @@ impl Adamax {
     }
 }
 
-impl<S> OptimizerBuilder<Adamax, S> {
-    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
-    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
-        self.rule.beta_1 = beta_1;
-        self
-    }
-
-    /// Decay rate of the infinity norm, in `[0, 1)`. Defaults to `0.999`.
-    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
-        self.rule.beta_2 = beta_2;
-        self
-    }
-
-    /// Added to the norm; must be > 0. Defaults to `1e-7`.
-    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
-        self.rule.epsilon = epsilon;
-        self
-    }
-}
+moment_setters!(
+    Adamax,
+    moments,
+    beta_2: "Decay rate of the infinity norm",
+    epsilon: "Added to the norm"
+);
 
 /// Per-step values of [`Adamax`].
 #[derive(Debug, Clone, Copy)]
@@ -76,9 +51,7 @@ impl UpdateRule for Adamax {
     type Step = AdamaxStep;
 
     fn validate(&self) -> Result<()> {
-        check_beta("beta_1", self.beta_1)?;
-        check_beta("beta_2", self.beta_2)?;
-        check_positive("epsilon", self.epsilon)
+        self.moments.validate()
     }
 
     fn slot_names(&self) -> &'static [&'static str] {
@@ -89,10 +62,10 @@ impl UpdateRule for Adamax {
         let t = (ctx.iterations + 1) as f32;
         AdamaxStep {
             lr: ctx.learning_rate,
-            one_minus_beta_1: (1.0 - self.beta_1) as f32,
-            beta_2: self.beta_2 as f32,
-            one_minus_beta_1_power: 1.0 - (self.beta_1 as f32).powf(t),
-            epsilon: self.epsilon as f32,
+            one_minus_beta_1: (1.0 - self.moments.beta_1) as f32,
+            beta_2: self.moments.beta_2 as f32,
+            one_minus_beta_1_power: 1.0 - (self.moments.beta_1 as f32).powf(t),
+            epsilon: self.moments.epsilon as f32,
         }
     }
 

@@ -1,6 +1,7 @@
 //! `keras.optimizers.AdamW`.
 
 use super::adam::AdamStep;
+use super::moments::moment_setters;
 use super::{Adam, OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::Result;
 
@@ -36,25 +37,14 @@ impl AdamW {
     }
 }
 
+moment_setters!(
+    AdamW,
+    adam.moments,
+    beta_2: "Decay rate of the second moment",
+    epsilon: "Added to `sqrt(v)`"
+);
+
 impl<S> OptimizerBuilder<AdamW, S> {
-    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
-    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
-        self.rule.adam.beta_1 = beta_1;
-        self
-    }
-
-    /// Decay rate of the second moment, in `[0, 1)`. Defaults to `0.999`.
-    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
-        self.rule.adam.beta_2 = beta_2;
-        self
-    }
-
-    /// Added to `sqrt(v)`; must be > 0. Defaults to `1e-7`.
-    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
-        self.rule.adam.epsilon = epsilon;
-        self
-    }
-
     /// Use the AMSGrad variant. Defaults to `false`.
     pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
         self.rule.adam.amsgrad = amsgrad;

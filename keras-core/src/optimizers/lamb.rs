@@ -1,7 +1,7 @@
 //! `keras.optimizers.Lamb`.
 
 use super::clipping::sum_squares;
-use super::update_rule::{check_beta, check_positive};
+use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::Result;
 
@@ -20,21 +20,9 @@ use crate::Result;
 /// let step = 0.01 * 5.0 / 2f32.sqrt();
 /// assert!((params.values[0] - (3.0 - step)).abs() < 1e-5);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Lamb {
-    beta_1: f64,
-    beta_2: f64,
-    epsilon: f64,
-}
-
-impl Default for Lamb {
-    fn default() -> Self {
-        Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-        }
-    }
+    moments: Moments,
 }
 
 impl Lamb {
@@ -45,25 +33,12 @@ impl Lamb {
     }
 }
 
-impl<S> OptimizerBuilder<Lamb, S> {
-    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
-    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
-        self.rule.beta_1 = beta_1;
-        self
-    }
-
-    /// Decay rate of the second moment, in `[0, 1)`. Defaults to `0.999`.
-    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
-        self.rule.beta_2 = beta_2;
-        self
-    }
-
-    /// Added to `sqrt(v_hat)`; must be > 0. Defaults to `1e-7`.
-    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
-        self.rule.epsilon = epsilon;
-        self
-    }
-}
+moment_setters!(
+    Lamb,
+    moments,
+    beta_2: "Decay rate of the second moment",
+    epsilon: "Added to `sqrt(v_hat)`"
+);
 
 /// Per-step values of [`Lamb`].
 #[derive(Debug, Clone, Copy)]
@@ -89,9 +64,7 @@ impl UpdateRule for Lamb {
     type Step = LambStep;
 
     fn validate(&self) -> Result<()> {
-        check_beta("beta_1", self.beta_1)?;
-        check_beta("beta_2", self.beta_2)?;
-        check_positive("epsilon", self.epsilon)
+        self.moments.validate()
     }
 
     fn slot_names(&self) -> &'static [&'static str] {
@@ -102,11 +75,11 @@ impl UpdateRule for Lamb {
         let t = (ctx.iterations + 1) as f32;
         LambStep {
             lr: ctx.learning_rate,
-            one_minus_beta_1: (1.0 - self.beta_1) as f32,
-            one_minus_beta_2: (1.0 - self.beta_2) as f32,
-            one_minus_beta_1_power: 1.0 - (self.beta_1 as f32).powf(t),
-            one_minus_beta_2_power: 1.0 - (self.beta_2 as f32).powf(t),
-            epsilon: self.epsilon as f32,
+            one_minus_beta_1: (1.0 - self.moments.beta_1) as f32,
+            one_minus_beta_2: (1.0 - self.moments.beta_2) as f32,
+            one_minus_beta_1_power: 1.0 - (self.moments.beta_1 as f32).powf(t),
+            one_minus_beta_2_power: 1.0 - (self.moments.beta_2 as f32).powf(t),
+            epsilon: self.moments.epsilon as f32,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::update_rule::check_unit;
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::losses::sign;
 use crate::{Error, Result};
 
 /// Lion (Chen et al., 2023): `w -= lr * sign(beta_1 m + (1 - beta_1) g)`, then
@@ -96,17 +97,6 @@ impl UpdateRule for Lion {
             *w -= s.lr * sign(direction);
             *m = *m * s.beta_2 + g * (1.0 - s.beta_2);
         }
-    }
-}
-
-/// `jnp.sign`: -1, 0 or 1 (NaN stays NaN).
-fn sign(x: f32) -> f32 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        x
     }
 }
 

@@ -36,6 +36,7 @@ mod keras_optimizer;
 mod lamb;
 mod learning_rate;
 mod lion;
+mod moments;
 mod nadam;
 mod params;
 mod pipeline;

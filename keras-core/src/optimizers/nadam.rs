@@ -1,6 +1,6 @@
 //! `keras.optimizers.Nadam`.
 
-use super::update_rule::{check_beta, check_positive};
+use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::Result;
 
@@ -18,9 +18,7 @@ use crate::Result;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Nadam {
-    beta_1: f64,
-    beta_2: f64,
-    epsilon: f64,
+    moments: Moments,
     /// Product of the momentum schedule so far (a Keras optimizer variable).
     u_product: f32,
 }
@@ -28,9 +26,7 @@ pub struct Nadam {
 impl Default for Nadam {
     fn default() -> Self {
         Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
+            moments: Moments::default(),
             u_product: 1.0,
         }
     }
@@ -44,25 +40,12 @@ impl Nadam {
     }
 }
 
-impl<S> OptimizerBuilder<Nadam, S> {
-    /// Decay rate of the first moment, in `[0, 1)`. Defaults to `0.9`.
-    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
-        self.rule.beta_1 = beta_1;
-        self
-    }
-
-    /// Decay rate of the second moment, in `[0, 1)`. Defaults to `0.999`.
-    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
-        self.rule.beta_2 = beta_2;
-        self
-    }
-
-    /// Added to `sqrt(v_hat)`; must be > 0. Defaults to `1e-7`.
-    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
-        self.rule.epsilon = epsilon;
-        self
-    }
-}
+moment_setters!(
+    Nadam,
+    moments,
+    beta_2: "Decay rate of the second moment",
+    epsilon: "Added to `sqrt(v_hat)`"
+);
 
 /// Per-step values of [`Nadam`].
 #[derive(Debug, Clone, Copy)]
@@ -83,9 +66,7 @@ impl UpdateRule for Nadam {
     type Step = NadamStep;
 
     fn validate(&self) -> Result<()> {
-        check_beta("beta_1", self.beta_1)?;
-        check_beta("beta_2", self.beta_2)?;
-        check_positive("epsilon", self.epsilon)
+        self.moments.validate()
     }
 
     fn slot_names(&self) -> &'static [&'static str] {
@@ -94,8 +75,8 @@ impl UpdateRule for Nadam {
 
     fn begin_step(&mut self, ctx: &StepContext) -> NadamStep {
         let t = (ctx.iterations + 1) as f32;
-        let beta_1 = self.beta_1 as f32;
-        let beta_2 = self.beta_2 as f32;
+        let beta_1 = self.moments.beta_1 as f32;
+        let beta_2 = self.moments.beta_2 as f32;
         let decay = 0.96f32;
         // Keras's `_backend_update_step`: advance the product once per step.
         self.u_product = self.u_product * beta_1 * (1.0 - 0.5 * decay.powf(t));
@@ -110,7 +91,7 @@ impl UpdateRule for Nadam {
             u_product_t: self.u_product,
             u_product_t_1: self.u_product * u_t_1,
             one_minus_beta_2_power: 1.0 - beta_2.powf(t),
-            epsilon: self.epsilon as f32,
+            epsilon: self.moments.epsilon as f32,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Shared test helpers: Keras golden fixtures (`tests/fixtures/keras/*.json`) and tolerances.
 #![allow(dead_code)]
 
+pub mod keras_config;
+
 use std::collections::BTreeMap;
 
 /// An array from a golden file: shape and row-major data.

@@ -1,6 +1,7 @@
 //! `keras.optimizers.schedules.ExponentialDecay`.
 
-use super::{check_steps, LearningRateSchedule};
+use super::step_decay::StepDecay;
+use super::LearningRateSchedule;
 use crate::Result;
 
 /// `initial_learning_rate * decay_rate ^ (step / decay_steps)`, with `step / decay_steps`
@@ -15,41 +16,28 @@ use crate::Result;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExponentialDecay {
-    initial_learning_rate: f64,
-    decay_steps: u64,
-    decay_rate: f64,
-    staircase: bool,
+    decay: StepDecay,
 }
 
 impl ExponentialDecay {
     /// A schedule starting at `initial_learning_rate` and multiplied by `decay_rate` every
     /// `decay_steps` steps. Fails when `decay_steps` is 0.
     pub fn new(initial_learning_rate: f64, decay_steps: u64, decay_rate: f64) -> Result<Self> {
-        check_steps("decay_steps", decay_steps)?;
         Ok(Self {
-            initial_learning_rate,
-            decay_steps,
-            decay_rate,
-            staircase: false,
+            decay: StepDecay::new(initial_learning_rate, decay_steps, decay_rate)?,
         })
     }
 
     /// Decay in discrete intervals (`floor(step / decay_steps)`). Defaults to `false`.
     pub fn with_staircase(mut self, staircase: bool) -> Self {
-        self.staircase = staircase;
+        self.decay.staircase = staircase;
         self
     }
 }
 
 impl LearningRateSchedule for ExponentialDecay {
     fn learning_rate(&self, step: u64) -> f32 {
-        let initial = self.initial_learning_rate as f32;
-        let decay_steps = self.decay_steps as f32;
-        let decay_rate = self.decay_rate as f32;
-        let mut p = step as f32 / decay_steps;
-        if self.staircase {
-            p = p.floor();
-        }
+        let (initial, decay_rate, p) = self.decay.at(step);
         initial * decay_rate.powf(p)
     }
 }

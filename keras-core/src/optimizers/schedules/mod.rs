@@ -21,6 +21,7 @@ mod inverse_time_decay;
 mod no_schedule;
 mod piecewise_constant_decay;
 mod polynomial_decay;
+mod step_decay;
 
 pub use cosine_decay::CosineDecay;
 pub use cosine_decay_restarts::CosineDecayRestarts;

@@ -1,0 +1,69 @@
+//! The options the crossentropy metrics share: `from_logits` and `label_smoothing`.
+
+use crate::{Error, Result};
+
+/// Validates a `label_smoothing` argument: a value in `[0, 1]`.
+pub(crate) fn check_label_smoothing(s: f32) -> Result<f32> {
+    if !(0.0..=1.0).contains(&s) {
+        return Err(Error::invalid(
+            "label_smoothing",
+            format!("expected a value in [0, 1], got {s}"),
+        ));
+    }
+    Ok(s)
+}
+
+/// Keras's label smoothing with factor `s` over `classes` classes: `t (1 - s) + s / classes`
+/// (the shift rounded to `f32` once, as Keras computes it from Python floats); labels are left
+/// as they are when `s == 0`.
+pub(crate) fn smoother(s: f32, classes: f64) -> impl Fn(f32) -> f32 {
+    let keep = (1.0 - s as f64) as f32;
+    let shift = (s as f64 / classes) as f32;
+    move |t| if s != 0.0 { t * keep + shift } else { t }
+}
+
+/// Expands, inside the `impl` block of a crossentropy metric, to the named setters:
+/// `from_logits` gives `with_from_logits` (field `from_logits: bool`), `label_smoothing` gives
+/// `with_label_smoothing` (field `label_smoothing: f32`).
+macro_rules! crossentropy_setters {
+    ($($setter:ident),+) => {
+        $($crate::metrics::crossentropy_options::crossentropy_setters!(@$setter);)+
+    };
+    (@from_logits) => {
+        /// Whether `y_pred` holds logits. Defaults to `false`.
+        pub fn with_from_logits(mut self, from_logits: bool) -> Self {
+            self.from_logits = from_logits;
+            self
+        }
+    };
+    (@label_smoothing) => {
+        /// Label smoothing in `[0, 1]`. Defaults to `0`.
+        pub fn with_label_smoothing(mut self, label_smoothing: f32) -> $crate::Result<Self> {
+            self.label_smoothing =
+                $crate::metrics::crossentropy_options::check_label_smoothing(label_smoothing)?;
+            Ok(self)
+        }
+    };
+}
+
+pub(crate) use crossentropy_setters;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_smoothing_squeezes_labels_towards_one_half() {
+        let smooth = smoother(0.5, 2.0);
+        assert_eq!((smooth(0.0), smooth(1.0)), (0.25, 0.75));
+        assert_eq!(smoother(0.5, 4.0)(1.0), 0.625);
+        assert_eq!(smoother(0.0, 2.0)(1.0), 1.0);
+    }
+
+    #[test]
+    fn smoothing_outside_the_unit_interval_is_rejected() {
+        assert!(check_label_smoothing(1.5).is_err());
+        assert!(check_label_smoothing(f32::NAN).is_err());
+        assert_eq!(check_label_smoothing(1.0).unwrap(), 1.0);
+    }
+}

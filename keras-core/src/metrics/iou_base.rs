@@ -1,0 +1,109 @@
+//! Keras's `_IoUBase`: what [`IoU`](super::IoU), [`MeanIoU`](super::MeanIoU),
+//! [`OneHotIoU`](super::OneHotIoU) and [`OneHotMeanIoU`](super::OneHotMeanIoU) share.
+
+/// Defines an IoU metric over `C` classes on an [`IouMatrix`](super::iou_matrix::IouMatrix):
+/// the struct, its private constructor `from_targets`, the `with_ignore_class` /
+/// `with_sparse_y_pred` setters, [`MetricFn`](super::MetricFn) and [`Metric<K>`](super::Metric).
+///
+/// `sparse_y_true` says whether labels are class ids (else one-hot rows, arg-maxed); it is also
+/// the default of `sparse_y_pred`. `$target` is the label layout and `$check` / `$message` the
+/// build-time check of `K` and `C`.
+macro_rules! iou_metric {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $log:literal,
+        sparse_y_true: $sparse_y_true:literal,
+        target: $target:ty,
+        check: $check:expr, $message:literal
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<const C: usize> {
+            target_class_ids: Vec<usize>,
+            ignore_class: Option<i64>,
+            sparse_y_pred: bool,
+            matrix: $crate::metrics::iou_matrix::IouMatrix,
+        }
+
+        impl<const C: usize> $name<C> {
+            /// The metric over `C` classes (`C == 0` is an error), averaged over `targets` (checked
+            /// against `C`), or over every class when `None`.
+            fn from_targets(targets: Option<&[usize]>) -> $crate::Result<Self> {
+                $crate::metrics::iou_matrix::check_classes(C)?;
+                let target_class_ids = match targets {
+                    Some(ids) => {
+                        $crate::metrics::iou_matrix::check_targets(ids, C)?;
+                        ids.to_vec()
+                    }
+                    None => (0..C).collect(),
+                };
+                Ok(Self {
+                    target_class_ids,
+                    ignore_class: None,
+                    sparse_y_pred: $sparse_y_true,
+                    matrix: $crate::metrics::iou_matrix::IouMatrix::new(C),
+                })
+            }
+
+            /// A label id whose entries are skipped (e.g. a "void" class). Defaults to `None`.
+            pub fn with_ignore_class(mut self, ignore_class: Option<i64>) -> Self {
+                self.ignore_class = ignore_class;
+                self
+            }
+
+            #[doc = concat!(
+                "Whether `y_pred` holds class ids instead of one score per class (arg-maxed). ",
+                "Defaults to `", stringify!($sparse_y_true), "`."
+            )]
+            pub fn with_sparse_y_pred(mut self, sparse_y_pred: bool) -> Self {
+                self.sparse_y_pred = sparse_y_pred;
+                self
+            }
+        }
+
+        impl<const C: usize> $crate::metrics::MetricFn for $name<C> {
+            fn name(&self) -> &str {
+                $log
+            }
+
+            fn direction(&self) -> $crate::metrics::Direction {
+                $crate::metrics::Direction::Up
+            }
+
+            fn update_state(
+                &mut self,
+                y_true: &[f32],
+                y_pred: &[f32],
+                cols: usize,
+                sample_weight: Option<&[f32]>,
+            ) -> $crate::Result<()> {
+                let layout = $crate::metrics::iou_matrix::IouLayout {
+                    sparse_y_true: $sparse_y_true,
+                    sparse_y_pred: self.sparse_y_pred,
+                    ignore_class: self.ignore_class,
+                };
+                self.matrix
+                    .update(y_true, y_pred, cols, sample_weight, layout)
+            }
+
+            fn result(&self) -> f32 {
+                self.matrix.result(&self.target_class_ids)
+            }
+
+            fn reset_state(&mut self) {
+                self.matrix.reset();
+            }
+
+            fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
+                self.matrix.merge(&other.matrix)
+            }
+        }
+
+        impl<const K: usize, const C: usize> $crate::metrics::Metric<K> for $name<C> {
+            type Target = $target;
+            const CHECK: () = assert!($check, $message);
+        }
+    };
+}
+
+pub(crate) use iou_metric;
