@@ -76,7 +76,7 @@ fn keras_adam() -> keras::Result<impl Optimizer> {
         .build()
 }
 
-/// Times `fit` on `data`.
+/// Times `fit` on `data` on the CPU.
 pub fn run_fit<M, const I: usize, const K: usize>(
     w: &Workload,
     data: &ArrayDataset<Rank1<I>, Sparse>,
@@ -86,13 +86,28 @@ pub fn run_fit<M, const I: usize, const K: usize>(
 where
     M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
 {
-    let dev = Cpu::seed_from_u64(0);
+    run_fit_on::<M, Cpu, I, K>(w, data, epochs, prefetch, &Cpu::seed_from_u64(0), "fit")
+}
+
+/// Times `fit` on `data` on device `dev` (`--device cuda` runs it on the GPU).
+pub fn run_fit_on<M, D, const I: usize, const K: usize>(
+    w: &Workload,
+    data: &ArrayDataset<Rank1<I>, Sparse>,
+    epochs: usize,
+    prefetch: usize,
+    dev: &D,
+    label: &'static str,
+) -> keras::Result<Run>
+where
+    D: keras::device::KerasDevice,
+    M: BuildModule<D, f32> + TrainModel<Rank1<I>, K, D>,
+{
     let mut trainer = Trainer::compile(
-        M::build(&dev),
+        M::build(dev),
         keras_adam()?,
         losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
         (),
-        &dev,
+        dev,
     )?;
     let mut timer = EpochTimer::default();
     let history = trainer
@@ -109,7 +124,7 @@ where
         .and_then(|l| l.last().copied())
         .unwrap_or(f32::NAN);
     Ok(Run {
-        label: "fit",
+        label,
         epoch_secs: timer.secs,
         samples: w.samples,
         final_loss,

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- W1|W2|W3|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
-//!                                         [--prefetch N] [--write-npy DIR]
+//!                                         [--prefetch N] [--write-npy DIR] [--device cpu|cuda]
 //! ```
 //!
 //! Each workload trains with Adam(1e-3, 0.9, 0.999, 1e-7) and
@@ -84,9 +84,10 @@ struct Options {
     prefetch: usize,
     only: Vec<String>,
     write_npy: Option<String>,
+    device: String,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR]";
+const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -97,6 +98,7 @@ fn parse_args() -> Result<Options, String> {
         prefetch: 2,
         only: vec!["fit".into(), "hand".into(), "dfdx".into()],
         write_npy: None,
+        device: "cpu".into(),
     };
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -112,6 +114,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--only" => opts.only = value()?.split(',').map(str::to_string).collect(),
             "--write-npy" => opts.write_npy = Some(value()?),
+            "--device" => opts.device = value()?,
             "all" => opts.workloads.extend(WORKLOADS),
             key => opts
                 .workloads
@@ -123,6 +126,12 @@ fn parse_args() -> Result<Options, String> {
     }
     if opts.epochs.is_some_and(|e| e < 2) {
         return Err("--epochs must be at least 2 (the first is warm-up)".into());
+    }
+    if !["cpu", "cuda"].contains(&opts.device.as_str()) {
+        return Err(format!("--device: `{}` is not cpu or cuda", opts.device));
+    }
+    if opts.device == "cuda" && !cfg!(feature = "cuda") {
+        return Err("--device cuda needs a build with `--features cuda`".into());
     }
     if opts.repeat == Some(0) {
         return Err("--repeat must be at least 1".into());
@@ -164,6 +173,12 @@ fn main() -> keras::Result<()> {
         }
         let epochs = opts.epochs.unwrap_or(w.default_epochs);
         let repeat = opts.repeat.unwrap_or(w.default_repeat);
+        #[cfg(feature = "cuda")]
+        if opts.device == "cuda" {
+            let runs = cuda::run(w, x, y, epochs, opts.prefetch)?;
+            report::print(w, &runs, 1);
+            continue;
+        }
         let runs = match w.name {
             "mlp" => {
                 run_all::<MlpModel<f32, Cpu>, MlpDfdx, 784, 10>(w, x, y, &opts, epochs, repeat)?
@@ -225,6 +240,53 @@ where
         }
     }
     Ok(rounds.into_iter().filter_map(Run::median).collect())
+}
+
+/// `--device cuda`: `fit` on the GPU and on the CPU, side by side.
+#[cfg(feature = "cuda")]
+mod cuda {
+    use super::*;
+    use dfdx::tensor::Cuda;
+
+    pub fn run(
+        w: &Workload,
+        x: Vec<f32>,
+        y: Vec<f32>,
+        epochs: usize,
+        prefetch: usize,
+    ) -> keras::Result<Vec<Run>> {
+        let gpu = Cuda::seed_from_u64(0);
+        match w.name {
+            "mlp" => both::<MlpModel<f32, Cuda>, MlpModel<f32, Cpu>, 784, 10>(
+                w, x, y, epochs, prefetch, &gpu,
+            ),
+            "tiny" => both::<TinyModel<f32, Cuda>, TinyModel<f32, Cpu>, 4, 3>(
+                w, x, y, epochs, prefetch, &gpu,
+            ),
+            _ => both::<WideModel<f32, Cuda>, WideModel<f32, Cpu>, 1024, 10>(
+                w, x, y, epochs, prefetch, &gpu,
+            ),
+        }
+    }
+
+    fn both<G, C, const I: usize, const K: usize>(
+        w: &Workload,
+        x: Vec<f32>,
+        y: Vec<f32>,
+        epochs: usize,
+        prefetch: usize,
+        gpu: &Cuda,
+    ) -> keras::Result<Vec<Run>>
+    where
+        G: BuildModule<Cuda, f32> + keras::trainer::TrainModel<Rank1<I>, K, Cuda>,
+        C: BuildModule<Cpu, f32> + keras::trainer::TrainModel<Rank1<I>, K, Cpu>,
+    {
+        let data = ArrayDataset::<Rank1<I>, Sparse>::new(x, y)?;
+        let on_gpu =
+            loops::run_fit_on::<G, Cuda, I, K>(w, &data, epochs, prefetch, gpu, "fit-cuda")?;
+        let on_cpu = run_fit::<C, I, K>(w, &data, epochs, prefetch)?;
+        Ok(vec![on_gpu, on_cpu])
+    }
 }
 
 /// Threads of dfdx's matmul pool (`RAYON_NUM_THREADS`, else one per logical CPU).
