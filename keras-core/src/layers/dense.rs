@@ -1,5 +1,7 @@
 //! Keras's `Dense` layer.
 
+use std::any::TypeId;
+
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank2};
@@ -8,9 +10,10 @@ use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryMatMul};
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 
-use super::activations::Linear;
+use super::activations::{Linear, ReLU};
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
+use crate::kernels::{DenseKernel, Epilogue};
 use crate::Result;
 
 /// Keras's `Dense(units=O, activation=A)` on inputs with `I` features: `A(x · kernel + bias)`.
@@ -120,19 +123,27 @@ where
     }
 }
 
-impl<B: Dim, const I: usize, const O: usize, A, E: Dtype, D: Device<E>, T: Tape<E, D>>
+impl<B: Dim, const I: usize, const O: usize, A, E: Dtype, D: DenseKernel<E>, T: Tape<E, D>>
     Module<Tensor<(B, Const<I>), E, D, T>> for Dense<I, O, A, E, D>
 where
-    A: Module<Tensor<(B, Const<O>), E, D, T>, Error = D::Err>,
+    A: Module<
+            Tensor<(B, Const<O>), E, D, T>,
+            Output = Tensor<(B, Const<O>), E, D, T>,
+            Error = D::Err,
+        > + 'static,
 {
     type Output = A::Output;
     type Error = D::Err;
 
+    /// One fused op where the device has one ([`DenseKernel`]): the ReLU activation is folded
+    /// into it, any other activation runs after it.
     fn try_forward(&self, x: Tensor<(B, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
-        let y = x.try_matmul(self.kernel.retaped::<T>())?;
-        let shape = *y.shape();
-        let y = y.try_add(self.bias.retaped::<T>().try_broadcast_like(&shape)?)?;
-        self.activation.try_forward(y)
+        if TypeId::of::<A>() == TypeId::of::<ReLU>() {
+            D::try_dense(x, &self.kernel, &self.bias, Epilogue::BiasRelu)
+        } else {
+            let y = D::try_dense(x, &self.kernel, &self.bias, Epilogue::Bias)?;
+            self.activation.try_forward(y)
+        }
     }
 }
 

@@ -1,0 +1,18 @@
+//! Compute kernels behind the layers.
+//!
+//! - [`DenseKernel`]: `Dense`'s product per device. On `Cpu` in `f32` it is one fused op on dfdx's
+//!   tape (bias and ReLU folded in, `gemm` 0.19 kernels picked at run time: AVX-512 where the CPU
+//!   has it, AVX2/FMA or scalar otherwise); other dtypes and devices (`Cuda`: cuBLAS) use
+//!   dfdx's ops through [`dense_with_ops`].
+//! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on.
+//! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
+
+mod cpu_dense;
+mod cpu_view;
+mod data_input;
+mod dense_kernel;
+mod gemm_f32;
+
+pub use data_input::{mark_data_input, DataInput};
+pub use dense_kernel::{dense_with_ops, DenseKernel, Epilogue};
+pub use gemm_f32::{matmul, MatRef};
