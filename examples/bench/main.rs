@@ -13,8 +13,10 @@
 //! (default 2, Keras-like; 0 assembles batches on the training thread). Three loops run one after the
 //! other in this process on the same data (see `loops.rs`): `fit`, `hand` and `dfdx`. Printed per
 //! loop: samples/s, GFLOP/s = 6 × params × samples/s / 1e9, peak RSS (VmHWM, reset before each
-//! loop), the last epoch's mean loss; then `fit / hand` and `fit / dfdx`, and CSV lines in
-//! `keras_peer.py`'s format.
+//! loop), the last epoch's mean loss, and samples per CPU-second (all threads' on-CPU time from
+//! `/proc/self/task/*/schedstat`, median over rounds: on a machine shared with other processes
+//! it moves far less than wall time); then `fit / hand` and `fit / dfdx` by both measures, and
+//! CSV lines in `keras_peer.py`'s format (wall time).
 //!
 //! The data is `common.py`'s generator, bit for bit (splitmix64, no NumPy RNG). `--write-npy DIR`
 //! also writes it as `DIR/<name>_x.npy` (`float32`, `[samples, features]`) and `DIR/<name>_y.npy`

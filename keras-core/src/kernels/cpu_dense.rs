@@ -6,32 +6,38 @@
 use std::borrow::Cow;
 
 use dfdx::shapes::{Const, Dim, HasShape, Rank1, Rank2, Shape};
-use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, TensorFromVec};
+use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 
-use super::cpu_view::contiguous;
+use super::cpu_view::{contiguous, contiguous_mut};
 use super::data_input::is_data_input;
 use super::dense_kernel::{dense_with_ops, DenseKernel, Epilogue};
 use super::gemm_f32::{matmul, MatRef};
 
 impl DenseKernel<f32> for Cpu {
+    #[allow(clippy::type_complexity)]
     fn try_dense<B: Dim, const I: usize, const O: usize, T: Tape<f32, Self>>(
         x: Tensor<(B, Const<I>), f32, Self, T>,
         kernel: &Tensor<Rank2<I, O>, f32, Self>,
         bias: &Tensor<Rank1<O>, f32, Self>,
         epilogue: Epilogue,
     ) -> Result<Tensor<(B, Const<O>), f32, Self, T>, CpuError> {
-        let n = x.shape().0.size();
-        let (y, need_dx) = match (contiguous(&x), contiguous(kernel), contiguous(bias)) {
-            (Some(xs), Some(ws), Some(bs)) => (
-                forward::<I, O>(xs, ws, bs, n, epilogue)?,
-                !is_data_input(xs),
-            ),
+        let shape = (x.shape().0, Const::<O>);
+        // The output comes from dfdx's allocator, so its cache (when enabled) stays balanced.
+        let mut out = x.device().try_zeros_like(&shape)?;
+        let need_dx = match (
+            contiguous(&x),
+            contiguous(kernel),
+            contiguous(bias),
+            contiguous_mut(&mut out),
+        ) {
+            (Some(xs), Some(ws), Some(bs), Some(ys)) => {
+                forward::<I, O>(ys, xs, ws, bs, epilogue)?;
+                !is_data_input(xs)
+            }
             // Broadcast or permuted operands, or an empty batch: dfdx's ops handle strides.
             _ => return dense_with_ops(x, kernel, bias, epilogue),
         };
-        let shape = (x.shape().0, Const::<O>);
         let (x, mut tape) = x.split_tape();
-        let out = x.device().try_tensor_from_vec(y, shape)?;
         if T::OWNS_TAPE {
             let saved = Saved {
                 x,
@@ -47,23 +53,23 @@ impl DenseKernel<f32> for Cpu {
     }
 }
 
-/// `epilogue(x · w + b)` as a new row-major `n × O` buffer.
+/// `y = epilogue(x · w + b)`, all row-major, `y` being `n × O` for `n = y.len() / O`.
 fn forward<const I: usize, const O: usize>(
+    y: &mut [f32],
     x: &[f32],
     w: &[f32],
     b: &[f32],
-    n: usize,
     epilogue: Epilogue,
-) -> Result<Vec<f32>, CpuError> {
-    let mut y = Vec::with_capacity(n * O);
-    for _ in 0..n {
-        y.extend_from_slice(b);
+) -> Result<(), CpuError> {
+    let n = y.len() / O;
+    for row in y.chunks_exact_mut(O) {
+        row.copy_from_slice(b);
     }
-    matmul(&mut y, rows(x, n, I)?, rows(w, I, O)?, true).map_err(shape_bug)?;
+    matmul(y, rows(x, n, I)?, rows(w, I, O)?, true).map_err(shape_bug)?;
     if epilogue == Epilogue::BiasRelu {
         y.iter_mut().for_each(|v| *v = v.max(0.0));
     }
-    Ok(y)
+    Ok(())
 }
 
 /// What the backward needs, kept alive by the tape.
@@ -151,7 +157,7 @@ mod tests {
             .map(|i| {
                 let h = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
                 let v = ((h >> 40) as f32) / (1u64 << 24) as f32 * 2.0 - 1.0;
-                if h % 7 == 0 {
+                if h.is_multiple_of(7) {
                     0.0
                 } else {
                     v

@@ -46,9 +46,22 @@ pub(crate) fn contiguous<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Option<&[f3
     Some(unsafe { std::slice::from_raw_parts(base, len) })
 }
 
+/// The elements of `t` in row-major order, mutably and without copying, under the same
+/// conditions as [`contiguous`]. If `t` shares its buffer, dfdx's `IndexMut` first gives it its
+/// own copy (`Arc::make_mut`), so writes never show through other tensors.
+pub(crate) fn contiguous_mut<S: Shape>(t: &mut Tensor<S, f32, Cpu>) -> Option<&mut [f32]> {
+    let len = contiguous(t)?.len();
+    let base = &mut t[S::Concrete::default()] as *mut f32;
+    // SAFETY: as in `contiguous`: `len` elements from `base` lie in the tensor's buffer (a copy
+    // made by `Arc::make_mut` has the same length and the tensor keeps its strides). `IndexMut`
+    // left that buffer uniquely owned by `t`, which stays mutably borrowed for the slice's
+    // lifetime, so nothing else reads or writes it meanwhile.
+    Some(unsafe { std::slice::from_raw_parts_mut(base, len) })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::contiguous;
+    use super::{contiguous, contiguous_mut};
     use dfdx::prelude::*;
 
     #[test]
@@ -58,6 +71,18 @@ mod tests {
         assert_eq!(contiguous(&t), Some(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0][..]));
         let v: Tensor<Rank1<1>, f32, _> = dev.tensor([7.0]);
         assert_eq!(contiguous(&v), Some(&[7.0][..]));
+    }
+
+    #[test]
+    fn contiguous_mut_writes_only_its_own_tensor() {
+        let dev = Cpu::default();
+        let a: Tensor<Rank2<2, 2>, f32, _> = dev.tensor([[1.0, 2.0], [3.0, 4.0]]);
+        let mut b = a.clone();
+        contiguous_mut(&mut b)
+            .unwrap()
+            .copy_from_slice(&[5.0, 6.0, 7.0, 8.0]);
+        assert_eq!(b.array(), [[5.0, 6.0], [7.0, 8.0]]);
+        assert_eq!(a.array(), [[1.0, 2.0], [3.0, 4.0]]);
     }
 
     #[test]

@@ -17,6 +17,17 @@ thread_local! {
 
 /// While alive, marks a batch as data for the fused `Dense` ops run on this thread. Dropping it
 /// removes the mark (restoring any outer one). Created by [`mark_data_input`].
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::kernels::{mark_data_input, DataInput};
+///
+/// let dev = Cpu::default();
+/// let x: Tensor<Rank2<2, 3>, f32, _> = dev.zeros();
+/// let mark: DataInput<Rank2<2, 3>> = mark_data_input(&x);
+/// drop(mark); // the batch is no longer marked
+/// ```
 #[must_use = "the mark lasts as long as the guard"]
 #[derive(Debug)]
 pub struct DataInput<S: Shape> {

@@ -5,6 +5,20 @@ use dfdx::tensor::{Tape, Tensor};
 use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryMatMul};
 
 /// What follows the product `x · kernel` inside a fused `Dense` op.
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::kernels::{DenseKernel, Epilogue};
+///
+/// let dev = Cpu::default();
+/// let kernel: Tensor<Rank2<1, 1>, f32, _> = dev.tensor([[1.0]]);
+/// let bias: Tensor<Rank1<1>, f32, _> = dev.tensor([-1.0]);
+/// let x = || dev.tensor_from_vec(vec![0.5f32], (1usize, Const::<1>));
+/// assert_eq!(Cpu::try_dense(x(), &kernel, &bias, Epilogue::Bias)?.as_vec(), [-0.5]);
+/// assert_eq!(Cpu::try_dense(x(), &kernel, &bias, Epilogue::BiasRelu)?.as_vec(), [0.0]);
+/// # Ok::<(), CpuError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Epilogue {
     /// `x · kernel + bias`.
@@ -36,6 +50,7 @@ pub enum Epilogue {
 pub trait DenseKernel<E: Dtype>: Device<E> {
     /// `epilogue(x · kernel + bias)` for a `(batch, I)` input on any tape; the result carries
     /// the input's tape with the op's backward registered on it.
+    #[allow(clippy::type_complexity)]
     fn try_dense<B: Dim, const I: usize, const O: usize, T: Tape<E, Self>>(
         x: Tensor<(B, Const<I>), E, Self, T>,
         kernel: &Tensor<Rank2<I, O>, E, Self>,
@@ -62,6 +77,7 @@ pub trait DenseKernel<E: Dtype>: Device<E> {
 /// assert_eq!(y.as_vec(), vec![-0.75]);
 /// # Ok::<(), CpuError>(())
 /// ```
+#[allow(clippy::type_complexity)]
 pub fn dense_with_ops<B, const I: usize, const O: usize, E, D, T>(
     x: Tensor<(B, Const<I>), E, D, T>,
     kernel: &Tensor<Rank2<I, O>, E, D>,
