@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- W1|W2|W3|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
-//!                                         [--prefetch N] [--write-npy DIR]
+//!                                         [--prefetch N] [--write-npy DIR] [--rayon-pool main|default]
 //! ```
 //!
 //! Each workload trains with Adam(1e-3, 0.9, 0.999, 1e-7) and
@@ -22,6 +22,11 @@
 //! also writes it as `DIR/<name>_x.npy` (`float32`, `[samples, features]`) and `DIR/<name>_y.npy`
 //! (`float32` class ids) for checking against `common.make_data` or for running other peers on
 //! the very same arrays.
+//!
+//! `--rayon-pool main` first makes the main thread, which runs all three loops, one of the
+//! workers of rayon's global pool (`keras::kernels::use_current_thread_in_pool`), so the matrix
+//! products (keras-rs's and dfdx's alike) run partly on it rather than each being handed to the
+//! pool's threads; `--rayon-pool default` (the default) keeps rayon's own pool.
 
 mod loops;
 mod report;
@@ -29,6 +34,7 @@ mod synthetic;
 
 use dfdx::nn::builders as dfdx_nn;
 use keras::data::loaders::save_npy;
+use keras::kernels::use_current_thread_in_pool;
 use keras::prelude::{
     ArrayDataset, BuildModule, Cpu, Dense, Device, Dtype, Linear, Rank1, ReLU, Sequential, Sparse,
 };
@@ -86,9 +92,11 @@ struct Options {
     prefetch: usize,
     only: Vec<String>,
     write_npy: Option<String>,
+    /// Whether the main thread joins rayon's pool (`--rayon-pool main`; default: no).
+    main_in_pool: bool,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR]";
+const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--rayon-pool main|default]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -99,6 +107,7 @@ fn parse_args() -> Result<Options, String> {
         prefetch: 2,
         only: vec!["fit".into(), "hand".into(), "dfdx".into()],
         write_npy: None,
+        main_in_pool: false,
     };
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -114,6 +123,13 @@ fn parse_args() -> Result<Options, String> {
             }
             "--only" => opts.only = value()?.split(',').map(str::to_string).collect(),
             "--write-npy" => opts.write_npy = Some(value()?),
+            "--rayon-pool" => {
+                opts.main_in_pool = match value()?.as_str() {
+                    "main" => true,
+                    "default" => false,
+                    other => return Err(format!("--rayon-pool: `{other}` is not main or default")),
+                }
+            }
             "all" => opts.workloads.extend(WORKLOADS),
             key => opts
                 .workloads
@@ -147,10 +163,18 @@ fn main() -> keras::Result<()> {
             std::process::exit(2);
         }
     };
+    if opts.main_in_pool {
+        use_current_thread_in_pool()?;
+    }
     println!(
-        "machine: {} logical CPUs; rayon threads {}",
+        "machine: {} logical CPUs; rayon threads {}; main thread in rayon's pool: {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        rayon_threads()
+        rayon_threads(),
+        if opts.main_in_pool {
+            "yes"
+        } else {
+            "no (--rayon-pool default)"
+        }
     );
     for w in &opts.workloads {
         let (x, y) = make_data(w);

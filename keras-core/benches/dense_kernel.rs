@@ -10,7 +10,9 @@
 //!
 //! Rounds alternate between the two sides so that load from other processes hits both alike;
 //! the best (min) and median round are reported. Run with
-//! `cargo bench -p keras-core --bench dense_kernel` (`RAYON_NUM_THREADS` sets the threads).
+//! `cargo bench -p keras-core --bench dense_kernel` (`RAYON_NUM_THREADS` sets the threads; the
+//! main thread joins rayon's pool through `use_current_thread_in_pool` unless
+//! `RAYON_POOL=default`).
 
 use std::time::Instant;
 
@@ -186,8 +188,12 @@ fn mlp_case<const I: usize, const H1: usize, const H2: usize>(label: &str, n: us
 }
 
 fn main() {
+    let in_pool = std::env::var("RAYON_POOL").as_deref() != Ok("default");
+    if in_pool {
+        keras_core::kernels::use_current_thread_in_pool().unwrap();
+    }
     println!(
-        "rayon threads: {}",
+        "rayon threads: {}; calling thread in rayon's pool: {in_pool} (RAYON_POOL=default: no)",
         std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default (one per CPU)".into())
     );
     println!("GEMM GFLOP/s ({ROUNDS} rounds)            m x    k x    n    wall: best  median   per CPU-s: best  median");

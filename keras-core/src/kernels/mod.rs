@@ -6,13 +6,17 @@
 //!   dfdx's ops through [`dense_with_ops`].
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on.
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
+//! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
+//!   products do not each cost two thread wake-ups.
 
 mod cpu_dense;
 mod cpu_view;
 mod data_input;
 mod dense_kernel;
 mod gemm_f32;
+mod thread_pool;
 
 pub use data_input::{mark_data_input, DataInput};
 pub use dense_kernel::{dense_with_ops, DenseKernel, Epilogue};
 pub use gemm_f32::{matmul, MatRef};
+pub use thread_pool::use_current_thread_in_pool;
