@@ -23,10 +23,11 @@
 //! (`float32` class ids) for checking against `common.make_data` or for running other peers on
 //! the very same arrays.
 //!
-//! `--rayon-pool main` first makes the main thread, which runs all three loops, one of the
-//! workers of rayon's global pool (`keras::kernels::use_current_thread_in_pool`), so the matrix
-//! products (keras-rs's and dfdx's alike) run partly on it rather than each being handed to the
-//! pool's threads; `--rayon-pool default` (the default) keeps rayon's own pool.
+//! By default (`--rayon-pool main`) the main thread, which runs all three loops, first becomes
+//! one of the workers of rayon's global pool (`keras::kernels::use_current_thread_in_pool`, as
+//! an application would call it at the top of `main`), so the matrix products (keras-rs's and
+//! dfdx's alike) run partly on it rather than each being handed to the pool's threads while it
+//! sleeps; `--rayon-pool default` keeps rayon's own pool.
 
 mod loops;
 mod report;
@@ -92,7 +93,7 @@ struct Options {
     prefetch: usize,
     only: Vec<String>,
     write_npy: Option<String>,
-    /// Whether the main thread joins rayon's pool (`--rayon-pool main`; default: no).
+    /// Whether the main thread joins rayon's pool (`--rayon-pool main`, the default).
     main_in_pool: bool,
 }
 
@@ -107,7 +108,7 @@ fn parse_args() -> Result<Options, String> {
         prefetch: 2,
         only: vec!["fit".into(), "hand".into(), "dfdx".into()],
         write_npy: None,
-        main_in_pool: false,
+        main_in_pool: true,
     };
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
