@@ -4,8 +4,9 @@
 //!   `SparseCategoricalCrossentropy(from_logits=True)`.
 //! - `hand`: a hand-written dfdx loop over the same Keras `Dense` model, with dfdx's
 //!   `cross_entropy_with_logits_loss` and the same Keras-form [`Adam`] applied through
-//!   [`FlatParams`] (`layout`, `gather_grads`, `scatter_values`): the same kernels as `fit`,
-//!   without the trainer around them.
+//!   [`FlatParams`] (`layout`, `gather_grads`, `scatter_values`): the same kernels as `fit`
+//!   (the batch marked as data with `mark_data_input`, as `fit` does), without the trainer
+//!   around them.
 //! - `dfdx`: pure dfdx: its `Linear`/`ReLU` layers, `cross_entropy_with_logits_loss` and
 //!   `dfdx::optim::Adam` (same learning rate, betas and epsilon; dfdx adds epsilon to the
 //!   bias-corrected `sqrt(v)`). Its initialisation differs (dfdx's uniform, not Glorot).
@@ -18,6 +19,7 @@ use dfdx::prelude::{
     cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, Trace, ZerosTensor,
 };
 use keras::callbacks::{Callback, CallbackContext};
+use keras::kernels::mark_data_input;
 use keras::model::{gather_grads, layout, scatter_values};
 use keras::optimizers::{FlatParams, Optimizer};
 use keras::prelude::{
@@ -26,6 +28,7 @@ use keras::prelude::{
 };
 use keras::trainer::TrainModel;
 
+use crate::report::cpu_secs;
 use crate::synthetic::Workload;
 
 /// Output of a training forward: `(batch, K)` logits on the tape.
@@ -37,6 +40,9 @@ pub struct Run {
     pub label: &'static str,
     /// Wall seconds of each epoch, the warm-up first.
     pub epoch_secs: Vec<f64>,
+    /// CPU seconds of each epoch, all of the process's threads together (see
+    /// [`cpu_secs`](crate::report::cpu_secs)).
+    pub epoch_cpu_secs: Vec<f64>,
     /// Samples trained per epoch (the partial last batch included).
     pub samples: usize,
     /// Sample-weighted mean loss of the last epoch.
@@ -45,6 +51,8 @@ pub struct Run {
     pub peak_rss_mb: f64,
     /// Samples/s of every round this run is the median of (filled by [`Run::median`]).
     pub rounds: Vec<f64>,
+    /// Samples per CPU-second of every round, sorted (filled by [`Run::median`]).
+    pub cpu_rounds: Vec<f64>,
 }
 
 impl Run {
@@ -54,14 +62,32 @@ impl Run {
         (self.epoch_secs.len() - 1) as f64 * self.samples as f64 / timed
     }
 
+    /// Median samples per CPU-second over the rounds (this run's own before [`Run::median`]).
+    pub fn median_cpu(&self) -> f64 {
+        self.cpu_rounds
+            .get(self.cpu_rounds.len() / 2)
+            .copied()
+            .unwrap_or_else(|| self.samples_per_cpu_sec())
+    }
+
+    /// Samples per CPU-second over the epochs after the first: throughput that load from other
+    /// processes on a shared machine inflates far less than wall time.
+    pub fn samples_per_cpu_sec(&self) -> f64 {
+        let timed: f64 = self.epoch_cpu_secs.iter().skip(1).sum();
+        (self.epoch_cpu_secs.len().saturating_sub(1)) as f64 * self.samples as f64 / timed
+    }
+
     /// The run with the median samples/s (the upper one for an even count), with every
     /// round's samples/s in `rounds`.
     pub fn median(mut runs: Vec<Run>) -> Option<Run> {
         runs.sort_by(|a, b| a.samples_per_sec().total_cmp(&b.samples_per_sec()));
         let rounds = runs.iter().map(Run::samples_per_sec).collect();
+        let mut cpu_rounds: Vec<f64> = runs.iter().map(Run::samples_per_cpu_sec).collect();
+        cpu_rounds.sort_by(f64::total_cmp);
         let mid = runs.len() / 2;
         let mut run = runs.into_iter().nth(mid)?;
         run.rounds = rounds;
+        run.cpu_rounds = cpu_rounds;
         Some(run)
     }
 }
@@ -126,10 +152,12 @@ where
     Ok(Run {
         label,
         epoch_secs: timer.secs,
+        epoch_cpu_secs: timer.cpu_secs,
         samples: w.samples,
         final_loss,
         peak_rss_mb: crate::report::peak_rss_mb(),
         rounds: Vec::new(),
+        cpu_rounds: Vec::new(),
     })
 }
 
@@ -149,12 +177,18 @@ where
     let mut opt = keras_adam()?;
     let mut grads = model.alloc_grads();
     let mut epoch_secs = Vec::new();
+    let mut epoch_cpu_secs = Vec::new();
     let mut final_loss = f32::NAN;
     for _ in 0..epochs {
         let start = Instant::now();
+        let cpu_start = cpu_secs();
         let mut loss_sum = 0f64;
         for (xb, yb, n) in batches::<I, K>(&dev, x, y, w.batch) {
-            let logits: Taped<K> = model.forward_mut(xb.traced(grads));
+            // As `fit` does: the batch is data, so the fused Dense op skips its gradient.
+            let xb = xb.traced(grads);
+            let data_input = mark_data_input(&xb);
+            let logits: Taped<K> = model.forward_mut(xb);
+            drop(data_input);
             let loss = cross_entropy_with_logits_loss(logits, yb);
             loss_sum += f64::from(loss.array()) * n as f64;
             grads = loss.backward();
@@ -164,15 +198,18 @@ where
             model.zero_grads(&mut grads);
         }
         epoch_secs.push(start.elapsed().as_secs_f64());
+        epoch_cpu_secs.push(cpu_secs() - cpu_start);
         final_loss = (loss_sum / w.samples as f64) as f32;
     }
     Ok(Run {
         label: "hand",
         epoch_secs,
+        epoch_cpu_secs,
         samples: w.samples,
         final_loss,
         peak_rss_mb: crate::report::peak_rss_mb(),
         rounds: Vec::new(),
+        cpu_rounds: Vec::new(),
     })
 }
 
@@ -200,9 +237,11 @@ where
     let mut opt = dfdx::optim::Adam::new(&model, cfg);
     let mut grads = model.alloc_grads();
     let mut epoch_secs = Vec::new();
+    let mut epoch_cpu_secs = Vec::new();
     let mut final_loss = f32::NAN;
     for _ in 0..epochs {
         let start = Instant::now();
+        let cpu_start = cpu_secs();
         let mut loss_sum = 0f64;
         for (xb, yb, n) in batches::<I, K>(&dev, x, y, w.batch) {
             let logits = model.forward_mut(xb.traced(grads));
@@ -214,15 +253,18 @@ where
             model.zero_grads(&mut grads);
         }
         epoch_secs.push(start.elapsed().as_secs_f64());
+        epoch_cpu_secs.push(cpu_secs() - cpu_start);
         final_loss = (loss_sum / w.samples as f64) as f32;
     }
     Ok(Run {
         label: "dfdx",
         epoch_secs,
+        epoch_cpu_secs,
         samples: w.samples,
         final_loss,
         peak_rss_mb: crate::report::peak_rss_mb(),
         rounds: Vec::new(),
+        cpu_rounds: Vec::new(),
     })
 }
 
@@ -261,19 +303,21 @@ fn batches<'a, const I: usize, const K: usize>(
 /// Records each epoch's wall time inside `fit`.
 #[derive(Default)]
 struct EpochTimer {
-    start: Option<Instant>,
+    start: Option<(Instant, f64)>,
     secs: Vec<f64>,
+    cpu_secs: Vec<f64>,
 }
 
 impl Callback for EpochTimer {
     fn on_epoch_begin<C: CallbackContext>(&mut self, _: usize, _: &mut C) -> keras::Result<()> {
-        self.start = Some(Instant::now());
+        self.start = Some((Instant::now(), cpu_secs()));
         Ok(())
     }
 
     fn on_epoch_end<C: CallbackContext>(&mut self, _: usize, _: &mut C) -> keras::Result<()> {
-        if let Some(start) = self.start.take() {
+        if let Some((start, cpu_start)) = self.start.take() {
             self.secs.push(start.elapsed().as_secs_f64());
+            self.cpu_secs.push(cpu_secs() - cpu_start);
         }
         Ok(())
     }

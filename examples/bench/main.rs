@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example bench -- W1|W2|W3|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
 //!                                         [--prefetch N] [--write-npy DIR] [--device cpu|cuda]
+//!                                         [--rayon-pool main|default]
 //! ```
 //!
 //! Each workload trains with Adam(1e-3, 0.9, 0.999, 1e-7) and
@@ -13,13 +14,21 @@
 //! (default 2, Keras-like; 0 assembles batches on the training thread). Three loops run one after the
 //! other in this process on the same data (see `loops.rs`): `fit`, `hand` and `dfdx`. Printed per
 //! loop: samples/s, GFLOP/s = 6 × params × samples/s / 1e9, peak RSS (VmHWM, reset before each
-//! loop), the last epoch's mean loss; then `fit / hand` and `fit / dfdx`, and CSV lines in
-//! `keras_peer.py`'s format.
+//! loop), the last epoch's mean loss, and samples per CPU-second (all threads' on-CPU time from
+//! `/proc/self/task/*/schedstat`, median over rounds: on a machine shared with other processes
+//! it moves far less than wall time); then `fit / hand` and `fit / dfdx` by both measures, and
+//! CSV lines in `keras_peer.py`'s format (wall time).
 //!
 //! The data is `common.py`'s generator, bit for bit (splitmix64, no NumPy RNG). `--write-npy DIR`
 //! also writes it as `DIR/<name>_x.npy` (`float32`, `[samples, features]`) and `DIR/<name>_y.npy`
 //! (`float32` class ids) for checking against `common.make_data` or for running other peers on
 //! the very same arrays.
+//!
+//! By default (`--rayon-pool main`) the main thread, which runs all three loops, first becomes
+//! one of the workers of rayon's global pool (`keras::kernels::use_current_thread_in_pool`, as
+//! an application would call it at the top of `main`), so the matrix products (keras-rs's and
+//! dfdx's alike) run partly on it rather than each being handed to the pool's threads while it
+//! sleeps; `--rayon-pool default` keeps rayon's own pool.
 
 mod loops;
 mod report;
@@ -27,6 +36,7 @@ mod synthetic;
 
 use dfdx::nn::builders as dfdx_nn;
 use keras::data::loaders::save_npy;
+use keras::kernels::use_current_thread_in_pool;
 use keras::prelude::{
     ArrayDataset, BuildModule, Cpu, Dense, Device, Dtype, Linear, Rank1, ReLU, Sequential, Sparse,
 };
@@ -85,9 +95,11 @@ struct Options {
     only: Vec<String>,
     write_npy: Option<String>,
     device: String,
+    /// Whether the main thread joins rayon's pool (`--rayon-pool main`, the default).
+    main_in_pool: bool,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda]";
+const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -99,6 +111,7 @@ fn parse_args() -> Result<Options, String> {
         only: vec!["fit".into(), "hand".into(), "dfdx".into()],
         write_npy: None,
         device: "cpu".into(),
+        main_in_pool: true,
     };
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -115,6 +128,13 @@ fn parse_args() -> Result<Options, String> {
             "--only" => opts.only = value()?.split(',').map(str::to_string).collect(),
             "--write-npy" => opts.write_npy = Some(value()?),
             "--device" => opts.device = value()?,
+            "--rayon-pool" => {
+                opts.main_in_pool = match value()?.as_str() {
+                    "main" => true,
+                    "default" => false,
+                    other => return Err(format!("--rayon-pool: `{other}` is not main or default")),
+                }
+            }
             "all" => opts.workloads.extend(WORKLOADS),
             key => opts
                 .workloads
@@ -154,10 +174,18 @@ fn main() -> keras::Result<()> {
             std::process::exit(2);
         }
     };
+    if opts.main_in_pool {
+        use_current_thread_in_pool()?;
+    }
     println!(
-        "machine: {} logical CPUs; rayon threads {}",
+        "machine: {} logical CPUs; rayon threads {}; main thread in rayon's pool: {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        rayon_threads()
+        rayon_threads(),
+        if opts.main_in_pool {
+            "yes"
+        } else {
+            "no (--rayon-pool default)"
+        }
     );
     for w in &opts.workloads {
         let (x, y) = make_data(w);

@@ -19,6 +19,19 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// CPU seconds the process has run so far, all threads together (the sum of the first field of
+/// `/proc/self/task/*/schedstat`, in ns); 0 when unknown.
+pub fn cpu_secs() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let ns: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    ns as f64 / 1e9
+}
+
 /// Training FLOPs per second: `6 * params * samples_per_sec` (forward 2, backward 4 FLOPs per
 /// weight and sample), in GFLOP/s.
 pub fn gflops(w: &Workload, samples_per_sec: f64) -> f64 {
@@ -37,15 +50,18 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
         w.params(),
         runs.first().map_or(0, |r| r.epoch_secs.len())
     );
-    println!("  loop   samples/s   GFLOP/s  peak RSS MiB  last-epoch loss  epoch seconds");
+    println!(
+        "  loop   samples/s   GFLOP/s  samples/CPU-s  peak RSS MiB  last-epoch loss  epoch seconds"
+    );
     for r in runs {
         let sps = r.samples_per_sec();
         let secs: Vec<String> = r.epoch_secs.iter().map(|s| format!("{s:.3}")).collect();
         println!(
-            "  {:<5} {:>10.0} {:>9.1} {:>13.1} {:>16.5}  [{}]",
+            "  {:<5} {:>10.0} {:>9.1} {:>14.0} {:>13.1} {:>16.5}  [{}]",
             r.label,
             sps,
             gflops(w, sps),
+            r.median_cpu(),
             r.peak_rss_mb,
             r.final_loss,
             secs.join(", ")
@@ -55,18 +71,19 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
         for r in runs {
             let all: Vec<String> = r.rounds.iter().map(|s| format!("{s:.0}")).collect();
             println!("  {} rounds: {}", r.label, all.join(", "));
+            let cpu: Vec<String> = r.cpu_rounds.iter().map(|s| format!("{s:.0}")).collect();
+            println!("  {} rounds, samples/CPU-s: {}", r.label, cpu.join(", "));
         }
     }
-    let find = |label: &str| {
-        runs.iter()
-            .find(|r| r.label == label)
-            .map(Run::samples_per_sec)
-    };
-    if let (Some(fit), Some(hand)) = (find("fit"), find("hand")) {
-        println!("  fit / hand = {:.3}", fit / hand);
-    }
-    if let (Some(fit), Some(dfdx)) = (find("fit"), find("dfdx")) {
-        println!("  fit / dfdx = {:.3}", fit / dfdx);
+    let find = |label: &str| runs.iter().find(|r| r.label == label);
+    for other in ["hand", "dfdx"] {
+        if let (Some(fit), Some(o)) = (find("fit"), find(other)) {
+            println!(
+                "  fit / {other} = {:.3} (wall), {:.3} (CPU time)",
+                fit.samples_per_sec() / o.samples_per_sec(),
+                fit.median_cpu() / o.median_cpu()
+            );
+        }
     }
     for r in runs {
         println!(

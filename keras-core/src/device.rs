@@ -1,5 +1,5 @@
 //! What the trainer needs from a device beyond dfdx's `Device`: reading a gradient to the host
-//! without allocating.
+//! (and zeroing it for the next step) and writing values back, without allocating.
 
 use dfdx::{
     shapes::Shape,
@@ -16,9 +16,30 @@ pub trait KerasDevice: Device<f32> + Clone + 'static {
         t: &Tensor<S, f32, Self>,
         out: &mut [f32],
     ) -> Result<(), Self::Err>;
+
+    /// Whether [`take_grad_into`](KerasDevice::take_grad_into) leaves the gradient zeroed (else
+    /// the trainer zeroes the gradients itself before the next step).
+    const TAKE_ZEROES_GRADS: bool = false;
+
+    /// Copies the gradient of `t` into `out`, like [`copy_grad_into`](KerasDevice::copy_grad_into),
+    /// and zeroes it when [`TAKE_ZEROES_GRADS`](KerasDevice::TAKE_ZEROES_GRADS) is `true`.
+    fn take_grad_into<S: Shape>(
+        grads: &mut Gradients<f32, Self>,
+        t: &Tensor<S, f32, Self>,
+        out: &mut [f32],
+    ) -> Result<(), Self::Err> {
+        Self::copy_grad_into(grads, t, out)
+    }
+
+    /// Writes `values` (as many as `t` has elements) into `t`.
+    fn write_values<S: Shape>(t: &mut Tensor<S, f32, Self>, values: &[f32]) {
+        t.copy_from(values);
+    }
 }
 
 impl KerasDevice for Cpu {
+    const TAKE_ZEROES_GRADS: bool = true;
+
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,
         t: &Tensor<S, f32, Self>,
@@ -27,6 +48,26 @@ impl KerasDevice for Cpu {
         let g = grads.get_or_alloc_mut(t)?;
         out.copy_from_slice(&g[..out.len()]);
         Ok(())
+    }
+
+    /// One pass over the gradient, on rayon's threads for large tensors: copy, then zero.
+    fn take_grad_into<S: Shape>(
+        grads: &mut Gradients<f32, Self>,
+        t: &Tensor<S, f32, Self>,
+        out: &mut [f32],
+    ) -> Result<(), Self::Err> {
+        let g = grads.get_or_alloc_mut(t)?;
+        let len = out.len();
+        crate::kernels::par_take(out, &mut g[..len]);
+        Ok(())
+    }
+
+    /// On rayon's threads for large contiguous tensors.
+    fn write_values<S: Shape>(t: &mut Tensor<S, f32, Self>, values: &[f32]) {
+        match crate::kernels::contiguous_mut(t) {
+            Some(dst) if dst.len() == values.len() => crate::kernels::par_copy(dst, values),
+            _ => t.copy_from(values),
+        }
     }
 }
 

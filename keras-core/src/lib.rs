@@ -14,6 +14,7 @@ pub mod data;
 pub mod device;
 pub mod element;
 pub mod error;
+pub mod kernels;
 pub mod layers;
 pub mod losses;
 pub mod metrics;

@@ -140,7 +140,7 @@ impl<D: KerasDevice> TensorVisitor<f32, D> for ScatterValues<'_> {
     ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
         if opts.do_gradient_update {
             let range = self.params.vars[self.index].range();
-            t.copy_from(&self.params.values[range]);
+            D::write_values(t, &self.params.values[range]);
             self.index += 1;
         }
         Ok(None)
@@ -166,7 +166,7 @@ impl<D: KerasDevice> TensorVisitor<f32, D> for GatherGrads<'_, D> {
     ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
         if opts.do_gradient_update {
             let range = self.params.vars[self.index].range();
-            D::copy_grad_into(self.grads, t, &mut self.params.grads[range])?;
+            D::take_grad_into(self.grads, t, &mut self.params.grads[range])?;
             self.index += 1;
         }
         Ok(None)

@@ -64,6 +64,7 @@ pub struct AdadeltaStep {
 
 impl UpdateRule for Adadelta {
     const NAME: &'static str = "adadelta";
+    const ELEMENTWISE: bool = true;
     type Step = AdadeltaStep;
 
     fn validate(&self) -> Result<()> {

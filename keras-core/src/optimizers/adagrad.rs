@@ -55,6 +55,7 @@ impl<S> OptimizerBuilder<Adagrad, S> {
 
 impl UpdateRule for Adagrad {
     const NAME: &'static str = "adagrad";
+    const ELEMENTWISE: bool = true;
     type Step = (f32, f32);
 
     fn validate(&self) -> Result<()> {

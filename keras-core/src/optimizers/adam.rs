@@ -79,6 +79,7 @@ pub struct AdamStep {
 
 impl UpdateRule for Adam {
     const NAME: &'static str = "adam";
+    const ELEMENTWISE: bool = true;
     type Step = AdamStep;
 
     fn validate(&self) -> Result<()> {

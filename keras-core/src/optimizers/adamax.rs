@@ -48,6 +48,7 @@ pub struct AdamaxStep {
 
 impl UpdateRule for Adamax {
     const NAME: &'static str = "adamax";
+    const ELEMENTWISE: bool = true;
     type Step = AdamaxStep;
 
     fn validate(&self) -> Result<()> {

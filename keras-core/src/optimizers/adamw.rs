@@ -54,6 +54,7 @@ impl<S> OptimizerBuilder<AdamW, S> {
 
 impl UpdateRule for AdamW {
     const NAME: &'static str = "adamw";
+    const ELEMENTWISE: bool = true;
     const NEEDS_WEIGHT_DECAY: bool = true;
     type Step = AdamStep;
 

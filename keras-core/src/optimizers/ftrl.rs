@@ -97,6 +97,7 @@ pub struct FtrlStep {
 
 impl UpdateRule for Ftrl {
     const NAME: &'static str = "ftrl";
+    const ELEMENTWISE: bool = true;
     type Step = FtrlStep;
 
     fn validate(&self) -> Result<()> {

@@ -6,7 +6,7 @@ use super::clipping::Clipping;
 use super::learning_rate::{check_learning_rate, LearningRate};
 use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
-use super::{FlatParams, Optimizer, StepContext, UpdateRule};
+use super::{FlatParams, Optimizer, Slots, StepContext, UpdateRule, VarInfo};
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -171,6 +171,41 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
     }
 }
 
+/// Variables of at least this many values are split across rayon's threads by elementwise rules.
+const PARALLEL_MIN_LEN: usize = 1 << 15;
+
+/// `rule.update` on one variable; for an elementwise rule and a large variable, on blocks of it
+/// in parallel (the same arithmetic on each element, so the same bits).
+fn update_in_blocks<U: UpdateRule>(
+    rule: &U,
+    step: &U::Step,
+    var: &VarInfo,
+    value: &mut [f32],
+    grad: &[f32],
+    slots: Slots<'_>,
+) {
+    let len = value.len();
+    if !U::ELEMENTWISE || len < PARALLEL_MIN_LEN || rayon::current_num_threads() < 2 {
+        rule.update(step, var, value, grad, slots);
+        return;
+    }
+    // Halves at a multiple of 64 elements, so every block but the last keeps whole vectors.
+    let mid = (len / 2).next_multiple_of(64).min(len);
+    let (value_a, value_b) = value.split_at_mut(mid);
+    let (grad_a, grad_b) = grad.split_at(mid.min(grad.len()));
+    let mut slots_a: Slots<'_> = Default::default();
+    let mut slots_b: Slots<'_> = Default::default();
+    for ((slot, a), b) in slots.into_iter().zip(&mut slots_a).zip(&mut slots_b) {
+        if slot.len() == len {
+            (*a, *b) = slot.split_at_mut(mid);
+        }
+    }
+    rayon::join(
+        || update_in_blocks(rule, step, var, value_a, grad_a, slots_a),
+        || update_in_blocks(rule, step, var, value_b, grad_b, slots_b),
+    );
+}
+
 impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> {
     fn apply(&mut self, params: &mut FlatParams) -> Result<()> {
         if params.vars.is_empty() {
@@ -205,8 +240,14 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             let g: &[f32] = if preprocess { &b.work } else { grads };
             for (i, v) in vars.iter().enumerate().filter(|(_, v)| v.has_grad) {
                 let slots = slot_views(&mut b.slots, &b.slot_ranges, i);
-                self.rule
-                    .update(&step, v, &mut values[v.range()], &g[v.range()], slots);
+                update_in_blocks(
+                    &self.rule,
+                    &step,
+                    v,
+                    &mut values[v.range()],
+                    &g[v.range()],
+                    slots,
+                );
             }
         }
         update_ema(options, iterations, values, &mut b.ema);

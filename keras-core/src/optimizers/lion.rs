@@ -63,6 +63,7 @@ pub struct LionStep {
 
 impl UpdateRule for Lion {
     const NAME: &'static str = "lion";
+    const ELEMENTWISE: bool = true;
     type Step = LionStep;
 
     fn validate(&self) -> Result<()> {

@@ -63,6 +63,7 @@ pub struct NadamStep {
 
 impl UpdateRule for Nadam {
     const NAME: &'static str = "nadam";
+    const ELEMENTWISE: bool = true;
     type Step = NadamStep;
 
     fn validate(&self) -> Result<()> {

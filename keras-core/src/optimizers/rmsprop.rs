@@ -83,6 +83,7 @@ pub struct RMSpropStep {
 
 impl UpdateRule for RMSprop {
     const NAME: &'static str = "rmsprop";
+    const ELEMENTWISE: bool = true;
     type Step = RMSpropStep;
 
     fn validate(&self) -> Result<()> {

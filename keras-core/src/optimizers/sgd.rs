@@ -64,6 +64,7 @@ pub struct SgdStep {
 
 impl UpdateRule for Sgd {
     const NAME: &'static str = "SGD";
+    const ELEMENTWISE: bool = true;
     const DEFAULT_LEARNING_RATE: f32 = 0.01;
     type Step = SgdStep;
 

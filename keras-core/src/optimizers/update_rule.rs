@@ -74,7 +74,7 @@ pub struct StepContext {
 /// opt.apply(&mut params).unwrap();
 /// assert_eq!(params.values[0], -1.0);
 /// ```
-pub trait UpdateRule {
+pub trait UpdateRule: Sync {
     /// Keras's default optimizer name (`"adam"`, `"SGD"`, ...).
     const NAME: &'static str;
 
@@ -84,8 +84,13 @@ pub trait UpdateRule {
     /// Whether the optimizer requires `weight_decay` to be set (AdamW). Defaults to `false`.
     const NEEDS_WEIGHT_DECAY: bool = false;
 
+    /// Whether [`update`](UpdateRule::update) treats every element on its own (no norm, sum or
+    /// shape of the variable; every slot as long as the variable or empty). The base then splits
+    /// large variables into blocks updated on rayon's threads. Defaults to `false`.
+    const ELEMENTWISE: bool = false;
+
     /// Values computed once per update step and shared by all variables (bias corrections, ...).
-    type Step;
+    type Step: Sync;
 
     /// Checks the hyper-parameters; called by [`OptimizerBuilder::build`](super::OptimizerBuilder::build).
     fn validate(&self) -> Result<()> {

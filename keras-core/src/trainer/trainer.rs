@@ -236,10 +236,12 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             Some(g) => g,
             None => self.model.try_alloc_grads().map_err(Error::device)?,
         };
-        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> = self
-            .model
-            .try_forward_mut(x.traced(grads))
-            .map_err(Error::device)?;
+        let x = x.traced(grads);
+        // The batch is data: fused Dense ops skip the gradient with respect to it.
+        let data_input = crate::kernels::mark_data_input(&x);
+        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> =
+            self.model.try_forward_mut(x).map_err(Error::device)?;
+        drop(data_input);
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
         let shape = [n, K];
@@ -275,9 +277,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         model::gather_grads(&self.model, &mut grads, &mut self.params)?;
         self.optimizer.apply(&mut self.params)?;
         model::scatter_values(&mut self.model, &self.params)?;
-        self.model
-            .try_zero_grads(&mut grads)
-            .map_err(Error::device)?;
+        if !D::TAKE_ZEROES_GRADS {
+            self.model
+                .try_zero_grads(&mut grads)
+                .map_err(Error::device)?;
+        }
         self.grads = Some(grads);
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics

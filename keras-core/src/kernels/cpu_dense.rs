@@ -1,0 +1,289 @@
+//! `Dense` on `Cpu` in `f32`: one fused op on the tape. The forward pre-fills the output with the
+//! bias and accumulates `x · kernel` into it with `gemm` (then ReLU in place); the backward masks
+//! the upstream gradient with the ReLU, then runs the two products `xᵀ · g` and `g · kernelᵀ` and
+//! the bias column sums, accumulating into dfdx's gradients as its own ops do.
+
+use std::borrow::Cow;
+
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank2, Shape};
+use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor};
+use dfdx::tensor_ops::Device;
+
+use super::cpu_view::{contiguous, contiguous_mut};
+use super::data_input::is_data_input;
+use super::dense_kernel::{dense_with_ops, is_cpu_f32, same_type, Epilogue};
+use super::gemm_f32::{matmul, MatRef};
+
+/// [`try_dense`](super::try_dense) when `E` is `f32` and `D` is [`Cpu`] (the caller checked
+/// with [`is_cpu_f32`]); it is generic so that `Dense` keeps a plain `D: Device<E>` bound.
+#[allow(clippy::type_complexity)]
+pub(super) fn try_dense_cpu_f32<B, const I: usize, const O: usize, E, D, T>(
+    x: Tensor<(B, Const<I>), E, D, T>,
+    kernel: &Tensor<Rank2<I, O>, E, D>,
+    bias: &Tensor<Rank1<O>, E, D>,
+    epilogue: Epilogue,
+) -> Result<Tensor<(B, Const<O>), E, D, T>, D::Err>
+where
+    B: Dim,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+{
+    assert!(
+        is_cpu_f32::<E, D>(),
+        "the fused Dense op runs on Cpu in f32 only"
+    );
+    let shape = (x.shape().0, Const::<O>);
+    // The output comes from dfdx's allocator, so its cache (when enabled) stays balanced.
+    let mut out: Tensor<(B, Const<O>), E, D> = x.device().try_zeros_like(&shape)?;
+    let (x, mut tape) = x.split_tape();
+    // SAFETY (all four): `E` is `f32` and `D` is `Cpu` (asserted above), so each cast only
+    // renames a type to itself.
+    let (xc, kc, bc): (
+        &Tensor<(B, Const<I>), f32, Cpu>,
+        &Tensor<Rank2<I, O>, f32, Cpu>,
+        &Tensor<Rank1<O>, f32, Cpu>,
+    ) = unsafe { (same_type(&x), same_type(kernel), same_type(bias)) };
+    let oc: &mut Tensor<(B, Const<O>), f32, Cpu> = unsafe { same_type(&mut out) };
+    let need_dx = match (
+        contiguous(xc),
+        contiguous(kc),
+        contiguous(bc),
+        contiguous_mut(oc),
+    ) {
+        (Some(xs), Some(ws), Some(bs), Some(ys)) => {
+            // SAFETY: `CpuError` is `D::Err` for `D = Cpu`.
+            unsafe {
+                same_type::<Result<(), CpuError>, Result<(), D::Err>>(forward::<I, O>(
+                    ys, xs, ws, bs, epilogue,
+                ))
+            }?;
+            !is_data_input(xs)
+        }
+        // Broadcast or permuted operands, or an empty batch: dfdx's ops handle strides.
+        _ => return dense_with_ops(x.put_tape(tape), kernel, bias, epilogue),
+    };
+    if T::OWNS_TAPE {
+        let saved = Saved {
+            x: xc.clone(),
+            kernel: kc.clone(),
+            bias: bc.clone(),
+            out: oc.clone(),
+            epilogue,
+            need_dx,
+        };
+        tape.add_backward_op(move |grads: &mut Gradients<E, D>| {
+            // SAFETY: `E` is `f32` and `D` is `Cpu`, so `Gradients<E, D>` is `Gradients<f32, Cpu>`
+            // and `D::Err` is `CpuError`.
+            let grads: &mut Gradients<f32, Cpu> = unsafe { same_type(grads) };
+            unsafe { same_type::<Result<(), CpuError>, Result<(), D::Err>>(saved.backward(grads)) }
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// `y = epilogue(x · w + b)`, all row-major, `y` being `n × O` for `n = y.len() / O`.
+fn forward<const I: usize, const O: usize>(
+    y: &mut [f32],
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    epilogue: Epilogue,
+) -> Result<(), CpuError> {
+    let n = y.len() / O;
+    for row in y.chunks_exact_mut(O) {
+        row.copy_from_slice(b);
+    }
+    matmul(y, rows(x, n, I)?, rows(w, I, O)?, true).map_err(shape_bug)?;
+    if epilogue == Epilogue::BiasRelu {
+        y.iter_mut().for_each(|v| *v = v.max(0.0));
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// The ReLU-masked upstream gradient of the backward running on this thread.
+    static MASKED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// What the backward needs, kept alive by the tape.
+struct Saved<B: Dim, const I: usize, const O: usize> {
+    x: Tensor<(B, Const<I>), f32, Cpu>,
+    kernel: Tensor<Rank2<I, O>, f32, Cpu>,
+    bias: Tensor<Rank1<O>, f32, Cpu>,
+    out: Tensor<(B, Const<O>), f32, Cpu>,
+    epilogue: Epilogue,
+    need_dx: bool,
+}
+
+impl<B: Dim, const I: usize, const O: usize> Saved<B, I, O> {
+    /// Accumulates the kernel, bias and (unless `x` is the data batch) input gradients.
+    fn backward(self, grads: &mut Gradients<f32, Cpu>) -> Result<(), CpuError> {
+        let n = self.x.shape().0.size();
+        // Borrow the output's gradient by moving it out, so the others can be borrowed mutably.
+        let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&self.out)?);
+        // The ReLU-masked gradient goes to a buffer reused across steps (the output's own
+        // gradient stays as dfdx's relu leaves it, for anyone reading it from leaky gradients).
+        let mut masked = MASKED.take();
+        let g: &[f32] = match self.epilogue {
+            Epilogue::Bias => &g_out,
+            Epilogue::BiasRelu => {
+                let y = read(&self.out);
+                masked.clear();
+                masked.extend(
+                    g_out
+                        .iter()
+                        .zip(y.iter())
+                        .map(|(&g, &y)| if y > 0.0 { g } else { 0.0 }),
+                );
+                &masked
+            }
+        };
+        let g_rows = rows(g, n, O)?;
+        let x = read(&self.x);
+        matmul(
+            grads.get_or_alloc_mut(&self.kernel)?,
+            rows(&x, n, I)?.t(),
+            g_rows,
+            true,
+        )
+        .map_err(shape_bug)?;
+        let grad_bias = grads.get_or_alloc_mut(&self.bias)?;
+        for row in g.chunks_exact(O) {
+            grad_bias.iter_mut().zip(row).for_each(|(b, g)| *b += g);
+        }
+        if self.need_dx {
+            let w = read(&self.kernel);
+            matmul(
+                grads.get_or_alloc_mut(&self.x)?,
+                g_rows,
+                rows(&w, I, O)?.t(),
+                true,
+            )
+            .map_err(shape_bug)?;
+        }
+        **grads.get_or_alloc_mut(&self.out)? = g_out;
+        MASKED.set(masked);
+        Ok(())
+    }
+}
+
+/// The data of `t`, borrowed when contiguous (always, for tensors the forward accepted).
+fn read<S: Shape>(t: &Tensor<S, f32, Cpu>) -> Cow<'_, [f32]> {
+    contiguous(t).map_or_else(|| Cow::Owned(t.as_vec()), Cow::Borrowed)
+}
+
+/// A row-major view; the lengths always match here, by the tensors' shapes.
+fn rows(data: &[f32], rows: usize, cols: usize) -> Result<MatRef<'_>, CpuError> {
+    MatRef::row_major(data, rows, cols).map_err(shape_bug)
+}
+
+/// Maps an impossible shape error (the types fix every dimension) to dfdx's error.
+fn shape_bug(_: crate::Error) -> CpuError {
+    CpuError::WrongNumElements
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernels::{dense_with_ops, mark_data_input, try_dense, Epilogue};
+    use dfdx::prelude::*;
+
+    type X<const I: usize> = Tensor<(usize, Const<I>), f32, Cpu>;
+
+    /// Values in [-1, 1) with exact zeros sprinkled in (ReLU's kink).
+    fn values(len: usize, seed: u64) -> Vec<f32> {
+        (0..len as u64)
+            .map(|i| {
+                let h = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
+                let v = ((h >> 40) as f32) / (1u64 << 24) as f32 * 2.0 - 1.0;
+                if h.is_multiple_of(7) {
+                    0.0
+                } else {
+                    v
+                }
+            })
+            .collect()
+    }
+
+    /// Output, then input, kernel and bias gradients of `sum(r * dense(x))`, fused or with ops.
+    fn run(fused: bool, epilogue: Epilogue, mark: bool) -> [Vec<f32>; 4] {
+        const N: usize = 9;
+        const I: usize = 13;
+        const O: usize = 11;
+        let dev = Cpu::default();
+        let x: X<I> = dev.tensor_from_vec(values(N * I, 1), (N, Const));
+        let kernel: Tensor<Rank2<I, O>, f32, _> =
+            dev.tensor_from_vec(values(I * O, 2), (Const, Const));
+        let bias: Tensor<Rank1<O>, f32, _> = dev.tensor_from_vec(values(O, 3), (Const,));
+        let r: X<O> = dev.tensor_from_vec(values(N * O, 4), (N, Const));
+        let taped = x.trace(Gradients::leaky());
+        let guard = mark.then(|| mark_data_input(&taped));
+        let y = if fused {
+            try_dense(taped, &kernel, &bias, epilogue).unwrap()
+        } else {
+            dense_with_ops(taped, &kernel, &bias, epilogue).unwrap()
+        };
+        drop(guard);
+        let out = y.retaped::<NoneTape>().as_vec();
+        let mut grads = (y * r).sum().backward();
+        let gx = grads.get_or_alloc_mut(&x).unwrap().to_vec();
+        [
+            out,
+            gx,
+            grads.get(&kernel).as_vec(),
+            grads.get(&bias).as_vec(),
+        ]
+    }
+
+    fn assert_close(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn fused_dense_matches_dfdx_ops_in_value_and_every_gradient() {
+        for epilogue in [Epilogue::Bias, Epilogue::BiasRelu] {
+            let fused = run(true, epilogue, false);
+            let ops = run(false, epilogue, false);
+            for (f, o) in fused.iter().zip(&ops) {
+                assert_close(f, o);
+            }
+            assert!(fused[1].iter().any(|g| *g != 0.0));
+        }
+    }
+
+    #[test]
+    fn relu_epilogue_zeroes_negative_outputs_and_their_gradients() {
+        let [out, ..] = run(true, Epilogue::BiasRelu, false);
+        let [lin, ..] = run(true, Epilogue::Bias, false);
+        assert!(lin.iter().any(|v| *v < 0.0));
+        for (o, l) in out.iter().zip(&lin) {
+            assert_eq!(*o, l.max(0.0));
+        }
+    }
+
+    #[test]
+    fn a_marked_data_input_gets_no_gradient_but_the_weights_do() {
+        let marked = run(true, Epilogue::BiasRelu, true);
+        let plain = run(true, Epilogue::BiasRelu, false);
+        assert!(marked[1].iter().all(|g| *g == 0.0));
+        assert_eq!(marked[0], plain[0]);
+        assert_eq!(marked[2], plain[2]);
+        assert_eq!(marked[3], plain[3]);
+    }
+
+    #[test]
+    fn fused_dense_runs_without_a_tape_and_on_empty_batches() {
+        let dev = Cpu::default();
+        let kernel: Tensor<Rank2<2, 1>, f32, _> = dev.tensor([[1.0], [2.0]]);
+        let bias: Tensor<Rank1<1>, f32, _> = dev.tensor([0.5]);
+        let x: X<2> = dev.tensor_from_vec(vec![1.0, 1.0], (1, Const));
+        let y = try_dense(x, &kernel, &bias, Epilogue::Bias).unwrap();
+        assert_eq!(y.as_vec(), vec![3.5]);
+        let empty: X<2> = dev.zeros_like(&(0, Const));
+        let y = try_dense(empty, &kernel, &bias, Epilogue::BiasRelu).unwrap();
+        assert_eq!(y.shape().0, 0);
+    }
+}

@@ -1,0 +1,26 @@
+//! Compute kernels behind the layers.
+//!
+//! - [`try_dense`]: `Dense`'s product on any device. On `Cpu` in `f32` it is one fused op on dfdx's
+//!   tape (bias and ReLU folded in, `gemm` 0.19 kernels picked at run time: AVX-512 where the CPU
+//!   has it, AVX2/FMA or scalar otherwise); other dtypes and devices (`Cuda`: cuBLAS) use
+//!   dfdx's ops through [`dense_with_ops`].
+//! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on.
+//! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
+//! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
+//!   products do not each cost two thread wake-ups.
+
+mod cpu_dense;
+mod cpu_view;
+mod data_input;
+mod dense_kernel;
+mod gemm_f32;
+mod par_copy;
+mod thread_pool;
+
+pub(crate) use cpu_view::contiguous_mut;
+pub use data_input::{mark_data_input, DataInput};
+pub(crate) use dense_kernel::same_type;
+pub use dense_kernel::{dense_with_ops, try_dense, Epilogue};
+pub use gemm_f32::{matmul, MatRef};
+pub(crate) use par_copy::{par_copy, par_take};
+pub use thread_pool::use_current_thread_in_pool;
