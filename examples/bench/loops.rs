@@ -4,7 +4,7 @@
 //!   `SparseCategoricalCrossentropy(from_logits=True)`.
 //! - `hand`: a hand-written dfdx loop over the same Keras `Dense` model, with dfdx's
 //!   `cross_entropy_with_logits_loss` and the same Keras-form [`Adam`] applied through
-//!   [`FlatParams`] (`layout`, `gather_grads`, `scatter_values`): the same kernels as `fit`
+//!   [`FlatParams`] (`layout`, `take_grads`, `scatter_values`): the same kernels as `fit`
 //!   (the batch marked as data with `mark_data_input`, as `fit` does), without the trainer
 //!   around them.
 //! - `dfdx`: pure dfdx: its `Linear`/`ReLU` layers, `cross_entropy_with_logits_loss` and
@@ -16,11 +16,11 @@ use std::time::Instant;
 use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
 use dfdx::optim::{AdamConfig, Optimizer as _};
 use dfdx::prelude::{
-    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, Trace, ZerosTensor,
+    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, TensorFromVec, Trace, ZerosTensor,
 };
 use keras::callbacks::{Callback, CallbackContext};
 use keras::kernels::mark_data_input;
-use keras::model::{gather_grads, layout, scatter_values};
+use keras::model::{layout, scatter_values, take_grads};
 use keras::optimizers::{FlatParams, Optimizer};
 use keras::prelude::{
     losses, Adam, ArrayDataset, BuildModule, Const, Cpu, ModuleMut, Rank1, Shuffle, Sparse, Tensor,
@@ -49,7 +49,8 @@ pub struct Run {
     pub final_loss: f32,
     /// Peak resident set (VmHWM) in MiB, measured after the loop.
     pub peak_rss_mb: f64,
-    /// Samples/s of every round this run is the median of (filled by [`Run::median`]).
+    /// Samples/s of every round this run is the median of, in the order they ran (filled by
+    /// [`Run::median`]).
     pub rounds: Vec<f64>,
     /// Samples per CPU-second of every round, sorted (filled by [`Run::median`]).
     pub cpu_rounds: Vec<f64>,
@@ -80,8 +81,8 @@ impl Run {
     /// The run with the median samples/s (the upper one for an even count), with every
     /// round's samples/s in `rounds`.
     pub fn median(mut runs: Vec<Run>) -> Option<Run> {
-        runs.sort_by(|a, b| a.samples_per_sec().total_cmp(&b.samples_per_sec()));
         let rounds = runs.iter().map(Run::samples_per_sec).collect();
+        runs.sort_by(|a, b| a.samples_per_sec().total_cmp(&b.samples_per_sec()));
         let mut cpu_rounds: Vec<f64> = runs.iter().map(Run::samples_per_cpu_sec).collect();
         cpu_rounds.sort_by(f64::total_cmp);
         let mid = runs.len() / 2;
@@ -93,7 +94,7 @@ impl Run {
 }
 
 /// Keras's Adam(1e-3, 0.9, 0.999, 1e-7).
-fn keras_adam() -> keras::Result<impl Optimizer> {
+fn keras_adam() -> keras::Result<keras::optimizers::KerasOptimizer<Adam>> {
     Adam::new()
         .with_learning_rate(1e-3)
         .with_beta_1(0.9)
@@ -192,10 +193,9 @@ where
             let loss = cross_entropy_with_logits_loss(logits, yb);
             loss_sum += f64::from(loss.array()) * n as f64;
             grads = loss.backward();
-            gather_grads(&model, &mut grads, &mut params)?;
+            take_grads(&model, &mut grads, &mut params)?; // copies and zeroes
             opt.apply(&mut params)?;
             scatter_values(&mut model, &params)?;
-            model.zero_grads(&mut grads);
         }
         epoch_secs.push(start.elapsed().as_secs_f64());
         epoch_cpu_secs.push(cpu_secs() - cpu_start);
@@ -268,9 +268,9 @@ where
     })
 }
 
-/// The batches of one in-order pass: features, one-hot labels and the batch size. Tensors are
-/// made as the trainer makes them (`zeros_like` from dfdx's allocation cache, then
-/// `copy_from`), so the loops differ from `fit` only in what surrounds the kernels.
+/// The batches of one in-order pass: features, one-hot labels and the batch size. Feature
+/// tensors are made as the trainer makes them (a copy of the rows, moved into the tensor), so
+/// the loops differ from `fit` only in what surrounds the kernels.
 #[allow(clippy::type_complexity)]
 fn batches<'a, const I: usize, const K: usize>(
     dev: &'a Cpu,
@@ -287,8 +287,7 @@ fn batches<'a, const I: usize, const K: usize>(
     let mut one_hot = Vec::new();
     (0..y.len()).step_by(batch).map(move |start| {
         let n = batch.min(y.len() - start);
-        let mut xb = dev.zeros_like(&(n, Const::<I>));
-        xb.copy_from(&x[start * I..(start + n) * I]);
+        let xb = dev.tensor_from_vec(x[start * I..(start + n) * I].to_vec(), (n, Const::<I>));
         one_hot.clear();
         one_hot.resize(n * K, 0f32);
         for (row, &label) in y[start..start + n].iter().enumerate() {
@@ -318,6 +317,163 @@ impl Callback for EpochTimer {
         if let Some((start, cpu_start)) = self.start.take() {
             self.secs.push(start.elapsed().as_secs_f64());
             self.cpu_secs.push(cpu_secs() - cpu_start);
+        }
+        Ok(())
+    }
+}
+
+/// `--paired`: one `fit` run whose callback runs one step of the hand-written loop (on its own
+/// model, same batch) after each of `fit`'s steps, so that both see the same moment's machine
+/// load; returns the `fit` and `hand` timings, epoch by epoch. `fit`'s time is everything between
+/// two hand steps: its data pipeline, step, logs and hooks.
+pub fn run_paired<M, const I: usize, const K: usize>(
+    w: &Workload,
+    data: &ArrayDataset<Rank1<I>, Sparse>,
+    epochs: usize,
+    prefetch: usize,
+) -> keras::Result<[Run; 2]>
+where
+    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
+{
+    let dev = Cpu::seed_from_u64(0);
+    let mut trainer = Trainer::compile(
+        M::build(&dev),
+        keras_adam()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    // Its own device with the same seed: the same initial weights as `fit`'s model.
+    let hand_dev = Cpu::seed_from_u64(0);
+    let hand_model = M::build(&hand_dev);
+    let mut hand = PairedHand::<M, I, K> {
+        params: layout(&hand_model)?,
+        grads: Some(hand_model.alloc_grads()),
+        model: hand_model,
+        opt: keras_adam()?,
+        dev: hand_dev,
+        x: data.x().to_vec(),
+        y: data.y().to_vec(),
+        batch: w.batch,
+        mark: Instant::now(),
+        secs: [0.0; 2],
+        epoch_secs: [Vec::new(), Vec::new()],
+        loss_sum: 0.0,
+    };
+    let history = trainer
+        .fit(data)
+        .epochs(epochs)
+        .batch_size(w.batch)
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .prefetch(prefetch)
+        .callbacks(&mut hand)
+        .run()?;
+    let fit_loss = history
+        .get("loss")
+        .and_then(|l| l.last().copied())
+        .unwrap_or(f32::NAN);
+    let [fit_secs, hand_secs] = hand.epoch_secs;
+    let run = |label, epoch_secs, final_loss| Run {
+        label,
+        epoch_cpu_secs: Vec::new(),
+        epoch_secs,
+        samples: w.samples,
+        final_loss,
+        peak_rss_mb: crate::report::peak_rss_mb(),
+        rounds: Vec::new(),
+        cpu_rounds: Vec::new(),
+    };
+    let hand_loss = (hand.loss_sum / w.samples as f64) as f32;
+    Ok([
+        run("fit", fit_secs, fit_loss),
+        run("hand", hand_secs, hand_loss),
+    ])
+}
+
+/// The hand-written loop, one step per `fit` step (see [`run_paired`]).
+struct PairedHand<M, const I: usize, const K: usize> {
+    model: M,
+    params: FlatParams,
+    grads: Option<dfdx::tensor::Gradients<f32, Cpu>>,
+    opt: keras::optimizers::KerasOptimizer<keras::optimizers::Adam>,
+    dev: Cpu,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    batch: usize,
+    /// When the last hand step (or the epoch) began `fit`'s time.
+    mark: Instant,
+    /// This epoch's seconds so far: `fit`, hand.
+    secs: [f64; 2],
+    /// Seconds per epoch: `fit`, hand.
+    epoch_secs: [Vec<f64>; 2],
+    /// Sample-weighted loss sum of the hand loop's current epoch.
+    loss_sum: f64,
+}
+
+impl<M, const I: usize, const K: usize> PairedHand<M, I, K>
+where
+    M: TrainModel<Rank1<I>, K, Cpu>,
+{
+    /// The hand-written loop's step on batch `index` of the in-order pass.
+    fn step(&mut self, index: usize) -> keras::Result<()> {
+        let start = index * self.batch;
+        let n = self.batch.min(self.y.len() - start);
+        let xb: Tensor<(usize, Const<I>), f32, Cpu> = self
+            .dev
+            .tensor_from_vec(self.x[start * I..(start + n) * I].to_vec(), (n, Const));
+        let mut one_hot = vec![0f32; n * K];
+        for (row, &label) in self.y[start..start + n].iter().enumerate() {
+            one_hot[row * K + label as usize] = 1.0;
+        }
+        let yb = self.dev.tensor_from_vec(one_hot, (n, Const::<K>));
+        let grads = self
+            .grads
+            .take()
+            .unwrap_or_else(|| self.model.alloc_grads());
+        let xb = xb.traced(grads);
+        let data_input = mark_data_input(&xb);
+        let logits: Taped<K> = self.model.forward_mut(xb);
+        drop(data_input);
+        let loss = cross_entropy_with_logits_loss(logits, yb);
+        self.loss_sum += f64::from(loss.array()) * n as f64;
+        let mut grads = loss.backward();
+        take_grads(&self.model, &mut grads, &mut self.params)?;
+        self.opt.apply(&mut self.params)?;
+        scatter_values(&mut self.model, &self.params)?;
+        self.grads = Some(grads);
+        Ok(())
+    }
+}
+
+impl<M, const I: usize, const K: usize> Callback for PairedHand<M, I, K>
+where
+    M: TrainModel<Rank1<I>, K, Cpu>,
+{
+    fn on_epoch_begin<C: CallbackContext>(&mut self, _: usize, _: &mut C) -> keras::Result<()> {
+        self.secs = [0.0; 2];
+        self.loss_sum = 0.0;
+        self.mark = Instant::now();
+        Ok(())
+    }
+
+    fn on_train_batch_end<C: CallbackContext>(
+        &mut self,
+        batch: usize,
+        _: &mut C,
+    ) -> keras::Result<()> {
+        let begin = Instant::now();
+        self.secs[0] += (begin - self.mark).as_secs_f64();
+        self.step(batch)?;
+        self.mark = Instant::now();
+        self.secs[1] += (self.mark - begin).as_secs_f64();
+        Ok(())
+    }
+
+    fn on_epoch_end<C: CallbackContext>(&mut self, _: usize, _: &mut C) -> keras::Result<()> {
+        self.secs[0] += self.mark.elapsed().as_secs_f64();
+        for (all, s) in self.epoch_secs.iter_mut().zip(self.secs) {
+            all.push(s);
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example bench -- W1|W2|W3|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
 //!                                         [--prefetch N] [--write-npy DIR] [--device cpu|cuda]
-//!                                         [--rayon-pool main|default]
+//!                                         [--rayon-pool main|default] [--paired]
 //! ```
 //!
 //! Each workload trains with Adam(1e-3, 0.9, 0.999, 1e-7) and
@@ -23,6 +23,11 @@
 //! also writes it as `DIR/<name>_x.npy` (`float32`, `[samples, features]`) and `DIR/<name>_y.npy`
 //! (`float32` class ids) for checking against `common.make_data` or for running other peers on
 //! the very same arrays.
+//!
+//! `--paired` measures `fit` against the hand-written loop step by step: one `fit` run whose
+//! callback runs one hand-written step (own model, same batch) after each `fit` step, each side
+//! timed separately, so both see the same moment's machine load (see `loops::run_paired`); the
+//! report then also gives the ratio per round.
 //!
 //! By default (`--rayon-pool main`) the main thread, which runs all three loops, first becomes
 //! one of the workers of rayon's global pool (`keras::kernels::use_current_thread_in_pool`, as
@@ -97,9 +102,11 @@ struct Options {
     device: String,
     /// Whether the main thread joins rayon's pool (`--rayon-pool main`, the default).
     main_in_pool: bool,
+    /// `--paired`: `fit` and the hand-written loop step by step in one run.
+    paired: bool,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default]";
+const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -112,6 +119,7 @@ fn parse_args() -> Result<Options, String> {
         write_npy: None,
         device: "cpu".into(),
         main_in_pool: true,
+        paired: false,
     };
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -128,6 +136,7 @@ fn parse_args() -> Result<Options, String> {
             "--only" => opts.only = value()?.split(',').map(str::to_string).collect(),
             "--write-npy" => opts.write_npy = Some(value()?),
             "--device" => opts.device = value()?,
+            "--paired" => opts.paired = true,
             "--rayon-pool" => {
                 opts.main_in_pool = match value()?.as_str() {
                     "main" => true,
@@ -256,6 +265,16 @@ where
     // The dataset owns the arrays; the hand-written loops read the same buffers.
     let data = ArrayDataset::<Rank1<I>, Sparse>::new(x, y)?;
     let mut rounds: Vec<Vec<Run>> = opts.only.iter().map(|_| Vec::new()).collect();
+    if opts.paired {
+        let mut fits = Vec::new();
+        let mut hands = Vec::new();
+        for _ in 0..repeat {
+            let [fit, hand] = loops::run_paired::<M, I, K>(w, &data, epochs, opts.prefetch)?;
+            fits.push(fit);
+            hands.push(hand);
+        }
+        return Ok([fits, hands].into_iter().filter_map(Run::median).collect());
+    }
     for _ in 0..repeat {
         for (label, runs) in opts.only.iter().zip(&mut rounds) {
             report::reset_peak_rss();

@@ -56,12 +56,16 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
     for r in runs {
         let sps = r.samples_per_sec();
         let secs: Vec<String> = r.epoch_secs.iter().map(|s| format!("{s:.3}")).collect();
+        // `--paired` runs time each side's wall time only.
+        let cpu = Some(r.median_cpu())
+            .filter(|c| c.is_finite())
+            .map_or_else(|| "-".to_string(), |c| format!("{c:.0}"));
         println!(
-            "  {:<5} {:>10.0} {:>9.1} {:>14.0} {:>13.1} {:>16.5}  [{}]",
+            "  {:<5} {:>10.0} {:>9.1} {:>14} {:>13.1} {:>16.5}  [{}]",
             r.label,
             sps,
             gflops(w, sps),
-            r.median_cpu(),
+            cpu,
             r.peak_rss_mb,
             r.final_loss,
             secs.join(", ")
@@ -71,8 +75,10 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
         for r in runs {
             let all: Vec<String> = r.rounds.iter().map(|s| format!("{s:.0}")).collect();
             println!("  {} rounds: {}", r.label, all.join(", "));
-            let cpu: Vec<String> = r.cpu_rounds.iter().map(|s| format!("{s:.0}")).collect();
-            println!("  {} rounds, samples/CPU-s: {}", r.label, cpu.join(", "));
+            if r.cpu_rounds.iter().all(|c| c.is_finite()) {
+                let cpu: Vec<String> = r.cpu_rounds.iter().map(|s| format!("{s:.0}")).collect();
+                println!("  {} rounds, samples/CPU-s: {}", r.label, cpu.join(", "));
+            }
         }
     }
     let find = |label: &str| runs.iter().find(|r| r.label == label);
@@ -83,6 +89,25 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
                 fit.samples_per_sec() / o.samples_per_sec(),
                 fit.median_cpu() / o.median_cpu()
             );
+            if repeat > 1 {
+                // Rounds alternate the loops, so round i of each saw the same machine load.
+                let mut paired: Vec<f64> = fit
+                    .rounds
+                    .iter()
+                    .zip(&o.rounds)
+                    .map(|(f, o)| f / o)
+                    .collect();
+                paired.sort_by(f64::total_cmp);
+                println!(
+                    "  fit / {other} per round, sorted: {} -> median {:.3}",
+                    paired
+                        .iter()
+                        .map(|r| format!("{r:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    paired[paired.len() / 2]
+                );
+            }
         }
     }
     for r in runs {

@@ -3,7 +3,7 @@
 
 use dfdx::{
     shapes::Shape,
-    tensor::{Cpu, Gradients, Tensor},
+    tensor::{Cpu, Gradients, Tensor, TensorFromVec},
     tensor_ops::Device,
 };
 
@@ -17,18 +17,26 @@ pub trait KerasDevice: Device<f32> + Clone + 'static {
         out: &mut [f32],
     ) -> Result<(), Self::Err>;
 
-    /// Whether [`take_grad_into`](KerasDevice::take_grad_into) leaves the gradient zeroed (else
-    /// the trainer zeroes the gradients itself before the next step).
-    const TAKE_ZEROES_GRADS: bool = false;
+    /// A tensor of shape `shape` holding `data` (as many values as the shape has elements).
+    fn try_upload<S: Shape>(
+        &self,
+        shape: S,
+        data: &[f32],
+    ) -> Result<Tensor<S, f32, Self>, Self::Err> {
+        let mut t = self.try_zeros_like(&shape)?;
+        t.copy_from(data);
+        Ok(t)
+    }
 
     /// Copies the gradient of `t` into `out`, like [`copy_grad_into`](KerasDevice::copy_grad_into),
-    /// and zeroes it when [`TAKE_ZEROES_GRADS`](KerasDevice::TAKE_ZEROES_GRADS) is `true`.
+    /// then zeroes it.
     fn take_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,
         t: &Tensor<S, f32, Self>,
         out: &mut [f32],
     ) -> Result<(), Self::Err> {
-        Self::copy_grad_into(grads, t, out)
+        Self::copy_grad_into(grads, t, out)?;
+        t.device().try_fill_with_zeros(grads.get_or_alloc_mut(t)?)
     }
 
     /// Writes `values` (as many as `t` has elements) into `t`.
@@ -38,8 +46,6 @@ pub trait KerasDevice: Device<f32> + Clone + 'static {
 }
 
 impl KerasDevice for Cpu {
-    const TAKE_ZEROES_GRADS: bool = true;
-
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,
         t: &Tensor<S, f32, Self>,
@@ -48,6 +54,15 @@ impl KerasDevice for Cpu {
         let g = grads.get_or_alloc_mut(t)?;
         out.copy_from_slice(&g[..out.len()]);
         Ok(())
+    }
+
+    /// One copy into a fresh buffer (no zero fill first).
+    fn try_upload<S: Shape>(
+        &self,
+        shape: S,
+        data: &[f32],
+    ) -> Result<Tensor<S, f32, Self>, Self::Err> {
+        self.try_tensor_from_vec(data.to_vec(), shape)
     }
 
     /// One pass over the gradient, on rayon's threads for large tensors: copy, then zero.

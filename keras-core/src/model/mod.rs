@@ -6,4 +6,4 @@
 
 mod params;
 
-pub use params::{gather_grads, gather_values, layout, scatter_values};
+pub use params::{gather_grads, gather_values, layout, scatter_values, take_grads};

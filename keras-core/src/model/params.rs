@@ -60,10 +60,31 @@ pub fn gather_grads<M: TensorCollection<f32, D>, D: KerasDevice>(
     grads: &mut Gradients<f32, D>,
     params: &mut FlatParams,
 ) -> Result<()> {
+    walk_grads(model, grads, params, false)
+}
+
+/// Moves the gradients of the model's trainable tensors into `params.grads`: copies them and
+/// leaves them zeroed for the next step, in one pass over each (on rayon's threads on `Cpu`).
+/// What [`gather_grads`] then `zero_grads` do, with one pass fewer.
+pub fn take_grads<M: TensorCollection<f32, D>, D: KerasDevice>(
+    model: &M,
+    grads: &mut Gradients<f32, D>,
+    params: &mut FlatParams,
+) -> Result<()> {
+    walk_grads(model, grads, params, true)
+}
+
+fn walk_grads<M: TensorCollection<f32, D>, D: KerasDevice>(
+    model: &M,
+    grads: &mut Gradients<f32, D>,
+    params: &mut FlatParams,
+    zero: bool,
+) -> Result<()> {
     let mut v = GatherGrads {
         params,
         grads,
         index: 0,
+        zero,
     };
     M::iter_tensors(&mut RecursiveWalker {
         m: model,
@@ -151,6 +172,7 @@ struct GatherGrads<'a, D: KerasDevice> {
     params: &'a mut FlatParams,
     grads: &'a mut Gradients<f32, D>,
     index: usize,
+    zero: bool,
 }
 
 impl<D: KerasDevice> TensorVisitor<f32, D> for GatherGrads<'_, D> {
@@ -166,9 +188,58 @@ impl<D: KerasDevice> TensorVisitor<f32, D> for GatherGrads<'_, D> {
     ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
         if opts.do_gradient_update {
             let range = self.params.vars[self.index].range();
-            D::take_grad_into(self.grads, t, &mut self.params.grads[range])?;
+            let out = &mut self.params.grads[range];
+            if self.zero {
+                D::take_grad_into(self.grads, t, out)?;
+            } else {
+                D::copy_grad_into(self.grads, t, out)?;
+            }
             self.index += 1;
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gather_grads, layout, take_grads};
+    use crate::layers::{Dense, Linear};
+    use dfdx::prelude::*;
+
+    /// A 3 → 2 Dense layer and its gradients after one backward of `sum(dense(x))`.
+    fn one_backward() -> (Dense<3, 2, Linear, f32, Cpu>, Gradients<f32, Cpu>) {
+        let dev = Cpu::seed_from_u64(7);
+        let model = dev.build_module::<Dense<3, 2>, f32>();
+        let x: Tensor<(usize, Const<3>), f32, _> =
+            dev.tensor_from_vec(vec![1.0, 2.0, 3.0, -1.0, 0.5, 0.0], (2, Const));
+        let grads = model
+            .forward(x.traced(model.alloc_grads()))
+            .sum()
+            .backward();
+        (model, grads)
+    }
+
+    #[test]
+    fn take_grads_copies_what_gather_grads_copies_and_leaves_zeros() {
+        let (model, mut grads) = one_backward();
+        let mut gathered = layout(&model).unwrap();
+        gather_grads(&model, &mut grads, &mut gathered).unwrap();
+        assert!(gathered.grads.iter().any(|g| *g != 0.0));
+        let mut taken = layout(&model).unwrap();
+        take_grads(&model, &mut grads, &mut taken).unwrap();
+        assert_eq!(taken.grads, gathered.grads);
+        let mut after = layout(&model).unwrap();
+        gather_grads(&model, &mut grads, &mut after).unwrap();
+        assert!(after.grads.iter().all(|g| *g == 0.0));
+    }
+
+    #[test]
+    fn gather_grads_leaves_the_gradients_in_place() {
+        let (model, mut grads) = one_backward();
+        let mut first = layout(&model).unwrap();
+        gather_grads(&model, &mut grads, &mut first).unwrap();
+        let mut second = layout(&model).unwrap();
+        gather_grads(&model, &mut grads, &mut second).unwrap();
+        assert_eq!(first.grads, second.grads);
     }
 }

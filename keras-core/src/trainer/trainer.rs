@@ -227,11 +227,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Wm: MetricSet<K, T>,
     {
         let n = batch.size;
-        let mut x: Tensor<S::Batched, f32, D> = self
+        let x: Tensor<S::Batched, f32, D> = self
             .device
-            .try_zeros_like(&S::batched(n))
+            .try_upload(S::batched(n), &batch.x)
             .map_err(Error::device)?;
-        x.copy_from(&batch.x);
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self.model.try_alloc_grads().map_err(Error::device)?,
@@ -274,14 +273,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_sum::<(), _>()
             .map_err(Error::device)?;
         let mut grads = surrogate.try_backward().map_err(Error::device)?;
-        model::gather_grads(&self.model, &mut grads, &mut self.params)?;
+        // Leaves the gradients zeroed for the next step.
+        model::take_grads(&self.model, &mut grads, &mut self.params)?;
         self.optimizer.apply(&mut self.params)?;
         model::scatter_values(&mut self.model, &self.params)?;
-        if !D::TAKE_ZEROES_GRADS {
-            self.model
-                .try_zero_grads(&mut grads)
-                .map_err(Error::device)?;
-        }
         self.grads = Some(grads);
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
@@ -300,11 +295,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     where
         M: InferenceModel<S, K, D>,
     {
-        let mut x: Tensor<S::Batched, f32, D> = self
+        let x: Tensor<S::Batched, f32, D> = self
             .device
-            .try_zeros_like(&S::batched(n))
+            .try_upload(S::batched(n), x_host)
             .map_err(Error::device)?;
-        x.copy_from(x_host);
         let out = self.model.try_forward(x).map_err(Error::device)?;
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
