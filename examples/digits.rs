@@ -24,6 +24,9 @@ struct DigitsMlp<E: Dtype, D: Device<E>> {
 const TRAIN_ROWS: usize = 1437;
 
 fn main() -> keras::Result<()> {
+    // The matrix products run partly on this thread (see the README's "Speed"); an error only
+    // means rayon's pool existed already, and training works the same.
+    let _ = keras::kernels::use_current_thread_in_pool();
     let seed = arg("--seed").unwrap_or(0);
     let epochs = arg("--epochs").unwrap_or(30) as usize;
 
