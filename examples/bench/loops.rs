@@ -268,8 +268,8 @@ where
     })
 }
 
-/// The batches of one in-order pass: features, one-hot labels and the batch size. Feature
-/// tensors are made as the trainer makes them (a copy of the rows, moved into the tensor), so
+/// The batches of one in-order pass: features, one-hot labels and the batch size. Tensors are
+/// made as the trainer makes them (`zeros_like` from dfdx's allocator, then `copy_from`), so
 /// the loops differ from `fit` only in what surrounds the kernels.
 #[allow(clippy::type_complexity)]
 fn batches<'a, const I: usize, const K: usize>(
@@ -287,7 +287,8 @@ fn batches<'a, const I: usize, const K: usize>(
     let mut one_hot = Vec::new();
     (0..y.len()).step_by(batch).map(move |start| {
         let n = batch.min(y.len() - start);
-        let xb = dev.tensor_from_vec(x[start * I..(start + n) * I].to_vec(), (n, Const::<I>));
+        let mut xb = dev.zeros_like(&(n, Const::<I>));
+        xb.copy_from(&x[start * I..(start + n) * I]);
         one_hot.clear();
         one_hot.resize(n * K, 0f32);
         for (row, &label) in y[start..start + n].iter().enumerate() {
@@ -419,9 +420,8 @@ where
     fn step(&mut self, index: usize) -> keras::Result<()> {
         let start = index * self.batch;
         let n = self.batch.min(self.y.len() - start);
-        let xb: Tensor<(usize, Const<I>), f32, Cpu> = self
-            .dev
-            .tensor_from_vec(self.x[start * I..(start + n) * I].to_vec(), (n, Const));
+        let mut xb: Tensor<(usize, Const<I>), f32, Cpu> = self.dev.zeros_like(&(n, Const));
+        xb.copy_from(&self.x[start * I..(start + n) * I]);
         let mut one_hot = vec![0f32; n * K];
         for (row, &label) in self.y[start..start + n].iter().enumerate() {
             one_hot[row * K + label as usize] = 1.0;

@@ -84,10 +84,15 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
     let find = |label: &str| runs.iter().find(|r| r.label == label);
     for other in ["hand", "dfdx"] {
         if let (Some(fit), Some(o)) = (find("fit"), find(other)) {
+            let cpu = fit.median_cpu() / o.median_cpu();
+            let cpu = if cpu.is_finite() {
+                format!(", {cpu:.3} (CPU time)")
+            } else {
+                String::new()
+            };
             println!(
-                "  fit / {other} = {:.3} (wall), {:.3} (CPU time)",
+                "  fit / {other} = {:.3} (wall){cpu}",
                 fit.samples_per_sec() / o.samples_per_sec(),
-                fit.median_cpu() / o.median_cpu()
             );
             if repeat > 1 {
                 // Rounds alternate the loops, so round i of each saw the same machine load.

@@ -3,7 +3,7 @@
 
 use dfdx::{
     shapes::Shape,
-    tensor::{Cpu, Gradients, Tensor, TensorFromVec},
+    tensor::{Cpu, Gradients, Tensor},
     tensor_ops::Device,
 };
 
@@ -16,17 +16,6 @@ pub trait KerasDevice: Device<f32> + Clone + 'static {
         t: &Tensor<S, f32, Self>,
         out: &mut [f32],
     ) -> Result<(), Self::Err>;
-
-    /// A tensor of shape `shape` holding `data` (as many values as the shape has elements).
-    fn try_upload<S: Shape>(
-        &self,
-        shape: S,
-        data: &[f32],
-    ) -> Result<Tensor<S, f32, Self>, Self::Err> {
-        let mut t = self.try_zeros_like(&shape)?;
-        t.copy_from(data);
-        Ok(t)
-    }
 
     /// Copies the gradient of `t` into `out`, like [`copy_grad_into`](KerasDevice::copy_grad_into),
     /// then zeroes it.
@@ -54,15 +43,6 @@ impl KerasDevice for Cpu {
         let g = grads.get_or_alloc_mut(t)?;
         out.copy_from_slice(&g[..out.len()]);
         Ok(())
-    }
-
-    /// One copy into a fresh buffer (no zero fill first).
-    fn try_upload<S: Shape>(
-        &self,
-        shape: S,
-        data: &[f32],
-    ) -> Result<Tensor<S, f32, Self>, Self::Err> {
-        self.try_tensor_from_vec(data.to_vec(), shape)
     }
 
     /// One pass over the gradient, on rayon's threads for large tensors: copy, then zero.

@@ -227,10 +227,12 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Wm: MetricSet<K, T>,
     {
         let n = batch.size;
-        let x: Tensor<S::Batched, f32, D> = self
+        // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
+        let mut x: Tensor<S::Batched, f32, D> = self
             .device
-            .try_upload(S::batched(n), &batch.x)
+            .try_zeros_like(&S::batched(n))
             .map_err(Error::device)?;
+        x.copy_from(&batch.x);
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self.model.try_alloc_grads().map_err(Error::device)?,
@@ -295,10 +297,12 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     where
         M: InferenceModel<S, K, D>,
     {
-        let x: Tensor<S::Batched, f32, D> = self
+        // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
+        let mut x: Tensor<S::Batched, f32, D> = self
             .device
-            .try_upload(S::batched(n), x_host)
+            .try_zeros_like(&S::batched(n))
             .map_err(Error::device)?;
+        x.copy_from(x_host);
         let out = self.model.try_forward(x).map_err(Error::device)?;
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
