@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank2, Shape};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Shape};
 use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor};
 use dfdx::tensor_ops::Device;
 
@@ -17,14 +17,15 @@ use super::gemm_f32::{matmul, MatRef};
 /// [`try_dense`](super::try_dense) when `E` is `f32` and `D` is [`Cpu`] (the caller checked
 /// with [`is_cpu_f32`]); it is generic so that `Dense` keeps a plain `D: Device<E>` bound.
 #[allow(clippy::type_complexity)]
-pub(super) fn try_dense_cpu_f32<B, const I: usize, const O: usize, E, D, T>(
-    x: Tensor<(B, Const<I>), E, D, T>,
-    kernel: &Tensor<Rank2<I, O>, E, D>,
+pub(super) fn try_dense_cpu_f32<B, I, const O: usize, E, D, T>(
+    x: Tensor<(B, I), E, D, T>,
+    kernel: &Tensor<(I, Const<O>), E, D>,
     bias: &Tensor<Rank1<O>, E, D>,
     epilogue: Epilogue,
 ) -> Result<Tensor<(B, Const<O>), E, D, T>, D::Err>
 where
     B: Dim,
+    I: Dim,
     E: Dtype,
     D: Device<E>,
     T: Tape<E, D>,
@@ -40,13 +41,14 @@ where
     // SAFETY (all four): `E` is `f32` and `D` is `Cpu` (asserted above), so each cast only
     // renames a type to itself.
     let (xc, kc, bc): (
-        &Tensor<(B, Const<I>), f32, Cpu>,
-        &Tensor<Rank2<I, O>, f32, Cpu>,
+        &Tensor<(B, I), f32, Cpu>,
+        &Tensor<(I, Const<O>), f32, Cpu>,
         &Tensor<Rank1<O>, f32, Cpu>,
     ) = unsafe { (same_type(&x), same_type(kernel), same_type(bias)) };
     let oc: &mut Tensor<(B, Const<O>), f32, Cpu> = unsafe { same_type(&mut out) };
+    let inner = kc.shape().0.size();
     let need_dx = match (
-        contiguous(xc),
+        contiguous(xc).filter(|_| xc.shape().1.size() == inner),
         contiguous(kc),
         contiguous(bc),
         contiguous_mut(oc),
@@ -54,13 +56,14 @@ where
         (Some(xs), Some(ws), Some(bs), Some(ys)) => {
             // SAFETY: `CpuError` is `D::Err` for `D = Cpu`.
             unsafe {
-                same_type::<Result<(), CpuError>, Result<(), D::Err>>(forward::<I, O>(
-                    ys, xs, ws, bs, epilogue,
+                same_type::<Result<(), CpuError>, Result<(), D::Err>>(forward::<O>(
+                    ys, xs, ws, bs, inner, epilogue,
                 ))
             }?;
             !is_data_input(xs)
         }
-        // Broadcast or permuted operands, or an empty batch: dfdx's ops handle strides.
+        // Broadcast or permuted operands, an empty batch, or inner widths that differ at run
+        // time: dfdx's ops handle strides (and report the mismatch).
         _ => return dense_with_ops(x.put_tape(tape), kernel, bias, epilogue),
     };
     if T::OWNS_TAPE {
@@ -82,19 +85,21 @@ where
     Ok(out.put_tape(tape))
 }
 
-/// `y = epilogue(x · w + b)`, all row-major, `y` being `n × O` for `n = y.len() / O`.
-fn forward<const I: usize, const O: usize>(
+/// `y = epilogue(x · w + b)`, all row-major, `y` being `n × O` for `n = y.len() / O` and `x`
+/// being `n × inner`.
+fn forward<const O: usize>(
     y: &mut [f32],
     x: &[f32],
     w: &[f32],
     b: &[f32],
+    inner: usize,
     epilogue: Epilogue,
 ) -> Result<(), CpuError> {
     let n = y.len() / O;
     for row in y.chunks_exact_mut(O) {
         row.copy_from_slice(b);
     }
-    matmul(y, rows(x, n, I)?, rows(w, I, O)?, true).map_err(shape_bug)?;
+    matmul(y, rows(x, n, inner)?, rows(w, inner, O)?, true).map_err(shape_bug)?;
     if epilogue == Epilogue::BiasRelu {
         y.iter_mut().for_each(|v| *v = v.max(0.0));
     }
@@ -107,19 +112,20 @@ thread_local! {
 }
 
 /// What the backward needs, kept alive by the tape.
-struct Saved<B: Dim, const I: usize, const O: usize> {
-    x: Tensor<(B, Const<I>), f32, Cpu>,
-    kernel: Tensor<Rank2<I, O>, f32, Cpu>,
+struct Saved<B: Dim, I: Dim, const O: usize> {
+    x: Tensor<(B, I), f32, Cpu>,
+    kernel: Tensor<(I, Const<O>), f32, Cpu>,
     bias: Tensor<Rank1<O>, f32, Cpu>,
     out: Tensor<(B, Const<O>), f32, Cpu>,
     epilogue: Epilogue,
     need_dx: bool,
 }
 
-impl<B: Dim, const I: usize, const O: usize> Saved<B, I, O> {
+impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
     /// Accumulates the kernel, bias and (unless `x` is the data batch) input gradients.
     fn backward(self, grads: &mut Gradients<f32, Cpu>) -> Result<(), CpuError> {
         let n = self.x.shape().0.size();
+        let inner = self.kernel.shape().0.size();
         // Borrow the output's gradient by moving it out, so the others can be borrowed mutably.
         let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&self.out)?);
         // The ReLU-masked gradient goes to a buffer reused across steps (the output's own
@@ -143,7 +149,7 @@ impl<B: Dim, const I: usize, const O: usize> Saved<B, I, O> {
         let x = read(&self.x);
         matmul(
             grads.get_or_alloc_mut(&self.kernel)?,
-            rows(&x, n, I)?.t(),
+            rows(&x, n, inner)?.t(),
             g_rows,
             true,
         )
@@ -157,7 +163,7 @@ impl<B: Dim, const I: usize, const O: usize> Saved<B, I, O> {
             matmul(
                 grads.get_or_alloc_mut(&self.x)?,
                 g_rows,
-                rows(&w, I, O)?.t(),
+                rows(&w, inner, O)?.t(),
                 true,
             )
             .map_err(shape_bug)?;

@@ -2,7 +2,7 @@
 
 use std::any::TypeId;
 
-use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank2};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1};
 use dfdx::tensor::{Cpu, Tape, Tensor};
 use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryMatMul};
 
@@ -30,7 +30,8 @@ pub enum Epilogue {
 }
 
 /// `epilogue(x · kernel + bias)` for a `(batch, I)` input on any tape, dtype and device; the
-/// result carries the input's tape with the op's backward registered on it.
+/// result carries the input's tape with the op's backward registered on it. `I` is a
+/// compile-time width for `Dense` and a run-time one (`usize`) for `Conv2D`'s window columns.
 ///
 /// On [`Cpu`] in `f32` it is one fused op (`gemm` 0.19 kernels chosen at run time: AVX-512 where
 /// the CPU has it, AVX2/FMA or scalar otherwise; no input gradient for a batch marked with
@@ -52,14 +53,15 @@ pub enum Epilogue {
 /// # Ok::<(), CpuError>(())
 /// ```
 #[allow(clippy::type_complexity)]
-pub fn try_dense<B, const I: usize, const O: usize, E, D, T>(
-    x: Tensor<(B, Const<I>), E, D, T>,
-    kernel: &Tensor<Rank2<I, O>, E, D>,
+pub fn try_dense<B, I, const O: usize, E, D, T>(
+    x: Tensor<(B, I), E, D, T>,
+    kernel: &Tensor<(I, Const<O>), E, D>,
     bias: &Tensor<Rank1<O>, E, D>,
     epilogue: Epilogue,
 ) -> Result<Tensor<(B, Const<O>), E, D, T>, D::Err>
 where
     B: Dim,
+    I: Dim,
     E: Dtype,
     D: Device<E>,
     T: Tape<E, D>,
@@ -106,14 +108,15 @@ pub(crate) unsafe fn same_type<A, B>(a: A) -> B {
 /// # Ok::<(), CpuError>(())
 /// ```
 #[allow(clippy::type_complexity)]
-pub fn dense_with_ops<B, const I: usize, const O: usize, E, D, T>(
-    x: Tensor<(B, Const<I>), E, D, T>,
-    kernel: &Tensor<Rank2<I, O>, E, D>,
+pub fn dense_with_ops<B, I, const O: usize, E, D, T>(
+    x: Tensor<(B, I), E, D, T>,
+    kernel: &Tensor<(I, Const<O>), E, D>,
     bias: &Tensor<Rank1<O>, E, D>,
     epilogue: Epilogue,
 ) -> Result<Tensor<(B, Const<O>), E, D, T>, D::Err>
 where
     B: Dim,
+    I: Dim,
     E: Dtype,
     D: Device<E>,
     T: Tape<E, D>,

@@ -1,17 +1,20 @@
 //! Keras's `Conv2D` layer (channels-last).
 
+use std::any::TypeId;
+
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank4};
 use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
-use dfdx::tensor_ops::{BroadcastTo, Device, ReshapeTo, TryAdd, TryMatMul};
+use dfdx::tensor_ops::{Device, ReshapeTo};
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 
-use super::activations::Linear;
+use super::activations::{Linear, ReLU};
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
 use super::windows::{gather_windows, WindowSize};
+use crate::kernels::{try_dense, Epilogue};
 use crate::Result;
 
 /// Keras's `Conv2D(filters=OUT, kernel_size=K, strides=S, activation=A)` on channels-last
@@ -27,7 +30,8 @@ use crate::Result;
 ///   Keras's `get_weights()[0]` loads as it is; `bias` is `[OUT]`. Keras defaults:
 ///   `glorot_uniform` kernel (fans `K*K*IN`, `K*K*OUT`), zero bias. Cross-correlation, as Keras.
 /// - dfdx 0.13's convolution op needs a nightly compiler, so the forward gathers the windows
-///   (im2col) and runs one matrix product, with the usual dfdx ops and gradients.
+///   (im2col) and runs one product with bias and activation ([`try_dense`]: on `Cpu` in `f32`
+///   the fused op, ReLU folded in; elsewhere dfdx's ops).
 ///
 /// # Examples
 /// ```
@@ -195,7 +199,7 @@ impl<
     > Module<Tensor<(B, Const<H>, Const<W>, Const<IN>), E, D, T>>
     for Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>
 where
-    A: Module<Tensor<(B, Const<OH>, Const<OW>, Const<OUT>), E, D, T>, Error = D::Err>,
+    A: Module<Tensor<(B, Const<OH>, Const<OW>, Const<OUT>), E, D, T>, Error = D::Err> + 'static,
 {
     type Output = A::Output;
     type Error = D::Err;
@@ -212,19 +216,24 @@ where
         let n = batch.size() * OH * OW;
         let columns = gather_windows::<B, H, W, IN, K, S, P, OH, OW, E, D, T>(x)?
             .try_reshape_like(&(n, K * K * IN))?;
+        // A contiguous reshape keeps the tensor's id, so the product's kernel gradient lands on
+        // `self.kernel`'s.
         let kernel = self
             .kernel
-            .retaped::<T>()
+            .clone()
             .try_reshape_like(&(K * K * IN, Const::<OUT>))?;
-        let y = columns.try_matmul(kernel)?;
-        let bias = self
-            .bias
-            .retaped::<T>()
-            .try_broadcast_like(&(n, Const::<OUT>))?;
-        let y =
-            y.try_add(bias)?
-                .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, Const::<OUT>))?;
-        self.activation.try_forward(y)
+        let out_shape = (batch, Const::<OH>, Const::<OW>, Const::<OUT>);
+        if TypeId::of::<A>() == TypeId::of::<ReLU>() {
+            let y = try_dense(columns, &kernel, &self.bias, Epilogue::BiasRelu)?
+                .try_reshape_like(&out_shape)?;
+            // SAFETY: `A` is `ReLU` (equal `TypeId`s), whose `Module` impl on this tensor type
+            // has that same tensor type as its `Output`: the cast renames a type to itself.
+            Ok(unsafe { crate::kernels::same_type(y) })
+        } else {
+            let y = try_dense(columns, &kernel, &self.bias, Epilogue::Bias)?
+                .try_reshape_like(&out_shape)?;
+            self.activation.try_forward(y)
+        }
     }
 }
 
@@ -278,5 +287,53 @@ mod tests {
         let dev = Cpu::default();
         let conv = dev.build_module::<Conv2D<3, 16, 3, 26, 26>, f32>();
         assert_eq!(conv.num_trainable_params(), 3 * 3 * 3 * 16 + 16);
+    }
+
+    /// Output, then input, kernel and bias gradients of `sum(r * relu_conv(x))` in `$e`.
+    macro_rules! relu_conv_and_grads {
+        ($e:ty) => {{
+            let dev = Cpu::seed_from_u64(3);
+            let mut conv =
+                dev.build_module::<Conv2D<2, 3, 3, 3, 3, 1, 1, crate::layers::ReLU>, $e>();
+            let kernel: Vec<f32> = (0..54).map(|i| ((i * 5) % 13) as f32 / 13.0 - 0.5).collect();
+            conv.set_weights(&kernel, &[0.05, -0.1, 0.2]).unwrap();
+            let values = |len: usize, k: usize| -> Vec<$e> {
+                (0..len)
+                    .map(|i| (((i * k) % 17) as f64 / 17.0 - 0.45) as $e)
+                    .collect()
+            };
+            let x: Tensor<(usize, Const<3>, Const<3>, Const<2>), $e, _> =
+                dev.tensor_from_vec(values(2 * 18, 7), (2, Const, Const, Const));
+            let r: Tensor<(usize, Const<3>, Const<3>, Const<3>), $e, _> =
+                dev.tensor_from_vec(values(2 * 27, 11), (2, Const, Const, Const));
+            let y = conv.forward(x.trace(Gradients::leaky()));
+            let out = y.retaped::<NoneTape>().as_vec();
+            let mut grads = (y * r).sum().backward();
+            let to_f64 = |v: Vec<$e>| -> Vec<f64> { v.into_iter().map(f64::from).collect() };
+            let gx = grads.get_or_alloc_mut(&x).unwrap().to_vec();
+            [
+                to_f64(out),
+                to_f64(gx),
+                to_f64(grads.get(&conv.kernel).as_vec()),
+                to_f64(grads.get(&conv.bias).as_vec()),
+            ]
+        }};
+    }
+
+    #[test]
+    fn the_fused_f32_path_matches_dfdx_ops_in_f64_in_value_and_every_gradient() {
+        let fused = relu_conv_and_grads!(f32);
+        let ops = relu_conv_and_grads!(f64);
+        for (f, o) in fused.iter().zip(&ops) {
+            assert_eq!(f.len(), o.len());
+            for (a, b) in f.iter().zip(o) {
+                assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+            }
+        }
+        assert!(
+            fused[0].contains(&0.0),
+            "some outputs are clipped by the ReLU"
+        );
+        assert!(fused[2].iter().any(|g| *g != 0.0));
     }
 }
