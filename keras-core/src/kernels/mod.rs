@@ -1,10 +1,14 @@
 //! Compute kernels behind the layers.
 //!
-//! - [`try_dense`]: `Dense`'s product on any device. On `Cpu` in `f32` it is one fused op on dfdx's
+//! - [`try_dense`]: the product of `Dense` and of `Conv2D` (over its gathered windows) on any
+//!   device. On `Cpu` in `f32` it is one fused op on dfdx's
 //!   tape (bias and ReLU folded in, `gemm` 0.19 kernels picked at run time: AVX-512 where the CPU
 //!   has it, AVX2/FMA or scalar otherwise); other dtypes and devices (`Cuda`: cuBLAS) use
 //!   dfdx's ops through [`dense_with_ops`].
-//! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on.
+//! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
+//!   run as one single-threaded `gemm` per block of the output on rayon's threads.
+//! - Parallel host copies (`par_copy`, `par_take`) for the trainer's per-step moves of weights and
+//!   gradients.
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
