@@ -12,7 +12,7 @@ use dfdx::tensor_ops::{Device, ReshapeTo};
 ///
 /// Stable Rust cannot compute `d1 * d2 * ...` in a type, so the output width `N` is written out
 /// and checked against the input when the forward is compiled: a wrong `N` fails `cargo build`
-/// with "Flatten<N>: N must equal the product of the input's non-batch dimensions". Accepts
+/// with `"Flatten<N>: N must equal the product of the input's non-batch dimensions"`. Accepts
 /// inputs of rank 2 to 5 with `Const` feature dimensions and any batch dimension. No tensors.
 ///
 /// # Examples
