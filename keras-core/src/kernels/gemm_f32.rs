@@ -248,9 +248,9 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn matmul_matches_the_naive_product_for_every_transpose() {
-        let (m, k, n) = (37, 70, 45);
+    /// `matmul` of `m × k` by `k × n` operands, each stored plain or transposed, against the
+    /// naive product (exact: the values are quarters, so every sum is exact in `f32`).
+    fn matches_the_naive_product_for_every_transpose(m: usize, k: usize, n: usize) {
         let a = values(m * k, 0.37);
         let b = values(k * n, 0.71);
         let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
@@ -265,6 +265,26 @@ mod tests {
             matmul(&mut c, lhs, rhs, false).unwrap();
             assert_eq!(c, want);
         }
+    }
+
+    #[test]
+    fn matmul_matches_the_naive_product_for_every_transpose() {
+        matches_the_naive_product_for_every_transpose(37, 70, 45);
+    }
+
+    #[test]
+    fn large_products_split_by_rows_or_columns_across_threads_give_the_same_result() {
+        // Above PARALLEL_MIN_FLOPS, in a two-thread pool: taller than wide splits the rows,
+        // wider than tall the columns; 150 is not a multiple of the block alignment.
+        const { assert!(2 * 150 * 70 * 100 >= super::PARALLEL_MIN_FLOPS) };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            matches_the_naive_product_for_every_transpose(150, 70, 100);
+            matches_the_naive_product_for_every_transpose(100, 70, 150);
+        });
     }
 
     #[test]

@@ -389,4 +389,73 @@ mod tests {
         assert_eq!(opt.rule().beta_2(), 0.999);
         assert_eq!(KerasOptimizer::<Sgd>::default().learning_rate(), 0.01);
     }
+
+    /// Three steps of a fresh optimizer from `make` on one variable long enough to be split into
+    /// parallel blocks, and on the same values cut into variables too short to be split: an
+    /// elementwise rule gives the same values either way.
+    fn updates_the_same_in_blocks<O: Optimizer + Send>(make: impl Fn() -> O) {
+        let len = 3 * PARALLEL_MIN_LEN + 100;
+        let piece = PARALLEL_MIN_LEN / 4;
+        let names: Vec<String> = (0..len.div_ceil(piece)).map(|i| format!("w{i}")).collect();
+        let shapes: Vec<[usize; 1]> = (0..names.len())
+            .map(|i| [piece.min(len - i * piece)])
+            .collect();
+        let mut whole = FlatParams::from_layout([("w", &[len][..])]);
+        let mut pieces = FlatParams::from_layout(
+            names
+                .iter()
+                .map(String::as_str)
+                .zip(shapes.iter().map(|s| &s[..])),
+        );
+        for (i, v) in whole.values.iter_mut().enumerate() {
+            *v = ((i * 37) % 101) as f32 / 101.0 - 0.5;
+        }
+        pieces.values.copy_from_slice(&whole.values);
+        let (mut a, mut b) = (make(), make());
+        // Two threads even on a one-core machine, so the blocks really run in parallel.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for step in 0..3 {
+                for (i, g) in whole.grads.iter_mut().enumerate() {
+                    *g = (((i + step) * 53) % 97) as f32 / 97.0 - 0.5;
+                }
+                pieces.grads.copy_from_slice(&whole.grads);
+                a.apply(&mut whole).unwrap();
+                b.apply(&mut pieces).unwrap();
+            }
+        });
+        assert!(whole.values.iter().zip(&pieces.values).all(|(x, y)| x == y));
+        assert_ne!(whole.values[0], -0.5, "the values moved");
+    }
+
+    #[test]
+    fn elementwise_rules_update_long_variables_in_blocks_with_the_same_result() {
+        use crate::optimizers::{Adadelta, Adagrad, AdamW, Adamax, Ftrl, Lion, Nadam, RMSprop};
+        updates_the_same_in_blocks(|| Adam::new().build().unwrap());
+        updates_the_same_in_blocks(|| Adam::new().with_amsgrad(true).build().unwrap());
+        updates_the_same_in_blocks(|| AdamW::new().with_weight_decay(0.004).build().unwrap());
+        updates_the_same_in_blocks(|| {
+            Sgd::new()
+                .with_momentum(0.9)
+                .with_nesterov(true)
+                .build()
+                .unwrap()
+        });
+        updates_the_same_in_blocks(|| {
+            RMSprop::new()
+                .with_momentum(0.5)
+                .with_centered(true)
+                .build()
+                .unwrap()
+        });
+        updates_the_same_in_blocks(|| Adagrad::new().build().unwrap());
+        updates_the_same_in_blocks(|| Adadelta::new().with_learning_rate(1.0).build().unwrap());
+        updates_the_same_in_blocks(|| Adamax::new().build().unwrap());
+        updates_the_same_in_blocks(|| Nadam::new().build().unwrap());
+        updates_the_same_in_blocks(|| Lion::new().build().unwrap());
+        updates_the_same_in_blocks(|| Ftrl::new().build().unwrap());
+    }
 }
