@@ -129,27 +129,8 @@ where
     D: keras::device::KerasDevice,
     M: BuildModule<D, f32> + TrainModel<Rank1<I>, K, D>,
 {
-    let mut trainer = Trainer::compile(
-        M::build(dev),
-        keras_adam()?,
-        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (),
-        dev,
-    )?;
     let mut timer = EpochTimer::default();
-    let history = trainer
-        .fit(data)
-        .epochs(epochs)
-        .batch_size(w.batch)
-        .shuffle(Shuffle::None)
-        .verbose(0)
-        .prefetch(prefetch)
-        .callbacks(&mut timer)
-        .run()?;
-    let final_loss = history
-        .get("loss")
-        .and_then(|l| l.last().copied())
-        .unwrap_or(f32::NAN);
+    let final_loss = fit_model::<M, D, I, K>(w, data, epochs, prefetch, dev, &mut timer)?;
     Ok(Run {
         label,
         epoch_secs: timer.secs,
@@ -160,6 +141,42 @@ where
         rounds: Vec::new(),
         cpu_rounds: Vec::new(),
     })
+}
+
+/// Builds `M` on `dev`, compiles it as every loop does (Keras's Adam, sparse crossentropy from
+/// logits) and fits it in order with `callbacks`; returns the last epoch's mean loss.
+fn fit_model<M, D, const I: usize, const K: usize>(
+    w: &Workload,
+    data: &ArrayDataset<Rank1<I>, Sparse>,
+    epochs: usize,
+    prefetch: usize,
+    dev: &D,
+    callbacks: impl Callback,
+) -> keras::Result<f32>
+where
+    D: keras::device::KerasDevice,
+    M: BuildModule<D, f32> + TrainModel<Rank1<I>, K, D>,
+{
+    let mut trainer = Trainer::compile(
+        M::build(dev),
+        keras_adam()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        dev,
+    )?;
+    let history = trainer
+        .fit(data)
+        .epochs(epochs)
+        .batch_size(w.batch)
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .prefetch(prefetch)
+        .callbacks(callbacks)
+        .run()?;
+    Ok(history
+        .get("loss")
+        .and_then(|l| l.last().copied())
+        .unwrap_or(f32::NAN))
 }
 
 /// Times the hand-written loop with Keras's Adam on the flat parameters.
@@ -336,14 +353,6 @@ pub fn run_paired<M, const I: usize, const K: usize>(
 where
     M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
 {
-    let dev = Cpu::seed_from_u64(0);
-    let mut trainer = Trainer::compile(
-        M::build(&dev),
-        keras_adam()?,
-        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (),
-        &dev,
-    )?;
     // Its own device with the same seed: the same initial weights as `fit`'s model.
     let hand_dev = Cpu::seed_from_u64(0);
     let hand_model = M::build(&hand_dev);
@@ -361,19 +370,8 @@ where
         epoch_secs: [Vec::new(), Vec::new()],
         loss_sum: 0.0,
     };
-    let history = trainer
-        .fit(data)
-        .epochs(epochs)
-        .batch_size(w.batch)
-        .shuffle(Shuffle::None)
-        .verbose(0)
-        .prefetch(prefetch)
-        .callbacks(&mut hand)
-        .run()?;
-    let fit_loss = history
-        .get("loss")
-        .and_then(|l| l.last().copied())
-        .unwrap_or(f32::NAN);
+    let fit_dev = Cpu::seed_from_u64(0);
+    let fit_loss = fit_model::<M, Cpu, I, K>(w, data, epochs, prefetch, &fit_dev, &mut hand)?;
     let [fit_secs, hand_secs] = hand.epoch_secs;
     let run = |label, epoch_secs, final_loss| Run {
         label,
