@@ -2,9 +2,12 @@
 
 use std::any::TypeId;
 
-use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1};
+use dfdx::nn::Module;
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Shape};
 use dfdx::tensor::{Cpu, Tape, Tensor};
 use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryMatMul};
+
+use crate::layers::ReLU;
 
 /// What follows the product `x · kernel` inside a fused `Dense` op.
 ///
@@ -70,6 +73,43 @@ where
         super::cpu_dense::try_dense_cpu_f32(x, kernel, bias, epilogue)
     } else {
         dense_with_ops(x, kernel, bias, epilogue)
+    }
+}
+
+/// `activation(reshape(x · kernel + bias))`, the forward of `Dense` and `Conv2D`: a
+/// [`ReLU`] activation is folded into [`try_dense`]'s epilogue (one op, no separate ReLU pass),
+/// any other activation runs after the product. `reshape` gives the product the layer's output
+/// shape (`Ok` for `Dense`; `Conv2D`'s `(batch, OH, OW, OUT)`).
+#[allow(clippy::type_complexity)]
+pub(crate) fn try_dense_activated<B, I, const O: usize, E, D, T, S, A>(
+    x: Tensor<(B, I), E, D, T>,
+    kernel: &Tensor<(I, Const<O>), E, D>,
+    bias: &Tensor<Rank1<O>, E, D>,
+    activation: &A,
+    reshape: impl FnOnce(Tensor<(B, Const<O>), E, D, T>) -> Result<Tensor<S, E, D, T>, D::Err>,
+) -> Result<A::Output, D::Err>
+where
+    B: Dim,
+    I: Dim,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+    S: Shape,
+    A: Module<Tensor<S, E, D, T>, Error = D::Err> + 'static,
+{
+    let folded = TypeId::of::<A>() == TypeId::of::<ReLU>();
+    let epilogue = if folded {
+        Epilogue::BiasRelu
+    } else {
+        Epilogue::Bias
+    };
+    let y = reshape(try_dense(x, kernel, bias, epilogue)?)?;
+    if folded {
+        // SAFETY: `A` is `ReLU` (equal `TypeId`s), whose `Module` impl on this tensor type has
+        // that same tensor type as its `Output`: the cast renames a type to itself.
+        Ok(unsafe { same_type(y) })
+    } else {
+        activation.try_forward(y)
     }
 }
 

@@ -1,7 +1,5 @@
 //! Keras's `Conv2D` layer (channels-last).
 
-use std::any::TypeId;
-
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank4};
@@ -10,11 +8,11 @@ use dfdx::tensor_ops::{Device, ReshapeTo};
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 
-use super::activations::{Linear, ReLU};
+use super::activations::Linear;
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
 use super::windows::{gather_windows, WindowSize};
-use crate::kernels::{try_dense, Epilogue};
+use crate::kernels::try_dense_activated;
 use crate::Result;
 
 /// Keras's `Conv2D(filters=OUT, kernel_size=K, strides=S, activation=A)` on channels-last
@@ -30,7 +28,8 @@ use crate::Result;
 ///   Keras's `get_weights()[0]` loads as it is; `bias` is `[OUT]`. Keras defaults:
 ///   `glorot_uniform` kernel (fans `K*K*IN`, `K*K*OUT`), zero bias. Cross-correlation, as Keras.
 /// - dfdx 0.13's convolution op needs a nightly compiler, so the forward gathers the windows
-///   (im2col) and runs one product with bias and activation ([`try_dense`]: on `Cpu` in `f32`
+///   (im2col) and runs one product with bias and activation
+///   ([`try_dense`](crate::kernels::try_dense): on `Cpu` in `f32`
 ///   the fused op, ReLU folded in; elsewhere dfdx's ops).
 ///
 /// # Examples
@@ -223,17 +222,9 @@ where
             .clone()
             .try_reshape_like(&(K * K * IN, Const::<OUT>))?;
         let out_shape = (batch, Const::<OH>, Const::<OW>, Const::<OUT>);
-        if TypeId::of::<A>() == TypeId::of::<ReLU>() {
-            let y = try_dense(columns, &kernel, &self.bias, Epilogue::BiasRelu)?
-                .try_reshape_like(&out_shape)?;
-            // SAFETY: `A` is `ReLU` (equal `TypeId`s), whose `Module` impl on this tensor type
-            // has that same tensor type as its `Output`: the cast renames a type to itself.
-            Ok(unsafe { crate::kernels::same_type(y) })
-        } else {
-            let y = try_dense(columns, &kernel, &self.bias, Epilogue::Bias)?
-                .try_reshape_like(&out_shape)?;
-            self.activation.try_forward(y)
-        }
+        try_dense_activated(columns, &kernel, &self.bias, &self.activation, |y| {
+            y.try_reshape_like(&out_shape)
+        })
     }
 }
 

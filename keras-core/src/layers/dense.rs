@@ -1,7 +1,5 @@
 //! Keras's `Dense` layer.
 
-use std::any::TypeId;
-
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank2};
@@ -10,10 +8,10 @@ use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryMatMul};
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 
-use super::activations::{Linear, ReLU};
+use super::activations::Linear;
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
-use crate::kernels::{try_dense, Epilogue};
+use crate::kernels::try_dense_activated;
 use crate::Result;
 
 /// Keras's `Dense(units=O, activation=A)` on inputs with `I` features: `A(x · kernel + bias)`.
@@ -28,7 +26,8 @@ use crate::Result;
 /// - `A` is any activation layer with `Default` ([`ReLU`](super::ReLU), [`Softmax`](super::Softmax),
 ///   ...); it is rebuilt with `Default` when the layer is built or converted.
 ///
-/// - On `(batch, I)` inputs the affine map is one op ([`try_dense`]): on `Cpu` in
+/// - On `(batch, I)` inputs the affine map is one op
+///   ([`try_dense`](crate::kernels::try_dense)): on `Cpu` in
 ///   `f32` a fused kernel (bias, and a [`ReLU`](super::ReLU) activation, folded into one `gemm`
 ///   0.19 product, AVX-512 where the CPU has it; no input gradient for a batch marked with
 ///   [`mark_data_input`](crate::kernels::mark_data_input)), elsewhere dfdx's ops.
@@ -136,18 +135,10 @@ where
     type Output = A::Output;
     type Error = D::Err;
 
-    /// One op ([`try_dense`], fused on `Cpu` in `f32`): a [`ReLU`] activation is folded into
-    /// it, any other activation runs after it.
+    /// One op ([`try_dense`](crate::kernels::try_dense), fused on `Cpu` in `f32`): a
+    /// [`ReLU`](super::ReLU) activation is folded into it, any other activation runs after it.
     fn try_forward(&self, x: Tensor<(B, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
-        if TypeId::of::<A>() == TypeId::of::<ReLU>() {
-            let y = try_dense(x, &self.kernel, &self.bias, Epilogue::BiasRelu)?;
-            // SAFETY: `A` is `ReLU` (equal `TypeId`s), whose `Module` impl on this tensor type
-            // has that same tensor type as its `Output`: the cast renames a type to itself.
-            Ok(unsafe { crate::kernels::same_type(y) })
-        } else {
-            let y = try_dense(x, &self.kernel, &self.bias, Epilogue::Bias)?;
-            self.activation.try_forward(y)
-        }
+        try_dense_activated(x, &self.kernel, &self.bias, &self.activation, Ok)
     }
 }
 
