@@ -54,12 +54,7 @@ where
         contiguous_mut(oc),
     ) {
         (Some(xs), Some(ws), Some(bs), Some(ys)) => {
-            // SAFETY: `CpuError` is `D::Err` for `D = Cpu`.
-            unsafe {
-                same_type::<Result<(), CpuError>, Result<(), D::Err>>(forward::<O>(
-                    ys, xs, ws, bs, inner, epilogue,
-                ))
-            }?;
+            device_result::<E, D>(forward::<O>(ys, xs, ws, bs, inner, epilogue))?;
             !is_data_input(xs)
         }
         // Broadcast or permuted operands, an empty batch, or inner widths that differ at run
@@ -76,13 +71,20 @@ where
             need_dx,
         };
         tape.add_backward_op(move |grads: &mut Gradients<E, D>| {
-            // SAFETY: `E` is `f32` and `D` is `Cpu`, so `Gradients<E, D>` is `Gradients<f32, Cpu>`
-            // and `D::Err` is `CpuError`.
+            // SAFETY: `E` is `f32` and `D` is `Cpu`, so `Gradients<E, D>` is `Gradients<f32, Cpu>`.
             let grads: &mut Gradients<f32, Cpu> = unsafe { same_type(grads) };
-            unsafe { same_type::<Result<(), CpuError>, Result<(), D::Err>>(saved.backward(grads)) }
+            device_result::<E, D>(saved.backward(grads))
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// A `Cpu` result as `D`'s, for `D = Cpu` (asserted).
+fn device_result<E: Dtype, D: Device<E>>(r: Result<(), CpuError>) -> Result<(), D::Err> {
+    assert!(is_cpu_f32::<E, D>());
+    // SAFETY: `D` is `Cpu` (asserted), so `D::Err` is `CpuError` and the cast renames a type to
+    // itself.
+    unsafe { same_type(r) }
 }
 
 /// `y = epilogue(x · w + b)`, all row-major, `y` being `n × O` for `n = y.len() / O` and `x`

@@ -2,13 +2,13 @@
 //! gradient with respect to it (nobody reads it), which saves a third of the first layer's
 //! backward work. Keras's JAX trainer likewise differentiates with respect to the weights only.
 
-use std::any::TypeId;
 use std::cell::Cell;
 
 use dfdx::shapes::Shape;
 use dfdx::tensor::{Cpu, NoneTape, Storage, Tensor};
 
 use super::cpu_view::contiguous;
+use super::dense_kernel::{is_cpu_f32, same_type};
 
 thread_local! {
     /// Address and length of the marked batch's buffer on this thread; `(0, 0)` for none.
@@ -91,11 +91,6 @@ pub(crate) fn is_data_input(data: &[f32]) -> bool {
 fn as_cpu<S: Shape, D: Storage<f32> + 'static, T>(
     x: &Tensor<S, f32, D, T>,
 ) -> Option<&Tensor<S, f32, Cpu, T>> {
-    if TypeId::of::<D>() == TypeId::of::<Cpu>() {
-        // SAFETY: `D` is `Cpu` (equal `TypeId`s), so both are the same type and the cast is the
-        // identity; this is what `Any::downcast_ref` does, without a trait object.
-        Some(unsafe { &*(x as *const Tensor<S, f32, D, T> as *const Tensor<S, f32, Cpu, T>) })
-    } else {
-        None
-    }
+    // SAFETY: `D` is `Cpu` when `is_cpu_f32` holds, so the cast renames a type to itself.
+    is_cpu_f32::<f32, D>().then(|| unsafe { same_type(x) })
 }
