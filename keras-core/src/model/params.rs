@@ -1,4 +1,5 @@
-//! Visitors between a model's trainable tensors and [`FlatParams`].
+//! Visitors between a model's tensors and [`FlatParams`]: the trainable ones (what optimizers
+//! update) or, for backups, the non-trainable ones (BatchNormalization's moving statistics).
 
 use dfdx::{
     nn::tensor_collection::{
@@ -15,8 +16,43 @@ use crate::{device::KerasDevice, optimizers::FlatParams, Error, Result};
 /// their current values and zero gradients. Non-trainable tensors (BatchNormalization's moving
 /// statistics) are not included.
 pub fn layout<M: TensorCollection<f32, D>, D: KerasDevice>(model: &M) -> Result<FlatParams> {
+    layout_of(model, true)
+}
+
+/// The non-trainable tensors of `model` (BatchNormalization's moving statistics), named by
+/// field path, with their values.
+pub(crate) fn non_trainable_layout<M: TensorCollection<f32, D>, D: KerasDevice>(
+    model: &M,
+) -> Result<FlatParams> {
+    layout_of(model, false)
+}
+
+/// Writes `values` (laid out as [`non_trainable_layout`] returns them) into the non-trainable
+/// tensors.
+pub(crate) fn scatter_non_trainable<M: TensorCollection<f32, D>, D: KerasDevice>(
+    model: &mut M,
+    values: &[f32],
+) -> Result<()> {
+    let mut params = non_trainable_layout(model)?;
+    if params.values.len() != values.len() {
+        return Err(Error::ShapeMismatch {
+            name: "non_trainable_weights",
+            expected: format!("{} values", params.values.len()),
+            got: format!("{} values", values.len()),
+        });
+    }
+    params.values.copy_from_slice(values);
+    scatter_of(model, &params, false)
+}
+
+/// The tensors whose `do_gradient_update` equals `trainable`, with their values.
+fn layout_of<M: TensorCollection<f32, D>, D: KerasDevice>(
+    model: &M,
+    trainable: bool,
+) -> Result<FlatParams> {
     let mut v = LayoutVisitor {
         out: FlatParams::default(),
+        trainable,
     };
     M::iter_tensors(&mut RecursiveWalker {
         m: (model, String::new()),
@@ -45,7 +81,20 @@ pub fn scatter_values<M: TensorCollection<f32, D>, D: KerasDevice>(
     model: &mut M,
     params: &FlatParams,
 ) -> Result<()> {
-    let mut v = ScatterValues { params, index: 0 };
+    scatter_of(model, params, true)
+}
+
+/// Writes `params.values` into the tensors whose `do_gradient_update` equals `trainable`.
+fn scatter_of<M: TensorCollection<f32, D>, D: KerasDevice>(
+    model: &mut M,
+    params: &FlatParams,
+    trainable: bool,
+) -> Result<()> {
+    let mut v = ScatterValues {
+        params,
+        index: 0,
+        trainable,
+    };
     M::iter_tensors(&mut RecursiveWalker {
         m: model,
         f: &mut v,
@@ -96,6 +145,7 @@ fn walk_grads<M: TensorCollection<f32, D>, D: KerasDevice>(
 
 struct LayoutVisitor {
     out: FlatParams,
+    trainable: bool,
 }
 
 impl<D: KerasDevice> TensorVisitor<f32, D> for LayoutVisitor {
@@ -109,7 +159,7 @@ impl<D: KerasDevice> TensorVisitor<f32, D> for LayoutVisitor {
         opts: TensorOptions<S, f32, D>,
         (t, name): (&Tensor<S, f32, D>, String),
     ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        if opts.do_gradient_update {
+        if opts.do_gradient_update == self.trainable {
             let dims = t.shape().concrete();
             let range = self.out.push_var(&name, dims.as_ref()).range();
             t.copy_into(&mut self.out.values[range]);
@@ -146,6 +196,7 @@ impl<D: KerasDevice> TensorVisitor<f32, D> for GatherValues<'_> {
 struct ScatterValues<'a> {
     params: &'a FlatParams,
     index: usize,
+    trainable: bool,
 }
 
 impl<D: KerasDevice> TensorVisitor<f32, D> for ScatterValues<'_> {
@@ -159,7 +210,7 @@ impl<D: KerasDevice> TensorVisitor<f32, D> for ScatterValues<'_> {
         opts: TensorOptions<S, f32, D>,
         t: &mut Tensor<S, f32, D>,
     ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        if opts.do_gradient_update {
+        if opts.do_gradient_update == self.trainable {
             let range = self.params.vars[self.index].range();
             D::write_values(t, &self.params.values[range]);
             self.index += 1;

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use dfdx::nn::tensor_collection::TensorCollection;
 
-use super::{buffers, fit_view::FitView, ResumePoint};
+use super::{fit_view::FitView, ResumePoint};
 use crate::{
     callbacks::{CallbackContext, History, Logs, RunParams},
     device::KerasDevice,
@@ -107,11 +107,11 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> Call
     }
 
     fn non_trainable_weights(&self) -> Result<FlatParams> {
-        buffers::gather_buffers(self.model)
+        crate::model::non_trainable_layout(self.model)
     }
 
     fn set_non_trainable_weights(&mut self, values: &[f32]) -> Result<()> {
-        buffers::scatter_buffers(self.model, values)
+        crate::model::scatter_non_trainable(self.model, values)
     }
 }
 

@@ -8,7 +8,6 @@
 //! `on_train_begin`, as [`BackupAndRestore`](crate::callbacks::BackupAndRestore) does.
 
 mod bounds;
-mod buffers;
 mod config;
 pub(crate) mod context;
 mod evaluate;
