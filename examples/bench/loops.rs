@@ -16,7 +16,7 @@ use std::time::Instant;
 use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
 use dfdx::optim::{AdamConfig, Optimizer as _};
 use dfdx::prelude::{
-    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, TensorFromVec, Trace, ZerosTensor,
+    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, Trace, ZerosTensor,
 };
 use keras::callbacks::{Callback, CallbackContext};
 use keras::kernels::mark_data_input;
@@ -30,6 +30,9 @@ use keras::trainer::TrainModel;
 
 use crate::report::cpu_secs;
 use crate::synthetic::Workload;
+
+/// A batch of `N`-wide rows on the host device.
+type Rows<const N: usize> = Tensor<(usize, Const<N>), f32, Cpu>;
 
 /// Output of a training forward: `(batch, K)` logits on the tape.
 type Taped<const K: usize> = Tensor<(usize, Const<K>), f32, Cpu, OwnedTape<f32, Cpu>>;
@@ -189,11 +192,7 @@ pub fn run_hand<M, const I: usize, const K: usize>(
 where
     M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
 {
-    let dev = Cpu::seed_from_u64(0);
-    let mut model = M::build(&dev);
-    let mut params: FlatParams = layout(&model)?;
-    let mut opt = keras_adam()?;
-    let mut grads = model.alloc_grads();
+    let mut hand = HandLoop::<M, I, K>::new()?;
     let mut epoch_secs = Vec::new();
     let mut epoch_cpu_secs = Vec::new();
     let mut final_loss = f32::NAN;
@@ -201,18 +200,10 @@ where
         let start = Instant::now();
         let cpu_start = cpu_secs();
         let mut loss_sum = 0f64;
-        for (xb, yb, n) in batches::<I, K>(&dev, x, y, w.batch) {
-            // As `fit` does: the batch is data, so the fused Dense op skips its gradient.
-            let xb = xb.traced(grads);
-            let data_input = mark_data_input(&xb);
-            let logits: Taped<K> = model.forward_mut(xb);
-            drop(data_input);
-            let loss = cross_entropy_with_logits_loss(logits, yb);
-            loss_sum += f64::from(loss.array()) * n as f64;
-            grads = loss.backward();
-            take_grads(&model, &mut grads, &mut params)?; // copies and zeroes
-            opt.apply(&mut params)?;
-            scatter_values(&mut model, &params)?;
+        for first in (0..y.len()).step_by(w.batch) {
+            let n = w.batch.min(y.len() - first);
+            let loss = hand.step(&x[first * I..(first + n) * I], &y[first..first + n])?;
+            loss_sum += f64::from(loss) * n as f64;
         }
         epoch_secs.push(start.elapsed().as_secs_f64());
         epoch_cpu_secs.push(cpu_secs() - cpu_start);
@@ -228,6 +219,57 @@ where
         rounds: Vec::new(),
         cpu_rounds: Vec::new(),
     })
+}
+
+/// The hand-written loop's state: the Keras `Dense` model `M` (built from seed 0, so with the
+/// same initial weights as `fit`'s), its flat parameters, Keras's Adam and the reused gradients.
+struct HandLoop<M, const I: usize, const K: usize> {
+    dev: Cpu,
+    model: M,
+    params: FlatParams,
+    opt: keras::optimizers::KerasOptimizer<Adam>,
+    grads: Option<dfdx::tensor::Gradients<f32, Cpu>>,
+    one_hot: Vec<f32>,
+}
+
+impl<M, const I: usize, const K: usize> HandLoop<M, I, K>
+where
+    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
+{
+    fn new() -> keras::Result<Self> {
+        let dev = Cpu::seed_from_u64(0);
+        let model = M::build(&dev);
+        Ok(Self {
+            params: layout(&model)?,
+            grads: Some(model.alloc_grads()),
+            model,
+            opt: keras_adam()?,
+            dev,
+            one_hot: Vec::new(),
+        })
+    }
+
+    /// One step on the rows `x` with class ids `y`; returns the batch's mean loss.
+    fn step(&mut self, x: &[f32], y: &[f32]) -> keras::Result<f32> {
+        let (xb, yb) = batch_tensors::<I, K>(&self.dev, x, y, &mut self.one_hot);
+        let grads = match self.grads.take() {
+            Some(g) => g,
+            None => self.model.alloc_grads(),
+        };
+        // As `fit` does: the batch is data, so the fused Dense op skips its gradient.
+        let xb = xb.traced(grads);
+        let data_input = mark_data_input(&xb);
+        let logits: Taped<K> = self.model.forward_mut(xb);
+        drop(data_input);
+        let loss = cross_entropy_with_logits_loss(logits, yb);
+        let value = loss.array();
+        let mut grads = loss.backward();
+        take_grads(&self.model, &mut grads, &mut self.params)?; // copies and zeroes
+        self.opt.apply(&mut self.params)?;
+        scatter_values(&mut self.model, &self.params)?;
+        self.grads = Some(grads);
+        Ok(value)
+    }
 }
 
 /// Times the pure dfdx loop on the architecture `A` (dfdx builders).
@@ -285,36 +327,42 @@ where
     })
 }
 
-/// The batches of one in-order pass: features, one-hot labels and the batch size. Tensors are
-/// made as the trainer makes them (`zeros_like` from dfdx's allocator, then `copy_from`), so
-/// the loops differ from `fit` only in what surrounds the kernels.
-#[allow(clippy::type_complexity)]
+/// The batches of one in-order pass: features, one-hot labels and the batch size.
 fn batches<'a, const I: usize, const K: usize>(
     dev: &'a Cpu,
     x: &'a [f32],
     y: &'a [f32],
     batch: usize,
-) -> impl Iterator<
-    Item = (
-        Tensor<(usize, Const<I>), f32, Cpu>,
-        Tensor<(usize, Const<K>), f32, Cpu>,
-        usize,
-    ),
-> + 'a {
+) -> impl Iterator<Item = (Rows<I>, Rows<K>, usize)> + 'a {
     let mut one_hot = Vec::new();
     (0..y.len()).step_by(batch).map(move |start| {
         let n = batch.min(y.len() - start);
-        let mut xb = dev.zeros_like(&(n, Const::<I>));
-        xb.copy_from(&x[start * I..(start + n) * I]);
-        one_hot.clear();
-        one_hot.resize(n * K, 0f32);
-        for (row, &label) in y[start..start + n].iter().enumerate() {
-            one_hot[row * K + label as usize] = 1.0;
-        }
-        let mut yb = dev.zeros_like(&(n, Const::<K>));
-        yb.copy_from(&one_hot);
+        let x = &x[start * I..(start + n) * I];
+        let (xb, yb) = batch_tensors::<I, K>(dev, x, &y[start..start + n], &mut one_hot);
         (xb, yb, n)
     })
+}
+
+/// The feature rows `x` and the one-hot labels of class ids `y` as tensors, made as the trainer
+/// makes its batch (`zeros_like` from dfdx's allocator, then `copy_from`), so the loops differ
+/// from `fit` only in what surrounds the kernels. `one_hot` is a reused scratch buffer.
+fn batch_tensors<const I: usize, const K: usize>(
+    dev: &Cpu,
+    x: &[f32],
+    y: &[f32],
+    one_hot: &mut Vec<f32>,
+) -> (Rows<I>, Rows<K>) {
+    let n = y.len();
+    let mut xb = dev.zeros_like(&(n, Const::<I>));
+    xb.copy_from(x);
+    one_hot.clear();
+    one_hot.resize(n * K, 0f32);
+    for (row, &label) in y.iter().enumerate() {
+        one_hot[row * K + label as usize] = 1.0;
+    }
+    let mut yb = dev.zeros_like(&(n, Const::<K>));
+    yb.copy_from(one_hot);
+    (xb, yb)
 }
 
 /// Records each epoch's wall time inside `fit`.
@@ -353,15 +401,8 @@ pub fn run_paired<M, const I: usize, const K: usize>(
 where
     M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
 {
-    // Its own device with the same seed: the same initial weights as `fit`'s model.
-    let hand_dev = Cpu::seed_from_u64(0);
-    let hand_model = M::build(&hand_dev);
     let mut hand = PairedHand::<M, I, K> {
-        params: layout(&hand_model)?,
-        grads: Some(hand_model.alloc_grads()),
-        model: hand_model,
-        opt: keras_adam()?,
-        dev: hand_dev,
+        hand: HandLoop::new()?,
         x: data.x().to_vec(),
         y: data.y().to_vec(),
         batch: w.batch,
@@ -392,11 +433,8 @@ where
 
 /// The hand-written loop, one step per `fit` step (see [`run_paired`]).
 struct PairedHand<M, const I: usize, const K: usize> {
-    model: M,
-    params: FlatParams,
-    grads: Option<dfdx::tensor::Gradients<f32, Cpu>>,
-    opt: keras::optimizers::KerasOptimizer<keras::optimizers::Adam>,
-    dev: Cpu,
+    /// The hand-written loop, on its own model (same initial weights as `fit`'s).
+    hand: HandLoop<M, I, K>,
     x: Vec<f32>,
     y: Vec<f32>,
     batch: usize,
@@ -412,41 +450,25 @@ struct PairedHand<M, const I: usize, const K: usize> {
 
 impl<M, const I: usize, const K: usize> PairedHand<M, I, K>
 where
-    M: TrainModel<Rank1<I>, K, Cpu>,
+    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
 {
     /// The hand-written loop's step on batch `index` of the in-order pass.
     fn step(&mut self, index: usize) -> keras::Result<()> {
         let start = index * self.batch;
         let n = self.batch.min(self.y.len() - start);
-        let mut xb: Tensor<(usize, Const<I>), f32, Cpu> = self.dev.zeros_like(&(n, Const));
-        xb.copy_from(&self.x[start * I..(start + n) * I]);
-        let mut one_hot = vec![0f32; n * K];
-        for (row, &label) in self.y[start..start + n].iter().enumerate() {
-            one_hot[row * K + label as usize] = 1.0;
-        }
-        let yb = self.dev.tensor_from_vec(one_hot, (n, Const::<K>));
-        let grads = self
-            .grads
-            .take()
-            .unwrap_or_else(|| self.model.alloc_grads());
-        let xb = xb.traced(grads);
-        let data_input = mark_data_input(&xb);
-        let logits: Taped<K> = self.model.forward_mut(xb);
-        drop(data_input);
-        let loss = cross_entropy_with_logits_loss(logits, yb);
-        self.loss_sum += f64::from(loss.array()) * n as f64;
-        let mut grads = loss.backward();
-        take_grads(&self.model, &mut grads, &mut self.params)?;
-        self.opt.apply(&mut self.params)?;
-        scatter_values(&mut self.model, &self.params)?;
-        self.grads = Some(grads);
+        let (x, y) = (
+            &self.x[start * I..(start + n) * I],
+            &self.y[start..start + n],
+        );
+        let loss = self.hand.step(x, y)?;
+        self.loss_sum += f64::from(loss) * n as f64;
         Ok(())
     }
 }
 
 impl<M, const I: usize, const K: usize> Callback for PairedHand<M, I, K>
 where
-    M: TrainModel<Rank1<I>, K, Cpu>,
+    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
 {
     fn on_epoch_begin<C: CallbackContext>(&mut self, _: usize, _: &mut C) -> keras::Result<()> {
         self.secs = [0.0; 2];
