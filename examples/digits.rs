@@ -15,6 +15,11 @@
 use keras::data::loaders::{CsvData, CsvHeader, CsvOptions};
 use keras::prelude::*;
 
+#[path = "common/args.rs"]
+mod args;
+
+use args::arg;
+
 #[derive(Sequential)]
 struct DigitsMlp<E: Dtype, D: Device<E>> {
     hidden: Dense<64, 64, ReLU, E, D>,
@@ -70,11 +75,4 @@ fn main() -> keras::Result<()> {
     let accuracy = logs.get("accuracy").unwrap_or(f32::NAN);
     println!("test loss {loss:.4} - test accuracy {accuracy:.4}");
     Ok(())
-}
-
-/// The integer after `name` on the command line, if given.
-fn arg(name: &str) -> Option<u64> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1)?.parse().ok()
 }

@@ -23,6 +23,14 @@ use keras::data::loaders::{CsvData, CsvHeader, CsvOptions};
 use keras::prelude::*;
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
+#[path = "common/args.rs"]
+mod args;
+#[path = "common/standardise.rs"]
+mod standardise;
+
+use args::arg;
+use standardise::standardise_by_train;
+
 #[derive(Sequential)]
 struct IrisMlp<E: Dtype, D: Device<E>> {
     hidden: Dense<4, 16, ReLU, E, D>,
@@ -50,9 +58,7 @@ fn main() -> keras::Result<()> {
     };
     let (mut x_train, y_train) = gather(train_rows);
     let (mut x_test, y_test) = gather(test_rows);
-    let (mean, std) = column_stats(&x_train, f);
-    standardise(&mut x_train, &mean, &std);
-    standardise(&mut x_test, &mean, &std);
+    standardise_by_train(&mut x_train, &mut x_test, f);
     let train = ArrayDataset::<Rank1<4>, Sparse>::new(x_train, y_train)?;
     let test = ArrayDataset::<Rank1<4>, Sparse>::new(x_test, y_test)?;
     println!(
@@ -104,39 +110,4 @@ fn main() -> keras::Result<()> {
     let accuracy = logs.get("accuracy").unwrap_or(f32::NAN);
     println!("test loss {loss:.4} - test accuracy {accuracy:.4}");
     Ok(())
-}
-
-/// Per-column mean and (population) standard deviation of row-major `x` with `f` columns.
-fn column_stats(x: &[f32], f: usize) -> (Vec<f32>, Vec<f32>) {
-    let n = (x.len() / f) as f64;
-    let mut mean = vec![0f64; f];
-    let mut var = vec![0f64; f];
-    for row in x.chunks(f) {
-        for (m, &v) in mean.iter_mut().zip(row) {
-            *m += f64::from(v) / n;
-        }
-    }
-    for row in x.chunks(f) {
-        for ((s, &m), &v) in var.iter_mut().zip(&mean).zip(row) {
-            *s += (f64::from(v) - m).powi(2) / n;
-        }
-    }
-    let std = var.iter().map(|v| v.sqrt().max(1e-12) as f32).collect();
-    (mean.iter().map(|&m| m as f32).collect(), std)
-}
-
-/// `x = (x - mean) / std`, column by column.
-fn standardise(x: &mut [f32], mean: &[f32], std: &[f32]) {
-    for row in x.chunks_mut(mean.len()) {
-        for ((v, m), s) in row.iter_mut().zip(mean).zip(std) {
-            *v = (*v - m) / s;
-        }
-    }
-}
-
-/// The integer after `name` on the command line, if given.
-fn arg(name: &str) -> Option<u64> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1)?.parse().ok()
 }
