@@ -16,53 +16,25 @@ use keras_core::data::{
     split_validation, ArrayAdapter, ArrayDataset, Batch, DataAdapter, EpochIterator, Shuffle,
 };
 use keras_core::dfdx::prelude::*;
-use keras_core::layers::{Dense, Linear};
 use keras_core::losses::{
     BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-    CategoricalGeneralizedCrossEntropy, Huber, Reduction, SparseCategoricalCrossentropy, Tversky,
+    CategoricalGeneralizedCrossEntropy, Huber, Reduction, Tversky,
 };
 use keras_core::metrics::{
-    Auc, BinaryAccuracy, FBetaScore, Precision, PrecisionAtRecall, ResolvedAccuracy,
-    TopKCategoricalAccuracy,
+    Auc, BinaryAccuracy, FBetaScore, Precision, PrecisionAtRecall, TopKCategoricalAccuracy,
 };
 use keras_core::optimizers::schedules::{CosineDecay, ExponentialDecay, PiecewiseConstantDecay};
 use keras_core::optimizers::{
-    load_optimizer, read_state, save_optimizer, write_state, Adam, AdamW, FlatParams,
-    KerasOptimizer, Optimizer, Sgd,
+    load_optimizer, read_state, save_optimizer, write_state, Adam, AdamW, FlatParams, Optimizer,
+    Sgd,
 };
 use keras_core::target::{Dense as DenseTarget, Sparse};
 use keras_core::trainer::ValidationFreq;
-use keras_core::{Error, Result, Sequential, Trainer};
+use keras_core::{Error, Result};
 
-#[derive(Sequential)]
-struct Tiny<E: Dtype, D: Device<E>> {
-    out: Dense<2, 3, Linear, E, D>,
-}
+mod common;
 
-type TinyTrainer = Trainer<
-    Tiny<f32, Cpu>,
-    KerasOptimizer<Sgd>,
-    SparseCategoricalCrossentropy,
-    (ResolvedAccuracy<Sparse>,),
->;
-
-fn trainer() -> TinyTrainer {
-    let dev = Cpu::seed_from_u64(1);
-    Trainer::compile(
-        Tiny::<f32, Cpu>::build(&dev),
-        Sgd::new().build().unwrap(),
-        SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (ResolvedAccuracy::default(),),
-        &dev,
-    )
-    .unwrap()
-}
-
-fn data(n: usize) -> ArrayDataset<Rank1<2>, Sparse> {
-    let x = (0..2 * n).map(|i| i as f32 / 10.0).collect();
-    let y = (0..n).map(|i| (i % 3) as f32).collect();
-    ArrayDataset::new(x, y).unwrap()
-}
+use common::tiny::{data, trainer};
 
 /// A scratch directory for this process.
 fn scratch(name: &str) -> PathBuf {

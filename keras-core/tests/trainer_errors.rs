@@ -3,42 +3,13 @@
 
 use keras_core::data::ArrayDataset;
 use keras_core::dfdx::prelude::*;
-use keras_core::layers::{Dense, Linear};
-use keras_core::losses::SparseCategoricalCrossentropy;
-use keras_core::metrics::ResolvedAccuracy;
-use keras_core::optimizers::{KerasOptimizer, Optimizer, Sgd};
+use keras_core::optimizers::Optimizer;
 use keras_core::target::Sparse;
-use keras_core::{Error, Sequential, Trainer};
+use keras_core::Error;
 
-#[derive(Sequential)]
-struct Tiny<E: Dtype, D: Device<E>> {
-    out: Dense<2, 3, Linear, E, D>,
-}
+mod common;
 
-type TinyTrainer = Trainer<
-    Tiny<f32, Cpu>,
-    KerasOptimizer<Sgd>,
-    SparseCategoricalCrossentropy,
-    (ResolvedAccuracy<Sparse>,),
->;
-
-fn trainer() -> TinyTrainer {
-    let dev = Cpu::seed_from_u64(1);
-    Trainer::compile(
-        Tiny::<f32, Cpu>::build(&dev),
-        Sgd::new().build().unwrap(),
-        SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (ResolvedAccuracy::default(),),
-        &dev,
-    )
-    .unwrap()
-}
-
-fn data(n: usize) -> ArrayDataset<Rank1<2>, Sparse> {
-    let x = (0..2 * n).map(|i| i as f32 / 10.0).collect();
-    let y = (0..n).map(|i| (i % 3) as f32).collect();
-    ArrayDataset::new(x, y).unwrap()
-}
+use common::tiny::{data, trainer};
 
 #[test]
 fn x_and_y_of_different_lengths_are_a_length_mismatch() {

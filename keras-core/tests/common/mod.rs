@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod keras_config;
+pub mod tiny;
 
 use std::collections::BTreeMap;
 
