@@ -47,10 +47,7 @@ fn empty_data_is_rejected() {
 fn a_negative_or_fractional_sparse_label_is_rejected() {
     for bad in [-1.0, 0.5, f32::NAN] {
         let err = ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0; 2], vec![bad]).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidArgument { name: "y", .. }),
-            "{err}"
-        );
+        assert_invalid_argument(&err, "y");
     }
 }
 
@@ -73,16 +70,7 @@ fn a_sample_weight_per_sample_is_required() {
 fn batch_size_zero_is_rejected_before_training() {
     let mut t = trainer();
     let err = t.fit(&data(4)).batch_size(0).verbose(0).run().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "batch_size",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "batch_size");
     assert_eq!(t.optimizer().iterations(), 0);
 }
 
@@ -118,16 +106,7 @@ fn a_validation_split_that_leaves_no_training_sample_is_rejected() {
         .verbose(0)
         .run()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "validation_split",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "validation_split");
 }
 
 #[test]
@@ -140,16 +119,7 @@ fn class_weight_together_with_sample_weight_is_rejected() {
         .verbose(0)
         .run()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "class_weight",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "class_weight");
 }
 
 #[test]
@@ -161,16 +131,7 @@ fn a_class_weight_missing_a_class_is_rejected() {
         .verbose(0)
         .run()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "class_weight",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "class_weight");
 }
 
 #[test]
@@ -196,16 +157,7 @@ fn an_initial_epoch_after_the_last_is_rejected() {
         .verbose(0)
         .run()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "initial_epoch",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "initial_epoch");
 }
 
 #[test]
@@ -217,16 +169,7 @@ fn zero_steps_per_epoch_and_zero_validation_steps_are_rejected() {
         .verbose(0)
         .run()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "steps_per_epoch",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "steps_per_epoch");
     let err = t
         .fit(&data(4))
         .validation_split(0.5)
@@ -234,43 +177,16 @@ fn zero_steps_per_epoch_and_zero_validation_steps_are_rejected() {
         .verbose(0)
         .run()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "validation_steps",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "validation_steps");
 }
 
 #[test]
 fn evaluate_and_predict_reject_batch_size_zero() {
     let mut t = trainer();
     let err = t.evaluate(&data(4)).batch_size(0).run().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "batch_size",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "batch_size");
     let err = t.predict(&data(4)).batch_size(0).run().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidArgument {
-                name: "batch_size",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_invalid_argument(&err, "batch_size");
 }
 
 #[test]
@@ -298,5 +214,14 @@ fn errors_name_the_argument_and_the_fix() {
     assert!(
         text.contains("`x` has 4 samples") && text.contains("`y` has 3"),
         "{text}"
+    );
+}
+
+/// Asserts that `err` is [`Error::InvalidArgument`] naming the argument `name`.
+#[track_caller]
+fn assert_invalid_argument(err: &Error, name: &str) {
+    assert!(
+        matches!(err, Error::InvalidArgument { name: n, .. } if *n == name),
+        "expected InvalidArgument for `{name}`, got: {err}"
     );
 }
