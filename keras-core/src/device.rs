@@ -3,12 +3,16 @@
 
 use dfdx::{
     shapes::Shape,
-    tensor::{Cpu, Gradients, Tensor},
+    tensor::{Cache, Cpu, Gradients, Tensor},
     tensor_ops::Device,
 };
 
 /// A dfdx device the trainer can run on: [`Cpu`], or `Cuda` with the `cuda` feature.
-pub trait KerasDevice: Device<f32> + Clone + 'static {
+///
+/// The trainer turns on the device's allocation [`Cache`] (see
+/// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
+/// gradients reuse the buffers of the step before.
+pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
     /// Copies the gradient of `t` into `out` (its length is `t`'s element count). A parameter
     /// whose gradient was never allocated reads as zeros.
     fn copy_grad_into<S: Shape>(

@@ -1,6 +1,8 @@
 //! A safe `f32` matrix product on strided views, over the `gemm` crate (AVX-512 or AVX2/FMA,
 //! chosen at run time, multithreaded on rayon's pool above `gemm`'s size threshold).
 
+#[cfg(target_arch = "x86_64")]
+use super::sgemm_avx2;
 use crate::{Error, Result};
 
 /// A read-only `rows × cols` view of an `f32` buffer with arbitrary element strides.
@@ -176,6 +178,16 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// The view as the AVX2 kernel's operand.
+    #[cfg(target_arch = "x86_64")]
+    fn strided(self) -> sgemm_avx2::Strided {
+        sgemm_avx2::Strided {
+            ptr: self.data.as_ptr(),
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
+
     /// Columns `first..first + cols` as a view of the same buffer (`first + cols <= self.cols`).
     fn cols_from(self, first: usize, cols: usize) -> Self {
         self.t().rows_from(first, cols).t()
@@ -198,11 +210,27 @@ unsafe fn gemm_serial(
 ) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     debug_assert_eq!(rhs.rows, k);
-    // SAFETY: the block is in bounds and unaliased (the caller's contract). Every `MatRef`
-    // addresses only elements inside its buffer (its constructor checks rows × cols == len, `t`
-    // only swaps dims with strides, and `rows_from` keeps the rows before the end of the
-    // buffer), so `gemm` reads in bounds; the shared borrows of lhs and rhs cannot alias the
-    // output block.
+    // SAFETY (both calls): the block is in bounds and unaliased (the caller's contract). Every
+    // `MatRef` addresses only elements inside its buffer (its constructor checks rows × cols ==
+    // len, `t` only swaps dims with strides, and `rows_from` keeps the rows before the end of
+    // the buffer), so the kernels read in bounds; the shared borrows of lhs and rhs cannot
+    // alias the output block.
+    #[cfg(target_arch = "x86_64")]
+    if sgemm_avx2::preferred() {
+        unsafe {
+            sgemm_avx2::sgemm(
+                m,
+                n,
+                k,
+                lhs.strided(),
+                rhs.strided(),
+                dst.0.add(offset),
+                row_stride,
+                accumulate,
+            )
+        };
+        return;
+    }
     unsafe {
         gemm::gemm(
             m,

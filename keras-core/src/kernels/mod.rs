@@ -19,6 +19,8 @@ mod data_input;
 mod dense_kernel;
 mod gemm_f32;
 mod par_copy;
+#[cfg(target_arch = "x86_64")]
+mod sgemm_avx2;
 mod thread_pool;
 
 pub(crate) use cpu_view::contiguous_mut;

@@ -175,7 +175,8 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
             callbacks,
         } = self;
         validate(&config)?;
-        if let Some(v) = validation {
+        let device = trainer.device.clone();
+        let history = if let Some(v) = validation {
             let train = Subset::all(data);
             let val = Subset::all(v);
             fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
@@ -199,7 +200,10 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
             fit_loop::<S, K, T, _, _, _, _, _, _, _, Subset<'_, S, T, Ds>>(
                 trainer, train, None, &config, callbacks,
             )
-        }
+        };
+        // The buffers the steps reused go back to the system (the cache stays on).
+        dfdx::tensor::Cache::try_empty_cache(&device).map_err(Error::device)?;
+        history
     }
 }
 
