@@ -16,7 +16,7 @@ use std::time::Instant;
 use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
 use dfdx::optim::{AdamConfig, Optimizer as _};
 use dfdx::prelude::{
-    cross_entropy_with_logits_loss, AsArray, Backward, OwnedTape, Trace, ZerosTensor,
+    cross_entropy_with_logits_loss, AsArray, Backward, Cache, OwnedTape, Trace, ZerosTensor,
 };
 use keras::callbacks::{Callback, CallbackContext};
 use keras::kernels::mark_data_input;
@@ -238,6 +238,8 @@ where
 {
     fn new() -> keras::Result<Self> {
         let dev = Cpu::seed_from_u64(0);
+        // As `Trainer::compile` does: each step reuses the buffers the step before freed.
+        dev.enable_cache();
         let model = M::build(&dev);
         Ok(Self {
             params: layout(&model)?,

@@ -1,5 +1,5 @@
-//! `Dense` on `Cpu` in `f32`: one fused op on the tape. The forward pre-fills the output with the
-//! bias and accumulates `x · kernel` into it with `gemm` (then ReLU in place); the backward masks
+//! `Dense` on `Cpu` in `f32`: one fused op on the tape. The forward is one product with the bias
+//! and the ReLU folded into its stores ([`matmul_bias`]); the backward masks
 //! the upstream gradient with the ReLU, then runs the two products `xᵀ · g` and `g · kernelᵀ` and
 //! the bias column sums, accumulating into dfdx's gradients as its own ops do.
 
@@ -12,7 +12,7 @@ use dfdx::tensor_ops::Device;
 use super::cpu_view::{contiguous, contiguous_mut};
 use super::data_input::is_data_input;
 use super::dense_kernel::{dense_with_ops, is_cpu_f32, same_type, Epilogue};
-use super::gemm_f32::{matmul, MatRef};
+use super::gemm_f32::{matmul, matmul_bias, MatRef};
 
 /// [`try_dense`](super::try_dense) when `E` is `f32` and `D` is [`Cpu`] (the caller checked
 /// with [`is_cpu_f32`]); it is generic so that `Dense` keeps a plain `D: Device<E>` bound.
@@ -98,19 +98,77 @@ fn forward<const O: usize>(
     epilogue: Epilogue,
 ) -> Result<(), CpuError> {
     let n = y.len() / O;
-    for row in y.chunks_exact_mut(O) {
-        row.copy_from_slice(b);
-    }
-    matmul(y, rows(x, n, inner)?, rows(w, inner, O)?, true).map_err(shape_bug)?;
-    if epilogue == Epilogue::BiasRelu {
-        y.iter_mut().for_each(|v| *v = v.max(0.0));
-    }
-    Ok(())
+    let relu = epilogue == Epilogue::BiasRelu;
+    matmul_bias(y, rows(x, n, inner)?, rows(w, inner, O)?, b, relu).map_err(shape_bug)
 }
 
 thread_local! {
-    /// The ReLU-masked upstream gradient of the backward running on this thread.
-    static MASKED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The ReLU-masked upstream gradient of the backward running on this thread, and the
+    /// per-thread partial bias sums.
+    static MASKED: std::cell::Cell<(Vec<f32>, Vec<f32>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// Below this many gradient values, the mask and the bias sums run on the calling thread.
+const PARALLEL_MIN_VALUES: usize = 1 << 15;
+
+/// Adds the column sums of the upstream gradient `g_out` (`rows × cols`, row-major) to
+/// `grad_bias`, masked by the ReLU of the output `y` when given (the masked gradient is then
+/// written to `masked` and returned); one pass, split by rows across rayon's threads.
+fn mask_and_sum<'g>(
+    g_out: &'g [f32],
+    y: Option<&[f32]>,
+    cols: usize,
+    masked: &'g mut Vec<f32>,
+    partial: &mut Vec<f32>,
+    grad_bias: &mut [f32],
+) -> &'g [f32] {
+    use rayon::prelude::*;
+    let rows = g_out.len() / cols;
+    let threads = rayon::current_num_threads();
+    let chunks = if g_out.len() >= PARALLEL_MIN_VALUES {
+        threads.min(rows).max(1)
+    } else {
+        1
+    };
+    let rows_per = rows.div_ceil(chunks).max(1);
+    partial.clear();
+    partial.resize(chunks * cols, 0.0);
+    // Every chunk of rows: mask it (if ReLU) and sum its columns into its own partial row.
+    let sum_rows = |g: &[f32], sums: &mut [f32]| {
+        for row in g.chunks_exact(cols) {
+            sums.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+        }
+    };
+    let out: &[f32] = match y {
+        Some(y) => {
+            // Every value is written below: only a new length costs a fill.
+            masked.resize(g_out.len(), 0.0);
+            masked
+                .par_chunks_mut(rows_per * cols)
+                .zip(g_out.par_chunks(rows_per * cols))
+                .zip(y.par_chunks(rows_per * cols))
+                .zip(partial.par_chunks_mut(cols))
+                .for_each(|(((m, g), y), sums)| {
+                    for ((m, &g), &y) in m.iter_mut().zip(g).zip(y) {
+                        *m = if y > 0.0 { g } else { 0.0 };
+                    }
+                    sum_rows(m, sums);
+                });
+            masked
+        }
+        None => {
+            g_out
+                .par_chunks(rows_per * cols)
+                .zip(partial.par_chunks_mut(cols))
+                .for_each(|(g, sums)| sum_rows(g, sums));
+            g_out
+        }
+    };
+    for sums in partial.chunks_exact(cols) {
+        grad_bias.iter_mut().zip(sums).for_each(|(b, s)| *b += s);
+    }
+    out
 }
 
 /// What the backward needs, kept alive by the tape.
@@ -131,22 +189,19 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
         // Borrow the output's gradient by moving it out, so the others can be borrowed mutably.
         let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&self.out)?);
         // The ReLU-masked gradient goes to a buffer reused across steps (the output's own
-        // gradient stays as dfdx's relu leaves it, for anyone reading it from leaky gradients).
-        let mut masked = MASKED.take();
-        let g: &[f32] = match self.epilogue {
-            Epilogue::Bias => &g_out,
-            Epilogue::BiasRelu => {
-                let y = read(&self.out);
-                masked.clear();
-                masked.extend(
-                    g_out
-                        .iter()
-                        .zip(y.iter())
-                        .map(|(&g, &y)| if y > 0.0 { g } else { 0.0 }),
-                );
-                &masked
-            }
-        };
+        // gradient stays as dfdx's relu leaves it, for anyone reading it from leaky gradients);
+        // the bias gradient is summed in the same pass.
+        let (mut masked, mut partial) = MASKED.take();
+        let y = read(&self.out);
+        let relu = (self.epilogue == Epilogue::BiasRelu).then_some(&*y);
+        let g = mask_and_sum(
+            &g_out,
+            relu,
+            O,
+            &mut masked,
+            &mut partial,
+            grads.get_or_alloc_mut(&self.bias)?,
+        );
         let g_rows = rows(g, n, O)?;
         let x = read(&self.x);
         matmul(
@@ -156,10 +211,6 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
             true,
         )
         .map_err(shape_bug)?;
-        let grad_bias = grads.get_or_alloc_mut(&self.bias)?;
-        for row in g.chunks_exact(O) {
-            grad_bias.iter_mut().zip(row).for_each(|(b, g)| *b += g);
-        }
         if self.need_dx {
             let w = read(&self.kernel);
             matmul(
@@ -171,7 +222,7 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
             .map_err(shape_bug)?;
         }
         **grads.get_or_alloc_mut(&self.out)? = g_out;
-        MASKED.set(masked);
+        MASKED.set((masked, partial));
         Ok(())
     }
 }
@@ -215,15 +266,19 @@ mod tests {
 
     /// Output, then input, kernel and bias gradients of `sum(r * dense(x))`, fused or with ops.
     fn run(fused: bool, epilogue: Epilogue, mark: bool) -> [Vec<f32>; 4] {
-        const N: usize = 9;
+        run_rows(9, fused, epilogue, mark)
+    }
+
+    /// [`run`] on a batch of `n` rows.
+    fn run_rows(n: usize, fused: bool, epilogue: Epilogue, mark: bool) -> [Vec<f32>; 4] {
         const I: usize = 13;
         const O: usize = 11;
         let dev = Cpu::default();
-        let x: X<I> = dev.tensor_from_vec(values(N * I, 1), (N, Const));
+        let x: X<I> = dev.tensor_from_vec(values(n * I, 1), (n, Const));
         let kernel: Tensor<Rank2<I, O>, f32, _> =
             dev.tensor_from_vec(values(I * O, 2), (Const, Const));
         let bias: Tensor<Rank1<O>, f32, _> = dev.tensor_from_vec(values(O, 3), (Const,));
-        let r: X<O> = dev.tensor_from_vec(values(N * O, 4), (N, Const));
+        let r: X<O> = dev.tensor_from_vec(values(n * O, 4), (n, Const));
         let taped = x.trace(Gradients::leaky());
         let guard = mark.then(|| mark_data_input(&taped));
         let y = if fused {
@@ -244,9 +299,13 @@ mod tests {
     }
 
     fn assert_close(a: &[f32], b: &[f32]) {
+        assert_close_within(a, b, 1e-5);
+    }
+
+    fn assert_close_within(a: &[f32], b: &[f32], tolerance: f32) {
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(b) {
-            assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
+            assert!((x - y).abs() <= tolerance * (1.0 + y.abs()), "{x} vs {y}");
         }
     }
 
@@ -260,6 +319,26 @@ mod tests {
             }
             assert!(fused[1].iter().any(|g| *g != 0.0));
         }
+    }
+
+    #[test]
+    fn large_batches_split_the_mask_and_bias_sums_across_threads_with_the_same_gradients() {
+        // 4000 rows × 11 outputs is above PARALLEL_MIN_VALUES: four row chunks in the pool.
+        const { assert!(4000 * 11 >= super::PARALLEL_MIN_VALUES) };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for epilogue in [Epilogue::Bias, Epilogue::BiasRelu] {
+                let fused = run_rows(4000, true, epilogue, false);
+                let ops = run_rows(4000, false, epilogue, false);
+                for (f, o) in fused.iter().zip(&ops) {
+                    // Sums over 4000 rows, in other orders than dfdx's.
+                    assert_close_within(f, o, 1e-3);
+                }
+            }
+        });
     }
 
     #[test]

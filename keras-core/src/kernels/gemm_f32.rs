@@ -89,6 +89,81 @@ impl<'a> MatRef<'a> {
 /// # Ok::<(), keras_core::Error>(())
 /// ```
 pub fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) -> Result<()> {
+    let start = if accumulate {
+        Start::Accumulate
+    } else {
+        Start::Zero
+    };
+    product(dst, lhs, rhs, start, false)
+}
+
+/// `dst = bias + lhs · rhs` (the bias row added to every row), then `max(dst, 0)` with `relu`:
+/// a Dense layer's forward, the bias and the ReLU folded into the product's stores where the
+/// kernel allows it (the AVX2 one), else applied block by block on the product's threads.
+///
+/// # Errors
+/// As [`matmul`], and [`Error::ShapeMismatch`] when `bias` does not hold `rhs.cols()` values.
+pub(crate) fn matmul_bias(
+    dst: &mut [f32],
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    bias: &[f32],
+    relu: bool,
+) -> Result<()> {
+    if bias.len() != rhs.cols {
+        return Err(Error::ShapeMismatch {
+            name: "bias",
+            expected: format!("{} values (rhs has {} columns)", rhs.cols, rhs.cols),
+            got: format!("{} values", bias.len()),
+        });
+    }
+    product(dst, lhs, rhs, Start::Bias(bias), relu)
+}
+
+/// What a product's output starts from before `lhs · rhs` is added.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Start<'a> {
+    /// Zero: the output is overwritten.
+    Zero,
+    /// The output's own values.
+    Accumulate,
+    /// A row of one value per output column, the same for every row.
+    Bias(&'a [f32]),
+}
+
+impl<'a> Start<'a> {
+    /// The start of the output columns `first..first + cols`.
+    fn columns(self, first: usize, cols: usize) -> Self {
+        match self {
+            Start::Bias(b) => Start::Bias(&b[first..first + cols]),
+            other => other,
+        }
+    }
+
+    /// `value` (the output's current value) with this start and no product, ReLU'd with `relu`.
+    fn alone(self, value: f32, col: usize, relu: bool) -> f32 {
+        let v = match self {
+            Start::Zero => 0.0,
+            Start::Accumulate => value,
+            Start::Bias(b) => b[col],
+        };
+        if relu {
+            v.max(0.0)
+        } else {
+            v
+        }
+    }
+}
+
+/// The checks and the thread split behind [`matmul`] and [`matmul_bias`]; a bias holds
+/// `rhs.cols()` values.
+fn product(
+    dst: &mut [f32],
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    start: Start<'_>,
+    relu: bool,
+) -> Result<()> {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     if rhs.rows != k {
         return Err(Error::ShapeMismatch {
@@ -108,8 +183,10 @@ pub fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: boo
         return Ok(());
     }
     if k == 0 {
-        if !accumulate {
-            dst.fill(0.0);
+        for row in dst.chunks_exact_mut(n) {
+            for (col, v) in row.iter_mut().enumerate() {
+                *v = start.alone(*v, col, relu);
+            }
         }
         return Ok(());
     }
@@ -138,16 +215,25 @@ pub fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: boo
                         n,
                         lhs.rows_from(first, size),
                         rhs,
-                        accumulate,
+                        start,
+                        relu,
                     )
                 } else {
-                    gemm_serial(&dst, first, n, lhs, rhs.cols_from(first, size), accumulate)
+                    gemm_serial(
+                        &dst,
+                        first,
+                        n,
+                        lhs,
+                        rhs.cols_from(first, size),
+                        start.columns(first, size),
+                        relu,
+                    )
                 }
             }
         });
     } else {
         // SAFETY: as above, with the whole of `dst` as one block.
-        unsafe { gemm_serial(&dst, 0, n, lhs, rhs, accumulate) }
+        unsafe { gemm_serial(&dst, 0, n, lhs, rhs, start, relu) }
     }
     Ok(())
 }
@@ -194,19 +280,21 @@ impl<'a> MatRef<'a> {
     }
 }
 
-/// `dst (+)= lhs · rhs` on the calling thread, into the `m × n` block that starts `offset`
-/// elements into `dst` with rows `row_stride` apart.
+/// `dst = start + lhs · rhs` (then ReLU'd with `relu`) on the calling thread, into the `m × n`
+/// block that starts `offset` elements into `dst` with rows `row_stride` apart.
 ///
 /// # Safety
 /// The block must lie inside the buffer behind `dst`, and no other thread may access it
-/// meanwhile. `lhs` must be `m × k` and `rhs` `k × n`, none of them zero.
+/// meanwhile. `lhs` must be `m × k` and `rhs` `k × n`, none of them zero, and a bias hold `n`
+/// values.
 unsafe fn gemm_serial(
     dst: &DstPtr,
     offset: usize,
     row_stride: usize,
     lhs: MatRef<'_>,
     rhs: MatRef<'_>,
-    accumulate: bool,
+    start: Start<'_>,
+    relu: bool,
 ) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     debug_assert_eq!(rhs.rows, k);
@@ -216,7 +304,7 @@ unsafe fn gemm_serial(
     // the buffer), so the kernels read in bounds; the shared borrows of lhs and rhs cannot
     // alias the output block.
     #[cfg(target_arch = "x86_64")]
-    if sgemm_avx2::preferred() {
+    if sgemm_avx2::preferred() && !crate_kernels_forced() {
         unsafe {
             sgemm_avx2::sgemm(
                 m,
@@ -226,10 +314,19 @@ unsafe fn gemm_serial(
                 rhs.strided(),
                 dst.0.add(offset),
                 row_stride,
-                accumulate,
+                start,
+                relu,
             )
         };
         return;
+    }
+    // `gemm`'s kernels: the bias is written first, the ReLU applied after, row by row.
+    // SAFETY: each row `i < m` of the block is in bounds and unaliased (the caller's contract),
+    // and a bias holds `n` values.
+    let block_row =
+        |i: usize| unsafe { std::slice::from_raw_parts_mut(dst.0.add(offset + i * row_stride), n) };
+    if let Start::Bias(b) = start {
+        (0..m).for_each(|i| block_row(i).copy_from_slice(b));
     }
     unsafe {
         gemm::gemm(
@@ -239,7 +336,7 @@ unsafe fn gemm_serial(
             dst.0.add(offset),
             1,
             row_stride as isize,
-            accumulate,
+            !matches!(start, Start::Zero),
             lhs.data.as_ptr(),
             lhs.col_stride as isize,
             lhs.row_stride as isize,
@@ -254,11 +351,29 @@ unsafe fn gemm_serial(
             gemm::Parallelism::None,
         );
     }
+    if relu {
+        (0..m).for_each(|i| block_row(i).iter_mut().for_each(|v| *v = v.max(0.0)));
+    }
+}
+
+/// Whether a test asked for `gemm`'s kernels on a CPU that takes the AVX2 one (never outside
+/// tests).
+#[cfg(target_arch = "x86_64")]
+fn crate_kernels_forced() -> bool {
+    #[cfg(test)]
+    return tests::FORCE_CRATE.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(test))]
+    false
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{matmul, MatRef};
+    use super::{matmul, matmul_bias, MatRef};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Set while a test runs `gemm`'s kernels on a CPU that takes the AVX2 one (other tests
+    /// running meanwhile then use `gemm`'s too, which they must pass as well).
+    pub(super) static FORCE_CRATE: AtomicBool = AtomicBool::new(false);
 
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
         let mut c = vec![0.0; m * n];
@@ -313,6 +428,53 @@ mod tests {
             matches_the_naive_product_for_every_transpose(150, 70, 100);
             matches_the_naive_product_for_every_transpose(100, 70, 150);
         });
+    }
+
+    /// `matmul_bias` against the definition, in a two-thread pool (above the parallel
+    /// threshold: taller than wide splits rows, wider than tall columns, each with its share of
+    /// the bias), with and without ReLU.
+    fn bias_and_relu_match_the_definition() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for (m, k, n) in [(150, 70, 100), (100, 70, 150), (3, 5, 7)] {
+                let a = values(m * k, 0.37);
+                let b = values(k * n, 0.71);
+                let bias = values(n, 0.53);
+                let product = naive(&a, &b, m, k, n);
+                let a_ = MatRef::row_major(&a, m, k).unwrap();
+                let b_ = MatRef::row_major(&b, k, n).unwrap();
+                for relu in [false, true] {
+                    let mut c = vec![f32::NAN; m * n];
+                    matmul_bias(&mut c, a_, b_, &bias, relu).unwrap();
+                    for (i, (got, p)) in c.iter().zip(&product).enumerate() {
+                        let v = p + bias[i % n];
+                        assert_eq!(*got, if relu { v.max(0.0) } else { v }, "{m}×{k}×{n}");
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn bias_and_relu_are_folded_into_the_product() {
+        bias_and_relu_match_the_definition();
+    }
+
+    #[test]
+    fn gemm_crate_kernels_give_the_same_products() {
+        FORCE_CRATE.store(true, Ordering::Relaxed);
+        bias_and_relu_match_the_definition();
+        matches_the_naive_product_for_every_transpose(37, 70, 45);
+        FORCE_CRATE.store(false, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn matmul_bias_rejects_a_bias_of_the_wrong_length() {
+        let a = MatRef::row_major(&[1.0; 6], 2, 3).unwrap();
+        assert!(matmul_bias(&mut [0.0; 4], a, a.t(), &[0.0; 3], false).is_err());
     }
 
     #[test]

@@ -16,10 +16,12 @@
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps,
-    _mm256_setzero_ps, _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T0,
+    _mm256_max_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T0,
 };
 use std::cell::Cell;
 use std::sync::OnceLock;
+
+use super::gemm_f32::Start;
 
 /// Rows of the micro-kernel's output tile.
 const MR: usize = 6;
@@ -68,13 +70,16 @@ impl Strided {
     }
 }
 
-/// `c (+)= a · b` on the calling thread, `a` being `m × k`, `b` `k × n` and `c` `m × n` with rows
-/// `c_row_stride` apart and unit column stride; without `accumulate`, `c` is overwritten.
+/// `c = start + a · b` on the calling thread, then `max(c, 0)` with `relu`; `a` being `m × k`,
+/// `b` `k × n` and `c` `m × n` with rows `c_row_stride` apart and unit column stride, `start`
+/// zero, `c` itself or a bias row added to every row (folded into the first and last stores of
+/// each tile: no extra pass over `c`).
 ///
 /// # Safety
 /// [`preferred`] must be true (the CPU has AVX2 and FMA); every element of `a`, `b` and `c`
 /// addressed by the dimensions and strides must be inside its allocation, `c`'s must not
-/// overlap `a`'s or `b`'s, and no other thread may access `c` meanwhile.
+/// overlap `a`'s or `b`'s, no other thread may access `c` meanwhile, and a bias must hold `n`
+/// values.
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn sgemm(
     m: usize,
@@ -84,26 +89,53 @@ pub(super) unsafe fn sgemm(
     b: Strided,
     c: *mut f32,
     c_row_stride: usize,
-    accumulate: bool,
+    start: Start<'_>,
+    relu: bool,
 ) {
     if m == 0 || n == 0 {
         return;
     }
+    let (accumulate, bias) = match start {
+        Start::Zero => (false, std::ptr::null()),
+        Start::Accumulate => (true, std::ptr::null()),
+        Start::Bias(b) => (false, b.as_ptr()),
+    };
     let (mut left, mut right) = PACKED.take();
     let left_ptr = reserve(&mut left, MC.min(m).next_multiple_of(MR) * KC.min(k));
     let right_ptr = reserve(&mut right, NC.min(n).next_multiple_of(NR) * KC.min(k));
-    if k == 0 && !accumulate {
+    if k == 0 {
+        let store = Store {
+            add: accumulate,
+            bias,
+            relu,
+        };
         for i in 0..m {
-            // SAFETY: row `i` of `c` is in bounds and unaliased (the caller's contract).
-            unsafe { std::ptr::write_bytes(c.add(i * c_row_stride), 0, n) };
+            for j in 0..n {
+                // SAFETY: (i, j) of `c` is in bounds and unaliased, a bias holds `n` values
+                // (the caller's contract).
+                unsafe {
+                    let out = c.add(i * c_row_stride + j);
+                    *out = store.scalar(*out, 0.0, j);
+                }
+            }
         }
     }
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            // The first block of the depth overwrites `c` unless accumulating; later ones add.
-            let add = accumulate || pc > 0;
+            // The first block of the depth starts `c` (zero, itself or the bias); later ones
+            // add to it; the last one applies the ReLU.
+            let store = Store {
+                add: accumulate || pc > 0,
+                bias: if pc == 0 && !bias.is_null() {
+                    // SAFETY: the bias holds `n` values.
+                    unsafe { bias.add(jc) }
+                } else {
+                    std::ptr::null()
+                },
+                relu: relu && pc + kc == k,
+            };
             // SAFETY: the blocks lie inside the operands (the caller's contract) and the packed
             // buffers hold `MC × KC` and `NC × KC` floats rounded up to whole panels.
             unsafe {
@@ -119,13 +151,59 @@ pub(super) unsafe fn sgemm(
                         right_ptr,
                         c.add(ic * c_row_stride + jc),
                         c_row_stride,
-                        add,
+                        store,
                     );
                 }
             }
         }
     }
     PACKED.set((left, right));
+}
+
+/// How a tile's result meets `c`: added to it (`add`), else written, plus the bias row at
+/// `bias` (unless null) on the first depth block, then `max(·, 0)` with `relu` on the last.
+#[derive(Clone, Copy)]
+struct Store {
+    add: bool,
+    bias: *const f32,
+    relu: bool,
+}
+
+impl Store {
+    /// The stored value of column `col` for a product `v` over `c`'s current `old`.
+    ///
+    /// # Safety
+    /// A bias must hold column `col`.
+    unsafe fn scalar(self, old: f32, v: f32, col: usize) -> f32 {
+        let v = if self.add {
+            old + v
+        } else if self.bias.is_null() {
+            v
+        } else {
+            // SAFETY: by the caller's contract.
+            v + unsafe { *self.bias.add(col) }
+        };
+        if self.relu {
+            v.max(0.0)
+        } else {
+            v
+        }
+    }
+
+    /// The same store for the tile whose first column is `col` columns further right.
+    ///
+    /// # Safety
+    /// A bias must hold that column.
+    unsafe fn shifted(self, col: usize) -> Self {
+        if self.bias.is_null() {
+            return self;
+        }
+        Self {
+            // SAFETY: by the caller's contract.
+            bias: unsafe { self.bias.add(col) },
+            ..self
+        }
+    }
 }
 
 /// Grows `buffer` to at least `floats` floats and returns its start.
@@ -271,9 +349,11 @@ unsafe fn block(
     right: *const f32,
     c: *mut f32,
     rsc: usize,
-    add: bool,
+    store: Store,
 ) {
     for j in (0..nc).step_by(NR) {
+        // SAFETY: a bias holds the block's `nc` columns.
+        let store = unsafe { store.shifted(j) };
         let cols = NR.min(nc - j);
         for i in (0..mc).step_by(MR) {
             let rows = MR.min(mc - i);
@@ -284,15 +364,19 @@ unsafe fn block(
                 let b = right.add(j * kc);
                 let tile = c.add(i * rsc + j);
                 if rows == MR && cols == NR {
-                    micro_kernel(kc, a, b, tile, rsc, add);
+                    micro_kernel(kc, a, b, tile, rsc, store);
                 } else {
                     let mut local = [0.0f32; MR * NR];
-                    micro_kernel(kc, a, b, local.as_mut_ptr(), NR, false);
+                    let plain = Store {
+                        add: false,
+                        bias: std::ptr::null(),
+                        relu: false,
+                    };
+                    micro_kernel(kc, a, b, local.as_mut_ptr(), NR, plain);
                     for r in 0..rows {
                         for col in 0..cols {
                             let out = tile.add(r * rsc + col);
-                            let v = local[r * NR + col];
-                            *out = if add { *out + v } else { v };
+                            *out = store.scalar(*out, local[r * NR + col], col);
                         }
                     }
                 }
@@ -314,7 +398,7 @@ unsafe fn micro_kernel(
     mut b: *const f32,
     c: *mut f32,
     rsc: usize,
-    add: bool,
+    store: Store,
 ) {
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     // SAFETY (whole body): reads stay inside the two panels (`kc` steps of MR and NR values),
@@ -350,25 +434,37 @@ unsafe fn micro_kernel(
         for _ in 0..left {
             step!();
         }
+        let (start0, start1) = if store.bias.is_null() {
+            (_mm256_setzero_ps(), _mm256_setzero_ps())
+        } else {
+            (
+                _mm256_loadu_ps(store.bias),
+                _mm256_loadu_ps(store.bias.add(8)),
+            )
+        };
         for (r, row) in acc.iter().enumerate() {
             let out = c.add(r * rsc);
-            if add {
-                _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), row[0]));
-                _mm256_storeu_ps(
-                    out.add(8),
+            let (mut v0, mut v1) = if store.add {
+                (
+                    _mm256_add_ps(_mm256_loadu_ps(out), row[0]),
                     _mm256_add_ps(_mm256_loadu_ps(out.add(8)), row[1]),
-                );
+                )
             } else {
-                _mm256_storeu_ps(out, row[0]);
-                _mm256_storeu_ps(out.add(8), row[1]);
+                (_mm256_add_ps(start0, row[0]), _mm256_add_ps(start1, row[1]))
+            };
+            if store.relu {
+                v0 = _mm256_max_ps(v0, _mm256_setzero_ps());
+                v1 = _mm256_max_ps(v1, _mm256_setzero_ps());
             }
+            _mm256_storeu_ps(out, v0);
+            _mm256_storeu_ps(out.add(8), v1);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{preferred, sgemm, Strided, KC, MC, MR, NC, NR};
+    use super::{preferred, sgemm, Start, Strided, KC, MC, MR, NC, NR};
 
     /// Quarters in [-4, 4]: every product and sum below is exact in `f32`.
     fn values(len: usize, seed: f32) -> Vec<f32> {
@@ -377,68 +473,74 @@ mod tests {
             .collect()
     }
 
-    /// `c (+)= a · b` by the kernel and by the definition, for `a` and `b` stored plain or
-    /// transposed, `c` inside a wider buffer (row stride `n + 3`, the pad untouched).
-    fn matches_the_definition(m: usize, n: usize, k: usize, accumulate: bool) {
+    /// How the output starts in [`matches_the_definition`].
+    #[derive(Clone, Copy, Debug)]
+    enum From {
+        Zero,
+        Itself,
+        Bias,
+    }
+
+    /// `c = start + a · b` (ReLU'd with `relu`) by the kernel and by the definition, for `a`
+    /// and `b` stored plain or transposed, `c` inside a wider buffer (row stride `n + 3`, the
+    /// pad untouched).
+    fn matches_the_definition(m: usize, n: usize, k: usize, from: From, relu: bool) {
         if !preferred() {
             eprintln!("skipped: this CPU does not take the AVX2 kernel");
             return;
         }
         let a = values(m * k, 0.37);
         let b = values(k * n, 0.71);
+        let bias = values(n, 0.53);
         let ldc = n + 3;
-        let start = values(m * ldc, 0.13);
+        let before = values(m * ldc, 0.13);
         for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
             // Plain: row-major `m × k`; transposed: the same values stored as `k × m`.
-            let a_op = if a_t {
-                Strided {
-                    ptr: a.as_ptr(),
-                    row_stride: 1,
-                    col_stride: m,
-                }
-            } else {
-                Strided {
-                    ptr: a.as_ptr(),
-                    row_stride: k,
-                    col_stride: 1,
-                }
+            let (a_rows, a_cols) = if a_t { (1, m) } else { (k, 1) };
+            let (b_rows, b_cols) = if b_t { (1, k) } else { (n, 1) };
+            let a_op = Strided {
+                ptr: a.as_ptr(),
+                row_stride: a_rows,
+                col_stride: a_cols,
             };
-            let b_op = if b_t {
-                Strided {
-                    ptr: b.as_ptr(),
-                    row_stride: 1,
-                    col_stride: k,
-                }
-            } else {
-                Strided {
-                    ptr: b.as_ptr(),
-                    row_stride: n,
-                    col_stride: 1,
-                }
+            let b_op = Strided {
+                ptr: b.as_ptr(),
+                row_stride: b_rows,
+                col_stride: b_cols,
             };
-            let mut c = start.clone();
+            let start = match from {
+                From::Zero => Start::Zero,
+                From::Itself => Start::Accumulate,
+                From::Bias => Start::Bias(&bias),
+            };
+            let mut c = before.clone();
             // SAFETY: the test machine takes the kernel (checked above); every operand is
             // exactly as large as its dimensions and strides address, `c` is its own buffer.
-            unsafe { sgemm(m, n, k, a_op, b_op, c.as_mut_ptr(), ldc, accumulate) };
+            unsafe { sgemm(m, n, k, a_op, b_op, c.as_mut_ptr(), ldc, start, relu) };
             for i in 0..m {
                 for j in 0..ldc {
                     let got = c[i * ldc + j];
                     if j >= n {
-                        assert_eq!(got, start[i * ldc + j], "pad ({i}, {j}) was written");
+                        assert_eq!(got, before[i * ldc + j], "pad ({i}, {j}) was written");
                         continue;
                     }
                     // SAFETY: (i, p) and (p, j) are inside the operands.
                     let dot: f32 = (0..k)
                         .map(|p| unsafe { *a_op.at(i, p) * *b_op.at(p, j) })
                         .sum();
-                    let want = if accumulate {
-                        start[i * ldc + j] + dot
+                    let first = match from {
+                        From::Zero => 0.0,
+                        From::Itself => before[i * ldc + j],
+                        From::Bias => bias[j],
+                    };
+                    let want = if relu {
+                        (first + dot).max(0.0)
                     } else {
-                        dot
+                        first + dot
                     };
                     assert_eq!(
                         got, want,
-                        "({i}, {j}) of {m}×{k}·{k}×{n}, transposes {a_t} {b_t}"
+                        "({i}, {j}) of {m}×{k}·{k}×{n}, transposes {a_t} {b_t}, {from:?}, relu {relu}"
                     );
                 }
             }
@@ -447,26 +549,41 @@ mod tests {
 
     #[test]
     fn whole_tiles_match_the_definition() {
-        matches_the_definition(2 * MR, 2 * NR, 40, true);
+        matches_the_definition(2 * MR, 2 * NR, 40, From::Itself, false);
+        matches_the_definition(2 * MR, 2 * NR, 40, From::Zero, false);
     }
 
     #[test]
     fn cut_tiles_at_every_edge_match_the_definition() {
-        matches_the_definition(MR + 1, NR + 5, 9, true);
-        matches_the_definition(1, 1, 1, false);
-        matches_the_definition(5, 3, 2, false);
+        matches_the_definition(MR + 1, NR + 5, 9, From::Itself, false);
+        matches_the_definition(1, 1, 1, From::Zero, false);
+        matches_the_definition(5, 3, 2, From::Zero, false);
     }
 
     #[test]
     fn blocks_deeper_taller_and_wider_than_one_pack_match_the_definition() {
-        matches_the_definition(MC + 7, 2 * NR + 3, KC + 13, false);
-        matches_the_definition(MC + 7, 2 * NR + 3, KC + 13, true);
-        matches_the_definition(3, NC + 21, 2, true);
+        matches_the_definition(MC + 7, 2 * NR + 3, KC + 13, From::Zero, false);
+        matches_the_definition(MC + 7, 2 * NR + 3, KC + 13, From::Itself, false);
+        matches_the_definition(3, NC + 21, 2, From::Itself, false);
     }
 
     #[test]
-    fn an_empty_depth_zeroes_or_keeps_the_output() {
-        matches_the_definition(4, 20, 0, false);
-        matches_the_definition(4, 20, 0, true);
+    fn the_bias_is_added_once_and_the_relu_applied_after_the_last_depth_block() {
+        // One depth block, several (the bias must not be added per block, the ReLU not
+        // applied before the sum is complete), cut tiles, and more than NC columns.
+        for k in [7, 2 * KC + 5] {
+            matches_the_definition(2 * MR + 1, 2 * NR + 3, k, From::Bias, true);
+            matches_the_definition(2 * MR + 1, 2 * NR + 3, k, From::Bias, false);
+            matches_the_definition(2 * MR + 1, 2 * NR + 3, k, From::Itself, true);
+        }
+        matches_the_definition(2, NC + 21, 3, From::Bias, true);
+    }
+
+    #[test]
+    fn an_empty_depth_leaves_the_start_relud() {
+        for from in [From::Zero, From::Itself, From::Bias] {
+            matches_the_definition(4, 20, 0, from, false);
+            matches_the_definition(4, 20, 0, from, true);
+        }
     }
 }
