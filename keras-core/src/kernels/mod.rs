@@ -1,12 +1,14 @@
 //! Compute kernels behind the layers.
 //!
 //! - [`try_dense`]: the product of `Dense` and of `Conv2D` (over its gathered windows) on any
-//!   device. On `Cpu` in `f32` it is one fused op on dfdx's
-//!   tape (bias and ReLU folded in, `gemm` 0.19 kernels picked at run time: AVX-512 where the CPU
-//!   has it, AVX2/FMA or scalar otherwise); other dtypes and devices (`Cuda`: cuBLAS) use
-//!   dfdx's ops through [`dense_with_ops`].
+//!   device. On `Cpu` in `f32` it is one fused op on dfdx's tape (bias and ReLU folded into the
+//!   product's stores); other dtypes and devices (`Cuda`: cuBLAS) use dfdx's ops through
+//!   [`dense_with_ops`].
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
-//!   run as one single-threaded `gemm` per block of the output on rayon's threads.
+//!   run as one single-threaded product per block of the output on rayon's threads. The kernel
+//!   is picked at run time: on x86-64 CPUs with AVX2/FMA and no AVX-512, our own BLIS-style
+//!   `6 × 16` kernel (`sgemm_avx2`); elsewhere `gemm` 0.19's (AVX-512, other SIMD or scalar).
+//!   `KERAS_RS_GEMM=crate` forces `gemm`'s, for comparisons.
 //! - Parallel host copies (`par_copy`, `par_take`) for the trainer's per-step moves of weights and
 //!   gradients.
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
