@@ -219,111 +219,82 @@ fn reserve(buffer: &mut Vec<__m256>, floats: usize) -> *mut f32 {
 /// Packs the `mc × kc` block of the left operand starting at `src` into panels of [`MR`] rows,
 /// each stored column by column (`MR` values per depth step), the last one padded with zeros.
 ///
+/// # Safety
+/// The block must lie inside the operand and `dst` hold `mc` rounded up to `MR`, times `kc`.
+unsafe fn pack_left(mc: usize, kc: usize, src: *const f32, a: Strided, dst: *mut f32) {
+    // SAFETY: the caller's contract, rows being the panels' lines.
+    unsafe { pack::<MR>(mc, kc, src, a.row_stride, a.col_stride, dst) }
+}
+
+/// Packs the `kc × nc` block of the right operand starting at `src` into panels of [`NR`]
+/// columns, each stored row by row (`NR` values per depth step), the last one padded with zeros:
+/// the left packing of the transpose.
+///
+/// # Safety
+/// The block must lie inside the operand and `dst` hold `nc` rounded up to `NR`, times `kc`.
+unsafe fn pack_right(kc: usize, nc: usize, src: *const f32, b: Strided, dst: *mut f32) {
+    // SAFETY: the caller's contract, columns being the panels' lines.
+    unsafe { pack::<NR>(nc, kc, src, b.col_stride, b.row_stride, dst) }
+}
+
+/// Packs `lines × depth` values starting at `src` (line `l`, depth step `p` at
+/// `l * line_stride + p * depth_stride`) into panels of `W` lines, each stored depth step by
+/// depth step (`W` values per step), the last panel padded with zeros.
+///
 /// The loops follow the operand's contiguous direction, so that reads stream through memory
 /// (a walk across rows thousands of floats apart misses the caches on every read).
 ///
 /// # Safety
-/// The block must lie inside the operand and `dst` hold `mc` rounded up to `MR`, times `kc`.
+/// Every addressed value must lie inside the operand and `dst` hold `lines` rounded up to `W`,
+/// times `depth`.
 #[inline(never)]
-unsafe fn pack_left(mc: usize, kc: usize, src: *const f32, a: Strided, dst: *mut f32) {
-    let (rs, cs) = (a.row_stride, a.col_stride);
-    let whole = mc / MR * MR;
+unsafe fn pack<const W: usize>(
+    lines: usize,
+    depth: usize,
+    src: *const f32,
+    line_stride: usize,
+    depth_stride: usize,
+    dst: *mut f32,
+) {
+    let whole = lines / W * W;
     // SAFETY (whole body): every read is inside the block, every write inside the panels.
     unsafe {
-        if rs == 1 {
-            // Columns are contiguous (a transposed operand): one depth step at a time, each
-            // column's `mc` values go to the panels in runs of MR.
-            for p in 0..kc {
-                let column = src.add(p * cs);
-                for i in (0..whole).step_by(MR) {
-                    std::ptr::copy_nonoverlapping(column.add(i), dst.add(i * kc + p * MR), MR);
+        if line_stride == 1 {
+            // Lines are adjacent: one depth step at a time, its `lines` values go to the panels
+            // in runs of W.
+            for p in 0..depth {
+                let step = src.add(p * depth_stride);
+                for l in (0..whole).step_by(W) {
+                    std::ptr::copy_nonoverlapping(step.add(l), dst.add(l * depth + p * W), W);
                 }
             }
-        } else if cs == 1 {
-            // Rows are contiguous: read each row once, write it with stride MR.
-            for i in (0..whole).step_by(MR) {
-                let panel = dst.add(i * kc);
-                for r in 0..MR {
-                    let row = src.add((i + r) * rs);
-                    for p in 0..kc {
-                        *panel.add(p * MR + r) = *row.add(p);
+        } else if depth_stride == 1 {
+            // Each line is contiguous: read it once, write it with stride W.
+            for l in (0..whole).step_by(W) {
+                let panel = dst.add(l * depth);
+                for i in 0..W {
+                    let line = src.add((l + i) * line_stride);
+                    for p in 0..depth {
+                        *panel.add(p * W + i) = *line.add(p);
                     }
                 }
             }
         } else {
-            for i in (0..whole).step_by(MR) {
-                for p in 0..kc {
-                    for r in 0..MR {
-                        *dst.add(i * kc + p * MR + r) = *src.add((i + r) * rs + p * cs);
+            for l in (0..whole).step_by(W) {
+                for p in 0..depth {
+                    for i in 0..W {
+                        *dst.add(l * depth + p * W + i) =
+                            *src.add((l + i) * line_stride + p * depth_stride);
                     }
                 }
             }
         }
-        if whole < mc {
-            let rows = mc - whole;
-            let panel = dst.add(whole * kc);
-            for p in 0..kc {
-                for r in 0..MR {
-                    *panel.add(p * MR + r) = if r < rows {
-                        *src.add((whole + r) * rs + p * cs)
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        }
-    }
-}
-
-/// Packs the `kc × nc` block of the right operand starting at `src` into panels of [`NR`]
-/// columns, each stored row by row (`NR` values per depth step), the last one padded with zeros.
-///
-/// Like [`pack_left`], the loops follow the operand's contiguous direction.
-///
-/// # Safety
-/// The block must lie inside the operand and `dst` hold `nc` rounded up to `NR`, times `kc`.
-#[inline(never)]
-unsafe fn pack_right(kc: usize, nc: usize, src: *const f32, b: Strided, dst: *mut f32) {
-    let (rs, cs) = (b.row_stride, b.col_stride);
-    let whole = nc / NR * NR;
-    // SAFETY (whole body): every read is inside the block, every write inside the panels.
-    unsafe {
-        if cs == 1 {
-            // Rows are contiguous: one depth step at a time, each row's `nc` values go to the
-            // panels in runs of NR.
-            for p in 0..kc {
-                let row = src.add(p * rs);
-                for j in (0..whole).step_by(NR) {
-                    std::ptr::copy_nonoverlapping(row.add(j), dst.add(j * kc + p * NR), NR);
-                }
-            }
-        } else if rs == 1 {
-            // Columns are contiguous (a transposed operand): read each column once.
-            for j in (0..whole).step_by(NR) {
-                let panel = dst.add(j * kc);
-                for col in 0..NR {
-                    let column = src.add((j + col) * cs);
-                    for p in 0..kc {
-                        *panel.add(p * NR + col) = *column.add(p);
-                    }
-                }
-            }
-        } else {
-            for j in (0..whole).step_by(NR) {
-                for p in 0..kc {
-                    for col in 0..NR {
-                        *dst.add(j * kc + p * NR + col) = *src.add(p * rs + (j + col) * cs);
-                    }
-                }
-            }
-        }
-        if whole < nc {
-            let cols = nc - whole;
-            let panel = dst.add(whole * kc);
-            for p in 0..kc {
-                for col in 0..NR {
-                    *panel.add(p * NR + col) = if col < cols {
-                        *src.add(p * rs + (whole + col) * cs)
+        if whole < lines {
+            let panel = dst.add(whole * depth);
+            for p in 0..depth {
+                for i in 0..W {
+                    *panel.add(p * W + i) = if whole + i < lines {
+                        *src.add((whole + i) * line_stride + p * depth_stride)
                     } else {
                         0.0
                     };
