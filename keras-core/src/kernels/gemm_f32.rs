@@ -191,8 +191,34 @@ fn product(
         return Ok(());
     }
     let threads = rayon::current_num_threads();
+    let parallel = threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS;
+    #[cfg(target_arch = "x86_64")]
+    if parallel && 2 * m * n * k >= SHARED_MIN_FLOPS && avx2_kernel() {
+        // Long products: one product shared by the threads (each operand packed once, tiles
+        // handed out in groups). Shorter ones are split below: the shared product's three
+        // hand-offs per depth block cost more than packing the smaller operand twice.
+        // SAFETY: `dst` is exactly m × n row-major elements, uniquely borrowed by this call;
+        // every `MatRef` addresses only elements inside its buffer (its constructor checks
+        // rows × cols == len, `t` only swaps dims with strides), so the kernel reads in bounds;
+        // the shared borrows of lhs and rhs cannot alias `dst`; a bias holds n values.
+        unsafe {
+            sgemm_avx2::sgemm(
+                m,
+                n,
+                k,
+                lhs.strided(),
+                rhs.strided(),
+                dst.as_mut_ptr(),
+                n,
+                start,
+                relu,
+                threads,
+            )
+        };
+        return Ok(());
+    }
     let dst = DstPtr(dst.as_mut_ptr());
-    if threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS {
+    if parallel {
         // One single-threaded product per block of the larger output dimension: each thread
         // packs its own operands and never waits for the others mid-product, which scales
         // better on few cores than `gemm`'s own splitting (about 1.9× against 1.45× with 2
@@ -241,6 +267,10 @@ fn product(
 /// Products below this many flops (`2 m k n`) run on the calling thread alone.
 const PARALLEL_MIN_FLOPS: usize = 1 << 21;
 
+/// Products of at least this many flops (`2 m k n`, 134 M: the benchmark's W3 layers, not W1's)
+/// run as one product shared by the threads when the AVX2 kernel is in use.
+const SHARED_MIN_FLOPS: usize = 1 << 27;
+
 /// Blocks of rows or columns start at multiples of this (a multiple of `gemm`'s micro-kernel
 /// sizes).
 const BLOCK_ALIGN: usize = 16;
@@ -280,8 +310,9 @@ impl<'a> MatRef<'a> {
     }
 }
 
-/// `dst = start + lhs · rhs` (then ReLU'd with `relu`) on the calling thread, into the `m × n`
-/// block that starts `offset` elements into `dst` with rows `row_stride` apart.
+/// `dst = start + lhs · rhs` (then ReLU'd with `relu`) on the calling thread with `gemm`'s
+/// kernels, into the `m × n` block that starts `offset` elements into `dst` with rows
+/// `row_stride` apart.
 ///
 /// # Safety
 /// The block must lie inside the buffer behind `dst`, and no other thread may access it
@@ -298,13 +329,13 @@ unsafe fn gemm_serial(
 ) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     debug_assert_eq!(rhs.rows, k);
-    // SAFETY (both calls): the block is in bounds and unaliased (the caller's contract). Every
-    // `MatRef` addresses only elements inside its buffer (its constructor checks rows × cols ==
-    // len, `t` only swaps dims with strides, and `rows_from` keeps the rows before the end of
-    // the buffer), so the kernels read in bounds; the shared borrows of lhs and rhs cannot
-    // alias the output block.
+    // SAFETY (both kernels): the block is in bounds and unaliased (the caller's contract).
+    // Every `MatRef` addresses only elements inside its buffer (its constructor checks rows ×
+    // cols == len, `t` only swaps dims with strides, and `rows_from` keeps the rows before the
+    // end of the buffer), so the kernels read in bounds; the shared borrows of lhs and rhs
+    // cannot alias the output block.
     #[cfg(target_arch = "x86_64")]
-    if sgemm_avx2::preferred() && !crate_kernels_forced() {
+    if avx2_kernel() {
         unsafe {
             sgemm_avx2::sgemm(
                 m,
@@ -316,6 +347,7 @@ unsafe fn gemm_serial(
                 row_stride,
                 start,
                 relu,
+                1,
             )
         };
         return;
@@ -356,14 +388,15 @@ unsafe fn gemm_serial(
     }
 }
 
-/// Whether a test asked for `gemm`'s kernels on a CPU that takes the AVX2 one (never outside
-/// tests).
+/// Whether products run on our AVX2 kernel: the CPU prefers it ([`sgemm_avx2::preferred`]) and
+/// no test asked for `gemm`'s kernels.
 #[cfg(target_arch = "x86_64")]
-fn crate_kernels_forced() -> bool {
+fn avx2_kernel() -> bool {
     #[cfg(test)]
-    return tests::FORCE_CRATE.load(std::sync::atomic::Ordering::Relaxed);
-    #[cfg(not(test))]
-    false
+    if tests::FORCE_CRATE.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    sgemm_avx2::preferred()
 }
 
 #[cfg(test)]
@@ -428,6 +461,17 @@ mod tests {
             matches_the_naive_product_for_every_transpose(150, 70, 100);
             matches_the_naive_product_for_every_transpose(100, 70, 150);
         });
+    }
+
+    #[test]
+    fn long_products_shared_by_the_threads_give_the_same_result() {
+        // At SHARED_MIN_FLOPS: one product whose packing and tiles the two threads share.
+        const { assert!(2 * 512 * 256 * 512 >= super::SHARED_MIN_FLOPS) };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| matches_the_naive_product_for_every_transpose(512, 256, 512));
     }
 
     /// `matmul_bias` against the definition, in a two-thread pool (above the parallel

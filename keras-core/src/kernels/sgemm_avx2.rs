@@ -75,6 +75,10 @@ impl Strided {
 /// zero, `c` itself or a bias row added to every row (folded into the first and last stores of
 /// each tile: no extra pass over `c`).
 ///
+/// With `threads > 1` the work is shared on rayon's pool: each block of each operand is packed
+/// once, by all threads together, and the tiles are handed out in groups, several per thread,
+/// so that a thread slowed by other load gives its share to the others.
+///
 /// # Safety
 /// [`preferred`] must be true (the CPU has AVX2 and FMA); every element of `a`, `b` and `c`
 /// addressed by the dimensions and strides must be inside its allocation, `c`'s must not
@@ -91,6 +95,7 @@ pub(super) unsafe fn sgemm(
     c_row_stride: usize,
     start: Start<'_>,
     relu: bool,
+    threads: usize,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -136,28 +141,102 @@ pub(super) unsafe fn sgemm(
                 },
                 relu: relu && pc + kc == k,
             };
-            // SAFETY: the blocks lie inside the operands (the caller's contract) and the packed
-            // buffers hold `MC × KC` and `NC × KC` floats rounded up to whole panels.
-            unsafe {
-                pack_right(kc, nc, b.at(pc, jc), b, right_ptr);
-                for ic in (0..m).step_by(MC) {
-                    let mc = MC.min(m - ic);
-                    pack_left(mc, kc, a.at(ic, pc), a, left_ptr);
-                    block(
-                        mc,
-                        nc,
-                        kc,
-                        left_ptr,
-                        right_ptr,
-                        c.add(ic * c_row_stride + jc),
-                        c_row_stride,
-                        store,
-                    );
-                }
+            let b_panels = nc.div_ceil(NR);
+            let shared = Shared((a, b, c, left_ptr, right_ptr, store));
+            // SAFETY (all three phases): the blocks lie inside the operands (the caller's
+            // contract); the packed buffers hold `MC × KC` and `NC × KC` floats rounded up to
+            // whole panels, and each part packs its own panels; each tile group writes its own
+            // rows × columns of `c`; every phase ends before the next starts.
+            split(b_panels, threads, |first, last| {
+                let (_, b, _, _, right, _) = shared.get();
+                let j = first * NR;
+                let cols = (last * NR).min(nc) - j;
+                unsafe { pack_right(kc, cols, b.at(pc, jc + j), b, right.add(j * kc)) };
+            });
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                let a_panels = mc.div_ceil(MR);
+                split(a_panels, threads, |first, last| {
+                    let (a, _, _, left, _, _) = shared.get();
+                    let i = first * MR;
+                    let rows = (last * MR).min(mc) - i;
+                    unsafe { pack_left(rows, kc, a.at(ic + i, pc), a, left.add(i * kc)) };
+                });
+                let (row_groups, col_groups) = tile_groups(a_panels, b_panels, threads);
+                split(
+                    row_groups * col_groups,
+                    row_groups * col_groups,
+                    |group, _| {
+                        let (_, _, c, left, right, store) = shared.get();
+                        let (rg, cg) = (group / col_groups, group % col_groups);
+                        let i = rg * a_panels / row_groups * MR;
+                        let rows = ((rg + 1) * a_panels / row_groups * MR).min(mc) - i;
+                        let j = cg * b_panels / col_groups * NR;
+                        let cols = ((cg + 1) * b_panels / col_groups * NR).min(nc) - j;
+                        unsafe {
+                            block(
+                                rows,
+                                cols,
+                                kc,
+                                left.add(i * kc),
+                                right.add(j * kc),
+                                c.add((ic + i) * c_row_stride + jc + j),
+                                c_row_stride,
+                                store.shifted(j),
+                            )
+                        };
+                    },
+                );
             }
         }
     }
     PACKED.set((left, right));
+}
+
+/// Values shared by the threads of one product: the operands' and buffers' addresses, each
+/// thread reading or writing only its own part.
+struct Shared<T>(T);
+
+// SAFETY: only used inside `sgemm`, whose phases give every thread disjoint panels and tiles to
+// write and end before the next phase (or `sgemm`) starts.
+unsafe impl<T> Sync for Shared<T> {}
+
+impl<T: Copy> Shared<T> {
+    /// The values (a method, so that closures capture the whole `Shared`, not its field).
+    fn get(&self) -> T {
+        self.0
+    }
+}
+
+/// Runs `part(first, last)` on `parts` near-equal ranges of `0..count`, on rayon's pool when
+/// `parts > 1` (every range done on return).
+fn split(count: usize, parts: usize, part: impl Fn(usize, usize) + Sync) {
+    let parts = parts.min(count);
+    if parts <= 1 {
+        if count > 0 {
+            part(0, count);
+        }
+        return;
+    }
+    use rayon::prelude::*;
+    (0..parts).into_par_iter().for_each(|p| {
+        let (first, last) = (p * count / parts, (p + 1) * count / parts);
+        if first < last {
+            part(first, last);
+        }
+    });
+}
+
+/// How many groups of row panels and of column panels the tiles of one block are handed out
+/// in: about four groups per thread, columns first (one thread alone: one group).
+fn tile_groups(row_panels: usize, col_panels: usize, threads: usize) -> (usize, usize) {
+    if threads <= 1 {
+        return (1, 1);
+    }
+    let target = 4 * threads;
+    let cols = col_panels.min(target).max(1);
+    let rows = target.div_ceil(cols).min(row_panels).max(1);
+    (rows, cols)
 }
 
 /// How a tile's result meets `c`: added to it (`add`), else written, plus the bias row at
@@ -454,12 +533,29 @@ mod tests {
 
     /// `c = start + a · b` (ReLU'd with `relu`) by the kernel and by the definition, for `a`
     /// and `b` stored plain or transposed, `c` inside a wider buffer (row stride `n + 3`, the
-    /// pad untouched).
+    /// pad untouched); on the calling thread alone, and shared by two and by three threads.
     fn matches_the_definition(m: usize, n: usize, k: usize, from: From, relu: bool) {
         if !preferred() {
             eprintln!("skipped: this CPU does not take the AVX2 kernel");
             return;
         }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for threads in [1, 2, 3] {
+            pool.install(|| matches_the_definition_on(m, n, k, from, relu, threads));
+        }
+    }
+
+    fn matches_the_definition_on(
+        m: usize,
+        n: usize,
+        k: usize,
+        from: From,
+        relu: bool,
+        threads: usize,
+    ) {
         let a = values(m * k, 0.37);
         let b = values(k * n, 0.71);
         let bias = values(n, 0.53);
@@ -487,7 +583,20 @@ mod tests {
             let mut c = before.clone();
             // SAFETY: the test machine takes the kernel (checked above); every operand is
             // exactly as large as its dimensions and strides address, `c` is its own buffer.
-            unsafe { sgemm(m, n, k, a_op, b_op, c.as_mut_ptr(), ldc, start, relu) };
+            unsafe {
+                sgemm(
+                    m,
+                    n,
+                    k,
+                    a_op,
+                    b_op,
+                    c.as_mut_ptr(),
+                    ldc,
+                    start,
+                    relu,
+                    threads,
+                )
+            };
             for i in 0..m {
                 for j in 0..ldc {
                     let got = c[i * ldc + j];
@@ -511,7 +620,7 @@ mod tests {
                     };
                     assert_eq!(
                         got, want,
-                        "({i}, {j}) of {m}×{k}·{k}×{n}, transposes {a_t} {b_t}, {from:?}, relu {relu}"
+                        "({i}, {j}) of {m}×{k}·{k}×{n}, transposes {a_t} {b_t}, {from:?}, relu {relu}, {threads} threads"
                     );
                 }
             }
