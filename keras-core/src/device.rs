@@ -1,6 +1,7 @@
 //! What the trainer needs from a device beyond dfdx's `Device`: reading a gradient to the host
 //! (and zeroing it for the next step) and writing values back, without allocating.
 
+use crate::optimizers::HostVar;
 use dfdx::{
     shapes::Shape,
     tensor::{Cache, Cpu, Gradients, Tensor},
@@ -36,6 +37,18 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
     fn write_values<S: Shape>(t: &mut Tensor<S, f32, Self>, values: &[f32]) {
         t.copy_from(values);
     }
+
+    /// The host addresses of `t`'s values and of its gradient (allocated if missing), when this
+    /// device keeps both as contiguous host buffers of the same length (`Cpu`); `None` (the
+    /// default) otherwise. The trainer's optimizer step then reads and writes them in place.
+    #[doc(hidden)]
+    fn host_var<S: Shape>(
+        t: &mut Tensor<S, f32, Self>,
+        grads: &mut Gradients<f32, Self>,
+    ) -> Result<Option<HostVar>, Self::Err> {
+        let _ = (t, grads);
+        Ok(None)
+    }
 }
 
 impl KerasDevice for Cpu {
@@ -67,6 +80,22 @@ impl KerasDevice for Cpu {
             Some(dst) if dst.len() == values.len() => crate::kernels::par_copy(dst, values),
             _ => t.copy_from(values),
         }
+    }
+
+    fn host_var<S: Shape>(
+        t: &mut Tensor<S, f32, Self>,
+        grads: &mut Gradients<f32, Self>,
+    ) -> Result<Option<HostVar>, Self::Err> {
+        let grad = grads.get_or_alloc_mut(t)?;
+        let (grad, len) = (grad.as_mut_ptr(), grad.len());
+        Ok(match crate::kernels::contiguous_mut(t) {
+            Some(value) if value.len() == len => Some(HostVar {
+                value: value.as_mut_ptr(),
+                grad,
+                len,
+            }),
+            _ => None,
+        })
     }
 }
 

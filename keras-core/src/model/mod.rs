@@ -7,4 +7,4 @@
 mod params;
 
 pub use params::{gather_grads, gather_values, layout, scatter_values, take_grads};
-pub(crate) use params::{non_trainable_layout, scatter_non_trainable};
+pub(crate) use params::{host_vars, non_trainable_layout, scatter_non_trainable};

@@ -6,7 +6,7 @@ use super::clipping::Clipping;
 use super::learning_rate::{check_learning_rate, LearningRate};
 use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
-use super::{FlatParams, Optimizer, Slots, StepContext, UpdateRule, VarInfo};
+use super::{FlatParams, HostParams, HostVar, Optimizer, Slots, StepContext, UpdateRule, VarInfo};
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -174,25 +174,38 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
 /// Variables of at least this many values are split across rayon's threads by elementwise rules.
 const PARALLEL_MIN_LEN: usize = 1 << 15;
 
+/// Elements per piece of a block updated in place: the piece of each of the (up to seven)
+/// arrays involved stays in L1/L2 from the gradient's copy-in to the value's copy-out.
+const IN_PLACE_PIECE: usize = 4096;
+
 /// `rule.update` on one variable; for an elementwise rule and a large variable, on blocks of it
-/// in parallel (the same arithmetic on each element, so the same bits).
+/// in parallel (the same arithmetic on each element, so the same bits). With `host` (the
+/// variable's model buffers and this block's offset in them; elementwise rules only), each
+/// block first copies its gradient in from the model's buffer (zeroing it there), then writes
+/// its new values out to the model's buffer, piece by piece.
 fn update_in_blocks<U: UpdateRule>(
     rule: &U,
     step: &U::Step,
     var: &VarInfo,
     value: &mut [f32],
-    grad: &[f32],
+    grad: &mut [f32],
     slots: Slots<'_>,
+    host: Option<(HostVar, usize)>,
 ) {
     let len = value.len();
     if !U::ELEMENTWISE || len < PARALLEL_MIN_LEN || rayon::current_num_threads() < 2 {
-        rule.update(step, var, value, grad, slots);
+        match host {
+            None => rule.update(step, var, value, grad, slots),
+            Some((h, offset)) => {
+                update_pieces_in_place(rule, step, var, value, grad, slots, h, offset)
+            }
+        }
         return;
     }
     // Halves at a multiple of 64 elements, so every block but the last keeps whole vectors.
     let mid = (len / 2).next_multiple_of(64).min(len);
     let (value_a, value_b) = value.split_at_mut(mid);
-    let (grad_a, grad_b) = grad.split_at(mid.min(grad.len()));
+    let (grad_a, grad_b) = grad.split_at_mut(mid.min(grad.len()));
     let mut slots_a: Slots<'_> = Default::default();
     let mut slots_b: Slots<'_> = Default::default();
     for ((slot, a), b) in slots.into_iter().zip(&mut slots_a).zip(&mut slots_b) {
@@ -200,14 +213,66 @@ fn update_in_blocks<U: UpdateRule>(
             (*a, *b) = slot.split_at_mut(mid);
         }
     }
+    let host_b = host.map(|(h, offset)| (h, offset + mid));
     rayon::join(
-        || update_in_blocks(rule, step, var, value_a, grad_a, slots_a),
-        || update_in_blocks(rule, step, var, value_b, grad_b, slots_b),
+        || update_in_blocks(rule, step, var, value_a, grad_a, slots_a, host),
+        || update_in_blocks(rule, step, var, value_b, grad_b, slots_b, host_b),
     );
 }
 
-impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> {
-    fn apply(&mut self, params: &mut FlatParams) -> Result<()> {
+/// The in-place leaf of [`update_in_blocks`]: for each piece of the block, the gradient is
+/// copied in from `h.grad[offset..]` (and zeroed there), the rule updates the piece (an
+/// elementwise rule: pieces give the same bits as the whole), and the values are copied out to
+/// `h.value[offset..]`.
+#[allow(clippy::too_many_arguments)]
+fn update_pieces_in_place<U: UpdateRule>(
+    rule: &U,
+    step: &U::Step,
+    var: &VarInfo,
+    value: &mut [f32],
+    grad: &mut [f32],
+    mut slots: Slots<'_>,
+    h: HostVar,
+    offset: usize,
+) {
+    debug_assert!(U::ELEMENTWISE);
+    let len = value.len();
+    debug_assert!(offset + len <= h.len && grad.len() == len);
+    // SAFETY: `h` points into live, distinct model buffers of `h.len` floats that nothing else
+    // touches during `apply_in_place` (`HostParams::new`'s contract); the blocks of one
+    // variable are disjoint (`update_in_blocks` splits them), so this block's range of each
+    // buffer is this call's alone.
+    let (host_value, host_grad) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(h.value.add(offset), len),
+            std::slice::from_raw_parts_mut(h.grad.add(offset), len),
+        )
+    };
+    for first in (0..len).step_by(IN_PLACE_PIECE) {
+        let piece = first..(first + IN_PLACE_PIECE).min(len);
+        grad[piece.clone()].copy_from_slice(&host_grad[piece.clone()]);
+        host_grad[piece.clone()].fill(0.0);
+        let mut piece_slots: Slots<'_> = Default::default();
+        for (to, slot) in piece_slots.iter_mut().zip(slots.iter_mut()) {
+            if slot.len() == len {
+                *to = &mut slot[piece.clone()];
+            }
+        }
+        rule.update(
+            step,
+            var,
+            &mut value[piece.clone()],
+            &grad[piece.clone()],
+            piece_slots,
+        );
+        host_value[piece.clone()].copy_from_slice(&value[piece]);
+    }
+}
+
+impl<U: UpdateRule, S: LearningRateSchedule> KerasOptimizer<U, S> {
+    /// [`Optimizer::apply`], reading gradients from and writing values to the model's buffers
+    /// `host` when given (the caller checked that this optimizer's options allow it).
+    fn apply_with(&mut self, params: &mut FlatParams, host: Option<&[HostVar]>) -> Result<()> {
         if params.vars.is_empty() {
             return Ok(());
         }
@@ -237,7 +302,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 scheduled,
             };
             let step = self.rule.begin_step(&ctx);
-            let g: &[f32] = if preprocess { &b.work } else { grads };
+            let g: &mut [f32] = if preprocess { &mut b.work } else { grads };
             for (i, v) in vars.iter().enumerate().filter(|(_, v)| v.has_grad) {
                 let slots = slot_views(&mut b.slots, &b.slot_ranges, i);
                 update_in_blocks(
@@ -245,14 +310,47 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                     &step,
                     v,
                     &mut values[v.range()],
-                    &g[v.range()],
+                    &mut g[v.range()],
                     slots,
+                    host.map(|h| (h[i], 0)),
                 );
             }
         }
         update_ema(options, iterations, values, &mut b.ema);
         self.raw_iterations += 1;
         Ok(())
+    }
+}
+
+impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> {
+    fn apply(&mut self, params: &mut FlatParams) -> Result<()> {
+        self.apply_with(params, None)
+    }
+
+    /// In place for elementwise rules without gradient preprocessing (loss scale,
+    /// accumulation, clipping), weight decay or EMA, when every variable has a gradient; else
+    /// `Ok(false)`.
+    fn apply_in_place(&mut self, params: &mut FlatParams, host: &HostParams<'_>) -> Result<bool> {
+        let vars = host.vars();
+        let fits = vars.len() == params.vars.len()
+            && vars
+                .iter()
+                .zip(&params.vars)
+                .all(|(h, v)| h.len == v.range().len() && v.has_grad);
+        if !U::ELEMENTWISE
+            || !fits
+            || params.vars.is_empty()
+            || self.options.weight_decay.is_some()
+            || self.options.use_ema
+        {
+            return Ok(false);
+        }
+        self.build(params)?;
+        if self.buffers.as_ref().is_none_or(|b| !b.work.is_empty()) {
+            return Ok(false);
+        }
+        self.apply_with(params, Some(vars))?;
+        Ok(true)
     }
 
     fn learning_rate(&self) -> f32 {
@@ -299,6 +397,126 @@ mod tests {
         let mut p = FlatParams::from_layout([("kernel", &[2][..]), ("bias", &[1][..])]);
         p.grads.copy_from_slice(&[1.0, 2.0, 3.0]);
         p
+    }
+
+    /// Two variables, one long enough to be split across threads (with a cut last piece).
+    const LONG: usize = 2 * PARALLEL_MIN_LEN + 4 * IN_PLACE_PIECE + 37;
+
+    fn long_and_short() -> FlatParams {
+        let mut p = FlatParams::from_layout([("kernel", &[LONG][..]), ("bias", &[5][..])]);
+        for (i, v) in p.values.iter_mut().enumerate() {
+            *v = (i as f32 * 0.37).sin();
+        }
+        p
+    }
+
+    fn gradients(step: usize, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 7 + step * 13) as f32 * 0.11).cos())
+            .collect()
+    }
+
+    #[test]
+    fn the_in_place_step_gives_the_bits_of_gather_apply_scatter() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut opt_flat = Adam::new().with_learning_rate(0.01).build().unwrap();
+            let mut opt_in_place = Adam::new().with_learning_rate(0.01).build().unwrap();
+            let mut flat = long_and_short();
+            let mut in_place = long_and_short();
+            // The model's own buffers, one pair per variable.
+            let mut model_values: Vec<Vec<f32>> = in_place
+                .vars
+                .iter()
+                .map(|v| in_place.values[v.range()].to_vec())
+                .collect();
+            for step in 0..3 {
+                let g = gradients(step, flat.grads.len());
+                flat.grads.copy_from_slice(&g);
+                opt_flat.apply(&mut flat).unwrap();
+                let mut model_grads: Vec<Vec<f32>> = in_place
+                    .vars
+                    .iter()
+                    .map(|v| g[v.range()].to_vec())
+                    .collect();
+                let host: Vec<HostVar> = model_values
+                    .iter_mut()
+                    .zip(&mut model_grads)
+                    .map(|(v, g)| HostVar {
+                        value: v.as_mut_ptr(),
+                        grad: g.as_mut_ptr(),
+                        len: v.len(),
+                    })
+                    .collect();
+                let done = opt_in_place
+                    .apply_in_place(&mut in_place, &HostParams::new(&host))
+                    .unwrap();
+                assert!(done, "Adam without options steps in place");
+                assert_eq!(in_place.values, flat.values, "step {step}");
+                assert_eq!(in_place.grads, g, "the gradients land in params.grads");
+                assert_eq!(
+                    model_values.concat(),
+                    flat.values,
+                    "written back to the model"
+                );
+                assert!(model_grads.iter().flatten().all(|g| *g == 0.0), "zeroed");
+            }
+            assert_eq!(opt_in_place.state(), opt_flat.state());
+        });
+    }
+
+    #[test]
+    fn options_that_need_the_whole_gradient_decline_the_in_place_step() {
+        let declined = |mut opt: KerasOptimizer<Sgd>| {
+            let mut p = long_and_short();
+            let before = p.values.clone();
+            let mut values = p.values.clone();
+            let mut grads = vec![1.0; values.len()];
+            let host = [HostVar {
+                value: values.as_mut_ptr(),
+                grad: grads.as_mut_ptr(),
+                len: values.len(),
+            }];
+            // One buffer for two variables: does not fit either.
+            let done = opt.apply_in_place(&mut p, &HostParams::new(&host)).unwrap();
+            assert!(!done);
+            assert_eq!(p.values, before);
+            assert_eq!(opt.iterations(), 0);
+        };
+        declined(Sgd::new().build().unwrap());
+        let mut p = long_and_short();
+        let mut vals: Vec<Vec<f32>> = p
+            .vars
+            .iter()
+            .map(|v| p.values[v.range()].to_vec())
+            .collect();
+        let mut grads: Vec<Vec<f32>> = vals.iter().map(|v| vec![1.0; v.len()]).collect();
+        let host: Vec<HostVar> = vals
+            .iter_mut()
+            .zip(&mut grads)
+            .map(|(v, g)| HostVar {
+                value: v.as_mut_ptr(),
+                grad: g.as_mut_ptr(),
+                len: v.len(),
+            })
+            .collect();
+        for mut opt in [
+            Sgd::new().with_weight_decay(0.1).build().unwrap(),
+            Sgd::new().with_ema(0.9).build().unwrap(),
+            Sgd::new().with_clipnorm(1.0).build().unwrap(),
+            Sgd::new()
+                .with_gradient_accumulation_steps(2)
+                .build()
+                .unwrap(),
+        ] {
+            let before = p.values.clone();
+            assert!(!opt.apply_in_place(&mut p, &HostParams::new(&host)).unwrap());
+            assert_eq!(p.values, before);
+            assert!(grads.iter().flatten().all(|g| *g == 1.0), "untouched");
+        }
     }
 
     #[test]

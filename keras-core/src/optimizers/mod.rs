@@ -32,6 +32,7 @@ mod buffers;
 mod builder;
 mod clipping;
 mod ftrl;
+mod host_params;
 mod keras_optimizer;
 mod lamb;
 mod learning_rate;
@@ -55,6 +56,9 @@ pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use builder::OptimizerBuilder;
 pub use ftrl::Ftrl;
+pub use host_params::HostParams;
+#[doc(hidden)]
+pub use host_params::HostVar;
 pub use keras_optimizer::KerasOptimizer;
 pub use lamb::Lamb;
 pub use learning_rate::LearningRate;
@@ -73,6 +77,18 @@ pub trait Optimizer {
     /// Applies one step (Keras's `apply_gradients`): reads `params.grads` and updates
     /// `params.values` in place.
     fn apply(&mut self, params: &mut FlatParams) -> Result<()>;
+
+    /// One step like [`apply`](Self::apply), with each variable's gradient read from (and then
+    /// zeroed in) the model's own gradient buffer and its new values written to the model's own
+    /// buffer, block by block while they are in cache, instead of in three passes (gather,
+    /// apply, scatter) over memory. `params` ends as after those three passes.
+    ///
+    /// Returns `Ok(false)`, having changed nothing, when this optimizer has no such pass (the
+    /// default) or cannot use it with its options; the caller then takes the three passes.
+    fn apply_in_place(&mut self, params: &mut FlatParams, host: &HostParams<'_>) -> Result<bool> {
+        let _ = (params, host);
+        Ok(false)
+    }
 
     /// The learning rate the next step will use (a schedule is evaluated at the current
     /// iteration).

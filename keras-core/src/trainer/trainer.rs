@@ -14,7 +14,7 @@ use crate::{
     losses::{compute_loss, Loss, LossScratch, SampleWeight},
     metrics::{Direction, MeanState, MetricSet},
     model,
-    optimizers::{FlatParams, Optimizer},
+    optimizers::{FlatParams, HostParams, HostVar, Optimizer},
     target::Target,
     Error, Result,
 };
@@ -39,6 +39,8 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) loss_scratch: LossScratch,
     pub(crate) y_host: Vec<f32>,
     pub(crate) grad_host: Vec<f32>,
+    /// The model's host buffers for the in-place optimizer step, refilled every step.
+    pub(crate) host_vars: Vec<HostVar>,
     pub(crate) loss_tracker: MeanState,
     pub(crate) stop_training: bool,
     pub(crate) directions: Vec<(String, Direction)>,
@@ -75,6 +77,7 @@ where
             loss_scratch: LossScratch::default(),
             y_host: Vec::new(),
             grad_host: Vec::new(),
+            host_vars: Vec::new(),
             loss_tracker: MeanState::default(),
             stop_training: false,
             directions: Vec::new(),
@@ -98,6 +101,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             loss_scratch: self.loss_scratch,
             y_host: self.y_host,
             grad_host: self.grad_host,
+            host_vars: self.host_vars,
             loss_tracker: self.loss_tracker,
             stop_training: self.stop_training,
             directions: self.directions,
@@ -282,10 +286,18 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_sum::<(), _>()
             .map_err(Error::device)?;
         let mut grads = surrogate.try_backward().map_err(Error::device)?;
-        // Leaves the gradients zeroed for the next step.
-        model::take_grads(&self.model, &mut grads, &mut self.params)?;
-        self.optimizer.apply(&mut self.params)?;
-        model::scatter_values(&mut self.model, &self.params)?;
+        // Both ways leave the gradients zeroed for the next step. In place (`Cpu`, optimizers
+        // that allow it): one pass over each variable's gradient, slots and values instead of
+        // three (gather, apply, scatter).
+        let in_place = model::host_vars(&mut self.model, &mut grads, &mut self.host_vars)?
+            && self
+                .optimizer
+                .apply_in_place(&mut self.params, &HostParams::new(&self.host_vars))?;
+        if !in_place {
+            model::take_grads(&self.model, &mut grads, &mut self.params)?;
+            self.optimizer.apply(&mut self.params)?;
+            model::scatter_values(&mut self.model, &self.params)?;
+        }
         self.grads = Some(grads);
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
