@@ -410,6 +410,24 @@ mod tests {
         p
     }
 
+    /// `values` cut into one buffer per variable of `p`, as a model holds them.
+    fn per_var(p: &FlatParams, values: &[f32]) -> Vec<Vec<f32>> {
+        p.vars.iter().map(|v| values[v.range()].to_vec()).collect()
+    }
+
+    /// The host buffers of per-variable values and gradients.
+    fn host_of(values: &mut [Vec<f32>], grads: &mut [Vec<f32>]) -> Vec<HostVar> {
+        values
+            .iter_mut()
+            .zip(grads)
+            .map(|(v, g)| HostVar {
+                value: v.as_mut_ptr(),
+                grad: g.as_mut_ptr(),
+                len: v.len(),
+            })
+            .collect()
+    }
+
     fn gradients(step: usize, len: usize) -> Vec<f32> {
         (0..len)
             .map(|i| ((i * 7 + step * 13) as f32 * 0.11).cos())
@@ -428,29 +446,13 @@ mod tests {
             let mut flat = long_and_short();
             let mut in_place = long_and_short();
             // The model's own buffers, one pair per variable.
-            let mut model_values: Vec<Vec<f32>> = in_place
-                .vars
-                .iter()
-                .map(|v| in_place.values[v.range()].to_vec())
-                .collect();
+            let mut model_values = per_var(&in_place, &in_place.values);
             for step in 0..3 {
                 let g = gradients(step, flat.grads.len());
                 flat.grads.copy_from_slice(&g);
                 opt_flat.apply(&mut flat).unwrap();
-                let mut model_grads: Vec<Vec<f32>> = in_place
-                    .vars
-                    .iter()
-                    .map(|v| g[v.range()].to_vec())
-                    .collect();
-                let host: Vec<HostVar> = model_values
-                    .iter_mut()
-                    .zip(&mut model_grads)
-                    .map(|(v, g)| HostVar {
-                        value: v.as_mut_ptr(),
-                        grad: g.as_mut_ptr(),
-                        len: v.len(),
-                    })
-                    .collect();
+                let mut model_grads = per_var(&in_place, &g);
+                let host = host_of(&mut model_values, &mut model_grads);
                 let done = opt_in_place
                     .apply_in_place(&mut in_place, &HostParams::new(&host))
                     .unwrap();
@@ -488,21 +490,9 @@ mod tests {
         };
         declined(Sgd::new().build().unwrap());
         let mut p = long_and_short();
-        let mut vals: Vec<Vec<f32>> = p
-            .vars
-            .iter()
-            .map(|v| p.values[v.range()].to_vec())
-            .collect();
-        let mut grads: Vec<Vec<f32>> = vals.iter().map(|v| vec![1.0; v.len()]).collect();
-        let host: Vec<HostVar> = vals
-            .iter_mut()
-            .zip(&mut grads)
-            .map(|(v, g)| HostVar {
-                value: v.as_mut_ptr(),
-                grad: g.as_mut_ptr(),
-                len: v.len(),
-            })
-            .collect();
+        let mut vals = per_var(&p, &p.values);
+        let mut grads = per_var(&p, &vec![1.0; p.values.len()]);
+        let host = host_of(&mut vals, &mut grads);
         for mut opt in [
             Sgd::new().with_weight_decay(0.1).build().unwrap(),
             Sgd::new().with_ema(0.9).build().unwrap(),
