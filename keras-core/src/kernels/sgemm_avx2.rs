@@ -1,18 +1,19 @@
-//! A single-threaded `f32` matrix product for x86-64 CPUs with AVX2 and FMA but no AVX-512
-//! (AMD Zen 2/3, Intel Haswell to Comet Lake), laid out as BLIS does it.
+//! An `f32` matrix product for x86-64 CPUs with AVX2 and FMA but no AVX-512 (AMD Zen 2/3,
+//! Intel Haswell to Comet Lake), laid out as BLIS does it.
 //!
-//! The operands are copied ("packed") into thread-local buffers block by block: a `KC × NC`
-//! block of the right operand as panels of [`NR`] columns (kept in L3, each panel in L1 while it
-//! is used), an `MC × KC` block of the left operand as panels of [`MR`] rows (kept in L2). A
-//! `6 × 16` micro-kernel then keeps its output tile in twelve of the sixteen AVX registers and
-//! streams both panels, two FMAs per loaded 16-wide row of the right panel and broadcast value of
-//! the left. Packing reads each operand in whatever strides it has, so transposed operands cost
-//! nothing extra.
+//! The operands are copied ("packed") into the calling thread's buffers block by block: a
+//! `KC × NC` block of the right operand as panels of [`NR`] columns (kept in L3, each panel in
+//! L1 while it is used), an `MC × KC` block of the left operand as panels of [`MR`] rows (kept
+//! in L2), each read along its contiguous direction, so transposed operands cost nothing extra.
+//! A `6 × 16` micro-kernel then keeps its output tile in twelve of the sixteen AVX registers and
+//! streams both panels, two FMAs per loaded 16-wide row of the right panel and broadcast value
+//! of the left; the bias and the ReLU of a Dense layer are folded into its first and last
+//! stores. With several threads, every phase (pack right, pack left, tiles) is shared.
 //!
-//! On the shapes of the benchmark's wide workload (`256 × 1024 × 1024`, all three transposes of
-//! a Dense layer's forward and backward) this runs 1.1–1.4× faster than `gemm` 0.19's AVX2
-//! kernels on a 2-core Zen 3 (`cargo bench -p keras-core --bench dense_kernel`). `gemm` stays in
-//! use on CPUs with AVX-512 (its wider kernels) and on CPUs without AVX2.
+//! On the benchmark's wide workload (W3) on a 2-core Zen 3, whole `fit` runs were 1.07–1.16×
+//! faster with it than with `gemm` 0.19's AVX2 kernels (`KERAS_RS_GEMM=crate`, alternating
+//! runs; `BENCHMARKS.md`). `gemm` stays in use on CPUs with AVX-512 (its wider kernels) and on
+//! CPUs without AVX2.
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps,
@@ -70,7 +71,7 @@ impl Strided {
     }
 }
 
-/// `c = start + a · b` on the calling thread, then `max(c, 0)` with `relu`; `a` being `m × k`,
+/// `c = start + a · b`, then `max(c, 0)` with `relu`; `a` being `m × k`,
 /// `b` `k × n` and `c` `m × n` with rows `c_row_stride` apart and unit column stride, `start`
 /// zero, `c` itself or a bias row added to every row (folded into the first and last stores of
 /// each tile: no extra pass over `c`).
@@ -435,12 +436,12 @@ unsafe fn block(
     }
 }
 
-/// The `6 × 16` tile `c (+)= a · b` over depth `kc`, `a` a packed left panel and `b` a packed
-/// right panel (32-byte aligned).
+/// The `6 × 16` tile `a · b` over depth `kc`, stored into `c` as `store` says; `a` a packed
+/// left panel and `b` a packed right panel (32-byte aligned).
 ///
 /// # Safety
-/// AVX2 and FMA must be present; the panels must hold `kc` steps and the tile (6 rows of 16
-/// values, rows `rsc` apart) be in bounds and unaliased.
+/// AVX2 and FMA must be present; the panels must hold `kc` steps, the tile (6 rows of 16
+/// values, rows `rsc` apart) be in bounds and unaliased, and a bias hold 16 values.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn micro_kernel(
     kc: usize,
