@@ -325,11 +325,7 @@ mod tests {
     fn large_batches_split_the_mask_and_bias_sums_across_threads_with_the_same_gradients() {
         // 4000 rows × 11 outputs is above PARALLEL_MIN_VALUES: four row chunks in the pool.
         const { assert!(4000 * 11 >= super::PARALLEL_MIN_VALUES) };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        crate::kernels::in_pool(4, || {
             for epilogue in [Epilogue::Bias, Epilogue::BiasRelu] {
                 let fused = run_rows(4000, true, epilogue, false);
                 let ops = run_rows(4000, false, epilogue, false);

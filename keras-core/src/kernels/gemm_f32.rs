@@ -453,11 +453,7 @@ mod tests {
         // Above PARALLEL_MIN_FLOPS, in a two-thread pool: taller than wide splits the rows,
         // wider than tall the columns; 150 is not a multiple of the block alignment.
         const { assert!(2 * 150 * 70 * 100 >= super::PARALLEL_MIN_FLOPS) };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        crate::kernels::in_pool(2, || {
             matches_the_naive_product_for_every_transpose(150, 70, 100);
             matches_the_naive_product_for_every_transpose(100, 70, 150);
         });
@@ -467,22 +463,16 @@ mod tests {
     fn long_products_shared_by_the_threads_give_the_same_result() {
         // At SHARED_MIN_FLOPS: one product whose packing and tiles the two threads share.
         const { assert!(2 * 512 * 256 * 512 >= super::SHARED_MIN_FLOPS) };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        pool.install(|| matches_the_naive_product_for_every_transpose(512, 256, 512));
+        crate::kernels::in_pool(2, || {
+            matches_the_naive_product_for_every_transpose(512, 256, 512)
+        });
     }
 
     /// `matmul_bias` against the definition, in a two-thread pool (above the parallel
     /// threshold: taller than wide splits rows, wider than tall columns, each with its share of
     /// the bias), with and without ReLU.
     fn bias_and_relu_match_the_definition() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        crate::kernels::in_pool(2, || {
             for (m, k, n) in [(150, 70, 100), (100, 70, 150), (3, 5, 7)] {
                 let a = values(m * k, 0.37);
                 let b = values(k * n, 0.71);

@@ -31,4 +31,6 @@ pub(crate) use dense_kernel::try_dense_activated;
 pub use dense_kernel::{dense_with_ops, try_dense, Epilogue};
 pub use gemm_f32::{matmul, MatRef};
 pub(crate) use par_copy::{par_copy, par_take};
+#[cfg(test)]
+pub(crate) use thread_pool::in_pool;
 pub use thread_pool::use_current_thread_in_pool;

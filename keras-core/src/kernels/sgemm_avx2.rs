@@ -540,12 +540,10 @@ mod tests {
             eprintln!("skipped: this CPU does not take the AVX2 kernel");
             return;
         }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
         for threads in [1, 2, 3] {
-            pool.install(|| matches_the_definition_on(m, n, k, from, relu, threads));
+            crate::kernels::in_pool(3, || {
+                matches_the_definition_on(m, n, k, from, relu, threads)
+            });
         }
     }
 

@@ -35,3 +35,13 @@ pub fn use_current_thread_in_pool() -> Result<()> {
         .build_global()
         .map_err(|e| Error::invalid("rayon global pool", e.to_string()))
 }
+
+/// Runs `f` inside a fresh rayon pool of `threads` threads (tests of the parallel paths).
+#[cfg(test)]
+pub(crate) fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a test thread pool")
+        .install(f)
+}

@@ -436,11 +436,7 @@ mod tests {
 
     #[test]
     fn the_in_place_step_gives_the_bits_of_gather_apply_scatter() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        crate::kernels::in_pool(2, || {
             let mut opt_flat = Adam::new().with_learning_rate(0.01).build().unwrap();
             let mut opt_in_place = Adam::new().with_learning_rate(0.01).build().unwrap();
             let mut flat = long_and_short();
@@ -621,11 +617,7 @@ mod tests {
         pieces.values.copy_from_slice(&whole.values);
         let (mut a, mut b) = (make(), make());
         // Two threads even on a one-core machine, so the blocks really run in parallel.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        crate::kernels::in_pool(2, || {
             for step in 0..3 {
                 for (i, g) in whole.grads.iter_mut().enumerate() {
                     *g = (((i + step) * 53) % 97) as f32 / 97.0 - 0.5;
