@@ -17,7 +17,8 @@
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps,
-    _mm256_max_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T0,
+    _mm256_max_ps, _mm256_permute2f128_ps, _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
+    _mm256_unpackhi_ps, _mm256_unpacklo_ps, _mm_prefetch, _MM_HINT_T0,
 };
 use std::cell::Cell;
 use std::sync::OnceLock;
@@ -328,6 +329,7 @@ unsafe fn pack_right(kc: usize, nc: usize, src: *const f32, b: Strided, dst: *mu
 /// Every addressed value must lie inside the operand and `dst` hold `lines` rounded up to `W`,
 /// times `depth`.
 #[inline(never)]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn pack<const W: usize>(
     lines: usize,
     depth: usize,
@@ -349,15 +351,14 @@ unsafe fn pack<const W: usize>(
                 }
             }
         } else if depth_stride == 1 {
-            // Each line is contiguous: read it once, write it with stride W.
+            // Each line is contiguous: 8 lines × 8 depth steps at a time, transposed in registers.
             for l in (0..whole).step_by(W) {
-                let panel = dst.add(l * depth);
-                for i in 0..W {
-                    let line = src.add((l + i) * line_stride);
-                    for p in 0..depth {
-                        *panel.add(p * W + i) = *line.add(p);
-                    }
-                }
+                transpose_panel::<W>(
+                    src.add(l * line_stride),
+                    line_stride,
+                    depth,
+                    dst.add(l * depth),
+                );
             }
         } else {
             for l in (0..whole).step_by(W) {
@@ -381,6 +382,98 @@ unsafe fn pack<const W: usize>(
                 }
             }
         }
+    }
+}
+
+/// Packs one panel of `W` contiguous lines (`line_stride` apart, `depth` values each) into
+/// `depth` steps of `W` values: each group of 8 lines is read 8 depth steps at a time and
+/// transposed in registers, so reads and writes are whole vectors.
+///
+/// # Safety
+/// AVX2; the lines must hold `depth` values each and `dst` hold `W × depth`.
+#[inline(always)]
+unsafe fn transpose_panel<const W: usize>(
+    src: *const f32,
+    line_stride: usize,
+    depth: usize,
+    dst: *mut f32,
+) {
+    let vector_depth = depth / 8 * 8;
+    // SAFETY (whole body): reads stay inside the `W` lines, writes inside the panel: the one
+    // store that could run past a step of W < 8 values (the last step) is written in parts.
+    unsafe {
+        for group in (0..W).step_by(8) {
+            let count = (W - group).min(8);
+            for p in (0..vector_depth).step_by(8) {
+                let mut rows = [_mm256_setzero_ps(); 8];
+                for (i, row) in rows.iter_mut().enumerate().take(count) {
+                    *row = _mm256_loadu_ps(src.add((group + i) * line_stride + p));
+                }
+                for (j, column) in transpose8(rows).into_iter().enumerate() {
+                    let to = dst.add((p + j) * W + group);
+                    if W.is_multiple_of(8) || p + j + 1 < depth {
+                        // W < 8: the lanes past the step are overwritten by the next step.
+                        _mm256_storeu_ps(to, column);
+                    } else {
+                        store_partial(to, column, count);
+                    }
+                }
+            }
+            for p in vector_depth..depth {
+                for i in 0..count {
+                    *dst.add(p * W + group + i) = *src.add((group + i) * line_stride + p);
+                }
+            }
+        }
+    }
+}
+
+/// Stores the first `count` (at most 8) lanes of `v` at `to` (once per panel: not hot).
+///
+/// # Safety
+/// AVX; `to` must hold `count` floats.
+#[inline(always)]
+unsafe fn store_partial(to: *mut f32, v: __m256, count: usize) {
+    let mut lanes = [0f32; 8];
+    // SAFETY: `lanes` holds 8 floats and `to` holds `count <= 8`.
+    unsafe {
+        _mm256_storeu_ps(lanes.as_mut_ptr(), v);
+        std::ptr::copy_nonoverlapping(lanes.as_ptr(), to, count.min(8));
+    }
+}
+
+/// The transpose of an 8 × 8 block held as 8 rows: column `j` of the input is row `j` of the
+/// result.
+#[inline(always)]
+fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+    // SAFETY: register shuffles only; the callers run with AVX enabled.
+    unsafe {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(s0, s4),
+            _mm256_permute2f128_ps::<0x20>(s1, s5),
+            _mm256_permute2f128_ps::<0x20>(s2, s6),
+            _mm256_permute2f128_ps::<0x20>(s3, s7),
+            _mm256_permute2f128_ps::<0x31>(s0, s4),
+            _mm256_permute2f128_ps::<0x31>(s1, s5),
+            _mm256_permute2f128_ps::<0x31>(s2, s6),
+            _mm256_permute2f128_ps::<0x31>(s3, s7),
+        ]
     }
 }
 
@@ -515,7 +608,7 @@ unsafe fn micro_kernel(
 
 #[cfg(test)]
 mod tests {
-    use super::{preferred, sgemm, Start, Strided, KC, MC, MR, NC, NR};
+    use super::{pack, preferred, sgemm, Start, Strided, KC, MC, MR, NC, NR};
 
     /// Quarters in [-4, 4]: every product and sum below is exact in `f32`.
     fn values(len: usize, seed: f32) -> Vec<f32> {
@@ -622,6 +715,46 @@ mod tests {
                         "({i}, {j}) of {m}×{k}·{k}×{n}, transposes {a_t} {b_t}, {from:?}, relu {relu}, {threads} threads"
                     );
                 }
+            }
+        }
+    }
+
+    /// Packs `lines` contiguous lines of `depth` values (each `depth + 5` apart) into panels of
+    /// `W` and checks every packed value and the zero padding, and that nothing past the panels
+    /// was written.
+    fn contiguous_lines_pack_as_the_definition<const W: usize>(lines: usize, depth: usize) {
+        let stride = depth + 5;
+        let src = values(lines * stride, 0.29);
+        let size = lines.next_multiple_of(W) * depth;
+        let mut dst = vec![f32::NAN; size + 16];
+        // SAFETY: this CPU takes the kernel (checked by the caller); line `l`, step `p` is at
+        // `l * stride + p < lines * stride`; `dst` holds the panels and more.
+        unsafe { pack::<W>(lines, depth, src.as_ptr(), stride, 1, dst.as_mut_ptr()) };
+        for l in 0..lines.next_multiple_of(W) {
+            for p in 0..depth {
+                let want = if l < lines { src[l * stride + p] } else { 0.0 };
+                let got = dst[l / W * W * depth + p * W + l % W];
+                assert_eq!(got, want, "line {l}, step {p} of {lines} × {depth}, W {W}");
+            }
+        }
+        assert!(
+            dst[size..].iter().all(|v| v.is_nan()),
+            "written past the panels"
+        );
+    }
+
+    #[test]
+    fn contiguous_lines_are_packed_by_transposing_blocks_with_the_same_values() {
+        if !preferred() {
+            eprintln!("skipped: this CPU does not take the AVX2 kernel");
+            return;
+        }
+        for depth in [0, 1, 7, 8, 9, 16, 23, 40] {
+            for lines in [1, MR - 1, MR, 2 * MR + 1, 3 * MR] {
+                contiguous_lines_pack_as_the_definition::<MR>(lines, depth);
+            }
+            for lines in [1, 9, NR, 2 * NR + 3] {
+                contiguous_lines_pack_as_the_definition::<NR>(lines, depth);
             }
         }
     }
