@@ -81,7 +81,9 @@ pub trait Optimizer {
     /// One step like [`apply`](Self::apply), with each variable's gradient read from (and then
     /// zeroed in) the model's own gradient buffer and its new values written to the model's own
     /// buffer, block by block while they are in cache, instead of in three passes (gather,
-    /// apply, scatter) over memory. `params` ends as after those three passes.
+    /// apply, scatter) over memory. `params.values` and the optimizer's state end as after
+    /// those three passes; `params.grads` is left as it was (the gradients are read from the
+    /// model's buffers, not copied into it).
     ///
     /// Returns `Ok(false)`, having changed nothing, when this optimizer has no such pass (the
     /// default) or cannot use it with its options; the caller then takes the three passes.
