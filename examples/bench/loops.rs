@@ -3,8 +3,8 @@
 //! - `fit`: [`Trainer::fit`] (verbose 0, prefetch 2 unless `--prefetch`), Keras-form Adam, host-side
 //!   `SparseCategoricalCrossentropy(from_logits=True)`.
 //! - `hand`: a hand-written dfdx loop over the same Keras `Dense` model, with dfdx's
-//!   `cross_entropy_with_logits_loss` and the same Keras-form [`Adam`] applied through
-//!   [`FlatParams`] (`layout`, `take_grads`, `scatter_values`): the same kernels as `fit`
+//!   `cross_entropy_with_logits_loss` and the same Keras-form [`Adam`] applied by
+//!   [`optimizer_step`] (the step `fit` takes: in place on `Cpu`): the same kernels as `fit`
 //!   (the batch marked as data with `mark_data_input`, as `fit` does), without the trainer
 //!   around them.
 //! - `dfdx`: pure dfdx: its `Linear`/`ReLU` layers, `cross_entropy_with_logits_loss` and
@@ -20,8 +20,8 @@ use dfdx::prelude::{
 };
 use keras::callbacks::{Callback, CallbackContext};
 use keras::kernels::mark_data_input;
-use keras::model::{layout, scatter_values, take_grads};
-use keras::optimizers::{FlatParams, Optimizer};
+use keras::model::{layout, optimizer_step, StepBuffers};
+use keras::optimizers::FlatParams;
 use keras::prelude::{
     losses, Adam, ArrayDataset, BuildModule, Const, Cpu, ModuleMut, Rank1, Shuffle, Sparse, Tensor,
     Trainer, ZeroGrads,
@@ -222,7 +222,8 @@ where
 }
 
 /// The hand-written loop's state: the Keras `Dense` model `M` (built from seed 0, so with the
-/// same initial weights as `fit`'s), its flat parameters, Keras's Adam and the reused gradients.
+/// same initial weights as `fit`'s), its flat parameters, Keras's Adam, the reused gradients and
+/// the optimizer step's scratch.
 struct HandLoop<M, const I: usize, const K: usize> {
     dev: Cpu,
     model: M,
@@ -230,6 +231,7 @@ struct HandLoop<M, const I: usize, const K: usize> {
     opt: keras::optimizers::KerasOptimizer<Adam>,
     grads: Option<dfdx::tensor::Gradients<f32, Cpu>>,
     one_hot: Vec<f32>,
+    buffers: StepBuffers,
 }
 
 impl<M, const I: usize, const K: usize> HandLoop<M, I, K>
@@ -248,6 +250,7 @@ where
             opt: keras_adam()?,
             dev,
             one_hot: Vec::new(),
+            buffers: StepBuffers::default(),
         })
     }
 
@@ -266,9 +269,14 @@ where
         let loss = cross_entropy_with_logits_loss(logits, yb);
         let value = loss.array();
         let mut grads = loss.backward();
-        take_grads(&self.model, &mut grads, &mut self.params)?; // copies and zeroes
-        self.opt.apply(&mut self.params)?;
-        scatter_values(&mut self.model, &self.params)?;
+        // Leaves the gradients zeroed.
+        optimizer_step(
+            &mut self.model,
+            &mut grads,
+            &mut self.opt,
+            &mut self.params,
+            &mut self.buffers,
+        )?;
         self.grads = Some(grads);
         Ok(value)
     }

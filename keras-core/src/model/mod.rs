@@ -4,7 +4,9 @@
 //! A model is any dfdx module with a `TensorCollection` (what `#[derive(Sequential)]` and
 //! `#[derive(Model)]` generate): `Module` for inference, `ModuleMut` for the training forward.
 
+mod optimizer_step;
 mod params;
 
+pub use optimizer_step::{optimizer_step, StepBuffers};
 pub use params::{gather_grads, gather_values, layout, scatter_values, take_grads};
-pub(crate) use params::{host_vars, non_trainable_layout, scatter_non_trainable};
+pub(crate) use params::{non_trainable_layout, scatter_non_trainable};

@@ -14,7 +14,7 @@ use crate::{
     losses::{compute_loss, Loss, LossScratch, SampleWeight},
     metrics::{Direction, MeanState, MetricSet},
     model,
-    optimizers::{FlatParams, HostParams, HostVar, Optimizer},
+    optimizers::{FlatParams, Optimizer},
     target::Target,
     Error, Result,
 };
@@ -39,8 +39,8 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) loss_scratch: LossScratch,
     pub(crate) y_host: Vec<f32>,
     pub(crate) grad_host: Vec<f32>,
-    /// The model's host buffers for the in-place optimizer step, refilled every step.
-    pub(crate) host_vars: Vec<HostVar>,
+    /// Scratch of the optimizer step (the model's host buffers for its in-place pass).
+    pub(crate) step_buffers: model::StepBuffers,
     pub(crate) loss_tracker: MeanState,
     pub(crate) stop_training: bool,
     pub(crate) directions: Vec<(String, Direction)>,
@@ -77,7 +77,7 @@ where
             loss_scratch: LossScratch::default(),
             y_host: Vec::new(),
             grad_host: Vec::new(),
-            host_vars: Vec::new(),
+            step_buffers: model::StepBuffers::default(),
             loss_tracker: MeanState::default(),
             stop_training: false,
             directions: Vec::new(),
@@ -101,7 +101,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             loss_scratch: self.loss_scratch,
             y_host: self.y_host,
             grad_host: self.grad_host,
-            host_vars: self.host_vars,
+            step_buffers: self.step_buffers,
             loss_tracker: self.loss_tracker,
             stop_training: self.stop_training,
             directions: self.directions,
@@ -286,18 +286,15 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_sum::<(), _>()
             .map_err(Error::device)?;
         let mut grads = surrogate.try_backward().map_err(Error::device)?;
-        // Both ways leave the gradients zeroed for the next step. In place (`Cpu`, optimizers
-        // that allow it): one pass over each variable's gradient, slots and values instead of
-        // three (gather, apply, scatter).
-        let in_place = model::host_vars(&mut self.model, &mut grads, &mut self.host_vars)?
-            && self
-                .optimizer
-                .apply_in_place(&mut self.params, &HostParams::new(&self.host_vars))?;
-        if !in_place {
-            model::take_grads(&self.model, &mut grads, &mut self.params)?;
-            self.optimizer.apply(&mut self.params)?;
-            model::scatter_values(&mut self.model, &self.params)?;
-        }
+        // Leaves the gradients zeroed for the next step; in place on `Cpu` for optimizers that
+        // allow it (one pass over each variable instead of gather, apply, scatter).
+        model::optimizer_step(
+            &mut self.model,
+            &mut grads,
+            &mut self.optimizer,
+            &mut self.params,
+            &mut self.step_buffers,
+        )?;
         self.grads = Some(grads);
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
