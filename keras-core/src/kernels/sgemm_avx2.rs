@@ -327,8 +327,8 @@ unsafe fn pack_right(kc: usize, nc: usize, src: *const f32, b: Strided, dst: *mu
 /// (a walk across rows thousands of floats apart misses the caches on every read).
 ///
 /// # Safety
-/// Every addressed value must lie inside the operand and `dst` hold `lines` rounded up to `W`,
-/// times `depth`.
+/// AVX2 and FMA must be present ([`preferred`]); every addressed value must lie inside the
+/// operand and `dst` hold `lines` rounded up to `W`, times `depth`.
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn pack<const W: usize>(
