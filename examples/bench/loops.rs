@@ -15,27 +15,46 @@ use std::time::Instant;
 
 use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
 use dfdx::optim::{AdamConfig, Optimizer as _};
-use dfdx::prelude::{
-    cross_entropy_with_logits_loss, AsArray, Backward, Cache, OwnedTape, Trace, ZerosTensor,
-};
+use dfdx::prelude::{cross_entropy_with_logits_loss, AsArray, Backward, Cache, OwnedTape, Trace};
 use keras::callbacks::{Callback, CallbackContext};
 use keras::kernels::mark_data_input;
 use keras::model::{layout, optimizer_step, StepBuffers};
 use keras::optimizers::FlatParams;
 use keras::prelude::{
-    losses, Adam, ArrayDataset, BuildModule, Const, Cpu, ModuleMut, Rank1, Shuffle, Sparse, Tensor,
-    Trainer, ZeroGrads,
+    losses, Adam, ArrayDataset, BuildModule, Const, Cpu, Device, ModuleMut, Rank1, Shuffle, Sparse,
+    Tensor, Trainer, ZeroGrads,
 };
 use keras::trainer::TrainModel;
 
 use crate::report::cpu_secs;
 use crate::synthetic::Workload;
 
-/// A batch of `N`-wide rows on the host device.
-type Rows<const N: usize> = Tensor<(usize, Const<N>), f32, Cpu>;
+/// A batch of `N`-wide rows on device `D` (the host unless said).
+type Rows<const N: usize, D = Cpu> = Tensor<(usize, Const<N>), f32, D>;
 
 /// Output of a training forward: `(batch, K)` logits on the tape.
-type Taped<const K: usize> = Tensor<(usize, Const<K>), f32, Cpu, OwnedTape<f32, Cpu>>;
+type Taped<const K: usize, D = Cpu> = Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>>;
+
+/// A dfdx architecture (builders) that the pure dfdx loop trains on device `D`: `I` features in,
+/// `K` logits out.
+pub trait DfdxArch<D: Device<f32>, const I: usize, const K: usize>:
+    BuildOnDevice<D, f32, Built = Self::Net>
+{
+    /// The built network.
+    type Net: ZeroGrads<f32, D>
+        + dfdx::nn::tensor_collection::TensorCollection<f32, D>
+        + ModuleMut<Taped<I, D>, Output = Taped<K, D>>;
+}
+
+impl<A, D: Device<f32>, const I: usize, const K: usize> DfdxArch<D, I, K> for A
+where
+    A: BuildOnDevice<D, f32>,
+    A::Built: ZeroGrads<f32, D>
+        + dfdx::nn::tensor_collection::TensorCollection<f32, D>
+        + ModuleMut<Taped<I, D>, Output = Taped<K, D>>,
+{
+    type Net = A::Built;
+}
 
 /// What one loop measured.
 pub struct Run {
@@ -256,7 +275,7 @@ where
 
     /// One step on the rows `x` with class ids `y`; returns the batch's mean loss.
     fn step(&mut self, x: &[f32], y: &[f32]) -> keras::Result<f32> {
-        let (xb, yb) = batch_tensors::<I, K>(&self.dev, x, y, &mut self.one_hot);
+        let (xb, yb) = batch_tensors::<Cpu, I, K>(&self.dev, x, y, &mut self.one_hot);
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self.model.alloc_grads(),
@@ -282,20 +301,30 @@ where
     }
 }
 
-/// Times the pure dfdx loop on the architecture `A` (dfdx builders).
-pub fn run_dfdx<A, const I: usize, const K: usize>(
+/// Times the pure dfdx loop on the architecture `A` (dfdx builders) on the CPU.
+pub fn run_dfdx<A: DfdxArch<Cpu, I, K>, const I: usize, const K: usize>(
     w: &Workload,
     x: &[f32],
     y: &[f32],
     epochs: usize,
+) -> keras::Result<Run> {
+    run_dfdx_on::<A, Cpu, I, K>(w, x, y, epochs, &Cpu::seed_from_u64(0), "dfdx")
+}
+
+/// Times the pure dfdx loop on device `dev` (`--device cuda` runs it on the GPU, where dfdx's
+/// Adam runs on the device too).
+pub fn run_dfdx_on<A, D, const I: usize, const K: usize>(
+    w: &Workload,
+    x: &[f32],
+    y: &[f32],
+    epochs: usize,
+    dev: &D,
+    label: &'static str,
 ) -> keras::Result<Run>
 where
-    A: BuildOnDevice<Cpu, f32>,
-    A::Built: ZeroGrads<f32, Cpu>
-        + dfdx::nn::tensor_collection::TensorCollection<f32, Cpu>
-        + ModuleMut<Tensor<(usize, Const<I>), f32, Cpu, OwnedTape<f32, Cpu>>, Output = Taped<K>>,
+    A: DfdxArch<D, I, K>,
+    D: Device<f32> + DeviceBuildExt + dfdx::tensor::TensorToArray<(), f32, Array = f32>,
 {
-    let dev = Cpu::seed_from_u64(0);
     let mut model = dev.build_module::<A, f32>();
     let cfg = AdamConfig {
         lr: 1e-3,
@@ -312,7 +341,7 @@ where
         let start = Instant::now();
         let cpu_start = cpu_secs();
         let mut loss_sum = 0f64;
-        for (xb, yb, n) in batches::<I, K>(&dev, x, y, w.batch) {
+        for (xb, yb, n) in batches::<D, I, K>(dev, x, y, w.batch) {
             let logits = model.forward_mut(xb.traced(grads));
             let loss = cross_entropy_with_logits_loss(logits, yb);
             loss_sum += f64::from(loss.array()) * n as f64;
@@ -326,7 +355,7 @@ where
         final_loss = (loss_sum / w.samples as f64) as f32;
     }
     Ok(Run {
-        label: "dfdx",
+        label,
         epoch_secs,
         epoch_cpu_secs,
         samples: w.samples,
@@ -338,17 +367,17 @@ where
 }
 
 /// The batches of one in-order pass: features, one-hot labels and the batch size.
-fn batches<'a, const I: usize, const K: usize>(
-    dev: &'a Cpu,
+fn batches<'a, D: Device<f32>, const I: usize, const K: usize>(
+    dev: &'a D,
     x: &'a [f32],
     y: &'a [f32],
     batch: usize,
-) -> impl Iterator<Item = (Rows<I>, Rows<K>, usize)> + 'a {
+) -> impl Iterator<Item = (Rows<I, D>, Rows<K, D>, usize)> + 'a {
     let mut one_hot = Vec::new();
     (0..y.len()).step_by(batch).map(move |start| {
         let n = batch.min(y.len() - start);
         let x = &x[start * I..(start + n) * I];
-        let (xb, yb) = batch_tensors::<I, K>(dev, x, &y[start..start + n], &mut one_hot);
+        let (xb, yb) = batch_tensors::<D, I, K>(dev, x, &y[start..start + n], &mut one_hot);
         (xb, yb, n)
     })
 }
@@ -356,12 +385,12 @@ fn batches<'a, const I: usize, const K: usize>(
 /// The feature rows `x` and the one-hot labels of class ids `y` as tensors, made as the trainer
 /// makes its batch (`zeros_like` from dfdx's allocator, then `copy_from`), so the loops differ
 /// from `fit` only in what surrounds the kernels. `one_hot` is a reused scratch buffer.
-fn batch_tensors<const I: usize, const K: usize>(
-    dev: &Cpu,
+fn batch_tensors<D: Device<f32>, const I: usize, const K: usize>(
+    dev: &D,
     x: &[f32],
     y: &[f32],
     one_hot: &mut Vec<f32>,
-) -> (Rows<I>, Rows<K>) {
+) -> (Rows<I, D>, Rows<K, D>) {
     let n = y.len();
     let mut xb = dev.zeros_like(&(n, Const::<I>));
     xb.copy_from(x);

@@ -244,23 +244,7 @@ fn run_all<M, A, const I: usize, const K: usize>(
 ) -> keras::Result<Vec<Run>>
 where
     M: BuildModule<Cpu, f32> + keras::trainer::TrainModel<Rank1<I>, K, Cpu>,
-    A: dfdx::nn::BuildOnDevice<Cpu, f32>,
-    A::Built: dfdx::nn::ZeroGrads<f32, Cpu>
-        + dfdx::nn::tensor_collection::TensorCollection<f32, Cpu>
-        + dfdx::nn::ModuleMut<
-            dfdx::tensor::Tensor<
-                (usize, dfdx::shapes::Const<I>),
-                f32,
-                Cpu,
-                dfdx::tensor::OwnedTape<f32, Cpu>,
-            >,
-            Output = dfdx::tensor::Tensor<
-                (usize, dfdx::shapes::Const<K>),
-                f32,
-                Cpu,
-                dfdx::tensor::OwnedTape<f32, Cpu>,
-            >,
-        >,
+    A: loops::DfdxArch<Cpu, I, K>,
 {
     // The dataset owns the arrays; the hand-written loops read the same buffers.
     let data = ArrayDataset::<Rank1<I>, Sparse>::new(x, y)?;
@@ -289,7 +273,8 @@ where
     Ok(rounds.into_iter().filter_map(Run::median).collect())
 }
 
-/// `--device cuda`: `fit` on the GPU and on the CPU, side by side.
+/// `--device cuda`: `fit` on the GPU, the pure dfdx loop on the GPU (dfdx's cuBLAS products and
+/// device-side Adam) and `fit` on the CPU, side by side.
 #[cfg(feature = "cuda")]
 mod cuda {
     use super::*;
@@ -304,19 +289,19 @@ mod cuda {
     ) -> keras::Result<Vec<Run>> {
         let gpu = Cuda::seed_from_u64(0);
         match w.name {
-            "mlp" => both::<MlpModel<f32, Cuda>, MlpModel<f32, Cpu>, 784, 10>(
+            "mlp" => both::<MlpModel<f32, Cuda>, MlpModel<f32, Cpu>, MlpDfdx, 784, 10>(
                 w, x, y, epochs, prefetch, &gpu,
             ),
-            "tiny" => both::<TinyModel<f32, Cuda>, TinyModel<f32, Cpu>, 4, 3>(
+            "tiny" => both::<TinyModel<f32, Cuda>, TinyModel<f32, Cpu>, TinyDfdx, 4, 3>(
                 w, x, y, epochs, prefetch, &gpu,
             ),
-            _ => both::<WideModel<f32, Cuda>, WideModel<f32, Cpu>, 1024, 10>(
+            _ => both::<WideModel<f32, Cuda>, WideModel<f32, Cpu>, WideDfdx, 1024, 10>(
                 w, x, y, epochs, prefetch, &gpu,
             ),
         }
     }
 
-    fn both<G, C, const I: usize, const K: usize>(
+    fn both<G, C, A, const I: usize, const K: usize>(
         w: &Workload,
         x: Vec<f32>,
         y: Vec<f32>,
@@ -327,12 +312,15 @@ mod cuda {
     where
         G: BuildModule<Cuda, f32> + keras::trainer::TrainModel<Rank1<I>, K, Cuda>,
         C: BuildModule<Cpu, f32> + keras::trainer::TrainModel<Rank1<I>, K, Cpu>,
+        A: loops::DfdxArch<Cuda, I, K>,
     {
         let data = ArrayDataset::<Rank1<I>, Sparse>::new(x, y)?;
         let on_gpu =
             loops::run_fit_on::<G, Cuda, I, K>(w, &data, epochs, prefetch, gpu, "fit-cuda")?;
+        let dfdx_on_gpu =
+            loops::run_dfdx_on::<A, Cuda, I, K>(w, data.x(), data.y(), epochs, gpu, "dfdx-cuda")?;
         let on_cpu = run_fit::<C, I, K>(w, &data, epochs, prefetch)?;
-        Ok(vec![on_gpu, on_cpu])
+        Ok(vec![on_gpu, dfdx_on_gpu, on_cpu])
     }
 }
 
