@@ -25,6 +25,7 @@ if [[ "${1:-}" == "--build" ]]; then
     set -e
     dir="${2:-.gpubin}"
     fake=$(mktemp -d)
+    trap 'rm -rf "$fake"' EXIT
     printf '#!/bin/sh\necho compute_cap\necho %s\n' \
         "$(echo "${CUDA_COMPUTE_CAP:-90}" | sed 's/\(.\)$/.\1/')" > "$fake/nvidia-smi"
     chmod +x "$fake/nvidia-smi"
