@@ -38,6 +38,13 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
         t.copy_from(values);
     }
 
+    /// The memory this device has in use, in bytes, as far as it can tell: the bound on the
+    /// allocation cache (see [`Trainer::set_cache_limit`](crate::Trainer::set_cache_limit))
+    /// watches its growth. `None` (the default) where the device cannot say.
+    fn memory_in_use(&self) -> Option<usize> {
+        None
+    }
+
     /// The host addresses of `t`'s values and of its gradient (allocated if missing), when this
     /// device keeps both as contiguous host buffers of the same length (`Cpu`); `None` (the
     /// default) otherwise. The trainer's optimizer step then reads and writes them in place.
@@ -82,6 +89,14 @@ impl KerasDevice for Cpu {
         }
     }
 
+    /// The process's resident memory (`VmRSS` of `/proc/self/status`); `None` off Linux.
+    fn memory_in_use(&self) -> Option<usize> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+        kib.checked_mul(1024)
+    }
+
     fn host_var<S: Shape>(
         t: &mut Tensor<S, f32, Self>,
         grads: &mut Gradients<f32, Self>,
@@ -109,5 +124,12 @@ impl KerasDevice for dfdx::tensor::Cuda {
         grads.try_alloc_for(t)?;
         grads.get(t).copy_into(out);
         Ok(())
+    }
+
+    /// The GPU's used memory (total less free, `cuMemGetInfo`), all processes on it included;
+    /// `None` when the driver cannot say (no CUDA context on this thread).
+    fn memory_in_use(&self) -> Option<usize> {
+        let (free, total) = cudarc::driver::result::mem_get_info().ok()?;
+        Some(total.saturating_sub(free))
     }
 }

@@ -90,7 +90,9 @@ macro_rules! pool2d_layer {
                     const OW: usize,
                     const S: usize,
                     E: Dtype,
-                    D: Device<E>,
+                    D: Device<E>
+                        + dfdx::tensor::ZerosTensor<usize>
+                        + dfdx::tensor::CopySlice<usize>,
                     T: Tape<E, D>,
                 > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>>
                 for $name<K, OH, OW, S>

@@ -3,7 +3,7 @@
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank4};
-use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
+use dfdx::tensor::{CopySlice, Cpu, Storage, Tape, Tensor, ZerosTensor};
 use dfdx::tensor_ops::{Device, ReshapeTo};
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
@@ -193,7 +193,7 @@ impl<
         const P: usize,
         A,
         E: Dtype,
-        D: Device<E>,
+        D: Device<E> + ZerosTensor<usize> + CopySlice<usize>,
         T: Tape<E, D>,
     > Module<Tensor<(B, Const<H>, Const<W>, Const<IN>), E, D, T>>
     for Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>

@@ -5,8 +5,10 @@
 //! window of a `(batch, H, W, C)` input becomes `K * K` rows of a `(rows, C)` tensor, in
 //! `(batch, oy, ox, ky, kx)` order, with zeros where a window hangs over the zero padding.
 
-use dfdx::shapes::{Const, Dim, Dtype, HasShape};
-use dfdx::tensor::{Tape, Tensor};
+use std::cell::RefCell;
+
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1};
+use dfdx::tensor::{CopySlice, Tape, Tensor, ZerosTensor};
 use dfdx::tensor_ops::{BroadcastTo, Device, GatherTo, ReshapeTo, TryMul};
 
 /// Compile-time check of one spatial size: `OUT == (IN + 2 * P - K) / S + 1`.
@@ -33,8 +35,19 @@ impl<const IN: usize, const K: usize, const S: usize, const P: usize, const OUT:
 /// A batch of window rows: `(rows, C)`.
 pub(crate) type Rows<const C: usize, E, D, T> = Tensor<(usize, Const<C>), E, D, T>;
 
+thread_local! {
+    /// The host-side index lists of [`gather_windows`] (each window row's pixel, and whether it is
+    /// padding), kept between calls so that a training step allocates no host memory for them.
+    static SCRATCH: RefCell<(Vec<usize>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
 /// Gathers every `K x K` window (stride `S`, zero padding `P`) of `x`:
 /// `(batch, H, W, C)` → `(batch * OH * OW * K * K, C)`.
+///
+/// Every device buffer it creates (the index tensors, the padding mask) is asked of the device's
+/// allocator, never moved in from a `Vec`: with dfdx's allocation cache on, a buffer moved in
+/// goes into the cache when freed but no later request takes it back, so the cache (and the
+/// process) would grow by the index lists' size at every step.
 pub(crate) fn gather_windows<
     B: Dim,
     const H: usize,
@@ -46,7 +59,7 @@ pub(crate) fn gather_windows<
     const OH: usize,
     const OW: usize,
     E: Dtype,
-    D: Device<E>,
+    D: Device<E> + ZerosTensor<usize> + CopySlice<usize>,
     T: Tape<E, D>,
 >(
     x: Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>,
@@ -54,38 +67,60 @@ pub(crate) fn gather_windows<
     let batch = x.shape().0.size();
     let dev = x.device().clone();
     let n = batch * OH * OW * K * K;
-    let mut rows = Vec::with_capacity(n);
-    let mut mask = Vec::with_capacity(n);
-    let mut padded = false;
-    for b in 0..batch {
-        for oy in 0..OH {
-            for ox in 0..OW {
-                for ky in 0..K {
-                    for kx in 0..K {
-                        let (iy, ix) = (oy * S + ky, ox * S + kx);
-                        if iy >= P && ix >= P && iy - P < H && ix - P < W {
-                            rows.push((b * H + iy - P) * W + ix - P);
-                            mask.push(E::ONE);
-                        } else {
-                            rows.push(0);
-                            mask.push(E::default());
-                            padded = true;
+    let (idx, padding) = SCRATCH.with(|scratch| {
+        let (rows, pad) = &mut *scratch.borrow_mut();
+        rows.clear();
+        pad.clear();
+        let mut padded = false;
+        for b in 0..batch {
+            for oy in 0..OH {
+                for ox in 0..OW {
+                    for ky in 0..K {
+                        for kx in 0..K {
+                            let (iy, ix) = (oy * S + ky, ox * S + kx);
+                            if iy >= P && ix >= P && iy - P < H && ix - P < W {
+                                rows.push((b * H + iy - P) * W + ix - P);
+                                pad.push(1);
+                            } else {
+                                rows.push(0);
+                                pad.push(0);
+                                padded = true;
+                            }
                         }
                     }
                 }
             }
         }
-    }
+        let idx = device_indices(&dev, rows)?;
+        let padding = if padded {
+            Some(device_indices(&dev, pad)?)
+        } else {
+            None
+        };
+        Ok::<_, D::Err>((idx, padding))
+    })?;
     let pixels = x.try_reshape_like(&(batch * H * W, Const::<C>))?;
-    let idx = dev.try_tensor_from_vec(rows, (n,))?;
     let windows = pixels.try_gather(idx)?;
-    if !padded {
+    let Some(padding) = padding else {
         return Ok(windows);
-    }
-    let mask = dev
-        .try_tensor_from_vec(mask, (n,))?
+    };
+    // The mask is `[0, 1]` gathered by the padding flags: one value per window row.
+    let mut zero_one: Tensor<Rank1<2>, E, D> = dev.try_zeros()?;
+    zero_one.copy_from(&[E::default(), E::ONE]);
+    let mask = zero_one
+        .try_gather(padding)?
         .try_broadcast_like(&(n, Const::<C>))?;
     windows.try_mul(mask)
+}
+
+/// `values` as a device tensor taken from the device's allocator (and so from its cache).
+fn device_indices<D: ZerosTensor<usize> + CopySlice<usize>>(
+    dev: &D,
+    values: &[usize],
+) -> Result<Tensor<(usize,), usize, D>, D::Err> {
+    let mut t = dev.try_zeros_like(&(values.len(),))?;
+    t.copy_from(values);
+    Ok(t)
 }
 
 #[cfg(test)]

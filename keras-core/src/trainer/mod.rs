@@ -8,6 +8,7 @@
 //! `on_train_begin`, as [`BackupAndRestore`](crate::callbacks::BackupAndRestore) does.
 
 mod bounds;
+mod cache_budget;
 mod config;
 pub(crate) mod context;
 mod evaluate;
@@ -19,6 +20,7 @@ mod resume_point;
 mod trainer;
 
 pub use bounds::{InferenceModel, Output, TrainModel};
+pub use cache_budget::{CHECK_INTERVAL, DEFAULT_CACHE_LIMIT};
 pub use config::{FitConfig, ValidationFreq};
 pub use evaluate::Evaluate;
 pub use fit::{Fit, PREFETCH_MIN_BATCH_VALUES};

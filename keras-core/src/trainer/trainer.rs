@@ -8,6 +8,7 @@ use dfdx::{
 };
 
 use super::bounds::{InferenceModel, TrainModel};
+use super::cache_budget::CacheBudget;
 use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
@@ -44,6 +45,8 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) loss_tracker: MeanState,
     pub(crate) stop_training: bool,
     pub(crate) directions: Vec<(String, Direction)>,
+    /// The bound on the device's allocation cache.
+    pub(crate) cache_budget: CacheBudget,
 }
 
 impl<M, O, L, Mt, D> Trainer<M, O, L, Mt, (), D>
@@ -58,7 +61,8 @@ where
     /// every clone of the device): each step's activations and gradients then reuse the buffers
     /// the step before freed, instead of asking the system for fresh pages (on the benchmark's
     /// wide workload, 10 MB of page faults a step without it). [`fit`](Self::fit) empties the
-    /// cache when it returns; the cache stays on.
+    /// cache when it returns; the cache stays on. While the steps run, the cache is bounded:
+    /// see [`set_cache_limit`](Self::set_cache_limit).
     ///
     /// # Examples
     /// See the crate-level example.
@@ -81,6 +85,7 @@ where
             loss_tracker: MeanState::default(),
             stop_training: false,
             directions: Vec::new(),
+            cache_budget: CacheBudget::default(),
         })
     }
 }
@@ -105,7 +110,47 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             loss_tracker: self.loss_tracker,
             stop_training: self.stop_training,
             directions: self.directions,
+            cache_budget: self.cache_budget,
         }
+    }
+
+    /// Bounds the device's allocation cache: when the memory the device has in use (the
+    /// process's resident memory on `Cpu`, the GPU's used memory on `Cuda`) has grown by more
+    /// than `limit` bytes since the steps were warm, the cache is emptied and its buffers go back
+    /// to the system. The project's layers reuse every per-step buffer, so the bound matters
+    /// for buffers the cache cannot reuse (a custom layer's `tensor_from_vec` at each step).
+    /// `None` turns the bound off. Defaults to [`DEFAULT_CACHE_LIMIT`] (256 MiB).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::nn::DeviceBuildExt;
+    /// use keras_core::prelude::*;
+    ///
+    /// let dev = Cpu::seed_from_u64(0);
+    /// let mut trainer = Trainer::compile(
+    ///     dev.build_module::<Dense<2, 2>, f32>(),
+    ///     Sgd::new().build()?,
+    ///     losses::MeanSquaredError::default(),
+    ///     (),
+    ///     &dev,
+    /// )?;
+    /// trainer.set_cache_limit(Some(64 << 20));
+    /// assert_eq!(trainer.cache_limit(), Some(64 << 20));
+    /// # Ok::<(), keras_core::Error>(())
+    /// ```
+    pub fn set_cache_limit(&mut self, limit: Option<usize>) {
+        self.cache_budget = CacheBudget::new(limit);
+    }
+
+    /// The bound set by [`set_cache_limit`](Self::set_cache_limit).
+    pub fn cache_limit(&self) -> Option<usize> {
+        self.cache_budget.limit()
+    }
+
+    /// How many times the cache was emptied to keep within [`cache_limit`](Self::cache_limit)
+    /// since the limit was set.
+    pub fn cache_releases(&self) -> usize {
+        self.cache_budget.releases()
     }
 
     /// The model.
@@ -301,6 +346,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .update_all(&batch.y, &self.y_host, batch.weights())?;
         self.loss_tracker
             .update(std::iter::once(value), Some(&[n as f32]));
+        self.cache_budget.after_step(&self.device)?;
         Ok(value)
     }
 
@@ -322,7 +368,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let out = self.model.try_forward(x).map_err(Error::device)?;
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
-        Ok(())
+        drop(out);
+        self.cache_budget.after_step(&self.device)
     }
 
     /// Loss and metrics on one batch, without updating the model (Keras's `test_step`).
