@@ -17,6 +17,7 @@ use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
 use dfdx::optim::{AdamConfig, Optimizer as _};
 use dfdx::prelude::{cross_entropy_with_logits_loss, AsArray, Backward, Cache, OwnedTape, Trace};
 use keras::callbacks::{Callback, CallbackContext};
+use keras::data::SampleShape;
 use keras::kernels::mark_data_input;
 use keras::model::{layout, optimizer_step, StepBuffers};
 use keras::optimizers::FlatParams;
@@ -71,6 +72,8 @@ pub struct Run {
     pub final_loss: f32,
     /// Peak resident set (VmHWM) in MiB, measured after the loop.
     pub peak_rss_mb: f64,
+    /// Resident set (VmRSS) in MiB at the end of each epoch (`fit` only; empty for the others).
+    pub epoch_rss_mb: Vec<f64>,
     /// Samples/s of every round this run is the median of, in the order they ran (filled by
     /// [`Run::median`]).
     pub rounds: Vec<f64>,
@@ -126,22 +129,22 @@ fn keras_adam() -> keras::Result<keras::optimizers::KerasOptimizer<Adam>> {
 }
 
 /// Times `fit` on `data` on the CPU.
-pub fn run_fit<M, const I: usize, const K: usize>(
+pub fn run_fit<M, S: SampleShape, const K: usize>(
     w: &Workload,
-    data: &ArrayDataset<Rank1<I>, Sparse>,
+    data: &ArrayDataset<S, Sparse>,
     epochs: usize,
     prefetch: usize,
 ) -> keras::Result<Run>
 where
-    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
+    M: BuildModule<Cpu, f32> + TrainModel<S, K, Cpu>,
 {
-    run_fit_on::<M, Cpu, I, K>(w, data, epochs, prefetch, &Cpu::seed_from_u64(0), "fit")
+    run_fit_on::<M, Cpu, S, K>(w, data, epochs, prefetch, &Cpu::seed_from_u64(0), "fit")
 }
 
 /// Times `fit` on `data` on device `dev` (`--device cuda` runs it on the GPU).
-pub fn run_fit_on<M, D, const I: usize, const K: usize>(
+pub fn run_fit_on<M, D, S: SampleShape, const K: usize>(
     w: &Workload,
-    data: &ArrayDataset<Rank1<I>, Sparse>,
+    data: &ArrayDataset<S, Sparse>,
     epochs: usize,
     prefetch: usize,
     dev: &D,
@@ -149,10 +152,10 @@ pub fn run_fit_on<M, D, const I: usize, const K: usize>(
 ) -> keras::Result<Run>
 where
     D: keras::device::KerasDevice,
-    M: BuildModule<D, f32> + TrainModel<Rank1<I>, K, D>,
+    M: BuildModule<D, f32> + TrainModel<S, K, D>,
 {
     let mut timer = EpochTimer::default();
-    let final_loss = fit_model::<M, D, I, K>(w, data, epochs, prefetch, dev, &mut timer)?;
+    let final_loss = fit_model::<M, D, S, K>(w, data, epochs, prefetch, dev, &mut timer)?;
     Ok(Run {
         label,
         epoch_secs: timer.secs,
@@ -160,6 +163,7 @@ where
         samples: w.samples,
         final_loss,
         peak_rss_mb: crate::report::peak_rss_mb(),
+        epoch_rss_mb: timer.rss_mb,
         rounds: Vec::new(),
         cpu_rounds: Vec::new(),
     })
@@ -167,9 +171,9 @@ where
 
 /// Builds `M` on `dev`, compiles it as every loop does (Keras's Adam, sparse crossentropy from
 /// logits) and fits it in order with `callbacks`; returns the last epoch's mean loss.
-fn fit_model<M, D, const I: usize, const K: usize>(
+fn fit_model<M, D, S: SampleShape, const K: usize>(
     w: &Workload,
-    data: &ArrayDataset<Rank1<I>, Sparse>,
+    data: &ArrayDataset<S, Sparse>,
     epochs: usize,
     prefetch: usize,
     dev: &D,
@@ -177,7 +181,7 @@ fn fit_model<M, D, const I: usize, const K: usize>(
 ) -> keras::Result<f32>
 where
     D: keras::device::KerasDevice,
-    M: BuildModule<D, f32> + TrainModel<Rank1<I>, K, D>,
+    M: BuildModule<D, f32> + TrainModel<S, K, D>,
 {
     let mut trainer = Trainer::compile(
         M::build(dev),
@@ -235,6 +239,7 @@ where
         samples: w.samples,
         final_loss,
         peak_rss_mb: crate::report::peak_rss_mb(),
+        epoch_rss_mb: Vec::new(),
         rounds: Vec::new(),
         cpu_rounds: Vec::new(),
     })
@@ -361,6 +366,7 @@ where
         samples: w.samples,
         final_loss,
         peak_rss_mb: crate::report::peak_rss_mb(),
+        epoch_rss_mb: Vec::new(),
         rounds: Vec::new(),
         cpu_rounds: Vec::new(),
     })
@@ -410,6 +416,7 @@ struct EpochTimer {
     start: Option<(Instant, f64)>,
     secs: Vec<f64>,
     cpu_secs: Vec<f64>,
+    rss_mb: Vec<f64>,
 }
 
 impl Callback for EpochTimer {
@@ -422,6 +429,7 @@ impl Callback for EpochTimer {
         if let Some((start, cpu_start)) = self.start.take() {
             self.secs.push(start.elapsed().as_secs_f64());
             self.cpu_secs.push(cpu_secs() - cpu_start);
+            self.rss_mb.push(crate::report::rss_mb());
         }
         Ok(())
     }
@@ -451,7 +459,8 @@ where
         loss_sum: 0.0,
     };
     let fit_dev = Cpu::seed_from_u64(0);
-    let fit_loss = fit_model::<M, Cpu, I, K>(w, data, epochs, prefetch, &fit_dev, &mut hand)?;
+    let fit_loss =
+        fit_model::<M, Cpu, Rank1<I>, K>(w, data, epochs, prefetch, &fit_dev, &mut hand)?;
     let [fit_secs, hand_secs] = hand.epoch_secs;
     let run = |label, epoch_secs, final_loss| Run {
         label,
@@ -460,6 +469,7 @@ where
         samples: w.samples,
         final_loss,
         peak_rss_mb: crate::report::peak_rss_mb(),
+        epoch_rss_mb: Vec::new(),
         rounds: Vec::new(),
         cpu_rounds: Vec::new(),
     };

@@ -1,8 +1,11 @@
 //! Training throughput of `Trainer::fit` against hand-written dfdx loops, on the workloads of the
-//! shared benchmark README (W1 `mlp`, W2 `tiny`, W3 `wide`).
+//! shared benchmark README (W1 `mlp`, W2 `tiny`, W3 `wide`) and on W4 `convnet`, Keras's "Simple
+//! MNIST convnet" (Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2)
+//! → Flatten → Dropout(0.5) → Dense(10), batch 128, 12,032 images of 28×28×1 made by the W1
+//! generator). W4 runs `fit` only (dfdx 0.13 has no stable convolution for the other loops).
 //!
 //! ```text
-//! cargo run --release --example bench -- W1|W2|W3|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
+//! cargo run --release --example bench -- W1|W2|W3|W4|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
 //!                                         [--prefetch N] [--write-npy DIR] [--device cpu|cuda]
 //!                                         [--rayon-pool main|default] [--paired]
 //! ```
@@ -42,8 +45,10 @@ mod synthetic;
 use dfdx::nn::builders as dfdx_nn;
 use keras::data::loaders::save_npy;
 use keras::kernels::use_current_thread_in_pool;
+use keras::layers::{Conv2D, MaxPool2D};
 use keras::prelude::{
-    ArrayDataset, BuildModule, Cpu, Dense, Device, Dtype, Linear, Rank1, ReLU, Sequential, Sparse,
+    ArrayDataset, BuildModule, Cpu, Dense, Device, Dropout, Dtype, Flatten, Linear, Rank1, Rank3,
+    ReLU, Sequential, Sparse,
 };
 
 use loops::{run_dfdx, run_fit, run_hand, Run};
@@ -91,6 +96,18 @@ type WideDfdx = (
     dfdx_nn::Linear<1024, 10>,
 );
 
+/// W4: Keras's "Simple MNIST convnet".
+#[derive(Sequential)]
+struct ConvModel<E: Dtype, D: Device<E>> {
+    conv_1: Conv2D<1, 32, 3, 26, 26, 1, 0, ReLU, E, D>,
+    pool_1: MaxPool2D<2, 13, 13>,
+    conv_2: Conv2D<32, 64, 3, 11, 11, 1, 0, ReLU, E, D>,
+    pool_2: MaxPool2D<2, 5, 5>,
+    flatten: Flatten<1600>,
+    dropout: Dropout,
+    logits: Dense<1600, 10, Linear, E, D>,
+}
+
 /// Command-line options.
 struct Options {
     workloads: Vec<Workload>,
@@ -106,7 +123,7 @@ struct Options {
     paired: bool,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired]";
+const USAGE: &str = "usage: bench W1|W2|W3|W4|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -216,6 +233,11 @@ fn main() -> keras::Result<()> {
             report::print(w, &runs, 1);
             continue;
         }
+        if w.convnet {
+            let runs = run_convnet(w, x, y, &opts, epochs, repeat)?;
+            report::print(w, &runs, repeat);
+            continue;
+        }
         let runs = match w.name {
             "mlp" => {
                 run_all::<MlpModel<f32, Cpu>, MlpDfdx, 784, 10>(w, x, y, &opts, epochs, repeat)?
@@ -263,7 +285,7 @@ where
         for (label, runs) in opts.only.iter().zip(&mut rounds) {
             report::reset_peak_rss();
             let run = match label.as_str() {
-                "fit" => run_fit::<M, I, K>(w, &data, epochs, opts.prefetch)?,
+                "fit" => run_fit::<M, Rank1<I>, K>(w, &data, epochs, opts.prefetch)?,
                 "hand" => run_hand::<M, I, K>(w, data.x(), data.y(), epochs)?,
                 _ => run_dfdx::<A, I, K>(w, data.x(), data.y(), epochs)?,
             };
@@ -271,6 +293,32 @@ where
         }
     }
     Ok(rounds.into_iter().filter_map(Run::median).collect())
+}
+
+/// W4: `fit` alone, `repeat` rounds (the hand-written and pure dfdx loops have no convnet).
+fn run_convnet(
+    w: &Workload,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    opts: &Options,
+    epochs: usize,
+    repeat: usize,
+) -> keras::Result<Vec<Run>> {
+    if opts.only.iter().any(|l| l != "fit") || opts.paired || opts.device != "cpu" {
+        eprintln!("{}: only `fit` on the CPU runs on this workload", w.id);
+    }
+    let data = ArrayDataset::<Rank3<28, 28, 1>, Sparse>::new(x, y)?;
+    let mut fits = Vec::new();
+    for _ in 0..repeat {
+        report::reset_peak_rss();
+        fits.push(run_fit::<ConvModel<f32, Cpu>, Rank3<28, 28, 1>, 10>(
+            w,
+            &data,
+            epochs,
+            opts.prefetch,
+        )?);
+    }
+    Ok(Run::median(fits).into_iter().collect())
 }
 
 /// `--device cuda`: `fit` on the GPU, the pure dfdx loop on the GPU (dfdx's cuBLAS products and
@@ -316,10 +364,10 @@ mod cuda {
     {
         let data = ArrayDataset::<Rank1<I>, Sparse>::new(x, y)?;
         let on_gpu =
-            loops::run_fit_on::<G, Cuda, I, K>(w, &data, epochs, prefetch, gpu, "fit-cuda")?;
+            loops::run_fit_on::<G, Cuda, Rank1<I>, K>(w, &data, epochs, prefetch, gpu, "fit-cuda")?;
         let dfdx_on_gpu =
             loops::run_dfdx_on::<A, Cuda, I, K>(w, data.x(), data.y(), epochs, gpu, "dfdx-cuda")?;
-        let on_cpu = run_fit::<C, I, K>(w, &data, epochs, prefetch)?;
+        let on_cpu = run_fit::<C, Rank1<I>, K>(w, &data, epochs, prefetch)?;
         Ok(vec![on_gpu, dfdx_on_gpu, on_cpu])
     }
 }

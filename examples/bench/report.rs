@@ -5,10 +5,20 @@ use crate::synthetic::Workload;
 
 /// The process's peak resident set (`VmHWM` of `/proc/self/status`) in MiB; 0 when unknown.
 pub fn peak_rss_mb() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// The process's resident set now (`VmRSS` of `/proc/self/status`) in MiB; 0 when unknown.
+pub fn rss_mb() -> f64 {
+    status_mib("VmRSS:")
+}
+
+/// The `kB` value of the line starting with `key` in `/proc/self/status`, in MiB; 0 when unknown.
+fn status_mib(key: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -32,10 +42,10 @@ pub fn cpu_secs() -> f64 {
     ns as f64 / 1e9
 }
 
-/// Training FLOPs per second: `6 * params * samples_per_sec` (forward 2, backward 4 FLOPs per
-/// weight and sample), in GFLOP/s.
+/// Training FLOPs per second: `train_flops * samples_per_sec` (for the MLPs 6 per weight and
+/// sample: forward 2, backward 4), in GFLOP/s.
 pub fn gflops(w: &Workload, samples_per_sec: f64) -> f64 {
-    6.0 * w.params() as f64 * samples_per_sec / 1e9
+    w.train_flops() as f64 * samples_per_sec / 1e9
 }
 
 /// Prints one workload's table, its ratios and one CSV line per loop (`keras_peer.py`'s format).
@@ -69,6 +79,16 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
             r.peak_rss_mb,
             r.final_loss,
             secs.join(", ")
+        );
+    }
+    for r in runs.iter().filter(|r| r.epoch_rss_mb.len() >= 2) {
+        let rss = &r.epoch_rss_mb;
+        println!(
+            "  {} resident MiB after epoch 2: {:.1}, after the last: {:.1} (ratio {:.3})",
+            r.label,
+            rss[1],
+            rss[rss.len() - 1],
+            rss[rss.len() - 1] / rss[1]
         );
     }
     if repeat > 1 {

@@ -23,10 +23,19 @@ pub struct Workload {
     /// Rounds of a default run (the median is reported): 5 for W2, whose epochs take
     /// milliseconds, else 1.
     pub default_repeat: usize,
+    /// Whether it is W4's convnet (`dims` then give only its input and output widths).
+    pub convnet: bool,
 }
 
-/// W1, W2, W3.
-pub const WORKLOADS: [Workload; 3] = [
+/// W4's trainable parameters: Conv2D(32, 3) 320, Conv2D(64, 3) 18,496, Dense(10) 16,010.
+pub const W4_PARAMS: usize = 320 + 18_496 + 16_010;
+
+/// W4's training FLOPs per sample: 3 × the forward's 2 × (26·26·9·1·32 + 11·11·9·32·64 +
+/// 1600·10) multiply-adds (the pooling, ReLU and bias are not counted).
+pub const W4_TRAIN_FLOPS: usize = 3 * 2 * (26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 10);
+
+/// W1, W2, W3, W4.
+pub const WORKLOADS: [Workload; 4] = [
     Workload {
         id: "W1",
         name: "mlp",
@@ -35,6 +44,7 @@ pub const WORKLOADS: [Workload; 3] = [
         samples: 60000,
         default_epochs: 3,
         default_repeat: 1,
+        convnet: false,
     },
     Workload {
         id: "W2",
@@ -44,6 +54,7 @@ pub const WORKLOADS: [Workload; 3] = [
         samples: 4800,
         default_epochs: 3,
         default_repeat: 5,
+        convnet: false,
     },
     Workload {
         id: "W3",
@@ -53,6 +64,18 @@ pub const WORKLOADS: [Workload; 3] = [
         samples: 20480,
         default_epochs: 2,
         default_repeat: 1,
+        convnet: false,
+    },
+    // Keras's "Simple MNIST convnet" on 28×28×1 images of the W1 generator's 784 features.
+    Workload {
+        id: "W4",
+        name: "convnet",
+        dims: &[784, 10],
+        batch: 128,
+        samples: 12032,
+        default_epochs: 3,
+        default_repeat: 1,
+        convnet: true,
     },
 ];
 
@@ -64,9 +87,21 @@ impl Workload {
             .find(|w| w.id.eq_ignore_ascii_case(key) || w.name.eq_ignore_ascii_case(key))
     }
 
-    /// Trainable parameters (weights and biases) of the MLP.
+    /// Trainable parameters (weights and biases).
     pub fn params(&self) -> usize {
+        if self.convnet {
+            return W4_PARAMS;
+        }
         self.dims.windows(2).map(|d| d[0] * d[1] + d[1]).sum()
+    }
+
+    /// Training FLOPs per sample: 6 per weight for the MLPs, [`W4_TRAIN_FLOPS`] for W4.
+    pub fn train_flops(&self) -> usize {
+        if self.convnet {
+            W4_TRAIN_FLOPS
+        } else {
+            6 * self.params()
+        }
     }
 
     /// Input features.

@@ -80,6 +80,20 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A feature, label or weight is NaN or infinite where the data enters `fit` (its
+    /// `check_finite` argument, on by default): a model trained on it would silently hold NaN
+    /// weights.
+    #[error("`{name}` of sample {index} holds {value} at position {position}; clean the data, or pass check_finite(false) to fit to train on it as it is")]
+    NonFiniteInput {
+        /// Which input: `x` (features) or `y` (labels).
+        name: &'static str,
+        /// The sample's index in the dataset.
+        index: usize,
+        /// The value's position within the sample's features (or label).
+        position: usize,
+        /// The value.
+        value: f32,
+    },
     /// A checkpoint or backup could not be read, is corrupt, or belongs to another model.
     #[error("checkpoint error in {path}: {reason}")]
     Checkpoint {

@@ -20,6 +20,7 @@ pub mod losses;
 pub mod metrics;
 pub mod model;
 pub mod optimizers;
+pub mod persist;
 pub mod prelude;
 pub mod target;
 pub mod trainer;

@@ -81,6 +81,7 @@ enum Expect {
     Io,
     BadTemplate,
     UnknownKey(&'static str),
+    NonFinite(&'static str, usize),
 }
 
 impl Expect {
@@ -106,6 +107,9 @@ impl Expect {
             | (Expect::Io, Error::Io { .. })
             | (Expect::BadTemplate, Error::BadTemplate { .. }) => true,
             (Expect::UnknownKey(want), Error::UnknownMonitorKey { key, .. }) => key == want,
+            (Expect::NonFinite(want, at), Error::NonFiniteInput { name, index, .. }) => {
+                name == want && index == at
+            }
             _ => false,
         }
     }
@@ -286,6 +290,28 @@ fn data_cases() -> Vec<Case> {
 fn loader_cases() -> Vec<Case> {
     vec![
         (
+            "CsvOptions: a NaN feature scale",
+            || {
+                CsvData::from_reader(
+                    "1,2,0\n".as_bytes(),
+                    &CsvOptions::new().with_feature_scale(f32::NAN),
+                )
+                .map(drop)
+            },
+            Invalid("feature_scale"),
+        ),
+        (
+            "CsvOptions: an infinite feature scale",
+            || {
+                CsvData::from_reader(
+                    "1,2,0\n".as_bytes(),
+                    &CsvOptions::new().with_feature_scale(f32::INFINITY),
+                )
+                .map(drop)
+            },
+            Invalid("feature_scale"),
+        ),
+        (
             "CsvData: a non-numeric feature",
             || csv("a,b,label\n1,x,0\n"),
             Csv { row: 2, column: 2 },
@@ -397,8 +423,82 @@ fn swap(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`data`] with feature `value` at sample `index`.
+fn data_with(index: usize, value: f32) -> ArrayDataset<Rank1<2>, Sparse> {
+    let clean = data(6);
+    let mut x = clean.x().to_vec();
+    x[2 * index + 1] = value;
+    ArrayDataset::new(x, clean.y().to_vec()).unwrap()
+}
+
 fn trainer_cases() -> Vec<Case> {
     vec![
+        (
+            "fit: a NaN feature",
+            || ok(trainer().fit(&data_with(4, f32::NAN)).verbose(0).run()),
+            NonFinite("x", 4),
+        ),
+        (
+            "fit: an infinite feature in the validation split",
+            || {
+                ok(trainer()
+                    .fit(&data_with(5, f32::NEG_INFINITY))
+                    .validation_split(0.5)
+                    .verbose(0)
+                    .run())
+            },
+            NonFinite("x", 5),
+        ),
+        (
+            "fit: a NaN feature in validation_data",
+            || {
+                let val = data_with(1, f32::NAN);
+                ok(trainer()
+                    .fit(&data(6))
+                    .validation_data(&val)
+                    .verbose(0)
+                    .run())
+            },
+            NonFinite("x", 1),
+        ),
+        (
+            "fit: prefetch(usize::MAX)",
+            || {
+                ok(trainer()
+                    .fit(&data(4))
+                    .prefetch(usize::MAX)
+                    .verbose(0)
+                    .run())
+            },
+            Invalid("prefetch"),
+        ),
+        (
+            "fit: prefetch(1 << 40)",
+            || ok(trainer().fit(&data(4)).prefetch(1 << 40).verbose(0).run()),
+            Invalid("prefetch"),
+        ),
+        (
+            "fit: a NaN class weight",
+            || {
+                ok(trainer()
+                    .fit(&data(4))
+                    .class_weight(vec![1.0, f32::NAN, 1.0])
+                    .verbose(0)
+                    .run())
+            },
+            Invalid("class_weight"),
+        ),
+        (
+            "fit: a negative class weight",
+            || {
+                ok(trainer()
+                    .fit(&data(4))
+                    .class_weight(vec![1.0, -1.0, 1.0])
+                    .verbose(0)
+                    .run())
+            },
+            Invalid("class_weight"),
+        ),
         (
             "fit: batch_size 0",
             || ok(trainer().fit(&data(4)).batch_size(0).verbose(0).run()),
@@ -698,6 +798,30 @@ fn hyper_parameter_cases() -> Vec<Case> {
 fn callback_cases() -> Vec<Case> {
     vec![
         (
+            "ModelCheckpoint::new: an empty path",
+            || ok(ModelCheckpoint::new("")),
+            BadTemplate,
+        ),
+        (
+            "ModelCheckpoint::new: a field 99999999999 wide",
+            || {
+                ok(ModelCheckpoint::new(
+                    "ckpt-{epoch:99999999999d}.safetensors",
+                ))
+            },
+            BadTemplate,
+        ),
+        (
+            "ModelCheckpoint::new: a precision of 1000",
+            || ok(ModelCheckpoint::new("ckpt-{loss:.1000f}.safetensors")),
+            BadTemplate,
+        ),
+        (
+            "ModelCheckpoint::new: an unknown format type",
+            || ok(ModelCheckpoint::new("ckpt-{epoch:x}.safetensors")),
+            BadTemplate,
+        ),
+        (
             "ModelCheckpoint: unbalanced brace",
             || ok(ModelCheckpoint::new("ckpt-{epoch.safetensors")),
             BadTemplate,
@@ -770,8 +894,36 @@ fn callback_cases() -> Vec<Case> {
     ]
 }
 
+/// `path` with byte `at` XOR-ed with `0xFF`.
+fn flip(path: &std::path::Path, at: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[at] ^= 0xFF;
+    std::fs::write(path, bytes).unwrap();
+}
+
 fn checkpoint_cases() -> Vec<Case> {
     vec![
+        (
+            "load_weights: one flipped byte in a weight",
+            || {
+                let path = checkpoint("flipped-weight");
+                let len = std::fs::metadata(&path).unwrap().len() as usize;
+                flip(&path, len - 3);
+                ok(load_weights(&path, &layout()))
+            },
+            Checkpoint,
+        ),
+        (
+            "read_state: one flipped byte in an optimizer variable",
+            || {
+                let path = scratch("flipped-state").join("adam.safetensors");
+                write_state(&path, &[("velocity".to_string(), vec![1.0, 2.0])])?;
+                let len = std::fs::metadata(&path).unwrap().len() as usize;
+                flip(&path, len - 1);
+                ok(read_state(&path))
+            },
+            Checkpoint,
+        ),
         (
             "load_weights: a checkpoint of another layout",
             || {
@@ -1054,4 +1206,160 @@ fn a_failed_optimizer_state_write_is_an_io_error_and_keeps_the_previous_state() 
         .collect();
     assert_eq!(leftovers, ["adam.safetensors"]);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn every_flipped_byte_of_a_saved_checkpoint_or_optimizer_state_is_rejected() {
+    // Not under `scratch`: the corpus test removes those directories when it ends.
+    let dir = std::env::temp_dir().join(format!("keras-flip-each-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ckpt.safetensors");
+    let state = vec![("iterations".to_string(), vec![3.0])];
+    save_checkpoint(&path, &layout(), Some(&state)).unwrap();
+    let state_path = dir.join("adam.safetensors");
+    write_state(&state_path, &state).unwrap();
+    for file in [&path, &state_path] {
+        let good = std::fs::read(file).unwrap();
+        let mut passed = Vec::new();
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0xFF;
+            std::fs::write(file, &bad).unwrap();
+            let result = if file == &path {
+                load_weights(&path, &layout())
+                    .map(drop)
+                    .and_then(|()| load_optimizer_state(&path).map(drop))
+            } else {
+                read_state(&state_path).map(drop)
+            };
+            match result {
+                Err(Error::Checkpoint { .. }) => {}
+                other => passed.push(format!("byte {at}: {other:?}")),
+            }
+        }
+        std::fs::write(file, &good).unwrap();
+        assert!(
+            passed.is_empty(),
+            "{} of {} flips of {} were not rejected: {passed:?}",
+            passed.len(),
+            good.len(),
+            file.display()
+        );
+    }
+    assert_eq!(load_weights(&path, &layout()).unwrap(), layout().values);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn sizes_far_beyond_the_data_train_without_a_panic() {
+    // Keras takes a batch larger than the data as one batch, and a steps_per_execution larger
+    // than an epoch as one group: both train, and allocate for the data, not for the argument.
+    let mut t = trainer();
+    let h = t
+        .fit(&data(6))
+        .batch_size(usize::MAX)
+        .steps_per_execution(usize::MAX)
+        .epochs(2)
+        .verbose(0)
+        .run()
+        .unwrap();
+    assert_eq!(h.get("loss").unwrap().len(), 2);
+    let h = t
+        .fit(&data(6))
+        .batch_size(usize::MAX / 2)
+        .validation_split(0.5)
+        .validation_batch_size(usize::MAX)
+        .verbose(0)
+        .run()
+        .unwrap();
+    assert!(h.get("val_loss").unwrap()[0].is_finite());
+}
+
+/// A hidden ReLU layer before the logits: the model of the NaN report (a ReLU that turned a NaN
+/// into 0 hid it from the loss while its backward wrote NaN into the kernel's gradient).
+#[derive(keras_core::Sequential)]
+struct ReluNet<E: Dtype, D: Device<E>> {
+    hidden: keras_core::layers::Dense<2, 8, keras_core::layers::ReLU, E, D>,
+    out: keras_core::layers::Dense<8, 3, keras_core::layers::Linear, E, D>,
+}
+
+fn relu_trainer() -> keras_core::Trainer<
+    ReluNet<f32, Cpu>,
+    keras_core::optimizers::KerasOptimizer<Sgd>,
+    keras_core::losses::SparseCategoricalCrossentropy,
+    (),
+> {
+    let dev = Cpu::seed_from_u64(3);
+    keras_core::Trainer::compile(
+        ReluNet::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        keras_core::losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_nan_in_the_data_stops_fit_by_default_or_shows_as_a_nan_loss_that_terminate_on_nan_sees() {
+    let nan_data = data_with(4, f32::NAN);
+    // By default: a typed error naming the sample, before any step; the model is unchanged.
+    let mut t = relu_trainer();
+    let before = t.weights().values.clone();
+    let err = t.fit(&nan_data).verbose(0).run().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NonFiniteInput {
+                name: "x",
+                index: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.weights().values, before);
+
+    // Keras's behaviour on request: the NaN reaches the loss, the logged loss is NaN and
+    // TerminateOnNaN stops the run after that batch.
+    for raise_error in [false, true] {
+        let mut t = relu_trainer();
+        let mut seen = Vec::new();
+        let result = t
+            .fit(&nan_data)
+            .check_finite(false)
+            .batch_size(2)
+            .epochs(3)
+            .shuffle(Shuffle::None)
+            .verbose(0)
+            .callbacks((
+                keras_core::callbacks::LambdaCallback::new().with_on_train_batch_end(
+                    |b, logs: &keras_core::callbacks::Logs| {
+                        seen.push((b, logs.get("loss").unwrap()))
+                    },
+                ),
+                keras_core::callbacks::TerminateOnNaN::new().with_raise_error(raise_error),
+            ))
+            .run();
+        // Batches 0 and 1 are clean; batch 2 holds sample 4.
+        assert!(seen[0].1.is_finite() && seen[1].1.is_finite(), "{seen:?}");
+        assert_eq!(
+            seen.len(),
+            3,
+            "TerminateOnNaN did not stop at the NaN batch: {seen:?}"
+        );
+        assert!(seen[2].1.is_nan(), "{seen:?}");
+        match result {
+            Err(Error::NonFiniteLoss { batch: 2, .. }) => assert!(raise_error),
+            Ok(history) => {
+                assert!(!raise_error);
+                // Weights that went non-finite are never silent: the history says so.
+                let weights_finite = t.weights().values.iter().all(|w| w.is_finite());
+                let losses = history.get("loss").unwrap();
+                assert!(weights_finite || losses.iter().any(|l| !l.is_finite()));
+                assert!(losses[0].is_nan(), "{losses:?}");
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
 }

@@ -4,7 +4,8 @@
 //! Layout of a file: one `F32` tensor per model variable, named as the variable
 //! ([`crate::optimizers::VarInfo::name`]) with its shape; optimizer state entries as 1-D tensors
 //! named `optimizer/<entry>`, their order kept in the `optimizer_order` metadata field (a JSON
-//! list).
+//! list). The header also carries the file's CRC-32C ([`crate::persist::seal`]), checked
+//! before anything is read: a changed or damaged file is an [`Error::Checkpoint`].
 
 use std::{
     borrow::Cow,
@@ -15,6 +16,7 @@ use std::{
 
 use safetensors::tensor::{Dtype, SafeTensors, View};
 
+use crate::persist::{add_placeholder, seal, verify_seal};
 use crate::{optimizers::FlatParams, Error, Result};
 
 /// Prefix of optimizer state entries in a checkpoint.
@@ -124,8 +126,10 @@ pub fn save_checkpoint(
             serde_json::to_string(&order).map_err(|e| checkpoint_error(path, e.to_string()))?;
         metadata.insert(ORDER_KEY.to_string(), order);
     }
-    let bytes = safetensors::tensor::serialize(tensors, &Some(metadata))
+    add_placeholder(&mut metadata);
+    let mut bytes = safetensors::tensor::serialize(tensors, &Some(metadata))
         .map_err(|e| checkpoint_error(path, format!("cannot serialize: {e:?}")))?;
+    seal(&mut bytes).map_err(|reason| checkpoint_error(path, reason))?;
     write_atomically(path, &bytes)
 }
 
@@ -159,8 +163,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// The file's bytes, once its checksum seal checks.
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    verify_seal(&bytes).map_err(|reason| checkpoint_error(path, reason))?;
+    Ok(bytes)
 }
 
 fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {

@@ -1,7 +1,7 @@
 //! File path templates with Python `str.format` fields, as `ModelCheckpoint`'s `filepath`
 //! (`"ckpt-{epoch:02d}-{val_loss:.4f}.safetensors"`).
 
-use super::py_format::{format_spec, PyValue};
+use super::py_format::{check_spec, format_spec, PyValue};
 use crate::{Error, Result};
 
 /// One piece of a parsed template.
@@ -33,12 +33,16 @@ pub struct FileTemplate {
 }
 
 impl FileTemplate {
-    /// Parses `template`; unbalanced braces or an empty field name are [`Error::BadTemplate`].
+    /// Parses `template`; an empty template, unbalanced braces, an empty field name or a bad
+    /// format spec (see [`check_spec`]) are [`Error::BadTemplate`].
     pub fn parse(template: &str) -> Result<Self> {
         let bad = |reason: &str| Error::BadTemplate {
             template: template.to_string(),
             reason: reason.to_string(),
         };
+        if template.is_empty() {
+            return Err(bad("the path is empty; name the file to write"));
+        }
         let mut pieces = Vec::new();
         let mut text = String::new();
         let mut chars = template.chars().peekable();
@@ -69,6 +73,7 @@ impl FileTemplate {
                     if name.is_empty() {
                         return Err(bad("empty field name; name a log key, `epoch` or `batch`"));
                     }
+                    check_spec(spec).map_err(|reason| bad(&reason))?;
                     if !text.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut text)));
                     }

@@ -14,7 +14,7 @@ mod backup_and_restore;
 mod backup_file;
 mod checkpoint_file;
 mod context;
-pub mod crc32c;
+pub use crate::persist::crc32c;
 mod csv_logger;
 mod early_stopping;
 pub mod event_file;

@@ -76,45 +76,14 @@ pub enum PyValue {
 /// assert!(format_spec(PyValue::Float(1.5), "02d").is_err());
 /// ```
 pub fn format_spec(value: PyValue, spec: &str) -> Result<String, String> {
-    let mut rest = spec;
-    let zero = rest.starts_with('0');
-    if zero {
-        rest = &rest[1..];
-    }
-    let width_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let width: usize = if width_len > 0 {
-        rest[..width_len]
-            .parse()
-            .map_err(|_| format!("bad width in `{spec}`"))?
-    } else {
-        0
-    };
-    rest = &rest[width_len..];
-    let mut precision = None;
-    if let Some(p) = rest.strip_prefix('.') {
-        let n = p.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return Err(format!("format specifier `{spec}` is missing a precision"));
-        }
-        precision = Some(
-            p[..n]
-                .parse::<usize>()
-                .map_err(|_| format!("bad precision in `{spec}`"))?,
-        );
-        rest = &p[n..];
-    }
-    let kind = match rest {
-        "" => None,
-        "d" | "f" | "F" | "e" | "E" | "%" => rest.chars().next(),
-        other => return Err(format!("unsupported format type `{other}` in `{spec}`")),
-    };
+    let Spec {
+        zero,
+        width,
+        precision,
+        kind,
+    } = parse_spec(spec)?;
     let body = match (kind, value) {
-        (Some('d'), PyValue::Int(i)) => {
-            if precision.is_some() {
-                return Err("precision not allowed in integer format specifier".into());
-            }
-            i.to_string()
-        }
+        (Some('d'), PyValue::Int(i)) => i.to_string(),
         (Some('d'), PyValue::Float(_)) => {
             return Err("unknown format code 'd' for a float value".into());
         }
@@ -133,6 +102,77 @@ pub fn format_spec(value: PyValue, spec: &str) -> Result<String, String> {
         }
     };
     Ok(pad(body, width, zero))
+}
+
+/// The largest width or precision a format spec may ask for: a file name is at most 255 bytes
+/// on common file systems, and a larger field could only fail (or fill memory) at save time.
+pub const MAX_SPEC_WIDTH: usize = 255;
+
+/// A parsed `[0][width][.precision][type]`.
+struct Spec {
+    zero: bool,
+    width: usize,
+    precision: Option<usize>,
+    kind: Option<char>,
+}
+
+/// Checks a format spec's syntax and bounds without a value: what [`format_spec`] would reject
+/// for any value (a bad type, a width or precision over [`MAX_SPEC_WIDTH`]).
+///
+/// ```
+/// use keras_core::callbacks::py_format::check_spec;
+///
+/// assert!(check_spec("02d").is_ok());
+/// assert!(check_spec("99999999999d").is_err());
+/// ```
+pub fn check_spec(spec: &str) -> Result<(), String> {
+    parse_spec(spec).map(drop)
+}
+
+fn parse_spec(spec: &str) -> Result<Spec, String> {
+    let mut rest = spec;
+    let zero = rest.starts_with('0');
+    if zero {
+        rest = &rest[1..];
+    }
+    let bounded = |digits: &str, what: &str| -> Result<usize, String> {
+        match digits.parse::<usize>() {
+            Ok(n) if n <= MAX_SPEC_WIDTH => Ok(n),
+            _ => Err(format!(
+                "{what} {digits} in `{spec}` is larger than {MAX_SPEC_WIDTH}"
+            )),
+        }
+    };
+    let width_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let width = if width_len > 0 {
+        bounded(&rest[..width_len], "width")?
+    } else {
+        0
+    };
+    rest = &rest[width_len..];
+    let mut precision = None;
+    if let Some(p) = rest.strip_prefix('.') {
+        let n = p.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return Err(format!("format specifier `{spec}` is missing a precision"));
+        }
+        precision = Some(bounded(&p[..n], "precision")?);
+        rest = &p[n..];
+    }
+    let kind = match rest {
+        "" => None,
+        "d" | "f" | "F" | "e" | "E" | "%" => rest.chars().next(),
+        other => return Err(format!("unsupported format type `{other}` in `{spec}`")),
+    };
+    if kind == Some('d') && precision.is_some() {
+        return Err("precision not allowed in integer format specifier".into());
+    }
+    Ok(Spec {
+        zero,
+        width,
+        precision,
+        kind,
+    })
 }
 
 fn as_f64(v: PyValue) -> f64 {

@@ -156,6 +156,7 @@ pub struct ArrayAdapter<S: SampleShape, T: Target, Ds: Dataset<S, T>> {
     cursor: usize,
     resume_batch: Option<usize>,
     class_weight: Option<Vec<f32>>,
+    check_finite: bool,
     _shape: PhantomData<(S, T)>,
 }
 
@@ -184,8 +185,17 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T>> ArrayAdapter<S, T, Ds> {
             cursor: 0,
             resume_batch: None,
             class_weight: None,
+            check_finite: false,
             _shape: PhantomData,
         })
+    }
+
+    /// Rejects a batch holding a NaN or infinite feature or label with
+    /// [`Error::NonFiniteInput`] naming the sample, before the batch reaches a model. `fit`
+    /// turns it on (its `check_finite` argument). Defaults to off.
+    pub fn with_finite_check(mut self, check: bool) -> Self {
+        self.check_finite = check;
+        self
     }
 
     /// Shuffling mode and seed. Defaults to no shuffling.
@@ -234,6 +244,16 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T>> ArrayAdapter<S, T, Ds> {
                 "cannot be combined with sample_weight; fold the class weights into sample_weight instead",
             ));
         }
+        if let Some((class, w)) = class_weight
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(Error::invalid(
+                "class_weight",
+                format!("the weight of class {class} is {w}; weights must be finite and >= 0"),
+            ));
+        }
         self.class_weight = Some(class_weight);
         Ok(self)
     }
@@ -270,7 +290,10 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + Send> DataAdapter for ArrayA
         if self.cursor >= self.order.len() {
             return Ok(false);
         }
-        let end = (self.cursor + self.batch_size).min(self.order.len());
+        let end = self
+            .cursor
+            .saturating_add(self.batch_size)
+            .min(self.order.len());
         let weighted = self.class_weight.is_some() || self.data.has_sample_weights();
         let weights = if weighted {
             Some(out.sample_weight.get_or_insert_with(Vec::new))
@@ -280,8 +303,13 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + Send> DataAdapter for ArrayA
         };
         let mut weights = weights;
         for &i in &self.order[self.cursor..end] {
-            let y_start = out.y.len();
+            let (x_start, y_start) = (out.x.len(), out.y.len());
             self.data.append_sample(i, &mut out.x, &mut out.y)?;
+            if self.check_finite {
+                let source = self.data.source_index(i);
+                check_finite("x", source, &out.x[x_start..])?;
+                check_finite("y", source, &out.y[y_start..])?;
+            }
             if let Some(w) = weights.as_deref_mut() {
                 let value = match &self.class_weight {
                     Some(cw) => {
@@ -306,4 +334,24 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + Send> DataAdapter for ArrayA
         self.cursor = end;
         Ok(true)
     }
+}
+
+/// [`Error::NonFiniteInput`] for the first non-finite value of sample `index`'s `values`.
+fn check_finite(name: &'static str, index: usize, values: &[f32]) -> Result<()> {
+    // One pass that vectorizes (`v * 0` is 0 unless `v` is NaN or infinite); the position is
+    // looked for only when something is wrong.
+    if values.iter().fold(0.0f32, |acc, v| acc + v * 0.0) == 0.0 {
+        return Ok(());
+    }
+    let (position, &value) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+        .unwrap_or((0, &f32::NAN));
+    Err(Error::NonFiniteInput {
+        name,
+        index,
+        position,
+        value,
+    })
 }

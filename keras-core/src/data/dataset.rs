@@ -28,6 +28,13 @@ pub trait Dataset<S: SampleShape, T: Target>: Sync {
     fn has_sample_weights(&self) -> bool {
         false
     }
+
+    /// Sample `index`'s index in the data the user gave, for error messages: a view of part of
+    /// a dataset (a [`Subset`](super::Subset) of a validation split) maps its indices back.
+    /// Defaults to `index`.
+    fn source_index(&self, index: usize) -> usize {
+        index
+    }
 }
 
 impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized> Dataset<S, T> for &Ds {
@@ -42,6 +49,9 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized> Dataset<S, T> for &D
     }
     fn has_sample_weights(&self) -> bool {
         (**self).has_sample_weights()
+    }
+    fn source_index(&self, index: usize) -> usize {
+        (**self).source_index(index)
     }
 }
 

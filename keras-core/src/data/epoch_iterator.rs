@@ -132,7 +132,9 @@ impl<A: DataAdapter> EpochIterator<A> {
             step: 0,
             epoch_open: false,
             ran_out: false,
-            buffers: (0..steps_per_execution).map(|_| Batch::default()).collect(),
+            // Grown as groups fill up (see `next_group`): `steps_per_execution` may be far larger
+            // than the data has batches (Keras then runs a whole epoch as one group).
+            buffers: vec![Batch::default()],
         })
     }
 
@@ -270,6 +272,9 @@ impl<A: DataAdapter> EpochIterator<A> {
                 if self.step + pulled >= spe {
                     break;
                 }
+            }
+            if pulled == self.buffers.len() {
+                self.buffers.push(Batch::default());
             }
             if !self.adapter.next_batch(&mut self.buffers[pulled])? {
                 // The data ran out: learn its length, close the pass.

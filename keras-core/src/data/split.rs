@@ -76,6 +76,10 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized> Dataset<S, T> for Su
     fn has_sample_weights(&self) -> bool {
         self.inner.has_sample_weights()
     }
+
+    fn source_index(&self, index: usize) -> usize {
+        self.inner.source_index(self.start + index)
+    }
 }
 
 /// A `(train, validation)` pair of [`Subset`]s.

@@ -148,7 +148,7 @@ impl<'a> Start<'a> {
             Start::Bias(b) => b[col],
         };
         if relu {
-            v.max(0.0)
+            relu_f32(v)
         } else {
             v
         }
@@ -384,7 +384,18 @@ unsafe fn gemm_serial(
         );
     }
     if relu {
-        (0..m).for_each(|i| block_row(i).iter_mut().for_each(|v| *v = v.max(0.0)));
+        (0..m).for_each(|i| block_row(i).iter_mut().for_each(|v| *v = relu_f32(*v)));
+    }
+}
+
+/// Keras's `relu` on one value, NaN kept as NaN (as `jnp.maximum(x, 0)`): `f32::max` would
+/// turn a NaN into 0 and hide it from the loss while the backward still reads it.
+#[inline(always)]
+pub(crate) fn relu_f32(v: f32) -> f32 {
+    if v < 0.0 {
+        0.0
+    } else {
+        v
     }
 }
 
@@ -470,11 +481,13 @@ mod tests {
 
     /// `matmul_bias` against the definition, in a two-thread pool (above the parallel
     /// threshold: taller than wide splits rows, wider than tall columns, each with its share of
-    /// the bias), with and without ReLU.
+    /// the bias), with and without ReLU. Row 1 of the left operand holds a NaN, and the ReLU
+    /// keeps it NaN (as Keras's `relu`).
     fn bias_and_relu_match_the_definition() {
         crate::kernels::in_pool(2, || {
             for (m, k, n) in [(150, 70, 100), (100, 70, 150), (3, 5, 7)] {
-                let a = values(m * k, 0.37);
+                let mut a = values(m * k, 0.37);
+                a[k] = f32::NAN;
                 let b = values(k * n, 0.71);
                 let bias = values(n, 0.53);
                 let product = naive(&a, &b, m, k, n);
@@ -485,7 +498,12 @@ mod tests {
                     matmul_bias(&mut c, a_, b_, &bias, relu).unwrap();
                     for (i, (got, p)) in c.iter().zip(&product).enumerate() {
                         let v = p + bias[i % n];
-                        assert_eq!(*got, if relu { v.max(0.0) } else { v }, "{m}×{k}×{n}");
+                        let want = if relu && v < 0.0 { 0.0 } else { v };
+                        assert!(
+                            *got == want || (got.is_nan() && want.is_nan()),
+                            "{m}×{k}×{n} at {i}: {got} for {want}"
+                        );
+                        assert_eq!(got.is_nan(), i / n == 1, "{m}×{k}×{n} at {i}");
                     }
                 }
             }

@@ -266,7 +266,7 @@ impl Store {
             v + unsafe { *self.bias.add(col) }
         };
         if self.relu {
-            v.max(0.0)
+            super::gemm_f32::relu_f32(v)
         } else {
             v
         }
@@ -598,8 +598,9 @@ unsafe fn micro_kernel(
                 (_mm256_add_ps(start0, row[0]), _mm256_add_ps(start1, row[1]))
             };
             if store.relu {
-                v0 = _mm256_max_ps(v0, _mm256_setzero_ps());
-                v1 = _mm256_max_ps(v1, _mm256_setzero_ps());
+                // `max_ps` returns its second operand when either is NaN: a NaN stays NaN.
+                v0 = _mm256_max_ps(_mm256_setzero_ps(), v0);
+                v1 = _mm256_max_ps(_mm256_setzero_ps(), v1);
             }
             _mm256_storeu_ps(out, v0);
             _mm256_storeu_ps(out.add(8), v1);

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::Optimizer;
+use crate::persist::{add_placeholder, seal, verify_seal};
 use crate::{Error, Result};
 
 /// Metadata key marking a keras-rs optimizer state file.
@@ -57,12 +58,11 @@ pub fn write_state(path: impl AsRef<Path>, state: &[(String, Vec<f32>)]) -> Resu
             .map_err(|e| checkpoint(path, format!("{e:?}")))?;
         views.push((*name, view));
     }
-    let metadata = Some(HashMap::from([(
-        FORMAT_KEY.to_string(),
-        FORMAT.to_string(),
-    )]));
-    let buffer = safetensors::tensor::serialize(views, &metadata)
+    let mut metadata = HashMap::from([(FORMAT_KEY.to_string(), FORMAT.to_string())]);
+    add_placeholder(&mut metadata);
+    let mut buffer = safetensors::tensor::serialize(views, &Some(metadata))
         .map_err(|e| checkpoint(path, format!("{e:?}")))?;
+    seal(&mut buffer).map_err(|reason| checkpoint(path, reason))?;
 
     let tmp = temp_path(path);
     let write = || -> std::io::Result<()> {
@@ -84,10 +84,12 @@ pub fn write_state(path: impl AsRef<Path>, state: &[(String, Vec<f32>)]) -> Resu
     })
 }
 
-/// Reads a file written by [`write_state`]; entries come back sorted by name.
+/// Reads a file written by [`write_state`]; entries come back sorted by name. A file whose
+/// checksum seal does not check (changed, damaged or cut short) is an [`Error::Checkpoint`].
 pub fn read_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
     let path = path.as_ref();
     let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    verify_seal(&buffer).map_err(|reason| checkpoint(path, reason))?;
     let tensors =
         SafeTensors::deserialize(&buffer).map_err(|e| checkpoint(path, format!("{e:?}")))?;
     let mut out = Vec::with_capacity(tensors.len());

@@ -62,6 +62,10 @@ pub struct FitConfig {
     pub verbose: u8,
     /// Batches prepared ahead on a background thread (0 disables prefetching). Defaults to `2`.
     pub prefetch: usize,
+    /// Rejects NaN and infinite features and labels as the batches are assembled, with
+    /// [`Error::NonFiniteInput`](crate::Error::NonFiniteInput) naming the sample, before they
+    /// reach the model. Defaults to `true`.
+    pub check_finite: bool,
 }
 
 impl Default for FitConfig {
@@ -81,6 +85,7 @@ impl Default for FitConfig {
             class_weight: None,
             verbose: 1,
             prefetch: 2,
+            check_finite: true,
         }
     }
 }

@@ -137,6 +137,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
             &self.data,
             self.batch_size,
             self.steps,
+            false,
             &mut callbacks,
             &mut logs,
             run,
@@ -153,6 +154,7 @@ pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va>(
     data: &Va,
     batch_size: usize,
     steps: Option<usize>,
+    check_finite: bool,
     callbacks: &mut impl Callback,
     logs: &mut Logs,
     run: RunParams,
@@ -168,7 +170,7 @@ where
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
 {
-    let adapter = ArrayAdapter::new(data, batch_size)?;
+    let adapter = ArrayAdapter::new(data, batch_size)?.with_finite_check(check_finite);
     let mut iterator = EpochIterator::new(adapter, steps, 1)?;
     let run = RunParams {
         steps: iterator.steps(),

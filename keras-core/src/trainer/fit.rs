@@ -119,11 +119,23 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         self.config.verbose = verbose;
         self
     }
-    /// Batches prepared ahead on a background thread; 0 disables it. Batches of fewer than
+    /// Batches prepared ahead on a background thread; 0 disables it, at most [`MAX_PREFETCH`]
+    /// (more is an [`Error::InvalidArgument`]). Batches of fewer than
     /// [`PREFETCH_MIN_BATCH_VALUES`] values are always assembled on the training thread, where
     /// handing them over would cost more than assembling them. Defaults to `2`.
     pub fn prefetch(mut self, depth: usize) -> Self {
         self.config.prefetch = depth;
+        self
+    }
+    /// Whether NaN and infinite features and labels stop `fit` with
+    /// [`Error::NonFiniteInput`] naming the sample (checked as each batch is assembled, on the
+    /// prefetch thread when there is one). Keras has no such check: with `false`, a NaN trains
+    /// as in Keras (the logged loss becomes `nan`, and [`TerminateOnNaN`] can stop the run).
+    /// Defaults to `true`.
+    ///
+    /// [`TerminateOnNaN`]: crate::callbacks::TerminateOnNaN
+    pub fn check_finite(mut self, check: bool) -> Self {
+        self.config.check_finite = check;
         self
     }
     /// Replaces every value argument at once.
@@ -207,6 +219,11 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
     }
 }
 
+/// The largest `prefetch` depth `fit` accepts: each batch ahead is a buffer of `batch_size`
+/// samples, and a thread that is this far ahead of the training is no faster than one that is 2
+/// ahead. The depth used is also at most the number of batches in a pass.
+pub const MAX_PREFETCH: usize = 1024;
+
 /// The smallest batch (in feature values, `batch_size * sample size`) that `fit` assembles on
 /// the prefetch thread. Below it, a thread hand-off per batch costs more than the copy it
 /// hides (measured on the bench's W2: 16 samples of 4 features ran at half speed).
@@ -255,6 +272,16 @@ fn validate(config: &FitConfig) -> Result<()> {
     if let ValidationFreq::Every(0) = config.validation_freq {
         return Err(Error::invalid("validation_freq", "must be at least 1"));
     }
+    if config.prefetch > MAX_PREFETCH {
+        return Err(Error::invalid(
+            "prefetch",
+            format!(
+                "{} batches ahead is more than the {MAX_PREFETCH} allowed (2, the default, keeps \
+                 the training thread busy)",
+                config.prefetch
+            ),
+        ));
+    }
     if config.verbose > 2 {
         return Err(Error::invalid("verbose", "must be 0, 1 or 2"));
     }
@@ -300,8 +327,9 @@ where
         steps_per_epoch: config.steps_per_epoch,
         steps_per_execution: config.steps_per_execution,
     };
-    let mut adapter =
-        ArrayAdapter::new(train, config.batch_size)?.with_shuffle(config.shuffle, config.seed);
+    let mut adapter = ArrayAdapter::new(train, config.batch_size)?
+        .with_shuffle(config.shuffle, config.seed)
+        .with_finite_check(config.check_finite);
     if let Some(cw) = &config.class_weight {
         adapter = adapter.with_class_weight(cw.clone())?;
     }
@@ -361,9 +389,17 @@ where
         run.history = point.history.clone();
         run.resume = Some(point);
     }
-    if config.prefetch > 0 && config.batch_size * S::NUMEL >= PREFETCH_MIN_BATCH_VALUES {
+    let batch_values = config
+        .batch_size
+        .min(run.signature.samples)
+        .saturating_mul(S::NUMEL);
+    if config.prefetch > 0 && batch_values >= PREFETCH_MIN_BATCH_VALUES {
+        // More batches ahead than a pass holds would only hold memory.
+        let depth = config
+            .prefetch
+            .min(adapter.num_batches().unwrap_or(MAX_PREFETCH));
         std::thread::scope(|scope| {
-            let prefetched = Prefetch::spawn(scope, adapter, config.prefetch);
+            let prefetched = Prefetch::spawn(scope, adapter, depth);
             run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(
                 trainer, prefetched, validation, &mut run,
             )
@@ -478,6 +514,7 @@ where
                     val,
                     batch_size,
                     config.validation_steps,
+                    config.check_finite,
                     callbacks,
                     &mut val_logs,
                     params,

@@ -23,7 +23,7 @@ pub use bounds::{InferenceModel, Output, TrainModel};
 pub use cache_budget::{CHECK_INTERVAL, DEFAULT_CACHE_LIMIT};
 pub use config::{FitConfig, ValidationFreq};
 pub use evaluate::Evaluate;
-pub use fit::{Fit, PREFETCH_MIN_BATCH_VALUES};
+pub use fit::{Fit, MAX_PREFETCH, PREFETCH_MIN_BATCH_VALUES};
 pub use predict::Predict;
 pub use resume_point::{DataSignature, ResumePoint};
 pub use trainer::Trainer;

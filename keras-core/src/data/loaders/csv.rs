@@ -87,6 +87,13 @@ impl CsvData {
 }
 
 fn read(text: &[u8], path: &Path, options: &CsvOptions) -> Result<CsvData> {
+    let scale = options.feature_scale();
+    if !(scale.is_finite() && scale != 0.0) {
+        return Err(Error::invalid(
+            "feature_scale",
+            format!("is {scale}; give a finite, non-zero factor (1.0 keeps the values)"),
+        ));
+    }
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

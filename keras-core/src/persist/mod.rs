@@ -1,0 +1,9 @@
+//! File formats' shared pieces, below the callbacks and optimizers that write files: the
+//! CRC-32C, and the checksum seal that every safetensors file the project writes and reads back
+//! (checkpoints, optimizer state) carries in its header.
+
+pub mod crc32c;
+mod seal;
+
+pub(crate) use seal::add_placeholder;
+pub use seal::{seal, verify_seal, SEAL_KEY};
