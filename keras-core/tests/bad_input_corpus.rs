@@ -1363,3 +1363,26 @@ fn a_nan_in_the_data_stops_fit_by_default_or_shows_as_a_nan_loss_that_terminate_
         }
     }
 }
+
+#[test]
+fn with_skip_non_finite_a_nan_batch_leaves_the_model_as_it_was_and_is_counted() {
+    let nan_data = data_with(4, f32::NAN);
+    let mut t = relu_trainer();
+    let history = t
+        .fit(&nan_data)
+        .check_finite(false)
+        .skip_non_finite(true)
+        .batch_size(2)
+        .epochs(2)
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .run()
+        .unwrap();
+    // One NaN batch an epoch: skipped twice, the logged loss still says so, the weights are
+    // finite and trained by the clean batches.
+    assert_eq!(t.skipped_steps(), 2);
+    assert!(history.get("loss").unwrap().iter().all(|l| l.is_nan()));
+    assert!(t.weights().values.iter().all(|w| w.is_finite()));
+    assert_eq!(t.optimizer().iterations(), 4);
+    assert_ne!(t.weights().values, relu_trainer().weights().values);
+}

@@ -281,6 +281,36 @@ mod csv {
     }
 
     #[test]
+    fn a_multi_member_gzip_csv_loads_every_member_as_gzip_and_pandas_do() {
+        // `cat head.csv.gz head.csv.gz > two.csv.gz`: two gzip members, ten rows.
+        let dir = temp_dir("two-members");
+        let one = std::fs::read(data("digits_head.csv.gz")).unwrap();
+        std::fs::write(dir.join("two.csv.gz"), [one.clone(), one].concat()).unwrap();
+        let options = CsvOptions::new().with_has_header(false);
+        let two = CsvData::from_path(dir.join("two.csv.gz"), &options).unwrap();
+        let head = CsvData::from_path(data("digits_head.csv.gz"), &options).unwrap();
+        assert_eq!(two.num_rows, 10);
+        assert_eq!(
+            two.features,
+            [head.features.clone(), head.features].concat()
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_label_outside_the_classes_a_scikit_learn_header_names_is_a_csv_error() {
+        let options = CsvOptions::new().with_header(CsvHeader::SklearnMeta);
+        let ok = CsvData::from_reader("2,2,no,yes\n0.5,1,1\n0.25,2,0\n".as_bytes(), &options);
+        assert_eq!(ok.unwrap().labels, [1.0, 0.0]);
+        let err = CsvData::from_reader("2,2,no,yes\n0.5,1,1\n0.25,2,7\n".as_bytes(), &options)
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Csv { row: 3, column: 3, reason, .. } if reason.contains("2 classes")),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_corrupt_gzip_file_is_a_csv_error() {
         let dir = temp_dir("corrupt-gzip");
         let mut bytes = std::fs::read(data("digits_head.csv.gz")).unwrap();
@@ -539,11 +569,14 @@ mod npz {
     }
 
     #[test]
-    fn non_zip_and_non_npy_archives_are_rejected() {
+    fn non_zip_archives_are_rejected_and_non_npy_members_are_listed_but_not_read() {
         let reason = npz_reason(Npz::from_bytes(b"\x93NUMPY this is not a zip file at all"));
         assert!(reason.starts_with("not a zip archive"), "{reason}");
-        let reason = npz_reason(load_npz(data("not_npy.npz")));
-        assert_eq!(reason, "entry `readme.txt`: not a .npy file");
+        // NumPy's `np.load` opens such an archive too; reading the member as an array fails.
+        let npz = load_npz(data("not_npy.npz")).unwrap();
+        assert_eq!(npz.other_members().collect::<Vec<_>>(), ["readme.txt"]);
+        let err = npz.array("readme.txt").unwrap_err();
+        assert!(err.to_string().contains("not a .npy array"), "{err}");
         let bytes = std::fs::read(data("mnist_tiny.npz")).unwrap();
         assert!(Npz::from_bytes(&bytes[..bytes.len() - 30]).is_err());
     }

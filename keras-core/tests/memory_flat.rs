@@ -5,7 +5,8 @@
 //! Keras's MNIST convnet) and then on an MLP, sampling the process's resident set size at the end
 //! of every epoch. The resident memory after the last epoch must be within 5% (or 8 MiB, the
 //! larger) of that after epoch 2. Then `predict` and `evaluate` over the same data, repeated,
-//! must not grow either. Last, a custom layer that moves a fresh `Vec` into a tensor at every
+//! must not grow either, nor do 60 trainers compiled, fitted and dropped one after the other,
+//! each on a fresh device. Last, a custom layer that moves a fresh `Vec` into a tensor at every
 //! step (a buffer dfdx's allocation cache keeps but never reuses) shows the trainer's bound on the
 //! cache: the memory stays within the limit and the cache is emptied. Linux only (it reads
 //! `/proc/self/statm`); elsewhere the test says so and checks nothing.
@@ -196,6 +197,27 @@ fn resident_memory_after_the_last_epoch_is_within_five_percent_of_epoch_two() {
         mlp_inference[5],
         &mlp_inference,
     );
+
+    // A trainer per run on a fresh device (a hyper-parameter search): dropping each one must
+    // give its buffers back (dfdx's cache frees nothing when its device goes away).
+    let mut runs = Vec::new();
+    for run in 0..60 {
+        let dev = Cpu::seed_from_u64(run);
+        let (x, y) = images();
+        let data = ArrayDataset::<Rank1<784>, Sparse>::new(x, y).unwrap();
+        let mut trainer = Trainer::compile(
+            Mlp::<f32, Cpu>::build(&dev),
+            Adam::new().build().unwrap(),
+            SparseCategoricalCrossentropy::default().with_from_logits(true),
+            (),
+            &dev,
+        )
+        .unwrap();
+        trainer.fit(&data).batch_size(64).verbose(0).run().unwrap();
+        drop(trainer);
+        runs.push(resident_bytes().unwrap());
+    }
+    assert_flat("a trainer per run", runs[9], runs[59], &runs);
 
     // 256 KiB enters the cache at every step and none leaves it: without a bound, 100 epochs of
     // 8 steps would grow the process by 200 MiB. With a 16 MiB limit the growth past the first

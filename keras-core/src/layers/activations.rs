@@ -7,7 +7,7 @@
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::shapes::{Dtype, ReduceShape, Shape};
 use dfdx::tensor::{NoneTape, Tape, Tensor};
-use dfdx::tensor_ops::{Device, TryAdd, TryMul, TrySub};
+use dfdx::tensor_ops::{ChooseFrom, Device, TryAdd, TryMul, TryNe, TrySub};
 
 /// Declares a zero-sized activation with its dfdx marker impls.
 macro_rules! zero_sized_activation {
@@ -175,7 +175,13 @@ macro_rules! activation_forward {
 }
 
 activation_forward!(Linear, |x: T| Ok(x));
-activation_forward!(ReLU, |x: T| x.try_relu());
+// dfdx's relu is `max(x, 0)`, which turns a NaN into 0 (while the layer before still multiplies
+// its gradient by the NaN); Keras's keeps it NaN. The NaN positions take `x` itself.
+activation_forward!(ReLU, |x: T| {
+    let is_nan = x.try_ne(&x)?;
+    let relu = x.retaped::<T>().try_relu()?;
+    is_nan.try_choose(x, relu)
+});
 activation_forward!(Sigmoid, |x: T| x.try_sigmoid());
 activation_forward!(Tanh, |x: T| x.try_tanh());
 // dfdx 0.13's `accurate_gelu` has the right value but a wrong derivative (CPU and CUDA): its
@@ -233,6 +239,18 @@ where
 mod tests {
     use super::{Gelu, Linear, ReLU, Softmax, Softplus, Swish, Tanh};
     use dfdx::prelude::*;
+
+    #[test]
+    fn relu_keeps_a_nan_nan_and_its_gradient_elsewhere_as_before() {
+        let dev = Cpu::default();
+        let x = dev.tensor([f64::NAN, -1.0, 0.0, 2.0, f64::INFINITY, f64::NEG_INFINITY]);
+        let y = ReLU.forward(x.leaky_trace());
+        let v = y.array();
+        assert!(v[0].is_nan());
+        assert_eq!(v[1..], [0.0, 0.0, 2.0, f64::INFINITY, 0.0]);
+        let g = y.sum().backward().get(&x).array();
+        assert_eq!(g[1..], [0.0, 0.0, 1.0, 1.0, 0.0]);
+    }
 
     fn close(a: &[f64], b: &[f64]) -> bool {
         a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9)

@@ -32,17 +32,17 @@ pub type AveragePooling2D<const K: usize, const OH: usize, const OW: usize, cons
     AvgPool2D<K, OH, OW, S>;
 
 /// The impls of a Keras 2D pooling layer `$name<K, OH, OW, S>` (channels-last, `"valid"`, no
-/// tensors): its forward gathers every `K x K` window and reduces it with the dfdx reduction
-/// `$trait::$reduce` over the window axis (`MeanTo::try_mean`, `MaxTo::try_max`). Shared by
+/// tensors): its forward gathers every `K x K` window and reduces it over the window axis with
+/// `$reduce` ([`window_mean`], [`window_max`](super::max_pool2d::window_max)). Shared by
 /// [`AvgPool2D`] and [`MaxPool2D`](super::MaxPool2D).
 macro_rules! pool2d_layer {
-    ($name:ident, $trait:ident::$reduce:ident) => {
+    ($name:ident, $reduce:path) => {
         const _: () = {
             use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
             use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
-            use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape};
+            use dfdx::shapes::{Const, Dim, Dtype, HasShape};
             use dfdx::tensor::{Tape, Tensor};
-            use dfdx::tensor_ops::{$trait, Device, ReshapeTo};
+            use dfdx::tensor_ops::{Device, ReshapeTo};
             use $crate::layers::windows::{gather_windows, WindowSize};
 
             impl<const K: usize, const OH: usize, const OW: usize, const S: usize> NonMutableModule
@@ -109,9 +109,9 @@ macro_rules! pool2d_layer {
                     #[allow(clippy::let_unit_value)]
                     let () = WindowSize::<W, K, S, 0, OW>::CHECK;
                     let batch = x.shape().0;
-                    gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
-                        .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?
-                        .$reduce::<_, Axis<3>>()
+                    let windows = gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
+                        .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?;
+                    $reduce(windows)
                 }
             }
         };
@@ -120,7 +120,52 @@ macro_rules! pool2d_layer {
 
 pub(super) use pool2d_layer;
 
-pool2d_layer!(AvgPool2D, MeanTo::try_mean);
+/// Windows of a pooling layer: `(batch, OH, OW, K * K, C)`, the window axis 3.
+pub(super) type Windows<B, const OH: usize, const OW: usize, const C: usize, E, D, T> =
+    dfdx::tensor::Tensor<
+        (
+            B,
+            dfdx::shapes::Const<OH>,
+            dfdx::shapes::Const<OW>,
+            usize,
+            dfdx::shapes::Const<C>,
+        ),
+        E,
+        D,
+        T,
+    >;
+
+/// A pooling layer's output: `(batch, OH, OW, C)`.
+pub(super) type Pooled<B, const OH: usize, const OW: usize, const C: usize, E, D, T> =
+    dfdx::tensor::Tensor<
+        (
+            B,
+            dfdx::shapes::Const<OH>,
+            dfdx::shapes::Const<OW>,
+            dfdx::shapes::Const<C>,
+        ),
+        E,
+        D,
+        T,
+    >;
+
+/// The mean of each window (a NaN in a window makes its mean NaN, as Keras's).
+pub(super) fn window_mean<
+    B: dfdx::shapes::Dim,
+    const OH: usize,
+    const OW: usize,
+    const C: usize,
+    E: dfdx::shapes::Dtype,
+    D: dfdx::tensor_ops::Device<E>,
+    T: dfdx::tensor::Tape<E, D>,
+>(
+    windows: Windows<B, OH, OW, C, E, D, T>,
+) -> Result<Pooled<B, OH, OW, C, E, D, T>, D::Err> {
+    use dfdx::tensor_ops::MeanTo;
+    windows.try_mean::<_, dfdx::shapes::Axis<3>>()
+}
+
+pool2d_layer!(AvgPool2D, window_mean);
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,6 @@
 mod optimizer_step;
 mod params;
 
-pub use optimizer_step::{optimizer_step, StepBuffers};
+pub use optimizer_step::{optimizer_step, optimizer_step_if_finite, StepBuffers};
 pub use params::{gather_grads, gather_values, layout, scatter_values, take_grads};
 pub(crate) use params::{non_trainable_layout, scatter_non_trainable};

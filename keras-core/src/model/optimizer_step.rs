@@ -72,6 +72,52 @@ where
     Ok(())
 }
 
+/// [`optimizer_step`] that skips the update when a gradient is NaN or infinite (Keras's
+/// `LossScaleOptimizer` does so): the gradients are moved into `params` ([`take_grads`],
+/// leaving the model's zeroed), checked, and applied only when all are finite. Returns whether
+/// the update was applied; a skipped step changes neither the model nor the optimizer (its
+/// iteration count included).
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::layers::Dense;
+/// use keras_core::model::{layout, optimizer_step_if_finite};
+/// use keras_core::optimizers::{Optimizer, Sgd};
+///
+/// let dev = Cpu::default();
+/// let mut model = dev.build_module::<Dense<2, 1>, f32>();
+/// let mut params = layout(&model).unwrap();
+/// let mut opt = Sgd::new().build().unwrap();
+/// let before = params.values.clone();
+///
+/// let x = dev.tensor([[f32::NAN, 2.0]]);
+/// let mut grads = model.forward_mut(x.leaky_trace()).sum().backward();
+/// assert!(!optimizer_step_if_finite(&mut model, &mut grads, &mut opt, &mut params).unwrap());
+/// assert_eq!(params.values, before);
+/// assert_eq!(opt.iterations(), 0);
+/// ```
+pub fn optimizer_step_if_finite<M, D, O>(
+    model: &mut M,
+    grads: &mut Gradients<f32, D>,
+    optimizer: &mut O,
+    params: &mut FlatParams,
+) -> Result<bool>
+where
+    M: TensorCollection<f32, D>,
+    D: KerasDevice,
+    O: Optimizer,
+{
+    take_grads(model, grads, params)?;
+    // `g * 0` is 0 unless `g` is NaN or infinite: one pass that vectorizes.
+    if params.grads.iter().fold(0.0f32, |acc, g| acc + g * 0.0) != 0.0 {
+        return Ok(false);
+    }
+    optimizer.apply(params)?;
+    scatter_values(model, params)?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use dfdx::prelude::*;

@@ -94,3 +94,18 @@ impl CacheBudget {
         Ok(())
     }
 }
+
+/// Empties the device's cache when dropped. The last field of a [`Trainer`](super::Trainer), so
+/// that it drops after the model, the gradients and every other tensor the trainer holds:
+/// dfdx's cache keeps freed buffers until it is emptied and frees none of them when the device
+/// itself goes away, so without this a trainer dropped with its device (a fresh device per run,
+/// as in a hyper-parameter search) would leave its model's buffers allocated for good.
+#[derive(Debug, Clone)]
+pub(crate) struct EmptyCacheOnDrop<D: KerasDevice>(pub(crate) D);
+
+impl<D: KerasDevice> Drop for EmptyCacheOnDrop<D> {
+    fn drop(&mut self) {
+        // Nothing to report to from a destructor; a failure leaves the buffers in the cache.
+        let _ = self.0.try_empty_cache();
+    }
+}

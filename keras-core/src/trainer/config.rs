@@ -66,6 +66,10 @@ pub struct FitConfig {
     /// [`Error::NonFiniteInput`](crate::Error::NonFiniteInput) naming the sample, before they
     /// reach the model. Defaults to `true`.
     pub check_finite: bool,
+    /// Skips the update of a step whose gradients are not all finite (the model and optimizer
+    /// stay as they were; the logged loss still shows the NaN). Always on for an optimizer
+    /// with a loss scale. Defaults to `false` (Keras applies such a step).
+    pub skip_non_finite: bool,
 }
 
 impl Default for FitConfig {
@@ -86,6 +90,7 @@ impl Default for FitConfig {
             verbose: 1,
             prefetch: 2,
             check_finite: true,
+            skip_non_finite: false,
         }
     }
 }

@@ -138,6 +138,14 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         self.config.check_finite = check;
         self
     }
+    /// Whether a step whose gradients hold a NaN or an infinity is skipped: the model and the
+    /// optimizer stay as they were (as Keras's `LossScaleOptimizer` does), the logged loss still
+    /// shows the NaN, and [`Trainer::skipped_steps`] counts it. Always on for an optimizer with
+    /// a loss scale. Defaults to `false` (Keras applies the step).
+    pub fn skip_non_finite(mut self, skip: bool) -> Self {
+        self.config.skip_non_finite = skip;
+        self
+    }
     /// Replaces every value argument at once.
     pub fn config(mut self, config: FitConfig) -> Self {
         self.config = config;
@@ -213,6 +221,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
                 trainer, train, None, &config, callbacks,
             )
         };
+        trainer.skip_non_finite = false;
         // The buffers the steps reused go back to the system (the cache stays on).
         dfdx::tensor::Cache::try_empty_cache(&device).map_err(Error::device)?;
         history
@@ -351,6 +360,7 @@ where
     };
     trainer.record_directions::<K, T>();
     trainer.stop_training = false;
+    trainer.skip_non_finite = config.skip_non_finite;
     let start = DataPosition {
         num_batches: adapter.num_batches(),
         ..DataPosition::default()

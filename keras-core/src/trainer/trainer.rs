@@ -8,7 +8,7 @@ use dfdx::{
 };
 
 use super::bounds::{InferenceModel, TrainModel};
-use super::cache_budget::CacheBudget;
+use super::cache_budget::{CacheBudget, EmptyCacheOnDrop};
 use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
@@ -47,6 +47,13 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) directions: Vec<(String, Direction)>,
     /// The bound on the device's allocation cache.
     pub(crate) cache_budget: CacheBudget,
+    /// Whether a step whose gradients are not all finite leaves the model as it was (`fit`'s
+    /// `skip_non_finite`, or an optimizer with a loss scale).
+    pub(crate) skip_non_finite: bool,
+    /// Steps skipped for non-finite gradients since the trainer was compiled.
+    pub(crate) skipped_steps: u64,
+    /// Empties the device's cache once every tensor above has been dropped (keep it last).
+    pub(crate) empty_cache_on_drop: EmptyCacheOnDrop<D>,
 }
 
 impl<M, O, L, Mt, D> Trainer<M, O, L, Mt, (), D>
@@ -62,7 +69,9 @@ where
     /// the step before freed, instead of asking the system for fresh pages (on the benchmark's
     /// wide workload, 10 MB of page faults a step without it). [`fit`](Self::fit) empties the
     /// cache when it returns; the cache stays on. While the steps run, the cache is bounded:
-    /// see [`set_cache_limit`](Self::set_cache_limit).
+    /// see [`set_cache_limit`](Self::set_cache_limit). Dropping the trainer empties the cache
+    /// once its tensors are freed (dfdx would otherwise keep them allocated even after the
+    /// device is gone).
     ///
     /// # Examples
     /// See the crate-level example.
@@ -86,6 +95,9 @@ where
             stop_training: false,
             directions: Vec::new(),
             cache_budget: CacheBudget::default(),
+            skip_non_finite: false,
+            skipped_steps: 0,
+            empty_cache_on_drop: EmptyCacheOnDrop(device.clone()),
         })
     }
 }
@@ -111,6 +123,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             stop_training: self.stop_training,
             directions: self.directions,
             cache_budget: self.cache_budget,
+            skip_non_finite: self.skip_non_finite,
+            skipped_steps: self.skipped_steps,
+            empty_cache_on_drop: self.empty_cache_on_drop,
         }
     }
 
@@ -151,6 +166,13 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// since the limit was set.
     pub fn cache_releases(&self) -> usize {
         self.cache_budget.releases()
+    }
+
+    /// Training steps that left the model as it was because a gradient was NaN or infinite
+    /// (see `fit`'s [`skip_non_finite`](super::Fit::skip_non_finite)), since the trainer was
+    /// compiled.
+    pub fn skipped_steps(&self) -> u64 {
+        self.skipped_steps
     }
 
     /// The model.
@@ -333,13 +355,23 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let mut grads = surrogate.try_backward().map_err(Error::device)?;
         // Leaves the gradients zeroed for the next step; in place on `Cpu` for optimizers that
         // allow it (one pass over each variable instead of gather, apply, scatter).
-        model::optimizer_step(
-            &mut self.model,
-            &mut grads,
-            &mut self.optimizer,
-            &mut self.params,
-            &mut self.step_buffers,
-        )?;
+        if self.skip_non_finite || scale != 1.0 {
+            let applied = model::optimizer_step_if_finite(
+                &mut self.model,
+                &mut grads,
+                &mut self.optimizer,
+                &mut self.params,
+            )?;
+            self.skipped_steps += u64::from(!applied);
+        } else {
+            model::optimizer_step(
+                &mut self.model,
+                &mut grads,
+                &mut self.optimizer,
+                &mut self.params,
+                &mut self.step_buffers,
+            )?;
+        }
         self.grads = Some(grads);
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics

@@ -157,11 +157,35 @@ fn read(text: &[u8], path: &Path, options: &CsvOptions) -> Result<CsvData> {
         label_names: Vec::new(),
         rows: 0,
     };
+    // scikit-learn's header names the classes: a numeric label must be one of their ids.
+    let declared_classes = (options.header() == &CsvHeader::SklearnMeta
+        && options.label_encoding() == LabelEncoding::Numeric
+        && !class_names.is_empty())
+    .then_some(class_names.len())
+    .zip(layout.label);
+    let check_class = |out: &Builder<'_>, row: usize| -> Result<()> {
+        let (Some((classes, column)), Some(&label)) = (declared_classes, out.labels.last()) else {
+            return Ok(());
+        };
+        if label.fract() == 0.0 && label >= 0.0 && (label as usize) < classes {
+            return Ok(());
+        }
+        Err(csv_at(
+            path,
+            row,
+            column + 1,
+            format!(
+                "label {label} is not a class id of the {classes} classes the header names (0..{classes})"
+            ),
+        ))
+    };
     if let Some(row) = pending {
         out.push(&record, row)?;
+        check_class(&out, row)?;
     }
     while let Some(row) = next(&mut record)? {
         out.push(&record, row)?;
+        check_class(&out, row)?;
     }
     if out.rows == 0 {
         return Err(empty());

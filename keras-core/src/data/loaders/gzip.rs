@@ -14,13 +14,41 @@ pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
-/// Decompresses a single-member gzip file, checking its CRC-32 and size trailer.
+/// Deflate's largest expansion: 258 bytes out of a 2-bit code in the best case, about 1032 to 1.
+const MAX_RATIO: usize = 1032;
+
+/// Decompresses a gzip file of one or more members (as `gzip -d`, `zcat` and pandas read
+/// them: the members' outputs one after the other), checking each member's CRC-32 and size
+/// trailer.
 ///
-/// The trailer's size (the output length modulo 2^32) bounds the output, so files that
-/// decompress to 4 GiB or more are not supported.
+/// What a member may inflate to is bounded by deflate's largest ratio over the bytes left in
+/// the file (so a hostile file cannot exhaust memory beyond about 1000 times its size), and by
+/// 4 GiB (the trailer holds the size modulo 2^32).
 pub(crate) fn gunzip(bytes: &[u8]) -> InflateResult<Vec<u8>> {
     if bytes.len() < 18 || !is_gzip(bytes) {
         return Err("not a gzip file (too short or no magic number)".to_string());
+    }
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut member = 0;
+    while pos < bytes.len() {
+        member += 1;
+        let used = gunzip_member(&bytes[pos..], &mut out).map_err(|e| {
+            if member == 1 {
+                e
+            } else {
+                format!("member {member}: {e}")
+            }
+        })?;
+        pos += used;
+    }
+    Ok(out)
+}
+
+/// Decompresses the gzip member at the start of `bytes` onto `out`; returns its length in bytes.
+fn gunzip_member(bytes: &[u8], out: &mut Vec<u8>) -> InflateResult<usize> {
+    if bytes.len() < 18 || !is_gzip(bytes) {
+        return Err("data after a gzip member that is not another gzip member".to_string());
     }
     if bytes[2] != 8 {
         return Err(format!(
@@ -50,21 +78,17 @@ pub(crate) fn gunzip(bytes: &[u8]) -> InflateResult<Vec<u8>> {
         pos += 2;
     }
     let body = bytes.get(pos..).ok_or("header ends early")?;
-    let size = read_u32(bytes, bytes.len() - 4)?;
-    let (out, used) = inflate(body, size as usize)?;
+    let limit = body.len().saturating_mul(MAX_RATIO).min(u32::MAX as usize);
+    let (data, used) = inflate(body, limit)?;
     let trailer = pos + used;
-    if read_u32(bytes, trailer)? != crc32(&out) {
+    if read_u32(bytes, trailer)? != crc32(&data) {
         return Err("CRC-32 mismatch: the file is corrupt".to_string());
     }
-    if read_u32(bytes, trailer + 4)? != out.len() as u32 {
+    if read_u32(bytes, trailer + 4)? != data.len() as u32 {
         return Err("size trailer does not match the data".to_string());
     }
-    if trailer + 8 != bytes.len() {
-        return Err(
-            "data after the first gzip member (multi-member files are not supported)".to_string(),
-        );
-    }
-    Ok(out)
+    out.extend_from_slice(&data);
+    Ok(trailer + 8)
 }
 
 fn read_u32(bytes: &[u8], at: usize) -> InflateResult<u32> {
@@ -87,6 +111,20 @@ mod tests {
     #[test]
     fn a_python_gzip_member_decompresses() {
         assert_eq!(gunzip(&SMALL).unwrap(), b"1,2\n3,4\n");
+    }
+
+    #[test]
+    fn members_one_after_the_other_decompress_one_after_the_other() {
+        let two = [SMALL, SMALL].concat();
+        assert_eq!(gunzip(&two).unwrap(), b"1,2\n3,4\n1,2\n3,4\n");
+        let mut bad = two.clone();
+        bad[SMALL.len() + 12] ^= 0x40;
+        assert!(gunzip(&bad).unwrap_err().starts_with("member 2: "));
+        let mut junk = SMALL.to_vec();
+        junk.extend_from_slice(b"trailing junk that is not gzip");
+        assert!(gunzip(&junk)
+            .unwrap_err()
+            .contains("not another gzip member"));
     }
 
     #[test]

@@ -31,6 +31,9 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Npz {
     entries: Vec<(String, NpyArray)>,
+    /// Members that are not `.npy` files (kept by name only, as NumPy's `np.load` opens such
+    /// archives and fails only when one of them is read as an array).
+    others: Vec<String>,
 }
 
 impl Npz {
@@ -62,6 +65,11 @@ impl Npz {
         }
     }
 
+    /// The names of the members that are not `.npy` files (not read), in archive order.
+    pub fn other_members(&self) -> impl Iterator<Item = &str> {
+        self.others.iter().map(String::as_str)
+    }
+
     /// The number of arrays.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -79,6 +87,12 @@ impl Npz {
 
     fn missing(&self, name: &str) -> Error {
         let names: Vec<&str> = self.names().collect();
+        if self.others.iter().any(|o| o == name) {
+            return Error::invalid(
+                "name",
+                format!("member `{name}` of the archive is not a .npy array"),
+            );
+        }
         Error::invalid(
             "name",
             format!(
@@ -92,7 +106,7 @@ impl Npz {
 /// Reads an `.npz` archive.
 ///
 /// Errors: [`Error::Io`] naming the path; [`Error::Npy`] for a file that is not a zip archive,
-/// a member that is not a `.npy` file, a corrupt or truncated member (the reason names it), or
+/// a corrupt or truncated member (the reason names it), or
 /// any `.npy` error of [`load_npy`](super::load_npy).
 pub fn load_npz(path: impl AsRef<Path>) -> Result<Npz> {
     let path = path.as_ref();
@@ -103,6 +117,7 @@ pub fn load_npz(path: impl AsRef<Path>) -> Result<Npz> {
 fn parse_npz(bytes: &[u8], path: &Path) -> Result<Npz> {
     let members = read_entries(bytes).map_err(|reason| npy_error(path, reason))?;
     let mut entries: Vec<(String, NpyArray)> = Vec::new();
+    let mut others = Vec::new();
     for member in members {
         if member.name.ends_with('/') {
             continue;
@@ -110,7 +125,8 @@ fn parse_npz(bytes: &[u8], path: &Path) -> Result<Npz> {
         let in_member =
             |reason: String| npy_error(path, format!("entry `{}`: {reason}", member.name));
         let Some(name) = member.name.strip_suffix(".npy") else {
-            return Err(in_member("not a .npy file".to_string()));
+            others.push(member.name.to_string());
+            continue;
         };
         if entries.iter().any(|(n, _)| n == name) {
             return Err(in_member("duplicate entry".to_string()));
@@ -120,7 +136,7 @@ fn parse_npz(bytes: &[u8], path: &Path) -> Result<Npz> {
             .map_err(in_member)?;
         entries.push((name.to_string(), array));
     }
-    Ok(Npz { entries })
+    Ok(Npz { entries, others })
 }
 
 /// The member's uncompressed bytes, CRC-checked.
