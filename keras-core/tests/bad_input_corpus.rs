@@ -25,8 +25,8 @@ use keras_core::metrics::{
 };
 use keras_core::optimizers::schedules::{CosineDecay, ExponentialDecay, PiecewiseConstantDecay};
 use keras_core::optimizers::{
-    load_optimizer, read_state, save_optimizer, write_state, Adam, AdamW, FlatParams, Optimizer,
-    Sgd,
+    load_optimizer, load_optimizer_for, read_state, save_optimizer, write_state, Adam, AdamW,
+    FlatParams, Optimizer, Sgd,
 };
 use keras_core::target::{Dense as DenseTarget, Sparse};
 use keras_core::trainer::ValidationFreq;
@@ -1024,7 +1024,39 @@ fn checkpoint_cases() -> Vec<Case> {
             },
             Checkpoint,
         ),
+        (
+            "load_optimizer_for: another model's Adam state",
+            || {
+                let path = scratch("state-other-model").join("adam.safetensors");
+                save_optimizer(&stepped_adam_of_another_model()?, &path)?;
+                let mut fresh = Adam::new().build()?;
+                load_optimizer_for(&mut fresh, &layout(), &path)
+            },
+            Checkpoint,
+        ),
+        (
+            "fit after load_optimizer of another model's Sgd state",
+            || {
+                let path = scratch("fit-other-model").join("sgd.safetensors");
+                let mut sgd = Sgd::new().build()?;
+                let mut other = FlatParams::from_layout([("other.kernel", &[3usize, 3][..])]);
+                sgd.apply(&mut other)?;
+                save_optimizer(&sgd, &path)?;
+                let mut t = trainer();
+                load_optimizer(t.optimizer_mut(), &path)?;
+                ok(t.fit(&data(4)).verbose(0).run())
+            },
+            Shape("optimizer state"),
+        ),
     ]
+}
+
+/// An Adam that has stepped variables of another shape than [`layout`]'s (`other.kernel`).
+fn stepped_adam_of_another_model() -> Result<impl Optimizer> {
+    let mut adam = Adam::new().build()?;
+    let mut other = FlatParams::from_layout([("other.kernel", &[3usize, 3][..])]);
+    adam.apply(&mut other)?;
+    Ok(adam)
 }
 
 /// Runs one entry; `Some(message naming the entry)` when it fails.

@@ -6,7 +6,10 @@ use super::clipping::Clipping;
 use super::learning_rate::{check_learning_rate, LearningRate};
 use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
-use super::{FlatParams, HostParams, HostVar, Optimizer, Slots, StepContext, UpdateRule, VarInfo};
+use super::{
+    variables_differ, FlatParams, HostParams, HostVar, Optimizer, Slots, StepContext, UpdateRule,
+    VarInfo,
+};
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -39,6 +42,9 @@ pub struct KerasOptimizer<U, S = NoSchedule> {
     pub(crate) buffers: Option<Buffers>,
     /// Loaded state waiting for the first `apply` to know the layout.
     pub(crate) pending: Vec<(String, Vec<f32>)>,
+    /// The variables (paths, shapes) of the parameters the buffers were built for, or those a
+    /// loaded state declared before the first step.
+    pub(crate) variables: Option<Vec<(String, Vec<usize>)>>,
 }
 
 impl<U: UpdateRule + Default> Default for KerasOptimizer<U> {
@@ -69,6 +75,7 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
             raw_iterations: 0,
             buffers: None,
             pending: Vec::new(),
+            variables: None,
         }
     }
 
@@ -126,6 +133,18 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
                 got: format!("{} variables with another layout", params.vars.len()),
             }),
             None => {
+                let model = variables_of(params);
+                if let Some(reason) = self
+                    .variables
+                    .as_deref()
+                    .and_then(|saved| variables_differ(saved, &model))
+                {
+                    return Err(Error::ShapeMismatch {
+                        name: "optimizer state",
+                        expected: "the variables the loaded state was saved for".into(),
+                        got: reason,
+                    });
+                }
                 let mut b = Buffers::new(&self.rule, &self.options, self.clipping, params)?;
                 let slot_names = self.rule.slot_names();
                 for (name, values) in &self.pending {
@@ -146,6 +165,7 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
                 }
                 self.pending.clear();
                 self.buffers = Some(b);
+                self.variables = Some(model);
                 Ok(())
             }
         }
@@ -382,6 +402,38 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
     fn load_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
         self.import_state(state)
     }
+
+    fn variables(&self) -> Option<Vec<(String, Vec<usize>)>> {
+        self.variables.clone()
+    }
+
+    fn expect_variables(&mut self, variables: Vec<(String, Vec<usize>)>) -> Result<()> {
+        if self.buffers.is_some() {
+            if let Some(reason) = self
+                .variables
+                .as_deref()
+                .and_then(|model| variables_differ(&variables, model))
+            {
+                return Err(Error::ShapeMismatch {
+                    name: "optimizer state",
+                    expected: "the variables this optimizer steps".into(),
+                    got: reason,
+                });
+            }
+        } else {
+            self.variables = Some(variables);
+        }
+        Ok(())
+    }
+}
+
+/// The field paths and shapes of `params`' variables, in order.
+pub(crate) fn variables_of(params: &FlatParams) -> Vec<(String, Vec<usize>)> {
+    params
+        .vars
+        .iter()
+        .map(|v| (v.name.clone(), v.shape.clone()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -67,7 +67,10 @@ pub use nadam::Nadam;
 pub use params::{FlatParams, VarInfo};
 pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
-pub use state_file::{load_optimizer, read_state, save_optimizer, write_state};
+pub use state_file::{
+    load_optimizer, load_optimizer_for, read_state, read_state_variables, save_optimizer,
+    write_state,
+};
 pub use update_rule::{Slots, StepContext, UpdateRule, MAX_SLOTS};
 
 use crate::Result;
@@ -121,4 +124,51 @@ pub trait Optimizer {
     /// Restores a state written by [`Optimizer::state`] (of an optimizer of the same kind over
     /// the same parameters).
     fn load_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()>;
+
+    /// The variables (field paths and shapes, in order) the state belongs to: those of the
+    /// parameters of its first step, or those a loaded state declared. `None` (the default)
+    /// before either.
+    fn variables(&self) -> Option<Vec<(String, Vec<usize>)>> {
+        None
+    }
+
+    /// Declares the variables a loaded state belongs to (see [`load_optimizer`]): when the
+    /// optimizer already knows its parameters they must be these, otherwise its first step
+    /// checks them, and a difference is an [`Error::ShapeMismatch`] naming the first variable
+    /// path that differs. The default accepts anything.
+    fn expect_variables(&mut self, variables: Vec<(String, Vec<usize>)>) -> Result<()> {
+        let _ = variables;
+        Ok(())
+    }
+}
+
+/// The first difference between two variable lists, in words naming the variable path, or
+/// `None` when they are the same.
+pub(crate) fn variables_differ(
+    saved: &[(String, Vec<usize>)],
+    model: &[(String, Vec<usize>)],
+) -> Option<String> {
+    for (i, (s, m)) in saved.iter().zip(model).enumerate() {
+        if s != m {
+            return Some(format!(
+                "variable {i} is `{}` of shape {:?} in the optimizer state but `{}` of shape {:?} in the model",
+                s.0, s.1, m.0, m.1
+            ));
+        }
+    }
+    match saved.len().cmp(&model.len()) {
+        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Less => Some(format!(
+            "the optimizer state covers {} variables but the model has {} (`{}` has none)",
+            saved.len(),
+            model.len(),
+            model[saved.len()].0
+        )),
+        std::cmp::Ordering::Greater => Some(format!(
+            "the optimizer state covers {} variables but the model has {} (`{}` is not in the model)",
+            saved.len(),
+            model.len(),
+            saved[model.len()].0
+        )),
+    }
 }

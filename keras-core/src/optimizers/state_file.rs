@@ -14,6 +14,8 @@ use crate::{Error, Result};
 /// Metadata key marking a keras-rs optimizer state file.
 const FORMAT_KEY: &str = "format";
 const FORMAT: &str = "keras-rs optimizer state";
+/// Metadata key of the variables (field paths and shapes) a saved state belongs to.
+const VARIABLES_KEY: &str = "variables";
 
 fn checkpoint(path: &Path, reason: impl std::fmt::Display) -> Error {
     Error::Checkpoint {
@@ -44,7 +46,15 @@ fn temp_path(path: &Path) -> PathBuf {
 /// # std::fs::remove_file(&path).ok();
 /// ```
 pub fn write_state(path: impl AsRef<Path>, state: &[(String, Vec<f32>)]) -> Result<()> {
-    let path = path.as_ref();
+    write_state_with(path.as_ref(), state, None)
+}
+
+/// [`write_state`], with the variables the state belongs to in the `variables` metadata.
+fn write_state_with(
+    path: &Path,
+    state: &[(String, Vec<f32>)],
+    variables: Option<&[(String, Vec<usize>)]>,
+) -> Result<()> {
     let bytes: Vec<(&str, Vec<u8>, usize)> = state
         .iter()
         .map(|(name, v)| {
@@ -59,6 +69,10 @@ pub fn write_state(path: impl AsRef<Path>, state: &[(String, Vec<f32>)]) -> Resu
         views.push((*name, view));
     }
     let mut metadata = HashMap::from([(FORMAT_KEY.to_string(), FORMAT.to_string())]);
+    if let Some(variables) = variables {
+        let json = serde_json::to_string(variables).map_err(|e| checkpoint(path, e))?;
+        metadata.insert(VARIABLES_KEY.to_string(), json);
+    }
     add_placeholder(&mut metadata);
     let mut buffer = safetensors::tensor::serialize(views, &Some(metadata))
         .map_err(|e| checkpoint(path, format!("{e:?}")))?;
@@ -111,19 +125,100 @@ pub fn read_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
     Ok(out)
 }
 
-/// Saves `optimizer`'s state to `path` (see [`write_state`]).
+/// The variables (field paths and shapes) recorded in a file written by [`save_optimizer`];
+/// `None` for a state saved before the optimizer's first step (or by [`write_state`]).
+pub fn read_state_variables(path: impl AsRef<Path>) -> Result<Option<Vec<(String, Vec<usize>)>>> {
+    let path = path.as_ref();
+    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    verify_seal(&buffer).map_err(|reason| checkpoint(path, reason))?;
+    let (_, metadata) =
+        SafeTensors::read_metadata(&buffer).map_err(|e| checkpoint(path, format!("{e:?}")))?;
+    metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(VARIABLES_KEY))
+        .map(|json| {
+            serde_json::from_str(json)
+                .map_err(|e| checkpoint(path, format!("bad `{VARIABLES_KEY}` metadata: {e}")))
+        })
+        .transpose()
+}
+
+/// Saves `optimizer`'s state to `path` (see [`write_state`]), with the variables (field paths
+/// and shapes) it belongs to once the optimizer has taken a step.
 pub fn save_optimizer(optimizer: &impl Optimizer, path: impl AsRef<Path>) -> Result<()> {
-    write_state(path, &optimizer.state())
+    write_state_with(
+        path.as_ref(),
+        &optimizer.state(),
+        optimizer.variables().as_deref(),
+    )
 }
 
 /// Restores `optimizer`'s state from a file written by [`save_optimizer`]. A state that does
-/// not fit the optimizer is reported as [`Error::Checkpoint`].
+/// not fit the optimizer, or that was saved for other variables than those the optimizer
+/// already steps, is an [`Error::Checkpoint`] naming the first variable path that differs, and
+/// changes nothing. An optimizer that has not stepped yet checks the saved variables against the
+/// model's at its first step (an [`Error::ShapeMismatch`] naming the path); use
+/// [`load_optimizer_for`] to check them now.
 pub fn load_optimizer(optimizer: &mut impl Optimizer, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
+    let known = optimizer.variables();
+    load_checked(optimizer, path, known.as_deref())
+}
+
+/// [`load_optimizer`] for an optimizer that will step `layout`'s variables (a model's
+/// [`layout`](crate::model::layout), or [`Trainer::weights`](crate::Trainer::weights)): a file
+/// saved for other variables is an [`Error::Checkpoint`] naming the first variable path that
+/// differs, before anything changes.
+///
+/// # Examples
+/// ```
+/// use keras_core::optimizers::{load_optimizer_for, save_optimizer, Adam, FlatParams, Optimizer};
+///
+/// let mut params = FlatParams::from_layout([("dense.kernel", &[2usize, 2][..])]);
+/// let mut adam = Adam::new().build()?;
+/// adam.apply(&mut params)?;
+/// let path = std::env::temp_dir().join(format!("doc-adam-{}.safetensors", std::process::id()));
+/// save_optimizer(&adam, &path)?;
+///
+/// let other = FlatParams::from_layout([("hidden.kernel", &[2usize, 2][..])]);
+/// let err = load_optimizer_for(&mut Adam::new().build()?, &other, &path).unwrap_err();
+/// assert!(err.to_string().contains("`dense.kernel`"));
+/// load_optimizer_for(&mut Adam::new().build()?, &params, &path)?;
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), keras_core::Error>(())
+/// ```
+pub fn load_optimizer_for(
+    optimizer: &mut impl Optimizer,
+    layout: &super::FlatParams,
+    path: impl AsRef<Path>,
+) -> Result<()> {
+    let model = super::keras_optimizer::variables_of(layout);
+    load_checked(optimizer, path.as_ref(), Some(&model))
+}
+
+/// Reads the file, compares its variables with `model`'s (when both are known), then loads.
+fn load_checked(
+    optimizer: &mut impl Optimizer,
+    path: &Path,
+    model: Option<&[(String, Vec<usize>)]>,
+) -> Result<()> {
     let state = read_state(path)?;
+    let saved = read_state_variables(path)?;
+    if let (Some(saved), Some(model)) = (saved.as_deref(), model) {
+        if let Some(reason) = super::variables_differ(saved, model) {
+            return Err(checkpoint(path, reason));
+        }
+    }
     optimizer
         .load_state(&state)
-        .map_err(|e| checkpoint(path, e))
+        .map_err(|e| checkpoint(path, e))?;
+    if let Some(saved) = saved {
+        optimizer
+            .expect_variables(saved)
+            .map_err(|e| checkpoint(path, e))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
