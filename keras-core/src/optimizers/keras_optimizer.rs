@@ -8,7 +8,7 @@ use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
 use super::{
     variables_differ, FlatParams, HostParams, HostVar, Optimizer, Slots, StepContext, UpdateRule,
-    VarInfo,
+    VarInfo, Variables,
 };
 use crate::{Error, Result};
 
@@ -44,7 +44,7 @@ pub struct KerasOptimizer<U, S = NoSchedule> {
     pub(crate) pending: Vec<(String, Vec<f32>)>,
     /// The variables (paths, shapes) of the parameters the buffers were built for, or those a
     /// loaded state declared before the first step.
-    pub(crate) variables: Option<Vec<(String, Vec<usize>)>>,
+    pub(crate) variables: Option<Variables>,
 }
 
 impl<U: UpdateRule + Default> Default for KerasOptimizer<U> {
@@ -403,11 +403,11 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         self.import_state(state)
     }
 
-    fn variables(&self) -> Option<Vec<(String, Vec<usize>)>> {
+    fn variables(&self) -> Option<Variables> {
         self.variables.clone()
     }
 
-    fn expect_variables(&mut self, variables: Vec<(String, Vec<usize>)>) -> Result<()> {
+    fn expect_variables(&mut self, variables: Variables) -> Result<()> {
         if self.buffers.is_some() {
             if let Some(reason) = self
                 .variables
@@ -428,7 +428,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
 }
 
 /// The field paths and shapes of `params`' variables, in order.
-pub(crate) fn variables_of(params: &FlatParams) -> Vec<(String, Vec<usize>)> {
+pub(crate) fn variables_of(params: &FlatParams) -> Variables {
     params
         .vars
         .iter()

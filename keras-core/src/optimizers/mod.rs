@@ -75,6 +75,9 @@ pub use update_rule::{Slots, StepContext, UpdateRule, MAX_SLOTS};
 
 use crate::Result;
 
+/// Variables as an optimizer's state records them: each one's field path and shape, in order.
+pub type Variables = Vec<(String, Vec<usize>)>;
+
 /// An optimizer as the trainer drives it.
 pub trait Optimizer {
     /// Applies one step (Keras's `apply_gradients`): reads `params.grads` and updates
@@ -128,7 +131,7 @@ pub trait Optimizer {
     /// The variables (field paths and shapes, in order) the state belongs to: those of the
     /// parameters of its first step, or those a loaded state declared. `None` (the default)
     /// before either.
-    fn variables(&self) -> Option<Vec<(String, Vec<usize>)>> {
+    fn variables(&self) -> Option<Variables> {
         None
     }
 
@@ -136,7 +139,7 @@ pub trait Optimizer {
     /// optimizer already knows its parameters they must be these, otherwise its first step
     /// checks them, and a difference is an [`Error::ShapeMismatch`] naming the first variable
     /// path that differs. The default accepts anything.
-    fn expect_variables(&mut self, variables: Vec<(String, Vec<usize>)>) -> Result<()> {
+    fn expect_variables(&mut self, variables: Variables) -> Result<()> {
         let _ = variables;
         Ok(())
     }

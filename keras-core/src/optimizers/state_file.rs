@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use super::Optimizer;
+use super::{Optimizer, Variables};
 use crate::persist::{add_placeholder, seal, verify_seal};
 use crate::{Error, Result};
 
@@ -127,7 +127,7 @@ pub fn read_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
 
 /// The variables (field paths and shapes) recorded in a file written by [`save_optimizer`];
 /// `None` for a state saved before the optimizer's first step (or by [`write_state`]).
-pub fn read_state_variables(path: impl AsRef<Path>) -> Result<Option<Vec<(String, Vec<usize>)>>> {
+pub fn read_state_variables(path: impl AsRef<Path>) -> Result<Option<Variables>> {
     let path = path.as_ref();
     let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     verify_seal(&buffer).map_err(|reason| checkpoint(path, reason))?;
