@@ -1,8 +1,10 @@
 //! `fit`'s builder arguments (and the optimizer's, and a ModelCheckpoint template) from
 //! arbitrary bytes, on a one-layer model and six samples. Never panics or aborts, and allocates
 //! for the data, not for the arguments (libFuzzer's `-rss_limit_mb` catches the rest): a
-//! successful `fit` logs one loss per epoch run. Epochs are kept at most 3 so that a run stays
-//! short; every other size is taken as the bytes give it, `usize::MAX` included.
+//! successful `fit` logs one loss per epoch run, and weights that went non-finite show as a
+//! non-finite logged loss. Epochs are kept at most 3 so that a run stays short; every other size
+//! is taken as the bytes give it, `usize::MAX` included; rates, splits, class weights and one
+//! feature are in range most of the time and any bit pattern (NaN, infinities) the rest.
 #![no_main]
 
 use keras_core::callbacks::ModelCheckpoint;
@@ -44,11 +46,23 @@ impl Bytes<'_> {
             _ => raw,
         }
     }
-    fn f32(&mut self) -> f32 {
-        f32::from_le_bytes(self.take::<4>())
+    /// A value in `[0, scale)` often (so that runs train), any `f32` bit pattern (NaN,
+    /// infinities, negatives) sometimes.
+    fn f32(&mut self, scale: f32) -> f32 {
+        let [kind] = self.take::<1>();
+        let raw = self.take::<4>();
+        match kind % 4 {
+            0..=2 => f32::from(raw[0]) / 256.0 * scale,
+            _ => f32::from_le_bytes(raw),
+        }
     }
-    fn f64(&mut self) -> f64 {
-        f64::from_le_bytes(self.take::<8>())
+    fn f64(&mut self, scale: f64) -> f64 {
+        let [kind] = self.take::<1>();
+        let raw = self.take::<8>();
+        match kind % 4 {
+            0..=2 => f64::from(raw[0]) / 256.0 * scale,
+            _ => f64::from_le_bytes(raw),
+        }
     }
     fn flag(&mut self) -> bool {
         self.take::<1>()[0] & 1 == 1
@@ -63,15 +77,18 @@ fuzz_target!(|bytes: &[u8]| {
     let prefetch = b.size();
     let steps_per_execution = b.size();
     let steps_per_epoch = b.flag().then(|| b.size());
-    let validation_split = b.f64();
+    let validation_split = b.f64(1.0);
     let validation_batch_size = b.flag().then(|| b.size());
     let validation_steps = b.flag().then(|| b.size());
     let validation_freq = b.size();
-    let class_weight = b.flag().then(|| vec![b.f32(), b.f32(), b.f32()]);
-    let learning_rate = b.f32();
-    let momentum = b.f32();
+    let class_weight = b.flag().then(|| vec![b.f32(4.0), b.f32(4.0), b.f32(4.0)]);
+    let learning_rate = b.f32(1.0);
+    let momentum = b.f32(1.0);
+    let feature = b.f32(8.0);
     // 0 (silent) or 3 (invalid): the progress bar would only slow the fuzzer down.
     let verbose = if b.flag() { 3 } else { 0 };
+    let check_finite = !b.flag();
+    let skip_non_finite = b.flag();
     let shuffle = match b.take::<1>()[0] % 3 {
         0 => Shuffle::None,
         1 => Shuffle::Batch,
@@ -100,7 +117,9 @@ fuzz_target!(|bytes: &[u8]| {
     ) else {
         return;
     };
-    let x: Vec<f32> = (0..12).map(|i| i as f32 / 10.0).collect();
+    // One feature from the bytes: NaN and infinities exercise `check_finite`.
+    let mut x: Vec<f32> = (0..12).map(|i| i as f32 / 10.0).collect();
+    x[7] = feature;
     let y: Vec<f32> = (0..6).map(|i| (i % 3) as f32).collect();
     let data = ArrayDataset::<Rank1<2>, Sparse>::new(x, y).unwrap();
     let mut fit = trainer
@@ -114,7 +133,8 @@ fuzz_target!(|bytes: &[u8]| {
         .validation_freq(ValidationFreq::Every(validation_freq))
         .shuffle(shuffle)
         .verbose(verbose)
-        .check_finite(true);
+        .check_finite(check_finite)
+        .skip_non_finite(skip_non_finite);
     if let Some(s) = steps_per_epoch {
         fit = fit.steps_per_epoch(s);
     }
@@ -128,7 +148,10 @@ fuzz_target!(|bytes: &[u8]| {
         fit = fit.class_weight(w);
     }
     if let Ok(history) = fit.run() {
-        let losses = history.get("loss").map_or(0, |l| l.len());
-        assert_eq!(losses, epochs.saturating_sub(initial_epoch));
+        let losses = history.get("loss").unwrap_or(&[]);
+        assert_eq!(losses.len(), epochs.saturating_sub(initial_epoch));
+        // Weights are never silently non-finite: a non-finite weight shows in the losses.
+        let finite = trainer.weights().values.iter().all(|w| w.is_finite());
+        assert!(finite || losses.iter().any(|l| !l.is_finite()));
     }
 });

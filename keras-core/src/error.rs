@@ -132,6 +132,18 @@ pub enum Error {
         /// The batch index in the epoch.
         batch: usize,
     },
+    /// A training epoch logged only finite losses but left a weight NaN or infinite (an update
+    /// that overflowed after the loss was computed): `fit` stops rather than return a model
+    /// that is silently broken.
+    #[error("weight `{name}` became {value} in epoch {epoch} while every logged loss was finite; lower the learning rate or clip the gradients (clipnorm)")]
+    NonFiniteWeights {
+        /// The variable's field path.
+        name: String,
+        /// The epoch.
+        epoch: usize,
+        /// The first non-finite value.
+        value: f32,
+    },
     /// The device (CPU or CUDA) reported an error.
     #[error("device error: {0}")]
     Device(String),

@@ -82,6 +82,7 @@ enum Expect {
     BadTemplate,
     UnknownKey(&'static str),
     NonFinite(&'static str, usize),
+    NonFiniteWeights,
 }
 
 impl Expect {
@@ -110,6 +111,7 @@ impl Expect {
             (Expect::NonFinite(want, at), Error::NonFiniteInput { name, index, .. }) => {
                 name == want && index == at
             }
+            (Expect::NonFiniteWeights, Error::NonFiniteWeights { .. }) => true,
             _ => false,
         }
     }
@@ -460,6 +462,22 @@ fn trainer_cases() -> Vec<Case> {
                     .run())
             },
             NonFinite("x", 1),
+        ),
+        (
+            "fit: a learning rate whose only update overflows the weights (every loss finite)",
+            || {
+                let dev = Cpu::seed_from_u64(1);
+                let mut t = keras_core::Trainer::compile(
+                    common::tiny::Tiny::<f32, Cpu>::build(&dev),
+                    Sgd::new().with_learning_rate(f32::MAX).build()?,
+                    keras_core::losses::SparseCategoricalCrossentropy::default()
+                        .with_from_logits(true),
+                    (),
+                    &dev,
+                )?;
+                ok(t.fit(&data_with(1, 1e6)).batch_size(6).verbose(0).run())
+            },
+            NonFiniteWeights,
         ),
         (
             "fit: prefetch(usize::MAX)",

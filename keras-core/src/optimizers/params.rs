@@ -124,6 +124,17 @@ impl FlatParams {
         self.vars.iter().find(|v| v.name == name)
     }
 
+    /// The first variable holding a NaN or infinite value, with that value (one pass over the
+    /// values, which vectorizes; the variable is looked for only when one is found).
+    pub fn first_non_finite(&self) -> Option<(&str, f32)> {
+        if self.values.iter().fold(0.0f32, |acc, v| acc + v * 0.0) == 0.0 {
+            return None;
+        }
+        let at = self.values.iter().position(|v| !v.is_finite())?;
+        let var = self.vars.iter().find(|v| v.range().contains(&at))?;
+        Some((var.name.as_str(), self.values[at]))
+    }
+
     /// Marks whether variable `i` received a gradient this step (see [`VarInfo::has_grad`]).
     pub fn set_has_grad(&mut self, i: usize, has_grad: bool) {
         self.vars[i].has_grad = has_grad;

@@ -509,6 +509,15 @@ where
                 break;
             }
         }
+        if logs.get("loss").is_some_and(f32::is_finite) {
+            if let Some((name, value)) = trainer.params.first_non_finite() {
+                return Err(Error::NonFiniteWeights {
+                    name: name.to_string(),
+                    epoch,
+                    value,
+                });
+            }
+        }
         if steps_run == 0 {
             return Err(Error::EmptyData {
                 name: "x",
