@@ -19,6 +19,7 @@ mod cpu_dense;
 mod cpu_view;
 mod data_input;
 mod dense_kernel;
+mod finite;
 mod gemm_f32;
 mod par_copy;
 #[cfg(target_arch = "x86_64")]
@@ -29,6 +30,7 @@ pub(crate) use cpu_view::contiguous_mut;
 pub use data_input::{mark_data_input, DataInput};
 pub(crate) use dense_kernel::try_dense_activated;
 pub use dense_kernel::{dense_with_ops, try_dense, Epilogue};
+pub use finite::all_finite;
 pub use gemm_f32::{matmul, MatRef};
 pub(crate) use par_copy::{par_copy, par_take};
 #[cfg(test)]

@@ -109,8 +109,7 @@ where
     O: Optimizer,
 {
     take_grads(model, grads, params)?;
-    // `g * 0` is 0 unless `g` is NaN or infinite: one pass that vectorizes.
-    if params.grads.iter().fold(0.0f32, |acc, g| acc + g * 0.0) != 0.0 {
+    if !crate::kernels::all_finite(&params.grads) {
         return Ok(false);
     }
     optimizer.apply(params)?;

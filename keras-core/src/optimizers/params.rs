@@ -127,7 +127,7 @@ impl FlatParams {
     /// The first variable holding a NaN or infinite value, with that value (one pass over the
     /// values, which vectorizes; the variable is looked for only when one is found).
     pub fn first_non_finite(&self) -> Option<(&str, f32)> {
-        if self.values.iter().fold(0.0f32, |acc, v| acc + v * 0.0) == 0.0 {
+        if crate::kernels::all_finite(&self.values) {
             return None;
         }
         let at = self.values.iter().position(|v| !v.is_finite())?;

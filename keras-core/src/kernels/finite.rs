@@ -1,0 +1,46 @@
+//! Whether `f32` values are all finite, in one pass that vectorizes.
+
+/// The exponent bits of an `f32`: all set for NaN and the infinities only.
+const EXPONENT: u32 = 0x7f80_0000;
+
+/// `true` when no value is NaN or infinite.
+///
+/// An integer OR of the exponent test over the values: exact and associative, so the compiler
+/// vectorizes it (a float sum such as `acc + v * 0.0` would stay one scalar add after another,
+/// a tenth of the speed, which a data check on every batch would feel).
+///
+/// # Examples
+/// ```
+/// use keras_core::kernels::all_finite;
+///
+/// assert!(all_finite(&[0.0, -1.5, f32::MAX, f32::MIN_POSITIVE / 2.0]));
+/// assert!(!all_finite(&[1.0, f32::NAN]));
+/// assert!(!all_finite(&[f32::NEG_INFINITY]));
+/// ```
+pub fn all_finite(values: &[f32]) -> bool {
+    values.iter().fold(0u32, |acc, v| {
+        acc | u32::from(v.to_bits() & EXPONENT == EXPONENT)
+    }) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all_finite;
+
+    #[test]
+    fn every_non_finite_value_at_every_position_is_found() {
+        let specials = [f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        for len in [1, 7, 8, 33, 100] {
+            let clean: Vec<f32> = (0..len).map(|i| i as f32 * 1e30 - 3e31).collect();
+            assert!(all_finite(&clean));
+            for at in 0..len {
+                for s in specials {
+                    let mut bad = clean.clone();
+                    bad[at] = s;
+                    assert!(!all_finite(&bad), "{s} at {at} of {len}");
+                }
+            }
+        }
+        assert!(all_finite(&[]));
+    }
+}
