@@ -292,6 +292,18 @@ fn data_cases() -> Vec<Case> {
 fn loader_cases() -> Vec<Case> {
     vec![
         (
+            "CsvData: a label 7 under a scikit-learn header naming 2 classes",
+            || {
+                CsvData::from_reader(
+                    "2,2,no,yes\n0.5,1,1\n0.25,2,7\n".as_bytes(),
+                    &CsvOptions::new()
+                        .with_header(keras_core::data::loaders::CsvHeader::SklearnMeta),
+                )
+                .map(drop)
+            },
+            Csv { row: 3, column: 3 },
+        ),
+        (
             "CsvOptions: a NaN feature scale",
             || {
                 CsvData::from_reader(
