@@ -35,6 +35,7 @@ use keras_core::{Error, Result};
 mod common;
 
 use common::tiny::{data, trainer};
+use common::TestDevice;
 
 /// A scratch directory for this process.
 fn scratch(name: &str) -> PathBuf {
@@ -478,9 +479,9 @@ fn trainer_cases() -> Vec<Case> {
         (
             "fit: a learning rate whose only update overflows the weights (every loss finite)",
             || {
-                let dev = Cpu::seed_from_u64(1);
+                let dev = TestDevice::seed_from_u64(1);
                 let mut t = keras_core::Trainer::compile(
-                    common::tiny::Tiny::<f32, Cpu>::build(&dev),
+                    common::tiny::Tiny::<f32, TestDevice>::build(&dev),
                     Sgd::new().with_learning_rate(f32::MAX).build()?,
                     keras_core::losses::SparseCategoricalCrossentropy::default()
                         .with_from_logits(true),
@@ -1346,14 +1347,16 @@ struct ReluNet<E: Dtype, D: Device<E>> {
 }
 
 fn relu_trainer() -> keras_core::Trainer<
-    ReluNet<f32, Cpu>,
+    ReluNet<f32, TestDevice>,
     keras_core::optimizers::KerasOptimizer<Sgd>,
     keras_core::losses::SparseCategoricalCrossentropy,
     (),
+    (),
+    TestDevice,
 > {
-    let dev = Cpu::seed_from_u64(3);
+    let dev = TestDevice::seed_from_u64(3);
     keras_core::Trainer::compile(
-        ReluNet::<f32, Cpu>::build(&dev),
+        ReluNet::<f32, TestDevice>::build(&dev),
         Sgd::new().build().unwrap(),
         keras_core::losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
         (),

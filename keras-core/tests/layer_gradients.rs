@@ -1,6 +1,11 @@
 //! Every layer's gradients (w.r.t. its input and each parameter) against central finite
 //! differences, in f64. The objective is `sum(y * r)` with a fixed random `r`, so every output
-//! element (and, for softmax and normalisations, their coupling) is exercised.
+//! element (and, for softmax and normalisations, their coupling) is exercised. On
+//! [`TestDevice`](common::TestDevice): `Cpu`, or `Cuda` with the `cuda` feature.
+
+mod common;
+
+use common::TestDevice;
 
 use keras_core::dfdx::prelude::*;
 use keras_core::layers::{
@@ -9,21 +14,24 @@ use keras_core::layers::{
     Softmax, Softplus, Swish, Tanh,
 };
 
-type Tp = OwnedTape<f64, Cpu>;
-type Traced<S> = Tensor<S, f64, Cpu, Tp>;
+type Tp = OwnedTape<f64, TestDevice>;
+type Traced<S> = Tensor<S, f64, TestDevice, Tp>;
 
 const STEP: f64 = 1e-6;
 const TOL: f64 = 1e-6;
 
 /// `sum(y * r)` and its gradients.
-fn objective<O: Shape>(y: Traced<O>, r: &Tensor<O, f64, Cpu>) -> (f64, Gradients<f64, Cpu>) {
+fn objective<O: Shape>(
+    y: Traced<O>,
+    r: &Tensor<O, f64, TestDevice>,
+) -> (f64, Gradients<f64, TestDevice>) {
     let loss = (y * r.clone()).sum::<Rank0, _>();
     (loss.array(), loss.backward())
 }
 
 /// A fixed random weighting of the output of `run`.
-fn output_weights<O: Shape>(y: Traced<O>) -> Tensor<O, f64, Cpu> {
-    let dev = Cpu::seed_from_u64(99);
+fn output_weights<O: Shape>(y: Traced<O>) -> Tensor<O, f64, TestDevice> {
+    let dev = TestDevice::seed_from_u64(99);
     dev.sample_normal_like(y.shape())
 }
 
@@ -41,7 +49,7 @@ fn assert_close(label: &str, analytic: &[f64], numeric: &[f64]) {
 fn check_input<M: Clone, S: Shape, O: Shape>(
     label: &str,
     model: &M,
-    x: &Tensor<S, f64, Cpu>,
+    x: &Tensor<S, f64, TestDevice>,
     forward: impl Fn(&mut M, Traced<S>) -> Traced<O>,
 ) {
     let r = output_weights(forward(&mut model.clone(), x.leaky_trace()));
@@ -67,7 +75,7 @@ fn check_param<M: Clone, O: Shape, P: Shape>(
     label: &str,
     model: &M,
     run: impl Fn(&mut M) -> Traced<O>,
-    get: impl Fn(&mut M) -> &mut Tensor<P, f64, Cpu>,
+    get: impl Fn(&mut M) -> &mut Tensor<P, f64, TestDevice>,
 ) {
     let r = output_weights(run(&mut model.clone()));
     let (_, grads) = objective(run(&mut model.clone()), &r);
@@ -92,21 +100,21 @@ fn check_param<M: Clone, O: Shape, P: Shape>(
     );
 }
 
-fn batch<const F: usize>(dev: &Cpu, n: usize) -> Tensor<(usize, Const<F>), f64, Cpu> {
+fn batch<const F: usize>(dev: &TestDevice, n: usize) -> Tensor<(usize, Const<F>), f64, TestDevice> {
     dev.sample_normal_like(&(n, Const))
 }
 
 fn image<const H: usize, const W: usize, const C: usize>(
-    dev: &Cpu,
+    dev: &TestDevice,
     n: usize,
-) -> Tensor<(usize, Const<H>, Const<W>, Const<C>), f64, Cpu> {
+) -> Tensor<(usize, Const<H>, Const<W>, Const<C>), f64, TestDevice> {
     dev.sample_normal_like(&(n, Const, Const, Const))
 }
 
 /// Input, kernel and bias gradients of `Dense<3, 4, A>` on a batch of 5.
 macro_rules! check_dense {
     ($($act:ty),+) => {$({
-        let dev = Cpu::seed_from_u64(1);
+        let dev = TestDevice::seed_from_u64(1);
         let mut d = dev.build_module::<Dense<3, 4, $act>, f64>();
         d.bias = dev.sample_normal();
         let x = batch::<3>(&dev, 5);
@@ -124,9 +132,10 @@ fn dense_gradients_match_finite_differences_for_every_activation() {
 
 #[test]
 fn dense_gradients_match_finite_differences_on_sequences() {
-    let dev = Cpu::seed_from_u64(2);
+    let dev = TestDevice::seed_from_u64(2);
     let d = dev.build_module::<Dense<3, 2, Tanh>, f64>();
-    let x: Tensor<(usize, usize, Const<3>), f64, Cpu> = dev.sample_normal_like(&(2, 3, Const));
+    let x: Tensor<(usize, usize, Const<3>), f64, TestDevice> =
+        dev.sample_normal_like(&(2, 3, Const));
     check_input("Dense on (batch, steps, 3)", &d, &x, |m, x| m.forward(x));
     check_param(
         "Dense seq",
@@ -138,7 +147,7 @@ fn dense_gradients_match_finite_differences_on_sequences() {
 
 macro_rules! check_activation {
     ($($act:expr),+) => {$({
-        let dev = Cpu::seed_from_u64(3);
+        let dev = TestDevice::seed_from_u64(3);
         let x = batch::<6>(&dev, 4);
         check_input(stringify!($act), &$act, &x, |m, x| m.forward(x));
     })+};
@@ -162,15 +171,15 @@ fn activation_gradients_match_finite_differences() {
 
 #[test]
 fn flatten_gradient_is_the_reshaped_upstream_gradient() {
-    let dev = Cpu::seed_from_u64(4);
+    let dev = TestDevice::seed_from_u64(4);
     let x = image::<2, 3, 2>(&dev, 3);
     check_input("Flatten<12>", &Flatten::<12>, &x, |m, x| m.forward(x));
 }
 
 #[test]
 fn dropout_gradient_is_its_mask_scaled_by_one_over_keep_probability() {
-    let dev = Cpu::seed_from_u64(5);
-    let x: Tensor<Rank1<200>, f64, Cpu> = dev.sample_normal();
+    let dev = TestDevice::seed_from_u64(5);
+    let x: Tensor<Rank1<200>, f64, TestDevice> = dev.sample_normal();
     let mut dropout = Dropout::new(0.25).unwrap();
     let y = dropout.forward_mut(x.leaky_trace());
     let out = y.as_vec();
@@ -195,7 +204,7 @@ fn dropout_gradient_is_its_mask_scaled_by_one_over_keep_probability() {
 
 #[test]
 fn batch_normalization_training_gradients_match_finite_differences() {
-    let dev = Cpu::seed_from_u64(6);
+    let dev = TestDevice::seed_from_u64(6);
     let mut bn = dev.build_module::<BatchNormalization<3>, f64>();
     bn.gamma = dev.sample_normal();
     bn.beta = dev.sample_normal();
@@ -221,7 +230,7 @@ fn batch_normalization_training_gradients_match_finite_differences() {
 
 #[test]
 fn batch_normalization_inference_gradients_match_finite_differences() {
-    let dev = Cpu::seed_from_u64(7);
+    let dev = TestDevice::seed_from_u64(7);
     let mut bn = dev.build_module::<BatchNormalization<3>, f64>();
     bn.set_weights(
         &[1.5, -0.5, 2.0],
@@ -248,7 +257,7 @@ fn batch_normalization_inference_gradients_match_finite_differences() {
 
 #[test]
 fn layer_normalization_gradients_match_finite_differences() {
-    let dev = Cpu::seed_from_u64(8);
+    let dev = TestDevice::seed_from_u64(8);
     let mut ln = dev.build_module::<LayerNormalization<4>, f64>();
     ln.gamma = dev.sample_normal();
     ln.beta = dev.sample_normal();
@@ -260,17 +269,19 @@ fn layer_normalization_gradients_match_finite_differences() {
 
 #[test]
 fn embedding_gradients_match_finite_differences() {
-    let dev = Cpu::seed_from_u64(9);
+    let dev = TestDevice::seed_from_u64(9);
     let emb = dev.build_module::<Embedding<5, 3>, f64>();
-    let ids: Tensor<(usize, Const<4>), usize, Cpu> =
+    let ids: Tensor<(usize, Const<4>), usize, TestDevice> =
         dev.tensor_from_vec(vec![0, 4, 4, 2, 1, 0, 3, 4], (2, Const));
-    let run = |m: &mut Embedding<5, 3, f64, Cpu>| m.forward(Trace::<f64, Cpu>::leaky_trace(&ids));
+    let run = |m: &mut Embedding<5, 3, f64, TestDevice>| {
+        m.forward(Trace::<f64, TestDevice>::leaky_trace(&ids))
+    };
     check_param("Embedding", &emb, run, |m| &mut m.embeddings);
 }
 
 #[test]
 fn conv2d_gradients_match_finite_differences_with_stride_and_padding() {
-    let dev = Cpu::seed_from_u64(10);
+    let dev = TestDevice::seed_from_u64(10);
     let mut conv = dev.build_module::<Conv2D<2, 3, 3, 3, 3, 2, 1, Tanh>, f64>();
     conv.bias = dev.sample_normal();
     let x = image::<5, 5, 2>(&dev, 2);
@@ -299,7 +310,7 @@ fn conv2d_gradients_match_finite_differences_with_stride_and_padding() {
 
 #[test]
 fn pooling_gradients_match_finite_differences() {
-    let dev = Cpu::seed_from_u64(11);
+    let dev = TestDevice::seed_from_u64(11);
     let x = image::<4, 4, 2>(&dev, 2);
     check_input("MaxPool2D<2>", &MaxPool2D::<2, 2, 2>, &x, |m, x| {
         m.forward(x)

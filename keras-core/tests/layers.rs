@@ -1,9 +1,10 @@
 //! Layer forward values against Keras: the golden `fit.json` predictions, hand-computed values,
-//! batch handling, training versus inference behaviour, parameter counts and names.
+//! batch handling, training versus inference behaviour, parameter counts and names. On
+//! [`TestDevice`](common::TestDevice): `Cpu`, or `Cuda` with the `cuda` feature.
 
 mod common;
 
-use common::{compare, load, Case, Report};
+use common::{compare, load, Case, Report, TestDevice};
 use keras_core::dfdx::optim::{Optimizer, Sgd, SgdConfig};
 use keras_core::dfdx::prelude::*;
 use keras_core::layers::{
@@ -12,7 +13,7 @@ use keras_core::layers::{
 };
 
 /// Builds the case's model with Keras's final weights and predicts `x_val`.
-fn predict_with_final_weights(dev: &Cpu, case: &Case) -> Result<Vec<f32>, String> {
+fn predict_with_final_weights(dev: &TestDevice, case: &Case) -> Result<Vec<f32>, String> {
     let w = |k: &str| {
         case.expected
             .get(k)
@@ -30,14 +31,16 @@ fn predict_with_final_weights(dev: &Cpu, case: &Case) -> Result<Vec<f32>, String
             .map_err(err)?;
         out.set_weights(&w("final_kernel_1")?, &w("final_bias_1")?)
             .map_err(err)?;
-        let x: Tensor<(usize, Const<4>), f32, Cpu> = dev.tensor_from_vec(x.f32(), (batch, Const));
+        let x: Tensor<(usize, Const<4>), f32, TestDevice> =
+            dev.tensor_from_vec(x.f32(), (batch, Const));
         Ok(out.forward(hidden.forward(x)).as_vec())
     } else {
         let mut layer = dev.build_module::<Dense<3, 1>, f32>();
         layer
             .set_weights(&w("final_kernel_0")?, &w("final_bias_0")?)
             .map_err(err)?;
-        let x: Tensor<(usize, Const<3>), f32, Cpu> = dev.tensor_from_vec(x.f32(), (batch, Const));
+        let x: Tensor<(usize, Const<3>), f32, TestDevice> =
+            dev.tensor_from_vec(x.f32(), (batch, Const));
         Ok(layer.forward(x).as_vec())
     }
 }
@@ -45,7 +48,7 @@ fn predict_with_final_weights(dev: &Cpu, case: &Case) -> Result<Vec<f32>, String
 #[test]
 fn dense_stacks_with_keras_final_weights_predict_keras_values() {
     let golden = load("fit.json");
-    let dev = Cpu::default();
+    let dev = TestDevice::default();
     let mut report = Report::default();
     for case in &golden.cases {
         let outcome = predict_with_final_weights(&dev, case)
@@ -57,17 +60,17 @@ fn dense_stacks_with_keras_final_weights_predict_keras_values() {
 
 #[test]
 fn dense_handles_any_batch_size_row_by_row() {
-    let dev = Cpu::seed_from_u64(0);
+    let dev = TestDevice::seed_from_u64(0);
     let model = dev.build_module::<(Dense<4, 8, ReLU>, Dense<8, 3, Softmax>), f32>();
     for n in [1usize, 7, 64] {
-        let x: Tensor<(usize, Const<4>), f32, Cpu> = dev.sample_normal_like(&(n, Const));
+        let x: Tensor<(usize, Const<4>), f32, TestDevice> = dev.sample_normal_like(&(n, Const));
         let rows = x.as_vec();
         let y = model.forward(x);
         assert_eq!(y.shape(), &(n, Const::<3>));
         let y = y.as_vec();
         // every row of a batch equals the same row predicted alone (a partial batch of one)
         for i in [0, n / 2, n - 1] {
-            let xi: Tensor<(usize, Const<4>), f32, Cpu> =
+            let xi: Tensor<(usize, Const<4>), f32, TestDevice> =
                 dev.tensor_from_vec(rows[i * 4..i * 4 + 4].to_vec(), (1, Const));
             let yi = model.forward(xi).as_vec();
             for j in 0..3 {
@@ -79,9 +82,9 @@ fn dense_handles_any_batch_size_row_by_row() {
 
 #[test]
 fn dropout_is_identity_at_inference_and_scales_kept_units_in_training() {
-    let dev = Cpu::seed_from_u64(1);
+    let dev = TestDevice::seed_from_u64(1);
     let mut dropout = Dropout::new(0.3).unwrap();
-    let x: Tensor<(usize, Const<100>), f32, Cpu> = dev.ones_like(&(100, Const));
+    let x: Tensor<(usize, Const<100>), f32, TestDevice> = dev.ones_like(&(100, Const));
     assert_eq!(dropout.forward(x.clone()).as_vec(), x.as_vec());
     assert_eq!(dropout.forward_mut(x.clone()).as_vec(), x.as_vec());
     let y = dropout.forward_mut(x.leaky_trace()).as_vec();
@@ -98,9 +101,9 @@ fn dropout_is_identity_at_inference_and_scales_kept_units_in_training() {
 
 #[test]
 fn batch_normalization_trains_on_batch_statistics_and_infers_with_moving_ones() {
-    let dev = Cpu::default();
+    let dev = TestDevice::default();
     let mut bn = dev.build_module::<BatchNormalization<1>, f64>();
-    let x: Tensor<(usize, Const<1>), f64, Cpu> =
+    let x: Tensor<(usize, Const<1>), f64, TestDevice> =
         dev.tensor_from_vec(vec![2.0, 4.0, 6.0, 8.0], (4, Const));
     // inference before any training: moving mean 0, variance 1
     let y = bn.forward(x.clone()).as_vec();
@@ -125,7 +128,7 @@ fn batch_normalization_trains_on_batch_statistics_and_infers_with_moving_ones() 
 
 #[test]
 fn trainable_parameter_counts_match_keras() {
-    let dev = Cpu::default();
+    let dev = TestDevice::default();
     assert_eq!(
         dev.build_module::<Dense<4, 8>, f32>()
             .num_trainable_params(),
@@ -161,7 +164,10 @@ fn trainable_parameter_counts_match_keras() {
         AvgPool2D<2, 1, 1>,
         GlobalAveragePooling2D,
     ), f32>();
-    assert_eq!(NumParams::<f32, Cpu>::num_trainable_params(&stateless), 0);
+    assert_eq!(
+        NumParams::<f32, TestDevice>::num_trainable_params(&stateless),
+        0
+    );
 }
 
 type Mixed = (Dense<4, 8, ReLU>, Conv2D<1, 2, 3, 2, 2>, Embedding<10, 4>);
@@ -169,7 +175,7 @@ type Mixed = (Dense<4, 8, ReLU>, Conv2D<1, 2, 3, 2, 2>, Embedding<10, 4>);
 #[test]
 fn same_seed_builds_the_same_weights_and_other_seeds_differ() {
     let weights = |seed: u64| {
-        let dev = Cpu::seed_from_u64(seed);
+        let dev = TestDevice::seed_from_u64(seed);
         let m = dev.build_module::<Mixed, f32>();
         [
             m.0.kernel.as_vec(),
@@ -192,7 +198,7 @@ type Saved = (
 
 #[test]
 fn parameters_save_and_load_under_keras_names() {
-    let dev = Cpu::seed_from_u64(5);
+    let dev = TestDevice::seed_from_u64(5);
     let mut model = dev.build_module::<Saved, f32>();
     model.1.moving_mean = dev.sample_normal();
     let path =
@@ -214,7 +220,7 @@ fn parameters_save_and_load_under_keras_names() {
     ];
     assert_eq!(names, want);
     assert_eq!(file.tensor("0.kernel").unwrap().shape(), &[2, 3]);
-    let mut loaded = Cpu::seed_from_u64(6).build_module::<Saved, f32>();
+    let mut loaded = TestDevice::seed_from_u64(6).build_module::<Saved, f32>();
     loaded.load_safetensors(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     assert_eq!(loaded.0.kernel.as_vec(), model.0.kernel.as_vec());
@@ -223,9 +229,12 @@ fn parameters_save_and_load_under_keras_names() {
 
 #[test]
 fn layers_convert_to_f64_without_changing_values() {
-    let dev = Cpu::seed_from_u64(7);
+    let dev = TestDevice::seed_from_u64(7);
     let model = dev.build_module::<(Dense<3, 2>, BatchNormalization<2>), f32>();
-    let wide: (Dense<3, 2, _, f64>, BatchNormalization<2, f64>) = model.to_dtype::<f64>();
+    let wide: (
+        Dense<3, 2, _, f64, TestDevice>,
+        BatchNormalization<2, f64, TestDevice>,
+    ) = model.to_dtype::<f64>();
     let narrow: Vec<f64> = model.0.kernel.as_vec().iter().map(|&v| v as f64).collect();
     assert_eq!(wide.0.kernel.as_vec(), narrow);
     assert_eq!(wide.1.moving_variance.as_vec(), vec![1.0, 1.0]);
@@ -242,7 +251,7 @@ type Cnn = (
 
 #[test]
 fn layers_compose_in_a_dfdx_tuple_and_train_with_an_optimizer() {
-    let dev = Cpu::seed_from_u64(8);
+    let dev = TestDevice::seed_from_u64(8);
     let mut model = dev.build_module::<Cnn, f32>();
     let mut opt = Sgd::new(
         &model,
@@ -251,9 +260,9 @@ fn layers_compose_in_a_dfdx_tuple_and_train_with_an_optimizer() {
             ..Default::default()
         },
     );
-    let x: Tensor<(usize, Const<6>, Const<6>, Const<1>), f32, Cpu> =
+    let x: Tensor<(usize, Const<6>, Const<6>, Const<1>), f32, TestDevice> =
         dev.sample_normal_like(&(5, Const, Const, Const));
-    let target: Tensor<(usize, Const<3>), f32, Cpu> = dev.sample_normal_like(&(5, Const));
+    let target: Tensor<(usize, Const<3>), f32, TestDevice> = dev.sample_normal_like(&(5, Const));
     let kernel_before = model.0.kernel.as_vec();
     let mut losses = Vec::new();
     for _ in 0..5 {

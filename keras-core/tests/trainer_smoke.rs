@@ -1,3 +1,9 @@
+//! `fit`, `evaluate` and `predict` on a derived MLP with a user-written optimizer, on
+//! [`TestDevice`](common::TestDevice): `Cpu`, or `Cuda` with the `cuda` feature.
+
+mod common;
+
+use common::TestDevice;
 use dfdx::nn::modules::{Linear, ReLU};
 use dfdx::prelude::*;
 use keras_core::data::{ArrayDataset, Shuffle};
@@ -43,8 +49,8 @@ impl Optimizer for PlainSgd {
 
 #[test]
 fn fit_trains_a_derived_mlp() {
-    let dev = Cpu::seed_from_u64(0);
-    let model = Mlp::<f32, Cpu>::build(&dev);
+    let dev = TestDevice::seed_from_u64(0);
+    let model = Mlp::<f32, TestDevice>::build(&dev);
     let n = 60;
     let mut x = Vec::new();
     let mut y = Vec::new();

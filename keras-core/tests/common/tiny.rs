@@ -1,5 +1,6 @@
 //! The tiny classifier the error tests train: one `Dense<2, 3>` layer, SGD, sparse
-//! crossentropy from logits and accuracy, on `n` samples of two features and three classes.
+//! crossentropy from logits and accuracy, on `n` samples of two features and three classes, on
+//! [`TestDevice`](super::TestDevice).
 
 use keras_core::data::ArrayDataset;
 use keras_core::dfdx::prelude::*;
@@ -10,6 +11,8 @@ use keras_core::optimizers::{KerasOptimizer, Sgd};
 use keras_core::target::Sparse;
 use keras_core::{Sequential, Trainer};
 
+use super::TestDevice;
+
 /// One linear layer, two features to three logits.
 #[derive(Sequential)]
 pub struct Tiny<E: Dtype, D: Device<E>> {
@@ -18,17 +21,19 @@ pub struct Tiny<E: Dtype, D: Device<E>> {
 
 /// [`Tiny`] compiled by [`trainer`].
 pub type TinyTrainer = Trainer<
-    Tiny<f32, Cpu>,
+    Tiny<f32, TestDevice>,
     KerasOptimizer<Sgd>,
     SparseCategoricalCrossentropy,
     (ResolvedAccuracy<Sparse>,),
+    (),
+    TestDevice,
 >;
 
 /// [`Tiny`] compiled with SGD, sparse crossentropy from logits and accuracy.
 pub fn trainer() -> TinyTrainer {
-    let dev = Cpu::seed_from_u64(1);
+    let dev = TestDevice::seed_from_u64(1);
     Trainer::compile(
-        Tiny::<f32, Cpu>::build(&dev),
+        Tiny::<f32, TestDevice>::build(&dev),
         Sgd::new().build().unwrap(),
         SparseCategoricalCrossentropy::default().with_from_logits(true),
         (ResolvedAccuracy::default(),),
