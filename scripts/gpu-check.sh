@@ -19,7 +19,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(golden_fit layers layer_gradients trainer_smoke trainer_errors)
+suites=(golden_fit layers layer_gradients trainer_smoke trainer_errors bad_input_corpus)
 
 if [[ "${1:-}" == "--build" ]]; then
     set -e
