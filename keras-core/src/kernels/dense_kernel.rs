@@ -166,6 +166,6 @@ where
     let y = y.try_add(bias.retaped::<T>().try_broadcast_like(&shape)?)?;
     match epilogue {
         Epilogue::Bias => Ok(y),
-        Epilogue::BiasRelu => y.try_relu(),
+        Epilogue::BiasRelu => super::relu_keeping_nan(y),
     }
 }

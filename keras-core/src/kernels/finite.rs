@@ -1,4 +1,9 @@
-//! Whether `f32` values are all finite, in one pass that vectorizes.
+//! Non-finite values: whether `f32` values are all finite (one pass that vectorizes), and a
+//! ReLU that keeps a NaN NaN on every device.
+
+use dfdx::shapes::{Dtype, HasShape, Shape};
+use dfdx::tensor::{Tape, Tensor};
+use dfdx::tensor_ops::{ChooseFrom, Device, TryNe};
 
 /// The exponent bits of an `f32`: all set for NaN and the infinities only.
 const EXPONENT: u32 = 0x7f80_0000;
@@ -21,6 +26,32 @@ pub fn all_finite(values: &[f32]) -> bool {
     values.iter().fold(0u32, |acc, v| {
         acc | u32::from(v.to_bits() & EXPONENT == EXPONENT)
     }) == 0
+}
+
+/// Keras's `relu` on any device: `max(x, 0)`, NaN where `x` is NaN. dfdx's relu turns a NaN into
+/// 0 (while the layer before still multiplies its gradient by the NaN); here the NaN positions
+/// take `x` itself. Gradient 0 at 0, as Keras.
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::kernels::relu_keeping_nan;
+///
+/// let dev = Cpu::default();
+/// let y = relu_keeping_nan(dev.tensor([-1.0f32, 2.0, f32::NAN])).unwrap().array();
+/// assert_eq!(y[..2], [0.0, 2.0]);
+/// assert!(y[2].is_nan());
+/// ```
+pub fn relu_keeping_nan<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    x: Tensor<S, E, D, T>,
+) -> Result<Tensor<S, E, D, T>, D::Err> {
+    if x.shape().num_elements() == 0 {
+        // dfdx's comparison and choice kernels index their first element even when empty.
+        return x.try_relu();
+    }
+    let is_nan = x.try_ne(&x)?;
+    let relu = x.retaped::<T>().try_relu()?;
+    is_nan.try_choose(x, relu)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::shapes::{Dtype, ReduceShape, Shape};
 use dfdx::tensor::{NoneTape, Tape, Tensor};
-use dfdx::tensor_ops::{ChooseFrom, Device, TryAdd, TryMul, TryNe, TrySub};
+use dfdx::tensor_ops::{Device, TryAdd, TryMul, TrySub};
 
 /// Declares a zero-sized activation with its dfdx marker impls.
 macro_rules! zero_sized_activation {
@@ -175,13 +175,8 @@ macro_rules! activation_forward {
 }
 
 activation_forward!(Linear, |x: T| Ok(x));
-// dfdx's relu is `max(x, 0)`, which turns a NaN into 0 (while the layer before still multiplies
-// its gradient by the NaN); Keras's keeps it NaN. The NaN positions take `x` itself.
-activation_forward!(ReLU, |x: T| {
-    let is_nan = x.try_ne(&x)?;
-    let relu = x.retaped::<T>().try_relu()?;
-    is_nan.try_choose(x, relu)
-});
+// dfdx's relu turns a NaN into 0; Keras's keeps it NaN.
+activation_forward!(ReLU, |x: T| crate::kernels::relu_keeping_nan(x));
 activation_forward!(Sigmoid, |x: T| x.try_sigmoid());
 activation_forward!(Tanh, |x: T| x.try_tanh());
 // dfdx 0.13's `accurate_gelu` has the right value but a wrong derivative (CPU and CUDA): its
