@@ -8,7 +8,8 @@
 #    builds the device-dependent test suites and the bench example with `--features cuda` and
 #    copies them to DIR (default .gpubin/, git-ignored through .git/info/exclude). It needs a CUDA
 #    toolkit: `nvcc` (dfdx compiles its kernels to PTX with it) and `include/cuda.h` plus link-time
-#    libraries under $CUDA_ROOT. The toolkit's version must not be newer than the GPU machine's
+#    libraries under $CUDA_ROOT; where there is none, it makes one from NVIDIA's PyPI wheels with
+#    scripts/cuda-toolkit-from-wheels.sh (CUDA 13.0, under ~/.cache/cuda13). The toolkit's version must not be newer than the GPU machine's
 #    driver (PTX from CUDA 13.0 for a 580 driver). Where no GPU is present, set
 #    CUDA_COMPUTE_CAP (90 for H100/H200): a fake `nvidia-smi` answering it is put on the PATH.
 # 2. On the GPU machine, from the repository root (with DIR carried along):
@@ -24,6 +25,16 @@ suites=(golden_fit layers layer_gradients trainer_smoke trainer_errors bad_input
 if [[ "${1:-}" == "--build" ]]; then
     set -e
     dir="${2:-.gpubin}"
+    # No CUDA toolkit here: make one from NVIDIA's PyPI wheels (nvcc, headers, runtime, NVRTC,
+    # cuBLAS, a libcuda link stub), once, under ~/.cache (STUB_LIBS=1 skips the cuBLAS wheel).
+    if ! command -v nvcc > /dev/null && [[ ! -x "${CUDA_ROOT:-/nonexistent}/bin/nvcc" ]]; then
+        export CUDA_ROOT="${CUDA_ROOT:-$HOME/.cache/cuda13}"
+        [[ -x "$CUDA_ROOT/bin/nvcc" ]] || scripts/cuda-toolkit-from-wheels.sh "$CUDA_ROOT"
+    fi
+    if [[ -n "${CUDA_ROOT:-}" && -x "$CUDA_ROOT/bin/nvcc" ]]; then
+        export PATH="$CUDA_ROOT/bin:$PATH"
+        export LIBRARY_PATH="$CUDA_ROOT/lib64:$CUDA_ROOT/lib64/stubs${LIBRARY_PATH:+:$LIBRARY_PATH}"
+    fi
     fake=$(mktemp -d)
     trap 'rm -rf "$fake"' EXIT
     printf '#!/bin/sh\necho compute_cap\necho %s\n' \
