@@ -1,6 +1,8 @@
 //! Keras golden cases for `EarlyStopping` and `ReduceLROnPlateau` (`callbacks.json`, README §7):
 //! the real callbacks driven epoch by epoch through a mock trainer, as Keras's generator drove
-//! Keras's own.
+//! Keras's own. And `History` under a real `fit` with `ReduceLROnPlateau`
+//! (`tests/data/keras_history_lr.json`, made by `make_keras_history_lr.py` beside it): the
+//! learning rate of every epoch, as Keras logs it.
 
 mod common;
 
@@ -302,4 +304,87 @@ fn every_keras_early_stopping_and_reduce_lr_case_matches() {
     }
     report.finish(file.cases.len());
     assert_eq!(file.cases.len(), 150);
+}
+
+/// One case of `keras_history_lr.json`.
+#[derive(serde::Deserialize)]
+struct HistoryLrCase {
+    name: String,
+    config: serde_json::Map<String, serde_json::Value>,
+    expected: HistoryLrExpected,
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryLrExpected {
+    history_keys: Vec<String>,
+    learning_rate: Vec<f64>,
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryLrFile {
+    cases: Vec<HistoryLrCase>,
+}
+
+/// `fit` as the fixture's Keras script ran it (Dense(3) on 12 samples of 2 features, SGD,
+/// sparse crossentropy from logits, batch 4, no shuffle), with its `ReduceLROnPlateau`.
+fn fit_history_with_reduce_lr(case: &HistoryLrCase) -> Result<keras_core::callbacks::History> {
+    use common::tiny::Tiny;
+    use common::TestDevice;
+    use keras_core::data::{ArrayDataset, Shuffle};
+    use keras_core::dfdx::prelude::*;
+    use keras_core::optimizers::Sgd;
+    use keras_core::target::Sparse;
+
+    let num = |key: &str| case.config[key].as_f64().unwrap_or(f64::NAN);
+    let int = |key: &str| case.config[key].as_u64().unwrap_or(0) as usize;
+    let samples = int("samples");
+    let x = (0..2 * samples).map(|i| i as f32 / 10.0).collect();
+    let y = (0..samples).map(|i| (i % 3) as f32).collect();
+    let data = ArrayDataset::<Rank1<2>, Sparse>::new(x, y)?;
+    let dev = TestDevice::seed_from_u64(0);
+    let mut trainer = keras_core::Trainer::compile(
+        Tiny::<f32, TestDevice>::build(&dev),
+        Sgd::new()
+            .with_learning_rate(num("learning_rate") as f32)
+            .build()?,
+        keras_core::losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let reduce = ReduceLROnPlateau::new()
+        .with_monitor(case.config["monitor"].as_str().unwrap_or("loss"))
+        .with_factor(num("factor"))?
+        .with_patience(int("patience"))
+        .with_cooldown(int("cooldown"))
+        .with_min_lr(num("min_lr"))
+        .with_min_delta(num("min_delta"));
+    trainer
+        .fit(&data)
+        .epochs(int("epochs"))
+        .batch_size(int("batch_size"))
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .callbacks((reduce,))
+        .run()
+}
+
+#[test]
+fn history_holds_each_epochs_learning_rate_as_keras_logs_it_under_reduce_lr_on_plateau() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/keras_history_lr.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let file: HistoryLrFile = serde_json::from_str(&text).unwrap();
+    assert!(!file.cases.is_empty());
+    for case in &file.cases {
+        let history = fit_history_with_reduce_lr(case).unwrap();
+        assert_eq!(history.keys, case.expected.history_keys, "{}", case.name);
+        // Keras logs the float32 rate as a Python float: the same f32, exactly.
+        let want: Vec<f32> = case
+            .expected
+            .learning_rate
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        assert_eq!(history.get("learning_rate").unwrap(), want, "{}", case.name);
+    }
 }

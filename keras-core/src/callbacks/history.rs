@@ -57,6 +57,18 @@ impl History {
         self.history.get(key).map(Vec::as_slice)
     }
 
+    /// Records `logs` as epoch `epoch`'s (what `on_epoch_end` does; also used to build a resume
+    /// point at an epoch's end, before History itself has run).
+    pub fn record(&mut self, epoch: usize, logs: &super::Logs) {
+        self.epochs.push(epoch);
+        for (k, v) in logs.iter() {
+            if !self.history.contains_key(k) {
+                self.keys.push(k.to_string());
+            }
+            self.history.entry(k.to_string()).or_default().push(v);
+        }
+    }
+
     /// Serialises to JSON.
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self)
@@ -77,13 +89,7 @@ impl Callback for History {
     }
 
     fn on_epoch_end<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
-        self.epochs.push(epoch);
-        for (k, v) in ctx.logs().iter() {
-            if !self.history.contains_key(k) {
-                self.keys.push(k.to_string());
-            }
-            self.history.entry(k.to_string()).or_default().push(v);
-        }
+        self.record(epoch, ctx.logs());
         Ok(())
     }
 

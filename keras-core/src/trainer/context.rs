@@ -95,7 +95,7 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> Call
     }
 
     fn resume_point(&self) -> Option<ResumePoint> {
-        self.fit.resume_point()
+        self.fit.resume_point(self.logs)
     }
 
     fn history(&self) -> Option<&History> {

@@ -342,12 +342,14 @@ where
     if let Some(cw) = &config.class_weight {
         adapter = adapter.with_class_weight(cw.clone())?;
     }
-    // Keras adds History always and a ProgbarLogger when verbose != 0; both run before the
-    // user's callbacks. History is kept out of the tuple so that the context can show it.
+    // Keras adds History always and a ProgbarLogger when verbose != 0, both after the user's
+    // callbacks (Keras 3's `CallbackList`), so that they see what those wrote into the logs
+    // (`ReduceLROnPlateau`'s `learning_rate`). History is kept out of the tuple so that the
+    // context can show it; a resume point saved at an epoch's end adds that epoch's logs.
     let progbar = (config.verbose > 0).then(ProgbarLogger::new);
     let mut run = Run {
         config,
-        callbacks: (progbar, callbacks),
+        callbacks: (callbacks, progbar),
         history: History::default(),
         logs: Logs::new(),
         params: RunParams {
@@ -543,8 +545,20 @@ where
                 }
             }
         }
+        let at_end = fit_progress!(
+            trainer,
+            K,
+            T,
+            history,
+            None,
+            epoch + 1,
+            0,
+            iterator.position(),
+            signature,
+            Some(epoch)
+        );
+        callbacks.on_epoch_end(epoch, &mut ctx!(trainer, logs, params, at_end))?;
         history.on_epoch_end(epoch, &mut ctx!(trainer, logs, params))?;
-        callbacks.on_epoch_end(epoch, &mut hook_ctx!(epoch + 1, 0, iterator.position()))?;
         last_epoch = epoch + 1;
         if trainer.stop_training {
             break;

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use super::{DataSignature, ResumePoint};
 use crate::{
-    callbacks::History,
+    callbacks::{History, Logs},
     data::DataPosition,
     metrics::{MeanState, MetricSet},
     target::Target,
@@ -14,13 +14,15 @@ use crate::{
 
 /// The `fit`-only part of a callback context. `()` is the view of `evaluate` and `predict`.
 pub(crate) trait FitView {
-    fn resume_point(&self) -> Option<ResumePoint>;
+    /// The resume point of this hook; `logs` are the hook's (an epoch's end adds them to the
+    /// history it carries).
+    fn resume_point(&self, logs: &Logs) -> Option<ResumePoint>;
     fn history(&self) -> Option<&History>;
     fn request_resume(&mut self, point: ResumePoint) -> Result<()>;
 }
 
 impl FitView for () {
-    fn resume_point(&self) -> Option<ResumePoint> {
+    fn resume_point(&self, _logs: &Logs) -> Option<ResumePoint> {
         None
     }
 
@@ -46,6 +48,9 @@ pub(crate) struct FitProgress<'a, Mt, Wm, const K: usize, T> {
     pub weighted_metrics: &'a Wm,
     pub loss_tracker: &'a MeanState,
     pub history: &'a History,
+    /// `Some(e)` in `on_epoch_end` of epoch `e`: History records the epoch after the callbacks
+    /// (as Keras's runs after the user's), so a resume point taken now adds the epoch's logs.
+    pub epoch_end: Option<usize>,
     /// `Some` only in `on_train_begin`: where a requested resume is stored.
     pub request: Option<&'a mut Option<ResumePoint>>,
     pub epoch: usize,
@@ -61,7 +66,11 @@ where
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
 {
-    fn resume_point(&self) -> Option<ResumePoint> {
+    fn resume_point(&self, logs: &Logs) -> Option<ResumePoint> {
+        let mut history = self.history.clone();
+        if let Some(epoch) = self.epoch_end {
+            history.record(epoch, logs);
+        }
         Some(ResumePoint {
             epoch: self.epoch,
             batch: self.batch,
@@ -70,7 +79,7 @@ where
             loss_tracker: *self.loss_tracker,
             metric_states: self.metrics.state_values_all(),
             weighted_metric_states: self.weighted_metrics.state_values_all(),
-            history: self.history.clone(),
+            history,
         })
     }
 
@@ -93,11 +102,17 @@ where
 /// disjoint from the other fields the context borrows).
 macro_rules! fit_progress {
     ($trainer:expr, $k:tt, $t:ty, $history:expr, $request:expr, $epoch:expr, $batch:expr, $data:expr, $sig:expr) => {
+        $crate::trainer::fit_view::fit_progress!(
+            $trainer, $k, $t, $history, $request, $epoch, $batch, $data, $sig, None
+        )
+    };
+    ($trainer:expr, $k:tt, $t:ty, $history:expr, $request:expr, $epoch:expr, $batch:expr, $data:expr, $sig:expr, $epoch_end:expr) => {
         $crate::trainer::fit_view::FitProgress::<_, _, $k, $t> {
             metrics: &$trainer.metrics,
             weighted_metrics: &$trainer.weighted_metrics,
             loss_tracker: &$trainer.loss_tracker,
             history: $history,
+            epoch_end: $epoch_end,
             request: $request,
             epoch: $epoch,
             batch: $batch,
