@@ -4,7 +4,7 @@
 # load from other processes hits both alike. Prints every round's samples/s and the median of
 # the per-round ratios.
 #
-#     scripts/compare-keras.sh [ROUNDS] [W1 W2 W3]
+#     scripts/compare-keras.sh [ROUNDS] [W1 W2 W3 W4]
 #
 # Needs a Python with keras and jax: KVENV (default /tmp/kvenv) holds a venv made with
 #     python3 -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install keras "jax[cpu]"
@@ -28,12 +28,21 @@ for w in "${workloads[@]}"; do
         W1) name=mlp ;;
         W2) name=tiny ;;
         W3) name=wide ;;
+        W4) name=convnet ;;
         *) echo "unknown workload $w" >&2; exit 2 ;;
     esac
     for r in $(seq "$rounds"); do
         "$bench" "$w" --epochs 3 | grep '^keras-rs-' | sed "s/^/$w,$r,/" >> "$log"
-        (cd "$bench_dir" && KERAS_BACKEND=jax "$kvenv/bin/python" keras_peer.py "$name") \
-            | grep '^keras-jax,' | sed "s/^/$w,$r,/" >> "$log"
+        if [[ "$w" == W4 ]]; then
+            # keras_peer.py has no convnet: the project's peer script runs it (3 epochs, its CSV
+            # cut to keras_peer.py's columns).
+            BENCH_DIR="$bench_dir" KERAS_BACKEND=jax "$kvenv/bin/python" \
+                scripts/keras_memory_peer.py convnet 3 | grep '^keras-jax,' | cut -d, -f1-5,8 \
+                | sed "s/^/$w,$r,/" >> "$log"
+        else
+            (cd "$bench_dir" && KERAS_BACKEND=jax "$kvenv/bin/python" keras_peer.py "$name") \
+                | grep '^keras-jax,' | sed "s/^/$w,$r,/" >> "$log"
+        fi
     done
 done
 python3 - "$log" <<'EOF'
