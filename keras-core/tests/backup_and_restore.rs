@@ -235,6 +235,62 @@ fn resuming_with_more_epochs_continues_the_finished_run() {
     assert!(!dir.exists());
 }
 
+/// [`data`] with one-hot labels, for metrics on probabilities (AUC, precision).
+fn one_hot_data() -> ArrayDataset<Rank1<4>, keras_core::target::Dense<3>> {
+    let sparse = data();
+    let y = sparse
+        .y()
+        .iter()
+        .flat_map(|&c| (0..3).map(move |k| if k == c as usize { 1.0 } else { 0.0 }))
+        .collect();
+    ArrayDataset::new(sparse.x().to_vec(), y).unwrap()
+}
+
+/// [`fit_with`] with AUC and precision compiled (states of confusion counts, not running means).
+fn fit_with_curve_metrics<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
+    let dev = Cpu::seed_from_u64(7);
+    let mut trainer = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Adam::new().with_learning_rate(0.02).build()?,
+        keras_core::losses::CategoricalCrossentropy::default().with_from_logits(true),
+        (
+            keras_core::metrics::Auc::new().with_from_logits(true),
+            keras_core::metrics::Precision::new(),
+        ),
+        &dev,
+    )?;
+    let history = trainer
+        .fit(&one_hot_data())
+        .epochs(EPOCHS)
+        .batch_size(8)
+        .shuffle(Shuffle::Full)
+        .seed(11)
+        .validation_split(0.2)
+        .verbose(0)
+        .callbacks(callbacks)
+        .run()?;
+    Ok((trainer.weights().values.clone(), history))
+}
+
+#[test]
+fn a_mid_epoch_resume_continues_auc_and_precision_from_their_saved_counts() {
+    let dir = fresh_dir("curves");
+    let reference = fit_with_curve_metrics(()).unwrap();
+    let mid_epoch = || {
+        BackupAndRestore::new(&dir)
+            .unwrap()
+            .with_save_freq(SaveFreq::Batches(4))
+            .unwrap()
+    };
+    fit_with_curve_metrics((mid_epoch(), crash_after(30))).unwrap_err();
+    let mut b = mid_epoch();
+    let resumed = fit_with_curve_metrics(&mut b).unwrap();
+    // Batch 28 of the run: epoch 1, batch 8 (20 batches an epoch), in the middle of the epoch.
+    assert_eq!(b.restored_from(), Some((1, 8)));
+    assert!(reference.1.keys.iter().any(|k| k == "auc"));
+    assert_same_run(&reference, &resumed);
+}
+
 #[test]
 fn a_corrupted_newest_backup_falls_back_to_the_previous_generation() {
     let dir = fresh_dir("corrupt");

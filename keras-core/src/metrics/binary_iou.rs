@@ -92,6 +92,14 @@ impl MetricFn for BinaryIoU {
     fn merge_state(&mut self, other: &Self) -> Result<()> {
         self.matrix.merge(&other.matrix)
     }
+
+    fn state_values(&self) -> Option<Vec<f32>> {
+        Some(self.matrix.state_values())
+    }
+
+    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+        self.matrix.load_state_values(values, "binary_io_u")
+    }
 }
 
 impl<const K: usize> Metric<K> for BinaryIoU {

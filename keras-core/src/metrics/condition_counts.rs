@@ -73,6 +73,15 @@ macro_rules! condition_count {
                 self.counts.reset();
             }
 
+            fn state_values(&self) -> Option<Vec<f32>> {
+                Some(self.counts.state_values())
+            }
+
+            fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+                let name = self.name().to_string();
+                self.counts.load_state_values(values, &name)
+            }
+
             fn merge_state(&mut self, other: &Self) -> Result<()> {
                 self.counts.merge(&other.counts)
             }

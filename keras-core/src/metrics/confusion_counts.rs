@@ -57,6 +57,46 @@ impl ConfusionCounts {
         }
     }
 
+    /// The counts as one flat state (label count, then tp, fp, tn, fn), for a resume.
+    pub(crate) fn state_values(&self) -> Vec<f32> {
+        super::packed_state::pack(&[
+            &[self.labels as f32],
+            &self.tp,
+            &self.fp,
+            &self.tn,
+            &self.fn_,
+        ])
+    }
+
+    /// Restores [`state_values`](Self::state_values) (thresholds stay as constructed); checks
+    /// every part before changing anything.
+    pub(crate) fn load_state_values(&mut self, values: &[f32], metric: &str) -> Result<()> {
+        let parts = super::packed_state::unpack(values, 5, metric)?;
+        let labels = match parts[0] {
+            [l] if *l >= 0.0 && l.fract() == 0.0 => *l as usize,
+            _ => {
+                return Err(Error::invalid(
+                    "state",
+                    format!("metric `{metric}`: bad label count"),
+                ))
+            }
+        };
+        let mut restored = Self::new(self.thresholds.clone(), labels);
+        for (into, (from, part)) in [
+            &mut restored.tp,
+            &mut restored.fp,
+            &mut restored.tn,
+            &mut restored.fn_,
+        ]
+        .into_iter()
+        .zip(parts[1..].iter().zip(["tp", "fp", "tn", "fn"]))
+        {
+            super::packed_state::restore(into, from, metric, part)?;
+        }
+        *self = restored;
+        Ok(())
+    }
+
     /// Adds another state's counts.
     pub(crate) fn merge(&mut self, other: &Self) -> Result<()> {
         inputs::check_same("thresholds", &self.thresholds, &other.thresholds)?;

@@ -24,7 +24,7 @@ pub(crate) enum Rate {
 pub(crate) struct ConstrainedRate {
     value: f32,
     class_id: Option<usize>,
-    counts: ConfusionCounts,
+    pub(crate) counts: ConfusionCounts,
 }
 
 impl ConstrainedRate {
@@ -162,6 +162,15 @@ macro_rules! constrained_rate_metric {
 
             fn reset_state(&mut self) {
                 self.inner.reset();
+            }
+
+            fn state_values(&self) -> Option<Vec<f32>> {
+                Some(self.inner.counts.state_values())
+            }
+
+            fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
+                let name = self.name().to_string();
+                self.inner.counts.load_state_values(values, &name)
             }
 
             fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {

@@ -218,6 +218,50 @@ impl MetricFn for FBetaScore {
         }
     }
 
+    fn state_values(&self) -> Option<Vec<f32>> {
+        Some(super::packed_state::pack(&[
+            &[self.classes as f32],
+            &self.true_positives,
+            &self.false_positives,
+            &self.false_negatives,
+            &self.intermediate_weights,
+        ]))
+    }
+
+    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+        let name = self.name;
+        let parts = super::packed_state::unpack(values, 5, name)?;
+        let classes = match parts[0] {
+            [c] if *c >= 0.0 && c.fract() == 0.0 => *c as usize,
+            _ => {
+                return Err(Error::invalid(
+                    "state",
+                    format!("metric `{name}`: bad class count"),
+                ))
+            }
+        };
+        let mut restored = self.clone();
+        restored.classes = classes;
+        for (into, (from, part)) in [
+            &mut restored.true_positives,
+            &mut restored.false_positives,
+            &mut restored.false_negatives,
+            &mut restored.intermediate_weights,
+        ]
+        .into_iter()
+        .zip(parts[1..].iter().zip([
+            "true_positives",
+            "false_positives",
+            "false_negatives",
+            "intermediate_weights",
+        ])) {
+            into.resize(from.len(), 0.0);
+            super::packed_state::restore(into, from, name, part)?;
+        }
+        *self = restored;
+        Ok(())
+    }
+
     fn merge_state(&mut self, other: &Self) -> Result<()> {
         if other.classes == 0 {
             return Ok(());

@@ -94,6 +94,15 @@ macro_rules! iou_metric {
                 self.matrix.reset();
             }
 
+            fn state_values(&self) -> Option<Vec<f32>> {
+                Some(self.matrix.state_values())
+            }
+
+            fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
+                let name = self.name().to_string();
+                self.matrix.load_state_values(values, &name)
+            }
+
             fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
                 self.matrix.merge(&other.matrix)
             }

@@ -153,6 +153,39 @@ impl IouMatrix {
         self.cells.iter_mut().for_each(|x| *x = 0);
     }
 
+    /// The matrix as one flat state: each count as two exact `f32`s, its low 24 bits and the
+    /// rest (counts up to 2^48).
+    pub(crate) fn state_values(&self) -> Vec<f32> {
+        let low: Vec<f32> = self.cells.iter().map(|c| (c & 0xFF_FFFF) as f32).collect();
+        let high: Vec<f32> = self.cells.iter().map(|c| (c >> 24) as f32).collect();
+        super::packed_state::pack(&[&[self.classes as f32], &low, &high])
+    }
+
+    /// Restores [`state_values`](Self::state_values) for the same class count.
+    pub(crate) fn load_state_values(&mut self, values: &[f32], metric: &str) -> Result<()> {
+        let parts = super::packed_state::unpack(values, 3, metric)?;
+        if parts[0] != [self.classes as f32] || parts[1].len() != self.cells.len() {
+            return Err(Error::invalid(
+                "state",
+                format!(
+                    "metric `{metric}`: the saved matrix is not {} × {}",
+                    self.classes, self.classes
+                ),
+            ));
+        }
+        let exact = |v: &f32| v.fract() == 0.0 && v.abs() < 16_777_216.0;
+        if !parts[1].iter().chain(parts[2]).all(exact) || parts[2].len() != parts[1].len() {
+            return Err(Error::invalid(
+                "state",
+                format!("metric `{metric}`: the saved counts are not integers"),
+            ));
+        }
+        for (cell, (low, high)) in self.cells.iter_mut().zip(parts[1].iter().zip(parts[2])) {
+            *cell = ((*high as i64) << 24) + *low as i64;
+        }
+        Ok(())
+    }
+
     pub(crate) fn merge(&mut self, other: &Self) -> Result<()> {
         inputs::check_same("num_classes", &self.classes, &other.classes)?;
         self.cells

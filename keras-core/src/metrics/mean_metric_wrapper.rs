@@ -64,6 +64,15 @@ macro_rules! mean_metric {
                 self.state.merge(&other.state);
                 Ok(())
             }
+
+            fn state_values(&self) -> Option<Vec<f32>> {
+                Some(vec![self.state.total, self.state.count])
+            }
+
+            fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
+                self.state = $crate::metrics::MeanState::from_values(values)?;
+                Ok(())
+            }
         }
 
         impl<const K: usize> $crate::metrics::Metric<K> for $name {

@@ -260,16 +260,25 @@ mod tests {
     }
 
     #[test]
-    fn saved_states_restore_mean_metrics_and_reset_the_others() {
+    fn saved_states_restore_every_member_and_a_missing_state_resets_its_member() {
         let mut set = (Mean::<Dense<1>>::default(), Auc::new());
         MetricSet::<1, Dense<1>>::update_all(&mut set, &[0.0, 1.0], &[0.25, 0.75], None).unwrap();
         let states = MetricSet::<1, Dense<1>>::state_values_all(&set);
-        assert_eq!(states, [Some(vec![1.0, 2.0]), None]);
+        assert_eq!(states[0], Some(vec![1.0, 2.0]));
+        assert!(states[1].is_some(), "AUC exports its confusion counts");
         let mut fresh = (Mean::<Dense<1>>::default(), Auc::new());
         MetricSet::<1, Dense<1>>::load_state_values_all(&mut fresh, &states).unwrap();
-        let mut seen = Vec::new();
-        MetricSet::<1, Dense<1>>::visit_results(&fresh, &mut |_, v| seen.push(v));
-        assert_eq!(seen[0], 0.5);
+        let results = |s: &(Mean<Dense<1>>, Auc)| {
+            let mut seen = Vec::new();
+            MetricSet::<1, Dense<1>>::visit_results(s, &mut |_, v| seen.push(v));
+            seen
+        };
+        assert_eq!(results(&fresh), results(&set));
+        assert_eq!(results(&fresh)[0], 0.5);
+        // A member saved as `None` (a metric that cannot export its state) is reset.
+        let partial = [states[0].clone(), None];
+        MetricSet::<1, Dense<1>>::load_state_values_all(&mut fresh, &partial).unwrap();
+        assert_eq!(results(&fresh)[1], Auc::new().result());
         let err = MetricSet::<1, Dense<1>>::load_state_values_all(&mut fresh, &states[..1]);
         assert!(err.is_err());
     }

@@ -61,6 +61,7 @@ mod metric_set;
 mod named;
 mod one_hot_iou;
 mod one_hot_mean_iou;
+mod packed_state;
 mod pearson_correlation;
 mod poisson;
 mod precision;

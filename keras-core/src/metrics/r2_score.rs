@@ -169,6 +169,33 @@ impl MetricFn for R2Score {
         self.num_samples = 0.0;
     }
 
+    fn state_values(&self) -> Option<Vec<f32>> {
+        Some(super::packed_state::pack(&[
+            &self.sum,
+            &self.squared_sum,
+            &self.total_mse,
+            &self.count,
+            &[self.num_samples],
+        ]))
+    }
+
+    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+        let parts = super::packed_state::unpack(values, 5, "r2_score")?;
+        let columns = parts[0].len();
+        if parts[1..4].iter().any(|p| p.len() != columns) || parts[4].len() != 1 {
+            return Err(Error::invalid(
+                "state",
+                "metric `r2_score`: the saved sums have different lengths",
+            ));
+        }
+        self.sum = parts[0].to_vec();
+        self.squared_sum = parts[1].to_vec();
+        self.total_mse = parts[2].to_vec();
+        self.count = parts[3].to_vec();
+        self.num_samples = parts[4][0];
+        Ok(())
+    }
+
     fn merge_state(&mut self, other: &Self) -> Result<()> {
         if other.sum.is_empty() {
             return Ok(());

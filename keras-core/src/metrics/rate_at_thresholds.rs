@@ -135,6 +135,15 @@ macro_rules! rate_at_thresholds {
                 self.counts.reset();
             }
 
+            fn state_values(&self) -> Option<Vec<f32>> {
+                Some(self.counts.state_values())
+            }
+
+            fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
+                let name = self.name().to_string();
+                self.counts.load_state_values(values, &name)
+            }
+
             fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
                 self.counts.merge(&other.counts)
             }

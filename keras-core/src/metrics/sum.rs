@@ -91,6 +91,23 @@ impl<L: Target> MetricFn for Sum<L> {
         self.total += other.total;
         Ok(())
     }
+
+    fn state_values(&self) -> Option<Vec<f32>> {
+        Some(vec![self.total])
+    }
+
+    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+        match values {
+            [total] => {
+                self.total = *total;
+                Ok(())
+            }
+            _ => Err(crate::Error::invalid(
+                "state",
+                format!("metric `sum` saves one value, got {}", values.len()),
+            )),
+        }
+    }
 }
 
 impl<const K: usize, L: Target> Metric<K> for Sum<L> {
