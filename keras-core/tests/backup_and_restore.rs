@@ -70,6 +70,24 @@ fn stateful() -> impl Callback {
     )
 }
 
+/// The run every test trains: `epochs` epochs of batches of 8, shuffled with seed 11, a 20%
+/// validation split, silent, with `callbacks`; the final weights and the history.
+macro_rules! fit_trained {
+    ($trainer:expr, $data:expr, $epochs:expr, $callbacks:expr) => {{
+        let history = $trainer
+            .fit($data)
+            .epochs($epochs)
+            .batch_size(8)
+            .shuffle(Shuffle::Full)
+            .seed(11)
+            .validation_split(0.2)
+            .verbose(0)
+            .callbacks($callbacks)
+            .run()?;
+        Ok(($trainer.weights().values.clone(), history))
+    }};
+}
+
 /// Trains a fresh model (same seed each time, as a new process would) with `callbacks`.
 fn fit_with<Cb: Callback>(callbacks: Cb, epochs: usize) -> Result<Trained> {
     let dev = Cpu::seed_from_u64(7);
@@ -81,17 +99,7 @@ fn fit_with<Cb: Callback>(callbacks: Cb, epochs: usize) -> Result<Trained> {
         (ResolvedAccuracy::<Sparse>::default(),),
         &dev,
     )?;
-    let history = trainer
-        .fit(&data())
-        .epochs(epochs)
-        .batch_size(8)
-        .shuffle(Shuffle::Full)
-        .seed(11)
-        .validation_split(0.2)
-        .verbose(0)
-        .callbacks(callbacks)
-        .run()?;
-    Ok((trainer.weights().values.clone(), history))
+    fit_trained!(trainer, &data(), epochs, callbacks)
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -259,17 +267,7 @@ fn fit_with_curve_metrics<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
         ),
         &dev,
     )?;
-    let history = trainer
-        .fit(&one_hot_data())
-        .epochs(EPOCHS)
-        .batch_size(8)
-        .shuffle(Shuffle::Full)
-        .seed(11)
-        .validation_split(0.2)
-        .verbose(0)
-        .callbacks(callbacks)
-        .run()?;
-    Ok((trainer.weights().values.clone(), history))
+    fit_trained!(trainer, &one_hot_data(), EPOCHS, callbacks)
 }
 
 #[test]
