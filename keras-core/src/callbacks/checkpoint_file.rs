@@ -16,7 +16,7 @@ use std::{
 
 use safetensors::tensor::{Dtype, SafeTensors, View};
 
-use crate::persist::{add_placeholder, seal, verify_seal};
+use crate::persist::{add_placeholder, read_sealed, seal};
 use crate::{optimizers::FlatParams, Error, Result};
 
 /// Prefix of optimizer state entries in a checkpoint.
@@ -163,13 +163,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// The file's bytes, once its checksum seal checks.
-fn read(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    verify_seal(&bytes).map_err(|reason| checkpoint_error(path, reason))?;
-    Ok(bytes)
-}
-
 fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
     SafeTensors::deserialize(bytes)
         .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e:?}")))
@@ -193,7 +186,7 @@ fn to_f32(path: &Path, name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>
 /// an [`Error::Checkpoint`] naming the first variable that does not match.
 pub fn load_weights(path: impl AsRef<Path>, layout: &FlatParams) -> Result<Vec<f32>> {
     let path = path.as_ref();
-    let bytes = read(path)?;
+    let bytes = read_sealed(path)?;
     let file = parse(path, &bytes)?;
     let mut out = vec![0.0; layout.values.len()];
     for var in &layout.vars {
@@ -239,7 +232,7 @@ pub fn load_weights(path: impl AsRef<Path>, layout: &FlatParams) -> Result<Vec<f
 /// the order they were saved.
 pub fn load_optimizer_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
     let path = path.as_ref();
-    let bytes = read(path)?;
+    let bytes = read_sealed(path)?;
     let file = parse(path, &bytes)?;
     let (_, metadata) = SafeTensors::read_metadata(&bytes)
         .map_err(|e| checkpoint_error(path, format!("bad header: {e:?}")))?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::{Optimizer, Variables};
-use crate::persist::{add_placeholder, seal, verify_seal};
+use crate::persist::{add_placeholder, read_sealed, seal};
 use crate::{Error, Result};
 
 /// Metadata key marking a keras-rs optimizer state file.
@@ -102,10 +102,13 @@ fn write_state_with(
 /// checksum seal does not check (changed, damaged or cut short) is an [`Error::Checkpoint`].
 pub fn read_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
     let path = path.as_ref();
-    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    verify_seal(&buffer).map_err(|reason| checkpoint(path, reason))?;
+    parse_state(path, &read_sealed(path)?)
+}
+
+/// The entries of a state file's (sealed, read) bytes, sorted by name.
+fn parse_state(path: &Path, buffer: &[u8]) -> Result<Vec<(String, Vec<f32>)>> {
     let tensors =
-        SafeTensors::deserialize(&buffer).map_err(|e| checkpoint(path, format!("{e:?}")))?;
+        SafeTensors::deserialize(buffer).map_err(|e| checkpoint(path, format!("{e:?}")))?;
     let mut out = Vec::with_capacity(tensors.len());
     for (name, view) in tensors.tensors() {
         if view.dtype() != Dtype::F32 || view.shape().len() != 1 {
@@ -129,10 +132,13 @@ pub fn read_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f32>)>> {
 /// `None` for a state saved before the optimizer's first step (or by [`write_state`]).
 pub fn read_state_variables(path: impl AsRef<Path>) -> Result<Option<Variables>> {
     let path = path.as_ref();
-    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    verify_seal(&buffer).map_err(|reason| checkpoint(path, reason))?;
+    parse_variables(path, &read_sealed(path)?)
+}
+
+/// The `variables` metadata of a state file's (sealed, read) bytes.
+fn parse_variables(path: &Path, buffer: &[u8]) -> Result<Option<Variables>> {
     let (_, metadata) =
-        SafeTensors::read_metadata(&buffer).map_err(|e| checkpoint(path, format!("{e:?}")))?;
+        SafeTensors::read_metadata(buffer).map_err(|e| checkpoint(path, format!("{e:?}")))?;
     metadata
         .metadata()
         .as_ref()
@@ -197,14 +203,15 @@ pub fn load_optimizer_for(
     load_checked(optimizer, path.as_ref(), Some(&model))
 }
 
-/// Reads the file, compares its variables with `model`'s (when both are known), then loads.
+/// Reads the file once, compares its variables with `model`'s (when both are known), then loads.
 fn load_checked(
     optimizer: &mut impl Optimizer,
     path: &Path,
     model: Option<&[(String, Vec<usize>)]>,
 ) -> Result<()> {
-    let state = read_state(path)?;
-    let saved = read_state_variables(path)?;
+    let buffer = read_sealed(path)?;
+    let state = parse_state(path, &buffer)?;
+    let saved = parse_variables(path, &buffer)?;
     if let (Some(saved), Some(model)) = (saved.as_deref(), model) {
         if let Some(reason) = super::variables_differ(saved, model) {
             return Err(checkpoint(path, reason));

@@ -5,5 +5,5 @@
 pub mod crc32c;
 mod seal;
 
-pub(crate) use seal::add_placeholder;
+pub(crate) use seal::{add_placeholder, read_sealed};
 pub use seal::{seal, verify_seal, SEAL_KEY};

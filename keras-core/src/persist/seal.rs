@@ -9,8 +9,10 @@
 //! stays a plain safetensors file that other tools read (the CRC is one more metadata string).
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use super::crc32c::crc32c;
+use crate::{Error, Result};
 
 /// The metadata key of the seal.
 pub const SEAL_KEY: &str = "crc32c";
@@ -86,6 +88,17 @@ pub fn verify_seal(bytes: &[u8]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The bytes of the sealed file at `path`, once its seal checks: [`Error::Io`] when it cannot be
+/// read, [`Error::Checkpoint`] when the seal does not check.
+pub(crate) fn read_sealed(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    verify_seal(&bytes).map_err(|reason| Error::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
