@@ -28,6 +28,18 @@ pub fn all_finite(values: &[f32]) -> bool {
     }) == 0
 }
 
+/// Keras's `relu` on one value, NaN kept as NaN (as `jnp.maximum(x, 0)`): `f32::max` would
+/// turn a NaN into 0 and hide it from the loss while the backward still reads it. The fused
+/// Dense kernels' ReLU store.
+#[inline(always)]
+pub(crate) fn relu_f32(v: f32) -> f32 {
+    if v < 0.0 {
+        0.0
+    } else {
+        v
+    }
+}
+
 /// Keras's `relu` on any device: `max(x, 0)`, NaN where `x` is NaN. dfdx's relu turns a NaN into
 /// 0 (while the layer before still multiplies its gradient by the NaN); here the NaN positions
 /// take `x` itself. Gradient 0 at 0, as Keras.

@@ -148,7 +148,7 @@ impl<'a> Start<'a> {
             Start::Bias(b) => b[col],
         };
         if relu {
-            relu_f32(v)
+            super::relu_f32(v)
         } else {
             v
         }
@@ -384,18 +384,11 @@ unsafe fn gemm_serial(
         );
     }
     if relu {
-        (0..m).for_each(|i| block_row(i).iter_mut().for_each(|v| *v = relu_f32(*v)));
-    }
-}
-
-/// Keras's `relu` on one value, NaN kept as NaN (as `jnp.maximum(x, 0)`): `f32::max` would
-/// turn a NaN into 0 and hide it from the loss while the backward still reads it.
-#[inline(always)]
-pub(crate) fn relu_f32(v: f32) -> f32 {
-    if v < 0.0 {
-        0.0
-    } else {
-        v
+        (0..m).for_each(|i| {
+            block_row(i)
+                .iter_mut()
+                .for_each(|v| *v = super::relu_f32(*v))
+        });
     }
 }
 

@@ -266,7 +266,7 @@ impl Store {
             v + unsafe { *self.bias.add(col) }
         };
         if self.relu {
-            super::gemm_f32::relu_f32(v)
+            super::relu_f32(v)
         } else {
             v
         }

@@ -221,7 +221,6 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
                 trainer, train, None, &config, callbacks,
             )
         };
-        trainer.skip_non_finite = false;
         // The buffers the steps reused go back to the system (the cache stays on).
         dfdx::tensor::Cache::try_empty_cache(&device).map_err(Error::device)?;
         history
@@ -362,7 +361,6 @@ where
     };
     trainer.record_directions::<K, T>();
     trainer.stop_training = false;
-    trainer.skip_non_finite = config.skip_non_finite;
     let start = DataPosition {
         num_batches: adapter.num_batches(),
         ..DataPosition::default()
@@ -501,7 +499,7 @@ where
             };
             callbacks.on_train_batch_begin(step.begin, &mut hook_ctx!(epoch, steps_run, before))?;
             for batch in batches {
-                trainer.train_batch::<S, K, T>(batch)?;
+                trainer.train_batch::<S, K, T>(batch, config.skip_non_finite)?;
             }
             steps_run += batches.len();
             trainer.write_logs::<K, T>(logs, "");

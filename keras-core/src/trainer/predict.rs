@@ -72,7 +72,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     {
         let b = whole_batch(batch)?;
         self.reset_metrics::<K, T>();
-        self.train_batch::<S, K, T>(&b)?;
+        self.train_batch::<S, K, T>(&b, false)?;
         let mut logs = Logs::new();
         self.write_logs::<K, T>(&mut logs, "");
         Ok(logs)

@@ -47,9 +47,6 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) directions: Vec<(String, Direction)>,
     /// The bound on the device's allocation cache.
     pub(crate) cache_budget: CacheBudget,
-    /// Whether a step whose gradients are not all finite leaves the model as it was (`fit`'s
-    /// `skip_non_finite`, or an optimizer with a loss scale).
-    pub(crate) skip_non_finite: bool,
     /// Steps skipped for non-finite gradients since the trainer was compiled.
     pub(crate) skipped_steps: u64,
     /// Empties the device's cache once every tensor above has been dropped (keep it last).
@@ -95,7 +92,6 @@ where
             stop_training: false,
             directions: Vec::new(),
             cache_budget: CacheBudget::default(),
-            skip_non_finite: false,
             skipped_steps: 0,
             empty_cache_on_drop: EmptyCacheOnDrop(device.clone()),
         })
@@ -123,7 +119,6 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             stop_training: self.stop_training,
             directions: self.directions,
             cache_budget: self.cache_budget,
-            skip_non_finite: self.skip_non_finite,
             skipped_steps: self.skipped_steps,
             empty_cache_on_drop: self.empty_cache_on_drop,
         }
@@ -292,10 +287,12 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
-    /// Returns the batch loss.
+    /// With `skip_non_finite` (or an optimizer with a loss scale), a step whose gradients are not
+    /// all finite leaves the model and the optimizer as they were. Returns the batch loss.
     pub(crate) fn train_batch<S: SampleShape, const K: usize, T: Target>(
         &mut self,
         batch: &Batch,
+        skip_non_finite: bool,
     ) -> Result<f32>
     where
         M: TrainModel<S, K, D>,
@@ -355,7 +352,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let mut grads = surrogate.try_backward().map_err(Error::device)?;
         // Leaves the gradients zeroed for the next step; in place on `Cpu` for optimizers that
         // allow it (one pass over each variable instead of gather, apply, scatter).
-        if self.skip_non_finite || scale != 1.0 {
+        if skip_non_finite || scale != 1.0 {
             let applied = model::optimizer_step_if_finite(
                 &mut self.model,
                 &mut grads,
