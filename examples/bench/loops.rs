@@ -4,7 +4,7 @@
 //!   `SparseCategoricalCrossentropy(from_logits=True)`.
 //! - `hand`: a hand-written dfdx loop over the same Keras `Dense` model, with dfdx's
 //!   `cross_entropy_with_logits_loss` and the same Keras-form [`Adam`] applied by
-//!   [`optimizer_step`] (the step `fit` takes: in place on `Cpu`): the same kernels as `fit`
+//!   [`optimizer_step`] (the step `fit` takes: resident, on the model's own buffers): the same kernels as `fit`
 //!   (the batch marked as data with `mark_data_input`, as `fit` does), without the trainer
 //!   around them.
 //! - `dfdx`: pure dfdx: its `Linear`/`ReLU` layers, `cross_entropy_with_logits_loss` and
@@ -255,7 +255,7 @@ struct HandLoop<M, const I: usize, const K: usize> {
     opt: keras::optimizers::KerasOptimizer<Adam>,
     grads: Option<dfdx::tensor::Gradients<f32, Cpu>>,
     one_hot: Vec<f32>,
-    buffers: StepBuffers,
+    buffers: StepBuffers<Cpu>,
 }
 
 impl<M, const I: usize, const K: usize> HandLoop<M, I, K>
@@ -272,9 +272,9 @@ where
             grads: Some(model.alloc_grads()),
             model,
             opt: keras_adam()?,
-            dev,
             one_hot: Vec::new(),
-            buffers: StepBuffers::default(),
+            buffers: StepBuffers::new(dev.clone()),
+            dev,
         })
     }
 

@@ -1,12 +1,19 @@
-//! What the trainer needs from a device beyond dfdx's `Device`: reading a gradient to the host
-//! (and zeroing it for the next step) and writing values back, without allocating.
+//! What the trainer needs from a device beyond dfdx's `Device`: the optimizer's update of a
+//! variable where it lives (a CPU kernel and a CUDA kernel side by side, see
+//! [`kernels::update`](crate::kernels::update)), moving optimizer slots between host and device,
+//! and reading a gradient to the host or writing values back, without allocating.
 
-use crate::optimizers::HostVar;
+use crate::kernels::Decay;
+use crate::optimizers::{UpdateRule, VarInfo};
 use dfdx::{
     shapes::Shape,
-    tensor::{Cache, Cpu, Gradients, Tensor},
+    tensor::{Cache, Cpu, Gradients, Storage, Tensor},
     tensor_ops::Device,
 };
+
+/// A device's buffer of `f32` values (dfdx's `Storage::Vec`): `Vec<f32>` on `Cpu`, a CUDA slice
+/// on `Cuda`.
+pub type Buffer<D> = <D as Storage<f32>>::Vec;
 
 /// A dfdx device the trainer can run on: [`Cpu`], or `Cuda` with the `cuda` feature.
 ///
@@ -45,17 +52,32 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
         None
     }
 
-    /// The host addresses of `t`'s values and of its gradient (allocated if missing), when this
-    /// device keeps both as contiguous host buffers of the same length (`Cpu`); `None` (the
-    /// default) otherwise. The trainer's optimizer step then reads and writes them in place.
-    #[doc(hidden)]
-    fn host_var<S: Shape>(
-        t: &mut Tensor<S, f32, Self>,
-        grads: &mut Gradients<f32, Self>,
-    ) -> Result<Option<HostVar>, Self::Err> {
-        let _ = (t, grads);
-        Ok(None)
-    }
+    /// A buffer on this device holding `values`.
+    fn try_upload(&self, values: &[f32]) -> Result<Buffer<Self>, Self::Err>;
+
+    /// Copies `src` (as long as `dst`) into `dst` on the host.
+    fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err>;
+
+    /// Whether [`try_update_variable`](KerasDevice::try_update_variable) runs `rule` on this
+    /// device: an elementwise rule on `Cpu`, one with a device kernel
+    /// ([`UpdateRule::DEVICE_KERNEL`]) on `Cuda`.
+    fn runs_update<U: UpdateRule>(rule: &U) -> bool;
+
+    /// `rule`'s update of one variable on its own buffers: `value` (its values, updated in place),
+    /// `grad` (its gradient, zeroed for the next step) and `slots` (the rule's slots for it, in
+    /// `slot_names` order, each as long as `value`), with `decay` applied to the values first.
+    /// Only for rules [`runs_update`](KerasDevice::runs_update) accepts.
+    #[allow(clippy::too_many_arguments)]
+    fn try_update_variable<U: UpdateRule>(
+        &self,
+        rule: &U,
+        step: &U::Step,
+        var: &VarInfo,
+        decay: Option<Decay>,
+        value: &mut Buffer<Self>,
+        grad: &mut Buffer<Self>,
+        slots: &mut [Buffer<Self>],
+    ) -> Result<(), Self::Err>;
 }
 
 impl KerasDevice for Cpu {
@@ -97,20 +119,52 @@ impl KerasDevice for Cpu {
         kib.checked_mul(1024)
     }
 
-    fn host_var<S: Shape>(
-        t: &mut Tensor<S, f32, Self>,
-        grads: &mut Gradients<f32, Self>,
-    ) -> Result<Option<HostVar>, Self::Err> {
-        let grad = grads.get_or_alloc_mut(t)?;
-        let (grad, len) = (grad.as_mut_ptr(), grad.len());
-        Ok(match crate::kernels::contiguous_mut(t) {
-            Some(value) if value.len() == len => Some(HostVar {
-                value: value.as_mut_ptr(),
-                grad,
-                len,
-            }),
-            _ => None,
-        })
+    fn try_upload(&self, values: &[f32]) -> Result<Buffer<Self>, Self::Err> {
+        let mut buffer = self.try_alloc_len(values.len())?;
+        buffer.copy_from_slice(values);
+        Ok(buffer)
+    }
+
+    fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
+        dst.copy_from_slice(&src[..dst.len()]);
+        Ok(())
+    }
+
+    fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
+        U::ELEMENTWISE
+    }
+
+    /// The rule's own [`UpdateRule::update`], piece by piece while the pieces are in cache and on
+    /// rayon's threads for large variables ([`crate::kernels::update`]'s CPU kernel).
+    fn try_update_variable<U: UpdateRule>(
+        &self,
+        rule: &U,
+        step: &U::Step,
+        var: &VarInfo,
+        decay: Option<Decay>,
+        value: &mut Buffer<Self>,
+        grad: &mut Buffer<Self>,
+        slots: &mut [Buffer<Self>],
+    ) -> Result<(), Self::Err> {
+        let mut views: [&mut [f32]; crate::optimizers::MAX_SLOTS] = Default::default();
+        let n = slots.len().min(views.len());
+        for (view, slot) in views.iter_mut().zip(slots.iter_mut()) {
+            *view = &mut slot[..];
+        }
+        crate::kernels::update::update_in_place(
+            value,
+            grad,
+            &mut views[..n],
+            decay,
+            &|w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
+                let mut slots: crate::optimizers::Slots<'_> = Default::default();
+                for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
+                    *to = &mut **from;
+                }
+                rule.update(step, var, w, g, slots);
+            },
+        );
+        Ok(())
     }
 }
 
@@ -124,6 +178,44 @@ impl KerasDevice for dfdx::tensor::Cuda {
         grads.try_alloc_for(t)?;
         grads.get(t).copy_into(out);
         Ok(())
+    }
+
+    fn try_upload(&self, values: &[f32]) -> Result<Buffer<Self>, Self::Err> {
+        let mut buffer = self.try_alloc_len(values.len())?;
+        self.cuda_device()
+            .htod_sync_copy_into(values, &mut buffer)?;
+        Ok(buffer)
+    }
+
+    fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
+        self.cuda_device().dtoh_sync_copy_into(src, dst)?;
+        Ok(())
+    }
+
+    fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
+        U::ELEMENTWISE && U::DEVICE_KERNEL
+    }
+
+    /// The rule's kernel from `update.cu` ([`crate::kernels::update`]'s CUDA kernel), launched
+    /// on the device's stream: no host synchronisation.
+    fn try_update_variable<U: UpdateRule>(
+        &self,
+        rule: &U,
+        step: &U::Step,
+        _var: &VarInfo,
+        decay: Option<Decay>,
+        value: &mut Buffer<Self>,
+        grad: &mut Buffer<Self>,
+        slots: &mut [Buffer<Self>],
+    ) -> Result<(), Self::Err> {
+        let Some(update) = rule.device_update(step) else {
+            return Err(dfdx::tensor::CudaError::Driver(
+                cudarc::driver::DriverError(
+                    cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_SUPPORTED,
+                ),
+            ));
+        };
+        crate::kernels::update::launch_update(self, &update, decay, value, grad, slots)
     }
 
     /// The GPU's used memory (total less free, `cuMemGetInfo`), all processes on it included;

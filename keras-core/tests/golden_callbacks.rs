@@ -82,8 +82,8 @@ impl CallbackContext for MockTrainer {
     fn iterations(&self) -> u64 {
         0
     }
-    fn weights(&self) -> &FlatParams {
-        &self.weights
+    fn weights(&mut self) -> Result<&FlatParams> {
+        Ok(&self.weights)
     }
     fn set_weights(&mut self, values: &[f32]) -> Result<()> {
         if values.len() != self.weights.values.len() {
@@ -93,8 +93,8 @@ impl CallbackContext for MockTrainer {
         self.set_weights_calls += 1;
         Ok(())
     }
-    fn optimizer_state(&self) -> Vec<(String, Vec<f32>)> {
-        Vec::new()
+    fn optimizer_state(&mut self) -> Result<Vec<(String, Vec<f32>)>> {
+        Ok(Vec::new())
     }
     fn load_optimizer_state(&mut self, _state: &[(String, Vec<f32>)]) -> Result<()> {
         Ok(())

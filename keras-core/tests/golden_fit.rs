@@ -40,7 +40,7 @@ impl Callback for Recorder {
         Ok(())
     }
     fn on_epoch_end<C: CallbackContext>(&mut self, _: usize, ctx: &mut C) -> Result<()> {
-        self.epoch_weights.push(ctx.weights().values.clone());
+        self.epoch_weights.push(ctx.weights()?.values.clone());
         Ok(())
     }
 }

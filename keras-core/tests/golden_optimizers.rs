@@ -1,15 +1,78 @@
 //! Every case of `optimizers.json`: variables (and EMA, learning rate, iterations) after each
-//! of 6 `apply_gradients` calls of Keras's optimizers, base options included.
+//! of 6 `apply_gradients` calls of Keras's optimizers, base options included. Each case runs on
+//! the flat host buffers (`Optimizer::apply`) and, where the optimizer's options allow, again
+//! resident on [`TestDevice`](common::TestDevice) (`Optimizer::apply_resident`: the device's
+//! update kernels, the CUDA ones under the `cuda` feature), against the same Keras numbers.
 
 mod common;
 
+use std::cell::Cell;
+
 use common::keras_config::{schedule_from, Cfg};
-use common::{compare, load, Case, Report};
+use common::{close, compare, load, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
+use keras_core::device::{Buffer, KerasDevice};
 use keras_core::optimizers::schedules::LearningRateSchedule;
 use keras_core::optimizers::{
-    Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, FlatParams, Ftrl, KerasOptimizer, Lamb,
-    Lion, Nadam, Optimizer, OptimizerBuilder, RMSprop, Sgd, UpdateRule,
+    Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, DeviceState, FlatParams, Ftrl,
+    KerasOptimizer, Lamb, Lion, Nadam, Optimizer, OptimizerBuilder, RMSprop, ResidentVars, Sgd,
+    UpdateRule,
 };
+
+/// Where a case's steps run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Path {
+    /// `Optimizer::apply` on flat host buffers.
+    Host,
+    /// `Optimizer::apply_resident` on buffers of the test device.
+    Resident,
+}
+
+/// The case's variables as a model on the test device holds them: one value and one gradient
+/// buffer per variable.
+struct DeviceVars {
+    dev: TestDevice,
+    values: Vec<Buffer<TestDevice>>,
+    grads: Vec<Buffer<TestDevice>>,
+}
+
+impl ResidentVars<TestDevice> for DeviceVars {
+    fn device(&self) -> &TestDevice {
+        &self.dev
+    }
+
+    fn for_each_var<F>(&mut self, mut f: F) -> keras_core::Result<()>
+    where
+        F: FnMut(usize, &mut Buffer<TestDevice>, &mut Buffer<TestDevice>) -> keras_core::Result<()>,
+    {
+        for (i, (v, g)) in self.values.iter_mut().zip(&mut self.grads).enumerate() {
+            f(i, v, g)?;
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// How many cases ran resident, and how many the config says should.
+    static RESIDENT: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// Whether the case's optimizer and options run resident: an elementwise rule without gradient
+/// preprocessing or EMA (weight decay is folded into the kernels).
+fn runs_resident(c: &Cfg) -> bool {
+    let class = c.get("class").as_str().unwrap_or_default();
+    let elementwise = !matches!(class, "Lamb" | "Adafactor");
+    let preprocessing = [
+        "clipnorm",
+        "clipvalue",
+        "global_clipnorm",
+        "loss_scale_factor",
+    ]
+    .iter()
+    .any(|k| c.get(k).as_f64().is_some())
+        || c.get("gradient_accumulation_steps").as_f64().is_some();
+    let ema = c.get("use_ema").as_bool().unwrap_or(false);
+    elementwise && !preprocessing && !ema
+}
 
 /// Applies the generic Keras options of the config.
 fn base_options<U: UpdateRule>(mut b: OptimizerBuilder<U>, c: &Cfg) -> OptimizerBuilder<U> {
@@ -41,33 +104,84 @@ fn base_options<U: UpdateRule>(mut b: OptimizerBuilder<U>, c: &Cfg) -> Optimizer
     b
 }
 
-/// Sets the learning rate (a number or a schedule object), builds and runs the case.
-fn run<U: UpdateRule>(builder: OptimizerBuilder<U>, c: &Cfg, case: &Case) -> Result<(), String> {
+/// Sets the learning rate (a number or a schedule object), builds and runs the case on the
+/// host, then resident where its options allow.
+fn run<U: UpdateRule + Clone>(
+    builder: OptimizerBuilder<U>,
+    c: &Cfg,
+    case: &Case,
+) -> Result<(), String> {
+    let expect_resident = runs_resident(c);
     let builder = base_options(builder, c);
     let num_steps = c.u64("num_steps") as usize;
     let lr = c.get("learning_rate");
     c.check_all_used("config")?;
-    if let Some(lr) = lr.as_f64() {
+    let ran_resident = if let Some(lr) = lr.as_f64() {
         let opt = builder
             .with_learning_rate(lr as f32)
             .build()
             .map_err(|e| e.to_string())?;
-        return simulate(opt, num_steps, case);
+        let host = simulate(opt.clone(), num_steps, case, Path::Host)?;
+        (host, simulate(opt, num_steps, case, Path::Resident)?)
+    } else {
+        let s = schedule_from(&Cfg::new(lr), "schedule")?;
+        let opt = builder
+            .with_schedule(s)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let host = simulate(opt.clone(), num_steps, case, Path::Host)?;
+        (host, simulate(opt, num_steps, case, Path::Resident)?)
+    };
+    let (Some(host), resident) = ran_resident else {
+        return Err("the host run returned no state".into());
+    };
+    if let Some(resident) = &resident {
+        // The slots kept on the device, synced back, are the host run's.
+        for ((name, h), (rname, r)) in host.iter().zip(resident) {
+            if name != rname {
+                return Err(format!("state entry `{rname}` where the host has `{name}`"));
+            }
+            let tol = 1e-5 * DEVICE_TOL_FACTOR;
+            let same =
+                r.len() == h.len() && r.iter().zip(h).all(|(&r, &h)| close(r, f64::from(h), tol));
+            if !same {
+                return Err(format!(
+                    "resident state `{name}`: {r:?} where the host has {h:?}"
+                ));
+            }
+        }
+        if host.len() != resident.len() {
+            return Err("the resident state has other entries than the host's".into());
+        }
     }
-    let s = schedule_from(&Cfg::new(lr), "schedule")?;
-    let opt = builder
-        .with_schedule(s)
-        .build()
-        .map_err(|e| e.to_string())?;
-    simulate(opt, num_steps, case)
+    let ran_resident = resident.is_some();
+    RESIDENT.with(|r| {
+        let (ran, expected) = r.get();
+        r.set((
+            ran + usize::from(ran_resident),
+            expected + usize::from(expect_resident),
+        ));
+    });
+    if ran_resident != expect_resident {
+        return Err(format!(
+            "ran resident: {ran_resident}, but its options say {expect_resident}"
+        ));
+    }
+    Ok(())
 }
 
-/// Keras's loop: read the learning rate, apply one step, record everything.
+/// The optimizer's state after a run.
+type State = Vec<(String, Vec<f32>)>;
+
+/// Keras's loop on `path`: read the learning rate, apply one step, record everything. Returns
+/// the optimizer's state at the end, or `None` when the steps did not run (`Resident` declines,
+/// changing nothing, where the options need the host path).
 fn simulate<U: UpdateRule, S: LearningRateSchedule>(
     mut opt: KerasOptimizer<U, S>,
     num_steps: usize,
     case: &Case,
-) -> Result<(), String> {
+    path: Path,
+) -> Result<Option<State>, String> {
     let mut params = FlatParams::from_layout([("var0", &[3, 4][..]), ("var1", &[4][..])]);
     params
         .var_mut(0)
@@ -78,12 +192,43 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
     let (grad0, grad1) = (case.inputs["grad0"].f32(), case.inputs["grad1"].f32());
     let mut got: [Vec<f32>; 6] = Default::default();
     let [var0, var1, ema0, ema1, lrs, iterations] = &mut got;
+    let dev = test_device(0);
+    let upload = |v: &[f32]| dev.try_upload(v).map_err(|e| format!("{e:?}"));
+    let mut vars = DeviceVars {
+        values: vec![upload(params.var(0))?, upload(params.var(1))?],
+        grads: Vec::new(),
+        dev: dev.clone(),
+    };
+    let mut state = DeviceState::<TestDevice>::default();
     for t in 0..num_steps {
         lrs.push(opt.learning_rate());
         params.grads[..12].copy_from_slice(&grad0[t * 12..(t + 1) * 12]);
         params.grads[12..].copy_from_slice(&grad1[t * 4..(t + 1) * 4]);
-        opt.apply(&mut params)
-            .map_err(|e| format!("step {t}: {e}"))?;
+        match path {
+            Path::Host => opt
+                .apply(&mut params)
+                .map_err(|e| format!("step {t}: {e}"))?,
+            Path::Resident => {
+                vars.grads = vec![upload(&params.grads[..12])?, upload(&params.grads[12..])?];
+                let ran = opt
+                    .apply_resident(&params, &mut vars, &mut state)
+                    .map_err(|e| format!("resident step {t}: {e}"))?;
+                if !ran {
+                    assert_eq!(t, 0, "a resident run declines from its first step");
+                    return Ok(None);
+                }
+                for (i, value) in vars.values.iter().enumerate() {
+                    dev.try_download(value, params.var_mut(i))
+                        .map_err(|e| format!("{e:?}"))?;
+                }
+                let mut zeroed = vec![1.0; 12];
+                dev.try_download(&vars.grads[0], &mut zeroed)
+                    .map_err(|e| format!("{e:?}"))?;
+                if zeroed.iter().any(|g| *g != 0.0) {
+                    return Err(format!("resident step {t} left a gradient unzeroed"));
+                }
+            }
+        }
         var0.extend_from_slice(params.var(0));
         var1.extend_from_slice(params.var(1));
         iterations.push(opt.iterations() as f32);
@@ -92,9 +237,15 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
             ema1.extend_from_slice(&ema[12..]);
         }
     }
+    // On CUDA the resident kernels' `sqrt`, division and `powf` may round differently.
+    let tol = if path == Path::Resident {
+        1e-5 * DEVICE_TOL_FACTOR
+    } else {
+        1e-5
+    };
     let fields = [
-        ("var0", var0, 1e-5),
-        ("var1", var1, 1e-5),
+        ("var0", var0, tol),
+        ("var1", var1, tol),
         ("ema0", ema0, 1e-5),
         ("ema1", ema1, 1e-5),
         ("learning_rate", lrs, 1e-5),
@@ -117,7 +268,15 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
             case.expected.len()
         ));
     }
-    Ok(())
+    if path == Path::Resident {
+        // The slots the device kept read back as the host path leaves them.
+        opt.sync_resident(&mut state, &dev)
+            .map_err(|e| format!("sync: {e}"))?;
+        if state.is_live() {
+            return Err("the state stayed live after a sync".into());
+        }
+    }
+    Ok(Some(opt.state()))
 }
 
 /// The Adam family's shared hyper-parameters (`beta_1`, `beta_2`, `epsilon`) from the config.
@@ -221,4 +380,11 @@ fn every_keras_optimizer_case_matches() {
         report.record(&case.name, check(case));
     }
     report.finish(file.cases.len());
+    let (ran, expected) = RESIDENT.with(Cell::get);
+    eprintln!("{ran} of {} cases also ran resident", file.cases.len());
+    assert_eq!(ran, expected);
+    assert!(
+        ran >= 20,
+        "only {ran} cases ran resident: the device kernels are barely tested"
+    );
 }

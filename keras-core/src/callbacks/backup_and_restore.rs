@@ -210,15 +210,16 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
         let point = ctx.resume_point().ok_or_else(|| {
             Error::invalid("BackupAndRestore", "backups are taken during fit only")
         })?;
-        let weights = ctx.weights();
+        let weights = ctx.weights()?;
+        let weights = FlatParams {
+            values: weights.values.clone(),
+            grads: Vec::new(),
+            vars: weights.vars.clone(),
+        };
         let backup = Backup {
-            weights: FlatParams {
-                values: weights.values.clone(),
-                grads: Vec::new(),
-                vars: weights.vars.clone(),
-            },
+            weights,
             non_trainable: ctx.non_trainable_weights()?,
-            optimizer: ctx.optimizer_state(),
+            optimizer: ctx.optimizer_state()?,
             point,
             callbacks: self.callbacks.state(),
         };
@@ -290,7 +291,7 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
             path: self.dir.clone(),
             reason,
         };
-        same_layout("weight", &backup.weights, ctx.weights()).map_err(refuse)?;
+        same_layout("weight", &backup.weights, ctx.weights()?).map_err(refuse)?;
         same_layout(
             "non-trainable weight",
             &backup.non_trainable,

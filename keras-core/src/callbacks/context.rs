@@ -43,14 +43,16 @@ pub trait CallbackContext {
     /// The optimizer's iteration count.
     fn iterations(&self) -> u64;
 
-    /// The model's current weights (flat, in visiting order, with names and shapes).
-    fn weights(&self) -> &FlatParams;
+    /// The model's current weights (flat, in visiting order, with names and shapes). Reading
+    /// them may copy them from the device, where the training steps left them.
+    fn weights(&mut self) -> Result<&FlatParams>;
 
     /// Replaces the model's weights (same layout as [`CallbackContext::weights`]).
     fn set_weights(&mut self, values: &[f32]) -> Result<()>;
 
-    /// The optimizer's state, for checkpoints and backups.
-    fn optimizer_state(&self) -> Vec<(String, Vec<f32>)>;
+    /// The optimizer's state, for checkpoints and backups (copied from the device where the
+    /// training steps keep it).
+    fn optimizer_state(&mut self) -> Result<Vec<(String, Vec<f32>)>>;
 
     /// Restores the optimizer's state.
     fn load_optimizer_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()>;

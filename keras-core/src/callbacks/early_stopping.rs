@@ -173,7 +173,7 @@ impl Callback for EarlyStopping {
             return Ok(());
         }
         if self.restore_best_weights && self.best_weights.is_none() {
-            self.best_weights = Some(ctx.weights().values.clone());
+            self.best_weights = Some(ctx.weights()?.values.clone());
             self.best_epoch = epoch;
         }
         self.wait += 1;
@@ -184,7 +184,7 @@ impl Callback for EarlyStopping {
             self.best = Some(current);
             self.best_epoch = epoch;
             if self.restore_best_weights {
-                let weights = &ctx.weights().values;
+                let weights = &ctx.weights()?.values;
                 match &mut self.best_weights {
                     Some(best) => best.clone_from(weights),
                     None => self.best_weights = Some(weights.clone()),

@@ -21,9 +21,9 @@ use crate::Result;
 /// #     fn learning_rate(&self) -> f32 { 0.1 }
 /// #     fn set_learning_rate(&mut self, _: f32) -> keras_core::Result<()> { Ok(()) }
 /// #     fn iterations(&self) -> u64 { 0 }
-/// #     fn weights(&self) -> &FlatParams { &self.1 }
+/// #     fn weights(&mut self) -> keras_core::Result<&FlatParams> { Ok(&self.1) }
 /// #     fn set_weights(&mut self, _: &[f32]) -> keras_core::Result<()> { Ok(()) }
-/// #     fn optimizer_state(&self) -> Vec<(String, Vec<f32>)> { vec![] }
+/// #     fn optimizer_state(&mut self) -> keras_core::Result<Vec<(String, Vec<f32>)>> { Ok(vec![]) }
 /// #     fn load_optimizer_state(&mut self, _: &[(String, Vec<f32>)]) -> keras_core::Result<()> { Ok(()) }
 /// # }
 /// let mut ctx = Ctx(Logs::new(), FlatParams::default());

@@ -213,8 +213,11 @@ impl ModelCheckpoint {
                 ),
             ));
         }
-        let state = (!self.save_weights_only).then(|| ctx.optimizer_state());
-        save_checkpoint(&filepath, ctx.weights(), state.as_deref())?;
+        let state = match self.save_weights_only {
+            true => None,
+            false => Some(ctx.optimizer_state()?),
+        };
+        save_checkpoint(&filepath, ctx.weights()?, state.as_deref())?;
         self.last_saved = Some(filepath);
         Ok(())
     }

@@ -49,10 +49,10 @@ impl SwapEMAWeights {
 
     /// Where each variable's average lives: `(entry index, offset in the entry)` per variable.
     fn locate<C: CallbackContext>(
-        ctx: &C,
+        ctx: &mut C,
         state: &[(String, Vec<f32>)],
     ) -> Result<Vec<(usize, usize)>> {
-        let weights = ctx.weights();
+        let weights = ctx.weights()?;
         if let Some(i) = state.iter().position(|(n, _)| n == "ema") {
             if state[i].1.len() != weights.len() {
                 return Err(Error::ShapeMismatch {
@@ -91,10 +91,11 @@ impl SwapEMAWeights {
 
     /// Exchanges model weights and averages.
     fn swap<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        let mut state = ctx.optimizer_state();
+        let mut state = ctx.optimizer_state()?;
         let places = Self::locate(ctx, &state)?;
-        let mut values = ctx.weights().values.clone();
-        for (var, &(entry, offset)) in ctx.weights().vars.iter().zip(&places) {
+        let weights = ctx.weights()?;
+        let mut values = weights.values.clone();
+        for (var, &(entry, offset)) in weights.vars.iter().zip(&places) {
             let ema = &mut state[entry].1[offset..offset + var.len];
             ema.swap_with_slice(&mut values[var.range()]);
         }
@@ -107,11 +108,11 @@ impl SwapEMAWeights {
     /// Copies the model's (EMA) weights into the averages, so both hold the EMA (Keras's
     /// `_finalize_ema_values`, before the end-of-fit EMA overwrite).
     fn finalize<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        let mut state = ctx.optimizer_state();
+        let mut state = ctx.optimizer_state()?;
         let places = Self::locate(ctx, &state)?;
-        for (var, &(entry, offset)) in ctx.weights().vars.iter().zip(&places) {
-            state[entry].1[offset..offset + var.len]
-                .copy_from_slice(&ctx.weights().values[var.range()]);
+        let weights = ctx.weights()?;
+        for (var, &(entry, offset)) in weights.vars.iter().zip(&places) {
+            state[entry].1[offset..offset + var.len].copy_from_slice(&weights.values[var.range()]);
         }
         ctx.load_optimizer_state(&state)
     }

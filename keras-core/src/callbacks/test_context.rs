@@ -82,8 +82,8 @@ impl CallbackContext for MockContext {
     fn iterations(&self) -> u64 {
         self.iterations
     }
-    fn weights(&self) -> &FlatParams {
-        &self.weights
+    fn weights(&mut self) -> Result<&FlatParams> {
+        Ok(&self.weights)
     }
     fn set_weights(&mut self, values: &[f32]) -> Result<()> {
         if values.len() != self.weights.values.len() {
@@ -93,8 +93,8 @@ impl CallbackContext for MockContext {
         self.set_weights_calls += 1;
         Ok(())
     }
-    fn optimizer_state(&self) -> Vec<(String, Vec<f32>)> {
-        self.optimizer_state.clone()
+    fn optimizer_state(&mut self) -> Result<Vec<(String, Vec<f32>)>> {
+        Ok(self.optimizer_state.clone())
     }
     fn load_optimizer_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
         self.optimizer_state = state.to_vec();

@@ -12,6 +12,8 @@
 //! - Parallel host copies (`par_copy`, `par_take`) for the trainer's per-step moves of weights and
 //!   gradients.
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
+//! - [`update`]: an optimizer's update of one variable on the variable's own buffers, with a
+//!   CPU kernel and a CUDA kernel side by side ([`DeviceUpdate`] describes a step to the latter).
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
@@ -25,6 +27,7 @@ mod par_copy;
 #[cfg(target_arch = "x86_64")]
 mod sgemm_avx2;
 mod thread_pool;
+pub mod update;
 
 pub(crate) use cpu_view::contiguous_mut;
 pub use data_input::{mark_data_input, DataInput};
@@ -37,3 +40,4 @@ pub(crate) use par_copy::{par_copy, par_take};
 #[cfg(test)]
 pub(crate) use thread_pool::in_pool;
 pub use thread_pool::use_current_thread_in_pool;
+pub use update::{Decay, DeviceUpdate, UpdateKernel, UPDATE_SCALARS};

@@ -6,7 +6,9 @@
 
 mod optimizer_step;
 mod params;
+mod resident;
 
-pub use optimizer_step::{optimizer_step, optimizer_step_if_finite, StepBuffers};
+pub(crate) use optimizer_step::sync_values;
+pub use optimizer_step::{optimizer_step, optimizer_step_if_finite, sync_host, StepBuffers};
 pub use params::{gather_grads, gather_values, layout, scatter_values, take_grads};
 pub(crate) use params::{non_trainable_layout, scatter_non_trainable};

@@ -10,11 +10,7 @@ use dfdx::{
     tensor::{Gradients, Tensor},
 };
 
-use crate::{
-    device::KerasDevice,
-    optimizers::{FlatParams, HostVar},
-    Error, Result,
-};
+use crate::{device::KerasDevice, optimizers::FlatParams, Error, Result};
 
 /// The trainable parameters of `model` (names are field paths such as `hidden.kernel`), with
 /// their current values and zero gradients. Non-trainable tensors (BatchNormalization's moving
@@ -218,55 +214,6 @@ impl<D: KerasDevice> TensorVisitor<f32, D> for ScatterValues<'_> {
             let range = self.params.vars[self.index].range();
             D::write_values(t, &self.params.values[range]);
             self.index += 1;
-        }
-        Ok(None)
-    }
-}
-
-/// The host buffers (values, gradient) of the model's trainable tensors into `out`, in layout
-/// order; `false` when the device does not keep some of them in host memory (then `out` is
-/// incomplete and must not be used).
-pub(crate) fn host_vars<M: TensorCollection<f32, D>, D: KerasDevice>(
-    model: &mut M,
-    grads: &mut Gradients<f32, D>,
-    out: &mut Vec<HostVar>,
-) -> Result<bool> {
-    out.clear();
-    let mut v = HostVars {
-        grads,
-        out,
-        all: true,
-    };
-    M::iter_tensors(&mut RecursiveWalker {
-        m: model,
-        f: &mut v,
-    })
-    .map_err(Error::device)?;
-    Ok(v.all)
-}
-
-struct HostVars<'a, D: KerasDevice> {
-    grads: &'a mut Gradients<f32, D>,
-    out: &'a mut Vec<HostVar>,
-    all: bool,
-}
-
-impl<D: KerasDevice> TensorVisitor<f32, D> for HostVars<'_, D> {
-    type Viewer = ViewTensorMut;
-    type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
-
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, f32, D>,
-        t: &mut Tensor<S, f32, D>,
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        if opts.do_gradient_update && self.all {
-            match D::host_var(t, self.grads)? {
-                Some(h) => self.out.push(h),
-                None => self.all = false,
-            }
         }
         Ok(None)
     }

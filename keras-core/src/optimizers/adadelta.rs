@@ -2,6 +2,7 @@
 
 use super::update_rule::{check_positive, check_unit};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// Adadelta: `E[g²] = rho E[g²] + (1 - rho) g²`,
@@ -65,6 +66,7 @@ pub struct AdadeltaStep {
 impl UpdateRule for Adadelta {
     const NAME: &'static str = "adadelta";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = AdadeltaStep;
 
     fn validate(&self) -> Result<()> {
@@ -83,6 +85,14 @@ impl UpdateRule for Adadelta {
             one_minus_rho: (1.0 - self.rho) as f32,
             epsilon: self.epsilon as f32,
         }
+    }
+
+    fn device_update(&self, s: &AdadeltaStep) -> Option<DeviceUpdate> {
+        Some(DeviceUpdate::new(
+            UpdateKernel::Adadelta,
+            &[s.lr, s.rho, s.one_minus_rho, s.epsilon],
+            0,
+        ))
     }
 
     fn update(

@@ -2,6 +2,7 @@
 
 use super::update_rule::{check_non_negative, check_positive};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// Adagrad: `acc += g²; w -= lr g / sqrt(acc + eps)`, the accumulator starting at
@@ -56,6 +57,7 @@ impl<S> OptimizerBuilder<Adagrad, S> {
 impl UpdateRule for Adagrad {
     const NAME: &'static str = "adagrad";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = (f32, f32);
 
     fn validate(&self) -> Result<()> {
@@ -73,6 +75,10 @@ impl UpdateRule for Adagrad {
 
     fn begin_step(&mut self, ctx: &StepContext) -> (f32, f32) {
         (ctx.learning_rate, self.epsilon as f32)
+    }
+
+    fn device_update(&self, &(lr, eps): &(f32, f32)) -> Option<DeviceUpdate> {
+        Some(DeviceUpdate::new(UpdateKernel::Adagrad, &[lr, eps], 0))
     }
 
     fn update(

@@ -2,6 +2,7 @@
 
 use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// Adam in Keras's "epsilon hat" form: with `t = iterations + 1` and
@@ -80,6 +81,7 @@ pub struct AdamStep {
 impl UpdateRule for Adam {
     const NAME: &'static str = "adam";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = AdamStep;
 
     fn validate(&self) -> Result<()> {
@@ -109,6 +111,19 @@ impl UpdateRule for Adam {
             one_minus_beta_2: (1.0 - beta_2) as f32,
             epsilon: epsilon as f32,
         }
+    }
+
+    fn device_update(&self, s: &AdamStep) -> Option<DeviceUpdate> {
+        let flags = if self.amsgrad {
+            DeviceUpdate::AMSGRAD
+        } else {
+            0
+        };
+        Some(DeviceUpdate::new(
+            UpdateKernel::Adam,
+            &[s.alpha, s.one_minus_beta_1, s.one_minus_beta_2, s.epsilon],
+            flags,
+        ))
     }
 
     fn update(&self, s: &AdamStep, _: &VarInfo, value: &mut [f32], grad: &[f32], slots: Slots<'_>) {

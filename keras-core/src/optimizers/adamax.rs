@@ -2,6 +2,7 @@
 
 use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// Adamax, Adam's infinity-norm variant: `m += (g - m)(1 - beta_1)`,
@@ -49,6 +50,7 @@ pub struct AdamaxStep {
 impl UpdateRule for Adamax {
     const NAME: &'static str = "adamax";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = AdamaxStep;
 
     fn validate(&self) -> Result<()> {
@@ -68,6 +70,20 @@ impl UpdateRule for Adamax {
             one_minus_beta_1_power: 1.0 - (self.moments.beta_1 as f32).powf(t),
             epsilon: self.moments.epsilon as f32,
         }
+    }
+
+    fn device_update(&self, s: &AdamaxStep) -> Option<DeviceUpdate> {
+        Some(DeviceUpdate::new(
+            UpdateKernel::Adamax,
+            &[
+                s.lr,
+                s.one_minus_beta_1,
+                s.beta_2,
+                s.one_minus_beta_1_power,
+                s.epsilon,
+            ],
+            0,
+        ))
     }
 
     fn update(

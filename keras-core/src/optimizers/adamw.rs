@@ -3,6 +3,7 @@
 use super::adam::AdamStep;
 use super::moments::moment_setters;
 use super::{Adam, OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::DeviceUpdate;
 use crate::Result;
 
 /// Adam with decoupled weight decay (Loshchilov & Hutter): Keras's [`Adam`] update, preceded by
@@ -55,6 +56,7 @@ impl<S> OptimizerBuilder<AdamW, S> {
 impl UpdateRule for AdamW {
     const NAME: &'static str = "adamw";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     const NEEDS_WEIGHT_DECAY: bool = true;
     type Step = AdamStep;
 
@@ -68,6 +70,10 @@ impl UpdateRule for AdamW {
 
     fn begin_step(&mut self, ctx: &StepContext) -> AdamStep {
         self.adam.begin_step(ctx)
+    }
+
+    fn device_update(&self, s: &AdamStep) -> Option<DeviceUpdate> {
+        self.adam.device_update(s)
     }
 
     fn update(

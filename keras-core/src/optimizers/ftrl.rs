@@ -2,6 +2,7 @@
 
 use super::update_rule::check_non_negative;
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::{Error, Result};
 
 /// Follow The Regularized Leader (McMahan et al., 2013) with online L1/L2 and shrinkage-type
@@ -98,6 +99,7 @@ pub struct FtrlStep {
 impl UpdateRule for Ftrl {
     const NAME: &'static str = "ftrl";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = FtrlStep;
 
     fn validate(&self) -> Result<()> {
@@ -135,6 +137,14 @@ impl UpdateRule for Ftrl {
             twice_shrinkage: (2.0 * self.l2_shrinkage) as f32,
             l1: self.l1 as f32,
         }
+    }
+
+    fn device_update(&self, s: &FtrlStep) -> Option<DeviceUpdate> {
+        Some(DeviceUpdate::new(
+            UpdateKernel::Ftrl,
+            &[s.lr, s.power, s.twice_l2_reg, s.twice_shrinkage, s.l1],
+            0,
+        ))
     }
 
     fn update(&self, s: &FtrlStep, _: &VarInfo, value: &mut [f32], grad: &[f32], slots: Slots<'_>) {

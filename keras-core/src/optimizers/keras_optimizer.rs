@@ -7,9 +7,11 @@ use super::learning_rate::{check_learning_rate, LearningRate};
 use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
 use super::{
-    variables_differ, FlatParams, HostParams, HostVar, Optimizer, Slots, StepContext, UpdateRule,
-    VarInfo, Variables,
+    variables_differ, DeviceState, FlatParams, Optimizer, ResidentVars, Slots, StepContext,
+    UpdateRule, VarInfo, Variables,
 };
+use crate::device::{Buffer, KerasDevice};
+use crate::kernels::Decay;
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -194,15 +196,8 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
 /// Variables of at least this many values are split across rayon's threads by elementwise rules.
 const PARALLEL_MIN_LEN: usize = 1 << 15;
 
-/// Elements per piece of a block updated in place: the piece of each of the arrays involved
-/// stays in L1/L2 from the rule's update to the value's copy-out.
-const IN_PLACE_PIECE: usize = 4096;
-
 /// `rule.update` on one variable; for an elementwise rule and a large variable, on blocks of it
-/// in parallel (the same arithmetic on each element, so the same bits). With `host` (the
-/// variable's model buffers and this block's offset in them; elementwise rules only), each
-/// block reads its gradient from the model's buffer (zeroing it there) instead of `grad`, and
-/// writes its new values out to the model's buffer, piece by piece.
+/// in parallel (the same arithmetic on each element, so the same bits).
 fn update_in_blocks<U: UpdateRule>(
     rule: &U,
     step: &U::Step,
@@ -210,14 +205,10 @@ fn update_in_blocks<U: UpdateRule>(
     value: &mut [f32],
     grad: &mut [f32],
     slots: Slots<'_>,
-    host: Option<(HostVar, usize)>,
 ) {
     let len = value.len();
     if !U::ELEMENTWISE || len < PARALLEL_MIN_LEN || rayon::current_num_threads() < 2 {
-        match host {
-            None => rule.update(step, var, value, grad, slots),
-            Some((h, offset)) => update_pieces_in_place(rule, step, var, value, slots, h, offset),
-        }
+        rule.update(step, var, value, grad, slots);
         return;
     }
     // Halves at a multiple of 64 elements, so every block but the last keeps whole vectors.
@@ -231,64 +222,15 @@ fn update_in_blocks<U: UpdateRule>(
             (*a, *b) = slot.split_at_mut(mid);
         }
     }
-    let host_b = host.map(|(h, offset)| (h, offset + mid));
     rayon::join(
-        || update_in_blocks(rule, step, var, value_a, grad_a, slots_a, host),
-        || update_in_blocks(rule, step, var, value_b, grad_b, slots_b, host_b),
+        || update_in_blocks(rule, step, var, value_a, grad_a, slots_a),
+        || update_in_blocks(rule, step, var, value_b, grad_b, slots_b),
     );
 }
 
-/// The in-place leaf of [`update_in_blocks`]: for each piece of the block, the rule updates
-/// the piece with the gradient read from `h.grad[offset..]` (an elementwise rule: pieces give
-/// the same bits as the whole), which is then zeroed there, and the values are copied out to
-/// `h.value[offset..]`. The flat gradient is not written: copying it would cost a pass over
-/// memory that nothing reads.
-fn update_pieces_in_place<U: UpdateRule>(
-    rule: &U,
-    step: &U::Step,
-    var: &VarInfo,
-    value: &mut [f32],
-    mut slots: Slots<'_>,
-    h: HostVar,
-    offset: usize,
-) {
-    debug_assert!(U::ELEMENTWISE);
-    let len = value.len();
-    debug_assert!(offset + len <= h.len);
-    // SAFETY: `h` points into live, distinct model buffers of `h.len` floats that nothing else
-    // touches during `apply_in_place` (`HostParams::new`'s contract); the blocks of one
-    // variable are disjoint (`update_in_blocks` splits them), so this block's range of each
-    // buffer is this call's alone.
-    let (host_value, host_grad) = unsafe {
-        (
-            std::slice::from_raw_parts_mut(h.value.add(offset), len),
-            std::slice::from_raw_parts_mut(h.grad.add(offset), len),
-        )
-    };
-    for first in (0..len).step_by(IN_PLACE_PIECE) {
-        let piece = first..(first + IN_PLACE_PIECE).min(len);
-        let mut piece_slots: Slots<'_> = Default::default();
-        for (to, slot) in piece_slots.iter_mut().zip(slots.iter_mut()) {
-            if slot.len() == len {
-                *to = &mut slot[piece.clone()];
-            }
-        }
-        rule.update(
-            step,
-            var,
-            &mut value[piece.clone()],
-            &host_grad[piece.clone()],
-            piece_slots,
-        );
-        host_grad[piece.clone()].fill(0.0);
-        host_value[piece.clone()].copy_from_slice(&value[piece]);
-    }
-}
-
 impl<U: UpdateRule, S: LearningRateSchedule> KerasOptimizer<U, S> {
-    /// [`Optimizer::apply`], reading gradients from and writing values to the model's buffers
-    /// `host` when given (the caller checked that this optimizer's options allow it).
-    fn apply_with(&mut self, params: &mut FlatParams, host: Option<&[HostVar]>) -> Result<()> {
+    /// [`Optimizer::apply`].
+    fn apply_with(&mut self, params: &mut FlatParams) -> Result<()> {
         if params.vars.is_empty() {
             return Ok(());
         }
@@ -328,7 +270,6 @@ impl<U: UpdateRule, S: LearningRateSchedule> KerasOptimizer<U, S> {
                     &mut values[v.range()],
                     &mut g[v.range()],
                     slots,
-                    host.map(|h| (h[i], 0)),
                 );
             }
         }
@@ -340,33 +281,101 @@ impl<U: UpdateRule, S: LearningRateSchedule> KerasOptimizer<U, S> {
 
 impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> {
     fn apply(&mut self, params: &mut FlatParams) -> Result<()> {
-        self.apply_with(params, None)
+        self.apply_with(params)
     }
 
-    /// In place for elementwise rules without gradient preprocessing (loss scale,
-    /// accumulation, clipping), weight decay or EMA, when every variable has a gradient; else
-    /// `Ok(false)`.
-    fn apply_in_place(&mut self, params: &mut FlatParams, host: &HostParams<'_>) -> Result<bool> {
-        let vars = host.vars();
-        let fits = vars.len() == params.vars.len()
-            && vars
-                .iter()
-                .zip(&params.vars)
-                .all(|(h, v)| h.len == v.range().len() && v.has_grad);
-        if !U::ELEMENTWISE
-            || !fits
+    /// Resident for rules the device runs ([`KerasDevice::runs_update`]) without gradient
+    /// preprocessing (loss scale, accumulation, clipping) or EMA, when every variable has a
+    /// gradient; decoupled weight decay is folded into each variable's kernel. Else `Ok(false)`.
+    fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
+        &mut self,
+        params: &FlatParams,
+        vars: &mut V,
+        state: &mut DeviceState<D>,
+    ) -> Result<bool> {
+        if !D::runs_update(&self.rule)
             || params.vars.is_empty()
-            || self.options.weight_decay.is_some()
             || self.options.use_ema
+            || params.vars.iter().any(|v| !v.has_grad)
         {
             return Ok(false);
         }
         self.build(params)?;
-        if self.buffers.as_ref().is_none_or(|b| !b.work.is_empty()) {
+        let Some(b) = self.buffers.as_mut() else {
+            return Ok(false);
+        };
+        if !b.work.is_empty() {
             return Ok(false);
         }
-        self.apply_with(params, Some(vars))?;
+        let device = vars.device().clone();
+        if !state.live {
+            let n_slots = self.rule.slot_names().len();
+            state.slots.clear();
+            for i in 0..params.vars.len() {
+                let views = slot_views(&mut b.slots, &b.slot_ranges, i);
+                let mut var_slots = Vec::with_capacity(n_slots);
+                for view in views.iter().take(n_slots) {
+                    var_slots.push(device.try_upload(view).map_err(Error::device)?);
+                }
+                state.slots.push(var_slots);
+            }
+            state.live = true;
+        }
+        let lr = self.learning_rate.at(self.raw_iterations);
+        let ctx = StepContext {
+            learning_rate: lr,
+            iterations: self.update_iterations(),
+            scheduled: self.learning_rate.is_schedule(),
+        };
+        let step = self.rule.begin_step(&ctx);
+        let decay = self.options.weight_decay.map(|wd| Decay {
+            weight_decay: wd as f32,
+            learning_rate: lr,
+        });
+        let (rule, options) = (&self.rule, &self.options);
+        vars.for_each_var(|i, value, grad| {
+            let var = params.vars.get(i).ok_or_else(|| {
+                Error::invalid("params", "the model has more variables than its layout")
+            })?;
+            let len = |v: &Buffer<D>| dfdx::tensor::Storage::<f32>::len(&device, v);
+            if len(value) != var.len || len(grad) != var.len {
+                return Err(Error::ShapeMismatch {
+                    name: "params",
+                    expected: format!("`{}` of {} values", var.name, var.len),
+                    got: format!("a buffer of {} values", len(value)),
+                });
+            }
+            let decay = decay.filter(|_| options.decays(&var.name));
+            device
+                .try_update_variable(rule, &step, var, decay, value, grad, &mut state.slots[i])
+                .map_err(Error::device)
+        })?;
+        self.raw_iterations += 1;
         Ok(true)
+    }
+
+    fn sync_resident<D: KerasDevice>(
+        &mut self,
+        state: &mut DeviceState<D>,
+        device: &D,
+    ) -> Result<()> {
+        if !state.live {
+            return Ok(());
+        }
+        let Some(b) = self.buffers.as_mut() else {
+            return Err(Error::invalid(
+                "optimizer state",
+                "device slots exist but the optimizer was never built",
+            ));
+        };
+        for (i, var_slots) in state.slots.iter().enumerate() {
+            let views = slot_views(&mut b.slots, &b.slot_ranges, i);
+            for (view, slot) in views.into_iter().zip(var_slots) {
+                device.try_download(slot, view).map_err(Error::device)?;
+            }
+        }
+        state.live = false;
+        Ok(())
     }
 
     fn learning_rate(&self) -> f32 {
@@ -440,6 +449,7 @@ pub(crate) fn variables_of(params: &FlatParams) -> Variables {
 mod tests {
     use super::*;
     use crate::optimizers::{Adam, Sgd};
+    use dfdx::tensor::{Cpu, Storage};
 
     fn two_vars() -> FlatParams {
         let mut p = FlatParams::from_layout([("kernel", &[2][..]), ("bias", &[1][..])]);
@@ -448,7 +458,7 @@ mod tests {
     }
 
     /// Two variables, one long enough to be split across threads (with a cut last piece).
-    const LONG: usize = 2 * PARALLEL_MIN_LEN + 4 * IN_PLACE_PIECE + 37;
+    const LONG: usize = 2 * PARALLEL_MIN_LEN + 4 * 4096 + 37;
 
     fn long_and_short() -> FlatParams {
         let mut p = FlatParams::from_layout([("kernel", &[LONG][..]), ("bias", &[5][..])]);
@@ -458,22 +468,51 @@ mod tests {
         p
     }
 
-    /// `values` cut into one buffer per variable of `p`, as a model holds them.
-    fn per_var(p: &FlatParams, values: &[f32]) -> Vec<Vec<f32>> {
-        p.vars.iter().map(|v| values[v.range()].to_vec()).collect()
+    /// A model's own buffers on `Cpu`: one value and one gradient buffer per variable.
+    struct CpuVars {
+        dev: Cpu,
+        values: Vec<CpuBuffer>,
+        grads: Vec<CpuBuffer>,
     }
 
-    /// The host buffers of per-variable values and gradients.
-    fn host_of(values: &mut [Vec<f32>], grads: &mut [Vec<f32>]) -> Vec<HostVar> {
-        values
-            .iter_mut()
-            .zip(grads)
-            .map(|(v, g)| HostVar {
-                value: v.as_mut_ptr(),
-                grad: g.as_mut_ptr(),
-                len: v.len(),
-            })
-            .collect()
+    type CpuBuffer = <Cpu as Storage<f32>>::Vec;
+
+    fn all_equal(buffers: &[CpuBuffer], value: f32) -> bool {
+        buffers.iter().all(|b| b.iter().all(|x| *x == value))
+    }
+
+    impl CpuVars {
+        fn new(p: &FlatParams, values: &[f32], grads: &[f32]) -> Self {
+            let dev = Cpu::default();
+            let cut = |all: &[f32]| -> Vec<_> {
+                p.vars
+                    .iter()
+                    .map(|v| dev.try_upload(&all[v.range()]).unwrap())
+                    .collect()
+            };
+            let (values, grads) = (cut(values), cut(grads));
+            Self { dev, values, grads }
+        }
+
+        fn values(&self) -> Vec<f32> {
+            self.values.iter().flat_map(|v| v.iter().copied()).collect()
+        }
+    }
+
+    impl ResidentVars<Cpu> for CpuVars {
+        fn device(&self) -> &Cpu {
+            &self.dev
+        }
+
+        fn for_each_var<F>(&mut self, mut f: F) -> Result<()>
+        where
+            F: FnMut(usize, &mut CpuBuffer, &mut CpuBuffer) -> Result<()>,
+        {
+            for (i, (v, g)) in self.values.iter_mut().zip(&mut self.grads).enumerate() {
+                f(i, v, g)?;
+            }
+            Ok(())
+        }
     }
 
     fn gradients(step: usize, len: usize) -> Vec<f32> {
@@ -482,78 +521,91 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn the_in_place_step_gives_the_bits_of_gather_apply_scatter() {
+    /// Three steps of `make()` on flat buffers and resident, with a sync after the second.
+    fn resident_matches_flat(make: impl Fn() -> KerasOptimizer<Adam> + Send + Sync) {
         crate::kernels::in_pool(2, || {
-            let mut opt_flat = Adam::new().with_learning_rate(0.01).build().unwrap();
-            let mut opt_in_place = Adam::new().with_learning_rate(0.01).build().unwrap();
+            let (mut opt_flat, mut opt_resident) = (make(), make());
             let mut flat = long_and_short();
-            let mut in_place = long_and_short();
-            // The model's own buffers, one pair per variable.
-            let mut model_values = per_var(&in_place, &in_place.values);
+            let layout = long_and_short();
+            let mut state = DeviceState::<Cpu>::default();
+            let mut model = CpuVars::new(&layout, &layout.values, &layout.grads);
             for step in 0..3 {
                 let g = gradients(step, flat.grads.len());
                 flat.grads.copy_from_slice(&g);
                 opt_flat.apply(&mut flat).unwrap();
-                let mut model_grads = per_var(&in_place, &g);
-                let host = host_of(&mut model_values, &mut model_grads);
-                let done = opt_in_place
-                    .apply_in_place(&mut in_place, &HostParams::new(&host))
+                model = CpuVars {
+                    grads: CpuVars::new(&layout, &layout.values, &g).grads,
+                    ..model
+                };
+                let done = opt_resident
+                    .apply_resident(&layout, &mut model, &mut state)
                     .unwrap();
-                assert!(done, "Adam without options steps in place");
-                assert_eq!(in_place.values, flat.values, "step {step}");
-                assert!(
-                    in_place.grads.iter().all(|g| *g == 0.0),
-                    "params.grads is not written"
-                );
-                assert_eq!(
-                    model_values.concat(),
-                    flat.values,
-                    "written back to the model"
-                );
-                assert!(model_grads.iter().flatten().all(|g| *g == 0.0), "zeroed");
+                assert!(done, "the step runs resident");
+                assert!(state.is_live());
+                assert_eq!(model.values(), flat.values, "step {step}");
+                assert!(all_equal(&model.grads, 0.0), "zeroed");
+                if step == 1 {
+                    opt_resident
+                        .sync_resident(&mut state, &Cpu::default())
+                        .unwrap();
+                    assert!(!state.is_live());
+                    assert_eq!(opt_resident.state(), opt_flat.state(), "synced state");
+                }
             }
-            assert_eq!(opt_in_place.state(), opt_flat.state());
+            assert_ne!(opt_resident.state(), opt_flat.state(), "stale until synced");
+            opt_resident
+                .sync_resident(&mut state, &Cpu::default())
+                .unwrap();
+            assert_eq!(opt_resident.state(), opt_flat.state());
         });
     }
 
     #[test]
-    fn options_that_need_the_whole_gradient_decline_the_in_place_step() {
-        let declined = |mut opt: KerasOptimizer<Sgd>| {
-            let mut p = long_and_short();
-            let before = p.values.clone();
-            let mut values = p.values.clone();
-            let mut grads = vec![1.0; values.len()];
-            let host = [HostVar {
-                value: values.as_mut_ptr(),
-                grad: grads.as_mut_ptr(),
-                len: values.len(),
-            }];
-            // One buffer for two variables: does not fit either.
-            let done = opt.apply_in_place(&mut p, &HostParams::new(&host)).unwrap();
-            assert!(!done);
-            assert_eq!(p.values, before);
-            assert_eq!(opt.iterations(), 0);
-        };
-        declined(Sgd::new().build().unwrap());
-        let mut p = long_and_short();
-        let mut vals = per_var(&p, &p.values);
-        let mut grads = per_var(&p, &vec![1.0; p.values.len()]);
-        let host = host_of(&mut vals, &mut grads);
+    fn the_resident_step_gives_the_bits_of_the_flat_step() {
+        resident_matches_flat(|| Adam::new().with_learning_rate(0.01).build().unwrap());
+    }
+
+    #[test]
+    fn weight_decay_is_folded_into_the_resident_step_with_the_same_bits() {
+        resident_matches_flat(|| {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_weight_decay(0.05)
+                .with_exclude_from_weight_decay(["bias"])
+                .build()
+                .unwrap()
+        });
+    }
+
+    #[test]
+    fn options_that_need_the_whole_gradient_decline_the_resident_step() {
+        let layout = long_and_short();
+        let ones = vec![1.0; layout.values.len()];
         for mut opt in [
-            Sgd::new().with_weight_decay(0.1).build().unwrap(),
             Sgd::new().with_ema(0.9).build().unwrap(),
             Sgd::new().with_clipnorm(1.0).build().unwrap(),
+            Sgd::new().with_loss_scale_factor(8.0).build().unwrap(),
             Sgd::new()
                 .with_gradient_accumulation_steps(2)
                 .build()
                 .unwrap(),
         ] {
-            let before = p.values.clone();
-            assert!(!opt.apply_in_place(&mut p, &HostParams::new(&host)).unwrap());
-            assert_eq!(p.values, before);
-            assert!(grads.iter().flatten().all(|g| *g == 1.0), "untouched");
+            let mut model = CpuVars::new(&layout, &layout.values, &ones);
+            let mut state = DeviceState::<Cpu>::default();
+            assert!(!opt.apply_resident(&layout, &mut model, &mut state).unwrap());
+            assert_eq!(model.values(), layout.values, "values untouched");
+            assert!(all_equal(&model.grads, 1.0), "grads untouched");
+            assert_eq!(opt.iterations(), 0);
+            assert!(!state.is_live());
         }
+        let mut missing = long_and_short();
+        missing.set_has_grad(1, false);
+        let mut opt = Sgd::new().build().unwrap();
+        let mut model = CpuVars::new(&missing, &missing.values, &ones);
+        let mut state = DeviceState::<Cpu>::default();
+        assert!(!opt
+            .apply_resident(&missing, &mut model, &mut state)
+            .unwrap());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::update_rule::check_unit;
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::losses::sign;
 use crate::{Error, Result};
 
@@ -64,6 +65,7 @@ pub struct LionStep {
 impl UpdateRule for Lion {
     const NAME: &'static str = "lion";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = LionStep;
 
     fn validate(&self) -> Result<()> {
@@ -89,6 +91,14 @@ impl UpdateRule for Lion {
             beta_1: self.beta_1 as f32,
             beta_2: self.beta_2 as f32,
         }
+    }
+
+    fn device_update(&self, s: &LionStep) -> Option<DeviceUpdate> {
+        Some(DeviceUpdate::new(
+            UpdateKernel::Lion,
+            &[s.lr, s.beta_1, s.beta_2],
+            0,
+        ))
     }
 
     fn update(&self, s: &LionStep, _: &VarInfo, value: &mut [f32], grad: &[f32], slots: Slots<'_>) {

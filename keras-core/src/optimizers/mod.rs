@@ -1,4 +1,7 @@
-//! Optimizers with Keras's numerics, on flat host parameter buffers.
+//! Optimizers with Keras's numerics: on flat host parameter buffers ([`Optimizer::apply`]), or
+//! where the model's variables live ([`Optimizer::apply_resident`]: the update of each variable
+//! runs as a kernel of its device, see [`crate::kernels::update`], with the slots kept there in a
+//! [`DeviceState`]).
 //!
 //! Keras's template: a generic base, [`KerasOptimizer`], does once and in Keras's order the
 //! loss-scale undo, gradient accumulation, clipping, decoupled weight decay, the per-parameter
@@ -31,8 +34,8 @@ mod base_options;
 mod buffers;
 mod builder;
 mod clipping;
+mod device_state;
 mod ftrl;
-mod host_params;
 mod keras_optimizer;
 mod lamb;
 mod learning_rate;
@@ -41,6 +44,7 @@ mod moments;
 mod nadam;
 mod params;
 mod pipeline;
+mod resident_vars;
 mod rmsprop;
 pub mod schedules;
 mod sgd;
@@ -55,16 +59,15 @@ pub use adam::Adam;
 pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use builder::OptimizerBuilder;
+pub use device_state::DeviceState;
 pub use ftrl::Ftrl;
-pub use host_params::HostParams;
-#[doc(hidden)]
-pub use host_params::HostVar;
 pub use keras_optimizer::KerasOptimizer;
 pub use lamb::Lamb;
 pub use learning_rate::LearningRate;
 pub use lion::Lion;
 pub use nadam::Nadam;
 pub use params::{FlatParams, VarInfo};
+pub use resident_vars::ResidentVars;
 pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
 pub use state_file::{
@@ -73,6 +76,7 @@ pub use state_file::{
 };
 pub use update_rule::{Slots, StepContext, UpdateRule, MAX_SLOTS};
 
+use crate::device::KerasDevice;
 use crate::Result;
 
 /// Variables as an optimizer's state records them: each one's field path and shape, in order.
@@ -84,18 +88,40 @@ pub trait Optimizer {
     /// `params.values` in place.
     fn apply(&mut self, params: &mut FlatParams) -> Result<()>;
 
-    /// One step like [`apply`](Self::apply), with each variable's gradient read from (and then
-    /// zeroed in) the model's own gradient buffer and its new values written to the model's own
-    /// buffer, block by block while they are in cache, instead of in three passes (gather,
-    /// apply, scatter) over memory. `params.values` and the optimizer's state end as after
-    /// those three passes; `params.grads` is left as it was (the gradients are read from the
-    /// model's buffers, not copied into it).
+    /// One step like [`apply`](Self::apply) on the variables where they live (`vars`: the
+    /// model's own buffers, on its device), each updated by its device's kernel
+    /// ([`KerasDevice::try_update_variable`]) and its gradient zeroed there, with the optimizer's
+    /// slots kept in `state` on the device: nothing is copied between host and device. The
+    /// optimizer's counters and learning rate advance on the host as in `apply`; `params` gives
+    /// the layout (names, shapes) and is not read otherwise, nor written: its values and the
+    /// optimizer's host slots are stale until [`sync_resident`](Self::sync_resident) and a
+    /// gather of the values.
     ///
-    /// Returns `Ok(false)`, having changed nothing, when this optimizer has no such pass (the
-    /// default) or cannot use it with its options; the caller then takes the three passes.
-    fn apply_in_place(&mut self, params: &mut FlatParams, host: &HostParams<'_>) -> Result<bool> {
-        let _ = (params, host);
+    /// Returns `Ok(false)`, having changed nothing, when this optimizer cannot take the step so
+    /// (the default; or a rule the device has no kernel for, gradient preprocessing, EMA, a
+    /// variable without gradient); the caller then takes the host path, after a sync.
+    fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
+        &mut self,
+        params: &FlatParams,
+        vars: &mut V,
+        state: &mut DeviceState<D>,
+    ) -> Result<bool> {
+        let _ = (params, vars, state);
         Ok(false)
+    }
+
+    /// Copies the slots a live `state` holds back into this optimizer's own buffers, so that
+    /// [`state`](Self::state), [`apply`](Self::apply) and checkpoints see them, and marks `state`
+    /// no longer live (the next resident step uploads the slots again). A no-op when `state` is
+    /// not live.
+    fn sync_resident<D: KerasDevice>(
+        &mut self,
+        state: &mut DeviceState<D>,
+        device: &D,
+    ) -> Result<()> {
+        let _ = device;
+        state.live = false;
+        Ok(())
     }
 
     /// The learning rate the next step will use (a schedule is evaluated at the current

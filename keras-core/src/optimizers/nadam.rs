@@ -2,6 +2,7 @@
 
 use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// Nadam, Adam with Nesterov momentum (Dozat), with Keras's momentum schedule
@@ -64,6 +65,7 @@ pub struct NadamStep {
 impl UpdateRule for Nadam {
     const NAME: &'static str = "nadam";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = NadamStep;
 
     fn validate(&self) -> Result<()> {
@@ -94,6 +96,24 @@ impl UpdateRule for Nadam {
             one_minus_beta_2_power: 1.0 - beta_2.powf(t),
             epsilon: self.moments.epsilon as f32,
         }
+    }
+
+    fn device_update(&self, s: &NadamStep) -> Option<DeviceUpdate> {
+        Some(DeviceUpdate::new(
+            UpdateKernel::Nadam,
+            &[
+                s.lr,
+                s.one_minus_beta_1,
+                s.one_minus_beta_2,
+                s.u_t,
+                s.u_t_1,
+                s.u_product_t,
+                s.u_product_t_1,
+                s.one_minus_beta_2_power,
+                s.epsilon,
+            ],
+            0,
+        ))
     }
 
     fn update(

@@ -2,6 +2,7 @@
 
 use super::update_rule::{check_positive, check_unit};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// RMSprop as Keras computes it: `v = rho v + (1 - rho) g²` (starting at 0), then
@@ -84,6 +85,7 @@ pub struct RMSpropStep {
 impl UpdateRule for RMSprop {
     const NAME: &'static str = "rmsprop";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     type Step = RMSpropStep;
 
     fn validate(&self) -> Result<()> {
@@ -109,6 +111,21 @@ impl UpdateRule for RMSprop {
             momentum: self.momentum as f32,
             epsilon: self.epsilon as f32,
         }
+    }
+
+    fn device_update(&self, s: &RMSpropStep) -> Option<DeviceUpdate> {
+        let mut flags = 0;
+        if self.momentum > 0.0 {
+            flags |= DeviceUpdate::MOMENTUM;
+        }
+        if self.centered {
+            flags |= DeviceUpdate::CENTERED;
+        }
+        Some(DeviceUpdate::new(
+            UpdateKernel::RmsProp,
+            &[s.lr, s.rho, s.one_minus_rho, s.momentum, s.epsilon],
+            flags,
+        ))
     }
 
     fn update(

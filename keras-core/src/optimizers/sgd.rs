@@ -2,6 +2,7 @@
 
 use super::update_rule::check_unit;
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// Gradient descent with optional (Nesterov) momentum, in Keras's form: the learning rate sits
@@ -65,6 +66,7 @@ pub struct SgdStep {
 impl UpdateRule for Sgd {
     const NAME: &'static str = "SGD";
     const ELEMENTWISE: bool = true;
+    const DEVICE_KERNEL: bool = true;
     const DEFAULT_LEARNING_RATE: f32 = 0.01;
     type Step = SgdStep;
 
@@ -85,6 +87,21 @@ impl UpdateRule for Sgd {
             lr: ctx.learning_rate,
             momentum: self.momentum as f32,
         }
+    }
+
+    fn device_update(&self, s: &SgdStep) -> Option<DeviceUpdate> {
+        let mut flags = 0;
+        if self.momentum != 0.0 {
+            flags |= DeviceUpdate::MOMENTUM;
+        }
+        if self.nesterov {
+            flags |= DeviceUpdate::NESTEROV;
+        }
+        Some(DeviceUpdate::new(
+            UpdateKernel::Sgd,
+            &[s.lr, s.momentum],
+            flags,
+        ))
     }
 
     fn update(&self, s: &SgdStep, _: &VarInfo, value: &mut [f32], grad: &[f32], slots: Slots<'_>) {

@@ -1,6 +1,7 @@
 //! The part each optimizer file supplies: hyper-parameters, slots and the per-variable update.
 
 use super::VarInfo;
+use crate::kernels::DeviceUpdate;
 use crate::{Error, Result};
 
 /// The most slots (per-parameter state buffers) an [`UpdateRule`] may declare.
@@ -89,6 +90,11 @@ pub trait UpdateRule: Sync {
     /// large variables into blocks updated on rayon's threads. Defaults to `false`.
     const ELEMENTWISE: bool = false;
 
+    /// Whether [`device_update`](UpdateRule::device_update) describes every step to a device
+    /// kernel (`update.cu`), so that the step can run on `Cuda` where the variables are.
+    /// Defaults to `false`.
+    const DEVICE_KERNEL: bool = false;
+
     /// Values computed once per update step and shared by all variables (bias corrections, ...).
     type Step: Sync;
 
@@ -125,6 +131,14 @@ pub trait UpdateRule: Sync {
         grad: &[f32],
         slots: Slots<'_>,
     );
+
+    /// This step for the rule's device kernel: which kernel, the step's scalars and the rule's
+    /// flags (see [`crate::kernels::update`]). `None` (the default) when the rule has none; a rule
+    /// with [`DEVICE_KERNEL`](UpdateRule::DEVICE_KERNEL) must return `Some`.
+    fn device_update(&self, step: &Self::Step) -> Option<DeviceUpdate> {
+        let _ = step;
+        None
+    }
 
     /// Scalar optimizer variables outside the slots (Nadam's `u_product`), for checkpoints.
     fn scalars(&self) -> Vec<(&'static str, f32)> {

@@ -1,7 +1,5 @@
 //! The trainer's implementation of [`CallbackContext`].
 
-use std::marker::PhantomData;
-
 use dfdx::nn::tensor_collection::TensorCollection;
 
 use super::{fit_view::FitView, ResumePoint};
@@ -16,16 +14,17 @@ use crate::{
 
 /// What a callback sees during a hook: disjoint borrows of the trainer's parts, and, in `fit`,
 /// a view of the loop's progress (`F`; `()` elsewhere).
-pub(crate) struct Ctx<'a, M, O, D, F = ()> {
+pub(crate) struct Ctx<'a, M, O, D: KerasDevice, F = ()> {
     pub model: &'a mut M,
     pub optimizer: &'a mut O,
     pub params: &'a mut FlatParams,
+    /// Where resident steps left the optimizer's slots; reads of the host state sync first.
+    pub step: &'a mut model::StepBuffers<D>,
     pub logs: &'a mut Logs,
     pub stop: &'a mut bool,
     pub run: RunParams,
     pub directions: &'a [(String, Direction)],
     pub fit: F,
-    pub _device: PhantomData<D>,
 }
 
 impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> CallbackContext
@@ -63,8 +62,9 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> Call
         self.optimizer.iterations()
     }
 
-    fn weights(&self) -> &FlatParams {
-        self.params
+    fn weights(&mut self) -> Result<&FlatParams> {
+        model::sync_values(self.model, self.params, self.step)?;
+        Ok(self.params)
     }
 
     fn set_weights(&mut self, values: &[f32]) -> Result<()> {
@@ -76,14 +76,18 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> Call
             });
         }
         self.params.values.copy_from_slice(values);
+        self.step.values_stale = false;
         model::scatter_values(self.model, self.params)
     }
 
-    fn optimizer_state(&self) -> Vec<(String, Vec<f32>)> {
-        self.optimizer.state()
+    fn optimizer_state(&mut self) -> Result<Vec<(String, Vec<f32>)>> {
+        model::sync_host(self.model, self.optimizer, self.params, self.step)?;
+        Ok(self.optimizer.state())
     }
 
     fn load_optimizer_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
+        // Synced first, so that the next resident step uploads the loaded slots.
+        model::sync_host(self.model, self.optimizer, self.params, self.step)?;
         self.optimizer.load_state(state)
     }
 
@@ -125,12 +129,12 @@ macro_rules! ctx {
             model: &mut $trainer.model,
             optimizer: &mut $trainer.optimizer,
             params: &mut $trainer.params,
+            step: &mut $trainer.step_buffers,
             logs: $logs,
             stop: &mut $trainer.stop_training,
             run: $run,
             directions: &$trainer.directions,
             fit: $fit,
-            _device: ::std::marker::PhantomData,
         }
     };
 }

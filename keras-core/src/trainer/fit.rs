@@ -200,7 +200,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
             let train = Subset::all(data);
             let val = Subset::all(v);
             fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
-                trainer,
+                &mut *trainer,
                 train,
                 Some(val),
                 &config,
@@ -209,7 +209,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         } else if config.validation_split > 0.0 {
             let (train, val) = split_validation(data, config.validation_split)?;
             fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
-                trainer,
+                &mut *trainer,
                 train,
                 Some(val),
                 &config,
@@ -218,12 +218,21 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         } else {
             let train = Subset::all(data);
             fit_loop::<S, K, T, _, _, _, _, _, _, _, Subset<'_, S, T, Ds>>(
-                trainer, train, None, &config, callbacks,
+                &mut *trainer,
+                train,
+                None,
+                &config,
+                callbacks,
             )
         };
+        // The weights and the optimizer's state read as after the last step, even when `fit`
+        // stopped on an error.
+        let synced = trainer.sync_host();
+        let history = history?;
+        synced?;
         // The buffers the steps reused go back to the system (the cache stays on).
         dfdx::tensor::Cache::try_empty_cache(&device).map_err(Error::device)?;
-        history
+        Ok(history)
     }
 }
 
@@ -510,6 +519,11 @@ where
             }
         }
         if logs.get("loss").is_some_and(f32::is_finite) {
+            crate::model::sync_values(
+                &trainer.model,
+                &mut trainer.params,
+                &mut trainer.step_buffers,
+            )?;
             if let Some((name, value)) = trainer.params.first_non_finite() {
                 return Err(Error::NonFiniteWeights {
                     name: name.to_string(),
@@ -562,6 +576,7 @@ where
             break;
         }
     }
+    trainer.sync_host()?;
     trainer.optimizer.finalize(&mut trainer.params);
     crate::model::scatter_values(&mut trainer.model, &trainer.params)?;
     callbacks.on_train_end(&mut hook_ctx!(last_epoch, 0, iterator.position()))?;

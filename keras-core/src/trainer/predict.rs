@@ -72,7 +72,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     {
         let b = whole_batch(batch)?;
         self.reset_metrics::<K, T>();
-        self.train_batch::<S, K, T>(&b, false)?;
+        let step = self.train_batch::<S, K, T>(&b, false);
+        // The weights and the optimizer's state read as after the step, even after an error.
+        let synced = self.sync_host();
+        step?;
+        synced?;
         let mut logs = Logs::new();
         self.write_logs::<K, T>(&mut logs, "");
         Ok(logs)

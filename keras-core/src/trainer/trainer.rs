@@ -41,7 +41,7 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) y_host: Vec<f32>,
     pub(crate) grad_host: Vec<f32>,
     /// Scratch of the optimizer step (the model's host buffers for its in-place pass).
-    pub(crate) step_buffers: model::StepBuffers,
+    pub(crate) step_buffers: model::StepBuffers<D>,
     pub(crate) loss_tracker: MeanState,
     pub(crate) stop_training: bool,
     pub(crate) directions: Vec<(String, Direction)>,
@@ -87,7 +87,7 @@ where
             loss_scratch: LossScratch::default(),
             y_host: Vec::new(),
             grad_host: Vec::new(),
-            step_buffers: model::StepBuffers::default(),
+            step_buffers: model::StepBuffers::new(device.clone()),
             loss_tracker: MeanState::default(),
             stop_training: false,
             directions: Vec::new(),
@@ -228,6 +228,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             });
         }
         self.params.values.copy_from_slice(values);
+        self.step_buffers.values_stale = false;
         model::scatter_values(&mut self.model, &self.params)
     }
 
@@ -236,7 +237,25 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     where
         M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
     {
-        model::gather_values(&self.model, &mut self.params)
+        model::gather_values(&self.model, &mut self.params)?;
+        self.step_buffers.values_stale = false;
+        Ok(())
+    }
+
+    /// Brings the flat weights and the optimizer's own state up to date after steps that ran
+    /// resident on the device ([`model::optimizer_step`]). `fit` and `train_on_batch` call it
+    /// before they return, and callbacks' reads of weights and optimizer state go through it.
+    pub(crate) fn sync_host(&mut self) -> Result<()>
+    where
+        M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+        O: Optimizer,
+    {
+        model::sync_host(
+            &self.model,
+            &mut self.optimizer,
+            &mut self.params,
+            &mut self.step_buffers,
+        )
     }
 
     /// Resets the loss tracker and every metric (Keras's `reset_metrics`).
@@ -358,6 +377,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 &mut grads,
                 &mut self.optimizer,
                 &mut self.params,
+                &mut self.step_buffers,
             )?;
             self.skipped_steps += u64::from(!applied);
         } else {

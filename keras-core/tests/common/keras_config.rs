@@ -81,6 +81,7 @@ impl<'a> Cfg<'a> {
 }
 
 /// Any of Keras's schedules, built from a golden config.
+#[derive(Debug, Clone)]
 pub enum AnySchedule {
     Exponential(ExponentialDecay),
     Piecewise(PiecewiseConstantDecay),

@@ -1,0 +1,148 @@
+//! The optimizer's update of one variable, run where the variable lives.
+//!
+//! The generic definition of each rule is its [`UpdateRule::update`](crate::optimizers::UpdateRule::update)
+//! (the Keras-exact formula over slices). Beside it:
+//! - `cpu_kernel.rs`: that formula run in place on the variable's own buffers (its value, its
+//!   gradient, which is zeroed for the next step, and its slots), piece by piece while they are in
+//!   cache, on rayon's threads for large variables, with decoupled weight decay folded in;
+//! - `cuda_kernel.rs` and `update.cu`: one CUDA kernel per rule (the same arithmetic, compiled
+//!   without FMA contraction), launched on the device's stream with the scalars of a
+//!   [`DeviceUpdate`]; the build script compiles `update.cu` to PTX with `nvcc`.
+//!
+//! [`KerasDevice::try_update_variable`](crate::KerasDevice::try_update_variable) picks the kernel.
+
+mod cpu_kernel;
+#[cfg(feature = "cuda")]
+mod cuda_kernel;
+
+pub(crate) use cpu_kernel::update_in_place;
+#[cfg(feature = "cuda")]
+pub(crate) use cuda_kernel::launch_update;
+
+/// The CUDA kernels of `update.cu`, one per elementwise rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpdateKernel {
+    /// `keras.optimizers.SGD` (flags: [`DeviceUpdate::MOMENTUM`], [`DeviceUpdate::NESTEROV`]).
+    Sgd,
+    /// `Adam` and `AdamW` (flag: [`DeviceUpdate::AMSGRAD`]).
+    Adam,
+    /// `Adamax`.
+    Adamax,
+    /// `Nadam`.
+    Nadam,
+    /// `RMSprop` (flags: [`DeviceUpdate::MOMENTUM`], [`DeviceUpdate::CENTERED`]).
+    RmsProp,
+    /// `Adagrad`.
+    Adagrad,
+    /// `Adadelta`.
+    Adadelta,
+    /// `Lion`.
+    Lion,
+    /// `Ftrl`.
+    Ftrl,
+}
+
+impl UpdateKernel {
+    /// Every kernel, in the order of [`UpdateKernel::name`]'s table.
+    pub const ALL: [UpdateKernel; 9] = [
+        UpdateKernel::Sgd,
+        UpdateKernel::Adam,
+        UpdateKernel::Adamax,
+        UpdateKernel::Nadam,
+        UpdateKernel::RmsProp,
+        UpdateKernel::Adagrad,
+        UpdateKernel::Adadelta,
+        UpdateKernel::Lion,
+        UpdateKernel::Ftrl,
+    ];
+
+    /// The kernel's symbol in `update.cu`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            UpdateKernel::Sgd => "keras_sgd_update",
+            UpdateKernel::Adam => "keras_adam_update",
+            UpdateKernel::Adamax => "keras_adamax_update",
+            UpdateKernel::Nadam => "keras_nadam_update",
+            UpdateKernel::RmsProp => "keras_rmsprop_update",
+            UpdateKernel::Adagrad => "keras_adagrad_update",
+            UpdateKernel::Adadelta => "keras_adadelta_update",
+            UpdateKernel::Lion => "keras_lion_update",
+            UpdateKernel::Ftrl => "keras_ftrl_update",
+        }
+    }
+}
+
+/// How many scalars a [`DeviceUpdate`] carries.
+pub const UPDATE_SCALARS: usize = 10;
+
+/// One step of an elementwise rule as its device kernel takes it: which kernel, the step's
+/// scalars (in the order the kernel reads them, see `update.cu`) and the rule's flags.
+///
+/// # Examples
+/// ```
+/// use keras_core::kernels::{DeviceUpdate, UpdateKernel};
+/// let sgd = DeviceUpdate::new(UpdateKernel::Sgd, &[0.01, 0.9], DeviceUpdate::MOMENTUM);
+/// assert_eq!(sgd.scalars[..2], [0.01, 0.9]);
+/// assert!(sgd.has(DeviceUpdate::MOMENTUM));
+/// assert!(!sgd.has(DeviceUpdate::NESTEROV));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeviceUpdate {
+    /// The kernel.
+    pub kernel: UpdateKernel,
+    /// The step's scalars; unused ones are zero.
+    pub scalars: [f32; UPDATE_SCALARS],
+    /// The rule's flags (`MOMENTUM`, `NESTEROV`, `AMSGRAD`, `CENTERED`).
+    pub flags: u32,
+}
+
+impl DeviceUpdate {
+    /// SGD and RMSprop: a momentum slot is kept.
+    pub const MOMENTUM: u32 = 1;
+    /// SGD: Nesterov momentum.
+    pub const NESTEROV: u32 = 2;
+    /// Adam: AMSGrad's running maximum of the second moment.
+    pub const AMSGRAD: u32 = 4;
+    /// RMSprop: the centered variant.
+    pub const CENTERED: u32 = 8;
+
+    /// `kernel` with `scalars` (at most [`UPDATE_SCALARS`]; the rest are zero) and `flags`.
+    pub fn new(kernel: UpdateKernel, scalars: &[f32], flags: u32) -> Self {
+        let mut all = [0.0; UPDATE_SCALARS];
+        let n = scalars.len().min(UPDATE_SCALARS);
+        debug_assert_eq!(n, scalars.len(), "too many scalars for one update");
+        all[..n].copy_from_slice(&scalars[..n]);
+        Self {
+            kernel,
+            scalars: all,
+            flags,
+        }
+    }
+
+    /// Whether `flag` is set.
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// Decoupled weight decay folded into a variable's update: `w -= w * weight_decay *
+/// learning_rate` before the rule's update (Keras's `_apply_weight_decay`, same arithmetic).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decay {
+    /// `weight_decay`.
+    pub weight_decay: f32,
+    /// The step's learning rate.
+    pub learning_rate: f32,
+}
+
+impl Decay {
+    /// Applies the decay to `values`.
+    #[inline]
+    pub fn apply(&self, values: &mut [f32]) {
+        let (wd, lr) = (self.weight_decay, self.learning_rate);
+        for x in values {
+            *x -= *x * wd * lr;
+        }
+    }
+}

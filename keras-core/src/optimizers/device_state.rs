@@ -1,0 +1,35 @@
+//! The optimizer's slots where the variables live, between steps that run there.
+
+use crate::device::{Buffer, KerasDevice};
+
+/// An optimizer's slots (momentum, velocity, ...) kept on the device between resident steps
+/// ([`Optimizer::apply_resident`](super::Optimizer::apply_resident)), so that no step copies
+/// them between host and device.
+///
+/// While it is *live* these buffers are the optimizer's state and the optimizer's own host
+/// buffers are stale; [`Optimizer::sync_resident`](super::Optimizer::sync_resident) copies them
+/// back and ends that. The trainer owns one and syncs it wherever the host state is read
+/// (callbacks, checkpoints, the end of `fit`).
+#[derive(Debug)]
+pub struct DeviceState<D: KerasDevice> {
+    /// For each variable, its slot buffers in the rule's `slot_names` order.
+    pub(crate) slots: Vec<Vec<Buffer<D>>>,
+    /// Whether `slots` hold the optimizer's current state.
+    pub(crate) live: bool,
+}
+
+impl<D: KerasDevice> Default for DeviceState<D> {
+    fn default() -> Self {
+        Self {
+            slots: Vec::new(),
+            live: false,
+        }
+    }
+}
+
+impl<D: KerasDevice> DeviceState<D> {
+    /// Whether the device holds the optimizer's current slots (its host copies are stale).
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+}
