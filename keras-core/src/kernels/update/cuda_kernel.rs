@@ -2,7 +2,7 @@
 //! stream dfdx launches its own kernels on, so it runs after the backward pass that wrote the
 //! gradient and before the next forward pass, with no host synchronisation.
 
-use cudarc::driver::{DevicePtr, DeviceRepr, LaunchAsync, LaunchConfig};
+use cudarc::driver::{DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConfig};
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
 use super::{Decay, DeviceUpdate, UpdateKernel, UPDATE_SCALARS};
