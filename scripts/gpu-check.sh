@@ -16,7 +16,8 @@
 #        scripts/gpu-check.sh [DIR] [OUT_DIR]
 #    finds the CUDA libraries, runs each test suite on `Cuda` (the tests' TestDevice is Cuda under
 #    the feature), then `bench W1` and `bench W3` with `--device cuda` (fit on the GPU and fit on
-#    the CPU side by side), sampling GPU memory. Logs go to OUT_DIR (default target/gpu-check).
+#    the CPU side by side), sampling GPU memory, and profiles a short W3 fit with `nsys` when it
+#    is installed. Logs go to OUT_DIR (default target/gpu-check).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -107,6 +108,19 @@ for w in W1 W3; do
         --repeat "${BENCH_REPEAT:-3}" 2>&1 | tee -a "$out/bench.txt" | tail -n 12 |
         tee -a "$out/summary.txt"
 done
+
+# Where a W3 step's time goes: kernel launches, host synchronisations (memcpy and
+# cuStreamSynchronize calls) and GPU time per kernel, from Nsight Systems when it is installed.
+if command -v nsys > /dev/null; then
+    log "profile: one short W3 fit on the GPU under nsys"
+    timeout 240 nsys profile --force-overwrite true -o "$out/w3-fit" --stats=true \
+        "$dir/bench" W3 --device cuda --epochs 2 --only fit > "$out/nsys-w3.txt" 2>&1 ||
+        echo "nsys failed (exit $?)" | tee -a "$out/summary.txt"
+    grep -E "cuLaunchKernel|cuMemcpy|cuStreamSynchronize|cuCtxSynchronize" "$out/nsys-w3.txt" |
+        head -n 12 | tee -a "$out/summary.txt"
+else
+    echo "nsys not found: no step profile" | tee -a "$out/summary.txt"
+fi
 
 kill $sampler 2>/dev/null || true
 peak=$(sort -n "$out/gpu-mem-samples.txt" | tail -n1)

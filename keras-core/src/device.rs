@@ -21,6 +21,11 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
 /// gradients reuse the buffers of the step before.
 pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
+    /// Whether this device's buffers are host memory (`Cpu`). Elsewhere (`Cuda`) the trainer
+    /// computes the loss on the device where it can, so that the logits stay there (see
+    /// [`Trainer::set_loss_on_device`](crate::Trainer::set_loss_on_device)).
+    const HOST_MEMORY: bool;
+
     /// Copies the gradient of `t` into `out` (its length is `t`'s element count). A parameter
     /// whose gradient was never allocated reads as zeros.
     fn copy_grad_into<S: Shape>(
@@ -81,6 +86,8 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
 }
 
 impl KerasDevice for Cpu {
+    const HOST_MEMORY: bool = true;
+
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,
         t: &Tensor<S, f32, Self>,
@@ -170,6 +177,8 @@ impl KerasDevice for Cpu {
 
 #[cfg(feature = "cuda")]
 impl KerasDevice for dfdx::tensor::Cuda {
+    const HOST_MEMORY: bool = false;
+
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,
         t: &Tensor<S, f32, Self>,

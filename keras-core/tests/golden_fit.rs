@@ -1,5 +1,7 @@
 //! Every case of `tests/fixtures/keras/fit.json`: end-to-end `fit` / `evaluate` / `predict`
 //! against Keras 3.15.1 (histories, running batch losses, weights per epoch, final weights).
+//! Each case trains twice on [`TestDevice`](common::TestDevice): with the loss on the host and
+//! with the loss on the device (`Trainer::set_loss_on_device`), both against Keras's numbers.
 
 mod common;
 
@@ -49,13 +51,14 @@ fn f32s(case: &Case, key: &str) -> Vec<f32> {
     case.inputs[key].f32()
 }
 
-/// Builds the case's optimizer and runs it.
-fn with_optimizer(case: &Case) -> std::result::Result<(), String> {
+/// Builds the case's optimizer and runs it, with the loss on the device or on the host.
+fn with_optimizer(case: &Case, loss_on_device: bool) -> std::result::Result<(), String> {
     let opt = &case.config["optimizer"];
     let lr = opt["learning_rate"].as_f64().ok_or("learning_rate")? as f32;
     match opt["class"].as_str() {
         Some("SGD") => run_model(
             case,
+            loss_on_device,
             Sgd::new()
                 .with_momentum(opt["momentum"].as_f64().ok_or("momentum")?)
                 .with_nesterov(opt["nesterov"].as_bool().ok_or("nesterov")?)
@@ -63,6 +66,7 @@ fn with_optimizer(case: &Case) -> std::result::Result<(), String> {
         ),
         Some("Adam") => run_model(
             case,
+            loss_on_device,
             Adam::new()
                 .with_beta_1(opt["beta_1"].as_f64().ok_or("beta_1")?)
                 .with_beta_2(opt["beta_2"].as_f64().ok_or("beta_2")?)
@@ -76,6 +80,7 @@ fn with_optimizer(case: &Case) -> std::result::Result<(), String> {
 
 fn run_model<U: UpdateRule>(
     case: &Case,
+    loss_on_device: bool,
     builder: OptimizerBuilder<U>,
 ) -> std::result::Result<(), String> {
     let optimizer = builder.build().map_err(|e| e.to_string())?;
@@ -99,6 +104,7 @@ fn run_model<U: UpdateRule>(
             loss,
             (ResolvedAccuracy::<Sparse>::default(),),
             &dev,
+            loss_on_device,
         )
     } else if model_kind.starts_with("Dense(3->1") {
         let mut model = Regressor::<f32, TestDevice>::build(&dev);
@@ -113,6 +119,7 @@ fn run_model<U: UpdateRule>(
             MeanSquaredError::default(),
             (MeanAbsoluteError::default(),),
             &dev,
+            loss_on_device,
         )
     } else {
         Err(format!("unhandled model {model_kind}"))
@@ -126,6 +133,7 @@ fn run<S, const K: usize, T, M, O, L, Mt>(
     loss: L,
     metrics: Mt,
     dev: &TestDevice,
+    loss_on_device: bool,
 ) -> std::result::Result<(), String>
 where
     S: keras_core::data::SampleShape,
@@ -145,6 +153,7 @@ where
     }
     let val = ArrayDataset::<S, T>::new(f32s(case, "x_val"), f32s(case, "y_val")).map_err(e)?;
     let mut trainer = Trainer::compile(model, optimizer, loss, metrics, dev).map_err(e)?;
+    trainer.set_loss_on_device(loss_on_device);
     let mut recorder = Recorder::default();
     let batch_size = case.config["batch_size"].as_u64().ok_or("batch_size")? as usize;
     let epochs = case.config["epochs"].as_u64().ok_or("epochs")? as usize;
@@ -243,7 +252,11 @@ fn every_keras_fit_case_matches() {
     let file = load("fit.json");
     let mut report = Report::default();
     for case in &file.cases {
-        report.record(&case.name, with_optimizer(case));
+        report.record(&case.name, with_optimizer(case, false));
+        report.record(
+            &format!("{} (loss on the device)", case.name),
+            with_optimizer(case, true),
+        );
     }
-    report.finish(file.cases.len());
+    report.finish(2 * file.cases.len());
 }

@@ -3,7 +3,7 @@
 use super::elementwise::{per_element, Aggregate};
 use super::numeric::{clip, clip_slope, log_sigmoid, sigmoid, smooth_binary};
 use super::setters::loss_setters;
-use super::{Loss, LossFn, Reduction, EPSILON};
+use super::{smoothed_device_labels, DeviceLoss, Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Binary crossentropy per element, averaged over the last axis.
@@ -48,6 +48,22 @@ impl LossFn for BinaryCrossentropy {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// From logits: [`DeviceLoss::SigmoidCrossentropy`] on the smoothed labels.
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        if !self.from_logits {
+            return Ok(None);
+        }
+        let s = self.label_smoothing;
+        smoothed_device_labels(y_true, rows, cols, labels, |t| smooth_binary(t, s))?;
+        Ok(Some(DeviceLoss::SigmoidCrossentropy))
     }
 
     fn per_sample(

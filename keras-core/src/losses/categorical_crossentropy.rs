@@ -3,7 +3,7 @@
 use super::numeric::{clip, clip_slope, log_softmax, smooth_categorical};
 use super::row_wise::per_row;
 use super::setters::loss_setters;
-use super::{Loss, LossFn, Reduction, EPSILON};
+use super::{smoothed_device_labels, DeviceLoss, Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Crossentropy between one-hot (or soft) labels and predicted probabilities or logits, summed
@@ -51,6 +51,24 @@ impl LossFn for CategoricalCrossentropy {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// From logits: [`DeviceLoss::SoftmaxCrossentropy`] on the smoothed labels.
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        if !self.from_logits {
+            return Ok(None);
+        }
+        let s = self.label_smoothing;
+        smoothed_device_labels(y_true, rows, cols, labels, |t| {
+            smooth_categorical(t, s, cols)
+        })?;
+        Ok(Some(DeviceLoss::SoftmaxCrossentropy))
     }
 
     fn per_sample(

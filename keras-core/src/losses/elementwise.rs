@@ -62,6 +62,7 @@ macro_rules! elementwise_loss {
         $(#[$doc:meta])*
         $name:ident, $log:literal, $aggregate:ident,
         $(per_call $batch:ident = $setup:path,)?
+        $(device $form:ident,)?
         |$t:ident, $p:ident| $element:expr
     ) => {
         $(#[$doc])*
@@ -102,6 +103,19 @@ macro_rules! elementwise_loss {
                     |$t, $p| $element,
                 )
             }
+
+            $(
+                fn device_form(
+                    &self,
+                    y_true: &[f32],
+                    rows: usize,
+                    cols: usize,
+                    labels: &mut Vec<f32>,
+                ) -> $crate::Result<Option<$crate::losses::DeviceLoss>> {
+                    $crate::losses::dense_device_labels(y_true, rows, cols, labels)?;
+                    Ok(Some($crate::losses::DeviceLoss::$form))
+                }
+            )?
         }
 
         impl<const K: usize> $crate::losses::Loss<K> for $name {

@@ -9,7 +9,10 @@
 //!   model output and loss fit together.
 //!
 //! The trainer copies the model's output to the host once per step, computes the loss and its
-//! gradient there, and feeds the gradient back onto dfdx's tape.
+//! gradient there, and feeds the gradient back onto dfdx's tape; or, for the losses that have a
+//! [`DeviceLoss`] form (crossentropies from logits, mean squared error) on a device whose memory
+//! is not the host's (`Cuda`), computes the loss with dfdx's ops where the model runs (see
+//! [`Trainer::set_loss_on_device`](crate::Trainer::set_loss_on_device)).
 //!
 //! Every Keras tensor loss is here: [`MeanSquaredError`], [`MeanAbsoluteError`],
 //! [`MeanAbsolutePercentageError`], [`MeanSquaredLogarithmicError`], [`Huber`], [`LogCosh`],
@@ -35,6 +38,7 @@ mod categorical_generalized_cross_entropy;
 mod categorical_hinge;
 mod compute;
 mod cosine_similarity;
+mod device_loss;
 mod dice;
 mod elementwise;
 mod hinge;
@@ -66,6 +70,8 @@ pub use categorical_generalized_cross_entropy::CategoricalGeneralizedCrossEntrop
 pub use categorical_hinge::CategoricalHinge;
 pub use compute::{compute_loss, LossOutput, LossScratch};
 pub use cosine_similarity::CosineSimilarity;
+pub(crate) use device_loss::reduce as reduce_on_device;
+pub use device_loss::DeviceLoss;
 pub use dice::Dice;
 pub use hinge::Hinge;
 pub use huber::Huber;
@@ -119,6 +125,21 @@ pub trait LossFn {
         grad: Option<&mut [f32]>,
     ) -> Result<()>;
 
+    /// This loss's [`DeviceLoss`] form, with the labels that form takes written into `labels`
+    /// (`rows * cols` values: sparse class ids as one-hot rows, label smoothing applied), after
+    /// the same checks of `y_true` as [`per_sample`](LossFn::per_sample). `Ok(None)` (the
+    /// default), with `labels` left alone, when the loss has no such form with its options.
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        let _ = (y_true, rows, cols, labels);
+        Ok(None)
+    }
+
     /// A 0/1 mask per row for entries the loss ignores (SparseCategoricalCrossentropy's
     /// `ignore_class`). Returns `false` (and leaves `mask` alone) when nothing is masked.
     fn mask(&self, _y_true: &[f32], _mask: &mut [f32]) -> bool {
@@ -168,6 +189,37 @@ pub(crate) fn check_rows(
             });
         }
     }
+    Ok(())
+}
+
+/// Dense labels for a [`DeviceLoss`]: `rows * cols` values, copied into `labels` (each mapped by
+/// `map`, e.g. label smoothing).
+pub(crate) fn dense_device_labels(
+    y_true: &[f32],
+    rows: usize,
+    cols: usize,
+    labels: &mut Vec<f32>,
+) -> Result<()> {
+    smoothed_device_labels(y_true, rows, cols, labels, |t| t)
+}
+
+/// [`dense_device_labels`] with each label mapped by `map`.
+pub(crate) fn smoothed_device_labels(
+    y_true: &[f32],
+    rows: usize,
+    cols: usize,
+    labels: &mut Vec<f32>,
+    map: impl Fn(f32) -> f32,
+) -> Result<()> {
+    if Some(y_true.len()) != rows.checked_mul(cols) {
+        return Err(Error::ShapeMismatch {
+            name: "y_true",
+            expected: format!("{rows} rows of {cols} values, as many as y_pred"),
+            got: format!("{} values", y_true.len()),
+        });
+    }
+    labels.clear();
+    labels.extend(y_true.iter().map(|&t| map(t)));
     Ok(())
 }
 

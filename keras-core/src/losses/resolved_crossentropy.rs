@@ -93,6 +93,22 @@ impl<T: Target> LossFn for ResolvedCrossentropy<T> {
         }
     }
 
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<super::DeviceLoss>> {
+        if T::SPARSE {
+            self.sparse.device_form(y_true, rows, cols, labels)
+        } else if cols == 1 {
+            self.binary.device_form(y_true, rows, cols, labels)
+        } else {
+            self.categorical.device_form(y_true, rows, cols, labels)
+        }
+    }
+
     fn mask(&self, y_true: &[f32], mask: &mut [f32]) -> bool {
         T::SPARSE && self.sparse.mask(y_true, mask)
     }

@@ -2,7 +2,7 @@
 
 use super::numeric::{clip, clip_slope, log_softmax};
 use super::setters::loss_setters;
-use super::{check_rows, check_sparse, Loss, LossFn, Reduction, EPSILON};
+use super::{check_rows, check_sparse, DeviceLoss, Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Sparse, Error, Result};
 
 /// Crossentropy between integer class ids and predicted probabilities or logits.
@@ -65,6 +65,27 @@ impl LossFn for SparseCategoricalCrossentropy {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// From logits and without `ignore_class`: [`DeviceLoss::SoftmaxCrossentropy`] on one-hot
+    /// rows (a label outside `0..cols` is an [`Error::ClassOutOfRange`], as on the host).
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        if !self.from_logits || self.ignore_class.is_some() {
+            return Ok(None);
+        }
+        check_sparse(y_true, rows)?;
+        labels.clear();
+        labels.resize(rows * cols, 0.0);
+        for (r, &label) in y_true.iter().enumerate() {
+            labels[r * cols + class_id(label, r, cols)?] = 1.0;
+        }
+        Ok(Some(DeviceLoss::SoftmaxCrossentropy))
     }
 
     fn per_sample(

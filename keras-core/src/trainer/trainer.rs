@@ -3,7 +3,7 @@
 use dfdx::{
     nn::ZeroGrads,
     shapes::Const,
-    tensor::{Cpu, Gradients, OwnedTape, Tensor, Trace},
+    tensor::{Cpu, Gradients, NoneTape, OwnedTape, Tensor, Trace},
     tensor_ops::{Backward, SumTo, TryMul},
 };
 
@@ -12,7 +12,7 @@ use super::cache_budget::{CacheBudget, EmptyCacheOnDrop};
 use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
-    losses::{compute_loss, Loss, LossScratch, SampleWeight},
+    losses::{compute_loss, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
     metrics::{Direction, MeanState, MetricSet},
     model,
     optimizers::{FlatParams, Optimizer},
@@ -40,7 +40,11 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) loss_scratch: LossScratch,
     pub(crate) y_host: Vec<f32>,
     pub(crate) grad_host: Vec<f32>,
-    /// Scratch of the optimizer step (the model's host buffers for its in-place pass).
+    /// The labels of a batch as the loss's device form takes them.
+    pub(crate) label_host: Vec<f32>,
+    /// Whether training steps compute the loss on the device where the loss can.
+    pub(crate) loss_on_device: bool,
+    /// What the optimizer step keeps between steps (the optimizer's slots on the device).
     pub(crate) step_buffers: model::StepBuffers<D>,
     pub(crate) loss_tracker: MeanState,
     pub(crate) stop_training: bool,
@@ -87,6 +91,8 @@ where
             loss_scratch: LossScratch::default(),
             y_host: Vec::new(),
             grad_host: Vec::new(),
+            label_host: Vec::new(),
+            loss_on_device: !D::HOST_MEMORY,
             step_buffers: model::StepBuffers::new(device.clone()),
             loss_tracker: MeanState::default(),
             stop_training: false,
@@ -114,6 +120,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             loss_scratch: self.loss_scratch,
             y_host: self.y_host,
             grad_host: self.grad_host,
+            label_host: self.label_host,
+            loss_on_device: self.loss_on_device,
             step_buffers: self.step_buffers,
             loss_tracker: self.loss_tracker,
             stop_training: self.stop_training,
@@ -161,6 +169,43 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// since the limit was set.
     pub fn cache_releases(&self) -> usize {
         self.cache_budget.releases()
+    }
+
+    /// Whether training steps compute the loss where the model runs, with dfdx's ops on the
+    /// tape, for losses that have such a form ([`DeviceLoss`](crate::losses::DeviceLoss): the
+    /// crossentropies from logits and mean squared error, without `ignore_class`): the logits
+    /// then stay on the device (they are copied to the host only when metrics are compiled) and
+    /// only the loss value is read back. Other losses, and evaluation, use the host loss.
+    ///
+    /// Defaults to on for devices whose memory is not the host's (`Cuda`) and off on `Cpu`,
+    /// where the host loss is the faster. The two agree to float rounding (the device form
+    /// differentiates the loss; the host form has the gradient written out).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::nn::DeviceBuildExt;
+    /// use keras_core::prelude::*;
+    ///
+    /// let dev = Cpu::default();
+    /// let mut trainer = Trainer::compile(
+    ///     dev.build_module::<Dense<2, 2>, f32>(),
+    ///     Sgd::new().build()?,
+    ///     losses::MeanSquaredError::default(),
+    ///     (),
+    ///     &dev,
+    /// )?;
+    /// assert!(!trainer.loss_on_device());
+    /// trainer.set_loss_on_device(true);
+    /// assert!(trainer.loss_on_device());
+    /// # Ok::<(), keras_core::Error>(())
+    /// ```
+    pub fn set_loss_on_device(&mut self, on: bool) {
+        self.loss_on_device = on;
+    }
+
+    /// See [`set_loss_on_device`](Self::set_loss_on_device).
+    pub fn loss_on_device(&self) -> bool {
+        self.loss_on_device
     }
 
     /// Training steps that left the model as it was because a gradient was NaN or infinite
@@ -337,38 +382,17 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> =
             self.model.try_forward_mut(x).map_err(Error::device)?;
         drop(data_input);
-        self.y_host.resize(n * K, 0.0);
-        out.copy_into(&mut self.y_host);
-        let shape = [n, K];
-        let weights = batch.weights().map(|w| SampleWeight {
-            values: w,
-            shape: std::slice::from_ref(&shape[0]),
-        });
-        let value = compute_loss(
-            &self.loss,
-            &batch.y,
-            &self.y_host,
-            &shape,
-            weights,
-            true,
-            &mut self.loss_scratch,
-        )?
-        .value;
         let scale = self.optimizer.loss_scale();
-        self.grad_host.clear();
-        self.grad_host
-            .extend(self.loss_scratch.grad().iter().map(|g| g * scale));
-        let mut g: Tensor<(usize, Const<K>), f32, D> = self
-            .device
-            .try_zeros_like(&(n, Const::<K>))
-            .map_err(Error::device)?;
-        g.copy_from(&self.grad_host);
-        let surrogate = out
-            .try_mul(g)
-            .map_err(Error::device)?
-            .try_sum::<(), _>()
-            .map_err(Error::device)?;
-        let mut grads = surrogate.try_backward().map_err(Error::device)?;
+        let form = if self.loss_on_device {
+            self.loss
+                .device_form(&batch.y, n, K, &mut self.label_host)?
+        } else {
+            None
+        };
+        let (value, mut grads) = match form {
+            Some(form) => self.device_loss_backward::<K, T>(form, out, batch, scale)?,
+            None => self.host_loss_backward::<K, T>(out, batch, scale)?,
+        };
         // Leaves the gradients zeroed for the next step; in place on `Cpu` for optimizers that
         // allow it (one pass over each variable instead of gather, apply, scatter).
         if skip_non_finite || scale != 1.0 {
@@ -390,6 +414,15 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             )?;
         }
         self.grads = Some(grads);
+        // The loss computed on the device is read here, after the step's kernels are queued.
+        let value = match value {
+            LossValue::Host(v) => v,
+            LossValue::Device(t) => {
+                let mut v = [0.0f32];
+                t.copy_into(&mut v);
+                v[0]
+            }
+        };
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
             .update_all(&batch.y, &self.y_host, batch.weights())?;
@@ -397,6 +430,118 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .update(std::iter::once(value), Some(&[n as f32]));
         self.cache_budget.after_step(&self.device)?;
         Ok(value)
+    }
+
+    /// The host loss: copies the logits to the host, computes the loss and its gradient there
+    /// ([`compute_loss`]) and backpropagates `sum(logits * gradient * scale)`.
+    fn host_loss_backward<const K: usize, T: Target>(
+        &mut self,
+        out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>>,
+        batch: &Batch,
+        scale: f32,
+    ) -> Result<(LossValue<D>, Gradients<f32, D>)>
+    where
+        L: Loss<K, Target = T>,
+    {
+        let n = batch.size;
+        self.y_host.resize(n * K, 0.0);
+        out.copy_into(&mut self.y_host);
+        let shape = [n, K];
+        let weights = batch.weights().map(|w| SampleWeight {
+            values: w,
+            shape: std::slice::from_ref(&shape[0]),
+        });
+        let value = compute_loss(
+            &self.loss,
+            &batch.y,
+            &self.y_host,
+            &shape,
+            weights,
+            true,
+            &mut self.loss_scratch,
+        )?
+        .value;
+        self.grad_host.clear();
+        self.grad_host
+            .extend(self.loss_scratch.grad().iter().map(|g| g * scale));
+        let mut g: Tensor<(usize, Const<K>), f32, D> = self
+            .device
+            .try_zeros_like(&(n, Const::<K>))
+            .map_err(Error::device)?;
+        g.copy_from(&self.grad_host);
+        let surrogate = out
+            .try_mul(g)
+            .map_err(Error::device)?
+            .try_sum::<(), _>()
+            .map_err(Error::device)?;
+        let grads = surrogate.try_backward().map_err(Error::device)?;
+        Ok((LossValue::Host(value), grads))
+    }
+
+    /// The loss on the device ([`DeviceLoss`]): the rows of `form` against the labels in
+    /// `self.label_host`, weighted and reduced as [`compute_loss`] does, then backpropagated
+    /// (times `scale`). The logits come to the host only when metrics need them.
+    fn device_loss_backward<const K: usize, T: Target>(
+        &mut self,
+        form: DeviceLoss,
+        out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>>,
+        batch: &Batch,
+        scale: f32,
+    ) -> Result<(LossValue<D>, Gradients<f32, D>)>
+    where
+        L: Loss<K, Target = T>,
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let n = batch.size;
+        let reduction = self.loss.reduction();
+        if reduction == Reduction::None {
+            return Err(Error::invalid(
+                "reduction",
+                "training needs a scalar loss; use sum_over_batch_size, sum, mean or mean_with_sample_weight",
+            ));
+        }
+        if Mt::LEN + Wm::LEN > 0 {
+            self.y_host.resize(n * K, 0.0);
+            out.copy_into(&mut self.y_host);
+        }
+        let mut labels: Tensor<(usize, Const<K>), f32, D> = self
+            .device
+            .try_zeros_like(&(n, Const::<K>))
+            .map_err(Error::device)?;
+        labels.copy_from(&self.label_host);
+        let (weights, divisor) = match batch.weights() {
+            Some(w) => {
+                let mut t: Tensor<(usize,), f32, D> =
+                    self.device.try_zeros_like(&(n,)).map_err(Error::device)?;
+                t.copy_from(w);
+                let divisor = match reduction {
+                    Reduction::Sum => 1.0,
+                    Reduction::MeanWithSampleWeight => w.iter().sum(),
+                    _ => n as f32,
+                };
+                (Some(t), divisor)
+            }
+            None => (
+                None,
+                if reduction == Reduction::Sum {
+                    1.0
+                } else {
+                    n as f32
+                },
+            ),
+        };
+        let rows = form.per_row(out, labels).map_err(Error::device)?;
+        let loss =
+            crate::losses::reduce_on_device(rows, weights, divisor).map_err(Error::device)?;
+        let value = loss.retaped::<NoneTape>();
+        let loss = if scale == 1.0 {
+            loss
+        } else {
+            loss.try_mul(scale).map_err(Error::device)?
+        };
+        let grads = loss.try_backward().map_err(Error::device)?;
+        Ok((LossValue::Device(value), grads))
     }
 
     /// Forward (inference) on one batch into `self.y_host`.
@@ -456,4 +601,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .update(std::iter::once(value), Some(&[n as f32]));
         Ok(value)
     }
+}
+
+/// A training step's loss value: computed on the host, or a scalar on the device read once the
+/// step's kernels are queued.
+pub(crate) enum LossValue<D: KerasDevice> {
+    Host(f32),
+    Device(Tensor<(), f32, D>),
 }

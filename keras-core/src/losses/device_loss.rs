@@ -1,0 +1,224 @@
+//! A loss computed where the model runs, with dfdx's ops on the tape: the logits never leave
+//! the device and the backward pass differentiates the loss itself.
+
+use dfdx::{
+    shapes::{Axis, Const},
+    tensor::{Merge, NoneTape, Tape, Tensor},
+    tensor_ops::{Device, MeanTo, SumTo, TryDiv, TryMul, TrySub},
+};
+
+/// The per-row form of a loss as dfdx's ops compute it on any device (`Cpu` or `Cuda`), for
+/// the losses whose Keras formula these ops express. A loss gives its form and the labels the
+/// form takes (one-hot for sparse labels, label smoothing applied) through
+/// [`LossFn::device_form`](super::LossFn::device_form); the trainer then reduces the rows with
+/// the sample weights as [`compute_loss`](super::compute_loss) does.
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::prelude::*;
+/// use keras_core::losses::DeviceLoss;
+/// let dev = Cpu::default();
+/// let logits: Tensor<(usize, Const<2>), f32, _> = dev.tensor_from_vec(vec![0.0, 0.0], (1, Const));
+/// let labels = dev.tensor_from_vec(vec![1.0, 0.0], (1, Const::<2>));
+/// let rows = DeviceLoss::SoftmaxCrossentropy.per_row(logits, labels).unwrap();
+/// assert!((rows.as_vec()[0] - std::f32::consts::LN_2).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceLoss {
+    /// `-sum(t * log_softmax(x))` over each row (categorical crossentropy from logits; sparse
+    /// labels as one-hot rows).
+    SoftmaxCrossentropy,
+    /// `mean((x - t)²)` over each row.
+    MeanSquaredError,
+    /// `mean(-t log σ(x) - (1 - t) log σ(-x))` over each row (binary crossentropy from logits),
+    /// as dfdx's `bce_with_logits`.
+    SigmoidCrossentropy,
+}
+
+impl DeviceLoss {
+    /// One loss value per row of `logits` (a `(rows, K)` model output, on its tape) against
+    /// `labels` (same shape).
+    pub fn per_row<const K: usize, D, T>(
+        self,
+        logits: Tensor<(usize, Const<K>), f32, D, T>,
+        labels: Tensor<(usize, Const<K>), f32, D>,
+    ) -> Result<Tensor<(usize,), f32, D, T>, D::Err>
+    where
+        D: Device<f32>,
+        T: Tape<f32, D> + Merge<NoneTape>,
+    {
+        match self {
+            DeviceLoss::SoftmaxCrossentropy => logits
+                .try_log_softmax::<Axis<1>>()?
+                .try_mul(labels)?
+                .try_sum::<(usize,), Axis<1>>()?
+                .try_negate(),
+            DeviceLoss::MeanSquaredError => logits
+                .try_sub(labels)?
+                .try_square()?
+                .try_mean::<(usize,), Axis<1>>(),
+            DeviceLoss::SigmoidCrossentropy => logits
+                .try_bce_with_logits(labels)?
+                .try_mean::<(usize,), Axis<1>>(),
+        }
+    }
+}
+
+/// Keras's reduction of the weighted rows to the loss, on the device: `sum(w * rows) /
+/// divisor` with `divisor` computed on the host (the batch size, 1 for `sum`, or the weights'
+/// sum for `mean_with_sample_weight`), 0 when it is 0 (Keras's `divide_no_nan`).
+pub(crate) fn reduce<D, T>(
+    rows: Tensor<(usize,), f32, D, T>,
+    weights: Option<Tensor<(usize,), f32, D>>,
+    divisor: f32,
+) -> Result<Tensor<(), f32, D, T>, D::Err>
+where
+    D: Device<f32>,
+    T: Tape<f32, D> + Merge<NoneTape>,
+{
+    let weighted = match weights {
+        Some(w) => rows.try_mul(w)?,
+        None => rows,
+    };
+    let total = weighted.try_sum::<(), Axis<0>>()?;
+    if divisor == 0.0 {
+        total.try_mul(0.0f32)
+    } else {
+        total.try_div(divisor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dfdx::prelude::*;
+
+    use super::reduce;
+    use crate::losses::{
+        compute_loss, BinaryCrossentropy, CategoricalCrossentropy, LossFn, LossScratch,
+        MeanSquaredError, Reduction, SampleWeight, SparseCategoricalCrossentropy,
+    };
+
+    const ROWS: usize = 4;
+    const K: usize = 3;
+
+    fn logits() -> Vec<f32> {
+        (0..ROWS * K)
+            .map(|i| (i as f32 * 0.7).sin() * 2.0)
+            .collect()
+    }
+
+    /// The loss value and its gradient with respect to the logits, on the host
+    /// ([`compute_loss`]) and through the loss's device form on `Cpu`; they must agree.
+    fn agrees<L: LossFn>(loss: &L, y_true: &[f32], weights: Option<&[f32]>) {
+        let x = logits();
+        let shape = [ROWS, K];
+        let mut scratch = LossScratch::default();
+        let sw = weights.map(|w| SampleWeight {
+            values: w,
+            shape: &shape[..1],
+        });
+        let host = compute_loss(loss, y_true, &x, &shape, sw, true, &mut scratch).unwrap();
+
+        let dev = Cpu::default();
+        let mut labels = Vec::new();
+        let form = loss
+            .device_form(y_true, ROWS, K, &mut labels)
+            .unwrap()
+            .expect("the loss has a device form");
+        let t: Tensor<(usize, Const<K>), f32, Cpu> = dev.tensor_from_vec(x, (ROWS, Const));
+        let traced = t.leaky_trace();
+        let rows = form
+            .per_row(traced, dev.tensor_from_vec(labels, (ROWS, Const::<K>)))
+            .unwrap();
+        let divisor = match (loss.reduction(), weights) {
+            (Reduction::Sum, _) => 1.0,
+            (Reduction::MeanWithSampleWeight, Some(w)) => w.iter().sum(),
+            _ => ROWS as f32,
+        };
+        let w = weights.map(|w| dev.tensor_from_vec(w.to_vec(), (ROWS,)));
+        let value = reduce(rows, w, divisor).unwrap();
+        let got = value.array();
+        let grads = value.backward();
+        let g = grads.get(&t).as_vec();
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+        assert!(
+            close(got, host.value),
+            "{}: {got} vs {}",
+            loss.name(),
+            host.value
+        );
+        for (a, b) in g.iter().zip(scratch.grad()) {
+            assert!(
+                close(*a, *b),
+                "{} gradient: {g:?} vs {:?}",
+                loss.name(),
+                scratch.grad()
+            );
+        }
+    }
+
+    #[test]
+    fn every_device_form_gives_the_host_loss_and_gradient() {
+        let sparse = [2.0, 0.0, 1.0, 2.0];
+        let dense: Vec<f32> = (0..ROWS * K).map(|i| ((i % 3) == 1) as u8 as f32).collect();
+        let binary: Vec<f32> = (0..ROWS * K).map(|i| (i % 2) as f32).collect();
+        let weights = [0.5, 2.0, 0.0, 1.5];
+        for reduction in [
+            Reduction::SumOverBatchSize,
+            Reduction::Sum,
+            Reduction::Mean,
+            Reduction::MeanWithSampleWeight,
+        ] {
+            for w in [None, Some(&weights[..])] {
+                let scce = SparseCategoricalCrossentropy::default()
+                    .with_from_logits(true)
+                    .with_reduction(reduction);
+                agrees(&scce, &sparse, w);
+                let cce = CategoricalCrossentropy::default()
+                    .with_from_logits(true)
+                    .with_label_smoothing(0.2)
+                    .unwrap()
+                    .with_reduction(reduction);
+                agrees(&cce, &dense, w);
+                let bce = BinaryCrossentropy::default()
+                    .with_from_logits(true)
+                    .with_label_smoothing(0.1)
+                    .unwrap()
+                    .with_reduction(reduction);
+                agrees(&bce, &binary, w);
+                agrees(
+                    &MeanSquaredError::default().with_reduction(reduction),
+                    &dense,
+                    w,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn losses_without_a_device_form_say_so_and_bad_labels_are_typed_errors() {
+        let mut labels = Vec::new();
+        let probs = SparseCategoricalCrossentropy::default();
+        assert!(probs
+            .device_form(&[0.0], 1, K, &mut labels)
+            .unwrap()
+            .is_none());
+        let ignoring = SparseCategoricalCrossentropy::default()
+            .with_from_logits(true)
+            .with_ignore_class(Some(0));
+        assert!(ignoring
+            .device_form(&[0.0], 1, K, &mut labels)
+            .unwrap()
+            .is_none());
+        let scce = SparseCategoricalCrossentropy::default().with_from_logits(true);
+        assert!(matches!(
+            scce.device_form(&[3.0], 1, K, &mut labels),
+            Err(crate::Error::ClassOutOfRange { .. })
+        ));
+        assert!(matches!(
+            MeanSquaredError::default().device_form(&[1.0; 2], 1, K, &mut labels),
+            Err(crate::Error::ShapeMismatch { .. })
+        ));
+    }
+}
