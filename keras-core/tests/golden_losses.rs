@@ -1,13 +1,19 @@
 //! Every case of `tests/fixtures/keras/losses.json` (Keras 3, JAX, float32) against
 //! `compute_loss`: the loss is built from the case's `config`, run on its inputs, and its value
-//! (or, for reduction `none`, the weighted per-sample values) compared at `1e-5`.
+//! (or, for reduction `none`, the weighted per-sample values) compared at `1e-5`. Where the loss
+//! has a device form (`LossFn::device_form`: what `fit` runs on `Cuda`) and the case is one
+//! `fit` can give it (a `(rows, K)` prediction, per-row or no sample weights, a scalar
+//! reduction), the case is also computed with that form on [`TestDevice`](common::TestDevice)
+//! and compared with the same Keras value.
 
 mod common;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
-use common::{compare, load, Case, Report};
+use common::{compare, load, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
+use keras_core::dfdx::prelude::*;
+use keras_core::losses::DeviceLoss;
 use keras_core::losses::{
     compute_loss, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
     CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence,
@@ -142,6 +148,19 @@ fn run<L: LossFn>(loss: L, case: &Case) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let expected = &case.expected["loss"];
+    let rows_only = y_pred.shape.len() == 2
+        && weight
+            .as_ref()
+            .is_none_or(|(_, shape)| shape.as_slice() == &y_pred.shape[..1]);
+    if rows_only && loss.reduction() != Reduction::None {
+        let (rows, cols) = (y_pred.shape[0], y_pred.shape[1]);
+        let w = weight.as_ref().map(|(values, _)| values.as_slice());
+        if let Some(value) = on_device(&loss, &y_true, &y_pred.f32(), rows, cols, w)? {
+            compare(&[value], expected, TOL * DEVICE_TOL_FACTOR)
+                .map_err(|e| format!("loss on the device: {e}"))?;
+            DEVICE_CASES.with(|c| c.set(c.get() + 1));
+        }
+    }
     if loss.reduction() == Reduction::None {
         if scratch.values_shape() != expected.shape.as_slice() {
             return Err(format!(
@@ -154,6 +173,57 @@ fn run<L: LossFn>(loss: L, case: &Case) -> Result<(), String> {
     } else {
         compare(&[out.value], expected, TOL)
     }
+}
+
+thread_local! {
+    /// How many cases were also computed with the loss's device form.
+    static DEVICE_CASES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The loss through its device form on the test device, for `(rows, cols)` predictions;
+/// `None` when the loss has no device form (or `cols` is wider than this test dispatches).
+fn on_device<L: LossFn>(
+    loss: &L,
+    y_true: &[f32],
+    y_pred: &[f32],
+    rows: usize,
+    cols: usize,
+    weights: Option<&[f32]>,
+) -> Result<Option<f32>, String> {
+    let mut labels = Vec::new();
+    let Some(form) = loss
+        .device_form(y_true, rows, cols, &mut labels)
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    macro_rules! width {
+        ($($k:literal)*) => {
+            match cols {
+                $($k => Some(device_value::<$k>(form, y_pred, &labels, rows, weights, loss.reduction())),)*
+                _ => None,
+            }
+        };
+    }
+    Ok(width!(1 2 3 4 5 6 7 8))
+}
+
+fn device_value<const K: usize>(
+    form: DeviceLoss,
+    y_pred: &[f32],
+    labels: &[f32],
+    rows: usize,
+    weights: Option<&[f32]>,
+    reduction: Reduction,
+) -> f32 {
+    let dev: TestDevice = test_device(0);
+    let x: Tensor<(usize, Const<K>), f32, _> = dev.tensor_from_vec(y_pred.to_vec(), (rows, Const));
+    let t = dev.tensor_from_vec(labels.to_vec(), (rows, Const::<K>));
+    let w = weights.map(|w| dev.tensor_from_vec(w.to_vec(), (rows,)));
+    let divisor = DeviceLoss::divisor(reduction, weights, rows);
+    let per_row = form.per_row(x, t).expect("per-row loss");
+    let value = DeviceLoss::reduce(per_row, w, divisor).expect("reduction");
+    value.as_vec()[0]
 }
 
 /// A crossentropy with the config's `from_logits` and `label_smoothing` (errors mapped by `$e`).
@@ -255,6 +325,31 @@ fn every_keras_loss_case_matches_keras() {
         report.record(&case.name, check_case(case));
     }
     report.finish(CASES);
+    let device = DEVICE_CASES.with(Cell::get);
+    let expected = file.cases.iter().filter(|c| has_device_form(c)).count();
+    eprintln!("{device} of {CASES} cases also ran with the loss on the device");
+    assert_eq!(device, expected, "cases run with the loss's device form");
+    assert!(device > 50, "the device forms are barely tested");
+}
+
+/// Whether `fit` would run the case's loss on the device (read from the case, not from the
+/// losses): crossentropies from logits (sparse: without `ignore_class`) and mean squared error,
+/// on `(rows, K)` predictions with per-row or no weights and a scalar reduction.
+fn has_device_form(case: &Case) -> bool {
+    let c = &case.config;
+    let from_logits = c["from_logits"].as_bool() == Some(true);
+    let form = match c["class"].as_str() {
+        Some("MeanSquaredError") => true,
+        Some("BinaryCrossentropy" | "CategoricalCrossentropy") => from_logits,
+        Some("SparseCategoricalCrossentropy") => from_logits && c["ignore_class"].is_null(),
+        _ => false,
+    };
+    let shape = &case.inputs["y_pred"].shape;
+    let weights_per_row = case
+        .inputs
+        .get("sample_weight")
+        .is_none_or(|w| w.shape.as_slice() == &shape[..1]);
+    form && shape.len() == 2 && weights_per_row && c["reduction"].as_str() != Some("none")
 }
 
 #[test]

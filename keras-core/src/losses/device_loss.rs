@@ -1,6 +1,7 @@
 //! A loss computed where the model runs, with dfdx's ops on the tape: the logits never leave
 //! the device and the backward pass differentiates the loss itself.
 
+use super::Reduction;
 use dfdx::{
     shapes::{Axis, Const},
     tensor::{Merge, NoneTape, Tape, Tensor},
@@ -65,10 +66,35 @@ impl DeviceLoss {
     }
 }
 
-/// Keras's reduction of the weighted rows to the loss, on the device: `sum(w * rows) /
-/// divisor` with `divisor` computed on the host (the batch size, 1 for `sum`, or the weights'
-/// sum for `mean_with_sample_weight`), 0 when it is 0 (Keras's `divide_no_nan`).
-pub(crate) fn reduce<D, T>(
+impl DeviceLoss {
+    /// What [`reduce`](DeviceLoss::reduce) divides the weighted sum of `rows` per-row values
+    /// by, as [`compute_loss`](super::compute_loss) does: 1 for `sum`, the weights' sum for
+    /// `mean_with_sample_weight` with per-row `weights`, else the number of rows.
+    pub fn divisor(reduction: Reduction, weights: Option<&[f32]>, rows: usize) -> f32 {
+        match (reduction, weights) {
+            (Reduction::Sum, _) => 1.0,
+            (Reduction::MeanWithSampleWeight, Some(w)) => w.iter().sum(),
+            _ => rows as f32,
+        }
+    }
+
+    /// Keras's reduction of the per-row values (times the per-row `weights`) to the loss, on
+    /// the device: `sum(w * rows) / divisor` (see [`divisor`](DeviceLoss::divisor)), 0 when
+    /// `divisor` is 0 (Keras's `divide_no_nan`).
+    pub fn reduce<D, T>(
+        rows: Tensor<(usize,), f32, D, T>,
+        weights: Option<Tensor<(usize,), f32, D>>,
+        divisor: f32,
+    ) -> Result<Tensor<(), f32, D, T>, D::Err>
+    where
+        D: Device<f32>,
+        T: Tape<f32, D> + Merge<NoneTape>,
+    {
+        reduce(rows, weights, divisor)
+    }
+}
+
+fn reduce<D, T>(
     rows: Tensor<(usize,), f32, D, T>,
     weights: Option<Tensor<(usize,), f32, D>>,
     divisor: f32,
@@ -131,11 +157,7 @@ mod tests {
         let rows = form
             .per_row(traced, dev.tensor_from_vec(labels, (ROWS, Const::<K>)))
             .unwrap();
-        let divisor = match (loss.reduction(), weights) {
-            (Reduction::Sum, _) => 1.0,
-            (Reduction::MeanWithSampleWeight, Some(w)) => w.iter().sum(),
-            _ => ROWS as f32,
-        };
+        let divisor = super::DeviceLoss::divisor(loss.reduction(), weights, ROWS);
         let w = weights.map(|w| dev.tensor_from_vec(w.to_vec(), (ROWS,)));
         let value = reduce(rows, w, divisor).unwrap();
         let got = value.array();

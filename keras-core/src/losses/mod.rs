@@ -70,7 +70,6 @@ pub use categorical_generalized_cross_entropy::CategoricalGeneralizedCrossEntrop
 pub use categorical_hinge::CategoricalHinge;
 pub use compute::{compute_loss, LossOutput, LossScratch};
 pub use cosine_similarity::CosineSimilarity;
-pub(crate) use device_loss::reduce as reduce_on_device;
 pub use device_loss::DeviceLoss;
 pub use dice::Dice;
 pub use hinge::Hinge;

@@ -510,30 +510,18 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_zeros_like(&(n, Const::<K>))
             .map_err(Error::device)?;
         labels.copy_from(&self.label_host);
-        let (weights, divisor) = match batch.weights() {
+        let divisor = DeviceLoss::divisor(reduction, batch.weights(), n);
+        let weights = match batch.weights() {
             Some(w) => {
                 let mut t: Tensor<(usize,), f32, D> =
                     self.device.try_zeros_like(&(n,)).map_err(Error::device)?;
                 t.copy_from(w);
-                let divisor = match reduction {
-                    Reduction::Sum => 1.0,
-                    Reduction::MeanWithSampleWeight => w.iter().sum(),
-                    _ => n as f32,
-                };
-                (Some(t), divisor)
+                Some(t)
             }
-            None => (
-                None,
-                if reduction == Reduction::Sum {
-                    1.0
-                } else {
-                    n as f32
-                },
-            ),
+            None => None,
         };
         let rows = form.per_row(out, labels).map_err(Error::device)?;
-        let loss =
-            crate::losses::reduce_on_device(rows, weights, divisor).map_err(Error::device)?;
+        let loss = DeviceLoss::reduce(rows, weights, divisor).map_err(Error::device)?;
         let value = loss.retaped::<NoneTape>();
         let loss = if scale == 1.0 {
             loss
