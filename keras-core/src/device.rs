@@ -3,8 +3,8 @@
 //! [`kernels::update`](crate::kernels::update)), moving optimizer slots between host and device,
 //! and reading a gradient to the host or writing values back, without allocating.
 
-use crate::kernels::Decay;
-use crate::optimizers::{UpdateRule, VarInfo};
+use crate::kernels::Stages;
+use crate::optimizers::{UpdateRule, VarBuffers, VarInfo};
 use dfdx::{
     shapes::Shape,
     tensor::{Cache, Cpu, Gradients, Storage, Tensor},
@@ -68,20 +68,21 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
     /// ([`UpdateRule::DEVICE_KERNEL`]) on `Cuda`.
     fn runs_update<U: UpdateRule>(rule: &U) -> bool;
 
-    /// `rule`'s update of one variable on its own buffers: `value` (its values, updated in place),
-    /// `grad` (its gradient, zeroed for the next step) and `slots` (the rule's slots for it, in
-    /// `slot_names` order, each as long as `value`), with `decay` applied to the values first.
-    /// Only for rules [`runs_update`](KerasDevice::runs_update) accepts.
+    /// `rule`'s update of one variable on its own buffers, inside the base optimizer's `stages`
+    /// (`step` is `None` exactly when the stages only accumulate the gradient):
+    /// `value` (its values, updated in place), `grad` (its gradient, zeroed for the next step)
+    /// and `state` (the rule's slots, each as long as `value`, and the accumulator and moving
+    /// average the stages use). Only for rules [`runs_update`](KerasDevice::runs_update) accepts.
     #[allow(clippy::too_many_arguments)]
     fn try_update_variable<U: UpdateRule>(
         &self,
         rule: &U,
-        step: &U::Step,
+        step: Option<&U::Step>,
         var: &VarInfo,
-        decay: Option<Decay>,
+        stages: &Stages,
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
-        slots: &mut [Buffer<Self>],
+        state: &mut VarBuffers<Buffer<Self>>,
     ) -> Result<(), Self::Err>;
 }
 
@@ -146,29 +147,40 @@ impl KerasDevice for Cpu {
     fn try_update_variable<U: UpdateRule>(
         &self,
         rule: &U,
-        step: &U::Step,
+        step: Option<&U::Step>,
         var: &VarInfo,
-        decay: Option<Decay>,
+        stages: &Stages,
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
-        slots: &mut [Buffer<Self>],
+        state: &mut VarBuffers<Buffer<Self>>,
     ) -> Result<(), Self::Err> {
-        let mut views: [&mut [f32]; crate::optimizers::MAX_SLOTS] = Default::default();
-        let n = slots.len().min(views.len());
-        for (view, slot) in views.iter_mut().zip(slots.iter_mut()) {
+        let mut slots: [&mut [f32]; crate::optimizers::MAX_SLOTS] = Default::default();
+        let n_slots = state.slots.len().min(slots.len());
+        for (view, slot) in slots.iter_mut().zip(state.slots.iter_mut()) {
             *view = &mut slot[..];
         }
-        crate::kernels::update::update_in_place(
+        let pieces = crate::kernels::update::VarPieces {
             value,
             grad,
-            &mut views[..n],
-            decay,
+            slots,
+            n_slots,
+            accumulator: state
+                .accumulator
+                .as_deref_mut()
+                .map_or(&mut [], |b| &mut b[..]),
+            ema: state.ema.as_deref_mut().map_or(&mut [], |b| &mut b[..]),
+        };
+        crate::kernels::update::update_in_place(
+            pieces,
+            stages,
             &|w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
                 let mut slots: crate::optimizers::Slots<'_> = Default::default();
                 for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
                     *to = &mut **from;
                 }
-                rule.update(step, var, w, g, slots);
+                if let Some(step) = step {
+                    rule.update(step, var, w, g, slots);
+                }
             },
         );
         Ok(())
@@ -210,21 +222,25 @@ impl KerasDevice for dfdx::tensor::Cuda {
     fn try_update_variable<U: UpdateRule>(
         &self,
         rule: &U,
-        step: &U::Step,
+        step: Option<&U::Step>,
         _var: &VarInfo,
-        decay: Option<Decay>,
+        stages: &Stages,
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
-        slots: &mut [Buffer<Self>],
+        state: &mut VarBuffers<Buffer<Self>>,
     ) -> Result<(), Self::Err> {
-        let Some(update) = rule.device_update(step) else {
+        let update = match step {
+            Some(step) => rule.device_update(step),
+            None => Some(crate::kernels::DeviceUpdate::accumulate_only()),
+        };
+        let Some(update) = update else {
             return Err(dfdx::tensor::CudaError::Driver(
                 cudarc::driver::DriverError(
                     cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_SUPPORTED,
                 ),
             ));
         };
-        crate::kernels::update::launch_update(self, &update, decay, value, grad, slots)
+        crate::kernels::update::launch_update(self, &update, stages, value, grad, state)
     }
 
     /// The GPU's used memory (total less free, `cuMemGetInfo`), all processes on it included;

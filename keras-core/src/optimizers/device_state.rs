@@ -12,16 +12,28 @@ use crate::device::{Buffer, KerasDevice};
 /// (callbacks, checkpoints, the end of `fit`).
 #[derive(Debug)]
 pub struct DeviceState<D: KerasDevice> {
-    /// For each variable, its slot buffers in the rule's `slot_names` order.
-    pub(crate) slots: Vec<Vec<Buffer<D>>>,
-    /// Whether `slots` hold the optimizer's current state.
+    /// Each variable's state buffers.
+    pub(crate) vars: Vec<VarBuffers<Buffer<D>>>,
+    /// Whether `vars` hold the optimizer's current state.
     pub(crate) live: bool,
+}
+
+/// One variable's optimizer state on its device: the rule's slots (in `slot_names` order), and
+/// its gradient accumulator and moving average when those options are on.
+#[derive(Debug)]
+pub struct VarBuffers<B> {
+    /// The rule's slots.
+    pub slots: Vec<B>,
+    /// The gradient accumulator (`gradient_accumulation_steps`).
+    pub accumulator: Option<B>,
+    /// The moving average (`use_ema`).
+    pub ema: Option<B>,
 }
 
 impl<D: KerasDevice> Default for DeviceState<D> {
     fn default() -> Self {
         Self {
-            slots: Vec::new(),
+            vars: Vec::new(),
             live: false,
         }
     }

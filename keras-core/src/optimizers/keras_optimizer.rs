@@ -8,10 +8,10 @@ use super::pipeline::{apply_weight_decay, prepare_gradients, update_ema};
 use super::schedules::{LearningRateSchedule, NoSchedule};
 use super::{
     variables_differ, DeviceState, FlatParams, Optimizer, ResidentVars, Slots, StepContext,
-    UpdateRule, VarInfo, Variables,
+    UpdateRule, VarBuffers, VarInfo, Variables,
 };
 use crate::device::{Buffer, KerasDevice};
-use crate::kernels::Decay;
+use crate::kernels::{Accumulate, Decay, Ema, Stages};
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -284,9 +284,11 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         self.apply_with(params)
     }
 
-    /// Resident for rules the device runs ([`KerasDevice::runs_update`]) without gradient
-    /// preprocessing (loss scale, accumulation, clipping) or EMA, when every variable has a
-    /// gradient; decoupled weight decay is folded into each variable's kernel. Else `Ok(false)`.
+    /// Resident for rules the device runs ([`KerasDevice::runs_update`]) when every variable has a
+    /// gradient, with the base optimizer's elementwise stages folded into each variable's kernel
+    /// (gradient accumulation, `clipvalue`, decoupled weight decay, EMA and its overwrite). A
+    /// loss scale (the trainer takes those steps on the host, checking the gradients first),
+    /// `clipnorm` and `global_clipnorm` (norms over whole gradients) decline: `Ok(false)`.
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,
@@ -295,8 +297,9 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
     ) -> Result<bool> {
         if !D::runs_update(&self.rule)
             || params.vars.is_empty()
-            || self.options.use_ema
             || params.vars.iter().any(|v| !v.has_grad)
+            || self.options.loss_scale_factor.is_some()
+            || matches!(self.clipping, Clipping::Norm(_) | Clipping::GlobalNorm(_))
         {
             return Ok(false);
         }
@@ -304,35 +307,76 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         let Some(b) = self.buffers.as_mut() else {
             return Ok(false);
         };
-        if !b.work.is_empty() {
-            return Ok(false);
-        }
         let device = vars.device().clone();
         if !state.live {
             let n_slots = self.rule.slot_names().len();
-            state.slots.clear();
-            for i in 0..params.vars.len() {
+            let upload = |values: &[f32]| device.try_upload(values).map_err(Error::device);
+            state.vars.clear();
+            for (i, var) in params.vars.iter().enumerate() {
                 let views = slot_views(&mut b.slots, &b.slot_ranges, i);
-                let mut var_slots = Vec::with_capacity(n_slots);
+                let mut slots = Vec::with_capacity(n_slots);
                 for view in views.iter().take(n_slots) {
-                    var_slots.push(device.try_upload(view).map_err(Error::device)?);
+                    slots.push(upload(view)?);
                 }
-                state.slots.push(var_slots);
+                let accumulator = match b.accumulator.is_empty() {
+                    true => None,
+                    false => Some(upload(&b.accumulator[var.range()])?),
+                };
+                let ema = match b.ema.is_empty() {
+                    true => None,
+                    false => Some(upload(&b.ema[var.range()])?),
+                };
+                state.vars.push(VarBuffers {
+                    slots,
+                    accumulator,
+                    ema,
+                });
             }
             state.live = true;
         }
-        let lr = self.learning_rate.at(self.raw_iterations);
-        let ctx = StepContext {
-            learning_rate: lr,
-            iterations: self.update_iterations(),
-            scheduled: self.learning_rate.is_schedule(),
-        };
-        let step = self.rule.begin_step(&ctx);
-        let decay = self.options.weight_decay.map(|wd| Decay {
-            weight_decay: wd as f32,
-            learning_rate: lr,
+        let raw = self.raw_iterations;
+        let iterations = self.update_iterations();
+        let lr = self.learning_rate.at(raw);
+        let accumulate = self
+            .options
+            .gradient_accumulation_steps
+            .map(|steps| Accumulate {
+                steps: steps as f32,
+                update: (raw + 1).is_multiple_of(steps),
+            });
+        let updates = accumulate.is_none_or(|a| a.update);
+        let step = updates.then(|| {
+            self.rule.begin_step(&StepContext {
+                learning_rate: lr,
+                iterations,
+                scheduled: self.learning_rate.is_schedule(),
+            })
         });
-        let (rule, options) = (&self.rule, &self.options);
+        let options = &self.options;
+        let ema = options.use_ema.then(|| {
+            let momentum = if iterations != 0 {
+                options.ema_momentum as f32
+            } else {
+                0.0
+            };
+            Ema {
+                momentum,
+                rest: 1.0 - momentum,
+                overwrite: options
+                    .ema_overwrite_frequency
+                    .is_some_and(|f| (iterations + 1).is_multiple_of(f)),
+            }
+        });
+        let stages = Stages {
+            accumulate,
+            clip_value: match self.clipping {
+                Clipping::Value(c) => Some(c as f32),
+                _ => None,
+            },
+            decay: None,
+            ema,
+        };
+        let rule = &self.rule;
         vars.for_each_var(|i, value, grad| {
             let var = params.vars.get(i).ok_or_else(|| {
                 Error::invalid("params", "the model has more variables than its layout")
@@ -345,9 +389,24 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                     got: format!("a buffer of {} values", len(value)),
                 });
             }
-            let decay = decay.filter(|_| options.decays(&var.name));
+            let decay = match options.weight_decay {
+                Some(wd) if updates && options.decays(&var.name) => Some(Decay {
+                    weight_decay: wd as f32,
+                    learning_rate: lr,
+                }),
+                _ => None,
+            };
+            let stages = Stages { decay, ..stages };
             device
-                .try_update_variable(rule, &step, var, decay, value, grad, &mut state.slots[i])
+                .try_update_variable(
+                    rule,
+                    step.as_ref(),
+                    var,
+                    &stages,
+                    value,
+                    grad,
+                    &mut state.vars[i],
+                )
                 .map_err(Error::device)
         })?;
         self.raw_iterations += 1;
@@ -368,10 +427,20 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 "device slots exist but the optimizer was never built",
             ));
         };
-        for (i, var_slots) in state.slots.iter().enumerate() {
+        let download =
+            |src: &Buffer<D>, dst: &mut [f32]| device.try_download(src, dst).map_err(Error::device);
+        for (i, var) in state.vars.iter().enumerate() {
+            let (offset, len) = b.layout[i];
+            let range = offset..offset + len;
             let views = slot_views(&mut b.slots, &b.slot_ranges, i);
-            for (view, slot) in views.into_iter().zip(var_slots) {
-                device.try_download(slot, view).map_err(Error::device)?;
+            for (view, slot) in views.into_iter().zip(&var.slots) {
+                download(slot, view)?;
+            }
+            if let Some(acc) = &var.accumulator {
+                download(acc, &mut b.accumulator[range.clone()])?;
+            }
+            if let Some(ema) = &var.ema {
+                download(ema, &mut b.ema[range])?;
             }
         }
         state.live = false;
@@ -566,6 +635,20 @@ mod tests {
     }
 
     #[test]
+    fn accumulation_clipvalue_and_ema_are_folded_into_the_resident_step_with_the_same_bits() {
+        resident_matches_flat(|| {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_gradient_accumulation_steps(2)
+                .with_clipvalue(0.5)
+                .with_ema(0.9)
+                .with_ema_overwrite_frequency(3)
+                .build()
+                .unwrap()
+        });
+    }
+
+    #[test]
     fn weight_decay_is_folded_into_the_resident_step_with_the_same_bits() {
         resident_matches_flat(|| {
             Adam::new()
@@ -578,17 +661,13 @@ mod tests {
     }
 
     #[test]
-    fn options_that_need_the_whole_gradient_decline_the_resident_step() {
+    fn norm_clipping_and_loss_scales_decline_the_resident_step() {
         let layout = long_and_short();
         let ones = vec![1.0; layout.values.len()];
         for mut opt in [
-            Sgd::new().with_ema(0.9).build().unwrap(),
             Sgd::new().with_clipnorm(1.0).build().unwrap(),
+            Sgd::new().with_global_clipnorm(1.0).build().unwrap(),
             Sgd::new().with_loss_scale_factor(8.0).build().unwrap(),
-            Sgd::new()
-                .with_gradient_accumulation_steps(2)
-                .build()
-                .unwrap(),
         ] {
             let mut model = CpuVars::new(&layout, &layout.values, &ones);
             let mut state = DeviceState::<Cpu>::default();

@@ -59,7 +59,7 @@ pub use adam::Adam;
 pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use builder::OptimizerBuilder;
-pub use device_state::DeviceState;
+pub use device_state::{DeviceState, VarBuffers};
 pub use ftrl::Ftrl;
 pub use keras_optimizer::KerasOptimizer;
 pub use lamb::Lamb;

@@ -5,7 +5,8 @@
 use cudarc::driver::{DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConfig};
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
-use super::{Decay, DeviceUpdate, UpdateKernel, UPDATE_SCALARS};
+use super::{DeviceUpdate, Stages, UpdateKernel, UPDATE_SCALARS};
+use crate::optimizers::VarBuffers;
 
 /// `update.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/update.ptx"));
@@ -30,26 +31,78 @@ const NAMES: [&str; UpdateKernel::ALL.len()] = {
 struct UpdateArgs {
     s: [f32; UPDATE_SCALARS],
     flags: u32,
-    decay: u32,
+    stages: u32,
     weight_decay: f32,
     decay_learning_rate: f32,
+    accumulation_steps: f32,
+    clip_value: f32,
+    ema_momentum: f32,
+    ema_rest: f32,
 }
 
 // SAFETY: `UpdateArgs` is `repr(C)` plain data with the layout of `update.cu`'s `UpdateArgs`
-// (ten floats, two unsigned ints, two floats), passed to the kernel by value.
+// (ten floats, two unsigned ints, six floats), passed to the kernel by value.
 unsafe impl DeviceRepr for UpdateArgs {}
+
+// `update.cu`'s stage bits.
+const STAGE_DECAY: u32 = 1;
+const STAGE_ACCUMULATE: u32 = 2;
+const STAGE_UPDATE_STEP: u32 = 4;
+const STAGE_CLIP_VALUE: u32 = 8;
+const STAGE_EMA: u32 = 16;
+const STAGE_EMA_OVERWRITE: u32 = 32;
+
+impl UpdateArgs {
+    fn new(update: &DeviceUpdate, stages: &Stages) -> Self {
+        let mut args = UpdateArgs {
+            s: update.scalars,
+            flags: update.flags,
+            stages: 0,
+            weight_decay: 0.0,
+            decay_learning_rate: 0.0,
+            accumulation_steps: 1.0,
+            clip_value: 0.0,
+            ema_momentum: 0.0,
+            ema_rest: 1.0,
+        };
+        if let Some(d) = stages.decay {
+            args.stages |= STAGE_DECAY;
+            (args.weight_decay, args.decay_learning_rate) = (d.weight_decay, d.learning_rate);
+        }
+        if let Some(a) = stages.accumulate {
+            args.stages |= STAGE_ACCUMULATE;
+            if a.update {
+                args.stages |= STAGE_UPDATE_STEP;
+            }
+            args.accumulation_steps = a.steps;
+        }
+        if let Some(c) = stages.clip_value {
+            args.stages |= STAGE_CLIP_VALUE;
+            args.clip_value = c;
+        }
+        if let Some(e) = stages.ema {
+            args.stages |= STAGE_EMA;
+            if e.overwrite {
+                args.stages |= STAGE_EMA_OVERWRITE;
+            }
+            (args.ema_momentum, args.ema_rest) = (e.momentum, e.rest);
+        }
+        args
+    }
+}
 
 type Buffer = <Cuda as Storage<f32>>::Vec;
 
-/// Launches `update`'s kernel on `value`, `grad` (zeroed by the kernel) and `slots` (at most
-/// three; the rule's `slot_names` order), with `decay` first when given.
+/// Launches `update`'s kernel on `value`, `grad` (zeroed by the kernel) and the variable's
+/// `state` (its slots, at most three, in the rule's `slot_names` order; its accumulator and
+/// moving average when `stages` use them), with `stages` around the rule.
 pub(crate) fn launch_update(
     dev: &Cuda,
     update: &DeviceUpdate,
-    decay: Option<Decay>,
+    stages: &Stages,
     value: &mut Buffer,
     grad: &mut Buffer,
-    slots: &mut [Buffer],
+    state: &mut VarBuffers<Buffer>,
 ) -> Result<(), CudaError> {
     let n = value.len();
     if n == 0 {
@@ -66,29 +119,26 @@ pub(crate) fn launch_update(
             cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_FOUND,
         )));
     };
-    let args = UpdateArgs {
-        s: update.scalars,
-        flags: update.flags,
-        decay: u32::from(decay.is_some()),
-        weight_decay: decay.map_or(0.0, |d| d.weight_decay),
-        decay_learning_rate: decay.map_or(0.0, |d| d.learning_rate),
-    };
-    // A slot a rule does not have is a null pointer, which its kernel never reads.
-    let slot = |k: usize| slots.get(k).map_or(0, |s| *s.device_ptr());
+    // A buffer a rule or a stage does not use is a null pointer, which its kernel never reads.
+    let slot = |k: usize| state.slots.get(k).map_or(0, |s| *s.device_ptr());
+    let ptr = |b: &Option<Buffer>| b.as_ref().map_or(0, |b| *b.device_ptr());
     let params = (
         n,
-        args,
+        UpdateArgs::new(update, stages),
         *value.device_ptr(),
         *grad.device_ptr(),
         slot(0),
         slot(1),
         slot(2),
+        ptr(&state.accumulator),
+        ptr(&state.ema),
     );
     let config = LaunchConfig::for_num_elems(u32::try_from(n).unwrap_or(u32::MAX));
-    // SAFETY: the kernel reads and writes `n` floats of `value`, `grad` and of each slot it uses
-    // (each as long as `value`, checked by the caller), all live device buffers of this device,
-    // borrowed mutably for this call; it runs on the device's stream, ordered with dfdx's kernels
-    // that read or write these buffers. Its parameters match `update.cu`'s signature.
+    // SAFETY: the kernel reads and writes `n` floats of `value`, `grad` and of each slot,
+    // accumulator and average it uses (each as long as `value`, checked by the caller), all live
+    // device buffers of this device, borrowed mutably for this call; it runs on the device's
+    // stream, ordered with dfdx's kernels that read or write these buffers. Its parameters match
+    // `update.cu`'s `KERAS_UPDATE_PARAMS`.
     unsafe { function.launch(config, params) }?;
     Ok(())
 }

@@ -15,7 +15,7 @@ mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
 
-pub(crate) use cpu_kernel::update_in_place;
+pub(crate) use cpu_kernel::{update_in_place, VarPieces};
 #[cfg(feature = "cuda")]
 pub(crate) use cuda_kernel::launch_update;
 
@@ -124,6 +124,12 @@ impl DeviceUpdate {
     pub fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
+
+    /// A call that only accumulates the gradient (see [`Accumulate`]): no rule runs, so any
+    /// kernel does; its scalars are unused.
+    pub fn accumulate_only() -> Self {
+        Self::new(UpdateKernel::Sgd, &[], 0)
+    }
 }
 
 /// Decoupled weight decay folded into a variable's update: `w -= w * weight_decay *
@@ -144,5 +150,51 @@ impl Decay {
         for x in values {
             *x -= *x * wd * lr;
         }
+    }
+}
+
+/// Gradient accumulation (`gradient_accumulation_steps`): on a step that only accumulates, the
+/// gradient is added to the accumulator and nothing is updated; on an update step the gradient
+/// becomes `(g + accumulator) / steps` and the accumulator is cleared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Accumulate {
+    /// `gradient_accumulation_steps`, as `f32`.
+    pub steps: f32,
+    /// Whether this call updates the variable.
+    pub update: bool,
+}
+
+/// The exponential moving average of the variable, after its update (Keras's
+/// `_update_model_variables_moving_average`): `avg = momentum * avg + rest * w`, then `w = avg`
+/// on the steps `ema_overwrite_frequency` names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ema {
+    /// This step's momentum (0 on the first step, which copies the variable).
+    pub momentum: f32,
+    /// `1 - momentum`.
+    pub rest: f32,
+    /// Whether the variable is overwritten by its average on this step.
+    pub overwrite: bool,
+}
+
+/// The base optimizer's elementwise stages around a rule's update of one variable, in Keras's
+/// order (`BaseOptimizer.apply`): gradient accumulation, `clipvalue`, decoupled weight decay,
+/// the rule's update, the moving average. The default is none of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Stages {
+    /// Gradient accumulation, with the variable's accumulator.
+    pub accumulate: Option<Accumulate>,
+    /// `clipvalue`: every gradient element into `[-c, c]` (update steps only).
+    pub clip_value: Option<f32>,
+    /// Decoupled weight decay (update steps only).
+    pub decay: Option<Decay>,
+    /// The moving average, with the variable's average.
+    pub ema: Option<Ema>,
+}
+
+impl Stages {
+    /// Whether this call runs the rule's update (not a step that only accumulates).
+    pub fn updates(&self) -> bool {
+        self.accumulate.is_none_or(|a| a.update)
     }
 }
