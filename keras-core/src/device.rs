@@ -50,6 +50,10 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
         t.copy_from(values);
     }
 
+    /// Whether `err` says the device ran out of memory (see
+    /// [`Error::on_device`](crate::Error::on_device)).
+    fn is_out_of_memory(err: &Self::Err) -> bool;
+
     /// The memory this device has in use, in bytes, as far as it can tell: the bound on the
     /// allocation cache (see [`Trainer::set_cache_limit`](crate::Trainer::set_cache_limit))
     /// watches its growth. `None` (the default) where the device cannot say.
@@ -88,6 +92,10 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
 
 impl KerasDevice for Cpu {
     const HOST_MEMORY: bool = true;
+
+    fn is_out_of_memory(err: &Self::Err) -> bool {
+        matches!(err, dfdx::tensor::CpuError::OutOfMemory)
+    }
 
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,
@@ -190,6 +198,19 @@ impl KerasDevice for Cpu {
 #[cfg(feature = "cuda")]
 impl KerasDevice for dfdx::tensor::Cuda {
     const HOST_MEMORY: bool = false;
+
+    fn is_out_of_memory(err: &Self::Err) -> bool {
+        use cudarc::driver::{sys::CUresult, DriverError};
+        use dfdx::tensor::{CpuError, CudaError};
+        match err {
+            CudaError::Driver(DriverError(code)) => *code == CUresult::CUDA_ERROR_OUT_OF_MEMORY,
+            CudaError::Blas(cudarc::cublas::result::CublasError(status)) => {
+                *status == cudarc::cublas::sys::cublasStatus_t::CUBLAS_STATUS_ALLOC_FAILED
+            }
+            CudaError::Cpu(CpuError::OutOfMemory) => true,
+            _ => false,
+        }
+    }
 
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,

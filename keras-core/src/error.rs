@@ -144,6 +144,16 @@ pub enum Error {
         /// The first non-finite value.
         value: f32,
     },
+    /// The device (CPU or CUDA) ran out of memory. A training step that fails so has not
+    /// changed the model or the optimizer (their updates come after every allocation of the
+    /// step).
+    #[error("the device ran out of memory allocating {what} ({detail}); the model and the optimizer are as before the step: use a smaller batch_size or model")]
+    OutOfMemory {
+        /// What was being allocated (`"the batch"`, `"the forward pass"`, ...).
+        what: &'static str,
+        /// The device's own error.
+        detail: String,
+    },
     /// The device (CPU or CUDA) reported an error.
     #[error("device error: {0}")]
     Device(String),
@@ -173,6 +183,33 @@ impl Error {
     /// Wraps a device error (dfdx's `D::Err`).
     pub fn device(err: impl std::fmt::Debug) -> Self {
         Error::Device(format!("{err:?}"))
+    }
+
+    /// Wraps an error of device `D` that happened while allocating or computing `what`:
+    /// [`Error::OutOfMemory`] when the device says it is out of memory
+    /// ([`KerasDevice::is_out_of_memory`](crate::device::KerasDevice::is_out_of_memory)), else
+    /// [`Error::Device`].
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::tensor::{Cpu, CpuError};
+    /// use keras_core::Error;
+    /// let oom = Error::on_device::<Cpu>("the batch")(CpuError::OutOfMemory);
+    /// assert!(matches!(oom, Error::OutOfMemory { what: "the batch", .. }));
+    /// ```
+    pub fn on_device<D: crate::device::KerasDevice>(
+        what: &'static str,
+    ) -> impl Fn(D::Err) -> Error {
+        move |err| {
+            if D::is_out_of_memory(&err) {
+                Error::OutOfMemory {
+                    what,
+                    detail: format!("{err:?}"),
+                }
+            } else {
+                Error::device(err)
+            }
+        }
     }
 
     /// Wraps an I/O error with its path.

@@ -225,3 +225,116 @@ fn assert_invalid_argument(err: &Error, name: &str) {
         "expected InvalidArgument for `{name}`, got: {err}"
     );
 }
+
+/// Forward calls left before [`FailingForward`] reports the device out of memory.
+static FORWARDS_LEFT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A layer that passes its input through until [`FORWARDS_LEFT`] runs out, then fails as a
+/// device that cannot allocate the activations (the error each device reports).
+#[derive(Debug, Default, Clone, Copy)]
+struct FailingForward;
+
+/// The out-of-memory error of a device.
+trait OutOfMemory: HasErr {
+    fn out_of_memory() -> Self::Err;
+}
+
+impl OutOfMemory for Cpu {
+    fn out_of_memory() -> CpuError {
+        CpuError::OutOfMemory
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl OutOfMemory for Cuda {
+    fn out_of_memory() -> CudaError {
+        CudaError::Cpu(CpuError::OutOfMemory)
+    }
+}
+
+impl keras_core::dfdx::nn::NonMutableModule for FailingForward {}
+
+impl<E: Dtype, D: Device<E>> keras_core::dfdx::nn::BuildOnDevice<D, E> for FailingForward {
+    type Built = FailingForward;
+}
+
+impl<E: Dtype, D: Device<E>> keras_core::dfdx::nn::tensor_collection::TensorCollection<E, D>
+    for FailingForward
+{
+    type To<E2: Dtype, D2: Device<E2>> = FailingForward;
+
+    fn iter_tensors<V: keras_core::dfdx::nn::tensor_collection::ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields((), |_| FailingForward)
+    }
+}
+
+impl<E: Dtype, D: Device<E> + OutOfMemory, T: Tape<E, D>> Module<Tensor<(usize, Const<2>), E, D, T>>
+    for FailingForward
+{
+    type Output = Tensor<(usize, Const<2>), E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<(usize, Const<2>), E, D, T>) -> Result<Self::Output, D::Err> {
+        use std::sync::atomic::Ordering;
+        match FORWARDS_LEFT.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
+            Ok(_) => Ok(x),
+            Err(_) => Err(D::out_of_memory()),
+        }
+    }
+}
+
+#[derive(keras_core::Sequential)]
+struct RunsOutOfMemory<E: Dtype, D: Device<E>> {
+    fail: FailingForward,
+    out: keras_core::layers::Dense<2, 3, keras_core::layers::Linear, E, D>,
+}
+
+#[test]
+fn a_device_out_of_memory_is_a_typed_error_and_leaves_model_and_optimizer_as_they_were() {
+    use keras_core::losses::SparseCategoricalCrossentropy;
+    use keras_core::optimizers::Adam;
+    use keras_core::Trainer;
+    use std::sync::atomic::Ordering;
+
+    let dev = common::test_device(3);
+    let mut t = Trainer::compile(
+        RunsOutOfMemory::<f32, common::TestDevice>::build(&dev),
+        Adam::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )
+    .unwrap();
+    FORWARDS_LEFT.store(3, Ordering::SeqCst);
+    t.fit(&data(6)).batch_size(2).verbose(0).run().unwrap();
+    let (weights, state) = (t.weights().values.clone(), t.optimizer().state());
+    assert_eq!(t.optimizer().iterations(), 3);
+
+    // The next step's forward pass cannot allocate: a typed error naming it.
+    let err = t.fit(&data(6)).batch_size(2).verbose(0).run().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::OutOfMemory {
+                what: "the forward pass",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("ran out of memory"), "{err}");
+    assert_eq!(
+        t.weights().values,
+        weights,
+        "the model is as before the step"
+    );
+    assert_eq!(t.optimizer().state(), state, "so is the optimizer");
+    assert_eq!(t.optimizer().iterations(), 3);
+
+    // Once memory is back, training goes on from there.
+    FORWARDS_LEFT.store(3, Ordering::SeqCst);
+    t.fit(&data(6)).batch_size(2).verbose(0).run().unwrap();
+    assert_eq!(t.optimizer().iterations(), 6);
+}

@@ -310,7 +310,11 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         let device = vars.device().clone();
         if !state.live {
             let n_slots = self.rule.slot_names().len();
-            let upload = |values: &[f32]| device.try_upload(values).map_err(Error::device);
+            let upload = |values: &[f32]| {
+                device
+                    .try_upload(values)
+                    .map_err(Error::on_device::<D>("the optimizer's state"))
+            };
             state.vars.clear();
             for (i, var) in params.vars.iter().enumerate() {
                 let views = slot_views(&mut b.slots, &b.slot_ranges, i);

@@ -163,7 +163,7 @@ pub trait Optimizer {
 
     /// Declares the variables a loaded state belongs to (see [`load_optimizer`]): when the
     /// optimizer already knows its parameters they must be these, otherwise its first step
-    /// checks them, and a difference is an [`Error::ShapeMismatch`] naming the first variable
+    /// checks them, and a difference is an [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) naming the first variable
     /// path that differs. The default accepts anything.
     fn expect_variables(&mut self, variables: Variables) -> Result<()> {
         let _ = variables;

@@ -60,7 +60,7 @@ fn seal_range(bytes: &[u8]) -> Result<std::ops::Range<usize>, String> {
     }
 }
 
-/// Writes the CRC-32C of `bytes` (serialized with [`add_placeholder`]'s metadata) over the
+/// Writes the CRC-32C of `bytes` (serialized with `add_placeholder`'s metadata) over the
 /// placeholder.
 pub fn seal(bytes: &mut [u8]) -> Result<(), String> {
     let range = seal_range(bytes)?;

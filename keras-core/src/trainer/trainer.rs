@@ -137,7 +137,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// than `limit` bytes since the steps were warm, the cache is emptied and its buffers go back
     /// to the system. The project's layers reuse every per-step buffer, so the bound matters
     /// for buffers the cache cannot reuse (a custom layer's `tensor_from_vec` at each step).
-    /// `None` turns the bound off. Defaults to [`DEFAULT_CACHE_LIMIT`] (256 MiB).
+    /// `None` turns the bound off. Defaults to [`DEFAULT_CACHE_LIMIT`](super::DEFAULT_CACHE_LIMIT) (256 MiB).
     ///
     /// # Examples
     /// ```
@@ -370,17 +370,22 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let mut x: Tensor<S::Batched, f32, D> = self
             .device
             .try_zeros_like(&S::batched(n))
-            .map_err(Error::device)?;
+            .map_err(Error::on_device::<D>("the batch"))?;
         x.copy_from(&batch.x);
         let grads = match self.grads.take() {
             Some(g) => g,
-            None => self.model.try_alloc_grads().map_err(Error::device)?,
+            None => self
+                .model
+                .try_alloc_grads()
+                .map_err(Error::on_device::<D>("the gradients"))?,
         };
         let x = x.traced(grads);
         // The batch is data: fused Dense ops skip the gradient with respect to it.
         let data_input = crate::kernels::mark_data_input(&x);
-        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> =
-            self.model.try_forward_mut(x).map_err(Error::device)?;
+        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> = self
+            .model
+            .try_forward_mut(x)
+            .map_err(Error::on_device::<D>("the forward pass"))?;
         drop(data_input);
         let scale = self.optimizer.loss_scale();
         let form = if self.loss_on_device {
@@ -467,14 +472,16 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let mut g: Tensor<(usize, Const<K>), f32, D> = self
             .device
             .try_zeros_like(&(n, Const::<K>))
-            .map_err(Error::device)?;
+            .map_err(Error::on_device::<D>("the loss gradient"))?;
         g.copy_from(&self.grad_host);
         let surrogate = out
             .try_mul(g)
-            .map_err(Error::device)?
+            .map_err(Error::on_device::<D>("the loss"))?
             .try_sum::<(), _>()
-            .map_err(Error::device)?;
-        let grads = surrogate.try_backward().map_err(Error::device)?;
+            .map_err(Error::on_device::<D>("the loss"))?;
+        let grads = surrogate
+            .try_backward()
+            .map_err(Error::on_device::<D>("the backward pass"))?;
         Ok((LossValue::Host(value), grads))
     }
 
@@ -508,27 +515,35 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let mut labels: Tensor<(usize, Const<K>), f32, D> = self
             .device
             .try_zeros_like(&(n, Const::<K>))
-            .map_err(Error::device)?;
+            .map_err(Error::on_device::<D>("the labels"))?;
         labels.copy_from(&self.label_host);
         let divisor = DeviceLoss::divisor(reduction, batch.weights(), n);
         let weights = match batch.weights() {
             Some(w) => {
-                let mut t: Tensor<(usize,), f32, D> =
-                    self.device.try_zeros_like(&(n,)).map_err(Error::device)?;
+                let mut t: Tensor<(usize,), f32, D> = self
+                    .device
+                    .try_zeros_like(&(n,))
+                    .map_err(Error::on_device::<D>("the sample weights"))?;
                 t.copy_from(w);
                 Some(t)
             }
             None => None,
         };
-        let rows = form.per_row(out, labels).map_err(Error::device)?;
-        let loss = DeviceLoss::reduce(rows, weights, divisor).map_err(Error::device)?;
+        let rows = form
+            .per_row(out, labels)
+            .map_err(Error::on_device::<D>("the loss"))?;
+        let loss = DeviceLoss::reduce(rows, weights, divisor)
+            .map_err(Error::on_device::<D>("the loss"))?;
         let value = loss.retaped::<NoneTape>();
         let loss = if scale == 1.0 {
             loss
         } else {
-            loss.try_mul(scale).map_err(Error::device)?
+            loss.try_mul(scale)
+                .map_err(Error::on_device::<D>("the loss"))?
         };
-        let grads = loss.try_backward().map_err(Error::device)?;
+        let grads = loss
+            .try_backward()
+            .map_err(Error::on_device::<D>("the backward pass"))?;
         Ok((LossValue::Device(value), grads))
     }
 
@@ -545,9 +560,12 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let mut x: Tensor<S::Batched, f32, D> = self
             .device
             .try_zeros_like(&S::batched(n))
-            .map_err(Error::device)?;
+            .map_err(Error::on_device::<D>("the batch"))?;
         x.copy_from(x_host);
-        let out = self.model.try_forward(x).map_err(Error::device)?;
+        let out = self
+            .model
+            .try_forward(x)
+            .map_err(Error::on_device::<D>("the forward pass"))?;
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
         drop(out);

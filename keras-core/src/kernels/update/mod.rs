@@ -9,7 +9,7 @@
 //!   without FMA contraction), launched on the device's stream with the scalars of a
 //!   [`DeviceUpdate`]; the build script compiles `update.cu` to PTX with `nvcc`.
 //!
-//! [`KerasDevice::try_update_variable`](crate::KerasDevice::try_update_variable) picks the kernel.
+//! [`KerasDevice::try_update_variable`](crate::device::KerasDevice::try_update_variable) picks the kernel.
 
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
