@@ -67,6 +67,34 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
     /// Copies `src` (as long as `dst`) into `dst` on the host.
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err>;
 
+    /// Sums of squares of gradients, in `f64`, where the device keeps them (host memory on `Cpu`,
+    /// device memory on `Cuda`): what `clipnorm` and `global_clipnorm` scale by.
+    type SumSquares: std::fmt::Debug + Send;
+
+    /// `n` sums of squares, zeroed.
+    fn try_sum_squares(&self, n: usize) -> Result<Self::SumSquares, Self::Err>;
+
+    /// Zeroes every sum.
+    fn try_clear_sum_squares(&self, sums: &mut Self::SumSquares) -> Result<(), Self::Err>;
+
+    /// Adds the sum of the squares of `grad`'s elements (in `f64`) to `sums[index]`.
+    fn try_add_sum_squares(
+        &self,
+        grad: &Buffer<Self>,
+        sums: &mut Self::SumSquares,
+        index: usize,
+    ) -> Result<(), Self::Err>;
+
+    /// An update step's gradient accumulation ahead of a norm clip: `grad = (grad +
+    /// accumulator) / steps`, then the accumulator zeroed (the arithmetic of the update's own
+    /// accumulation stage).
+    fn try_accumulate(
+        &self,
+        grad: &mut Buffer<Self>,
+        accumulator: &mut Buffer<Self>,
+        steps: f32,
+    ) -> Result<(), Self::Err>;
+
     /// Whether [`try_update_variable`](KerasDevice::try_update_variable) runs `rule` on this
     /// device: an elementwise rule on `Cpu`, one with a device kernel
     /// ([`UpdateRule::DEVICE_KERNEL`]) on `Cuda`.
@@ -76,7 +104,9 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
     /// (`step` is `None` exactly when the stages only accumulate the gradient):
     /// `value` (its values, updated in place), `grad` (its gradient, zeroed for the next step)
     /// and `state` (the rule's slots, each as long as `value`, and the accumulator and moving
-    /// average the stages use). Only for rules [`runs_update`](KerasDevice::runs_update) accepts.
+    /// average the stages use). With a norm clip in `stages`, `norm` is the sums of squares and
+    /// the index of this variable's (`clipnorm`) or of the global one (`global_clipnorm`). Only
+    /// for rules [`runs_update`](KerasDevice::runs_update) accepts.
     #[allow(clippy::too_many_arguments)]
     fn try_update_variable<U: UpdateRule>(
         &self,
@@ -84,6 +114,7 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
         step: Option<&U::Step>,
         var: &VarInfo,
         stages: &Stages,
+        norm: Option<(&Self::SumSquares, usize)>,
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
         state: &mut VarBuffers<Buffer<Self>>,
@@ -146,6 +177,40 @@ impl KerasDevice for Cpu {
         Ok(())
     }
 
+    type SumSquares = Vec<f64>;
+
+    fn try_sum_squares(&self, n: usize) -> Result<Vec<f64>, Self::Err> {
+        Ok(vec![0.0; n])
+    }
+
+    fn try_clear_sum_squares(&self, sums: &mut Vec<f64>) -> Result<(), Self::Err> {
+        sums.fill(0.0);
+        Ok(())
+    }
+
+    fn try_add_sum_squares(
+        &self,
+        grad: &Buffer<Self>,
+        sums: &mut Vec<f64>,
+        index: usize,
+    ) -> Result<(), Self::Err> {
+        sums[index] += crate::kernels::update::sum_squares(grad);
+        Ok(())
+    }
+
+    fn try_accumulate(
+        &self,
+        grad: &mut Buffer<Self>,
+        accumulator: &mut Buffer<Self>,
+        steps: f32,
+    ) -> Result<(), Self::Err> {
+        for (g, a) in grad.iter_mut().zip(accumulator.iter_mut()) {
+            *g = (*g + *a) / steps;
+            *a = 0.0;
+        }
+        Ok(())
+    }
+
     fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
         U::ELEMENTWISE
     }
@@ -158,10 +223,15 @@ impl KerasDevice for Cpu {
         step: Option<&U::Step>,
         var: &VarInfo,
         stages: &Stages,
+        norm: Option<(&Vec<f64>, usize)>,
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
         state: &mut VarBuffers<Buffer<Self>>,
     ) -> Result<(), Self::Err> {
+        let scale = stages
+            .clip_norm
+            .zip(norm)
+            .map(|(clip, (sums, i))| clip.scale(sums[i]));
         let mut slots: [&mut [f32]; crate::optimizers::MAX_SLOTS] = Default::default();
         let n_slots = state.slots.len().min(slots.len());
         for (view, slot) in slots.iter_mut().zip(state.slots.iter_mut()) {
@@ -181,6 +251,7 @@ impl KerasDevice for Cpu {
         crate::kernels::update::update_in_place(
             pieces,
             stages,
+            scale,
             &|w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
                 let mut slots: crate::optimizers::Slots<'_> = Default::default();
                 for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
@@ -234,6 +305,34 @@ impl KerasDevice for dfdx::tensor::Cuda {
         Ok(())
     }
 
+    type SumSquares = cudarc::driver::CudaSlice<f64>;
+
+    fn try_sum_squares(&self, n: usize) -> Result<Self::SumSquares, Self::Err> {
+        Ok(self.cuda_device().alloc_zeros::<f64>(n)?)
+    }
+
+    fn try_clear_sum_squares(&self, sums: &mut Self::SumSquares) -> Result<(), Self::Err> {
+        Ok(self.cuda_device().memset_zeros(sums)?)
+    }
+
+    fn try_add_sum_squares(
+        &self,
+        grad: &Buffer<Self>,
+        sums: &mut Self::SumSquares,
+        index: usize,
+    ) -> Result<(), Self::Err> {
+        crate::kernels::update::launch_sum_squares(self, grad, sums, index)
+    }
+
+    fn try_accumulate(
+        &self,
+        grad: &mut Buffer<Self>,
+        accumulator: &mut Buffer<Self>,
+        steps: f32,
+    ) -> Result<(), Self::Err> {
+        crate::kernels::update::launch_accumulate(self, grad, accumulator, steps)
+    }
+
     fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
         U::ELEMENTWISE && U::DEVICE_KERNEL
     }
@@ -246,6 +345,7 @@ impl KerasDevice for dfdx::tensor::Cuda {
         step: Option<&U::Step>,
         _var: &VarInfo,
         stages: &Stages,
+        norm: Option<(&Self::SumSquares, usize)>,
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
         state: &mut VarBuffers<Buffer<Self>>,
@@ -261,7 +361,7 @@ impl KerasDevice for dfdx::tensor::Cuda {
                 ),
             ));
         };
-        crate::kernels::update::launch_update(self, &update, stages, value, grad, state)
+        crate::kernels::update::launch_update(self, &update, stages, norm, value, grad, state)
     }
 
     /// The GPU's used memory (total less free, `cuMemGetInfo`), all processes on it included;

@@ -57,15 +57,11 @@ thread_local! {
 }
 
 /// Whether the case's optimizer and options run resident: an elementwise rule without a loss
-/// scale or a norm clipping (weight decay, `clipvalue`, accumulation and EMA are folded into
-/// the kernels).
+/// scale (weight decay, clipping, accumulation and EMA run on the device too).
 fn runs_resident(c: &Cfg) -> bool {
     let class = c.get("class").as_str().unwrap_or_default();
     let elementwise = !matches!(class, "Lamb" | "Adafactor");
-    let declines = ["clipnorm", "global_clipnorm", "loss_scale_factor"]
-        .iter()
-        .any(|k| c.get(k).as_f64().is_some());
-    elementwise && !declines
+    elementwise && c.get("loss_scale_factor").as_f64().is_none()
 }
 
 /// Applies the generic Keras options of the config.

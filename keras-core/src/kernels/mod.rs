@@ -40,4 +40,6 @@ pub(crate) use par_copy::{par_copy, par_take};
 #[cfg(test)]
 pub(crate) use thread_pool::in_pool;
 pub use thread_pool::use_current_thread_in_pool;
-pub use update::{Accumulate, Decay, DeviceUpdate, Ema, Stages, UpdateKernel, UPDATE_SCALARS};
+pub use update::{
+    Accumulate, Decay, DeviceUpdate, Ema, GradScale, NormClip, Stages, UpdateKernel, UPDATE_SCALARS,
+};

@@ -14,6 +14,9 @@ use crate::device::{Buffer, KerasDevice};
 pub struct DeviceState<D: KerasDevice> {
     /// Each variable's state buffers.
     pub(crate) vars: Vec<VarBuffers<Buffer<D>>>,
+    /// The gradients' sums of squares for `clipnorm` (one per variable) or `global_clipnorm`
+    /// (one), kept from step to step.
+    pub(crate) sums: Option<(D::SumSquares, usize)>,
     /// Whether `vars` hold the optimizer's current state.
     pub(crate) live: bool,
 }
@@ -34,6 +37,7 @@ impl<D: KerasDevice> Default for DeviceState<D> {
     fn default() -> Self {
         Self {
             vars: Vec::new(),
+            sums: None,
             live: false,
         }
     }

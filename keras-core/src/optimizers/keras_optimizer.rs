@@ -11,7 +11,7 @@ use super::{
     UpdateRule, VarBuffers, VarInfo, Variables,
 };
 use crate::device::{Buffer, KerasDevice};
-use crate::kernels::{Accumulate, Decay, Ema, Stages};
+use crate::kernels::{Accumulate, Decay, Ema, NormClip, Stages};
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -285,10 +285,11 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
     }
 
     /// Resident for rules the device runs ([`KerasDevice::runs_update`]) when every variable has a
-    /// gradient, with the base optimizer's elementwise stages folded into each variable's kernel
-    /// (gradient accumulation, `clipvalue`, decoupled weight decay, EMA and its overwrite). A
-    /// loss scale (the trainer takes those steps on the host, checking the gradients first),
-    /// `clipnorm` and `global_clipnorm` (norms over whole gradients) decline: `Ok(false)`.
+    /// gradient, with the base optimizer's stages folded into each variable's kernel (gradient
+    /// accumulation, `clipvalue`, decoupled weight decay, EMA and its overwrite); `clipnorm` and
+    /// `global_clipnorm` take a pass before it that accumulates the gradients and sums their
+    /// squares on the device. A loss scale declines (`Ok(false)`): the trainer takes those steps
+    /// on the host, checking the gradients first.
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,
@@ -299,7 +300,6 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             || params.vars.is_empty()
             || params.vars.iter().any(|v| !v.has_grad)
             || self.options.loss_scale_factor.is_some()
-            || matches!(self.clipping, Clipping::Norm(_) | Clipping::GlobalNorm(_))
         {
             return Ok(false);
         }
@@ -371,16 +371,63 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                     .is_some_and(|f| (iterations + 1).is_multiple_of(f)),
             }
         });
+        let clip_norm = match self.clipping {
+            Clipping::Norm(c) | Clipping::GlobalNorm(c) => Some(NormClip {
+                global: matches!(self.clipping, Clipping::GlobalNorm(_)),
+                clip: c as f32,
+                inv_clip: (1.0 / c) as f32,
+            }),
+            _ => None,
+        };
+        // A norm clip needs the whole (accumulated) gradient's norm before any update: a first
+        // pass accumulates and sums the squares on the device.
+        let norm_pass = clip_norm.filter(|_| updates);
+        if let Some(clip) = norm_pass {
+            let count = if clip.global { 1 } else { params.vars.len() };
+            match &mut state.sums {
+                Some((sums, n)) if *n == count => {
+                    device.try_clear_sum_squares(sums).map_err(Error::device)?
+                }
+                slot => {
+                    let sums = device
+                        .try_sum_squares(count)
+                        .map_err(Error::on_device::<D>("the gradients' norms"))?;
+                    *slot = Some((sums, count));
+                }
+            }
+            let Some((sums, _)) = state.sums.as_mut() else {
+                return Err(Error::invalid("clipnorm", "no sums of squares"));
+            };
+            let per_var = &mut state.vars;
+            vars.for_each_var(|i, _value, grad| {
+                if let (Some(a), Some(acc)) = (accumulate, per_var[i].accumulator.as_mut()) {
+                    device
+                        .try_accumulate(grad, acc, a.steps)
+                        .map_err(Error::device)?;
+                }
+                let index = if clip.global { 0 } else { i };
+                device
+                    .try_add_sum_squares(grad, sums, index)
+                    .map_err(Error::device)
+            })?;
+        }
         let stages = Stages {
-            accumulate,
+            accumulate: if norm_pass.is_some() {
+                None
+            } else {
+                accumulate
+            },
             clip_value: match self.clipping {
                 Clipping::Value(c) => Some(c as f32),
                 _ => None,
             },
+            clip_norm: norm_pass,
             decay: None,
             ema,
         };
         let rule = &self.rule;
+        let sums = state.sums.as_ref().map(|(s, _)| s);
+        let per_var = &mut state.vars;
         vars.for_each_var(|i, value, grad| {
             let var = params.vars.get(i).ok_or_else(|| {
                 Error::invalid("params", "the model has more variables than its layout")
@@ -401,15 +448,19 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 _ => None,
             };
             let stages = Stages { decay, ..stages };
+            let norm = norm_pass
+                .zip(sums)
+                .map(|(clip, sums)| (sums, if clip.global { 0 } else { i }));
             device
                 .try_update_variable(
                     rule,
                     step.as_ref(),
                     var,
                     &stages,
+                    norm,
                     value,
                     grad,
-                    &mut state.vars[i],
+                    &mut per_var[i],
                 )
                 .map_err(Error::device)
         })?;
@@ -653,6 +704,25 @@ mod tests {
     }
 
     #[test]
+    fn norm_clips_take_a_first_pass_and_give_the_bits_of_the_flat_step() {
+        for global in [false, true] {
+            resident_matches_flat(|| {
+                let b = Adam::new()
+                    .with_learning_rate(0.01)
+                    .with_gradient_accumulation_steps(2);
+                // Small enough to clip the long variable's gradient, large enough to leave the
+                // short one's alone.
+                let b = if global {
+                    b.with_global_clipnorm(20.0)
+                } else {
+                    b.with_clipnorm(2.0)
+                };
+                b.build().unwrap()
+            });
+        }
+    }
+
+    #[test]
     fn weight_decay_is_folded_into_the_resident_step_with_the_same_bits() {
         resident_matches_flat(|| {
             Adam::new()
@@ -665,22 +735,17 @@ mod tests {
     }
 
     #[test]
-    fn norm_clipping_and_loss_scales_decline_the_resident_step() {
+    fn loss_scales_and_missing_gradients_decline_the_resident_step() {
         let layout = long_and_short();
         let ones = vec![1.0; layout.values.len()];
-        for mut opt in [
-            Sgd::new().with_clipnorm(1.0).build().unwrap(),
-            Sgd::new().with_global_clipnorm(1.0).build().unwrap(),
-            Sgd::new().with_loss_scale_factor(8.0).build().unwrap(),
-        ] {
-            let mut model = CpuVars::new(&layout, &layout.values, &ones);
-            let mut state = DeviceState::<Cpu>::default();
-            assert!(!opt.apply_resident(&layout, &mut model, &mut state).unwrap());
-            assert_eq!(model.values(), layout.values, "values untouched");
-            assert!(all_equal(&model.grads, 1.0), "grads untouched");
-            assert_eq!(opt.iterations(), 0);
-            assert!(!state.is_live());
-        }
+        let mut opt = Sgd::new().with_loss_scale_factor(8.0).build().unwrap();
+        let mut model = CpuVars::new(&layout, &layout.values, &ones);
+        let mut state = DeviceState::<Cpu>::default();
+        assert!(!opt.apply_resident(&layout, &mut model, &mut state).unwrap());
+        assert_eq!(model.values(), layout.values, "values untouched");
+        assert!(all_equal(&model.grads, 1.0), "grads untouched");
+        assert_eq!(opt.iterations(), 0);
+        assert!(!state.is_live());
         let mut missing = long_and_short();
         missing.set_has_grad(1, false);
         let mut opt = Sgd::new().build().unwrap();

@@ -1,7 +1,7 @@
 //! The update of one variable on `Cpu`: the rule's own formula, in place on the model's buffers,
 //! with the base optimizer's elementwise stages around it.
 
-use super::Stages;
+use super::{GradScale, Stages};
 
 /// The most slots a variable has (an update rule's `MAX_SLOTS`).
 const MAX_SLOTS: usize = 4;
@@ -66,30 +66,35 @@ impl<'a> VarPieces<'a> {
 }
 
 /// Runs the stages and `update(value, grad, slots)` over a variable's buffers piece by piece, in
-/// Keras's order: accumulation (a call that only accumulates stops there), `clipvalue`, weight
-/// decay, the update, the moving average; then zeroes the gradient. On rayon's threads for large
+/// Keras's order: accumulation (a call that only accumulates stops there), the norm clip's
+/// `scale` (computed from the whole gradient beforehand) or `clipvalue`, weight decay, the
+/// update, the moving average; then zeroes the gradient. On rayon's threads for large
 /// variables. `update` must treat every element on its own (an elementwise rule), so that pieces
 /// give the bits of one call over the whole, as do the stages.
-pub(crate) fn update_in_place<F>(var: VarPieces<'_>, stages: &Stages, update: &F)
-where
+pub(crate) fn update_in_place<F>(
+    var: VarPieces<'_>,
+    stages: &Stages,
+    scale: Option<GradScale>,
+    update: &F,
+) where
     F: Fn(&mut [f32], &[f32], &mut [&mut [f32]]) + Sync,
 {
     let len = var.value.len();
     debug_assert_eq!(var.grad.len(), len);
     if len < PARALLEL_MIN_LEN || rayon::current_num_threads() < 2 {
-        in_pieces(var, stages, update);
+        in_pieces(var, stages, scale, update);
         return;
     }
     // Halves at a multiple of 64 elements, so every block but the last keeps whole vectors.
     let mid = (len / 2).next_multiple_of(64).min(len);
     let (a, b) = var.split_at(mid);
     rayon::join(
-        || update_in_place(a, stages, update),
-        || update_in_place(b, stages, update),
+        || update_in_place(a, stages, scale, update),
+        || update_in_place(b, stages, scale, update),
     );
 }
 
-fn in_pieces<F>(mut var: VarPieces<'_>, stages: &Stages, update: &F)
+fn in_pieces<F>(mut var: VarPieces<'_>, stages: &Stages, scale: Option<GradScale>, update: &F)
 where
     F: Fn(&mut [f32], &[f32], &mut [&mut [f32]]),
 {
@@ -111,6 +116,9 @@ where
             }
         }
         if stages.updates() {
+            if let Some(scale) = scale {
+                scale.apply(grad);
+            }
             if let Some(c) = stages.clip_value {
                 for x in grad.iter_mut() {
                     if *x < -c {
@@ -260,7 +268,7 @@ mod tests {
                     &mut []
                 },
             };
-            crate::kernels::in_pool(2, || update_in_place(var, &stages, &momentum_rule));
+            crate::kernels::in_pool(2, || update_in_place(var, &stages, None, &momentum_rule));
             by_hand(&stages, &mut w2, &mut g2, &mut m2, &mut acc2, &mut ema2);
             assert_eq!(w1, w2, "{stages:?}");
             assert_eq!(m1, m2);

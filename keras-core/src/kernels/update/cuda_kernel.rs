@@ -2,7 +2,7 @@
 //! stream dfdx launches its own kernels on, so it runs after the backward pass that wrote the
 //! gradient and before the next forward pass, with no host synchronisation.
 
-use cudarc::driver::{DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConfig};
+use cudarc::driver::{CudaSlice, DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConfig};
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
 use super::{DeviceUpdate, Stages, UpdateKernel, UPDATE_SCALARS};
@@ -14,16 +14,37 @@ const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/update.ptx"));
 /// The module name the kernels are loaded under.
 const MODULE: &str = "keras_update";
 
-/// The kernels' names, in [`UpdateKernel::ALL`] order.
-const NAMES: [&str; UpdateKernel::ALL.len()] = {
-    let mut names = [""; UpdateKernel::ALL.len()];
+/// The norm clip's sum of squares kernel.
+const SUM_SQUARES: &str = "keras_sum_squares";
+
+/// The accumulation ahead of a norm clip.
+const ACCUMULATE: &str = "keras_accumulate";
+
+/// Every kernel of `update.cu`: the update kernels in [`UpdateKernel::ALL`] order, then
+/// [`SUM_SQUARES`] and [`ACCUMULATE`].
+const NAMES: [&str; UpdateKernel::ALL.len() + 2] = {
+    let mut names = [""; UpdateKernel::ALL.len() + 2];
     let mut i = 0;
-    while i < names.len() {
+    while i < UpdateKernel::ALL.len() {
         names[i] = UpdateKernel::ALL[i].name();
         i += 1;
     }
+    names[i] = SUM_SQUARES;
+    names[i + 1] = ACCUMULATE;
     names
 };
+
+/// `update.cu`'s kernel `name`, loading the module on first use.
+fn function(dev: &Cuda, name: &str) -> Result<cudarc::driver::CudaFunction, CudaError> {
+    let cuda = dev.cuda_device();
+    if !cuda.has_func(MODULE, name) {
+        cuda.load_ptx(PTX.into(), MODULE, &NAMES)?;
+    }
+    cuda.get_func(MODULE, name)
+        .ok_or(CudaError::Driver(cudarc::driver::DriverError(
+            cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_FOUND,
+        )))
+}
 
 /// The kernels' `UpdateArgs`, field for field.
 #[repr(C)]
@@ -38,10 +59,12 @@ struct UpdateArgs {
     clip_value: f32,
     ema_momentum: f32,
     ema_rest: f32,
+    clip_norm: f32,
+    inv_clip_norm: f32,
 }
 
 // SAFETY: `UpdateArgs` is `repr(C)` plain data with the layout of `update.cu`'s `UpdateArgs`
-// (ten floats, two unsigned ints, six floats), passed to the kernel by value.
+// (ten floats, two unsigned ints, eight floats), passed to the kernel by value.
 unsafe impl DeviceRepr for UpdateArgs {}
 
 // `update.cu`'s stage bits.
@@ -51,6 +74,8 @@ const STAGE_UPDATE_STEP: u32 = 4;
 const STAGE_CLIP_VALUE: u32 = 8;
 const STAGE_EMA: u32 = 16;
 const STAGE_EMA_OVERWRITE: u32 = 32;
+const STAGE_CLIP_NORM: u32 = 64;
+const STAGE_CLIP_GLOBAL_NORM: u32 = 128;
 
 impl UpdateArgs {
     fn new(update: &DeviceUpdate, stages: &Stages) -> Self {
@@ -64,7 +89,17 @@ impl UpdateArgs {
             clip_value: 0.0,
             ema_momentum: 0.0,
             ema_rest: 1.0,
+            clip_norm: 0.0,
+            inv_clip_norm: 0.0,
         };
+        if let Some(c) = stages.clip_norm {
+            args.stages |= if c.global {
+                STAGE_CLIP_GLOBAL_NORM
+            } else {
+                STAGE_CLIP_NORM
+            };
+            (args.clip_norm, args.inv_clip_norm) = (c.clip, c.inv_clip);
+        }
         if let Some(d) = stages.decay {
             args.stages |= STAGE_DECAY;
             (args.weight_decay, args.decay_learning_rate) = (d.weight_decay, d.learning_rate);
@@ -95,11 +130,13 @@ type Buffer = <Cuda as Storage<f32>>::Vec;
 
 /// Launches `update`'s kernel on `value`, `grad` (zeroed by the kernel) and the variable's
 /// `state` (its slots, at most three, in the rule's `slot_names` order; its accumulator and
-/// moving average when `stages` use them), with `stages` around the rule.
+/// moving average when `stages` use them), with `stages` around the rule; `norm` is the sums of
+/// squares and the index of the one a norm clip in `stages` reads.
 pub(crate) fn launch_update(
     dev: &Cuda,
     update: &DeviceUpdate,
     stages: &Stages,
+    norm: Option<(&CudaSlice<f64>, usize)>,
     value: &mut Buffer,
     grad: &mut Buffer,
     state: &mut VarBuffers<Buffer>,
@@ -109,16 +146,8 @@ pub(crate) fn launch_update(
         return Ok(());
     }
     debug_assert_eq!(grad.len(), n);
-    let cuda = dev.cuda_device();
-    let name = update.kernel.name();
-    if !cuda.has_func(MODULE, name) {
-        cuda.load_ptx(PTX.into(), MODULE, &NAMES)?;
-    }
-    let Some(function) = cuda.get_func(MODULE, name) else {
-        return Err(CudaError::Driver(cudarc::driver::DriverError(
-            cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_FOUND,
-        )));
-    };
+    let function = function(dev, update.kernel.name())?;
+    let norm_sum = norm.map_or(0, |(sums, i)| f64_at(sums, i));
     // A buffer a rule or a stage does not use is a null pointer, which its kernel never reads.
     let slot = |k: usize| state.slots.get(k).map_or(0, |s| *s.device_ptr());
     let ptr = |b: &Option<Buffer>| b.as_ref().map_or(0, |b| *b.device_ptr());
@@ -132,6 +161,7 @@ pub(crate) fn launch_update(
         slot(2),
         ptr(&state.accumulator),
         ptr(&state.ema),
+        norm_sum,
     );
     let config = LaunchConfig::for_num_elems(u32::try_from(n).unwrap_or(u32::MAX));
     // SAFETY: the kernel reads and writes `n` floats of `value`, `grad` and of each slot,
@@ -139,6 +169,59 @@ pub(crate) fn launch_update(
     // device buffers of this device, borrowed mutably for this call; it runs on the device's
     // stream, ordered with dfdx's kernels that read or write these buffers. Its parameters match
     // `update.cu`'s `KERAS_UPDATE_PARAMS`.
+    unsafe { function.launch(config, params) }?;
+    Ok(())
+}
+
+/// The device address of `sums[index]`.
+fn f64_at(sums: &CudaSlice<f64>, index: usize) -> u64 {
+    debug_assert!(index < sums.len());
+    *sums.device_ptr() + (index * std::mem::size_of::<f64>()) as u64
+}
+
+/// Adds the sum of squares of `grad` to `sums[index]` (`keras_sum_squares`: one block, a fixed
+/// reduction order).
+pub(crate) fn launch_sum_squares(
+    dev: &Cuda,
+    grad: &Buffer,
+    sums: &mut CudaSlice<f64>,
+    index: usize,
+) -> Result<(), CudaError> {
+    let n = grad.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let function = function(dev, SUM_SQUARES)?;
+    let config = LaunchConfig {
+        grid_dim: (1, 1, 1),
+        block_dim: (1024, 1, 1),
+        shared_mem_bytes: 0,
+    };
+    let params = (n, *grad.device_ptr(), f64_at(sums, index));
+    // SAFETY: the kernel reads `n` floats of `grad` and adds to one double of `sums`, both live
+    // buffers of this device borrowed for the call; one block of 1024 threads, as the kernel's
+    // tree reduction requires; parameters as `keras_sum_squares`'s.
+    unsafe { function.launch(config, params) }?;
+    Ok(())
+}
+
+/// `grad = (grad + accumulator) / steps`, `accumulator = 0` (`keras_accumulate`).
+pub(crate) fn launch_accumulate(
+    dev: &Cuda,
+    grad: &mut Buffer,
+    accumulator: &mut Buffer,
+    steps: f32,
+) -> Result<(), CudaError> {
+    let n = grad.len();
+    if n == 0 {
+        return Ok(());
+    }
+    debug_assert_eq!(accumulator.len(), n);
+    let function = function(dev, ACCUMULATE)?;
+    let config = LaunchConfig::for_num_elems(u32::try_from(n).unwrap_or(u32::MAX));
+    let params = (n, steps, *grad.device_ptr(), *accumulator.device_ptr());
+    // SAFETY: the kernel reads and writes `n` floats of `grad` and `accumulator`, live buffers of
+    // this device borrowed mutably for the call; parameters as `keras_accumulate`'s.
     unsafe { function.launch(config, params) }?;
     Ok(())
 }

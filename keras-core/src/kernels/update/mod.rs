@@ -17,7 +17,7 @@ mod cuda_kernel;
 
 pub(crate) use cpu_kernel::{update_in_place, VarPieces};
 #[cfg(feature = "cuda")]
-pub(crate) use cuda_kernel::launch_update;
+pub(crate) use cuda_kernel::{launch_accumulate, launch_sum_squares, launch_update};
 
 /// The CUDA kernels of `update.cu`, one per elementwise rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,15 +177,86 @@ pub struct Ema {
     pub overwrite: bool,
 }
 
+/// `clipnorm` (each variable's gradient to an L2 norm of at most `clip`) or `global_clipnorm`
+/// (all gradients to a joint norm of at most `clip`), from the sum of squares of the gradient(s)
+/// accumulated in `f64` (Keras's `BaseOptimizer._clip_gradients`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NormClip {
+    /// `global_clipnorm` (else `clipnorm`).
+    pub global: bool,
+    /// The norm bound.
+    pub clip: f32,
+    /// `1 / clip`, rounded from `f64` (the global form's `min(1 / norm, 1 / clip)`).
+    pub inv_clip: f32,
+}
+
+impl NormClip {
+    /// What the gradient elements are multiplied by, given the sum of squares of the gradient
+    /// (`clipnorm`) or of all gradients (`global_clipnorm`).
+    pub fn scale(&self, sum_squares: f64) -> GradScale {
+        if self.global {
+            let norm = (sum_squares as f32).sqrt();
+            // Keras adds `norm - norm`: a no-op unless the norm is infinite or NaN.
+            GradScale::Mul(if norm.is_finite() {
+                self.clip * (1.0 / norm).min(self.inv_clip)
+            } else {
+                f32::NAN
+            })
+        } else {
+            let l2sum = sum_squares as f32;
+            let l2norm = if l2sum > 0.0 { l2sum.sqrt() } else { l2sum };
+            GradScale::MulDiv {
+                mul: self.clip,
+                div: l2norm.max(self.clip),
+            }
+        }
+    }
+}
+
+/// A gradient's scaling by a norm clip (see [`NormClip::scale`]), in Keras's arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GradScale {
+    /// `g * mul / div` (`clipnorm`).
+    MulDiv {
+        /// The clip.
+        mul: f32,
+        /// `max(norm, clip)`.
+        div: f32,
+    },
+    /// `g * scale` (`global_clipnorm`).
+    Mul(f32),
+}
+
+impl GradScale {
+    /// Scales `grad` in place.
+    #[inline]
+    pub fn apply(&self, grad: &mut [f32]) {
+        match *self {
+            GradScale::MulDiv { mul, div } => grad.iter_mut().for_each(|x| *x = *x * mul / div),
+            GradScale::Mul(scale) => grad.iter_mut().for_each(|x| *x *= scale),
+        }
+    }
+}
+
+/// Sum of squares of `x`, accumulated in `f64` in order (the host optimizer's arithmetic).
+pub fn sum_squares(x: &[f32]) -> f64 {
+    x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
+}
+
 /// The base optimizer's elementwise stages around a rule's update of one variable, in Keras's
-/// order (`BaseOptimizer.apply`): gradient accumulation, `clipvalue`, decoupled weight decay,
-/// the rule's update, the moving average. The default is none of them.
+/// order (`BaseOptimizer.apply`): gradient accumulation, clipping (`clipvalue`, or a norm clip
+/// from sums of squares taken in an earlier pass), decoupled weight decay, the rule's update, the
+/// moving average. The default is none of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Stages {
     /// Gradient accumulation, with the variable's accumulator.
     pub accumulate: Option<Accumulate>,
     /// `clipvalue`: every gradient element into `[-c, c]` (update steps only).
     pub clip_value: Option<f32>,
+    /// `clipnorm` / `global_clipnorm` (update steps only). The gradient's sum of squares is
+    /// taken over the prepared (accumulated) gradient in a pass before the update, so a stage
+    /// set with a norm clip has no `accumulate`.
+    pub clip_norm: Option<NormClip>,
     /// Decoupled weight decay (update steps only).
     pub decay: Option<Decay>,
     /// The moving average, with the variable's average.

@@ -12,6 +12,8 @@
 //   s0..s2   its slots in the rule's `slot_names` order (null when the rule has fewer)
 //   acc      its gradient accumulator (null without accumulation)
 //   ema      its moving average (null without EMA)
+//   norm_sum the sum of squares of its gradient (`clipnorm`) or of all gradients
+//            (`global_clipnorm`), from keras_sum_squares; null without a norm clip
 // Per element, in Keras's order: accumulation (a call that only accumulates stops there),
 // `clipvalue`, decoupled weight decay (keras_prepare), the rule's update, the moving average
 // and its overwrite (keras_finish).
@@ -30,6 +32,8 @@ struct UpdateArgs {
     float clip_value;
     float ema_momentum;
     float ema_rest;
+    float clip_norm;
+    float inv_clip_norm;
 };
 
 // The rule's flags (`DeviceUpdate`).
@@ -45,19 +49,45 @@ struct UpdateArgs {
 #define STAGE_CLIP_VALUE 8u
 #define STAGE_EMA 16u
 #define STAGE_EMA_OVERWRITE 32u
+#define STAGE_CLIP_NORM 64u
+#define STAGE_CLIP_GLOBAL_NORM 128u
 
 #define KERAS_UPDATE_PARAMS                                                                   \
     const size_t n, const UpdateArgs a, float *w, float *g, float *s0, float *s1, float *s2, \
-        float *acc, float *ema
+        float *acc, float *ema, const double *norm_sum
 
 #define FOR_EACH_ELEMENT \
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; \
          i += (size_t)blockDim.x * gridDim.x)
 
-// Accumulation, then (on update steps) `clipvalue` on the gradient and weight decay on the value.
-// Returns whether the rule updates the variable on this call.
-__device__ __forceinline__ bool keras_prepare(const UpdateArgs &a, size_t i, float *acc,
-                                              float &gi, float &wi) {
+// What a norm clip multiplies (and divides) the gradient by, from the sum of squares, in the
+// host optimizer's arithmetic (`NormClip::scale`).
+struct GradScale {
+    float mul;
+    float div;
+    bool divides;
+};
+
+__device__ __forceinline__ GradScale keras_grad_scale(const UpdateArgs &a,
+                                                      const double *norm_sum) {
+    GradScale s = {1.0f, 1.0f, false};
+    if (a.stages & STAGE_CLIP_NORM) {
+        const float l2sum = (float)*norm_sum;
+        const float l2norm = l2sum > 0.0f ? sqrtf(l2sum) : l2sum;
+        s.mul = a.clip_norm;
+        s.div = fmaxf(l2norm, a.clip_norm);
+        s.divides = true;
+    } else if (a.stages & STAGE_CLIP_GLOBAL_NORM) {
+        const float norm = sqrtf((float)*norm_sum);
+        s.mul = isfinite(norm) ? a.clip_norm * fminf(1.0f / norm, a.inv_clip_norm) : NAN;
+    }
+    return s;
+}
+
+// Accumulation, then (on update steps) the norm clip's scale or `clipvalue` on the gradient and
+// weight decay on the value. Returns whether the rule updates the variable on this call.
+__device__ __forceinline__ bool keras_prepare(const UpdateArgs &a, const GradScale &scale,
+                                              size_t i, float *acc, float &gi, float &wi) {
     if (a.stages & STAGE_ACCUMULATE) {
         if (!(a.stages & STAGE_UPDATE_STEP)) {
             acc[i] = acc[i] + gi;
@@ -65,6 +95,9 @@ __device__ __forceinline__ bool keras_prepare(const UpdateArgs &a, size_t i, flo
         }
         gi = (gi + acc[i]) / a.accumulation_steps;
         acc[i] = 0.0f;
+    }
+    if (a.stages & (STAGE_CLIP_NORM | STAGE_CLIP_GLOBAL_NORM)) {
+        gi = scale.divides ? gi * scale.mul / scale.div : gi * scale.mul;
     }
     if (a.stages & STAGE_CLIP_VALUE) {
         const float c = a.clip_value;
@@ -93,9 +126,10 @@ __device__ __forceinline__ void keras_finish(const UpdateArgs &a, size_t i, floa
 // s: lr, momentum. Slots: momentum.
 extern "C" __global__ void keras_sgd_update(KERAS_UPDATE_PARAMS) {
     const float lr = a.s[0], mu = a.s[1];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             if (!(a.flags & MOMENTUM)) {
                 wi -= gi * lr;
             } else {
@@ -115,9 +149,10 @@ extern "C" __global__ void keras_sgd_update(KERAS_UPDATE_PARAMS) {
 // s: alpha, 1 - beta_1, 1 - beta_2, epsilon. Slots: momentum, velocity, velocity_hat.
 extern "C" __global__ void keras_adam_update(KERAS_UPDATE_PARAMS) {
     const float alpha = a.s[0], b1 = a.s[1], b2 = a.s[2], eps = a.s[3];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float m = s0[i] + (gi - s0[i]) * b1;
             const float v = s1[i] + (gi * gi - s1[i]) * b2;
             s0[i] = m;
@@ -137,9 +172,10 @@ extern "C" __global__ void keras_adam_update(KERAS_UPDATE_PARAMS) {
 // s: lr, 1 - beta_1, beta_2, 1 - beta_1^t, epsilon. Slots: momentum, norm.
 extern "C" __global__ void keras_adamax_update(KERAS_UPDATE_PARAMS) {
     const float lr = a.s[0], omb1 = a.s[1], b2 = a.s[2], omb1p = a.s[3], eps = a.s[4];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float m = s0[i] + (gi - s0[i]) * omb1;
             const float u = fmaxf(b2 * s1[i], fabsf(gi));
             s0[i] = m;
@@ -155,9 +191,10 @@ extern "C" __global__ void keras_adamax_update(KERAS_UPDATE_PARAMS) {
 extern "C" __global__ void keras_nadam_update(KERAS_UPDATE_PARAMS) {
     const float lr = a.s[0], omb1 = a.s[1], omb2 = a.s[2], u_t = a.s[3], u_t_1 = a.s[4],
                 up_t = a.s[5], up_t_1 = a.s[6], omb2p = a.s[7], eps = a.s[8];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float m = s0[i] + (gi - s0[i]) * omb1;
             const float v = s1[i] + (gi * gi - s1[i]) * omb2;
             s0[i] = m;
@@ -178,9 +215,10 @@ extern "C" __global__ void keras_rmsprop_update(KERAS_UPDATE_PARAMS) {
     const bool centered = (a.flags & CENTERED) != 0;
     float *momentum = has_momentum ? s1 : s2;
     float *average = has_momentum ? s2 : s1;
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float v = rho * s0[i] + omr * (gi * gi);
             s0[i] = v;
             float denominator;
@@ -207,9 +245,10 @@ extern "C" __global__ void keras_rmsprop_update(KERAS_UPDATE_PARAMS) {
 // s: lr, epsilon. Slots: accumulator.
 extern "C" __global__ void keras_adagrad_update(KERAS_UPDATE_PARAMS) {
     const float lr = a.s[0], eps = a.s[1];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float acc = s0[i] + gi * gi;
             s0[i] = acc;
             wi -= lr * gi / sqrtf(acc + eps);
@@ -221,9 +260,10 @@ extern "C" __global__ void keras_adagrad_update(KERAS_UPDATE_PARAMS) {
 // s: lr, rho, 1 - rho, epsilon. Slots: accumulated_grad, accumulated_delta_var.
 extern "C" __global__ void keras_adadelta_update(KERAS_UPDATE_PARAMS) {
     const float lr = a.s[0], rho = a.s[1], omr = a.s[2], eps = a.s[3];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float ag = rho * s0[i] + omr * (gi * gi);
             s0[i] = ag;
             const float delta = -(sqrtf(s1[i] + eps) * gi / sqrtf(ag + eps));
@@ -242,9 +282,10 @@ __device__ __forceinline__ float keras_sign(float x) {
 // s: lr, beta_1, beta_2. Slots: momentum.
 extern "C" __global__ void keras_lion_update(KERAS_UPDATE_PARAMS) {
     const float lr = a.s[0], b1 = a.s[1], b2 = a.s[2];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float m = s0[i];
             const float direction = m * b1 + gi * (1.0f - b1);
             wi -= lr * keras_sign(direction);
@@ -258,9 +299,10 @@ extern "C" __global__ void keras_lion_update(KERAS_UPDATE_PARAMS) {
 extern "C" __global__ void keras_ftrl_update(KERAS_UPDATE_PARAMS) {
     const float lr = a.s[0], power = a.s[1], twice_l2_reg = a.s[2], twice_shrinkage = a.s[3],
                 l1 = a.s[4];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
     FOR_EACH_ELEMENT {
         float gi = g[i], wi = w[i];
-        if (keras_prepare(a, i, acc, gi, wi)) {
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
             const float accum = s0[i];
             const float grad_to_use = gi + twice_shrinkage * wi;
             const float new_n = accum + gi * gi;
@@ -273,5 +315,37 @@ extern "C" __global__ void keras_ftrl_update(KERAS_UPDATE_PARAMS) {
             wi = (clipped - z) / quadratic;
         }
         keras_finish(a, i, w, g, ema, wi);
+    }
+}
+
+// Adds the sum of the squares of `g`'s `n` elements, in double, to `*sum`: one block of 1024
+// threads (a power of two), each summing a strided share, then a tree in shared memory; the order
+// is fixed, so the result is the same from run to run.
+extern "C" __global__ void keras_sum_squares(const size_t n, const float *g, double *sum) {
+    __shared__ double partial[1024];
+    double acc = 0.0;
+    for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
+        const double v = (double)g[i];
+        acc += v * v;
+    }
+    partial[threadIdx.x] = acc;
+    __syncthreads();
+    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            partial[threadIdx.x] += partial[threadIdx.x + s];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        *sum += partial[0];
+    }
+}
+
+// An update step's accumulation ahead of a norm clip: g = (g + acc) / steps, acc = 0.
+extern "C" __global__ void keras_accumulate(const size_t n, const float steps, float *g,
+                                            float *acc) {
+    FOR_EACH_ELEMENT {
+        g[i] = (g[i] + acc[i]) / steps;
+        acc[i] = 0.0f;
     }
 }
