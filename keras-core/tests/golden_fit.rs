@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::keras_config::{base_options, Cfg};
 use common::{compare, load, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::callbacks::{Callback, CallbackContext};
 use keras_core::data::{ArrayDataset, Shuffle};
@@ -12,7 +13,10 @@ use keras_core::dfdx::prelude::*;
 use keras_core::layers::{Dense, ReLU};
 use keras_core::losses::{Loss, MeanSquaredError, SparseCategoricalCrossentropy};
 use keras_core::metrics::{MeanAbsoluteError, MetricSet, ResolvedAccuracy};
-use keras_core::optimizers::{Adam, Optimizer, OptimizerBuilder, Sgd, UpdateRule};
+use keras_core::optimizers::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Lion, Nadam, Optimizer, OptimizerBuilder, RMSprop, Sgd,
+    UpdateRule,
+};
 use keras_core::target::{Dense as DenseTarget, Sparse, Target};
 use keras_core::trainer::TrainModel;
 use keras_core::{Result, Sequential, Trainer};
@@ -51,29 +55,49 @@ fn f32s(case: &Case, key: &str) -> Vec<f32> {
     case.inputs[key].f32()
 }
 
-/// Builds the case's optimizer and runs it, with the loss on the device or on the host.
+/// Builds the case's optimizer (any class the harness knows, with Keras's base options) and runs
+/// the case with it, with the loss on the device or on the host. An optimizer key the harness
+/// does not read is a failure naming it.
 fn with_optimizer(case: &Case, loss_on_device: bool) -> std::result::Result<(), String> {
-    let opt = &case.config["optimizer"];
-    let lr = opt["learning_rate"].as_f64().ok_or("learning_rate")? as f32;
-    match opt["class"].as_str() {
-        Some("SGD") => run_model(
-            case,
-            loss_on_device,
-            Sgd::new()
-                .with_momentum(opt["momentum"].as_f64().ok_or("momentum")?)
-                .with_nesterov(opt["nesterov"].as_bool().ok_or("nesterov")?)
-                .with_learning_rate(lr),
-        ),
-        Some("Adam") => run_model(
-            case,
-            loss_on_device,
-            Adam::new()
-                .with_beta_1(opt["beta_1"].as_f64().ok_or("beta_1")?)
-                .with_beta_2(opt["beta_2"].as_f64().ok_or("beta_2")?)
-                .with_epsilon(opt["epsilon"].as_f64().ok_or("epsilon")?)
-                .with_amsgrad(opt["amsgrad"].as_bool().ok_or("amsgrad")?)
-                .with_learning_rate(lr),
-        ),
+    let c = Cfg::new(&case.config["optimizer"]);
+    let lr = c.f64("learning_rate") as f32;
+    macro_rules! go {
+        ($builder:expr) => {{
+            let builder = base_options($builder.with_learning_rate(lr), &c);
+            c.check_all_used("optimizer")?;
+            run_model(case, loss_on_device, builder)
+        }};
+    }
+    macro_rules! moments {
+        ($builder:expr) => {
+            $builder
+                .with_beta_1(c.f64("beta_1"))
+                .with_beta_2(c.f64("beta_2"))
+                .with_epsilon(c.f64("epsilon"))
+        };
+    }
+    match c.get("class").as_str() {
+        Some("SGD") => go!(Sgd::new()
+            .with_momentum(c.f64("momentum"))
+            .with_nesterov(c.bool("nesterov"))),
+        Some("Adam") => go!(moments!(Adam::new()).with_amsgrad(c.bool("amsgrad"))),
+        Some("AdamW") => go!(moments!(AdamW::new()).with_amsgrad(c.bool("amsgrad"))),
+        Some("Adamax") => go!(moments!(Adamax::new())),
+        Some("Nadam") => go!(moments!(Nadam::new())),
+        Some("RMSprop") => go!(RMSprop::new()
+            .with_rho(c.f64("rho"))
+            .with_momentum(c.f64("momentum"))
+            .with_epsilon(c.f64("epsilon"))
+            .with_centered(c.bool("centered"))),
+        Some("Adagrad") => go!(Adagrad::new()
+            .with_initial_accumulator_value(c.f64("initial_accumulator_value"))
+            .with_epsilon(c.f64("epsilon"))),
+        Some("Adadelta") => go!(Adadelta::new()
+            .with_rho(c.f64("rho"))
+            .with_epsilon(c.f64("epsilon"))),
+        Some("Lion") => go!(Lion::new()
+            .with_beta_1(c.f64("beta_1"))
+            .with_beta_2(c.f64("beta_2"))),
         other => Err(format!("unhandled optimizer {other:?}")),
     }
 }
@@ -247,16 +271,21 @@ fn trainer_layout(names: &[&str], case: &Case) -> Vec<usize> {
         .collect()
 }
 
+/// Every case of `fit.json` (the public fixture) and `fit_more.json` (norm clipping with sample
+/// weights, weight decay, more optimizers; `make_fit_more.py` beside it), whatever their number.
 #[test]
 fn every_keras_fit_case_matches() {
-    let file = load("fit.json");
+    let cases: Vec<Case> = ["fit.json", "fit_more.json"]
+        .into_iter()
+        .flat_map(|f| load(f).cases)
+        .collect();
     let mut report = Report::default();
-    for case in &file.cases {
+    for case in &cases {
         report.record(&case.name, with_optimizer(case, false));
         report.record(
             &format!("{} (loss on the device)", case.name),
             with_optimizer(case, true),
         );
     }
-    report.finish(2 * file.cases.len());
+    report.finish(2 * cases.len());
 }

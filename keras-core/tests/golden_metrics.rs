@@ -96,8 +96,12 @@ fn f32_of(v: &Value) -> Option<f32> {
     v.as_f64().map(|x| x as f32)
 }
 
+/// A list of numbers, or a single number as a list of one (Keras's `to_list`).
 fn f32_list(v: &Value) -> Option<Vec<f32>> {
-    v.as_array().map(|a| a.iter().filter_map(f32_of).collect())
+    match v.as_array() {
+        Some(a) => Some(a.iter().filter_map(f32_of).collect()),
+        None => f32_of(v).map(|x| vec![x]),
+    }
 }
 
 fn usize_of(v: &Value) -> Option<usize> {
@@ -170,24 +174,32 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
         }
         "CategoricalAccuracy" => c.check(case, CategoricalAccuracy::default()),
         "SparseCategoricalAccuracy" => c.check(case, SparseCategoricalAccuracy::default()),
-        "TopKCategoricalAccuracy" => match k()? {
-            2 => c.check(case, ok(TopKCategoricalAccuracy::<2>::new())?),
-            3 => c.check(case, ok(TopKCategoricalAccuracy::<3>::new())?),
-            other => Err(format!("no instantiation for k = {other}")),
-        },
+        "TopKCategoricalAccuracy" => {
+            macro_rules! top_k {
+                ($($k:literal)*) => {
+                    match k()? {
+                        $($k => c.check(case, ok(TopKCategoricalAccuracy::<$k>::new())?),)*
+                        other => Err(format!("no instantiation for k = {other} (1..=5 are)")),
+                    }
+                };
+            }
+            top_k!(1 2 3 4 5)
+        }
         "SparseTopKCategoricalAccuracy" => {
             let sorted = cfg["from_sorted_ids"].as_bool().unwrap_or(false);
-            match k()? {
-                2 => c.check(
-                    case,
-                    ok(SparseTopKCategoricalAccuracy::<2>::new())?.with_from_sorted_ids(sorted),
-                ),
-                3 => c.check(
-                    case,
-                    ok(SparseTopKCategoricalAccuracy::<3>::new())?.with_from_sorted_ids(sorted),
-                ),
-                other => Err(format!("no instantiation for k = {other}")),
+            macro_rules! top_k {
+                ($($k:literal)*) => {
+                    match k()? {
+                        $($k => c.check(
+                            case,
+                            ok(SparseTopKCategoricalAccuracy::<$k>::new())?
+                                .with_from_sorted_ids(sorted),
+                        ),)*
+                        other => Err(format!("no instantiation for k = {other} (1..=5 are)")),
+                    }
+                };
             }
+            top_k!(1 2 3 4 5)
         }
         "Precision" => c.check(case, rate_metric!(Precision::new(), case)),
         "Recall" => c.check(case, rate_metric!(Recall::new(), case)),
@@ -248,15 +260,26 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
             )
         }
         "MeanIoU" => {
-            if usize_of(&cfg["num_classes"]) != Some(4) || cfg["sparse_y_true"] != Value::Bool(true)
-            {
-                return Err("only num_classes = 4 with sparse labels is instantiated".into());
+            if cfg["sparse_y_true"] != Value::Bool(true) {
+                return Err(
+                    "MeanIoU with dense labels (sparse_y_true = false) is not built".into(),
+                );
             }
             let sparse_pred = cfg["sparse_y_pred"].as_bool().unwrap_or(true);
-            let m = ok(MeanIoU::<4>::new())?
-                .with_ignore_class(ignore_class)
-                .with_sparse_y_pred(sparse_pred);
-            c.check(case, m)
+            macro_rules! classes {
+                ($($n:literal)*) => {
+                    match usize_of(&cfg["num_classes"]).ok_or("num_classes missing")? {
+                        $($n => c.check(
+                            case,
+                            ok(MeanIoU::<$n>::new())?
+                                .with_ignore_class(ignore_class)
+                                .with_sparse_y_pred(sparse_pred),
+                        ),)*
+                        other => Err(format!("no instantiation for num_classes = {other} (2..=10 are)")),
+                    }
+                };
+            }
+            classes!(2 3 4 5 6 7 8 9 10)
         }
         "BinaryCrossentropy" => {
             c.check(case, smoothed!(BinaryCrossentropy, from_logits, smoothing))
@@ -275,24 +298,44 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
     }
 }
 
+/// Every case of `metrics.json` (the public fixture) and `metrics_more.json` (scalar thresholds,
+/// other class counts and k; `make_metrics_more.py` beside it), whatever their number.
+fn all_cases() -> Vec<Case> {
+    ["metrics.json", "metrics_more.json"]
+        .into_iter()
+        .flat_map(|f| load(f).cases)
+        .collect()
+}
+
 #[test]
 fn every_keras_metric_case_matches_after_each_batch() {
-    let file = load("metrics.json");
+    let cases = all_cases();
     let mut report = Report::default();
-    for case in &file.cases {
+    for case in &cases {
         report.record(&case.name, dispatch(case, &mut Sequential));
     }
-    report.finish(92);
+    report.finish(cases.len());
 }
 
 #[test]
 fn merging_two_partial_states_matches_keras_for_every_case() {
-    let file = load("metrics.json");
+    let cases = all_cases();
     let mut report = Report::default();
-    for case in &file.cases {
+    for case in &cases {
         report.record(&case.name, dispatch(case, &mut Merged));
     }
-    report.finish(92);
+    report.finish(cases.len());
+}
+
+#[test]
+fn the_public_metric_fixture_is_the_one_keras_wrote() {
+    let file = load("metrics.json");
+    assert_eq!(file.category, "metrics");
+    assert_eq!(
+        file.cases.len(),
+        92,
+        "tests/fixtures/keras/metrics.json changed"
+    );
 }
 
 #[test]

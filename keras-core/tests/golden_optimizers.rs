@@ -8,7 +8,7 @@ mod common;
 
 use std::cell::Cell;
 
-use common::keras_config::{schedule_from, Cfg};
+use common::keras_config::{base_options, schedule_from, Cfg};
 use common::{close, compare, load, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::device::{Buffer, KerasDevice};
 use keras_core::optimizers::schedules::LearningRateSchedule;
@@ -62,36 +62,6 @@ fn runs_resident(c: &Cfg) -> bool {
     let class = c.get("class").as_str().unwrap_or_default();
     let elementwise = !matches!(class, "Lamb" | "Adafactor");
     elementwise && c.get("loss_scale_factor").as_f64().is_none()
-}
-
-/// Applies the generic Keras options of the config.
-fn base_options<U: UpdateRule>(mut b: OptimizerBuilder<U>, c: &Cfg) -> OptimizerBuilder<U> {
-    if let Some(wd) = c.opt_f64("weight_decay") {
-        b = b.with_weight_decay(wd);
-    }
-    if let Some(v) = c.opt_f64("clipnorm") {
-        b = b.with_clipnorm(v);
-    }
-    if let Some(v) = c.opt_f64("clipvalue") {
-        b = b.with_clipvalue(v);
-    }
-    if let Some(v) = c.opt_f64("global_clipnorm") {
-        b = b.with_global_clipnorm(v);
-    }
-    let ema_momentum = c.f64("ema_momentum");
-    if c.bool("use_ema") {
-        b = b.with_ema(ema_momentum);
-    }
-    if let Some(f) = c.opt_f64("ema_overwrite_frequency") {
-        b = b.with_ema_overwrite_frequency(f as u64);
-    }
-    if let Some(s) = c.opt_f64("loss_scale_factor") {
-        b = b.with_loss_scale_factor(s);
-    }
-    if let Some(s) = c.opt_f64("gradient_accumulation_steps") {
-        b = b.with_gradient_accumulation_steps(s as u64);
-    }
-    b
 }
 
 /// Sets the learning rate (a number or a schedule object), builds and runs the case on the
@@ -172,7 +142,16 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
     case: &Case,
     path: Path,
 ) -> Result<Option<State>, String> {
-    let mut params = FlatParams::from_layout([("var0", &[3, 4][..]), ("var1", &[4][..])]);
+    // The variables' shapes are the case's (the public file uses [3, 4] and [4]).
+    let (shape0, shape1) = (
+        case.inputs["var0_init"].shape.clone(),
+        case.inputs["var1_init"].shape.clone(),
+    );
+    let (n0, n1) = (
+        shape0.iter().product::<usize>(),
+        shape1.iter().product::<usize>(),
+    );
+    let mut params = FlatParams::from_layout([("var0", &shape0[..]), ("var1", &shape1[..])]);
     params
         .var_mut(0)
         .copy_from_slice(&case.inputs["var0_init"].f32());
@@ -192,14 +171,22 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
     let mut state = DeviceState::<TestDevice>::default();
     for t in 0..num_steps {
         lrs.push(opt.learning_rate());
-        params.grads[..12].copy_from_slice(&grad0[t * 12..(t + 1) * 12]);
-        params.grads[12..].copy_from_slice(&grad1[t * 4..(t + 1) * 4]);
+        let (g0, g1) = (
+            grad0
+                .get(t * n0..(t + 1) * n0)
+                .ok_or("grad0 has too few steps")?,
+            grad1
+                .get(t * n1..(t + 1) * n1)
+                .ok_or("grad1 has too few steps")?,
+        );
+        params.grads[..n0].copy_from_slice(g0);
+        params.grads[n0..].copy_from_slice(g1);
         match path {
             Path::Host => opt
                 .apply(&mut params)
                 .map_err(|e| format!("step {t}: {e}"))?,
             Path::Resident => {
-                vars.grads = vec![upload(&params.grads[..12])?, upload(&params.grads[12..])?];
+                vars.grads = vec![upload(&params.grads[..n0])?, upload(&params.grads[n0..])?];
                 let ran = opt
                     .apply_resident(&params, &mut vars, &mut state)
                     .map_err(|e| format!("resident step {t}: {e}"))?;
@@ -217,7 +204,7 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
                     opt.sync_resident(&mut state, &dev)
                         .map_err(|e| format!("sync: {e}"))?;
                 }
-                let mut zeroed = vec![1.0; 12];
+                let mut zeroed = vec![1.0; n0];
                 dev.try_download(&vars.grads[0], &mut zeroed)
                     .map_err(|e| format!("{e:?}"))?;
                 if zeroed.iter().any(|g| *g != 0.0) {
@@ -229,8 +216,8 @@ fn simulate<U: UpdateRule, S: LearningRateSchedule>(
         var1.extend_from_slice(params.var(1));
         iterations.push(opt.iterations() as f32);
         if let Some(ema) = opt.moving_average() {
-            ema0.extend_from_slice(&ema[..12]);
-            ema1.extend_from_slice(&ema[12..]);
+            ema0.extend_from_slice(&ema[..n0]);
+            ema1.extend_from_slice(&ema[n0..]);
         }
     }
     // On CUDA the resident kernels' `sqrt`, division and `powf` may round differently.
@@ -366,21 +353,35 @@ fn check(case: &Case) -> Result<(), String> {
     }
 }
 
+/// Every case of `optimizers.json` (the public fixture) and `optimizers_more.json` (other
+/// variable shapes; `make_optimizers_more.py` beside it), whatever their number.
 #[test]
 fn every_keras_optimizer_case_matches() {
-    let file = load("optimizers.json");
-    assert_eq!(file.category, "optimizers");
-    assert_eq!(file.cases.len(), 48);
+    let cases: Vec<Case> = ["optimizers.json", "optimizers_more.json"]
+        .into_iter()
+        .flat_map(|f| load(f).cases)
+        .collect();
     let mut report = Report::default();
-    for case in &file.cases {
+    for case in &cases {
         report.record(&case.name, check(case));
     }
-    report.finish(file.cases.len());
+    report.finish(cases.len());
     let (ran, expected) = RESIDENT.with(Cell::get);
-    eprintln!("{ran} of {} cases also ran resident", file.cases.len());
+    eprintln!("{ran} of {} cases also ran resident", cases.len());
     assert_eq!(ran, expected);
     assert!(
         ran >= 20,
         "only {ran} cases ran resident: the device kernels are barely tested"
+    );
+}
+
+#[test]
+fn the_public_optimizer_fixture_is_the_one_keras_wrote() {
+    let file = load("optimizers.json");
+    assert_eq!(file.category, "optimizers");
+    assert_eq!(
+        file.cases.len(),
+        48,
+        "tests/fixtures/keras/optimizers.json changed"
     );
 }

@@ -8,6 +8,7 @@ use keras_core::optimizers::schedules::{
     CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay, LearningRateSchedule,
     PiecewiseConstantDecay, PolynomialDecay,
 };
+use keras_core::optimizers::{OptimizerBuilder, UpdateRule};
 use serde_json::Value;
 
 /// A JSON config whose keys must all be read (so no parameter is silently ignored).
@@ -178,4 +179,34 @@ fn schedule(class: &str, c: &Cfg) -> Result<AnySchedule, String> {
         ),
         other => return Err(format!("unknown schedule class {other}")),
     })
+}
+
+/// Applies the generic Keras options of the config.
+pub fn base_options<U: UpdateRule>(mut b: OptimizerBuilder<U>, c: &Cfg) -> OptimizerBuilder<U> {
+    if let Some(wd) = c.opt_f64("weight_decay") {
+        b = b.with_weight_decay(wd);
+    }
+    if let Some(v) = c.opt_f64("clipnorm") {
+        b = b.with_clipnorm(v);
+    }
+    if let Some(v) = c.opt_f64("clipvalue") {
+        b = b.with_clipvalue(v);
+    }
+    if let Some(v) = c.opt_f64("global_clipnorm") {
+        b = b.with_global_clipnorm(v);
+    }
+    let ema_momentum = c.f64("ema_momentum");
+    if c.bool("use_ema") {
+        b = b.with_ema(ema_momentum);
+    }
+    if let Some(f) = c.opt_f64("ema_overwrite_frequency") {
+        b = b.with_ema_overwrite_frequency(f as u64);
+    }
+    if let Some(s) = c.opt_f64("loss_scale_factor") {
+        b = b.with_loss_scale_factor(s);
+    }
+    if let Some(s) = c.opt_f64("gradient_accumulation_steps") {
+        b = b.with_gradient_accumulation_steps(s as u64);
+    }
+    b
 }
