@@ -6,6 +6,12 @@ use crate::{target::Target, Result};
 /// Random-access samples with a compile-time sample shape `S` and label layout `T` (Keras's
 /// `PyDataset`, per sample). Implement it for your own data; [`ArrayDataset`](super::ArrayDataset)
 /// covers in-memory arrays.
+#[diagnostic::on_unimplemented(
+    message = "the loss takes labels `{T}`, but the data `{Self}` does not give them",
+    label = "this `fit`/`evaluate` needs data whose labels are the loss's `{T}`",
+    note = "the loss decides the labels: `Sparse` class ids for `SparseCategoricalCrossentropy`, rows as wide as the model's output (`DenseTarget<K>`) for `CategoricalCrossentropy`, `BinaryCrossentropy` and the regression losses",
+    note = "give the data those labels, or compile the loss that takes the data's"
+)]
 pub trait Dataset<S: SampleShape, T: Target>: Sync {
     /// Number of samples.
     fn len(&self) -> usize;

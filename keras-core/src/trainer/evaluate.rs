@@ -114,8 +114,22 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
         }
     }
 
-    /// Runs the evaluation and returns `loss` and each metric, in compile order.
-    pub fn run<S: SampleShape, const K: usize, T: Target>(self) -> Result<Logs>
+    /// Runs the evaluation and returns `loss` and each metric, in compile order. The data's
+    /// labels must be the ones the loss takes (`L::Target`).
+    pub fn run<S: SampleShape, const K: usize>(self) -> Result<Logs>
+    where
+        L: Loss<K>,
+        Ds: Dataset<S, L::Target>,
+        M: InferenceModel<S, K, D>,
+        O: Optimizer,
+        Mt: MetricSet<K, L::Target>,
+        Wm: MetricSet<K, L::Target>,
+        Cb: Callback,
+    {
+        self.run_with::<S, K, L::Target>()
+    }
+
+    fn run_with<S: SampleShape, const K: usize, T: Target>(self) -> Result<Logs>
     where
         Ds: Dataset<S, T>,
         M: InferenceModel<S, K, D>,

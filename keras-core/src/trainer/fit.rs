@@ -176,7 +176,24 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
     }
 
     /// Trains and returns the [`History`].
-    pub fn run<S: SampleShape, const K: usize, T: Target>(self) -> Result<History>
+    ///
+    /// The labels the data must carry are the ones the loss takes (`L::Target`): data with
+    /// other labels is a compile error naming both.
+    pub fn run<S: SampleShape, const K: usize>(self) -> Result<History>
+    where
+        L: Loss<K>,
+        Ds: Dataset<S, L::Target>,
+        Vd: Dataset<S, L::Target>,
+        M: TrainModel<S, K, D>,
+        O: Optimizer,
+        Mt: MetricSet<K, L::Target>,
+        Wm: MetricSet<K, L::Target>,
+        Cb: Callback,
+    {
+        self.run_with::<S, K, L::Target>()
+    }
+
+    fn run_with<S: SampleShape, const K: usize, T: Target>(self) -> Result<History>
     where
         Ds: Dataset<S, T>,
         Vd: Dataset<S, T>,
