@@ -1,10 +1,11 @@
 //! Checkpoint files: model weights (and optionally optimizer state) as safetensors, written
 //! atomically, read back against a model's layout.
 //!
-//! Layout of a file: one `F32` tensor per model variable, named as the variable
-//! ([`crate::optimizers::VarInfo::name`]) with its shape; optimizer state entries as 1-D tensors
-//! named `optimizer/<entry>`, their order kept in the `optimizer_order` metadata field (a JSON
-//! list). The header also carries the file's CRC-32C ([`crate::persist::seal`]), checked
+//! Layout of a file: one `F32` tensor per trainable model variable, named as the variable
+//! ([`crate::optimizers::VarInfo::name`]) with its shape; the non-trainable variables
+//! (BatchNormalization's moving statistics) as `non_trainable/<name>`; optimizer state entries as
+//! 1-D tensors named `optimizer/<entry>`, their order kept in the `optimizer_order` metadata field
+//! (a JSON list). The header also carries the file's CRC-32C ([`crate::persist::seal`]), checked
 //! before anything is read: a changed or damaged file is an [`Error::Checkpoint`].
 
 use std::{
@@ -21,6 +22,9 @@ use crate::{optimizers::FlatParams, Error, Result};
 
 /// Prefix of optimizer state entries in a checkpoint.
 pub const OPTIMIZER_PREFIX: &str = "optimizer/";
+
+/// Prefix of the non-trainable variables (moving statistics) in a checkpoint.
+pub const NON_TRAINABLE_PREFIX: &str = "non_trainable/";
 const ORDER_KEY: &str = "optimizer_order";
 
 struct F32Tensor {
@@ -89,23 +93,55 @@ pub fn save_checkpoint(
     weights: &FlatParams,
     optimizer_state: Option<&[(String, Vec<f32>)]>,
 ) -> Result<()> {
+    save_model_checkpoint(path, weights, &FlatParams::default(), optimizer_state)
+}
+
+/// [`save_checkpoint`] with the model's non-trainable variables too (BatchNormalization's moving
+/// statistics, laid out as the trainer's `non_trainable_weights`), so that a model restored from
+/// the file predicts as the saved one (see [`load_non_trainable_weights`]).
+///
+/// ```
+/// use keras_core::callbacks::{load_non_trainable_weights, load_weights, save_model_checkpoint};
+/// use keras_core::optimizers::FlatParams;
+///
+/// let mut weights = FlatParams::from_layout([("bn.gamma", &[2usize][..])]);
+/// weights.values = vec![1.0, 2.0];
+/// let mut stats = FlatParams::from_layout([("bn.running_mean", &[2usize][..])]);
+/// stats.values = vec![0.5, -0.5];
+/// let path = std::env::temp_dir().join(format!("doc-ckpt-nt-{}.safetensors", std::process::id()));
+/// save_model_checkpoint(&path, &weights, &stats, None)?;
+/// assert_eq!(load_weights(&path, &weights)?, weights.values);
+/// assert_eq!(load_non_trainable_weights(&path, &stats)?, stats.values);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), keras_core::Error>(())
+/// ```
+pub fn save_model_checkpoint(
+    path: impl AsRef<Path>,
+    weights: &FlatParams,
+    non_trainable: &FlatParams,
+    optimizer_state: Option<&[(String, Vec<f32>)]>,
+) -> Result<()> {
     let path = path.as_ref();
     let mut names = HashSet::new();
-    let mut tensors: Vec<(String, F32Tensor)> = Vec::with_capacity(weights.vars.len());
-    for var in &weights.vars {
-        if !names.insert(var.name.clone()) {
-            return Err(checkpoint_error(
-                path,
-                format!("duplicate variable name `{}`", var.name),
-            ));
+    let mut tensors: Vec<(String, F32Tensor)> =
+        Vec::with_capacity(weights.vars.len() + non_trainable.vars.len());
+    for (prefix, params) in [("", weights), (NON_TRAINABLE_PREFIX, non_trainable)] {
+        for var in &params.vars {
+            let name = format!("{prefix}{}", var.name);
+            if !names.insert(name.clone()) {
+                return Err(checkpoint_error(
+                    path,
+                    format!("duplicate variable name `{name}`"),
+                ));
+            }
+            let values = params.values.get(var.range()).ok_or_else(|| {
+                checkpoint_error(
+                    path,
+                    format!("variable `{name}` lies outside the value buffer"),
+                )
+            })?;
+            tensors.push((name, F32Tensor::new(var.shape.clone(), values)));
         }
-        let values = weights.values.get(var.range()).ok_or_else(|| {
-            checkpoint_error(
-                path,
-                format!("variable `{}` lies outside the value buffer", var.name),
-            )
-        })?;
-        tensors.push((var.name.clone(), F32Tensor::new(var.shape.clone(), values)));
     }
     let mut metadata = HashMap::new();
     metadata.insert("format".to_string(), "keras-rs".to_string());
@@ -187,15 +223,36 @@ fn to_f32(path: &Path, name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>
 pub fn load_weights(path: impl AsRef<Path>, layout: &FlatParams) -> Result<Vec<f32>> {
     let path = path.as_ref();
     let bytes = read_sealed(path)?;
-    let file = parse(path, &bytes)?;
+    load_prefixed(path, &parse(path, &bytes)?, layout, "")
+}
+
+/// Reads the non-trainable variables of a checkpoint written by [`save_model_checkpoint`],
+/// checked against `layout` (the model's non-trainable variables) as [`load_weights`] checks
+/// the trainable ones. A file saved without them, for a model that has some, is an
+/// [`Error::Checkpoint`] naming the first missing one (restoring only the trainable weights
+/// would leave a model that never existed).
+pub fn load_non_trainable_weights(path: impl AsRef<Path>, layout: &FlatParams) -> Result<Vec<f32>> {
+    let path = path.as_ref();
+    let bytes = read_sealed(path)?;
+    load_prefixed(path, &parse(path, &bytes)?, layout, NON_TRAINABLE_PREFIX)
+}
+
+/// The variables of `layout`, stored under `prefix` (`""` for the trainable ones), in
+/// `layout`'s order; the file may hold no other variable under that prefix.
+fn load_prefixed(
+    path: &Path,
+    file: &SafeTensors<'_>,
+    layout: &FlatParams,
+    prefix: &str,
+) -> Result<Vec<f32>> {
     let mut out = vec![0.0; layout.values.len()];
     for var in &layout.vars {
-        let tensor = file.tensor(&var.name).map_err(|_| {
+        let name = format!("{prefix}{}", var.name);
+        let tensor = file.tensor(&name).map_err(|_| {
             checkpoint_error(
                 path,
                 format!(
-                    "variable `{}` of the model is not in the checkpoint; it was saved from a different model",
-                    var.name
+                    "variable `{name}` of the model is not in the checkpoint; it was saved from a different model (or without its non-trainable variables)"
                 ),
             )
         })?;
@@ -203,20 +260,26 @@ pub fn load_weights(path: impl AsRef<Path>, layout: &FlatParams) -> Result<Vec<f
             return Err(checkpoint_error(
                 path,
                 format!(
-                    "variable `{}` has shape {:?} in the checkpoint but {:?} in the model",
-                    var.name,
+                    "variable `{name}` has shape {:?} in the checkpoint but {:?} in the model",
                     tensor.shape(),
                     var.shape
                 ),
             ));
         }
-        let values = to_f32(path, &var.name, tensor.dtype(), tensor.data())?;
+        let values = to_f32(path, &name, tensor.dtype(), tensor.data())?;
         out[var.range()].copy_from_slice(&values);
     }
     let mut extra: Vec<&String> = file
         .names()
         .into_iter()
-        .filter(|n| !n.starts_with(OPTIMIZER_PREFIX) && layout.find(n).is_none())
+        .filter(|n| {
+            let own = if prefix.is_empty() {
+                !n.starts_with(OPTIMIZER_PREFIX) && !n.starts_with(NON_TRAINABLE_PREFIX)
+            } else {
+                n.starts_with(prefix)
+            };
+            own && layout.find(&n[prefix.len()..]).is_none()
+        })
         .collect();
     extra.sort();
     if let Some(name) = extra.first() {

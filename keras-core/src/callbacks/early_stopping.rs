@@ -41,6 +41,8 @@ pub struct EarlyStopping {
     best: Option<f32>,
     best_epoch: usize,
     best_weights: Option<Vec<f32>>,
+    /// The non-trainable variables (moving statistics) of the best epoch, kept with its weights.
+    best_non_trainable: Option<Vec<f32>>,
     key_checked: bool,
 }
 
@@ -66,6 +68,7 @@ impl EarlyStopping {
             best: None,
             best_epoch: 0,
             best_weights: None,
+            best_non_trainable: None,
             key_checked: false,
         }
     }
@@ -157,6 +160,7 @@ impl Callback for EarlyStopping {
         self.stopped_epoch = None;
         self.best = None;
         self.best_weights = None;
+        self.best_non_trainable = None;
         self.best_epoch = 0;
         Ok(())
     }
@@ -174,6 +178,7 @@ impl Callback for EarlyStopping {
         }
         if self.restore_best_weights && self.best_weights.is_none() {
             self.best_weights = Some(ctx.weights()?.values.clone());
+            self.best_non_trainable = Some(ctx.non_trainable_weights()?.values);
             self.best_epoch = epoch;
         }
         self.wait += 1;
@@ -189,6 +194,7 @@ impl Callback for EarlyStopping {
                     Some(best) => best.clone_from(weights),
                     None => self.best_weights = Some(weights.clone()),
                 }
+                self.best_non_trainable = Some(ctx.non_trainable_weights()?.values);
             }
             if self.baseline.is_none() || self.monitor.is_improvement(current, self.baseline) {
                 self.wait = 0;
@@ -215,6 +221,9 @@ impl Callback for EarlyStopping {
                     );
                 }
                 ctx.set_weights(best)?;
+                if let Some(stats) = &self.best_non_trainable {
+                    ctx.set_non_trainable_weights(stats)?;
+                }
             }
         }
         Ok(())

@@ -37,7 +37,10 @@ mod test_context;
 mod tuple;
 
 pub use backup_and_restore::BackupAndRestore;
-pub use checkpoint_file::{load_optimizer_state, load_weights, save_checkpoint, OPTIMIZER_PREFIX};
+pub use checkpoint_file::{
+    load_non_trainable_weights, load_optimizer_state, load_weights, save_checkpoint,
+    save_model_checkpoint, NON_TRAINABLE_PREFIX, OPTIMIZER_PREFIX,
+};
 pub use context::{CallbackContext, RunParams};
 pub use csv_logger::CSVLogger;
 pub use early_stopping::EarlyStopping;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{save_checkpoint, Callback, CallbackContext, FileTemplate, Mode, Monitor};
+use super::{save_model_checkpoint, Callback, CallbackContext, FileTemplate, Mode, Monitor};
 use crate::{Error, Result};
 
 /// When [`ModelCheckpoint`] saves.
@@ -24,7 +24,8 @@ pub enum SaveFreq {
     Batches(usize),
 }
 
-/// Saves the model's weights as a safetensors file (see [`save_checkpoint`]) at the end of each
+/// Saves the model's weights and moving statistics as a safetensors file (see
+/// [`save_model_checkpoint`]) at the end of each
 /// epoch or every N batches.
 ///
 /// `filepath` is a [`FileTemplate`]: `{epoch:02d}` is the 1-based epoch, `{batch}` the 1-based
@@ -217,7 +218,9 @@ impl ModelCheckpoint {
             true => None,
             false => Some(ctx.optimizer_state()?),
         };
-        save_checkpoint(&filepath, ctx.weights()?, state.as_deref())?;
+        // The moving statistics too: weights without them are a model that never existed.
+        let non_trainable = ctx.non_trainable_weights()?;
+        save_model_checkpoint(&filepath, ctx.weights()?, &non_trainable, state.as_deref())?;
         self.last_saved = Some(filepath);
         Ok(())
     }

@@ -18,6 +18,7 @@ mod predict;
 mod resume_point;
 #[allow(clippy::module_inception)]
 mod trainer;
+mod weights_file;
 
 pub use bounds::{InferenceModel, Output, TrainModel};
 pub use cache_budget::{CHECK_INTERVAL, DEFAULT_CACHE_LIMIT};

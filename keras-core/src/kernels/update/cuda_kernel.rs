@@ -146,6 +146,12 @@ pub(crate) fn launch_update(
         return Ok(());
     }
     debug_assert_eq!(grad.len(), n);
+    if state.slots.len() > 3 {
+        // `update.cu`'s kernels take three slots; no elementwise rule has more.
+        return Err(CudaError::Driver(cudarc::driver::DriverError(
+            cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
+        )));
+    }
     let function = function(dev, update.kernel.name())?;
     let norm_sum = norm.map_or(0, |(sums, i)| f64_at(sums, i));
     // A buffer a rule or a stage does not use is a null pointer, which its kernel never reads.

@@ -1,0 +1,78 @@
+//! `Trainer::save_weights` / `load_weights`: the model's whole weights (trainable and
+//! non-trainable) to and from a checkpoint file.
+
+use std::path::Path;
+
+use dfdx::nn::tensor_collection::TensorCollection;
+
+use super::Trainer;
+use crate::callbacks::{load_non_trainable_weights, load_weights, save_model_checkpoint};
+use crate::{device::KerasDevice, model, optimizers::Optimizer, Result};
+
+impl<M, O, L, Mt, Wm, D> Trainer<M, O, L, Mt, Wm, D>
+where
+    M: TensorCollection<f32, D>,
+    O: Optimizer,
+    D: KerasDevice,
+{
+    /// The model's non-trainable variables (BatchNormalization's moving statistics), named by
+    /// field path, with their current values (Keras's `model.non_trainable_weights`).
+    pub fn non_trainable_weights(&self) -> Result<crate::optimizers::FlatParams> {
+        model::non_trainable_layout(&self.model)
+    }
+
+    /// Saves the model's weights to `path` (Keras's `model.save_weights`): the trainable ones and
+    /// the non-trainable ones (BatchNormalization's moving statistics), named by field path, in
+    /// the checkpoint format of [`save_model_checkpoint`], atomically (a failed save leaves any
+    /// previous file intact).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::nn::DeviceBuildExt;
+    /// use keras_core::prelude::*;
+    ///
+    /// let dev = Cpu::seed_from_u64(0);
+    /// let compile = |seed| -> keras_core::Result<_> {
+    ///     let dev = Cpu::seed_from_u64(seed);
+    ///     Trainer::compile(
+    ///         dev.build_module::<(Dense<2, 4>, BatchNormalization<4>, Dense<4, 1>), f32>(),
+    ///         Sgd::new().build()?,
+    ///         losses::MeanSquaredError::default(),
+    ///         (),
+    ///         &dev,
+    ///     )
+    /// };
+    /// let mut trained = compile(1)?;
+    /// let data = ArrayDataset::<Rank1<2>, DenseTarget<1>>::new(vec![0.5, -1.0, 2.0, 0.0], vec![1.0, 0.0])?;
+    /// trained.fit(&data).epochs(2).verbose(0).run()?;
+    /// let path = std::env::temp_dir().join(format!("doc-save-weights-{}.safetensors", std::process::id()));
+    /// trained.save_weights(&path)?;
+    ///
+    /// let mut restored = compile(2)?;
+    /// restored.load_weights(&path)?;
+    /// assert_eq!(restored.predict(&data).run()?, trained.predict(&data).run()?);
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), keras_core::Error>(())
+    /// ```
+    pub fn save_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        self.sync_host()?;
+        let non_trainable = model::non_trainable_layout(&self.model)?;
+        save_model_checkpoint(path, &self.params, &non_trainable, None)
+    }
+
+    /// Loads weights saved by [`save_weights`](Self::save_weights) or `ModelCheckpoint` into the
+    /// model (Keras's `model.load_weights`), trainable and non-trainable, checked against this
+    /// model's variables (names, shapes, nothing missing or extra): a file from another model, or
+    /// one saved without the moving statistics this model has, is an
+    /// [`Error::Checkpoint`](crate::Error::Checkpoint) naming the first variable that differs,
+    /// and the model is left as it was (nothing is written unless the whole file checks). The
+    /// optimizer's state is not touched.
+    pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let non_trainable_layout = model::non_trainable_layout(&self.model)?;
+        let values = load_weights(path, &self.params)?;
+        let non_trainable = load_non_trainable_weights(path, &non_trainable_layout)?;
+        self.set_weights(&values)?;
+        model::scatter_non_trainable(&mut self.model, &non_trainable)
+    }
+}
