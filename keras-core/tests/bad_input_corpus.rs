@@ -1386,9 +1386,13 @@ fn a_nan_in_the_data_stops_fit_by_default_or_shows_as_a_nan_loss_that_terminate_
     assert_eq!(t.weights().values, before);
 
     // Keras's behaviour on request: the NaN reaches the loss, the logged loss is NaN and
-    // TerminateOnNaN stops the run after that batch.
-    for raise_error in [false, true] {
+    // TerminateOnNaN stops the run after that batch; whether the loss is computed on the host
+    // or on the device (read back after the step, as on `Cuda`).
+    for (raise_error, loss_on_device) in
+        [(false, false), (true, false), (false, true), (true, true)]
+    {
         let mut t = relu_trainer();
+        t.set_loss_on_device(loss_on_device);
         let mut seen = Vec::new();
         let result = t
             .fit(&nan_data)
