@@ -17,7 +17,7 @@ pub use crate::optimizers::{
     Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, Optimizer, RMSprop,
     Sgd,
 };
-pub use crate::target::{Dense as DenseTarget, Sparse};
+pub use crate::target::{Dense as DenseTarget, NoLabels, Sparse};
 pub use crate::trainer::{FitConfig, Trainer, ValidationFreq};
 pub use crate::{losses, metrics, Error, Model, Result, Sequential};
 pub use dfdx::{

@@ -19,6 +19,26 @@ pub struct Sparse;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Dense<const K: usize>;
 
+/// No labels: features only, for [`Trainer::predict`](crate::Trainer::predict) and
+/// `predict_on_batch` (Keras's `model.predict(x)`). `fit` and `evaluate` refuse such data at
+/// build time, since no loss takes it.
+///
+/// # Examples
+/// ```
+/// use keras_core::data::{ArrayDataset, Dataset};
+/// use keras_core::dfdx::shapes::Rank1;
+/// let x = ArrayDataset::<Rank1<2>, keras_core::target::NoLabels>::features(vec![1.0, 2.0, 3.0, 4.0])?;
+/// assert_eq!(x.len(), 2);
+/// # Ok::<(), keras_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoLabels;
+
+impl Target for NoLabels {
+    const WIDTH: usize = 0;
+    const SPARSE: bool = false;
+}
+
 impl Target for Sparse {
     const WIDTH: usize = 1;
     const SPARSE: bool = true;

@@ -6,7 +6,7 @@ mod common;
 use common::TestDevice;
 use dfdx::nn::modules::{Linear, ReLU};
 use dfdx::prelude::*;
-use keras_core::data::{ArrayDataset, Shuffle};
+use keras_core::data::{ArrayDataset, Dataset, Shuffle};
 use keras_core::losses::SparseCategoricalCrossentropy;
 use keras_core::metrics::ResolvedAccuracy;
 use keras_core::optimizers::{FlatParams, Optimizer};
@@ -89,4 +89,21 @@ fn fit_trains_a_derived_mlp() {
     assert!(ev.get("accuracy").unwrap() > 0.9, "{ev:?}");
     let pred = trainer.predict(&data).batch_size(7).run().unwrap();
     assert_eq!(pred.len(), n * 3);
+
+    // Keras's `predict(x)`: features alone give the same outputs, and `predict_on_batch` too.
+    let features = ArrayDataset::<Rank1<4>, keras_core::target::NoLabels>::features(
+        (0..data.len())
+            .flat_map(|i| {
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                data.append_sample(i, &mut x, &mut y).unwrap();
+                x
+            })
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(
+        trainer.predict(&features).batch_size(7).run().unwrap(),
+        pred
+    );
+    assert_eq!(trainer.predict_on_batch(&features).unwrap(), pred);
 }

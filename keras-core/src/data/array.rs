@@ -3,7 +3,10 @@
 use std::marker::PhantomData;
 
 use super::{shuffle, Batch, DataAdapter, Dataset, SampleShape, Shuffle};
-use crate::{target::Target, Error, Result};
+use crate::{
+    target::{NoLabels, Target},
+    Error, Result,
+};
 
 /// Samples held in memory as flat row-major `f32` buffers: `x` has `n * S::NUMEL` values, `y`
 /// has `n * T::WIDTH` (class ids for [`Sparse`](crate::target::Sparse) labels), and optional
@@ -26,6 +29,14 @@ pub struct ArrayDataset<S: SampleShape, T: Target> {
     _shape: PhantomData<(S, T)>,
 }
 
+impl<S: SampleShape> ArrayDataset<S, NoLabels> {
+    /// Features only, `n * S::NUMEL` values (Keras's `model.predict(x)`): data for `predict`.
+    /// The same checks as [`ArrayDataset::new`] on `x`.
+    pub fn features(x: Vec<f32>) -> Result<Self> {
+        Self::new(x, Vec::new())
+    }
+}
+
 impl<S: SampleShape, T: Target> ArrayDataset<S, T> {
     /// Wraps features and labels. Errors when either is not a whole number of samples, when
     /// they hold different numbers of samples, when there is no sample, or when a sparse label
@@ -46,7 +57,8 @@ impl<S: SampleShape, T: Target> ArrayDataset<S, T> {
             });
         }
         let n = x.len() / S::NUMEL;
-        let ny = y.len() / T::WIDTH;
+        // Features-only data (`NoLabels`) has no label per sample: `y` must be empty.
+        let ny = y.len().checked_div(T::WIDTH).unwrap_or(n);
         if n != ny {
             return Err(Error::LengthMismatch {
                 left: "x",

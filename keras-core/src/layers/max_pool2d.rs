@@ -43,9 +43,10 @@ pub type MaxPooling2D<const K: usize, const OH: usize, const OW: usize, const S:
 
 /// The maximum of each window, NaN where the window holds a NaN or an infinity. dfdx's maximum
 /// skips a NaN (`f32::max`), which would hide it from the loss while the layer before still
-/// multiplies its gradient by it. One sum over the windows (no allocation) tells whether any is
-/// not finite; only then is `windows * 0` summed per window (0, or NaN for such a window) and
-/// added to the maxima (detached: it changes no gradient).
+/// multiplies its gradient by it. `windows * 0` summed per window (0, or NaN for such a window)
+/// is added to the maxima (detached: it changes no gradient). On `Cpu`, one sum over the windows
+/// first tells whether any is not finite, and the probe runs only then; on other devices that
+/// read would wait for the device at every step, so the probe always runs there.
 pub(super) fn window_max<
     B: Dim,
     const OH: usize,
@@ -57,15 +58,17 @@ pub(super) fn window_max<
 >(
     windows: Windows<B, OH, OW, C, E, D, T>,
 ) -> Result<Pooled<B, OH, OW, C, E, D, T>, D::Err> {
-    let total = windows
-        .retaped::<NoneTape>()
-        .try_sum::<(), _>()?
-        .as_vec()
-        .first()
-        .and_then(|t| t.to_f64())
-        .unwrap_or(f64::NAN);
-    if total.is_finite() {
-        return windows.try_max::<_, Axis<3>>();
+    if crate::kernels::is_cpu::<D>() {
+        let total = windows
+            .retaped::<NoneTape>()
+            .try_sum::<(), _>()?
+            .as_vec()
+            .first()
+            .and_then(|t| t.to_f64())
+            .unwrap_or(f64::NAN);
+        if total.is_finite() {
+            return windows.try_max::<_, Axis<3>>();
+        }
     }
     let nan_probe = windows
         .retaped::<NoneTape>()
