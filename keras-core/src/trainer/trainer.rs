@@ -428,13 +428,47 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 v[0]
             }
         };
+        self.update_metrics::<K, T>(batch, value)?;
+        self.cache_budget.after_step(&self.device)?;
+        Ok(value)
+    }
+
+    /// The batch's loss from the model outputs in `self.y_host` ([`compute_loss`], with the
+    /// batch's sample weights), and its gradient in `self.loss_scratch` when `want_grad`.
+    fn host_loss<const K: usize>(&mut self, batch: &Batch, want_grad: bool) -> Result<f32>
+    where
+        L: Loss<K>,
+    {
+        let shape = [batch.size, K];
+        let weights = batch.weights().map(|w| SampleWeight {
+            values: w,
+            shape: std::slice::from_ref(&shape[0]),
+        });
+        let out = compute_loss(
+            &self.loss,
+            &batch.y,
+            &self.y_host,
+            &shape,
+            weights,
+            want_grad,
+            &mut self.loss_scratch,
+        )?;
+        Ok(out.value)
+    }
+
+    /// Updates the compiled metrics with the model outputs in `self.y_host` (the weighted ones
+    /// with the batch's sample weights) and the loss tracker with the batch's `loss`.
+    fn update_metrics<const K: usize, T: Target>(&mut self, batch: &Batch, loss: f32) -> Result<()>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
             .update_all(&batch.y, &self.y_host, batch.weights())?;
         self.loss_tracker
-            .update(std::iter::once(value), Some(&[n as f32]));
-        self.cache_budget.after_step(&self.device)?;
-        Ok(value)
+            .update(std::iter::once(loss), Some(&[batch.size as f32]));
+        Ok(())
     }
 
     /// The host loss: copies the logits to the host, computes the loss and its gradient there
@@ -451,21 +485,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let n = batch.size;
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
-        let shape = [n, K];
-        let weights = batch.weights().map(|w| SampleWeight {
-            values: w,
-            shape: std::slice::from_ref(&shape[0]),
-        });
-        let value = compute_loss(
-            &self.loss,
-            &batch.y,
-            &self.y_host,
-            &shape,
-            weights,
-            true,
-            &mut self.loss_scratch,
-        )?
-        .value;
+        let value = self.host_loss::<K>(batch, true)?;
         self.grad_host.clear();
         self.grad_host
             .extend(self.loss_scratch.grad().iter().map(|g| g * scale));
@@ -583,28 +603,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
-        let n = batch.size;
-        self.forward_batch::<S, K>(&batch.x, n)?;
-        let shape = [n, K];
-        let weights = batch.weights().map(|w| SampleWeight {
-            values: w,
-            shape: std::slice::from_ref(&shape[0]),
-        });
-        let value = compute_loss(
-            &self.loss,
-            &batch.y,
-            &self.y_host,
-            &shape,
-            weights,
-            false,
-            &mut self.loss_scratch,
-        )?
-        .value;
-        self.metrics.update_all(&batch.y, &self.y_host, None)?;
-        self.weighted_metrics
-            .update_all(&batch.y, &self.y_host, batch.weights())?;
-        self.loss_tracker
-            .update(std::iter::once(value), Some(&[n as f32]));
+        self.forward_batch::<S, K>(&batch.x, batch.size)?;
+        let value = self.host_loss::<K>(batch, false)?;
+        self.update_metrics::<K, T>(batch, value)?;
         Ok(value)
     }
 }
