@@ -4,10 +4,12 @@
 //! (the Keras-exact formula over slices). Beside it:
 //! - `cpu_kernel.rs`: that formula run in place on the variable's own buffers (its value, its
 //!   gradient, which is zeroed for the next step, and its slots), piece by piece while they are in
-//!   cache, on rayon's threads for large variables, with decoupled weight decay folded in;
+//!   cache, on rayon's threads for large variables, inside the base optimizer's [`Stages`]
+//!   (accumulation, clipping, weight decay, EMA);
 //! - `cuda_kernel.rs` and `update.cu`: one CUDA kernel per rule (the same arithmetic, compiled
-//!   without FMA contraction), launched on the device's stream with the scalars of a
-//!   [`DeviceUpdate`]; the build script compiles `update.cu` to PTX with `nvcc`.
+//!   without FMA contraction) with the same stages, launched on the device's stream with the
+//!   scalars of a [`DeviceUpdate`], and the sums of squares a norm clip reads; the build script
+//!   compiles `update.cu` to PTX with `nvcc`.
 //!
 //! [`KerasDevice::try_update_variable`](crate::device::KerasDevice::try_update_variable) picks the kernel.
 
