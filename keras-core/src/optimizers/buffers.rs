@@ -24,6 +24,17 @@ pub(crate) struct Buffers {
     pub(crate) accumulator: Vec<f32>,
     /// Unscaled / accumulated / clipped gradients (empty when no option touches gradients).
     pub(crate) work: Vec<f32>,
+    /// The lengths of the buffers above while they are released (see [`Buffers::release`]).
+    pub(crate) released: Option<Released>,
+}
+
+/// The lengths [`Buffers::restore`] gives the released buffers back.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Released {
+    slots: Vec<usize>,
+    ema: usize,
+    accumulator: usize,
+    work: usize,
 }
 
 impl Buffers {
@@ -73,7 +84,44 @@ impl Buffers {
                 Vec::new()
             },
             work: if preprocess { vec![0.0; n] } else { Vec::new() },
+            released: None,
         })
+    }
+
+    /// Frees the host copies of the state (slots, averages, accumulators, work buffer) while a
+    /// device mirror holds it (a live [`DeviceState`](super::DeviceState)), so that resident
+    /// steps do not keep the optimizer's state twice. [`restore`](Self::restore) gives them back
+    /// (zeroed, to be overwritten from the mirror).
+    pub(crate) fn release(&mut self) {
+        if self.released.is_some() {
+            return;
+        }
+        self.released = Some(Released {
+            slots: self.slots.iter().map(Vec::len).collect(),
+            ema: self.ema.len(),
+            accumulator: self.accumulator.len(),
+            work: self.work.len(),
+        });
+        for slot in &mut self.slots {
+            *slot = Vec::new();
+        }
+        self.ema = Vec::new();
+        self.accumulator = Vec::new();
+        self.work = Vec::new();
+    }
+
+    /// Reallocates the buffers [`release`](Self::release) freed, at their lengths; a no-op when
+    /// nothing is released.
+    pub(crate) fn restore(&mut self) {
+        let Some(r) = self.released.take() else {
+            return;
+        };
+        for (slot, &len) in self.slots.iter_mut().zip(&r.slots) {
+            *slot = vec![0.0; len];
+        }
+        self.ema = vec![0.0; r.ema];
+        self.accumulator = vec![0.0; r.accumulator];
+        self.work = vec![0.0; r.work];
     }
 
     /// Whether `params` has the layout these buffers were built for.

@@ -7,9 +7,10 @@ use crate::device::{Buffer, KerasDevice};
 /// them between host and device.
 ///
 /// While it is *live* these buffers are the optimizer's state and the optimizer's own host
-/// buffers are stale; [`Optimizer::sync_resident`](super::Optimizer::sync_resident) copies them
-/// back and ends that. The trainer owns one and syncs it wherever the host state is read
-/// (callbacks, checkpoints, the end of `fit`).
+/// buffers are released (the state is never held twice);
+/// [`Optimizer::sync_resident`](super::Optimizer::sync_resident) gives the host buffers back,
+/// copies the state into them and frees these. The trainer owns one and syncs it wherever the
+/// host state is read (callbacks, checkpoints, the end of `fit`).
 #[derive(Debug)]
 pub struct DeviceState<D: KerasDevice> {
     /// Each variable's state buffers.

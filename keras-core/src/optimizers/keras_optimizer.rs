@@ -337,6 +337,8 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 });
             }
             state.live = true;
+            // The mirror is the state now: the host copies would only double its memory.
+            b.release();
         }
         let raw = self.raw_iterations;
         let iterations = self.update_iterations();
@@ -482,6 +484,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 "device slots exist but the optimizer was never built",
             ));
         };
+        b.restore();
         let download =
             |src: &Buffer<D>, dst: &mut [f32]| device.try_download(src, dst).map_err(Error::device);
         for (i, var) in state.vars.iter().enumerate() {
@@ -499,6 +502,9 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             }
         }
         state.live = false;
+        // The host buffers are the state again: the mirror's buffers go back to the device's
+        // cache (the next resident step uploads them anew).
+        state.vars.clear();
         Ok(())
     }
 
@@ -666,6 +672,11 @@ mod tests {
                     .unwrap();
                 assert!(done, "the step runs resident");
                 assert!(state.is_live());
+                assert_eq!(
+                    opt_resident.slot("momentum").map(<[f32]>::len),
+                    Some(0),
+                    "the host copy is released while the device holds the state"
+                );
                 assert_eq!(model.values(), flat.values, "step {step}");
                 assert!(all_equal(&model.grads, 0.0), "zeroed");
                 if step == 1 {
@@ -673,6 +684,11 @@ mod tests {
                         .sync_resident(&mut state, &Cpu::default())
                         .unwrap();
                     assert!(!state.is_live());
+                    assert_eq!(
+                        opt_resident.slot("momentum").map(<[f32]>::len),
+                        Some(flat.values.len()),
+                        "given back by the sync"
+                    );
                     assert_eq!(opt_resident.state(), opt_flat.state(), "synced state");
                 }
             }
