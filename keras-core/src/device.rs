@@ -204,10 +204,11 @@ impl KerasDevice for Cpu {
         accumulator: &mut Buffer<Self>,
         steps: f32,
     ) -> Result<(), Self::Err> {
-        for (g, a) in grad.iter_mut().zip(accumulator.iter_mut()) {
-            *g = (*g + *a) / steps;
-            *a = 0.0;
-        }
+        let update_step = crate::kernels::Accumulate {
+            steps,
+            update: true,
+        };
+        update_step.apply(grad, accumulator);
         Ok(())
     }
 

@@ -90,28 +90,16 @@ impl DeviceLoss {
         D: Device<f32>,
         T: Tape<f32, D> + Merge<NoneTape>,
     {
-        reduce(rows, weights, divisor)
-    }
-}
-
-fn reduce<D, T>(
-    rows: Tensor<(usize,), f32, D, T>,
-    weights: Option<Tensor<(usize,), f32, D>>,
-    divisor: f32,
-) -> Result<Tensor<(), f32, D, T>, D::Err>
-where
-    D: Device<f32>,
-    T: Tape<f32, D> + Merge<NoneTape>,
-{
-    let weighted = match weights {
-        Some(w) => rows.try_mul(w)?,
-        None => rows,
-    };
-    let total = weighted.try_sum::<(), Axis<0>>()?;
-    if divisor == 0.0 {
-        total.try_mul(0.0f32)
-    } else {
-        total.try_div(divisor)
+        let weighted = match weights {
+            Some(w) => rows.try_mul(w)?,
+            None => rows,
+        };
+        let total = weighted.try_sum::<(), Axis<0>>()?;
+        if divisor == 0.0 {
+            total.try_mul(0.0f32)
+        } else {
+            total.try_div(divisor)
+        }
     }
 }
 
@@ -119,7 +107,7 @@ where
 mod tests {
     use dfdx::prelude::*;
 
-    use super::reduce;
+    use super::DeviceLoss;
     use crate::losses::{
         compute_loss, BinaryCrossentropy, CategoricalCrossentropy, LossFn, LossScratch,
         MeanSquaredError, Reduction, SampleWeight, SparseCategoricalCrossentropy,
@@ -157,9 +145,9 @@ mod tests {
         let rows = form
             .per_row(traced, dev.tensor_from_vec(labels, (ROWS, Const::<K>)))
             .unwrap();
-        let divisor = super::DeviceLoss::divisor(loss.reduction(), weights, ROWS);
+        let divisor = DeviceLoss::divisor(loss.reduction(), weights, ROWS);
         let w = weights.map(|w| dev.tensor_from_vec(w.to_vec(), (ROWS,)));
-        let value = reduce(rows, w, divisor).unwrap();
+        let value = DeviceLoss::reduce(rows, w, divisor).unwrap();
         let got = value.array();
         let grads = value.backward();
         let g = grads.get(&t).as_vec();

@@ -1,8 +1,8 @@
 //! `keras.optimizers.Adafactor`.
 
-use super::clipping::sum_squares;
 use super::update_rule::check_positive;
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::update::sum_squares;
 use crate::{Error, Result};
 
 /// Adafactor (Shazeer & Stern, 2018): for variables of rank >= 2 the second moment is

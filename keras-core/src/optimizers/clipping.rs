@@ -1,6 +1,8 @@
 //! Gradient clipping, Keras's way (`BaseOptimizer._clip_gradients`).
 
 use super::VarInfo;
+use crate::kernels::update::{clip_value, sum_squares};
+use crate::kernels::NormClip;
 
 /// The clipping option in effect (at most one, as Keras requires).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -15,58 +17,44 @@ pub(crate) enum Clipping {
     Value(f64),
 }
 
-/// Sum of squares, accumulated in `f64` and rounded once.
-pub(crate) fn sum_squares(x: &[f32]) -> f64 {
-    x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
-}
-
 impl Clipping {
-    /// Clips the gradients of the variables that have one, in place.
+    /// The norm clip of `clipnorm` / `global_clipnorm`, as the device kernels take it.
+    pub(crate) fn norm_clip(&self) -> Option<NormClip> {
+        let (global, c) = match *self {
+            Clipping::Norm(c) => (false, c),
+            Clipping::GlobalNorm(c) => (true, c),
+            _ => return None,
+        };
+        Some(NormClip {
+            global,
+            clip: c as f32,
+            inv_clip: (1.0 / c) as f32,
+        })
+    }
+
+    /// Clips the gradients of the variables that have one, in place (the arithmetic of the
+    /// device kernels: [`NormClip::scale`], [`clip_value`]).
     pub(crate) fn apply(&self, grads: &mut [f32], vars: &[VarInfo]) {
-        match *self {
-            Clipping::None => {}
-            Clipping::Norm(c) => {
-                let c = c as f32;
-                for v in vars.iter().filter(|v| v.has_grad) {
-                    let g = &mut grads[v.range()];
-                    let l2sum = sum_squares(g) as f32;
-                    let l2norm = if l2sum > 0.0 { l2sum.sqrt() } else { l2sum };
-                    let denom = l2norm.max(c);
-                    for x in g {
-                        *x = *x * c / denom;
-                    }
-                }
+        let present = || vars.iter().filter(|v| v.has_grad);
+        if let Clipping::Value(c) = *self {
+            for v in present() {
+                clip_value(&mut grads[v.range()], c as f32);
             }
-            Clipping::GlobalNorm(c) => {
-                let total: f64 = vars
-                    .iter()
-                    .filter(|v| v.has_grad)
-                    .map(|v| sum_squares(&grads[v.range()]))
-                    .sum();
-                let norm = (total as f32).sqrt();
-                // Keras adds `norm - norm`: a no-op unless the norm is infinite or NaN.
-                let scale = if norm.is_finite() {
-                    c as f32 * (1.0 / norm).min((1.0 / c) as f32)
-                } else {
-                    f32::NAN
-                };
-                for v in vars.iter().filter(|v| v.has_grad) {
-                    for x in &mut grads[v.range()] {
-                        *x *= scale;
-                    }
-                }
+            return;
+        }
+        let Some(clip) = self.norm_clip() else {
+            return;
+        };
+        if clip.global {
+            let total: f64 = present().map(|v| sum_squares(&grads[v.range()])).sum();
+            let scale = clip.scale(total);
+            for v in present() {
+                scale.apply(&mut grads[v.range()]);
             }
-            Clipping::Value(c) => {
-                let c = c as f32;
-                for v in vars.iter().filter(|v| v.has_grad) {
-                    for x in &mut grads[v.range()] {
-                        if *x < -c {
-                            *x = -c;
-                        } else if *x > c {
-                            *x = c;
-                        }
-                    }
-                }
+        } else {
+            for v in present() {
+                let g = &mut grads[v.range()];
+                clip.scale(sum_squares(g)).apply(g);
             }
         }
     }

@@ -11,7 +11,7 @@ use super::{
     UpdateRule, VarBuffers, VarInfo, Variables,
 };
 use crate::device::{Buffer, KerasDevice};
-use crate::kernels::{Accumulate, Decay, Ema, NormClip, Stages};
+use crate::kernels::{Accumulate, Decay, Ema, Stages};
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -360,27 +360,13 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         });
         let options = &self.options;
         let ema = options.use_ema.then(|| {
-            let momentum = if iterations != 0 {
-                options.ema_momentum as f32
-            } else {
-                0.0
-            };
-            Ema {
-                momentum,
-                rest: 1.0 - momentum,
-                overwrite: options
-                    .ema_overwrite_frequency
-                    .is_some_and(|f| (iterations + 1).is_multiple_of(f)),
-            }
+            Ema::at(
+                iterations,
+                options.ema_momentum,
+                options.ema_overwrite_frequency,
+            )
         });
-        let clip_norm = match self.clipping {
-            Clipping::Norm(c) | Clipping::GlobalNorm(c) => Some(NormClip {
-                global: matches!(self.clipping, Clipping::GlobalNorm(_)),
-                clip: c as f32,
-                inv_clip: (1.0 / c) as f32,
-            }),
-            _ => None,
-        };
+        let clip_norm = self.clipping.norm_clip();
         // A norm clip needs the whole (accumulated) gradient's norm before any update: a first
         // pass accumulates and sums the squares on the device.
         let norm_pass = clip_norm.filter(|_| updates);

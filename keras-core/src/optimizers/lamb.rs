@@ -1,8 +1,8 @@
 //! `keras.optimizers.Lamb`.
 
-use super::clipping::sum_squares;
 use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
+use crate::kernels::update::sum_squares;
 use crate::Result;
 
 /// LAMB (You et al.): Adam's bias-corrected direction `r = m_hat / (sqrt(v_hat) + eps)`,

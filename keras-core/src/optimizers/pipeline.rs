@@ -5,6 +5,7 @@ use super::base_options::BaseOptions;
 use super::buffers::Buffers;
 use super::clipping::Clipping;
 use super::VarInfo;
+use crate::kernels::{Accumulate, Decay, Ema};
 
 /// Unscales the gradients of the variables that have one into `b.work`, accumulates them when
 /// gradient accumulation is on and clips them on update steps. Returns whether this call
@@ -30,17 +31,12 @@ pub(crate) fn prepare_gradients(
     let mut is_update_step = true;
     if let Some(steps) = options.gradient_accumulation_steps {
         is_update_step = (raw + 1).is_multiple_of(steps);
-        let steps = steps as f32;
+        let accumulate = Accumulate {
+            steps: steps as f32,
+            update: is_update_step,
+        };
         for v in present() {
-            let (acc, g) = (&mut b.accumulator[v.range()], &mut b.work[v.range()]);
-            for (a, g) in acc.iter_mut().zip(g.iter_mut()) {
-                if is_update_step {
-                    *g = (*g + *a) / steps;
-                    *a = 0.0;
-                } else {
-                    *a += *g;
-                }
-            }
+            accumulate.apply(&mut b.work[v.range()], &mut b.accumulator[v.range()]);
         }
     }
     if is_update_step {
@@ -60,14 +56,15 @@ pub(crate) fn apply_weight_decay(
     let Some(wd) = options.weight_decay else {
         return;
     };
-    let wd = wd as f32;
+    let decay = Decay {
+        weight_decay: wd as f32,
+        learning_rate: lr,
+    };
     for v in vars
         .iter()
         .filter(|v| v.has_grad && options.decays(&v.name))
     {
-        for x in &mut values[v.range()] {
-            *x -= *x * wd * lr;
-        }
+        decay.apply(&mut values[v.range()]);
     }
 }
 
@@ -82,20 +79,12 @@ pub(crate) fn update_ema(
     if !options.use_ema {
         return;
     }
-    let momentum = if iterations != 0 {
-        options.ema_momentum as f32
-    } else {
-        0.0
-    };
-    let rest = 1.0 - momentum;
-    for (avg, &x) in ema.iter_mut().zip(values.iter()) {
-        *avg = momentum * *avg + rest * x;
-    }
-    if let Some(f) = options.ema_overwrite_frequency {
-        if (iterations + 1).is_multiple_of(f) {
-            values.copy_from_slice(ema);
-        }
-    }
+    Ema::at(
+        iterations,
+        options.ema_momentum,
+        options.ema_overwrite_frequency,
+    )
+    .apply(values, ema);
 }
 
 #[cfg(test)]

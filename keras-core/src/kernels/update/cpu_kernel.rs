@@ -1,7 +1,7 @@
 //! The update of one variable on `Cpu`: the rule's own formula, in place on the model's buffers,
 //! with the base optimizer's elementwise stages around it.
 
-use super::{GradScale, Stages};
+use super::{clip_value, GradScale, Stages};
 
 /// The most slots a variable has (an update rule's `MAX_SLOTS`).
 const MAX_SLOTS: usize = 4;
@@ -105,28 +105,14 @@ where
         let values = &mut var.value[piece.clone()];
         let grad = &mut var.grad[piece.clone()];
         if let Some(a) = stages.accumulate {
-            let acc = &mut var.accumulator[piece.clone()];
-            for (g, acc) in grad.iter_mut().zip(acc.iter_mut()) {
-                if a.update {
-                    *g = (*g + *acc) / a.steps;
-                    *acc = 0.0;
-                } else {
-                    *acc += *g;
-                }
-            }
+            a.apply(grad, &mut var.accumulator[piece.clone()]);
         }
         if stages.updates() {
             if let Some(scale) = scale {
                 scale.apply(grad);
             }
             if let Some(c) = stages.clip_value {
-                for x in grad.iter_mut() {
-                    if *x < -c {
-                        *x = -c;
-                    } else if *x > c {
-                        *x = c;
-                    }
-                }
+                clip_value(grad, c);
             }
             if let Some(d) = stages.decay {
                 d.apply(values);
@@ -140,13 +126,7 @@ where
             update(values, grad, &mut pieces[..n]);
         }
         if let Some(e) = stages.ema {
-            let avg = &mut var.ema[piece.clone()];
-            for (avg, &x) in avg.iter_mut().zip(values.iter()) {
-                *avg = e.momentum * *avg + e.rest * x;
-            }
-            if e.overwrite {
-                values.copy_from_slice(avg);
-            }
+            e.apply(values, &mut var.ema[piece.clone()]);
         }
         grad.fill(0.0);
     }

@@ -166,6 +166,36 @@ pub struct Accumulate {
     pub update: bool,
 }
 
+impl Accumulate {
+    /// This call's accumulation of `grad` into `accumulator` (the optimizer's arithmetic, used by
+    /// the host pipeline and the CPU kernel alike): on an update step `grad` becomes
+    /// `(grad + accumulator) / steps` and the accumulator is cleared; otherwise `grad` is added
+    /// to it.
+    #[inline]
+    pub fn apply(&self, grad: &mut [f32], accumulator: &mut [f32]) {
+        for (g, a) in grad.iter_mut().zip(accumulator.iter_mut()) {
+            if self.update {
+                *g = (*g + *a) / self.steps;
+                *a = 0.0;
+            } else {
+                *a += *g;
+            }
+        }
+    }
+}
+
+/// `clipvalue`: every element of `grad` into `[-c, c]` (a NaN stays NaN).
+#[inline]
+pub fn clip_value(grad: &mut [f32], c: f32) {
+    for x in grad {
+        if *x < -c {
+            *x = -c;
+        } else if *x > c {
+            *x = c;
+        }
+    }
+}
+
 /// The exponential moving average of the variable, after its update (Keras's
 /// `_update_model_variables_moving_average`): `avg = momentum * avg + rest * w`, then `w = avg`
 /// on the steps `ema_overwrite_frequency` names.
@@ -243,6 +273,35 @@ impl GradScale {
 /// Sum of squares of `x`, accumulated in `f64` in order (the host optimizer's arithmetic).
 pub fn sum_squares(x: &[f32]) -> f64 {
     x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
+}
+
+impl Ema {
+    /// This step's momentum for Keras's `iterations` (0 on the first step) and whether
+    /// `overwrite_frequency` overwrites the variables on it.
+    pub fn at(iterations: u64, ema_momentum: f64, overwrite_frequency: Option<u64>) -> Self {
+        let momentum = if iterations != 0 {
+            ema_momentum as f32
+        } else {
+            0.0
+        };
+        Ema {
+            momentum,
+            rest: 1.0 - momentum,
+            overwrite: overwrite_frequency.is_some_and(|f| (iterations + 1).is_multiple_of(f)),
+        }
+    }
+
+    /// Updates the averages `avg` from `values`, then overwrites `values` by them when this
+    /// step overwrites.
+    #[inline]
+    pub fn apply(&self, values: &mut [f32], avg: &mut [f32]) {
+        for (a, &x) in avg.iter_mut().zip(values.iter()) {
+            *a = self.momentum * *a + self.rest * x;
+        }
+        if self.overwrite {
+            values.copy_from_slice(avg);
+        }
+    }
 }
 
 /// The base optimizer's elementwise stages around a rule's update of one variable, in Keras's
