@@ -42,10 +42,15 @@ impl ResidentVars<TestDevice> for DeviceVars {
 
     fn for_each_var<F>(&mut self, mut f: F) -> keras_core::Result<()>
     where
-        F: FnMut(usize, &mut Buffer<TestDevice>, &mut Buffer<TestDevice>) -> keras_core::Result<()>,
+        F: FnMut(
+            &TestDevice,
+            usize,
+            &mut Buffer<TestDevice>,
+            &mut Buffer<TestDevice>,
+        ) -> keras_core::Result<()>,
     {
         for (i, (v, g)) in self.values.iter_mut().zip(&mut self.grads).enumerate() {
-            f(i, v, g)?;
+            f(&self.dev, i, v, g)?;
         }
         Ok(())
     }

@@ -28,9 +28,10 @@ impl<M: TensorCollection<f32, D>, D: KerasDevice> ResidentVars<D> for ModelVars<
 
     fn for_each_var<F>(&mut self, f: F) -> Result<()>
     where
-        F: FnMut(usize, &mut Buffer<D>, &mut Buffer<D>) -> Result<()>,
+        F: FnMut(&D, usize, &mut Buffer<D>, &mut Buffer<D>) -> Result<()>,
     {
         let mut visitor = EachVar {
+            device: self.device,
             grads: &mut *self.grads,
             f,
             index: 0,
@@ -44,6 +45,7 @@ impl<M: TensorCollection<f32, D>, D: KerasDevice> ResidentVars<D> for ModelVars<
 }
 
 struct EachVar<'a, D: KerasDevice, F> {
+    device: &'a D,
     grads: &'a mut Gradients<f32, D>,
     f: F,
     index: usize,
@@ -51,7 +53,7 @@ struct EachVar<'a, D: KerasDevice, F> {
 
 impl<D: KerasDevice, F> TensorVisitor<f32, D> for EachVar<'_, D, F>
 where
-    F: FnMut(usize, &mut Buffer<D>, &mut Buffer<D>) -> Result<()>,
+    F: FnMut(&D, usize, &mut Buffer<D>, &mut Buffer<D>) -> Result<()>,
 {
     type Viewer = ViewTensorMut;
     type Err = Error;
@@ -67,7 +69,7 @@ where
             let grad = self.grads.get_or_alloc_mut(t).map_err(Error::device)?;
             // Copy-on-write: a clone of the model sharing this buffer keeps its values.
             let value = t.storage_mut();
-            (self.f)(self.index, value, grad)?;
+            (self.f)(self.device, self.index, value, grad)?;
             self.index += 1;
         }
         Ok(None)

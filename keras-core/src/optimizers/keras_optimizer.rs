@@ -307,8 +307,8 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         let Some(b) = self.buffers.as_mut() else {
             return Ok(false);
         };
-        let device = vars.device().clone();
         if !state.live {
+            let device = vars.device();
             let n_slots = self.rule.slot_names().len();
             let upload = |values: &[f32]| {
                 device
@@ -371,6 +371,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         // pass accumulates and sums the squares on the device.
         let norm_pass = clip_norm.filter(|_| updates);
         if let Some(clip) = norm_pass {
+            let device = vars.device();
             let count = if clip.global { 1 } else { params.vars.len() };
             match &mut state.sums {
                 Some((sums, n)) if *n == count => {
@@ -387,7 +388,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 return Err(Error::invalid("clipnorm", "no sums of squares"));
             };
             let per_var = &mut state.vars;
-            vars.for_each_var(|i, _value, grad| {
+            vars.for_each_var(|device, i, _value, grad| {
                 if let (Some(a), Some(acc)) = (accumulate, per_var[i].accumulator.as_mut()) {
                     device
                         .try_accumulate(grad, acc, a.steps)
@@ -416,11 +417,11 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         let rule = &self.rule;
         let sums = state.sums.as_ref().map(|(s, _)| s);
         let per_var = &mut state.vars;
-        vars.for_each_var(|i, value, grad| {
+        vars.for_each_var(|device, i, value, grad| {
             let var = params.vars.get(i).ok_or_else(|| {
                 Error::invalid("params", "the model has more variables than its layout")
             })?;
-            let len = |v: &Buffer<D>| dfdx::tensor::Storage::<f32>::len(&device, v);
+            let len = |v: &Buffer<D>| dfdx::tensor::Storage::<f32>::len(device, v);
             if len(value) != var.len || len(grad) != var.len {
                 return Err(Error::ShapeMismatch {
                     name: "params",
@@ -622,10 +623,10 @@ mod tests {
 
         fn for_each_var<F>(&mut self, mut f: F) -> Result<()>
         where
-            F: FnMut(usize, &mut CpuBuffer, &mut CpuBuffer) -> Result<()>,
+            F: FnMut(&Cpu, usize, &mut CpuBuffer, &mut CpuBuffer) -> Result<()>,
         {
             for (i, (v, g)) in self.values.iter_mut().zip(&mut self.grads).enumerate() {
-                f(i, v, g)?;
+                f(&self.dev, i, v, g)?;
             }
             Ok(())
         }

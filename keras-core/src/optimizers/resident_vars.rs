@@ -12,10 +12,10 @@ pub trait ResidentVars<D: KerasDevice> {
     /// The device the buffers are on.
     fn device(&self) -> &D;
 
-    /// Calls `f(i, value, grad)` for each trainable variable `i`, in layout order, with the
-    /// variable's buffer (its own: never shared with another tensor) and its gradient's
+    /// Calls `f(device, i, value, grad)` for each trainable variable `i`, in layout order, with
+    /// the variable's buffer (its own: never shared with another tensor) and its gradient's
     /// (allocated if missing). Stops at the first error.
     fn for_each_var<F>(&mut self, f: F) -> Result<()>
     where
-        F: FnMut(usize, &mut Buffer<D>, &mut Buffer<D>) -> Result<()>;
+        F: FnMut(&D, usize, &mut Buffer<D>, &mut Buffer<D>) -> Result<()>;
 }
