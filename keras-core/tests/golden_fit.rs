@@ -6,7 +6,7 @@
 mod common;
 
 use common::keras_config::{base_options, Cfg};
-use common::{compare, load, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
+use common::{compare, load_cases, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::callbacks::{Callback, CallbackContext};
 use keras_core::data::{ArrayDataset, Shuffle};
 use keras_core::dfdx::prelude::*;
@@ -275,10 +275,7 @@ fn trainer_layout(names: &[&str], case: &Case) -> Vec<usize> {
 /// weights, weight decay, more optimizers; `make_fit_more.py` beside it), whatever their number.
 #[test]
 fn every_keras_fit_case_matches() {
-    let cases: Vec<Case> = ["fit.json", "fit_more.json"]
-        .into_iter()
-        .flat_map(|f| load(f).cases)
-        .collect();
+    let cases = load_cases("fit");
     let mut report = Report::default();
     for case in &cases {
         report.record(&case.name, with_optimizer(case, false));

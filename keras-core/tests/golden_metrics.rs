@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{compare, load, Case, Report};
+use common::{compare, load, load_cases, Case, Report};
 use keras_core::metrics::*;
 use serde_json::Value;
 
@@ -301,10 +301,7 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
 /// Every case of `metrics.json` (the public fixture) and `metrics_more.json` (scalar thresholds,
 /// other class counts and k; `make_metrics_more.py` beside it), whatever their number.
 fn all_cases() -> Vec<Case> {
-    ["metrics.json", "metrics_more.json"]
-        .into_iter()
-        .flat_map(|f| load(f).cases)
-        .collect()
+    load_cases("metrics")
 }
 
 #[test]

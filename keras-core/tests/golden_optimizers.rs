@@ -9,7 +9,9 @@ mod common;
 use std::cell::Cell;
 
 use common::keras_config::{base_options, schedule_from, Cfg};
-use common::{close, compare, load, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
+use common::{
+    close, compare, load, load_cases, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR,
+};
 use keras_core::device::{Buffer, KerasDevice};
 use keras_core::optimizers::schedules::LearningRateSchedule;
 use keras_core::optimizers::{
@@ -362,10 +364,7 @@ fn check(case: &Case) -> Result<(), String> {
 /// variable shapes; `make_optimizers_more.py` beside it), whatever their number.
 #[test]
 fn every_keras_optimizer_case_matches() {
-    let cases: Vec<Case> = ["optimizers.json", "optimizers_more.json"]
-        .into_iter()
-        .flat_map(|f| load(f).cases)
-        .collect();
+    let cases = load_cases("optimizers");
     let mut report = Report::default();
     for case in &cases {
         report.record(&case.name, check(case));

@@ -55,6 +55,15 @@ pub fn load(file: &str) -> GoldenFile {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path:?}: {e}"))
 }
 
+/// Every case of the public fixture `<category>.json` and of this project's
+/// `<category>_more.json` beside it (Keras-made, with its script), whatever their number.
+pub fn load_cases(category: &str) -> Vec<Case> {
+    [format!("{category}.json"), format!("{category}_more.json")]
+        .iter()
+        .flat_map(|f| load(f).cases)
+        .collect()
+}
+
 /// `|got - expected| <= tol * max(1, |expected|)`, the golden README's comparison.
 pub fn close(got: f32, expected: f64, tol: f64) -> bool {
     let got = got as f64;
