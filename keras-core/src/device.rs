@@ -3,7 +3,7 @@
 //! [`kernels::update`](crate::kernels::update)), moving optimizer slots between host and device,
 //! and reading a gradient to the host or writing values back, without allocating.
 
-use crate::kernels::Stages;
+use crate::kernels::{MeanBatch, RowMetric, Stages};
 use crate::optimizers::{UpdateRule, VarBuffers, VarInfo};
 use dfdx::{
     shapes::Shape,
@@ -118,6 +118,18 @@ pub trait KerasDevice: Device<f32> + Cache + Clone + 'static {
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
         state: &mut VarBuffers<Buffer<Self>>,
+    ) -> Result<(), Self::Err>;
+
+    /// Adds one batch of a mean metric's rows (`form` over `batch`, see
+    /// [`kernels::metric`](crate::kernels::metric)) to the running `[total, count]` at
+    /// `state[offset..offset + 2]`, where the buffers live. A batch whose buffers are shorter
+    /// than its shape says is an error, and `state` is left as it was.
+    fn try_mean_update(
+        &self,
+        form: RowMetric,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+        offset: usize,
     ) -> Result<(), Self::Err>;
 }
 
@@ -265,6 +277,29 @@ impl KerasDevice for Cpu {
         );
         Ok(())
     }
+
+    /// The rows of [`RowMetric::row`], summed in order as the host metrics sum them.
+    fn try_mean_update(
+        &self,
+        form: RowMetric,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+        offset: usize,
+    ) -> Result<(), Self::Err> {
+        if !batch.fits(form, |b| b.len(), state.len(), offset) {
+            return Err(dfdx::tensor::CpuError::WrongNumElements);
+        }
+        let slices = MeanBatch {
+            y_pred: &batch.y_pred[..],
+            y_true: &batch.y_true[..],
+            weights: batch.weights.map(|w| &w[..]),
+            unit_weight: batch.unit_weight,
+            rows: batch.rows,
+            cols: batch.cols,
+        };
+        crate::kernels::metric::cpu_update(form, &slices, &mut state[offset..offset + 2]);
+        Ok(())
+    }
 }
 
 #[cfg(feature = "cuda")]
@@ -370,5 +405,16 @@ impl KerasDevice for dfdx::tensor::Cuda {
     fn memory_in_use(&self) -> Option<usize> {
         let (free, total) = cudarc::driver::result::mem_get_info().ok()?;
         Some(total.saturating_sub(free))
+    }
+
+    /// `metric.cu`'s kernel, on the device's stream: no host synchronisation.
+    fn try_mean_update(
+        &self,
+        form: RowMetric,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+        offset: usize,
+    ) -> Result<(), Self::Err> {
+        crate::kernels::metric::launch_mean_update(self, form, batch, state, offset)
     }
 }

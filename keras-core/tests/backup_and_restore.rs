@@ -141,7 +141,7 @@ struct Probe {
 impl Callback for Probe {
     fn on_train_batch_begin<C: CallbackContext>(&mut self, _: usize, ctx: &mut C) -> Result<()> {
         if self.started_at.is_none() {
-            let p = ctx.resume_point().expect("fit has a resume point");
+            let p = ctx.resume_point()?.expect("fit has a resume point");
             self.started_at = Some((p.epoch, p.batch));
             if let Some(path) = &self.starts {
                 let mut f = std::fs::OpenOptions::new()

@@ -1,10 +1,15 @@
 //! Every case of Keras's `metrics.json`: each metric is built from the case's `config`, fed the
 //! three batches, and `result_values()` is compared with Keras's `result()` after every batch.
-//! A second pass splits the batches between two instances and merges them.
+//! A second pass splits the batches between two instances and merges them. A third feeds the
+//! metrics that have a row form (`MetricFn::row_form`) through the device kernel
+//! (`KerasDevice::try_mean_update`) on [`TestDevice`](common::TestDevice), reading the state
+//! back after each batch.
 
 mod common;
 
-use common::{compare, load, load_cases, Case, Report};
+use common::{compare, load, load_cases, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
+use keras_core::device::KerasDevice;
+use keras_core::kernels::MeanBatch;
 use keras_core::metrics::*;
 use serde_json::Value;
 
@@ -89,6 +94,52 @@ impl Check for Merged {
             .map_err(|e| format!("merge_state failed: {e}"))?;
         let expected = &case.expected[&format!("result_{}", all.len() - 1)];
         compare(&first.result_values(), expected, TOL)
+    }
+}
+
+/// For metrics with a row form: each batch goes through the device kernel on [`TestDevice`]
+/// into a `[total, count]` state there, which is read back into the metric after each batch and
+/// compared. Other metrics are not counted in `ran`.
+struct OnDevice {
+    dev: TestDevice,
+    ran: usize,
+}
+
+impl Check for OnDevice {
+    fn check<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
+        let Some(form) = m.row_form() else {
+            return Ok(());
+        };
+        let dev = &self.dev;
+        let e = |e| format!("device error: {e:?}");
+        let initial = m.state_values().ok_or("a row-form metric has a state")?;
+        let mut state = dev.try_upload(&initial).map_err(e)?;
+        for (i, b) in batches(case)?.iter().enumerate() {
+            let y_pred = dev.try_upload(&b.y_pred).map_err(e)?;
+            let y_true = dev.try_upload(&b.y_true).map_err(e)?;
+            let weights = match &b.sample_weight {
+                Some(w) => Some(dev.try_upload(w).map_err(e)?),
+                None => None,
+            };
+            let batch = MeanBatch {
+                y_pred: &y_pred,
+                y_true: &y_true,
+                weights: weights.as_ref(),
+                unit_weight: 1.0,
+                rows: b.y_pred.len() / b.cols,
+                cols: b.cols,
+            };
+            dev.try_mean_update(form, &batch, &mut state, 0)
+                .map_err(e)?;
+            let mut values = [0.0f32; 2];
+            dev.try_download(&state, &mut values).map_err(e)?;
+            ok(m.load_state_values(&values))?;
+            let expected = &case.expected[&format!("result_{i}")];
+            compare(&m.result_values(), expected, TOL * DEVICE_TOL_FACTOR)
+                .map_err(|e| format!("after batch {i} on the device: {e}"))?;
+        }
+        self.ran += 1;
+        Ok(())
     }
 }
 
@@ -322,6 +373,24 @@ fn merging_two_partial_states_matches_keras_for_every_case() {
         report.record(&case.name, dispatch(case, &mut Merged));
     }
     report.finish(cases.len());
+}
+
+#[test]
+fn every_row_form_metric_case_matches_on_the_device() {
+    let cases = all_cases();
+    let mut report = Report::default();
+    let mut on_device = OnDevice {
+        dev: test_device(0),
+        ran: 0,
+    };
+    for case in &cases {
+        report.record(&case.name, dispatch(case, &mut on_device));
+    }
+    report.finish(cases.len());
+    // The fixtures hold accuracies and mean errors; a harness that ran none of them on the device
+    // would check nothing.
+    assert!(on_device.ran > 0, "no case has a metric with a row form");
+    println!("{} cases ran on the device", on_device.ran);
 }
 
 #[test]

@@ -207,7 +207,7 @@ impl<Cb> BackupAndRestore<Cb> {
 
 impl<Cb: Callback> BackupAndRestore<Cb> {
     fn save<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        let point = ctx.resume_point().ok_or_else(|| {
+        let point = ctx.resume_point()?.ok_or_else(|| {
             Error::invalid("BackupAndRestore", "backups are taken during fit only")
         })?;
         let weights = ctx.weights()?;
@@ -298,7 +298,7 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
             &ctx.non_trainable_weights()?,
         )
         .map_err(refuse)?;
-        if let Some(now) = ctx.resume_point() {
+        if let Some(now) = ctx.resume_point()? {
             backup
                 .point
                 .signature
@@ -369,6 +369,12 @@ fn same_layout(
 }
 
 impl<Cb: Callback> Callback for BackupAndRestore<Cb> {
+    /// As the wrapped callbacks: a backup reads the running states through the resume point,
+    /// which comes from the device copy when that is ahead.
+    fn reads_batch_logs(&self) -> bool {
+        self.callbacks.reads_batch_logs()
+    }
+
     fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
         self.callbacks.on_train_begin(ctx)?;
         self.since_save = 0;

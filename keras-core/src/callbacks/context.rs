@@ -69,9 +69,10 @@ pub trait CallbackContext {
     /// this hook (next epoch and batch, data position, running loss and metric states,
     /// history). In `on_train_batch_end` it is the next batch of the same epoch; in
     /// `on_epoch_end` the start of the next epoch. `None` outside `fit` (evaluate, predict,
-    /// validation). Defaults to `None`.
-    fn resume_point(&self) -> Option<ResumePoint> {
-        None
+    /// validation). Defaults to `None`. Taking it reads the running states from the device when
+    /// training keeps them there, which can fail with a device error.
+    fn resume_point(&self) -> Result<Option<ResumePoint>> {
+        Ok(None)
     }
 
     /// During `fit`: the [`History`] logged so far. Defaults to `None`.

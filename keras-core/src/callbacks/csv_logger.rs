@@ -77,6 +77,11 @@ impl CSVLogger {
 }
 
 impl Callback for CSVLogger {
+    /// No batch hook reads the logs.
+    fn reads_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_train_begin<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
         let mut options = OpenOptions::new();
         self.write_header = true;

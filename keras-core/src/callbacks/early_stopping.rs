@@ -155,6 +155,11 @@ impl EarlyStopping {
 }
 
 impl Callback for EarlyStopping {
+    /// No batch hook reads the logs.
+    fn reads_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_train_begin<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
         self.wait = 0;
         self.stopped_epoch = None;

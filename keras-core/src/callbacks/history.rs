@@ -84,6 +84,11 @@ impl History {
 }
 
 impl Callback for History {
+    /// No batch hook reads the logs.
+    fn reads_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_train_begin<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
         Ok(())
     }

@@ -37,6 +37,11 @@ impl<F: FnMut(usize, f32) -> f32> LearningRateScheduler<F> {
 }
 
 impl<F: FnMut(usize, f32) -> f32> Callback for LearningRateScheduler<F> {
+    /// No batch hook reads the logs.
+    fn reads_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_epoch_begin<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
         let lr = (self.schedule)(epoch, ctx.learning_rate());
         if !lr.is_finite() {

@@ -227,6 +227,11 @@ impl ModelCheckpoint {
 }
 
 impl Callback for ModelCheckpoint {
+    /// Only when saving every few batches (`save_best_only` compares a logged value then).
+    fn reads_batch_logs(&self) -> bool {
+        self.save_freq != SaveFreq::Epoch
+    }
+
     fn on_epoch_begin<C: CallbackContext>(&mut self, epoch: usize, _ctx: &mut C) -> Result<()> {
         self.current_epoch = epoch;
         Ok(())

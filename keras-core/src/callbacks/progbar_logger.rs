@@ -240,6 +240,12 @@ fn format_logs(logs: &Logs, verbose: u8) -> String {
 }
 
 impl<W: Write> Callback for ProgbarLogger<W> {
+    /// Only the live bar (verbose 1 on a terminal) shows batch logs; otherwise lines are
+    /// printed at the end of each epoch.
+    fn reads_batch_logs(&self) -> bool {
+        self.verbose == 1 && self.tty
+    }
+
     fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
         self.in_fit = true;
         self.epochs = ctx.params().epochs;

@@ -142,6 +142,11 @@ impl ReduceLROnPlateau {
 }
 
 impl Callback for ReduceLROnPlateau {
+    /// No batch hook reads the logs.
+    fn reads_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_train_begin<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
         self.cooldown_counter = 0;
         self.wait = 0;

@@ -119,6 +119,11 @@ impl SwapEMAWeights {
 }
 
 impl Callback for SwapEMAWeights {
+    /// No batch hook reads the logs.
+    fn reads_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_epoch_begin<C: CallbackContext>(&mut self, _epoch: usize, ctx: &mut C) -> Result<()> {
         if self.swap_on_epoch && self.ema_in_model {
             self.swap(ctx)?;

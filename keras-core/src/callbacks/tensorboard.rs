@@ -114,6 +114,11 @@ impl TensorBoard {
 }
 
 impl Callback for TensorBoard {
+    /// Only when writing every few batches.
+    fn reads_batch_logs(&self) -> bool {
+        matches!(self.update_freq, UpdateFreq::Batches(_))
+    }
+
     fn on_train_begin<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
         self.global_train_batch = 0;
         Ok(())

@@ -3,9 +3,16 @@
 use super::{Callback, CallbackContext};
 use crate::Result;
 
-impl Callback for () {}
+impl Callback for () {
+    fn reads_batch_logs(&self) -> bool {
+        false
+    }
+}
 
 impl<A: Callback + ?Sized> Callback for &mut A {
+    fn reads_batch_logs(&self) -> bool {
+        (**self).reads_batch_logs()
+    }
     fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
         (**self).on_train_begin(ctx)
     }
@@ -58,6 +65,9 @@ impl<A: Callback + ?Sized> Callback for &mut A {
 
 /// An optional callback: `None` does nothing.
 impl<A: Callback> Callback for Option<A> {
+    fn reads_batch_logs(&self) -> bool {
+        self.as_ref().is_some_and(A::reads_batch_logs)
+    }
     fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
         self.as_mut().map_or(Ok(()), |a| a.on_train_begin(ctx))
     }
@@ -117,6 +127,9 @@ impl<A: Callback> Callback for Option<A> {
 macro_rules! tuple_callback {
     ($($name:ident $idx:tt),+) => {
         impl<$($name: Callback),+> Callback for ($($name,)+) {
+            fn reads_batch_logs(&self) -> bool {
+                false $(|| self.$idx.reads_batch_logs())+
+            }
             fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
                 $(self.$idx.on_train_begin(ctx)?;)+ Ok(())
             }

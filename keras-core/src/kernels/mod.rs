@@ -14,6 +14,8 @@
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
 //! - [`update`]: an optimizer's update of one variable on the variable's own buffers, with a
 //!   CPU kernel and a CUDA kernel side by side ([`DeviceUpdate`] describes a step to the latter).
+//! - [`metric`]: a mean metric's update (Keras's `MeanMetricWrapper` over a [`RowMetric`]) on
+//!   the device that holds the model's output, with a CPU kernel and a CUDA kernel side by side.
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
@@ -23,6 +25,7 @@ mod data_input;
 mod dense_kernel;
 mod finite;
 mod gemm_f32;
+pub mod metric;
 mod par_copy;
 #[cfg(target_arch = "x86_64")]
 mod sgemm_avx2;
@@ -36,6 +39,7 @@ pub(crate) use dense_kernel::{is_cpu, try_dense_activated};
 pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};
+pub use metric::{MeanBatch, RowMetric};
 pub(crate) use par_copy::{par_copy, par_take};
 #[cfg(test)]
 pub(crate) use thread_pool::in_pool;

@@ -1,6 +1,7 @@
 //! `keras.metrics.Accuracy`.
 
 use super::mean_metric_wrapper::mean_metric;
+use super::RowMetric;
 
 mean_metric!(
     /// How often `y_pred` equals `y_true` exactly (float equality), averaged over each row and then
@@ -18,10 +19,8 @@ mean_metric!(
     Accuracy,
     "accuracy",
     Up,
-    |t, p| {
-        let hits = t.iter().zip(p).filter(|(t, p)| t == p).count();
-        hits as f32 / t.len() as f32
-    }
+    row_form = RowMetric::ExactMatches,
+    |t, p| RowMetric::ExactMatches.row(t, p)
 );
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `keras.metrics.BinaryAccuracy`.
 
-use super::{mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn};
+use super::{mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn, RowMetric};
 use crate::{target::Dense, Error, Result};
 
 /// How often `y_pred > threshold` (as 0/1) equals the binary label, averaged over each row and
@@ -47,6 +47,12 @@ impl BinaryAccuracy {
     pub fn threshold(&self) -> f32 {
         self.threshold
     }
+
+    fn form(&self) -> RowMetric {
+        RowMetric::ThresholdedMatches {
+            threshold: self.threshold,
+        }
+    }
 }
 
 impl MetricFn for BinaryAccuracy {
@@ -65,16 +71,13 @@ impl MetricFn for BinaryAccuracy {
         cols: usize,
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        let threshold = self.threshold;
+        let form = self.form();
         self.state
-            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
-                let hits = t
-                    .iter()
-                    .zip(p)
-                    .filter(|(&t, &p)| t == if p > threshold { 1.0 } else { 0.0 })
-                    .count();
-                hits as f32 / t.len() as f32
-            })
+            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| form.row(t, p))
+    }
+
+    fn row_form(&self) -> Option<RowMetric> {
+        Some(self.form())
     }
 
     mean_state_methods!();

@@ -1,7 +1,7 @@
 //! `keras.metrics.CategoricalAccuracy`.
 
 use super::mean_metric_wrapper::mean_metric;
-use super::row_math::argmax;
+use super::RowMetric;
 
 mean_metric!(
     /// How often the arg-max of `y_pred` equals the arg-max of the one-hot `y_true` (ties go to the
@@ -19,7 +19,8 @@ mean_metric!(
     CategoricalAccuracy,
     "categorical_accuracy",
     Up,
-    |t, p| if argmax(t) == argmax(p) { 1.0 } else { 0.0 }
+    row_form = RowMetric::ArgmaxesAgree,
+    |t, p| RowMetric::ArgmaxesAgree.row(t, p)
 );
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `keras.metrics.MeanAbsoluteError`.
 
 use super::mean_metric_wrapper::mean_metric;
-use super::row_math::mean_of;
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `mean(|t - p|)` per row.
@@ -21,7 +21,8 @@ mean_metric!(
     MeanAbsoluteError,
     "mae",
     Down,
-    |t, p| mean_of(t, p, |t, p| (t - p).abs())
+    row_form = RowMetric::AbsoluteError,
+    |t, p| RowMetric::AbsoluteError.row(t, p)
 );
 
 impl MeanAbsoluteError {

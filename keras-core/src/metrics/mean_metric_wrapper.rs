@@ -11,12 +11,16 @@
 /// - `scratch $buf, ...;` binds each `$buf` to an empty `Vec<f32>` with room for one row, reused
 ///   by every row.
 ///
+/// With `row_form = $form,` the metric reports `$form` as its
+/// [`row_form`](super::MetricFn::row_form) (its rows must then be `$form.row(t, p)`).
+///
 /// With `result = $finish,` the result is `$finish(total / count)` (the square root for
 /// [`RootMeanSquaredError`](super::RootMeanSquaredError)) instead of the mean itself.
 macro_rules! mean_metric {
     (
         $(#[$doc:meta])*
         $name:ident, $log:literal, $direction:ident,
+        $(row_form = $form:expr,)?
         $(per_call $batch:ident = $setup:path,)?
         $(scratch $($buf:ident),+;)?
         $(result = $finish:path,)?
@@ -68,6 +72,10 @@ macro_rules! mean_metric {
             fn state_values(&self) -> Option<Vec<f32>> {
                 Some(vec![self.state.total, self.state.count])
             }
+
+            $(fn row_form(&self) -> Option<$crate::metrics::RowMetric> {
+                Some($form)
+            })?
 
             fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
                 self.state = $crate::metrics::MeanState::from_values(values)?;

@@ -1,7 +1,7 @@
 //! `keras.metrics.MeanSquaredError`.
 
 use super::mean_metric_wrapper::mean_metric;
-use super::row_math::mean_of;
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `mean((t - p)^2)` per row.
@@ -16,12 +16,13 @@ mean_metric!(
     MeanSquaredError,
     "mean_squared_error",
     Down,
+    row_form = RowMetric::SquaredError,
     |t, p| squared_error(t, p)
 );
 
 /// `mean((t - p)^2)` over a row.
 pub(crate) fn squared_error(t: &[f32], p: &[f32]) -> f32 {
-    mean_of(t, p, |t, p| (t - p) * (t - p))
+    RowMetric::SquaredError.row(t, p)
 }
 
 #[cfg(test)]

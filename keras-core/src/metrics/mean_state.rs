@@ -1,6 +1,7 @@
 //! The `total / count` state shared by Keras's mean metrics (`reduction_metrics.Mean`).
 
 use super::{inputs, row_math};
+use crate::kernels::metric::add_batch;
 use crate::Result;
 
 /// Running weighted mean: `total += sum(v * w)`, `count += sum(w)`, `result = total / count`.
@@ -27,24 +28,13 @@ pub struct MeanState {
 impl MeanState {
     /// Adds per-row `values`, weighted by `sample_weight` (1 each when `None`).
     pub fn update(&mut self, values: impl Iterator<Item = f32>, sample_weight: Option<&[f32]>) {
-        let mut total = 0.0f32;
-        let mut count = 0.0f32;
+        // The arithmetic of the device kernels' CPU side (`kernels::metric`).
+        let mut state = [self.total, self.count];
         match sample_weight {
-            Some(w) => {
-                for (v, w) in values.zip(w) {
-                    total += v * w;
-                    count += w;
-                }
-            }
-            None => {
-                for v in values {
-                    total += v;
-                    count += 1.0;
-                }
-            }
+            Some(w) => add_batch(&mut state, values.zip(w.iter().copied())),
+            None => add_batch(&mut state, values.map(|v| (v, 1.0))),
         }
-        self.total += total;
-        self.count += count;
+        [self.total, self.count] = state;
     }
 
     /// `total / count`, 0 when nothing was seen (divide-no-nan).

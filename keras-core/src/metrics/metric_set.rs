@@ -1,6 +1,6 @@
 //! Tuples of metrics: Keras's metrics list, statically dispatched.
 
-use super::{Direction, Metric};
+use super::{Direction, Metric, RowMetric};
 use crate::{target::Target, Result};
 
 /// A set of metrics for a `K`-wide output and labels of layout `T`: `()` for none, `(A,)`,
@@ -56,6 +56,36 @@ pub trait MetricSet<const K: usize, T: Target> {
     fn load_state_values_all(&mut self, states: &[Option<Vec<f32>>]) -> Result<()> {
         check_state_count(states.len(), 0)
     }
+
+    /// Calls `f(index, form)` with each member's [`row_form`](super::MetricFn::row_form), in
+    /// order. Defaults to no members.
+    fn visit_row_forms(&self, f: &mut impl FnMut(usize, Option<RowMetric>)) {
+        let _ = f;
+    }
+
+    /// Updates, like [`update_all`](MetricSet::update_all), only the members without a row
+    /// form: the trainer keeps the others' states on the device. Defaults to no members.
+    fn update_host_members(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        let _ = (y_true, y_pred, sample_weight);
+        Ok(())
+    }
+
+    /// Restores member `index`'s state from values its
+    /// [`state_values`](super::MetricFn::state_values) returned. An index past the set is an
+    /// error.
+    fn load_member_state(&mut self, index: usize, values: &[f32]) -> Result<()> {
+        let _ = values;
+        Err(no_member(index))
+    }
+}
+
+fn no_member(index: usize) -> crate::Error {
+    crate::Error::invalid("state", format!("the metric set has no member {index}"))
 }
 
 fn check_state_count(got: usize, expected: usize) -> Result<()> {
@@ -134,6 +164,33 @@ macro_rules! tuple_metric_set {
                     None => self.$idx.reset_state(),
                 })+
                 Ok(())
+            }
+
+            fn visit_row_forms(&self, f: &mut impl FnMut(usize, Option<RowMetric>)) {
+                $(f($idx, self.$idx.row_form());)+
+            }
+
+            fn update_host_members(
+                &mut self,
+                y_true: &[f32],
+                y_pred: &[f32],
+                sample_weight: Option<&[f32]>,
+            ) -> Result<()> {
+                // `Metric::CHECK` is evaluated by `update_all`, which every training step
+                // instantiates beside this.
+                $(
+                    if self.$idx.row_form().is_none() {
+                        self.$idx.update_state(y_true, y_pred, K, sample_weight)?;
+                    }
+                )+
+                Ok(())
+            }
+
+            fn load_member_state(&mut self, index: usize, values: &[f32]) -> Result<()> {
+                match index {
+                    $($idx => self.$idx.load_state_values(values),)+
+                    _ => Err(no_member(index)),
+                }
             }
         }
     };

@@ -70,6 +70,7 @@ mod r2_score;
 mod rate_at_thresholds;
 mod recall;
 mod recall_at_precision;
+mod resident_means;
 mod resolved_accuracy;
 mod root_mean_squared_error;
 mod row_math;
@@ -120,6 +121,7 @@ pub use precision_at_recall::PrecisionAtRecall;
 pub use r2_score::{R2Aggregation, R2Score};
 pub use recall::Recall;
 pub use recall_at_precision::RecallAtPrecision;
+pub(crate) use resident_means::ResidentMeans;
 pub use resolved_accuracy::ResolvedAccuracy;
 pub use root_mean_squared_error::RootMeanSquaredError;
 pub use sensitivity_at_specificity::SensitivityAtSpecificity;
@@ -130,6 +132,8 @@ pub use specificity_at_sensitivity::SpecificityAtSensitivity;
 pub use squared_hinge::SquaredHinge;
 pub use sum::Sum;
 pub use top_k_categorical_accuracy::TopKCategoricalAccuracy;
+
+pub use crate::kernels::RowMetric;
 
 use crate::{target::Target, Result};
 
@@ -203,6 +207,17 @@ pub trait MetricFn {
     fn merge_state(&mut self, other: &Self) -> Result<()>
     where
         Self: Sized;
+
+    /// The metric's rows in a form the device kernels compute ([`RowMetric`]), for metrics
+    /// that are Keras's `MeanMetricWrapper` around it: their state is `[total, count]`
+    /// ([`state_values`](MetricFn::state_values)) and a batch adds the weighted rows and the
+    /// weights, so the trainer can keep that state where the model's output is and read it only
+    /// when a log needs it (see
+    /// [`Trainer::set_metrics_on_device`](crate::Trainer::set_metrics_on_device)). `None` (the
+    /// default) for every other metric.
+    fn row_form(&self) -> Option<RowMetric> {
+        None
+    }
 }
 
 /// A metric bound to a model output of width `K` and a label layout.

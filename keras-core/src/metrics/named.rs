@@ -73,6 +73,10 @@ macro_rules! forward_metric_methods {
         fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
             self.$inner.load_state_values(values)
         }
+
+        fn row_form(&self) -> Option<$crate::metrics::RowMetric> {
+            self.$inner.row_form()
+        }
     };
 }
 

@@ -3,8 +3,7 @@
 use std::marker::PhantomData;
 
 use super::{
-    inputs, mean_state::mean_state_methods, row_math::argmax, Direction, MeanState, Metric,
-    MetricFn,
+    inputs, mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn, RowMetric,
 };
 use crate::{target::Target, Error, Result};
 
@@ -36,6 +35,19 @@ impl<T: Target> Default for ResolvedAccuracy<T> {
     }
 }
 
+impl<T: Target> ResolvedAccuracy<T> {
+    /// The accuracy `"accuracy"` resolves to for `cols`-wide dense labels (or sparse ones).
+    fn form(cols: usize) -> RowMetric {
+        if T::SPARSE {
+            RowMetric::ArgmaxIsLabel
+        } else if cols == 1 {
+            RowMetric::ThresholdedMatches { threshold: 0.5 }
+        } else {
+            RowMetric::ArgmaxesAgree
+        }
+    }
+}
+
 impl<T: Target> MetricFn for ResolvedAccuracy<T> {
     fn name(&self) -> &str {
         "accuracy"
@@ -62,23 +74,23 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
                 got: format!("{} values", y_true.len()),
             });
         }
+        let form = Self::form(cols);
         let hit = |r: usize| -> f32 {
             let row = &y_pred[r * cols..(r + 1) * cols];
-            let ok = if T::SPARSE {
-                argmax(row) as f32 == y_true[r]
-            } else if cols == 1 {
-                (if row[0] > 0.5 { 1.0 } else { 0.0 }) == y_true[r]
+            let labels = if T::SPARSE {
+                &y_true[r..r + 1]
             } else {
-                argmax(row) == argmax(&y_true[r * cols..(r + 1) * cols])
+                &y_true[r * cols..(r + 1) * cols]
             };
-            if ok {
-                1.0
-            } else {
-                0.0
-            }
+            form.row(labels, row)
         };
         self.state.update((0..rows).map(hit), sample_weight);
         Ok(())
+    }
+
+    fn row_form(&self) -> Option<RowMetric> {
+        // Dense labels are as wide as the output (`Metric::CHECK`).
+        Some(Self::form(T::WIDTH))
     }
 
     mean_state_methods!();

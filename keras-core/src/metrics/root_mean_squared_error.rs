@@ -16,6 +16,7 @@ mean_metric!(
     RootMeanSquaredError,
     "root_mean_squared_error",
     Down,
+    row_form = crate::metrics::RowMetric::SquaredError,
     result = f32::sqrt,
     |t, p| squared_error(t, p)
 );

@@ -12,26 +12,13 @@ pub(crate) fn div_no_nan(a: f32, b: f32) -> f32 {
     }
 }
 
-/// Index of the first maximum of a row (ties go to the lowest index, as `argmax` does).
-pub(crate) fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
-}
+/// The row arithmetic the device kernels share with the metrics (defined once, beside the
+/// kernels).
+pub(crate) use crate::kernels::metric::{argmax, mean_of};
 
 /// Mean of a row: `sum / len`, as `jnp.mean`.
 pub(crate) fn mean(row: &[f32]) -> f32 {
     row.iter().sum::<f32>() / row.len() as f32
-}
-
-/// The mean over a row of `f(t, p)` per element: their `f32` sum, then `/ len`.
-pub(crate) fn mean_of(t: &[f32], p: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
-    let sum: f32 = t.iter().zip(p).map(|(&t, &p)| f(t, p)).sum();
-    sum / t.len() as f32
 }
 
 /// `jax.nn.softplus(x) = logaddexp(x, 0) = max(x, 0) + ln(1 + exp(-|x|))`.

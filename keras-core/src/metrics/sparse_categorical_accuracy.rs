@@ -1,8 +1,6 @@
 //! `keras.metrics.SparseCategoricalAccuracy`.
 
-use super::{
-    mean_state::mean_state_methods, row_math::argmax, Direction, MeanState, Metric, MetricFn,
-};
+use super::{mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn, RowMetric};
 use crate::{target::Sparse, Result};
 
 /// How often the arg-max of `y_pred` equals the integer label.
@@ -37,8 +35,12 @@ impl MetricFn for SparseCategoricalAccuracy {
     ) -> Result<()> {
         self.state
             .update_sparse(y_true, y_pred, cols, sample_weight, |_, label, p| {
-                Ok(if argmax(p) as f32 == label { 1.0 } else { 0.0 })
+                Ok(RowMetric::ArgmaxIsLabel.row(&[label], p))
             })
+    }
+
+    fn row_form(&self) -> Option<RowMetric> {
+        Some(RowMetric::ArgmaxIsLabel)
     }
 
     mean_state_methods!();

@@ -98,7 +98,7 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> Call
             .map(|(_, d)| *d)
     }
 
-    fn resume_point(&self) -> Option<ResumePoint> {
+    fn resume_point(&self) -> Result<Option<ResumePoint>> {
         self.fit.resume_point(self.logs)
     }
 

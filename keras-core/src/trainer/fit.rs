@@ -245,8 +245,10 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         // The weights and the optimizer's state read as after the last step, even when `fit`
         // stopped on an error.
         let synced = trainer.sync_host();
+        let settled = trainer.settle_metrics::<K, T>();
         let history = history?;
         synced?;
+        settled?;
         // The buffers the steps reused go back to the system (the cache stays on).
         dfdx::tensor::Cache::try_empty_cache(&device).map_err(Error::device)?;
         Ok(history)
@@ -497,6 +499,9 @@ where
             )
         };
     }
+    // Without a callback that reads batch logs, the running loss and metrics are read (from
+    // the device, where they are kept there) once per epoch.
+    let batch_logs = callbacks.reads_batch_logs();
     let mut last_epoch = first_epoch;
     for epoch in first_epoch..config.epochs {
         trainer.reset_metrics::<K, T>();
@@ -511,6 +516,8 @@ where
             trainer
                 .weighted_metrics
                 .load_state_values_all(&point.weighted_metric_states)?;
+            // The next step starts the device copy from these host states.
+            trainer.resident_means.stop();
             trainer.write_logs::<K, T>(logs, "");
         }
         callbacks.on_epoch_begin(epoch, &mut hook_ctx!(epoch, resumed, iterator.position()))?;
@@ -528,12 +535,19 @@ where
                 trainer.train_batch::<S, K, T>(batch, config.skip_non_finite)?;
             }
             steps_run += batches.len();
-            trainer.write_logs::<K, T>(logs, "");
+            if batch_logs {
+                trainer.read_metrics::<K, T>()?;
+                trainer.write_logs::<K, T>(logs, "");
+            }
             let after = iterator.position();
             callbacks.on_train_batch_end(step.end, &mut hook_ctx!(epoch, steps_run, after))?;
             if trainer.stop_training {
                 break;
             }
+        }
+        if steps_run > resumed {
+            trainer.read_metrics::<K, T>()?;
+            trainer.write_logs::<K, T>(logs, "");
         }
         if logs.get("loss").is_some_and(f32::is_finite) {
             crate::model::sync_values(

@@ -7,7 +7,8 @@ use super::{DataSignature, ResumePoint};
 use crate::{
     callbacks::{History, Logs},
     data::DataPosition,
-    metrics::{MeanState, MetricSet},
+    device::KerasDevice,
+    metrics::{MeanState, MetricSet, ResidentMeans},
     target::Target,
     Error, Result,
 };
@@ -16,14 +17,14 @@ use crate::{
 pub(crate) trait FitView {
     /// The resume point of this hook; `logs` are the hook's (an epoch's end adds them to the
     /// history it carries).
-    fn resume_point(&self, logs: &Logs) -> Option<ResumePoint>;
+    fn resume_point(&self, logs: &Logs) -> Result<Option<ResumePoint>>;
     fn history(&self) -> Option<&History>;
     fn request_resume(&mut self, point: ResumePoint) -> Result<()>;
 }
 
 impl FitView for () {
-    fn resume_point(&self, _logs: &Logs) -> Option<ResumePoint> {
-        None
+    fn resume_point(&self, _logs: &Logs) -> Result<Option<ResumePoint>> {
+        Ok(None)
     }
 
     fn history(&self) -> Option<&History> {
@@ -43,10 +44,13 @@ fn not_now() -> Error {
 }
 
 /// Borrows of the loop's state at one hook; the resume point is built only when asked for.
-pub(crate) struct FitProgress<'a, Mt, Wm, const K: usize, T> {
+pub(crate) struct FitProgress<'a, Mt, Wm, D: KerasDevice, const K: usize, T> {
     pub metrics: &'a Mt,
     pub weighted_metrics: &'a Wm,
     pub loss_tracker: &'a MeanState,
+    /// The device copy of the running states, ahead of the host's while it is live.
+    pub resident_means: &'a ResidentMeans<D>,
+    pub device: &'a D,
     pub history: &'a History,
     /// `Some(e)` in `on_epoch_end` of epoch `e`: History records the epoch after the callbacks
     /// (as Keras's runs after the user's), so a resume point taken now adds the epoch's logs.
@@ -60,27 +64,37 @@ pub(crate) struct FitProgress<'a, Mt, Wm, const K: usize, T> {
     pub _target: PhantomData<T>,
 }
 
-impl<Mt, Wm, const K: usize, T> FitView for FitProgress<'_, Mt, Wm, K, T>
+impl<Mt, Wm, D, const K: usize, T> FitView for FitProgress<'_, Mt, Wm, D, K, T>
 where
+    D: KerasDevice,
     T: Target,
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
 {
-    fn resume_point(&self, logs: &Logs) -> Option<ResumePoint> {
+    fn resume_point(&self, logs: &Logs) -> Result<Option<ResumePoint>> {
         let mut history = self.history.clone();
         if let Some(epoch) = self.epoch_end {
             history.record(epoch, logs);
         }
-        Some(ResumePoint {
+        let mut loss_tracker = *self.loss_tracker;
+        let mut metric_states = self.metrics.state_values_all();
+        let mut weighted_metric_states = self.weighted_metrics.state_values_all();
+        self.resident_means.overlay(
+            self.device,
+            &mut loss_tracker,
+            &mut metric_states,
+            &mut weighted_metric_states,
+        )?;
+        Ok(Some(ResumePoint {
             epoch: self.epoch,
             batch: self.batch,
             data: self.data,
             signature: self.signature.clone(),
-            loss_tracker: *self.loss_tracker,
-            metric_states: self.metrics.state_values_all(),
-            weighted_metric_states: self.weighted_metrics.state_values_all(),
+            loss_tracker,
+            metric_states,
+            weighted_metric_states,
             history,
-        })
+        }))
     }
 
     fn history(&self) -> Option<&History> {
@@ -107,10 +121,12 @@ macro_rules! fit_progress {
         )
     };
     ($trainer:expr, $k:tt, $t:ty, $history:expr, $request:expr, $epoch:expr, $batch:expr, $data:expr, $sig:expr, $epoch_end:expr) => {
-        $crate::trainer::fit_view::FitProgress::<_, _, $k, $t> {
+        $crate::trainer::fit_view::FitProgress::<_, _, _, $k, $t> {
             metrics: &$trainer.metrics,
             weighted_metrics: &$trainer.weighted_metrics,
             loss_tracker: &$trainer.loss_tracker,
+            resident_means: &$trainer.resident_means,
+            device: &$trainer.device,
             history: $history,
             epoch_end: $epoch_end,
             request: $request,

@@ -75,8 +75,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let step = self.train_batch::<S, K, T>(&b, false);
         // The weights and the optimizer's state read as after the step, even after an error.
         let synced = self.sync_host();
+        let settled = self.settle_metrics::<K, T>();
         step?;
         synced?;
+        settled?;
         let mut logs = Logs::new();
         self.write_logs::<K, T>(&mut logs, "");
         Ok(logs)

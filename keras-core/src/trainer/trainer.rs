@@ -13,7 +13,7 @@ use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
     losses::{compute_loss, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
-    metrics::{Direction, MeanState, MetricSet},
+    metrics::{Direction, MeanState, MetricSet, ResidentMeans},
     model,
     optimizers::{FlatParams, Optimizer},
     target::Target,
@@ -44,6 +44,10 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) label_host: Vec<f32>,
     /// Whether training steps compute the loss on the device where the loss can.
     pub(crate) loss_on_device: bool,
+    /// Whether training steps keep the loss tracker and the row-form metrics on the device.
+    pub(crate) metrics_on_device: bool,
+    /// Their device copy, while training steps run with `metrics_on_device`.
+    pub(crate) resident_means: ResidentMeans<D>,
     /// What the optimizer step keeps between steps (the optimizer's slots on the device).
     pub(crate) step_buffers: model::StepBuffers<D>,
     pub(crate) loss_tracker: MeanState,
@@ -93,6 +97,8 @@ where
             grad_host: Vec::new(),
             label_host: Vec::new(),
             loss_on_device: !D::HOST_MEMORY,
+            metrics_on_device: !D::HOST_MEMORY,
+            resident_means: ResidentMeans::default(),
             step_buffers: model::StepBuffers::new(device.clone()),
             loss_tracker: MeanState::default(),
             stop_training: false,
@@ -122,6 +128,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             grad_host: self.grad_host,
             label_host: self.label_host,
             loss_on_device: self.loss_on_device,
+            metrics_on_device: self.metrics_on_device,
+            resident_means: ResidentMeans::default(),
             step_buffers: self.step_buffers,
             loss_tracker: self.loss_tracker,
             stop_training: self.stop_training,
@@ -206,6 +214,46 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// See [`set_loss_on_device`](Self::set_loss_on_device).
     pub fn loss_on_device(&self) -> bool {
         self.loss_on_device
+    }
+
+    /// Whether training steps keep the loss tracker and the metrics that have a row form
+    /// ([`MetricFn::row_form`](crate::metrics::MetricFn::row_form): the accuracies, mean squared
+    /// and mean absolute error) where the model runs: each batch adds to their `[total, count]`
+    /// states on the device ([`KerasDevice::try_mean_update`]), and the host reads them only
+    /// when a log needs them: after every batch when a callback reads batch logs
+    /// ([`Callback::reads_batch_logs`](crate::callbacks::Callback::reads_batch_logs), e.g. a
+    /// `verbose = 1` progress bar), else once per epoch, as Keras's JAX trainer does. Other
+    /// metrics read the model's output on the host, as before.
+    ///
+    /// Defaults to on for devices whose memory is not the host's (`Cuda`) and off on `Cpu`.
+    /// The values agree with the host metrics to float rounding (on `Cpu`, exactly: the kernel
+    /// sums in the host's order).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::nn::DeviceBuildExt;
+    /// use keras_core::prelude::*;
+    ///
+    /// let dev = Cpu::default();
+    /// let mut trainer = Trainer::compile(
+    ///     dev.build_module::<Dense<2, 2>, f32>(),
+    ///     Sgd::new().build()?,
+    ///     losses::MeanSquaredError::default(),
+    ///     (metrics::MeanAbsoluteError::default(),),
+    ///     &dev,
+    /// )?;
+    /// assert!(!trainer.metrics_on_device());
+    /// trainer.set_metrics_on_device(true);
+    /// assert!(trainer.metrics_on_device());
+    /// # Ok::<(), keras_core::Error>(())
+    /// ```
+    pub fn set_metrics_on_device(&mut self, on: bool) {
+        self.metrics_on_device = on;
+    }
+
+    /// See [`set_metrics_on_device`](Self::set_metrics_on_device).
+    pub fn metrics_on_device(&self) -> bool {
+        self.metrics_on_device
     }
 
     /// Training steps that left the model as it was because a gradient was NaN or infinite
@@ -309,9 +357,37 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
+        self.resident_means.stop();
         self.loss_tracker.reset();
         self.metrics.reset_all();
         self.weighted_metrics.reset_all();
+    }
+
+    /// Brings the loss tracker and the metrics up to date with their device copy (one read from
+    /// the device), when training steps keep them there; it stays there.
+    pub(crate) fn read_metrics<const K: usize, T: Target>(&mut self) -> Result<()>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        self.resident_means.read_into::<K, T, _, _>(
+            &self.device,
+            &mut self.loss_tracker,
+            &mut self.metrics,
+            &mut self.weighted_metrics,
+        )
+    }
+
+    /// [`read_metrics`](Self::read_metrics), then the host states are the current ones again
+    /// (at the end of `fit` and `train_on_batch`, also after an error).
+    pub(crate) fn settle_metrics<const K: usize, T: Target>(&mut self) -> Result<()>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let read = self.read_metrics::<K, T>();
+        self.resident_means.stop();
+        read
     }
 
     /// Records each compiled metric's direction, for `mode = auto` monitors.
@@ -352,12 +428,15 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
     /// With `skip_non_finite` (or an optimizer with a loss scale), a step whose gradients are not
-    /// all finite leaves the model and the optimizer as they were. Returns the batch loss.
+    /// all finite leaves the model and the optimizer as they were. With
+    /// [`metrics_on_device`](Self::metrics_on_device) the loss tracker and the row-form metrics
+    /// are updated on the device and nothing is read back (see
+    /// [`read_metrics`](Self::read_metrics)).
     pub(crate) fn train_batch<S: SampleShape, const K: usize, T: Target>(
         &mut self,
         batch: &Batch,
         skip_non_finite: bool,
-    ) -> Result<f32>
+    ) -> Result<()>
     where
         M: TrainModel<S, K, D>,
         O: Optimizer,
@@ -387,6 +466,17 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_forward_mut(x)
             .map_err(Error::on_device::<D>("the forward pass"))?;
         drop(data_input);
+        if self.metrics_on_device {
+            if !self.resident_means.is_live() {
+                self.resident_means.start::<K, T, _, _>(
+                    &self.device,
+                    &self.loss_tracker,
+                    &self.metrics,
+                    &self.weighted_metrics,
+                )?;
+            }
+            self.resident_metrics_update::<K>(&out, batch)?;
+        }
         let scale = self.optimizer.loss_scale();
         let form = if self.loss_on_device {
             self.loss
@@ -419,18 +509,77 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             )?;
         }
         self.grads = Some(grads);
-        // The loss computed on the device is read here, after the step's kernels are queued.
-        let value = match value {
-            LossValue::Host(v) => v,
-            LossValue::Device(t) => {
-                let mut v = [0.0f32];
-                t.copy_into(&mut v);
-                v[0]
-            }
+        if self.resident_means.is_live() {
+            let loss = match value {
+                LossValue::Device(t) => t,
+                LossValue::Host(v) => {
+                    let mut t: Tensor<(), f32, D> = self
+                        .device
+                        .try_zeros()
+                        .map_err(Error::on_device::<D>("the loss"))?;
+                    t.copy_from(&[v]);
+                    t
+                }
+            };
+            self.resident_means
+                .add_loss(&self.device, loss.storage(), n)?;
+            self.metrics
+                .update_host_members(&batch.y, &self.y_host, None)?;
+            self.weighted_metrics
+                .update_host_members(&batch.y, &self.y_host, batch.weights())?;
+        } else {
+            // The loss computed on the device is read here, after the step's kernels are queued.
+            let value = match value {
+                LossValue::Host(v) => v,
+                LossValue::Device(t) => {
+                    let mut v = [0.0f32];
+                    t.copy_into(&mut v);
+                    v[0]
+                }
+            };
+            self.update_metrics::<K, T>(batch, value)?;
+        }
+        self.cache_budget.after_step(&self.device)
+    }
+
+    /// Adds the batch's model output `out` to the row-form metrics' device states. An output
+    /// that is not a row-major buffer (a view) goes through a row-major copy.
+    fn resident_metrics_update<const K: usize>(
+        &mut self,
+        out: &Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>>,
+        batch: &Batch,
+    ) -> Result<()> {
+        let n = batch.size;
+        let copy;
+        let y_pred = if out.is_row_major() {
+            out.storage()
+        } else {
+            self.y_host.resize(n * K, 0.0);
+            out.copy_into(&mut self.y_host);
+            copy = self
+                .device
+                .try_upload(&self.y_host)
+                .map_err(Error::on_device::<D>("the model output"))?;
+            &copy
         };
-        self.update_metrics::<K, T>(batch, value)?;
-        self.cache_budget.after_step(&self.device)?;
-        Ok(value)
+        self.resident_means
+            .add_batch(&self.device, y_pred, n, K, &batch.y, batch.weights())
+    }
+
+    /// Whether this step's metrics read the model's output on the host.
+    fn metrics_read_host_outputs<const K: usize, T: Target>(&self) -> bool
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        if !self.resident_means.is_live() {
+            return Mt::LEN + Wm::LEN > 0;
+        }
+        let mut host = false;
+        let mut on_host = |_, form: Option<_>| host |= form.is_none();
+        self.metrics.visit_row_forms(&mut on_host);
+        self.weighted_metrics.visit_row_forms(&mut on_host);
+        host
     }
 
     /// The batch's loss from the model outputs in `self.y_host` ([`compute_loss`], with the
@@ -528,7 +677,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 "training needs a scalar loss; use sum_over_batch_size, sum, mean or mean_with_sample_weight",
             ));
         }
-        if Mt::LEN + Wm::LEN > 0 {
+        if self.metrics_read_host_outputs::<K, T>() {
             self.y_host.resize(n * K, 0.0);
             out.copy_into(&mut self.y_host);
         }

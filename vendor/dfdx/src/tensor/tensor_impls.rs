@@ -131,6 +131,13 @@ impl<S: Shape, E, D: Storage<E>, T> Tensor<S, E, D, T> {
     pub fn storage_mut(&mut self) -> &mut D::Vec {
         std::sync::Arc::make_mut(&mut self.data)
     }
+
+    /// keras-rs patch: whether the buffer holds exactly the tensor's elements in row-major
+    /// order (its strides are the shape's own and the buffer is as long as the tensor), so that
+    /// `storage()` can be read as a row-major array.
+    pub fn is_row_major(&self) -> bool {
+        self.strides == self.shape.strides() && self.device.len(&self.data) == self.shape.num_elements()
+    }
 }
 
 /// Put a tape of type `T` into the tensor

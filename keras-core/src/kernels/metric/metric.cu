@@ -1,0 +1,109 @@
+// keras-rs: a mean metric's update on the device (Keras's MeanMetricWrapper), the CUDA kernel
+// beside cpu_kernel.rs. One block: each thread takes rows r = threadIdx.x, + blockDim.x, ...,
+// computes the row's value (the form's ROW_* code, as RowMetric::row on the host) and its
+// weight, and sums both in f32; a fixed-order tree over the block then gives the batch's sums,
+// which thread 0 adds to the running state[0] (total) and state[1] (count).
+//
+//   rows, cols   the batch: rows x cols predictions (row-major)
+//   form         ROW_* below; threshold is BinaryAccuracy's
+//   unit_weight  the weight of each row when w is null (1 for a metric, the batch size for the
+//                loss tracker)
+//   p, t, w      predictions, labels (one per row for ROW_SPARSE_ACCURACY), weights or null
+//   state        [total, count]
+
+#include <stddef.h>
+
+#define ROW_VALUE 0u
+#define ROW_SPARSE_ACCURACY 1u
+#define ROW_CATEGORICAL_ACCURACY 2u
+#define ROW_BINARY_ACCURACY 3u
+#define ROW_ACCURACY 4u
+#define ROW_MEAN_SQUARED_ERROR 5u
+#define ROW_MEAN_ABSOLUTE_ERROR 6u
+
+#define KERAS_MEAN_THREADS 256
+
+// Index of the first maximum (ties to the lowest index; a NaN never wins a comparison).
+__device__ static size_t keras_argmax(const float *row, const size_t cols) {
+    size_t best = 0;
+    for (size_t i = 1; i < cols; i++) {
+        if (row[i] > row[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+__device__ static float keras_row(const unsigned int form, const float threshold,
+                                  const float *p, const float *t, const size_t cols) {
+    switch (form) {
+    case ROW_VALUE:
+        return p[0];
+    case ROW_SPARSE_ACCURACY:
+        return (float)keras_argmax(p, cols) == t[0] ? 1.0f : 0.0f;
+    case ROW_CATEGORICAL_ACCURACY:
+        return keras_argmax(t, cols) == keras_argmax(p, cols) ? 1.0f : 0.0f;
+    case ROW_BINARY_ACCURACY: {
+        size_t hits = 0;
+        for (size_t i = 0; i < cols; i++) {
+            hits += t[i] == (p[i] > threshold ? 1.0f : 0.0f);
+        }
+        return (float)hits / (float)cols;
+    }
+    case ROW_ACCURACY: {
+        size_t hits = 0;
+        for (size_t i = 0; i < cols; i++) {
+            hits += t[i] == p[i];
+        }
+        return (float)hits / (float)cols;
+    }
+    case ROW_MEAN_SQUARED_ERROR: {
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            const float d = t[i] - p[i];
+            sum += d * d;
+        }
+        return sum / (float)cols;
+    }
+    case ROW_MEAN_ABSOLUTE_ERROR: {
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += fabsf(t[i] - p[i]);
+        }
+        return sum / (float)cols;
+    }
+    default:
+        return __int_as_float(0x7fc00000);
+    }
+}
+
+extern "C" __global__ void keras_mean_update(const size_t rows, const size_t cols,
+                                             const unsigned int form, const float threshold,
+                                             const float unit_weight, const float *p,
+                                             const float *t, const float *w, float *state) {
+    __shared__ float totals[KERAS_MEAN_THREADS];
+    __shared__ float counts[KERAS_MEAN_THREADS];
+    const size_t label_width = form == ROW_SPARSE_ACCURACY ? 1 : cols;
+    float total = 0.0f;
+    float count = 0.0f;
+    for (size_t r = threadIdx.x; r < rows; r += blockDim.x) {
+        const float v = keras_row(form, threshold, p + r * cols, t + r * label_width, cols);
+        const float weight = w ? w[r] : unit_weight;
+        total += v * weight;
+        count += weight;
+    }
+    totals[threadIdx.x] = total;
+    counts[threadIdx.x] = count;
+    __syncthreads();
+    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            totals[threadIdx.x] += totals[threadIdx.x + s];
+            counts[threadIdx.x] += counts[threadIdx.x + s];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        state[0] += totals[0];
+        state[1] += counts[0];
+    }
+}

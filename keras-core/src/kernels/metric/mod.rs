@@ -1,0 +1,177 @@
+//! A mean metric's update on the device that holds the model's output: Keras's
+//! `MeanMetricWrapper` (`total += sum(f(y_true, y_pred) * w)`, `count += sum(w)`) for the
+//! per-row functions both kernels compute ([`RowMetric`]), with a CPU kernel (`cpu_kernel.rs`,
+//! the host metrics' own arithmetic) and a CUDA kernel (`cuda_kernel.rs`, `metric.cu`) side by
+//! side.
+//!
+//! A running state is two floats, `[total, count]`, at an even offset of a device buffer; the
+//! trainer keeps the states of the loss tracker and of the compiled metrics that have a row form
+//! in one buffer and reads it only when a log needs the values.
+
+mod cpu_kernel;
+#[cfg(feature = "cuda")]
+mod cuda_kernel;
+
+pub(crate) use cpu_kernel::update as cpu_update;
+#[cfg(feature = "cuda")]
+pub(crate) use cuda_kernel::launch_mean_update;
+
+/// The per-row value of a mean metric, in a form the device kernels compute. The host metrics
+/// compute their rows with [`RowMetric::row`] too, so both agree by construction.
+///
+/// # Examples
+/// ```
+/// use keras_core::kernels::RowMetric;
+/// assert_eq!(RowMetric::ArgmaxIsLabel.row(&[1.0], &[0.2, 0.8]), 1.0);
+/// assert_eq!(RowMetric::AbsoluteError.row(&[0.0, 1.0], &[1.0, 1.0]), 0.5);
+/// assert_eq!(RowMetric::ThresholdedMatches { threshold: 0.5 }.row(&[1.0, 0.0], &[0.5, 0.2]), 0.5);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum RowMetric {
+    /// The value itself (one column; the label is not read): the loss tracker's rows.
+    Value,
+    /// Whether the arg-max of the row is the integer label, one label per row
+    /// (`SparseCategoricalAccuracy`).
+    ArgmaxIsLabel,
+    /// Whether the arg-maxes of the prediction and label rows agree (`CategoricalAccuracy`).
+    ArgmaxesAgree,
+    /// The fraction of the row where `(p > threshold) as 0/1` equals the label
+    /// (`BinaryAccuracy`).
+    ThresholdedMatches {
+        /// The decision threshold (strict `>`).
+        threshold: f32,
+    },
+    /// The fraction of the row where the prediction equals the label exactly (`Accuracy`).
+    ExactMatches,
+    /// `mean((t - p)²)` over the row (`MeanSquaredError`, `RootMeanSquaredError`).
+    SquaredError,
+    /// `mean(|t - p|)` over the row (`MeanAbsoluteError`).
+    AbsoluteError,
+}
+
+impl RowMetric {
+    /// Whether the labels are one class id per row (else one label per prediction).
+    pub fn sparse_labels(self) -> bool {
+        matches!(self, RowMetric::ArgmaxIsLabel)
+    }
+
+    /// Whether the labels are read at all.
+    pub fn reads_labels(self) -> bool {
+        !matches!(self, RowMetric::Value)
+    }
+
+    /// The value of one row: `t` is the row's labels (one class id for
+    /// [`sparse_labels`](RowMetric::sparse_labels) forms), `p` its predictions.
+    pub fn row(self, t: &[f32], p: &[f32]) -> f32 {
+        match self {
+            RowMetric::Value => p[0],
+            RowMetric::ArgmaxIsLabel => hit(argmax(p) as f32 == t[0]),
+            RowMetric::ArgmaxesAgree => hit(argmax(t) == argmax(p)),
+            RowMetric::ThresholdedMatches { threshold } => {
+                let hits = t
+                    .iter()
+                    .zip(p)
+                    .filter(|(&t, &p)| t == if p > threshold { 1.0 } else { 0.0 })
+                    .count();
+                hits as f32 / t.len() as f32
+            }
+            RowMetric::ExactMatches => {
+                let hits = t.iter().zip(p).filter(|(t, p)| t == p).count();
+                hits as f32 / t.len() as f32
+            }
+            RowMetric::SquaredError => mean_of(t, p, |t, p| (t - p) * (t - p)),
+            RowMetric::AbsoluteError => mean_of(t, p, |t, p| (t - p).abs()),
+        }
+    }
+
+    /// The form's number in `metric.cu` (`ROW_*`).
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    pub(crate) fn code(self) -> (u32, f32) {
+        match self {
+            RowMetric::Value => (0, 0.0),
+            RowMetric::ArgmaxIsLabel => (1, 0.0),
+            RowMetric::ArgmaxesAgree => (2, 0.0),
+            RowMetric::ThresholdedMatches { threshold } => (3, threshold),
+            RowMetric::ExactMatches => (4, 0.0),
+            RowMetric::SquaredError => (5, 0.0),
+            RowMetric::AbsoluteError => (6, 0.0),
+        }
+    }
+}
+
+/// One batch of a mean metric's inputs, on a device: `rows × cols` predictions, the labels (one
+/// per row for sparse forms, else `rows × cols`), the per-row weights, and the weight of every
+/// row when there are none (1 for a metric, the batch size for the loss tracker).
+#[derive(Debug)]
+pub struct MeanBatch<'a, B: ?Sized> {
+    /// The predictions, row-major.
+    pub y_pred: &'a B,
+    /// The labels (unused by [`RowMetric::Value`]).
+    pub y_true: &'a B,
+    /// One weight per row, if any.
+    pub weights: Option<&'a B>,
+    /// The weight of each row without `weights`.
+    pub unit_weight: f32,
+    /// Rows in the batch.
+    pub rows: usize,
+    /// Predictions per row.
+    pub cols: usize,
+}
+
+impl<B: ?Sized> MeanBatch<'_, B> {
+    /// Whether the buffers are as long as the batch's shape says for `form` (`len` tells a
+    /// buffer's length) and a state at `offset` fits in `state_len` values: what both kernels
+    /// check before they read.
+    pub(crate) fn fits(
+        &self,
+        form: RowMetric,
+        len: impl Fn(&B) -> usize,
+        state_len: usize,
+        offset: usize,
+    ) -> bool {
+        let label_width = if form.sparse_labels() { 1 } else { self.cols };
+        len(self.y_pred) >= self.rows * self.cols
+            && (!form.reads_labels() || len(self.y_true) >= self.rows * label_width)
+            && !matches!(self.weights, Some(w) if len(w) < self.rows)
+            && state_len >= offset + 2
+    }
+}
+
+fn hit(ok: bool) -> f32 {
+    if ok {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Index of the first maximum of a row (ties go to the lowest index, as `argmax` does).
+pub(crate) fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The mean over a row of `f(t, p)` per element: their `f32` sum, then `/ len`.
+pub(crate) fn mean_of(t: &[f32], p: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+    let sum: f32 = t.iter().zip(p).map(|(&t, &p)| f(t, p)).sum();
+    sum / t.len() as f32
+}
+
+/// Adds `(value, weight)` pairs to a running `[total, count]` as Keras's `Mean.update_state`
+/// does: the batch's weighted values and weights summed in `f32` first, then added.
+pub(crate) fn add_batch(state: &mut [f32], pairs: impl Iterator<Item = (f32, f32)>) {
+    let mut total = 0.0f32;
+    let mut count = 0.0f32;
+    for (v, w) in pairs {
+        total += v * w;
+        count += w;
+    }
+    state[0] += total;
+    state[1] += count;
+}
