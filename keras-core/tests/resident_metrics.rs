@@ -226,3 +226,34 @@ fn train_on_batch_and_the_trainers_metrics_read_the_device_states_back() {
     );
     assert!(results(&on_device)[0] > 0.0);
 }
+
+#[test]
+fn evaluate_and_test_on_batch_give_the_host_metrics_logs() {
+    let val = weighted_data();
+    let values = |l: &keras_core::callbacks::Logs| l.iter().map(|(_, v)| v).collect::<Vec<_>>();
+    for loss_on_device in [false, true] {
+        let mut on_host = trainer(false);
+        let mut on_device = trainer(true);
+        on_device.set_loss_on_device(loss_on_device);
+        let want = on_host.evaluate(&val).batch_size(6).run().unwrap();
+        let got = on_device.evaluate(&val).batch_size(6).run().unwrap();
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        let (g, w) = (values(&got), values(&want));
+        // The metrics are exact on `Cpu`; the device form of the loss sums in its own order.
+        assert_close("evaluate metrics", &g[1..], &w[1..]);
+        assert!(
+            (g[0] - w[0]).abs() <= 1e-5 * w[0].abs().max(1.0),
+            "{g:?} vs {w:?}"
+        );
+        if !loss_on_device {
+            assert_close("evaluate loss", &g[..1], &w[..1]);
+        }
+        let want = values(&on_host.test_on_batch(&val).unwrap());
+        let got = values(&on_device.test_on_batch(&val).unwrap());
+        assert_close("test_on_batch metrics", &got[1..], &want[1..]);
+        assert!((got[0] - want[0]).abs() <= 1e-5 * want[0].abs().max(1.0));
+    }
+}

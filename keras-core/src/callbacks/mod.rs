@@ -132,13 +132,13 @@ pub trait Callback {
     ) -> Result<()> {
         Ok(())
     }
-    /// Whether this callback reads the logs (`ctx.logs()`) in `on_train_batch_begin` or
-    /// `on_train_batch_end`. When no callback of a `fit` does, the trainer reads the running
-    /// loss and metrics (kept on the device, see
+    /// Whether this callback reads the logs (`ctx.logs()`) in its batch hooks
+    /// (`on_train_batch_*`, `on_test_batch_*`). When no callback of a `fit` (or `evaluate`)
+    /// does, the trainer reads the running loss and metrics (kept on the device, see
     /// [`Trainer::set_metrics_on_device`](crate::Trainer::set_metrics_on_device)) once per
-    /// epoch instead of after every batch, as Keras's JAX trainer skips its per-batch reads;
-    /// the batch hooks then see the logs as they were last read. Asked after
-    /// `on_train_begin`. Defaults to `true`; the built-in callbacks say exactly when they do.
+    /// epoch (once per evaluation) instead of after every batch, as Keras's JAX trainer skips
+    /// its per-batch reads; the batch hooks then see the logs as they were last read. Asked
+    /// after `on_train_begin` (`on_test_begin`). Defaults to `true`; the built-in callbacks say exactly when they do.
     fn reads_batch_logs(&self) -> bool {
         true
     }

@@ -53,7 +53,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     {
         let b = whole_batch(batch)?;
         self.reset_metrics::<K, T>();
-        self.test_batch::<S, K, T>(&b)?;
+        let step = self.test_batch::<S, K, T>(&b);
+        let settled = self.settle_metrics::<K, T>();
+        step?;
+        settled?;
         let mut logs = Logs::new();
         self.write_logs::<K, T>(&mut logs, "");
         Ok(logs)
@@ -193,15 +196,29 @@ where
     trainer.reset_metrics::<K, T>();
     logs.clear();
     callbacks.on_test_begin(&mut ctx!(trainer, logs, run))?;
-    iterator.begin_epoch()?;
-    while let Some((step, batches)) = iterator.next_group()? {
-        callbacks.on_test_batch_begin(step.begin, &mut ctx!(trainer, logs, run))?;
-        for batch in batches {
-            trainer.test_batch::<S, K, T>(batch)?;
+    // The running loss and metrics (on the device when the trainer keeps them there) are read
+    // after each batch only for callbacks that read batch logs.
+    let batch_logs = callbacks.reads_batch_logs();
+    let mut batches_run = || -> Result<()> {
+        iterator.begin_epoch()?;
+        while let Some((step, batches)) = iterator.next_group()? {
+            callbacks.on_test_batch_begin(step.begin, &mut ctx!(trainer, logs, run))?;
+            for batch in batches {
+                trainer.test_batch::<S, K, T>(batch)?;
+            }
+            if batch_logs {
+                trainer.read_metrics::<K, T>()?;
+                trainer.write_logs::<K, T>(logs, "");
+            }
+            callbacks.on_test_batch_end(step.end, &mut ctx!(trainer, logs, run))?;
         }
-        trainer.write_logs::<K, T>(logs, "");
-        callbacks.on_test_batch_end(step.end, &mut ctx!(trainer, logs, run))?;
-    }
+        Ok(())
+    };
+    let ran = batches_run();
+    // The host copy is the current one again, also after an error.
+    let settled = trainer.settle_metrics::<K, T>();
+    ran?;
+    settled?;
     trainer.write_logs::<K, T>(logs, "");
     callbacks.on_test_end(&mut ctx!(trainer, logs, run))?;
     Ok(())

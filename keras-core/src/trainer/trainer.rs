@@ -3,7 +3,7 @@
 use dfdx::{
     nn::ZeroGrads,
     shapes::Const,
-    tensor::{Cpu, Gradients, NoneTape, OwnedTape, Tensor, Trace},
+    tensor::{Cpu, Gradients, Merge, NoneTape, OwnedTape, Tape, Tensor, Trace},
     tensor_ops::{Backward, SumTo, TryMul},
 };
 
@@ -216,14 +216,16 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         self.loss_on_device
     }
 
-    /// Whether training steps keep the loss tracker and the metrics that have a row form
-    /// ([`MetricFn::row_form`](crate::metrics::MetricFn::row_form): the accuracies, mean squared
-    /// and mean absolute error) where the model runs: each batch adds to their `[total, count]`
-    /// states on the device ([`KerasDevice::try_mean_update`]), and the host reads them only
-    /// when a log needs them: after every batch when a callback reads batch logs
-    /// ([`Callback::reads_batch_logs`](crate::callbacks::Callback::reads_batch_logs), e.g. a
-    /// `verbose = 1` progress bar), else once per epoch, as Keras's JAX trainer does. Other
-    /// metrics read the model's output on the host, as before.
+    /// Whether training and evaluation steps keep the loss tracker and the metrics that have a
+    /// row form ([`MetricFn::row_form`](crate::metrics::MetricFn::row_form): the accuracies,
+    /// mean squared and mean absolute error) where the model runs: each batch adds to their
+    /// `[total, count]` states on the device ([`KerasDevice::try_mean_update`]), and the host
+    /// reads them only when a log needs them: after every batch when a callback reads batch
+    /// logs ([`Callback::reads_batch_logs`](crate::callbacks::Callback::reads_batch_logs), e.g.
+    /// a live progress bar), else once per epoch (per evaluation), as Keras's JAX trainer does.
+    /// Evaluation then computes the loss on the device too where
+    /// [`loss_on_device`](Self::loss_on_device) allows. Other metrics read the model's output
+    /// on the host, as before.
     ///
     /// Defaults to on for devices whose memory is not the host's (`Cuda`) and off on `Cpu`.
     /// The values agree with the host metrics to float rounding (on `Cpu`, exactly: the kernel
@@ -475,7 +477,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                     &self.weighted_metrics,
                 )?;
             }
-            self.resident_metrics_update::<K>(&out, batch)?;
+            self.resident_metrics_update::<K, _>(&out, batch)?;
         }
         let scale = self.optimizer.loss_scale();
         let form = if self.loss_on_device {
@@ -544,9 +546,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 
     /// Adds the batch's model output `out` to the row-form metrics' device states. An output
     /// that is not a row-major buffer (a view) goes through a row-major copy.
-    fn resident_metrics_update<const K: usize>(
+    fn resident_metrics_update<const K: usize, Tp>(
         &mut self,
-        out: &Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>>,
+        out: &Tensor<(usize, Const<K>), f32, D, Tp>,
         batch: &Batch,
     ) -> Result<()> {
         let n = batch.size;
@@ -670,39 +672,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Wm: MetricSet<K, T>,
     {
         let n = batch.size;
-        let reduction = self.loss.reduction();
-        if reduction == Reduction::None {
-            return Err(Error::invalid(
-                "reduction",
-                "training needs a scalar loss; use sum_over_batch_size, sum, mean or mean_with_sample_weight",
-            ));
-        }
         if self.metrics_read_host_outputs::<K, T>() {
             self.y_host.resize(n * K, 0.0);
             out.copy_into(&mut self.y_host);
         }
-        let mut labels: Tensor<(usize, Const<K>), f32, D> = self
-            .device
-            .try_zeros_like(&(n, Const::<K>))
-            .map_err(Error::on_device::<D>("the labels"))?;
-        labels.copy_from(&self.label_host);
-        let divisor = DeviceLoss::divisor(reduction, batch.weights(), n);
-        let weights = match batch.weights() {
-            Some(w) => {
-                let mut t: Tensor<(usize,), f32, D> = self
-                    .device
-                    .try_zeros_like(&(n,))
-                    .map_err(Error::on_device::<D>("the sample weights"))?;
-                t.copy_from(w);
-                Some(t)
-            }
-            None => None,
-        };
-        let rows = form
-            .per_row(out, labels)
-            .map_err(Error::on_device::<D>("the loss"))?;
-        let loss = DeviceLoss::reduce(rows, weights, divisor)
-            .map_err(Error::on_device::<D>("the loss"))?;
+        let loss = self.device_loss_value::<K, _>(form, out, batch)?;
         let value = loss.retaped::<NoneTape>();
         let loss = if scale == 1.0 {
             loss
@@ -725,37 +699,139 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     where
         M: InferenceModel<S, K, D>,
     {
-        // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
-        let mut x: Tensor<S::Batched, f32, D> = self
-            .device
-            .try_zeros_like(&S::batched(n))
-            .map_err(Error::on_device::<D>("the batch"))?;
-        x.copy_from(x_host);
-        let out = self
-            .model
-            .try_forward(x)
-            .map_err(Error::on_device::<D>("the forward pass"))?;
+        let out = self.forward_on_device::<S, K>(x_host, n)?;
         self.y_host.resize(n * K, 0.0);
         out.copy_into(&mut self.y_host);
         drop(out);
         self.cache_budget.after_step(&self.device)
     }
 
-    /// Loss and metrics on one batch, without updating the model (Keras's `test_step`).
+    /// Forward (inference) on one batch; the output stays on the device.
+    fn forward_on_device<S: SampleShape, const K: usize>(
+        &mut self,
+        x_host: &[f32],
+        n: usize,
+    ) -> Result<Tensor<(usize, Const<K>), f32, D>>
+    where
+        M: InferenceModel<S, K, D>,
+    {
+        // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
+        let mut x: Tensor<S::Batched, f32, D> = self
+            .device
+            .try_zeros_like(&S::batched(n))
+            .map_err(Error::on_device::<D>("the batch"))?;
+        x.copy_from(x_host);
+        self.model
+            .try_forward(x)
+            .map_err(Error::on_device::<D>("the forward pass"))
+    }
+
+    /// Loss and metrics on one batch, without updating the model (Keras's `test_step`). With
+    /// [`metrics_on_device`](Self::metrics_on_device) the loss tracker and the row-form metrics
+    /// are updated on the device (the loss too, where it has a device form and
+    /// [`loss_on_device`](Self::loss_on_device) is on) and nothing is read back.
     pub(crate) fn test_batch<S: SampleShape, const K: usize, T: Target>(
         &mut self,
         batch: &Batch,
-    ) -> Result<f32>
+    ) -> Result<()>
     where
         M: InferenceModel<S, K, D>,
         L: Loss<K, Target = T>,
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
-        self.forward_batch::<S, K>(&batch.x, batch.size)?;
-        let value = self.host_loss::<K>(batch, false)?;
-        self.update_metrics::<K, T>(batch, value)?;
-        Ok(value)
+        if !self.metrics_on_device {
+            self.forward_batch::<S, K>(&batch.x, batch.size)?;
+            let value = self.host_loss::<K>(batch, false)?;
+            return self.update_metrics::<K, T>(batch, value);
+        }
+        if !self.resident_means.is_live() {
+            self.resident_means.start::<K, T, _, _>(
+                &self.device,
+                &self.loss_tracker,
+                &self.metrics,
+                &self.weighted_metrics,
+            )?;
+        }
+        let n = batch.size;
+        let out = self.forward_on_device::<S, K>(&batch.x, n)?;
+        self.resident_metrics_update::<K, _>(&out, batch)?;
+        // A loss without reduction is evaluated as the host does.
+        let form = if self.loss_on_device && self.loss.reduction() != Reduction::None {
+            self.loss
+                .device_form(&batch.y, n, K, &mut self.label_host)?
+        } else {
+            None
+        };
+        let host_outputs = form.is_none() || self.metrics_read_host_outputs::<K, T>();
+        if host_outputs {
+            self.y_host.resize(n * K, 0.0);
+            out.copy_into(&mut self.y_host);
+        }
+        let loss: Tensor<(), f32, D> = match form {
+            Some(form) => self.device_loss_value::<K, _>(form, out, batch)?,
+            None => {
+                drop(out);
+                let value = self.host_loss::<K>(batch, false)?;
+                let mut t = self
+                    .device
+                    .try_zeros()
+                    .map_err(Error::on_device::<D>("the loss"))?;
+                t.copy_from(&[value]);
+                t
+            }
+        };
+        self.resident_means
+            .add_loss(&self.device, loss.storage(), n)?;
+        drop(loss);
+        self.metrics
+            .update_host_members(&batch.y, &self.y_host, None)?;
+        self.weighted_metrics
+            .update_host_members(&batch.y, &self.y_host, batch.weights())?;
+        self.cache_budget.after_step(&self.device)
+    }
+
+    /// The loss of `out` (on its tape, if any) in its device form, against the labels in
+    /// `self.label_host`, weighted and reduced as [`compute_loss`] does.
+    fn device_loss_value<const K: usize, Tp>(
+        &mut self,
+        form: DeviceLoss,
+        out: Tensor<(usize, Const<K>), f32, D, Tp>,
+        batch: &Batch,
+    ) -> Result<Tensor<(), f32, D, Tp>>
+    where
+        L: Loss<K>,
+        Tp: Tape<f32, D> + Merge<NoneTape>,
+    {
+        let n = batch.size;
+        let reduction = self.loss.reduction();
+        if reduction == Reduction::None {
+            return Err(Error::invalid(
+                "reduction",
+                "training needs a scalar loss; use sum_over_batch_size, sum, mean or mean_with_sample_weight",
+            ));
+        }
+        let mut labels: Tensor<(usize, Const<K>), f32, D> = self
+            .device
+            .try_zeros_like(&(n, Const::<K>))
+            .map_err(Error::on_device::<D>("the labels"))?;
+        labels.copy_from(&self.label_host);
+        let divisor = DeviceLoss::divisor(reduction, batch.weights(), n);
+        let weights = match batch.weights() {
+            Some(w) => {
+                let mut t: Tensor<(usize,), f32, D> = self
+                    .device
+                    .try_zeros_like(&(n,))
+                    .map_err(Error::on_device::<D>("the sample weights"))?;
+                t.copy_from(w);
+                Some(t)
+            }
+            None => None,
+        };
+        let rows = form
+            .per_row(out, labels)
+            .map_err(Error::on_device::<D>("the loss"))?;
+        DeviceLoss::reduce(rows, weights, divisor).map_err(Error::on_device::<D>("the loss"))
     }
 }
 
