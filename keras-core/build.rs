@@ -13,6 +13,8 @@ fn main() {
         return;
     }
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // A kernel file added later must rerun the script too: watch the directory they live in.
+    println!("cargo:rerun-if-changed=src/kernels");
     let mut kernels = Vec::new();
     find_kernels(Path::new("src"), &mut kernels);
     for kernel in &kernels {

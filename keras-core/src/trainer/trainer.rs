@@ -512,23 +512,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         }
         self.grads = Some(grads);
         if self.resident_means.is_live() {
-            let loss = match value {
-                LossValue::Device(t) => t,
-                LossValue::Host(v) => {
-                    let mut t: Tensor<(), f32, D> = self
-                        .device
-                        .try_zeros()
-                        .map_err(Error::on_device::<D>("the loss"))?;
-                    t.copy_from(&[v]);
-                    t
-                }
-            };
-            self.resident_means
-                .add_loss(&self.device, loss.storage(), n)?;
-            self.metrics
-                .update_host_members(&batch.y, &self.y_host, None)?;
-            self.weighted_metrics
-                .update_host_members(&batch.y, &self.y_host, batch.weights())?;
+            self.resident_step_end::<K, T>(value, batch)?;
         } else {
             // The loss computed on the device is read here, after the step's kernels are queued.
             let value = match value {
@@ -768,27 +752,47 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             self.y_host.resize(n * K, 0.0);
             out.copy_into(&mut self.y_host);
         }
-        let loss: Tensor<(), f32, D> = match form {
-            Some(form) => self.device_loss_value::<K, _>(form, out, batch)?,
+        let loss = match form {
+            Some(form) => LossValue::Device(self.device_loss_value::<K, _>(form, out, batch)?),
             None => {
                 drop(out);
-                let value = self.host_loss::<K>(batch, false)?;
-                let mut t = self
+                LossValue::Host(self.host_loss::<K>(batch, false)?)
+            }
+        };
+        self.resident_step_end::<K, T>(loss, batch)?;
+        self.cache_budget.after_step(&self.device)
+    }
+
+    /// The end of a step whose running states are on the device: the batch's loss goes to the
+    /// loss tracker there (a host value is uploaded first), and the metrics without a row form
+    /// take the model outputs in `self.y_host`.
+    fn resident_step_end<const K: usize, T: Target>(
+        &mut self,
+        loss: LossValue<D>,
+        batch: &Batch,
+    ) -> Result<()>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        let loss = match loss {
+            LossValue::Device(t) => t,
+            LossValue::Host(v) => {
+                let mut t: Tensor<(), f32, D> = self
                     .device
                     .try_zeros()
                     .map_err(Error::on_device::<D>("the loss"))?;
-                t.copy_from(&[value]);
+                t.copy_from(&[v]);
                 t
             }
         };
         self.resident_means
-            .add_loss(&self.device, loss.storage(), n)?;
+            .add_loss(&self.device, loss.storage(), batch.size)?;
         drop(loss);
         self.metrics
             .update_host_members(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
-            .update_host_members(&batch.y, &self.y_host, batch.weights())?;
-        self.cache_budget.after_step(&self.device)
+            .update_host_members(&batch.y, &self.y_host, batch.weights())
     }
 
     /// The loss of `out` (on its tape, if any) in its device form, against the labels in
