@@ -109,8 +109,8 @@ pub(crate) fn npy_error(path: impl AsRef<Path>, reason: String) -> Error {
 }
 
 /// The dtypes this loader converts to `f32`.
-#[derive(Debug, Clone, Copy)]
-enum Dtype {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dtype {
     F4,
     F8,
     I4,
@@ -138,7 +138,8 @@ impl Dtype {
         })
     }
 
-    fn size(self) -> usize {
+    /// Bytes per element.
+    pub(crate) fn size(self) -> usize {
         match self {
             Dtype::F4 | Dtype::I4 => 4,
             Dtype::F8 | Dtype::I8 => 8,
@@ -147,26 +148,53 @@ impl Dtype {
     }
 
     fn to_f32(self, bytes: &[u8]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(bytes.len() / self.size());
+        self.extend_f32(bytes, &mut out);
+        out
+    }
+
+    /// Appends the elements of `bytes` (little-endian, whole elements) to `out` as `f32`.
+    pub(crate) fn extend_f32(self, bytes: &[u8], out: &mut Vec<f32>) {
         let n = self.size();
         let chunks = bytes.chunks_exact(n);
         let b4 = |c: &[u8]| [c[0], c[1], c[2], c[3]];
         let b8 = |c: &[u8]| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
         match self {
-            Dtype::F4 => chunks.map(|c| f32::from_le_bytes(b4(c))).collect(),
-            Dtype::F8 => chunks.map(|c| f64::from_le_bytes(b8(c)) as f32).collect(),
-            Dtype::I4 => chunks.map(|c| i32::from_le_bytes(b4(c)) as f32).collect(),
-            Dtype::I8 => chunks.map(|c| i64::from_le_bytes(b8(c)) as f32).collect(),
-            Dtype::U1 => bytes.iter().map(|&b| f32::from(b)).collect(),
-            Dtype::B1 => bytes
-                .iter()
-                .map(|&b| if b != 0 { 1.0 } else { 0.0 })
-                .collect(),
+            Dtype::F4 => out.extend(chunks.map(|c| f32::from_le_bytes(b4(c)))),
+            Dtype::F8 => out.extend(chunks.map(|c| f64::from_le_bytes(b8(c)) as f32)),
+            Dtype::I4 => out.extend(chunks.map(|c| i32::from_le_bytes(b4(c)) as f32)),
+            Dtype::I8 => out.extend(chunks.map(|c| i64::from_le_bytes(b8(c)) as f32)),
+            Dtype::U1 => out.extend(bytes.iter().map(|&b| f32::from(b))),
+            Dtype::B1 => out.extend(bytes.iter().map(|&b| if b != 0 { 1.0 } else { 0.0 })),
         }
     }
 }
 
+/// Where a `.npy` file's elements are: after `data_offset` header bytes, `dtype` elements of
+/// `shape`, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NpyLayout {
+    pub data_offset: usize,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    /// `shape`'s element count times the dtype's size.
+    pub data_len: usize,
+}
+
 /// Parses a whole `.npy` file; the error is the reason, in words.
 pub(crate) fn parse_npy(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
+    let layout = npy_layout(bytes, bytes.len())?;
+    let data = &bytes[layout.data_offset..];
+    Ok(NpyArray {
+        data: layout.dtype.to_f32(data),
+        shape: layout.shape,
+    })
+}
+
+/// Parses the header of a `.npy` file whose first bytes are `bytes` and whose length is
+/// `file_len` (the header must be in `bytes`), and checks that the data the header declares is
+/// exactly what follows it.
+pub(crate) fn npy_layout(bytes: &[u8], file_len: usize) -> std::result::Result<NpyLayout, String> {
     if !bytes.starts_with(MAGIC) {
         let what = if MAGIC.starts_with(bytes) {
             "truncated header"
@@ -217,23 +245,23 @@ pub(crate) fn parse_npy(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
     let Some(needed) = needed else {
         return Err(format!("shape {shape:?} is too large to address"));
     };
-    let data = &bytes[end..];
+    let data_len = file_len.saturating_sub(end);
     let descr = header.descr.unwrap_or_default();
-    if data.len() < needed {
+    if data_len < needed {
         return Err(format!(
-            "truncated data: shape {shape:?} of {descr} needs {needed} bytes but only {} follow the header",
-            data.len()
+            "truncated data: shape {shape:?} of {descr} needs {needed} bytes but only {data_len} follow the header"
         ));
     }
-    if data.len() > needed {
+    if data_len > needed {
         return Err(format!(
-            "shape/data length mismatch: shape {shape:?} of {descr} needs {needed} bytes but {} follow the header",
-            data.len()
+            "shape/data length mismatch: shape {shape:?} of {descr} needs {needed} bytes but {data_len} follow the header"
         ));
     }
-    Ok(NpyArray {
-        data: dtype.to_f32(data),
+    Ok(NpyLayout {
+        data_offset: end,
+        dtype,
         shape,
+        data_len: needed,
     })
 }
 
