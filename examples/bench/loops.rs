@@ -17,7 +17,8 @@ use dfdx::nn::{BuildOnDevice, DeviceBuildExt};
 use dfdx::optim::{AdamConfig, Optimizer as _};
 use dfdx::prelude::{cross_entropy_with_logits_loss, AsArray, Backward, Cache, OwnedTape, Trace};
 use keras::callbacks::{Callback, CallbackContext};
-use keras::data::SampleShape;
+use keras::data::loaders::save_npy;
+use keras::data::{Dataset, NpyDataset, SampleShape};
 use keras::kernels::mark_data_input;
 use keras::model::{layout, optimizer_step, StepBuffers};
 use keras::optimizers::FlatParams;
@@ -138,13 +139,37 @@ pub fn run_fit<M, S: SampleShape, const K: usize>(
 where
     M: BuildModule<Cpu, f32> + TrainModel<S, K, Cpu>,
 {
-    run_fit_on::<M, Cpu, S, K>(w, data, epochs, prefetch, &Cpu::seed_from_u64(0), "fit")
+    run_fit_on::<M, Cpu, S, K, _>(w, data, epochs, prefetch, &Cpu::seed_from_u64(0), "fit")
+}
+
+/// Times `fit` on the same data mapped from `.npy` files (`NpyDataset`) written to a temporary
+/// folder, which is removed afterwards (`--only mapped`).
+pub fn run_mapped<M, const I: usize, const K: usize>(
+    w: &Workload,
+    data: &ArrayDataset<Rank1<I>, Sparse>,
+    epochs: usize,
+    prefetch: usize,
+) -> keras::Result<Run>
+where
+    M: BuildModule<Cpu, f32> + TrainModel<Rank1<I>, K, Cpu>,
+{
+    let dir = std::env::temp_dir().join(format!("keras-bench-mapped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| keras::Error::io(&dir, e))?;
+    let (x, y) = (dir.join("x.npy"), dir.join("y.npy"));
+    save_npy(&x, &[w.samples, I], data.x())?;
+    save_npy(&y, &[w.samples], data.y())?;
+    let mapped = NpyDataset::<Rank1<I>, Sparse>::open(&x, &y)?;
+    let dev = Cpu::seed_from_u64(0);
+    let run = run_fit_on::<M, Cpu, Rank1<I>, K, _>(w, &mapped, epochs, prefetch, &dev, "mapped");
+    drop(mapped);
+    let _ = std::fs::remove_dir_all(&dir);
+    run
 }
 
 /// Times `fit` on `data` on device `dev` (`--device cuda` runs it on the GPU).
-pub fn run_fit_on<M, D, S: SampleShape, const K: usize>(
+pub fn run_fit_on<M, D, S: SampleShape, const K: usize, Ds: Dataset<S, Sparse> + Send>(
     w: &Workload,
-    data: &ArrayDataset<S, Sparse>,
+    data: &Ds,
     epochs: usize,
     prefetch: usize,
     dev: &D,
@@ -155,7 +180,7 @@ where
     M: BuildModule<D, f32> + TrainModel<S, K, D>,
 {
     let mut timer = EpochTimer::default();
-    let final_loss = fit_model::<M, D, S, K>(w, data, epochs, prefetch, dev, &mut timer)?;
+    let final_loss = fit_model::<M, D, S, K, _>(w, data, epochs, prefetch, dev, &mut timer)?;
     Ok(Run {
         label,
         epoch_secs: timer.secs,
@@ -171,9 +196,9 @@ where
 
 /// Builds `M` on `dev`, compiles it as every loop does (Keras's Adam, sparse crossentropy from
 /// logits) and fits it in order with `callbacks`; returns the last epoch's mean loss.
-fn fit_model<M, D, S: SampleShape, const K: usize>(
+fn fit_model<M, D, S: SampleShape, const K: usize, Ds: Dataset<S, Sparse> + Send>(
     w: &Workload,
-    data: &ArrayDataset<S, Sparse>,
+    data: &Ds,
     epochs: usize,
     prefetch: usize,
     dev: &D,
@@ -460,7 +485,7 @@ where
     };
     let fit_dev = Cpu::seed_from_u64(0);
     let fit_loss =
-        fit_model::<M, Cpu, Rank1<I>, K>(w, data, epochs, prefetch, &fit_dev, &mut hand)?;
+        fit_model::<M, Cpu, Rank1<I>, K, _>(w, data, epochs, prefetch, &fit_dev, &mut hand)?;
     let [fit_secs, hand_secs] = hand.epoch_secs;
     let run = |label, epoch_secs, final_loss| Run {
         label,

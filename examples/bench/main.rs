@@ -5,7 +5,7 @@
 //! generator). W4 runs `fit` only (dfdx 0.13 has no stable convolution for the other loops).
 //!
 //! ```text
-//! cargo run --release --example bench -- W1|W2|W3|W4|all [--epochs N] [--repeat N] [--only fit,hand,dfdx]
+//! cargo run --release --example bench -- W1|W2|W3|W4|all [--epochs N] [--repeat N] [--only fit,hand,dfdx,mapped]
 //!                                         [--prefetch N] [--write-npy DIR] [--device cpu|cuda]
 //!                                         [--rayon-pool main|default] [--paired]
 //! ```
@@ -26,6 +26,9 @@
 //! also writes it as `DIR/<name>_x.npy` (`float32`, `[samples, features]`) and `DIR/<name>_y.npy`
 //! (`float32` class ids) for checking against `common.make_data` or for running other peers on
 //! the very same arrays.
+//!
+//! `--only mapped` times `fit` on the same data written to `.npy` files in a temporary folder and
+//! memory-mapped (`NpyDataset`), against `fit` on the arrays in memory (`--only fit,mapped`).
 //!
 //! `--paired` measures `fit` against the hand-written loop step by step: one `fit` run whose
 //! callback runs one hand-written step (own model, same batch) after each `fit` step, each side
@@ -125,7 +128,7 @@ struct Options {
     only_given: bool,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|W4|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired]";
+const USAGE: &str = "usage: bench W1|W2|W3|W4|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx,mapped] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -191,7 +194,7 @@ fn parse_args() -> Result<Options, String> {
     if let Some(bad) = opts
         .only
         .iter()
-        .find(|l| !["fit", "hand", "dfdx"].contains(&l.as_str()))
+        .find(|l| !["fit", "hand", "dfdx", "mapped"].contains(&l.as_str()))
     {
         return Err(format!("--only: unknown loop `{bad}`"));
     }
@@ -293,6 +296,7 @@ where
             let run = match label.as_str() {
                 "fit" => run_fit::<M, Rank1<I>, K>(w, &data, epochs, opts.prefetch)?,
                 "hand" => run_hand::<M, I, K>(w, data.x(), data.y(), epochs)?,
+                "mapped" => loops::run_mapped::<M, I, K>(w, &data, epochs, opts.prefetch)?,
                 _ => run_dfdx::<A, I, K>(w, data.x(), data.y(), epochs)?,
             };
             runs.push(run);
@@ -372,8 +376,9 @@ mod cuda {
         A: loops::DfdxArch<Cuda, I, K>,
     {
         let data = ArrayDataset::<Rank1<I>, Sparse>::new(x, y)?;
-        let on_gpu =
-            loops::run_fit_on::<G, Cuda, Rank1<I>, K>(w, &data, epochs, prefetch, gpu, "fit-cuda")?;
+        let on_gpu = loops::run_fit_on::<G, Cuda, Rank1<I>, K, _>(
+            w, &data, epochs, prefetch, gpu, "fit-cuda",
+        )?;
         let dfdx_on_gpu =
             loops::run_dfdx_on::<A, Cuda, I, K>(w, data.x(), data.y(), epochs, gpu, "dfdx-cuda")?;
         let on_cpu = run_fit::<C, Rank1<I>, K>(w, &data, epochs, prefetch)?;

@@ -160,7 +160,11 @@ impl Dtype {
         let b4 = |c: &[u8]| [c[0], c[1], c[2], c[3]];
         let b8 = |c: &[u8]| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
         match self {
-            Dtype::F4 => out.extend(chunks.map(|c| f32::from_le_bytes(b4(c)))),
+            Dtype::F4 => out.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            ),
             Dtype::F8 => out.extend(chunks.map(|c| f64::from_le_bytes(b8(c)) as f32)),
             Dtype::I4 => out.extend(chunks.map(|c| i32::from_le_bytes(b4(c)) as f32)),
             Dtype::I8 => out.extend(chunks.map(|c| i64::from_le_bytes(b8(c)) as f32)),
