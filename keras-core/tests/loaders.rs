@@ -326,6 +326,23 @@ mod csv {
     }
 
     #[test]
+    fn a_truncated_gzip_file_is_a_csv_error_and_never_half_read() {
+        let dir = temp_dir("truncated-gzip");
+        let bytes = std::fs::read(data("digits_head.csv.gz")).unwrap();
+        for cut in [2, 10, bytes.len() / 2, bytes.len() - 8, bytes.len() - 1] {
+            let path = dir.join(format!("cut{cut}.csv.gz"));
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let err = CsvData::from_path(&path, &CsvOptions::new()).unwrap_err();
+            assert!(
+                matches!(&err, Error::Csv { path: p, row: 1, column: 1, reason }
+                    if *p == path && reason.starts_with("bad gzip data") && reason.contains("truncated")),
+                "{cut}: {err}"
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn malformed_csv_text_never_panics() {
         let text = std::fs::read(data("iris.csv")).unwrap();
         let meta = CsvOptions::new().with_header(CsvHeader::SklearnMeta);
