@@ -5,18 +5,16 @@
 //! - [`load_npy`] / [`load_npy_expect`] / [`save_npy`]: NumPy `.npy` files as [`NpyArray`].
 //! - [`load_npz`]: NumPy `.npz` archives (`np.savez` and `np.savez_compressed`) as [`Npz`].
 
-mod crc32;
 mod csv;
 mod csv_layout;
 mod csv_lines;
 mod csv_options;
 mod gzip;
-mod inflate;
 mod npy;
 mod npy_header;
 mod npz;
 mod save_npy;
-mod zip;
+mod zip_members;
 
 pub use self::csv::CsvData;
 pub use csv_options::{Column, CsvHeader, CsvOptions, LabelEncoding};
