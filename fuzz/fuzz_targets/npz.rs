@@ -1,5 +1,6 @@
-//! `Npz::from_bytes` on arbitrary bytes (zip directory, deflate, CRC-32 and `.npy` parsing):
-//! never panics, and every parsed array is self-consistent.
+//! `Npz::from_bytes` on arbitrary bytes (the `zip` crate's directory and deflate reading, the
+//! size, CRC-32 and overlap checks, `.npy` parsing): never panics, and every parsed array is
+//! self-consistent.
 #![no_main]
 
 use keras_core::data::loaders::Npz;

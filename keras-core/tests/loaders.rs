@@ -326,6 +326,23 @@ mod csv {
     }
 
     #[test]
+    fn a_truncated_gzip_file_is_a_csv_error_and_never_half_read() {
+        let dir = temp_dir("truncated-gzip");
+        let bytes = std::fs::read(data("digits_head.csv.gz")).unwrap();
+        for cut in [2, 10, bytes.len() / 2, bytes.len() - 8, bytes.len() - 1] {
+            let path = dir.join(format!("cut{cut}.csv.gz"));
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let err = CsvData::from_path(&path, &CsvOptions::new()).unwrap_err();
+            assert!(
+                matches!(&err, Error::Csv { path: p, row: 1, column: 1, reason }
+                    if *p == path && reason.starts_with("bad gzip data") && reason.contains("truncated")),
+                "{cut}: {err}"
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn malformed_csv_text_never_panics() {
         let text = std::fs::read(data("iris.csv")).unwrap();
         let meta = CsvOptions::new().with_header(CsvHeader::SklearnMeta);
@@ -579,6 +596,169 @@ mod npz {
         assert!(err.to_string().contains("not a .npy array"), "{err}");
         let bytes = std::fs::read(data("mnist_tiny.npz")).unwrap();
         assert!(Npz::from_bytes(&bytes[..bytes.len() - 30]).is_err());
+    }
+
+    #[test]
+    fn a_truncated_npz_file_is_an_npy_error_naming_the_path() {
+        let dir = temp_dir("truncated-npz");
+        let bytes = std::fs::read(data("compressed.npz")).unwrap();
+        for cut in [0, 4, bytes.len() / 2, bytes.len() - 22, bytes.len() - 1] {
+            let path = dir.join(format!("cut{cut}.npz"));
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            match load_npz(&path) {
+                Err(Error::Npy { path: p, reason }) => {
+                    assert_eq!(p, path);
+                    assert!(reason.starts_with("not a zip archive"), "{cut}: {reason}");
+                }
+                other => panic!("{cut}: expected an .npz error, got {other:?}"),
+            }
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_flipped_byte_in_a_deflated_member_is_an_error_naming_the_member() {
+        let bytes = std::fs::read(data("compressed.npz")).unwrap();
+        // (where the compressed data starts, member name), as the `zip` crate finds them.
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+        let found: Vec<(usize, String)> = (0..archive.len())
+            .map(|i| {
+                let member = archive.by_index_raw(i).unwrap();
+                (member.data_start() as usize, member.name().to_string())
+            })
+            .collect();
+        let names: Vec<&str> = found.iter().map(|m| m.1.as_str()).collect();
+        assert_eq!(names, ["a.npy", "labels.npy"]);
+        for (start, name) in found {
+            for offset in [5, 40, 100] {
+                let mut bad = bytes.clone();
+                bad[start + offset] ^= 0x01;
+                match Npz::from_bytes(&bad) {
+                    Err(Error::Npy { reason, .. }) => assert!(
+                        reason.starts_with(&format!("entry `{name}`: "))
+                            && (reason.contains("CRC-32 mismatch")
+                                || reason.contains("corrupt")
+                                || reason.contains("decompressed to")),
+                        "{name} +{offset}: {reason}"
+                    ),
+                    other => panic!("{name} +{offset}: expected an .npz error, got {other:?}"),
+                }
+            }
+        }
+    }
+
+    /// A stored zip of `members`; `zip64` moves the sizes, offsets and counts into zip64
+    /// fields and records, as writers do for archives past 4 GiB.
+    fn stored_zip(members: &[(&str, &[u8])], zip64: bool) -> Vec<u8> {
+        const LOCAL: u32 = 0x0403_4b50;
+        const CENTRAL: u32 = 0x0201_4b50;
+        const EOCD: u32 = 0x0605_4b50;
+        const ZIP64_EOCD: u32 = 0x0606_4b50;
+        const ZIP64_LOCATOR: u32 = 0x0706_4b50;
+        let (mut out, mut central) = (Vec::new(), Vec::new());
+        for (name, data) in members {
+            let crc = crc32fast::hash(data).to_le_bytes();
+            let offset = out.len() as u64;
+            out.extend_from_slice(&LOCAL.to_le_bytes());
+            out.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            out.extend_from_slice(&crc);
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(data);
+            let (size, off) = if zip64 {
+                (u32::MAX, u32::MAX)
+            } else {
+                (data.len() as u32, offset as u32)
+            };
+            central.extend_from_slice(&CENTRAL.to_le_bytes());
+            central.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            central.extend_from_slice(&crc);
+            central.extend_from_slice(&size.to_le_bytes());
+            central.extend_from_slice(&size.to_le_bytes());
+            central.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            central.extend_from_slice(&(if zip64 { 28u16 } else { 0 }).to_le_bytes());
+            central.extend_from_slice(&[0; 10]);
+            central.extend_from_slice(&off.to_le_bytes());
+            central.extend_from_slice(name.as_bytes());
+            if zip64 {
+                central.extend_from_slice(&[1, 0, 24, 0]);
+                for v in [data.len() as u64, data.len() as u64, offset] {
+                    central.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        let cd_offset = out.len() as u64;
+        out.extend_from_slice(&central);
+        let (count, off) = if zip64 {
+            (u16::MAX, u32::MAX)
+        } else {
+            (members.len() as u16, cd_offset as u32)
+        };
+        if zip64 {
+            let record = out.len() as u64;
+            out.extend_from_slice(&ZIP64_EOCD.to_le_bytes());
+            out.extend_from_slice(&44u64.to_le_bytes());
+            out.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            let n = members.len() as u64;
+            for v in [n, n, central.len() as u64, cd_offset] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&ZIP64_LOCATOR.to_le_bytes());
+            out.extend_from_slice(&[0; 4]);
+            out.extend_from_slice(&record.to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
+        }
+        out.extend_from_slice(&EOCD.to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+        out.extend_from_slice(&off.to_le_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out
+    }
+
+    #[test]
+    fn plain_and_zip64_archives_read_the_same_arrays() {
+        let dir = temp_dir("zip64");
+        save_npy(dir.join("a.npy"), &[2], &[1.5, -2.0]).unwrap();
+        save_npy(dir.join("b.npy"), &[0], &[]).unwrap();
+        let a = std::fs::read(dir.join("a.npy")).unwrap();
+        let b = std::fs::read(dir.join("b.npy")).unwrap();
+        let members: [(&str, &[u8]); 3] = [("a.npy", &a), ("notes.txt", b"hi"), ("b.npy", &b)];
+        for zip64 in [false, true] {
+            let npz = Npz::from_bytes(&stored_zip(&members, zip64)).unwrap();
+            assert_eq!(npz.names().collect::<Vec<_>>(), ["a", "b"], "{zip64}");
+            assert_eq!(npz.other_members().collect::<Vec<_>>(), ["notes.txt"]);
+            assert_eq!(npz.array("a").unwrap().data, [1.5, -2.0]);
+            assert_eq!(npz.array("b").unwrap().shape, [0]);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn members_that_share_bytes_are_rejected() {
+        let mut bytes = stored_zip(&[("a.npy", b"xy"), ("b.npy", b"zw")], false);
+        let second_offset = bytes.len() - 22 - 4 - 5; // the last central header's offset field
+        bytes[second_offset..second_offset + 4].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(
+            npz_reason(Npz::from_bytes(&bytes)),
+            "overlapping entries (corrupt archive)"
+        );
+    }
+
+    #[test]
+    fn a_stored_member_whose_sizes_disagree_is_an_error() {
+        let mut bytes = stored_zip(&[("a.npy", b"xyzw")], false);
+        let size_field = bytes.len() - 22 - (46 + 5) + 24; // the central header's size
+        bytes[size_field..size_field + 4].copy_from_slice(&3u32.to_le_bytes());
+        assert_eq!(
+            npz_reason(Npz::from_bytes(&bytes)),
+            "entry `a.npy`: decompressed to 4 bytes but the archive declares 3"
+        );
     }
 
     #[test]

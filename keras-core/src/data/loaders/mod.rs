@@ -7,19 +7,17 @@
 //!   [`NpyDataset`](super::NpyDataset)).
 //! - [`load_npz`]: NumPy `.npz` archives (`np.savez` and `np.savez_compressed`) as [`Npz`].
 
-mod crc32;
 mod csv;
 mod csv_layout;
 mod csv_lines;
 mod csv_options;
 mod gzip;
-mod inflate;
 mod mapped_npy;
 mod npy;
 mod npy_header;
 mod npz;
 mod save_npy;
-mod zip;
+mod zip_members;
 
 pub use self::csv::CsvData;
 pub use csv_options::{Column, CsvHeader, CsvOptions, LabelEncoding};
