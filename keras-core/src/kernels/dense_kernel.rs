@@ -118,11 +118,6 @@ pub(crate) fn is_cpu_f32<E: 'static, D: 'static>() -> bool {
     TypeId::of::<(E, D)>() == TypeId::of::<(f32, Cpu)>()
 }
 
-/// Whether the device is [`Cpu`]: reading a value back costs no synchronisation with a device.
-pub(crate) fn is_cpu<D: 'static>() -> bool {
-    TypeId::of::<D>() == TypeId::of::<Cpu>()
-}
-
 /// Moves `a` into the type `B`.
 ///
 /// # Safety

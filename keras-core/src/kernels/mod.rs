@@ -32,7 +32,7 @@ pub mod update;
 pub(crate) use cpu_view::contiguous_mut;
 pub use data_input::{mark_data_input, DataInput};
 pub use dense_kernel::{dense_with_ops, try_dense, Epilogue};
-pub(crate) use dense_kernel::{is_cpu, try_dense_activated};
+pub(crate) use dense_kernel::try_dense_activated;
 pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};
