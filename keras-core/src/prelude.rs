@@ -9,6 +9,7 @@ pub use crate::callbacks::{
     TerminateOnNaN,
 };
 pub use crate::data::{ArrayDataset, Dataset, Shuffle};
+pub use crate::kernels::DenseKernel;
 pub use crate::layers::{
     BatchNormalization, Dense, Dropout, Elu, Embedding, Flatten, Gelu, LayerNormalization,
     LeakyReLU, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh,

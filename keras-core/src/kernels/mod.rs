@@ -1,9 +1,10 @@
 //! Compute kernels behind the layers.
 //!
-//! - [`try_dense`]: the product of `Dense` and of `Conv2D` (over its gathered windows) on any
-//!   device. On `Cpu` in `f32` it is one fused op on dfdx's tape (bias and ReLU folded into the
-//!   product's stores); other dtypes and devices (`Cuda`: cuBLAS) use dfdx's ops through
-//!   [`dense_with_ops`].
+//! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` and of `Conv2D` (over its gathered
+//!   windows), one kernel per device and dtype. On `Cpu` in `f32` it is one fused op on dfdx's
+//!   tape (bias and ReLU folded into the product's stores); other dtypes and devices (`Cuda`:
+//!   cuBLAS) use dfdx's ops through [`dense_with_ops`]. [`DenseActivation`] says whether a
+//!   layer's activation folds into the op.
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
 //!   run as one single-threaded product per block of the output on rayon's threads. The kernel
 //!   is picked at run time: on x86-64 CPUs with AVX2/FMA and no AVX-512, our own BLIS-style
@@ -19,10 +20,8 @@
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
-mod cpu_dense;
 mod cpu_view;
-mod data_input;
-mod dense_kernel;
+mod dense;
 mod finite;
 mod gemm_f32;
 pub mod metric;
@@ -33,9 +32,10 @@ mod thread_pool;
 pub mod update;
 
 pub(crate) use cpu_view::contiguous_mut;
-pub use data_input::{mark_data_input, DataInput};
-pub use dense_kernel::{dense_with_ops, try_dense, Epilogue};
-pub(crate) use dense_kernel::{is_cpu, try_dense_activated};
+pub(crate) use dense::try_dense_activated;
+pub use dense::{
+    dense_with_ops, mark_data_input, try_dense, DataInput, DenseActivation, DenseKernel, Epilogue,
+};
 pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};

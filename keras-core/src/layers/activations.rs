@@ -1,13 +1,17 @@
 //! Keras's parameter-free activations as zero-sized layers.
 //!
 //! Each one is a dfdx module on any tensor shape and tape, usable as a standalone field of a model
-//! or as the activation parameter `A` of [`Dense`](super::Dense). They hold no tensors (dfdx's
-//! `ZeroSizedModule`), so building, counting, saving and moving a model skips them.
+//! or as the activation parameter `A` of [`Dense`](super::Dense) (each says, as a
+//! [`DenseActivation`], whether it folds into `Dense`'s product: `ReLU` does). They hold no
+//! tensors (dfdx's `ZeroSizedModule`), so building, counting, saving and moving a model skips
+//! them.
 
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::shapes::{Dtype, ReduceShape, Shape};
 use dfdx::tensor::{NoneTape, Tape, Tensor};
 use dfdx::tensor_ops::{Device, TryAdd, TryMul, TrySub};
+
+use crate::kernels::{DenseActivation, Epilogue};
 
 /// Declares a zero-sized activation with its dfdx marker impls.
 macro_rules! zero_sized_activation {
@@ -217,6 +221,26 @@ activation_forward!(Softplus, |x: T| {
     let half = E::ONE / (E::ONE + E::ONE);
     x.try_add(abs)?.try_mul(half)?.try_add(log_term)
 });
+
+/// Implements [`DenseActivation`] for activations applied after `Dense`'s product (the trait's
+/// defaults).
+macro_rules! applied_after_dense {
+    ($($name:ident),+) => {
+        $(impl<X> DenseActivation<X> for $name where $name: Module<X> {})+
+    };
+}
+
+applied_after_dense!(Linear, Sigmoid, Tanh, Gelu, Swish, Softplus, Softmax);
+
+/// Folded into `Dense`'s product: the [`Epilogue::BiasRelu`] epilogue is this activation (NaN
+/// kept, gradient 0 at 0), so the product is the output.
+impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> DenseActivation<Tensor<S, E, D, T>> for ReLU {
+    const EPILOGUE: Epilogue = Epilogue::BiasRelu;
+
+    fn try_after_dense(&self, y: Tensor<S, E, D, T>) -> Result<Tensor<S, E, D, T>, D::Err> {
+        Ok(y)
+    }
+}
 
 impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Softmax
 where

@@ -33,10 +33,11 @@ pub type AveragePooling2D<const K: usize, const OH: usize, const OW: usize, cons
 
 /// The impls of a Keras 2D pooling layer `$name<K, OH, OW, S>` (channels-last, `"valid"`, no
 /// tensors): its forward gathers every `K x K` window and reduces it over the window axis with
-/// `$reduce` ([`window_mean`], [`window_max`](super::max_pool2d::window_max)). Shared by
-/// [`AvgPool2D`] and [`MaxPool2D`](super::MaxPool2D).
+/// `$reduce` ([`window_mean`], [`window_max`](super::max_pool2d::window_max)), on devices with
+/// `$bound` too when given (what `$reduce` asks of them). Shared by [`AvgPool2D`] and
+/// [`MaxPool2D`](super::MaxPool2D).
 macro_rules! pool2d_layer {
-    ($name:ident, $reduce:path) => {
+    ($name:ident, $reduce:path $(, $bound:path)?) => {
         const _: () = {
             use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
             use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
@@ -92,7 +93,8 @@ macro_rules! pool2d_layer {
                     E: Dtype,
                     D: Device<E>
                         + dfdx::tensor::ZerosTensor<usize>
-                        + dfdx::tensor::CopySlice<usize>,
+                        + dfdx::tensor::CopySlice<usize>
+                        $(+ $bound)?,
                     T: Tape<E, D>,
                 > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>>
                 for $name<K, OH, OW, S>

@@ -12,7 +12,7 @@ use super::activations::Linear;
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
 use super::windows::{gather_windows, WindowSize};
-use crate::kernels::try_dense_activated;
+use crate::kernels::{try_dense_activated, DenseActivation, DenseKernel};
 use crate::Result;
 
 /// Keras's `Conv2D(filters=OUT, kernel_size=K, strides=S, activation=A)` on channels-last
@@ -193,12 +193,12 @@ impl<
         const P: usize,
         A,
         E: Dtype,
-        D: Device<E> + ZerosTensor<usize> + CopySlice<usize>,
+        D: DenseKernel<E> + ZerosTensor<usize> + CopySlice<usize>,
         T: Tape<E, D>,
     > Module<Tensor<(B, Const<H>, Const<W>, Const<IN>), E, D, T>>
     for Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>
 where
-    A: Module<Tensor<(B, Const<OH>, Const<OW>, Const<OUT>), E, D, T>, Error = D::Err> + 'static,
+    A: DenseActivation<Tensor<(B, Const<OH>, Const<OW>, Const<OUT>), E, D, T>, Error = D::Err>,
 {
     type Output = A::Output;
     type Error = D::Err;

@@ -11,7 +11,7 @@ use rand_distr::uniform::SampleUniform;
 use super::activations::Linear;
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
-use crate::kernels::try_dense_activated;
+use crate::kernels::{try_dense_activated, DenseActivation, DenseKernel};
 use crate::Result;
 
 /// Keras's `Dense(units=O, activation=A)` on inputs with `I` features: `A(x · kernel + bias)`.
@@ -24,10 +24,11 @@ use crate::Result;
 ///   `(batch, steps, I)`; any tape, so it runs for inference (`NoneTape`) and training
 ///   (`OwnedTape`, through [`ModuleMut`](dfdx::nn::ModuleMut), which equals the forward).
 /// - `A` is any activation layer with `Default` ([`ReLU`](super::ReLU), [`Softmax`](super::Softmax),
-///   ...); it is rebuilt with `Default` when the layer is built or converted.
+///   ...; on `(batch, I)` inputs one with [`DenseActivation`]); it is rebuilt with `Default` when
+///   the layer is built or converted.
 ///
-/// - On `(batch, I)` inputs the affine map is one op
-///   ([`try_dense`](crate::kernels::try_dense)): on `Cpu` in
+/// - On `(batch, I)` inputs the affine map is one op, the device's
+///   [`DenseKernel`] ([`try_dense`](crate::kernels::try_dense)): on `Cpu` in
 ///   `f32` a fused kernel (bias, and a [`ReLU`](super::ReLU) activation, folded into one `gemm`
 ///   0.19 product, AVX-512 where the CPU has it; no input gradient for a batch marked with
 ///   [`mark_data_input`](crate::kernels::mark_data_input)), elsewhere dfdx's ops.
@@ -127,10 +128,10 @@ where
     }
 }
 
-impl<B: Dim, const I: usize, const O: usize, A, E: Dtype, D: Device<E>, T: Tape<E, D>>
+impl<B: Dim, const I: usize, const O: usize, A, E: Dtype, D: DenseKernel<E>, T: Tape<E, D>>
     Module<Tensor<(B, Const<I>), E, D, T>> for Dense<I, O, A, E, D>
 where
-    A: Module<Tensor<(B, Const<O>), E, D, T>, Error = D::Err> + 'static,
+    A: DenseActivation<Tensor<(B, Const<O>), E, D, T>, Error = D::Err>,
 {
     type Output = A::Output;
     type Error = D::Err;

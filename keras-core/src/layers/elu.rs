@@ -67,6 +67,9 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Elu {
     }
 }
 
+/// Applied after `Dense`'s product.
+impl<X> crate::kernels::DenseActivation<X> for Elu where Elu: Module<X> {}
+
 impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Elu {
     type Output = Tensor<S, E, D, T>;
     type Error = D::Err;

@@ -71,6 +71,9 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for LeakyReLU {
     }
 }
 
+/// Applied after `Dense`'s product.
+impl<X> crate::kernels::DenseActivation<X> for LeakyReLU where LeakyReLU: Module<X> {}
+
 impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for LeakyReLU {
     type Output = Tensor<S, E, D, T>;
     type Error = D::Err;

@@ -1,10 +1,11 @@
 //! Keras's `MaxPooling2D` layer (channels-last, `"valid"`).
 
 use dfdx::shapes::{Axis, Dim, Dtype};
-use dfdx::tensor::{NoneTape, Tape};
+use dfdx::tensor::{HasErr, NoneTape, Tape};
 use dfdx::tensor_ops::{Device, MaxTo, SumTo, TryAdd, TryMul};
 
 use super::avg_pool2d::{pool2d_layer, Pooled, Windows};
+use crate::device::KerasDevice;
 
 /// Keras's `MaxPooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last
 /// images: `(batch, H, W, C)` → `(batch, OH, OW, C)`, the maximum of each `K x K` window.
@@ -44,21 +45,22 @@ pub type MaxPooling2D<const K: usize, const OH: usize, const OW: usize, const S:
 /// The maximum of each window, NaN where the window holds a NaN or an infinity. dfdx's maximum
 /// skips a NaN (`f32::max`), which would hide it from the loss while the layer before still
 /// multiplies its gradient by it. `windows * 0` summed per window (0, or NaN for such a window)
-/// is added to the maxima (detached: it changes no gradient). On `Cpu`, one sum over the windows
-/// first tells whether any is not finite, and the probe runs only then; on other devices that
-/// read would wait for the device at every step, so the probe always runs there.
+/// is added to the maxima (detached: it changes no gradient). In host memory (`Cpu`,
+/// [`KerasDevice::HOST_MEMORY`]), one sum over the windows first tells whether any is not finite,
+/// and the probe runs only then; on other devices that read would wait for the device at every
+/// step, so the probe always runs there.
 pub(super) fn window_max<
     B: Dim,
     const OH: usize,
     const OW: usize,
     const C: usize,
     E: Dtype,
-    D: Device<E>,
+    D: Device<E> + KerasDevice,
     T: Tape<E, D>,
 >(
     windows: Windows<B, OH, OW, C, E, D, T>,
-) -> Result<Pooled<B, OH, OW, C, E, D, T>, D::Err> {
-    if crate::kernels::is_cpu::<D>() {
+) -> Result<Pooled<B, OH, OW, C, E, D, T>, <D as HasErr>::Err> {
+    if D::HOST_MEMORY {
         let total = windows
             .retaped::<NoneTape>()
             .try_sum::<(), _>()?
@@ -77,7 +79,7 @@ pub(super) fn window_max<
     windows.try_max::<_, Axis<3>>()?.try_add(nan_probe)
 }
 
-pool2d_layer!(MaxPool2D, window_max);
+pool2d_layer!(MaxPool2D, window_max, KerasDevice);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,8 @@
 // Checks that `#[derive(Model)]` gives a struct its parameters (build, count) while its forward
 // pass is written by hand: here a residual block `x + out(hidden(x))`, generic over the tape, so
-// it runs for inference and trains with `Trainer::fit`.
+// it runs for inference and trains with `Trainer::fit`. Generic over the device too: `Dense`'s
+// forward asks the device for its product kernel, `D: DenseKernel<E>` (`Cpu` and `Cuda` in `f32`
+// and `f64`).
 use keras::dfdx::tensor::TensorFromVec;
 use keras::dfdx::tensor::{Tape, WithEmptyTape};
 use keras::dfdx::tensor_ops::TryAdd;
@@ -14,7 +16,7 @@ struct ResidualBlock<E: Dtype, D: Device<E>> {
 
 type Batch<E, D, T> = Tensor<(usize, Const<4>), E, D, T>;
 
-impl<E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Batch<E, D, T>> for ResidualBlock<E, D> {
+impl<E: Dtype, D: DenseKernel<E>, T: Tape<E, D>> Module<Batch<E, D, T>> for ResidualBlock<E, D> {
     type Output = Batch<E, D, T>;
     type Error = D::Err;
 
@@ -25,7 +27,7 @@ impl<E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Batch<E, D, T>> for ResidualB
     }
 }
 
-impl<E: Dtype, D: Device<E>, T: Tape<E, D>> ModuleMut<Batch<E, D, T>> for ResidualBlock<E, D> {
+impl<E: Dtype, D: DenseKernel<E>, T: Tape<E, D>> ModuleMut<Batch<E, D, T>> for ResidualBlock<E, D> {
     type Output = Batch<E, D, T>;
     type Error = D::Err;
 

@@ -138,6 +138,13 @@ impl<S: Shape, E, D: Storage<E>, T> Tensor<S, E, D, T> {
     pub fn is_row_major(&self) -> bool {
         self.strides == self.shape.strides() && self.device.len(&self.data) == self.shape.num_elements()
     }
+
+    /// keras-rs patch: the tensor's id, the key of its gradient in [Gradients]. Ids come from a
+    /// global counter and are never reused; a view that shares the gradient (a contiguous
+    /// reshape, [Tensor::retaped]) keeps the id.
+    pub fn id(&self) -> UniqueId {
+        self.id
+    }
 }
 
 /// Put a tape of type `T` into the tensor

@@ -1,90 +1,73 @@
-//! `Dense` on `Cpu` in `f32`: one fused op on the tape. The forward is one product with the bias
-//! and the ReLU folded into its stores ([`matmul_bias`]); the backward masks
-//! the upstream gradient with the ReLU, then runs the two products `xᵀ · g` and `g · kernelᵀ` and
-//! the bias column sums, accumulating into dfdx's gradients as its own ops do.
+//! `Dense` on `Cpu`: in `f32` one fused op on the tape, in `f64` dfdx's ops. The fused forward is
+//! one product with the bias and the ReLU folded into its stores ([`matmul_bias`]); the backward
+//! masks the upstream gradient with the ReLU, then runs the two products `xᵀ · g` and
+//! `g · kernelᵀ` and the bias column sums, accumulating into dfdx's gradients as its own ops do.
 
 use std::borrow::Cow;
 
-use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Shape};
-use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor};
-use dfdx::tensor_ops::Device;
+use dfdx::shapes::{Const, Dim, HasShape, Rank1, Shape};
+use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 
-use super::cpu_view::{contiguous, contiguous_mut};
 use super::data_input::is_data_input;
-use super::dense_kernel::{dense_with_ops, is_cpu_f32, same_type, Epilogue};
-use super::gemm_f32::{matmul, matmul_bias, MatRef};
+use super::with_ops::dense_kernel_with_ops;
+use super::{dense_with_ops, DenseKernel, Epilogue};
+use crate::kernels::cpu_view::{contiguous, contiguous_mut};
+use crate::kernels::gemm_f32::{matmul, matmul_bias, MatRef};
 
-/// [`try_dense`](super::try_dense) when `E` is `f32` and `D` is [`Cpu`] (the caller checked
-/// with [`is_cpu_f32`]); it is generic so that `Dense` keeps a plain `D: Device<E>` bound.
-#[allow(clippy::type_complexity)]
-pub(super) fn try_dense_cpu_f32<B, I, const O: usize, E, D, T>(
-    x: Tensor<(B, I), E, D, T>,
-    kernel: &Tensor<(I, Const<O>), E, D>,
-    bias: &Tensor<Rank1<O>, E, D>,
-    epilogue: Epilogue,
-) -> Result<Tensor<(B, Const<O>), E, D, T>, D::Err>
-where
-    B: Dim,
-    I: Dim,
-    E: Dtype,
-    D: Device<E>,
-    T: Tape<E, D>,
-{
-    assert!(
-        is_cpu_f32::<E, D>(),
-        "the fused Dense op runs on Cpu in f32 only"
-    );
-    let shape = (x.shape().0, Const::<O>);
-    // The output comes from dfdx's allocator, so its cache (when enabled) stays balanced.
-    let mut out: Tensor<(B, Const<O>), E, D> = x.device().try_zeros_like(&shape)?;
-    let (x, mut tape) = x.split_tape();
-    // SAFETY (all four): `E` is `f32` and `D` is `Cpu` (asserted above), so each cast only
-    // renames a type to itself.
-    let (xc, kc, bc): (
-        &Tensor<(B, I), f32, Cpu>,
-        &Tensor<(I, Const<O>), f32, Cpu>,
-        &Tensor<Rank1<O>, f32, Cpu>,
-    ) = unsafe { (same_type(&x), same_type(kernel), same_type(bias)) };
-    let oc: &mut Tensor<(B, Const<O>), f32, Cpu> = unsafe { same_type(&mut out) };
-    let inner = kc.shape().0.size();
-    let need_dx = match (
-        contiguous(xc).filter(|_| xc.shape().1.size() == inner),
-        contiguous(kc),
-        contiguous(bc),
-        contiguous_mut(oc),
-    ) {
-        (Some(xs), Some(ws), Some(bs), Some(ys)) => {
-            device_result::<E, D>(forward::<O>(ys, xs, ws, bs, inner, epilogue))?;
-            !is_data_input(xs)
-        }
-        // Broadcast or permuted operands, an empty batch, or inner widths that differ at run
-        // time: dfdx's ops handle strides (and report the mismatch).
-        _ => return dense_with_ops(x.put_tape(tape), kernel, bias, epilogue),
-    };
-    if T::OWNS_TAPE {
-        let saved = Saved {
-            x: xc.clone(),
-            kernel: kc.clone(),
-            bias: bc.clone(),
-            out: oc.clone(),
-            epilogue,
-            need_dx,
+dense_kernel_with_ops!(Cpu: f64);
+
+/// The fused op (`gemm` 0.19 kernels chosen at run time: AVX-512 where the CPU has it, AVX2/FMA
+/// or scalar otherwise). No input gradient for a batch marked with
+/// [`mark_data_input`](crate::kernels::mark_data_input). Broadcast or permuted operands and empty
+/// batches go to [`dense_with_ops`].
+impl DenseKernel<f32> for Cpu {
+    fn try_dense<B, I, const O: usize, T>(
+        x: Tensor<(B, I), f32, Self, T>,
+        kernel: &Tensor<(I, Const<O>), f32, Self>,
+        bias: &Tensor<Rank1<O>, f32, Self>,
+        epilogue: Epilogue,
+    ) -> Result<Tensor<(B, Const<O>), f32, Self, T>, CpuError>
+    where
+        B: Dim,
+        I: Dim,
+        T: Tape<f32, Self>,
+    {
+        let shape = (x.shape().0, Const::<O>);
+        // The output comes from dfdx's allocator, so its cache (when enabled) stays balanced.
+        let mut out: Tensor<(B, Const<O>), f32, Cpu> = x.device().try_zeros_like(&shape)?;
+        let inner = kernel.shape().0.size();
+        let fused = match (
+            contiguous(&x).filter(|_| x.shape().1.size() == inner),
+            contiguous(kernel),
+            contiguous(bias),
+            contiguous_mut(&mut out),
+        ) {
+            (Some(xs), Some(ws), Some(bs), Some(ys)) => {
+                forward::<O>(ys, xs, ws, bs, inner, epilogue)?;
+                true
+            }
+            // Broadcast or permuted operands, an empty batch, or inner widths that differ at
+            // run time: dfdx's ops handle strides (and report the mismatch).
+            _ => false,
         };
-        tape.add_backward_op(move |grads: &mut Gradients<E, D>| {
-            // SAFETY: `E` is `f32` and `D` is `Cpu`, so `Gradients<E, D>` is `Gradients<f32, Cpu>`.
-            let grads: &mut Gradients<f32, Cpu> = unsafe { same_type(grads) };
-            device_result::<E, D>(saved.backward(grads))
-        });
+        if !fused {
+            return dense_with_ops(x, kernel, bias, epilogue);
+        }
+        let need_dx = !is_data_input(&x);
+        let (x, mut tape) = x.split_tape();
+        if T::OWNS_TAPE {
+            let saved = Saved {
+                x,
+                kernel: kernel.clone(),
+                bias: bias.clone(),
+                out: out.clone(),
+                epilogue,
+                need_dx,
+            };
+            tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| saved.backward(grads));
+        }
+        Ok(out.put_tape(tape))
     }
-    Ok(out.put_tape(tape))
-}
-
-/// A `Cpu` result as `D`'s, for `D = Cpu` (asserted).
-fn device_result<E: Dtype, D: Device<E>>(r: Result<(), CpuError>) -> Result<(), D::Err> {
-    assert!(is_cpu_f32::<E, D>());
-    // SAFETY: `D` is `Cpu` (asserted), so `D::Err` is `CpuError` and the cast renames a type to
-    // itself.
-    unsafe { same_type(r) }
 }
 
 /// `y = epilogue(x · w + b)`, all row-major, `y` being `n × O` for `n = y.len() / O` and `x`
@@ -352,9 +335,53 @@ mod tests {
         let marked = run(true, Epilogue::BiasRelu, true);
         let plain = run(true, Epilogue::BiasRelu, false);
         assert!(marked[1].iter().all(|g| *g == 0.0));
+        assert!(plain[1].iter().any(|g| *g != 0.0));
         assert_eq!(marked[0], plain[0]);
         assert_eq!(marked[2], plain[2]);
         assert_eq!(marked[3], plain[3]);
+    }
+
+    /// First kernel's and input's gradients of `sum(r * dense2(dense1(x)))`, the batch marked
+    /// as data while the forward runs when `mark`; then the same product on the same batch once
+    /// the mark is dropped, whose input gradient is returned third.
+    fn two_layers(mark: bool) -> [Vec<f32>; 3] {
+        const I: usize = 6;
+        const H: usize = 5;
+        const O: usize = 4;
+        let n = 7;
+        let dev = Cpu::default();
+        let x: X<I> = dev.tensor_from_vec(values(n * I, 5), (n, Const));
+        let k1: Tensor<Rank2<I, H>, f32, _> = dev.tensor_from_vec(values(I * H, 6), (Const, Const));
+        let b1: Tensor<Rank1<H>, f32, _> = dev.tensor_from_vec(values(H, 7), (Const,));
+        let k2: Tensor<Rank2<H, O>, f32, _> = dev.tensor_from_vec(values(H * O, 8), (Const, Const));
+        let b2: Tensor<Rank1<O>, f32, _> = dev.tensor_from_vec(values(O, 9), (Const,));
+        let r: X<O> = dev.tensor_from_vec(values(n * O, 10), (n, Const));
+        let taped = x.trace(Gradients::leaky());
+        let guard = mark.then(|| mark_data_input(&taped));
+        let h = try_dense(taped, &k1, &b1, Epilogue::BiasRelu).unwrap();
+        let y = try_dense(h, &k2, &b2, Epilogue::Bias).unwrap();
+        drop(guard);
+        let mut grads = (y * r.clone()).sum().backward();
+        let gk1 = grads.get(&k1).as_vec();
+        let gx = grads.get_or_alloc_mut(&x).unwrap().to_vec();
+        let y = try_dense(x.leaky_trace(), &k1, &b1, Epilogue::Bias).unwrap();
+        let mut later = y.sum().backward();
+        [gk1, gx, later.get_or_alloc_mut(&x).unwrap().to_vec()]
+    }
+
+    #[test]
+    fn only_the_marked_batch_is_data_while_the_mark_lives() {
+        let marked = two_layers(true);
+        let plain = two_layers(false);
+        // The second layer's input is computed from the batch, not the batch: its gradient still
+        // reaches the first layer's kernel.
+        assert!(plain[0].iter().any(|g| *g != 0.0));
+        assert_eq!(marked[0], plain[0]);
+        assert!(marked[1].iter().all(|g| *g == 0.0));
+        assert!(plain[1].iter().any(|g| *g != 0.0));
+        // Once the guard is dropped, the batch's gradient is computed again.
+        assert!(marked[2].iter().any(|g| *g != 0.0));
+        assert_eq!(marked[2], plain[2]);
     }
 
     #[test]

@@ -1,0 +1,29 @@
+//! `Dense`'s product `epilogue(x · kernel + bias)`, one kernel per device behind one trait.
+//!
+//! - [`DenseKernel`]: the device's product, on a tape, following dfdx's pattern of a kernel trait
+//!   implemented per device and dtype. [`try_dense`] is its generic entry point.
+//!   - `Cpu` in `f32` (`cpu_kernel`): one fused op on dfdx's tape, bias and ReLU folded into the
+//!     product's stores, the backward's products written straight into dfdx's gradients.
+//!   - `Cpu` in `f64` and `Cuda` (`cuda_kernel`, cuBLAS) in `f32` and `f64`: dfdx's own ops
+//!     ([`dense_with_ops`]).
+//! - [`Epilogue`]: what follows the product inside the op (the bias, then an optional ReLU).
+//! - [`DenseActivation`]: how a layer's activation meets the product; `ReLU` folds into the
+//!   epilogue, every other activation runs after it.
+//! - [`mark_data_input`]: marks a batch as data, so the fused op skips the gradient with respect
+//!   to it.
+
+mod activation;
+mod cpu_kernel;
+#[cfg(feature = "cuda")]
+mod cuda_kernel;
+mod data_input;
+mod dense_kernel;
+mod epilogue;
+mod with_ops;
+
+pub(crate) use activation::try_dense_activated;
+pub use activation::DenseActivation;
+pub use data_input::{mark_data_input, DataInput};
+pub use dense_kernel::{try_dense, DenseKernel};
+pub use epilogue::Epilogue;
+pub use with_ops::dense_with_ops;
