@@ -189,3 +189,52 @@ fn restore_best_weights_restores_the_best_epochs_moving_statistics_too() {
         "the best epoch's statistics, not the last epoch's"
     );
 }
+
+/// A model that starts with an adapted `Normalization`: its statistics are non-trainable state
+/// like the moving statistics, so `save_weights`/`load_weights` carry them, and training leaves
+/// them as adapted.
+#[test]
+fn a_normalization_layers_adapted_statistics_are_saved_and_not_trained() {
+    use keras_core::layers::Normalization;
+    type NormNet = (Normalization<4>, Dense<4, 3>);
+    let compile = |seed: u64| {
+        let dev = test_device(seed);
+        Trainer::compile(
+            dev.build_module::<NormNet, f32>(),
+            Adam::new().with_learning_rate(0.02).build().unwrap(),
+            SparseCategoricalCrossentropy::default().with_from_logits(true),
+            (),
+            &dev,
+        )
+        .unwrap()
+    };
+    let dir = temp("normalization");
+    let path = dir.join("weights.safetensors");
+    let mut trained = compile(1);
+    let features = ArrayDataset::<Rank1<4>, _>::features(data().x().to_vec()).unwrap();
+    trained.model_mut().0.adapt(&features).unwrap();
+    trained.sync_weights().unwrap();
+    let adapted = (
+        trained.model().0.mean.as_vec(),
+        trained.model().0.variance.as_vec(),
+    );
+    assert!(adapted.1.iter().all(|&v| v > 0.5), "{adapted:?}");
+    trained
+        .fit(&data())
+        .epochs(2)
+        .batch_size(8)
+        .verbose(0)
+        .run()
+        .unwrap();
+    assert_eq!(trained.model().0.mean.as_vec(), adapted.0);
+    assert_eq!(trained.model().0.variance.as_vec(), adapted.1);
+    trained.save_weights(&path).unwrap();
+    let mut restored = compile(3);
+    restored.load_weights(&path).unwrap();
+    assert_eq!(restored.model().0.mean.as_vec(), adapted.0);
+    assert_eq!(
+        bits(&restored.predict(&data()).run().unwrap()),
+        bits(&trained.predict(&data()).run().unwrap())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

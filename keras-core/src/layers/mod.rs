@@ -19,6 +19,7 @@ pub mod initializers;
 mod layer_normalization;
 mod leaky_relu;
 mod max_pool2d;
+mod normalization;
 mod weights;
 mod windows;
 
@@ -35,3 +36,4 @@ pub use global_average_pooling2d::GlobalAveragePooling2D;
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
 pub use max_pool2d::{MaxPool2D, MaxPooling2D};
+pub use normalization::Normalization;
