@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::{ast::Input, forward, paths, tensors, valid};
+use crate::{ast::Input, forward, forward_stub, paths, tensors, valid};
 
 /// Which derive is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,9 +26,19 @@ impl Kind {
 /// Runs the pipeline for one derive.
 pub fn derive(input: &syn::DeriveInput, kind: Kind) -> syn::Result<TokenStream> {
     let parsed = Input::from_syn(input, kind.name())?;
-    valid::validate(&parsed, kind == Kind::Sequential, kind.name())?;
     let kc = paths::core();
     let collection = tensors::expand(&parsed, &kc);
+    match valid::validate(&parsed, kind == Kind::Sequential, kind.name()) {
+        Ok(()) => {}
+        // After a width error the parameter impls and an identity forward still come out, so
+        // that building and training the model report nothing more than the error itself.
+        Err(valid::Invalid::Widths(e)) => {
+            let error = e.into_compile_error();
+            let stub = forward_stub::expand(&parsed, &kc);
+            return Ok(quote!(#error #collection #stub));
+        }
+        Err(valid::Invalid::Fields(e)) => return Err(e),
+    }
     let forward = match kind {
         Kind::Sequential => {
             let inference = forward::expand(&parsed, &kc, forward::Pass::Inference);

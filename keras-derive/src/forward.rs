@@ -115,7 +115,7 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
 
 /// The name of the impl's input type parameter: `Input` (it shows in error messages), or
 /// `__KerasInput` when the struct already mentions an `Input` (its name, or a layer type's).
-fn input_param(input: &Input<'_>) -> syn::Ident {
+pub(crate) fn input_param(input: &Input<'_>) -> syn::Ident {
     let (ident, generics) = (input.ident, input.generics);
     let where_clause = &generics.where_clause;
     let types = input.fields.iter().map(|f| f.ty);
@@ -138,7 +138,7 @@ fn mentions(tokens: TokenStream, name: &str) -> bool {
 }
 
 /// `tokens` with every token (and group delimiter) moved to `span`.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tt| {

@@ -14,6 +14,7 @@ mod ast;
 mod attr;
 mod expand;
 mod forward;
+mod forward_stub;
 mod paths;
 mod plain_types;
 mod tensors;

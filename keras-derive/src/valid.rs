@@ -7,22 +7,31 @@ use crate::{
     widths::{flow, Flow, Unit},
 };
 
+/// Why a derive input is refused.
+pub enum Invalid {
+    /// The fields themselves (no layer, a plain type without `#[layer(skip)]`): nothing can be
+    /// generated.
+    Fields(syn::Error),
+    /// Adjacent layers' widths disagree: the parameter impls can still be generated.
+    Widths(syn::Error),
+}
+
 /// Validates `input` for the given derive; all errors are spanned and combined.
-pub fn validate(input: &Input<'_>, sequential: bool, derive_name: &str) -> syn::Result<()> {
+pub fn validate(input: &Input<'_>, sequential: bool, derive_name: &str) -> Result<(), Invalid> {
     if input.layers().next().is_none() {
         let why = if input.fields.is_empty() {
             format!("`{}` has no fields", input.ident)
         } else {
             format!("every field of `{}` is `#[layer(skip)]`", input.ident)
         };
-        return Err(syn::Error::new_spanned(
+        return Err(Invalid::Fields(syn::Error::new_spanned(
             input.ident,
             format!("#[derive({derive_name})] needs at least one layer field; {why}"),
-        ));
+        )));
     }
-    check_plain_fields(input, sequential)?;
+    check_plain_fields(input, sequential).map_err(Invalid::Fields)?;
     if sequential {
-        check_widths(input)?;
+        check_widths(input).map_err(Invalid::Widths)?;
     }
     Ok(())
 }
@@ -87,6 +96,36 @@ fn check_widths(input: &Input<'_>) -> syn::Result<()> {
                     }
                 }
                 current = output.map(|(v, u)| (v, u, layer.ident));
+            }
+            Flow::Keeps(expected) => {
+                if let (Some(want), Some((have, unit, prev))) = (expected, current) {
+                    if want != have {
+                        let e = syn::Error::new_spanned(
+                            layer.ty,
+                            format!(
+                                "layer `{}` expects {} input {} but `{}` produces {}",
+                                layer.ident,
+                                want,
+                                unit.word(),
+                                prev,
+                                have
+                            ),
+                        );
+                        match &mut errors {
+                            Some(all) => all.combine(e),
+                            None => errors = Some(e),
+                        }
+                    }
+                    current = Some((want, unit, layer.ident));
+                } else if expected.is_none() {
+                    current = None;
+                }
+            }
+            Flow::ChannelsToFeatures => {
+                current = current.map(|(v, unit, prev)| match unit {
+                    Unit::Channels => (v, Unit::Features, layer.ident),
+                    Unit::Features => (v, unit, prev),
+                });
             }
             Flow::PassThrough => {}
             Flow::Unknown => current = None,

@@ -31,8 +31,13 @@ pub enum Flow {
         /// Produced output width.
         output: Option<(u64, Unit)>,
     },
-    /// Keeps the width (activations, dropout, normalisation).
+    /// Keeps the width whatever it is (activations, dropout, pooling windows).
     PassThrough,
+    /// Expects the running width to be this one (when known, in either unit) and keeps it
+    /// (BatchNormalization, LayerNormalization, Normalization: `C` features or channels).
+    Keeps(Option<u64>),
+    /// Turns channels into as many features (global pooling).
+    ChannelsToFeatures,
     /// A layer this check does not know: forget the running width.
     Unknown,
 }
@@ -67,9 +72,13 @@ pub fn flow(ty: &syn::Type) -> Flow {
             input: None,
             output: arg(1).map(|v| (v, Unit::Features)),
         },
+        "BatchNormalization" | "LayerNormalization" | "Normalization" => Flow::Keeps(arg(0)),
+        "GlobalAveragePooling2D" => Flow::ChannelsToFeatures,
         "Linear" | "ReLU" | "Relu" | "Sigmoid" | "Tanh" | "Softmax" | "Gelu" | "GeLU"
         | "LeakyReLU" | "LeakyRelu" | "Elu" | "ELU" | "Softplus" | "Swish" | "SiLU" | "Silu"
-        | "Dropout" => Flow::PassThrough,
+        | "Dropout" | "MaxPool2D" | "MaxPooling2D" | "AvgPool2D" | "AveragePooling2D" => {
+            Flow::PassThrough
+        }
         _ => Flow::Unknown,
     }
 }
@@ -92,6 +101,25 @@ fn literal(arg: &syn::GenericArgument) -> Option<u64> {
             lit: syn::Lit::Int(i),
             ..
         }) => i.base10_parse().ok(),
+        _ => None,
+    }
+}
+
+/// The model's output width in features when the layer types tell it (the last width-setting
+/// layer is a `Dense`, a `Flatten` or a global pooling, and nothing after it forgets it).
+pub fn final_features<'a>(types: impl Iterator<Item = &'a syn::Type>) -> Option<u64> {
+    let mut out: Option<(u64, Unit)> = None;
+    for ty in types {
+        out = match flow(ty) {
+            Flow::Maps { output, .. } => output,
+            Flow::Keeps(Some(c)) => out.map(|(_, unit)| (c, unit)),
+            Flow::Keeps(None) | Flow::Unknown => None,
+            Flow::ChannelsToFeatures => out.map(|(v, _)| (v, Unit::Features)),
+            Flow::PassThrough => out,
+        };
+    }
+    match out {
+        Some((k, Unit::Features)) => Some(k),
         _ => None,
     }
 }
