@@ -469,14 +469,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .map_err(Error::on_device::<D>("the forward pass"))?;
         drop(data_input);
         if self.metrics_on_device {
-            if !self.resident_means.is_live() {
-                self.resident_means.start::<K, T, _, _>(
-                    &self.device,
-                    &self.loss_tracker,
-                    &self.metrics,
-                    &self.weighted_metrics,
-                )?;
-            }
+            self.start_resident_means::<K, T>()?;
             self.resident_metrics_update::<K, _>(&out, batch)?;
         }
         let scale = self.optimizer.loss_scale();
@@ -526,6 +519,24 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             self.update_metrics::<K, T>(batch, value)?;
         }
         self.cache_budget.after_step(&self.device)
+    }
+
+    /// Makes the device copy of the running states current, from the host states, unless it
+    /// already is.
+    fn start_resident_means<const K: usize, T: Target>(&mut self) -> Result<()>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
+        if self.resident_means.is_live() {
+            return Ok(());
+        }
+        self.resident_means.start::<K, T, _, _>(
+            &self.device,
+            &self.loss_tracker,
+            &self.metrics,
+            &self.weighted_metrics,
+        )
     }
 
     /// Adds the batch's model output `out` to the row-form metrics' device states. An output
@@ -729,14 +740,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             let value = self.host_loss::<K>(batch, false)?;
             return self.update_metrics::<K, T>(batch, value);
         }
-        if !self.resident_means.is_live() {
-            self.resident_means.start::<K, T, _, _>(
-                &self.device,
-                &self.loss_tracker,
-                &self.metrics,
-                &self.weighted_metrics,
-            )?;
-        }
+        self.start_resident_means::<K, T>()?;
         let n = batch.size;
         let out = self.forward_on_device::<S, K>(&batch.x, n)?;
         self.resident_metrics_update::<K, _>(&out, batch)?;
