@@ -5,6 +5,51 @@ use std::marker::PhantomData;
 use super::{Batch, DataAdapter, SampleShape};
 use crate::{target::Target, Error, Result};
 
+/// Keras's generator input for `fit`, `evaluate` and `predict`: a factory of iterators of whole
+/// batches, `(x, y)` pairs where `x` holds a batch of samples (row-major) and `y` its labels.
+/// Each pass (epoch, or evaluation) calls the factory for a fresh iterator; the number of
+/// batches is learned when it first runs out, and `steps_per_epoch` can stop a pass earlier
+/// (an endless generator needs it). Keras's rules: `shuffle` is ignored, `validation_split` is
+/// refused, a generator that yields nothing is an error; `class_weight` weighs each sample from
+/// its label.
+///
+/// # Examples
+/// ```
+/// use keras_core::data::{Generator, GeneratorInput, Source};
+/// use keras_core::dfdx::shapes::Rank1;
+/// use keras_core::target::Sparse;
+/// let gen = Generator::<Rank1<2>, Sparse, _>::new(|| {
+///     (0..3).map(|i| (vec![i as f32; 4], vec![0.0, 1.0]))
+/// });
+/// assert_eq!(Source::<Rank1<2>, Sparse>::samples(&GeneratorInput(&gen)), None);
+/// ```
+pub struct Generator<S: SampleShape, T: Target, F> {
+    make: F,
+    _shape: PhantomData<fn() -> (S, T)>,
+}
+
+impl<S: SampleShape, T: Target, F> Generator<S, T, F> {
+    /// Wraps a factory of batch iterators (called once per pass, possibly from the prefetch
+    /// thread, hence `Fn + Sync`).
+    pub fn new(make: F) -> Self {
+        Self {
+            make,
+            _shape: PhantomData,
+        }
+    }
+
+    /// The factory.
+    pub(crate) fn factory(&self) -> &F {
+        &self.make
+    }
+}
+
+impl<S: SampleShape, T: Target, F> std::fmt::Debug for Generator<S, T, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Generator")
+    }
+}
+
 /// Batches produced by an iterator of `(x, y)` pairs, where `x` holds a whole batch of
 /// samples (row-major) and `y` its labels. The number of batches is unknown until the iterator
 /// runs out for the first time; the [`EpochIterator`](super::EpochIterator) then learns it, as
@@ -28,6 +73,12 @@ use crate::{target::Target, Error, Result};
 pub struct GeneratorAdapter<S: SampleShape, T: Target, F, I> {
     make: F,
     current: Option<I>,
+    check_finite: bool,
+    class_weight: Option<Vec<f32>>,
+    /// Batches to skip at the start of the next pass (a resumed run continuing a pass).
+    skip: usize,
+    /// Batches read in the current pass, for error messages.
+    batch: usize,
     _shape: PhantomData<(S, T)>,
 }
 
@@ -43,8 +94,52 @@ where
         Self {
             make,
             current: None,
+            check_finite: false,
+            class_weight: None,
+            skip: 0,
+            batch: 0,
             _shape: PhantomData,
         }
+    }
+
+    /// Rejects a batch holding a NaN or infinite feature or label with
+    /// [`Error::NonFiniteInput`] (the index is the sample's within the pass). Defaults to off.
+    pub fn with_finite_check(mut self, check: bool) -> Self {
+        self.check_finite = check;
+        self
+    }
+
+    /// Per-class weights (index = class id), turned into per-sample weights from each batch's
+    /// labels: one class id per sample or a single binary label column. `None` removes them.
+    pub fn with_class_weight(mut self, class_weight: Option<Vec<f32>>) -> Result<Self> {
+        if let Some(cw) = &class_weight {
+            if !T::SPARSE && T::WIDTH != 1 {
+                return Err(Error::invalid(
+                    "class_weight",
+                    "needs one class id per sample (sparse labels) or a single binary label column",
+                ));
+            }
+            if let Some((class, w)) = cw
+                .iter()
+                .enumerate()
+                .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+            {
+                return Err(Error::invalid(
+                    "class_weight",
+                    format!("the weight of class {class} is {w}; weights must be finite and >= 0"),
+                ));
+            }
+        }
+        self.class_weight = class_weight;
+        Ok(self)
+    }
+
+    /// Places the adapter where a run stopped: with `Some(b)` the next pass skips its first
+    /// `b` batches (they are read and dropped: a generator cannot seek), so that the run
+    /// continues the pass it stopped in; a new factory call restarts the generator either way.
+    pub fn with_position(mut self, _passes: u64, continue_at_batch: Option<usize>) -> Self {
+        self.skip = continue_at_batch.unwrap_or(0);
+        self
     }
 }
 
@@ -60,7 +155,18 @@ where
     }
 
     fn start_pass(&mut self) -> Result<()> {
-        self.current = Some((self.make)());
+        let mut it = (self.make)();
+        self.batch = 0;
+        for skipped in 0..std::mem::take(&mut self.skip) {
+            if it.next().is_none() {
+                return Err(Error::invalid(
+                    "resume",
+                    format!("the generator ran out after {skipped} batches, before the batch the run stopped at"),
+                ));
+            }
+            self.batch += 1;
+        }
+        self.current = Some(it);
         Ok(())
     }
 
@@ -73,11 +179,13 @@ where
         let Some((x, y)) = it.next() else {
             return Ok(false);
         };
+        let batch = self.batch;
+        self.batch += 1;
         if x.is_empty() || x.len() % S::NUMEL != 0 {
             return Err(Error::ShapeMismatch {
                 name: "x",
                 expected: format!("a non-empty multiple of {} values per batch", S::NUMEL),
-                got: format!("{} values", x.len()),
+                got: format!("{} values in batch {batch}", x.len()),
             });
         }
         let n = x.len() / S::NUMEL;
@@ -88,6 +196,34 @@ where
                 right: "y",
                 right_len: y.len() / T::WIDTH.max(1),
             });
+        }
+        if self.check_finite {
+            for (name, values, width) in [("x", &x, S::NUMEL), ("y", &y, T::WIDTH.max(1))] {
+                if let Some((at, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite())
+                {
+                    return Err(Error::NonFiniteInput {
+                        name,
+                        index: at / width,
+                        position: at % width,
+                        value,
+                    });
+                }
+            }
+        }
+        if let Some(cw) = &self.class_weight {
+            let mut weights = Vec::with_capacity(n);
+            for (i, &label) in y.iter().step_by(T::WIDTH.max(1)).enumerate() {
+                match cw.get(label as usize) {
+                    Some(&w) if label >= 0.0 => weights.push(w),
+                    _ => {
+                        return Err(Error::invalid(
+                            "class_weight",
+                            format!("has no weight for class {label} (sample {i} of batch {batch}); give one weight per class"),
+                        ))
+                    }
+                }
+            }
+            out.sample_weight = Some(weights);
         }
         out.x.extend_from_slice(&x);
         out.y.extend_from_slice(&y);

@@ -3,7 +3,7 @@
 use super::{bounds::InferenceModel, context::ctx, Trainer};
 use crate::{
     callbacks::{Callback, Logs, RunParams},
-    data::{ArrayAdapter, Batch, Dataset, EpochIterator, SampleShape},
+    data::{Batch, BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Shuffle, Source},
     device::KerasDevice,
     losses::Loss,
     metrics::MetricSet,
@@ -117,24 +117,26 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
         }
     }
 
-    /// Runs the evaluation and returns `loss` and each metric, in compile order. The data's
-    /// labels must be the ones the loss takes (`L::Target`).
-    pub fn run<S: SampleShape, const K: usize>(self) -> Result<Logs>
+    /// Runs the evaluation and returns `loss` and each metric, in compile order. The data is a
+    /// [`Dataset`](crate::data::Dataset) (batched with `batch_size`, in order) or a
+    /// [`Generator`](crate::data::Generator) of batches; its labels must be the ones the loss
+    /// takes (`L::Target`).
+    pub fn run<S: SampleShape, const K: usize, Kind>(self) -> Result<Logs>
     where
         L: Loss<K>,
-        Ds: Dataset<S, L::Target>,
+        Ds: FitData<S, L::Target, Kind>,
         M: InferenceModel<S, K, D>,
         O: Optimizer,
         Mt: MetricSet<K, L::Target>,
         Wm: MetricSet<K, L::Target>,
         Cb: Callback,
     {
-        self.run_with::<S, K, L::Target>()
+        self.run_with::<S, K, L::Target, Kind>()
     }
 
-    fn run_with<S: SampleShape, const K: usize, T: Target>(self) -> Result<Logs>
+    fn run_with<S: SampleShape, const K: usize, T: Target, Kind>(self) -> Result<Logs>
     where
-        Ds: Dataset<S, T>,
+        Ds: FitData<S, T, Kind>,
         M: InferenceModel<S, K, D>,
         O: Optimizer,
         L: Loss<K, Target = T>,
@@ -151,7 +153,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
         };
         evaluate_loop::<S, K, T, _, _, _, _, _, _, _>(
             self.trainer,
-            &self.data,
+            &self.data.input(),
             self.batch_size,
             self.steps,
             false,
@@ -180,14 +182,19 @@ where
     S: SampleShape,
     T: Target,
     D: KerasDevice,
-    Va: Dataset<S, T> + ?Sized,
+    Va: Source<S, T> + ?Sized,
     M: InferenceModel<S, K, D>,
     O: Optimizer,
     L: Loss<K, Target = T>,
     Mt: MetricSet<K, T>,
     Wm: MetricSet<K, T>,
 {
-    let adapter = ArrayAdapter::new(data, batch_size)?.with_finite_check(check_finite);
+    let adapter = data.batches(&BatchOptions {
+        batch_size,
+        shuffle: Shuffle::None,
+        check_finite,
+        ..BatchOptions::default()
+    })?;
     let mut iterator = EpochIterator::new(adapter, steps, 1)?;
     let run = RunParams {
         steps: iterator.steps(),

@@ -11,8 +11,8 @@ use super::{
 use crate::{
     callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
     data::{
-        split_validation, ArrayAdapter, DataAdapter, DataPosition, Dataset, EpochIterator,
-        Prefetch, SampleShape, Shuffle, Subset,
+        BatchOptions, DataAdapter, DataPosition, DatasetInput, EpochIterator, FitData,
+        NoValidation, Prefetch, SampleShape, Shuffle, Source, Subset,
     },
     device::KerasDevice,
     losses::Loss,
@@ -40,7 +40,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     pub fn fit<'t, 'd, Ds: ?Sized>(
         &'t mut self,
         data: &'d Ds,
-    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Ds, ()> {
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, NoValidation, ()> {
         Fit {
             trainer: self,
             data,
@@ -177,26 +177,29 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
 
     /// Trains and returns the [`History`].
     ///
-    /// The labels the data must carry are the ones the loss takes (`L::Target`): data with
-    /// other labels is a compile error naming both.
-    pub fn run<S: SampleShape, const K: usize>(self) -> Result<History>
+    /// The data is a [`Dataset`] (batched with `batch_size`, `shuffle` and `class_weight`) or a
+    /// [`Generator`](crate::data::Generator) of batches (Keras's generator input: its batches
+    /// and order are its own, `steps_per_epoch` bounds an endless one, `validation_split` is
+    /// refused). The labels the data must carry are the ones the loss takes (`L::Target`): data
+    /// with other labels is a compile error naming both.
+    pub fn run<S: SampleShape, const K: usize, Kind, VKind>(self) -> Result<History>
     where
         L: Loss<K>,
-        Ds: Dataset<S, L::Target>,
-        Vd: Dataset<S, L::Target>,
+        Ds: FitData<S, L::Target, Kind>,
+        Vd: FitData<S, L::Target, VKind>,
         M: TrainModel<S, K, D>,
         O: Optimizer,
         Mt: MetricSet<K, L::Target>,
         Wm: MetricSet<K, L::Target>,
         Cb: Callback,
     {
-        self.run_with::<S, K, L::Target>()
+        self.run_with::<S, K, L::Target, Kind, VKind>()
     }
 
-    fn run_with<S: SampleShape, const K: usize, T: Target>(self) -> Result<History>
+    fn run_with<S: SampleShape, const K: usize, T: Target, Kind, VKind>(self) -> Result<History>
     where
-        Ds: Dataset<S, T>,
-        Vd: Dataset<S, T>,
+        Ds: FitData<S, T, Kind>,
+        Vd: FitData<S, T, VKind>,
         M: TrainModel<S, K, D>,
         O: Optimizer,
         L: Loss<K, Target = T>,
@@ -213,18 +216,19 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         } = self;
         validate(&config)?;
         let device = trainer.device.clone();
+        let input = data.input();
         let history = if let Some(v) = validation {
-            let train = Subset::all(data);
-            let val = Subset::all(v);
+            let val = v.input();
             fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
                 &mut *trainer,
-                train,
+                input.whole(),
                 Some(val),
                 &config,
                 callbacks,
             )
         } else if config.validation_split > 0.0 {
-            let (train, val) = split_validation(data, config.validation_split)?;
+            let (train, val) = input.split_tail(config.validation_split)?;
+            let val = DatasetInput(val);
             fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
                 &mut *trainer,
                 train,
@@ -233,10 +237,9 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
                 callbacks,
             )
         } else {
-            let train = Subset::all(data);
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, Subset<'_, S, T, Ds>>(
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, DatasetInput<Subset<'_, S, T, NoValidation>>>(
                 &mut *trainer,
-                train,
+                input.whole(),
                 None,
                 &config,
                 callbacks,
@@ -347,8 +350,8 @@ where
     S: SampleShape,
     T: Target,
     D: KerasDevice,
-    Tr: Dataset<S, T> + Send,
-    Va: Dataset<S, T> + Send,
+    Tr: Source<S, T>,
+    Va: Source<S, T> + Send,
     M: TrainModel<S, K, D>,
     O: Optimizer,
     L: Loss<K, Target = T>,
@@ -356,19 +359,23 @@ where
     Wm: MetricSet<K, T>,
 {
     let signature = DataSignature {
-        samples: train.len(),
+        samples: train.samples().unwrap_or(0),
         batch_size: config.batch_size,
         shuffle: format!("{:?}", config.shuffle),
         seed: config.seed,
         steps_per_epoch: config.steps_per_epoch,
         steps_per_execution: config.steps_per_execution,
     };
-    let mut adapter = ArrayAdapter::new(train, config.batch_size)?
-        .with_shuffle(config.shuffle, config.seed)
-        .with_finite_check(config.check_finite);
-    if let Some(cw) = &config.class_weight {
-        adapter = adapter.with_class_weight(cw.clone())?;
-    }
+    let mut options = BatchOptions {
+        batch_size: config.batch_size,
+        shuffle: config.shuffle,
+        seed: config.seed,
+        class_weight: config.class_weight.clone(),
+        check_finite: config.check_finite,
+        position: None,
+    };
+    // Built now so that bad data fails before any callback runs; rebuilt at a resume point.
+    let mut adapter = train.batches(&options)?;
     // Keras adds History always and a ProgbarLogger when verbose != 0, both after the user's
     // callbacks (Keras 3's `CallbackList`), so that they see what those wrote into the logs
     // (`ReduceLROnPlateau`'s `learning_rate`). History is kept out of the tuple so that the
@@ -420,16 +427,17 @@ where
         let continues = point
             .data
             .continues_pass(point.batch, config.steps_per_epoch);
-        adapter = adapter.with_position(
+        options.position = Some((
             point.data.passes,
             continues.then_some(point.data.batches_into_pass),
-        );
+        ));
+        adapter = train.batches(&options)?;
         run.history = point.history.clone();
         run.resume = Some(point);
     }
     let batch_values = config
         .batch_size
-        .min(run.signature.samples)
+        .min(train.samples().unwrap_or(config.batch_size))
         .saturating_mul(S::NUMEL);
     if config.prefetch > 0 && batch_values >= PREFETCH_MIN_BATCH_VALUES {
         // More batches ahead than a pass holds would only hold memory.
@@ -461,7 +469,7 @@ where
     T: Target,
     D: KerasDevice,
     A: DataAdapter,
-    Va: Dataset<S, T> + Send,
+    Va: Source<S, T> + Send,
     M: TrainModel<S, K, D>,
     O: Optimizer,
     L: Loss<K, Target = T>,

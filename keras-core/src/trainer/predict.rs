@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     callbacks::{Callback, Logs, RunParams},
-    data::{ArrayAdapter, Dataset, EpochIterator, SampleShape},
+    data::{BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Shuffle, Source},
     device::KerasDevice,
     losses::Loss,
     metrics::MetricSet,
@@ -109,17 +109,23 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
         }
     }
 
-    /// Runs the model over the data; returns `n * K` outputs, row-major.
-    pub fn run<S: SampleShape, const K: usize, T: Target>(self) -> Result<Vec<f32>>
+    /// Runs the model over the data (a [`Dataset`](crate::data::Dataset), in order, or a
+    /// [`Generator`](crate::data::Generator) of batches); returns `n * K` outputs, row-major.
+    pub fn run<S: SampleShape, const K: usize, T: Target, Kind>(self) -> Result<Vec<f32>>
     where
-        Ds: Dataset<S, T>,
+        Ds: FitData<S, T, Kind>,
         M: InferenceModel<S, K, D>,
         O: Optimizer,
         Cb: Callback,
     {
         let trainer = self.trainer;
         let mut callbacks = self.callbacks;
-        let adapter = ArrayAdapter::new(self.data, self.batch_size)?;
+        let input = self.data.input();
+        let adapter = input.batches(&BatchOptions {
+            batch_size: self.batch_size,
+            shuffle: Shuffle::None,
+            ..BatchOptions::default()
+        })?;
         let mut iterator = EpochIterator::new(adapter, self.steps, 1)?;
         let mut logs = Logs::new();
         let run = RunParams {
@@ -127,7 +133,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
             steps: iterator.steps(),
             verbose: 0,
         };
-        let mut out = Vec::with_capacity(self.data.len() * K);
+        let mut out = Vec::with_capacity(input.samples().unwrap_or(0) * K);
         callbacks.on_predict_begin(&mut ctx!(trainer, &mut logs, run))?;
         iterator.begin_epoch()?;
         while let Some((step, batches)) = iterator.next_group()? {
