@@ -177,7 +177,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
 
     /// Trains and returns the [`History`].
     ///
-    /// The data is a [`Dataset`] (batched with `batch_size`, `shuffle` and `class_weight`) or a
+    /// The data is a [`Dataset`](crate::data::Dataset) (batched with `batch_size`, `shuffle` and `class_weight`) or a
     /// [`Generator`](crate::data::Generator) of batches (Keras's generator input: its batches
     /// and order are its own, `steps_per_epoch` bounds an endless one, `validation_split` is
     /// refused). The labels the data must carry are the ones the loss takes (`L::Target`): data
