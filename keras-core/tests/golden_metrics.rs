@@ -445,3 +445,30 @@ fn invalid_arguments_are_rejected_at_construction() {
         .with_label_smoothing(1.0)
         .is_ok());
 }
+
+/// A user function wrapped as a metric (`MeanMetricWrapper`, Keras's own wrapper) gives Keras's
+/// numbers: the mean absolute error written as a row function, on every `MeanAbsoluteError`
+/// case of the fixtures.
+#[test]
+fn a_wrapped_row_function_matches_keras_on_the_mean_absolute_error_cases() {
+    let cases: Vec<Case> = all_cases()
+        .into_iter()
+        .filter(|c| c.config["class"].as_str() == Some("MeanAbsoluteError"))
+        .collect();
+    assert!(
+        !cases.is_empty(),
+        "the fixtures hold MeanAbsoluteError cases"
+    );
+    let mut report = Report::default();
+    for case in &cases {
+        let mae = MeanMetricWrapper::<keras_core::target::Dense<1>, _>::new(
+            "mae",
+            Direction::Down,
+            |t: &[f32], p: &[f32]| {
+                t.iter().zip(p).map(|(t, p)| (t - p).abs()).sum::<f32>() / t.len() as f32
+            },
+        );
+        report.record(&case.name, Sequential.check(case, mae));
+    }
+    report.finish(cases.len());
+}

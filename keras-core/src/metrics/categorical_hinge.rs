@@ -1,6 +1,6 @@
 //! `keras.metrics.CategoricalHinge`.
 
-use super::mean_metric_wrapper::mean_metric;
+use super::mean_metric_macro::mean_metric;
 
 mean_metric!(
     /// Mean over samples of `max(max((1 - t) p) - sum(t p) + 1, 0)` per row.

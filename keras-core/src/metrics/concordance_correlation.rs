@@ -1,6 +1,6 @@
 //! `keras.metrics.ConcordanceCorrelation`.
 
-use super::mean_metric_wrapper::mean_metric;
+use super::mean_metric_macro::mean_metric;
 use super::row_math::{mean, mean_of, variance, EPSILON};
 
 mean_metric!(

@@ -1,6 +1,6 @@
 //! `keras.metrics.MeanAbsoluteError`.
 
-use super::mean_metric_wrapper::mean_metric;
+use super::mean_metric_macro::mean_metric;
 use super::RowMetric;
 
 mean_metric!(

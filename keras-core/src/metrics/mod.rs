@@ -53,6 +53,7 @@ mod mean;
 mod mean_absolute_error;
 mod mean_absolute_percentage_error;
 mod mean_iou;
+mod mean_metric_macro;
 mod mean_metric_wrapper;
 mod mean_squared_error;
 mod mean_squared_logarithmic_error;
@@ -107,6 +108,7 @@ pub use mean::Mean;
 pub use mean_absolute_error::MeanAbsoluteError;
 pub use mean_absolute_percentage_error::MeanAbsolutePercentageError;
 pub use mean_iou::MeanIoU;
+pub use mean_metric_wrapper::MeanMetricWrapper;
 pub use mean_squared_error::MeanSquaredError;
 pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
 pub use mean_state::MeanState;
@@ -203,10 +205,19 @@ pub trait MetricFn {
 
     /// Folds another partial state of the same metric into this one (for evaluation split across
     /// workers): the merged result equals the result of one metric that saw both streams. Fails
-    /// when the two states cannot be combined (different thresholds or class counts).
+    /// when the two states cannot be combined (different thresholds or class counts). Optional:
+    /// the default is an [`Error::InvalidArgument`](crate::Error::InvalidArgument) saying the
+    /// metric cannot merge.
     fn merge_state(&mut self, other: &Self) -> Result<()>
     where
-        Self: Sized;
+        Self: Sized,
+    {
+        let _ = other;
+        Err(crate::Error::invalid(
+            "merge_state",
+            format!("metric `{}` cannot merge partial states", self.name()),
+        ))
+    }
 
     /// The metric's rows in a form the device kernels compute ([`RowMetric`]), for metrics
     /// that are Keras's `MeanMetricWrapper` around it: their state is `[total, count]`

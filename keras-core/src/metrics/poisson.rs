@@ -1,6 +1,6 @@
 //! `keras.metrics.Poisson`.
 
-use super::mean_metric_wrapper::mean_metric;
+use super::mean_metric_macro::mean_metric;
 use super::row_math::{mean_of, EPSILON};
 
 mean_metric!(

@@ -1,6 +1,6 @@
 //! `keras.metrics.RootMeanSquaredError`.
 
-use super::mean_metric_wrapper::mean_metric;
+use super::mean_metric_macro::mean_metric;
 use super::mean_squared_error::squared_error;
 
 mean_metric!(

@@ -1,7 +1,7 @@
 //! `keras.metrics.SquaredHinge`.
 
 use super::hinge::hinge_labels;
-use super::mean_metric_wrapper::mean_metric;
+use super::mean_metric_macro::mean_metric;
 use super::row_math::mean_of;
 
 mean_metric!(
