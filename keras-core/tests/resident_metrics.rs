@@ -257,3 +257,15 @@ fn evaluate_and_test_on_batch_give_the_host_metrics_logs() {
         assert!((got[0] - want[0]).abs() <= 1e-5 * want[0].abs().max(1.0));
     }
 }
+
+#[test]
+fn a_class_id_outside_the_output_is_a_typed_error_before_any_device_read() {
+    let bad =
+        ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0, 1.0, 1.0, 0.0], vec![1.0, 7.0]).unwrap();
+    let mut t = trainer(true);
+    let err = t.fit(&bad).epochs(1).verbose(0).run();
+    assert!(
+        matches!(err, Err(keras_core::Error::ClassOutOfRange { .. })),
+        "{err:?}"
+    );
+}

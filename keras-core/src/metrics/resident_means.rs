@@ -138,6 +138,13 @@ impl<D: KerasDevice> ResidentMeans<D> {
                     got: format!("{} values", y_true.len()),
                 });
             }
+            if form.indexes_by_label() {
+                // The kernel indexes each row by its label: check them here, as the host
+                // metric does, so a bad label is a typed error and never an out-of-row read.
+                for (r, &label) in y_true.iter().enumerate() {
+                    inputs::class_index(label, r, cols)?;
+                }
+            }
         }
         inputs::check_weights(weights, rows)?;
         let upload =

@@ -2,10 +2,7 @@
 
 use super::crossentropy_options::crossentropy_setters;
 use super::{
-    inputs,
-    mean_state::mean_state_methods,
-    row_math::{log_normalized_clipped, log_softmax},
-    Direction, MeanState, Metric, MetricFn,
+    inputs, mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn, RowMetric,
 };
 use crate::{target::Sparse, Result};
 
@@ -38,6 +35,13 @@ impl SparseCategoricalCrossentropy {
     pub fn with_ignore_class(mut self, ignore_class: Option<i64>) -> Self {
         self.ignore_class = ignore_class;
         self
+    }
+
+    /// The row function (shared with the device kernels).
+    fn form(&self) -> RowMetric {
+        RowMetric::SparseCrossentropy {
+            from_logits: self.from_logits,
+        }
     }
 }
 
@@ -73,23 +77,22 @@ impl MetricFn for SparseCategoricalCrossentropy {
                 .collect()
         });
         let mut values = Vec::with_capacity(rows);
-        let mut log_p = Vec::with_capacity(cols);
         for (r, row) in y_pred.chunks(cols).enumerate() {
             if ignored(y_true[r]) {
                 values.push(0.0);
                 continue;
             }
-            let label = inputs::class_index(y_true[r], r, cols)?;
-            if self.from_logits {
-                log_softmax(row, &mut log_p);
-            } else {
-                log_normalized_clipped(row, &mut log_p);
-            }
-            values.push(-log_p[label]);
+            inputs::class_index(y_true[r], r, cols)?;
+            values.push(self.form().row(&y_true[r..r + 1], row));
         }
         let weights = mask.as_deref().or(sample_weight);
         self.state.update(values.into_iter(), weights);
         Ok(())
+    }
+
+    /// Without `ignore_class` (whose rows weigh 0), a mean of one value per row.
+    fn row_form(&self) -> Option<RowMetric> {
+        self.ignore_class.is_none().then(|| self.form())
     }
 
     mean_state_methods!();

@@ -20,6 +20,11 @@
 #define ROW_ACCURACY 4u
 #define ROW_MEAN_SQUARED_ERROR 5u
 #define ROW_MEAN_ABSOLUTE_ERROR 6u
+#define ROW_SPARSE_CE_LOGITS 7u
+#define ROW_SPARSE_CE_PROBS 8u
+
+// Keras's backend.epsilon(), the clip of probabilities.
+#define KERAS_EPSILON 1e-7f
 
 #define KERAS_MEAN_THREADS 256
 
@@ -72,6 +77,29 @@ __device__ static float keras_row(const unsigned int form, const float threshold
         }
         return sum / (float)cols;
     }
+    case ROW_SPARSE_CE_LOGITS: {
+        // -log_softmax(p)[label]: (p[label] - max) - ln(sum(exp(p - max))), the sum in order.
+        const size_t label = (size_t)t[0];
+        float max = -INFINITY;
+        for (size_t i = 0; i < cols; i++) {
+            max = fmaxf(max, p[i]);
+        }
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += expf(p[i] - max);
+        }
+        return -((p[label] - max) - logf(sum));
+    }
+    case ROW_SPARSE_CE_PROBS: {
+        // -ln(clip(p[label] / sum(p), eps, 1 - eps)).
+        const size_t label = (size_t)t[0];
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += p[i];
+        }
+        const float q = fminf(fmaxf(p[label] / sum, KERAS_EPSILON), 1.0f - KERAS_EPSILON);
+        return -logf(q);
+    }
     default:
         return __int_as_float(0x7fc00000);
     }
@@ -83,7 +111,10 @@ extern "C" __global__ void keras_mean_update(const size_t rows, const size_t col
                                              const float *t, const float *w, float *state) {
     __shared__ float totals[KERAS_MEAN_THREADS];
     __shared__ float counts[KERAS_MEAN_THREADS];
-    const size_t label_width = form == ROW_SPARSE_ACCURACY ? 1 : cols;
+    const size_t label_width =
+        (form == ROW_SPARSE_ACCURACY || form == ROW_SPARSE_CE_LOGITS || form == ROW_SPARSE_CE_PROBS)
+            ? 1
+            : cols;
     float total = 0.0f;
     float count = 0.0f;
     for (size_t r = threadIdx.x; r < rows; r += blockDim.x) {

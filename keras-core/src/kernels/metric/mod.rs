@@ -48,12 +48,27 @@ pub enum RowMetric {
     SquaredError,
     /// `mean(|t - p|)` over the row (`MeanAbsoluteError`).
     AbsoluteError,
+    /// `-ln softmax(p)[label]` (`from_logits`), else `-ln clip(p / sum(p))[label]`, one class id
+    /// per row (`SparseCategoricalCrossentropy`); the class ids are checked on the host first.
+    SparseCrossentropy {
+        /// Whether the predictions are logits.
+        from_logits: bool,
+    },
 }
 
 impl RowMetric {
     /// Whether the labels are one class id per row (else one label per prediction).
     pub fn sparse_labels(self) -> bool {
-        matches!(self, RowMetric::ArgmaxIsLabel)
+        matches!(
+            self,
+            RowMetric::ArgmaxIsLabel | RowMetric::SparseCrossentropy { .. }
+        )
+    }
+
+    /// Whether the labels are class ids that index the row (checked on the host before a
+    /// kernel reads them).
+    pub fn indexes_by_label(self) -> bool {
+        matches!(self, RowMetric::SparseCrossentropy { .. })
     }
 
     /// Whether the labels are read at all.
@@ -82,6 +97,15 @@ impl RowMetric {
             }
             RowMetric::SquaredError => mean_of(t, p, |t, p| (t - p) * (t - p)),
             RowMetric::AbsoluteError => mean_of(t, p, |t, p| (t - p).abs()),
+            RowMetric::SparseCrossentropy { from_logits } => {
+                let label = t[0] as usize;
+                let log_p = if from_logits {
+                    log_softmax_at(p, label)
+                } else {
+                    log_normalized_clipped_at(p, label)
+                };
+                -log_p
+            }
         }
     }
 
@@ -96,6 +120,8 @@ impl RowMetric {
             RowMetric::ExactMatches => (4, 0.0),
             RowMetric::SquaredError => (5, 0.0),
             RowMetric::AbsoluteError => (6, 0.0),
+            RowMetric::SparseCrossentropy { from_logits: true } => (7, 0.0),
+            RowMetric::SparseCrossentropy { from_logits: false } => (8, 0.0),
         }
     }
 }
@@ -161,6 +187,24 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 pub(crate) fn mean_of(t: &[f32], p: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let sum: f32 = t.iter().zip(p).map(|(&t, &p)| f(t, p)).sum();
     sum / t.len() as f32
+}
+
+/// Keras's `backend.epsilon()`, the clip of probabilities.
+pub(crate) const EPSILON: f32 = 1e-7;
+
+/// `jax.nn.log_softmax` of a row at `i`: `(x_i - max) - ln(sum(exp(x - max)))`, the sum in
+/// order.
+pub(crate) fn log_softmax_at(row: &[f32], i: usize) -> f32 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let lse = row.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+    (row[i] - max) - lse
+}
+
+/// Keras's probability path of the categorical crossentropies at `i`: `p / sum(p)`, clipped to
+/// `[eps, 1 - eps]`, then `ln`.
+pub(crate) fn log_normalized_clipped_at(row: &[f32], i: usize) -> f32 {
+    let sum: f32 = row.iter().sum();
+    (row[i] / sum).clamp(EPSILON, 1.0 - EPSILON).ln()
 }
 
 /// Adds `(value, weight)` pairs to a running `[total, count]` as Keras's `Mean.update_state`
