@@ -244,26 +244,11 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T>> ArrayAdapter<S, T, Ds> {
     /// Per-class weights (index = class id), turned into per-sample weights. Sparse labels
     /// only; errors when the data already has sample weights (Keras forbids both).
     pub fn with_class_weight(mut self, class_weight: Vec<f32>) -> Result<Self> {
-        if !T::SPARSE && T::WIDTH != 1 {
-            return Err(Error::invalid(
-                "class_weight",
-                "needs one class id per sample (sparse labels) or a single binary label column",
-            ));
-        }
+        super::class_weight::check::<T>(&class_weight)?;
         if self.data.has_sample_weights() {
             return Err(Error::invalid(
                 "class_weight",
                 "cannot be combined with sample_weight; fold the class weights into sample_weight instead",
-            ));
-        }
-        if let Some((class, w)) = class_weight
-            .iter()
-            .enumerate()
-            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
-        {
-            return Err(Error::invalid(
-                "class_weight",
-                format!("the weight of class {class} is {w}; weights must be finite and >= 0"),
             ));
         }
         self.class_weight = Some(class_weight);
@@ -324,19 +309,11 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + Send> DataAdapter for ArrayA
             }
             if let Some(w) = weights.as_deref_mut() {
                 let value = match &self.class_weight {
-                    Some(cw) => {
-                        let label = out.y[y_start];
-                        let class = label as usize;
-                        match cw.get(class) {
-                            Some(&v) if label >= 0.0 => v,
-                            _ => {
-                                return Err(Error::invalid(
-                                    "class_weight",
-                                    format!("has no weight for class {label} (sample {i}); give one weight per class"),
-                                ))
-                            }
-                        }
-                    }
+                    Some(cw) => super::class_weight::weight_of(
+                        cw,
+                        out.y[y_start],
+                        format_args!("sample {i}"),
+                    )?,
                     None => self.data.sample_weight(i).unwrap_or(1.0),
                 };
                 w.push(value);

@@ -113,22 +113,7 @@ where
     /// labels: one class id per sample or a single binary label column. `None` removes them.
     pub fn with_class_weight(mut self, class_weight: Option<Vec<f32>>) -> Result<Self> {
         if let Some(cw) = &class_weight {
-            if !T::SPARSE && T::WIDTH != 1 {
-                return Err(Error::invalid(
-                    "class_weight",
-                    "needs one class id per sample (sparse labels) or a single binary label column",
-                ));
-            }
-            if let Some((class, w)) = cw
-                .iter()
-                .enumerate()
-                .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
-            {
-                return Err(Error::invalid(
-                    "class_weight",
-                    format!("the weight of class {class} is {w}; weights must be finite and >= 0"),
-                ));
-            }
+            super::class_weight::check::<T>(cw)?;
         }
         self.class_weight = class_weight;
         Ok(self)
@@ -213,15 +198,8 @@ where
         if let Some(cw) = &self.class_weight {
             let mut weights = Vec::with_capacity(n);
             for (i, &label) in y.iter().step_by(T::WIDTH.max(1)).enumerate() {
-                match cw.get(label as usize) {
-                    Some(&w) if label >= 0.0 => weights.push(w),
-                    _ => {
-                        return Err(Error::invalid(
-                            "class_weight",
-                            format!("has no weight for class {label} (sample {i} of batch {batch}); give one weight per class"),
-                        ))
-                    }
-                }
+                let at = format_args!("sample {i} of batch {batch}");
+                weights.push(super::class_weight::weight_of(cw, label, at)?);
             }
             out.sample_weight = Some(weights);
         }

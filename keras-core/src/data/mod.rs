@@ -17,6 +17,7 @@
 
 mod array;
 mod batch;
+mod class_weight;
 mod dataset;
 mod epoch_iterator;
 mod generator;
