@@ -625,3 +625,50 @@ fn kill_9_at_random_moments_resumes_bit_exactly() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// [`fit_with`] on a [`Generator`](keras_core::data::Generator) of the data's batches of 8 in
+/// order (25 a pass), validated on the whole data set.
+fn fit_generator_with<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
+    let all = data();
+    let batches: Vec<(Vec<f32>, Vec<f32>)> = (0..25)
+        .map(|b| {
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            for i in b * 8..(b + 1) * 8 {
+                keras_core::data::Dataset::append_sample(&all, i, &mut x, &mut y).unwrap();
+            }
+            (x, y)
+        })
+        .collect();
+    let gen =
+        keras_core::data::Generator::<Rank1<4>, Sparse, _>::new(|| batches.clone().into_iter());
+    let dev = Cpu::seed_from_u64(7);
+    let mut trainer = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Adam::new().with_learning_rate(0.02).build()?,
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (ResolvedAccuracy::<Sparse>::default(),),
+        &dev,
+    )?;
+    let history = trainer
+        .fit(&gen)
+        .epochs(EPOCHS)
+        .batch_size(8)
+        .validation_data(&all)
+        .verbose(0)
+        .callbacks(callbacks)
+        .run()?;
+    Ok((trainer.weights().values.clone(), history))
+}
+
+#[test]
+fn a_generator_run_resumed_mid_pass_skips_the_batches_it_had_and_equals_the_uninterrupted_run() {
+    let dir = fresh_dir("generator");
+    let reference = fit_generator_with(stateful()).unwrap();
+    // 25 batches a pass: a crash after batch 47 leaves a backup after batch 45 (epoch 1, batch
+    // 20); the resumed pass skips the generator's first 20 batches.
+    fit_generator_with((backup(&dir, SaveFreq::Batches(3)), crash_after(47))).unwrap_err();
+    let mut resumed_backup = backup(&dir, SaveFreq::Batches(3));
+    let resumed = fit_generator_with((&mut resumed_backup, Probe::default())).unwrap();
+    assert_eq!(resumed_backup.restored_from(), Some((1, 20)));
+    assert_same_run(&reference, &resumed);
+}
