@@ -326,7 +326,7 @@ impl<S: SampleShape, T: Target, Ds: Dataset<S, T> + Send> DataAdapter for ArrayA
 }
 
 /// [`Error::NonFiniteInput`] for the first non-finite value of sample `index`'s `values`.
-fn check_finite(name: &'static str, index: usize, values: &[f32]) -> Result<()> {
+pub(super) fn check_finite(name: &'static str, index: usize, values: &[f32]) -> Result<()> {
     // One pass that vectorizes; the position is looked for only when something is wrong.
     if crate::kernels::all_finite(values) {
         return Ok(());

@@ -184,14 +184,8 @@ where
         }
         if self.check_finite {
             for (name, values, width) in [("x", &x, S::NUMEL), ("y", &y, T::WIDTH.max(1))] {
-                if let Some((at, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite())
-                {
-                    return Err(Error::NonFiniteInput {
-                        name,
-                        index: at / width,
-                        position: at % width,
-                        value,
-                    });
+                for (i, sample) in values.chunks(width).enumerate() {
+                    super::array::check_finite(name, i, sample)?;
                 }
             }
         }

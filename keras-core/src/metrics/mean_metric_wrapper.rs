@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use super::{inputs, mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn};
-use crate::{target::Target, Error, Result};
+use crate::{target::Target, Result};
 
 /// The weighted mean over samples of `f(y_true_row, y_pred_row)`, a function of one sample's
 /// labels (one class id for sparse labels `T`, else a row as wide as the output) and
@@ -71,16 +71,12 @@ impl<T: Target, F: Fn(&[f32], &[f32]) -> f32> MetricFn for MeanMetricWrapper<T, 
         cols: usize,
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        let rows = inputs::rows(y_pred, cols)?;
+        let (rows, width) = if T::SPARSE {
+            (inputs::sparse_rows(y_true, y_pred, cols)?, 1)
+        } else {
+            (inputs::dense_rows(y_true, y_pred, cols)?, cols)
+        };
         inputs::check_weights(sample_weight, rows)?;
-        let width = if T::SPARSE { 1 } else { cols };
-        if y_true.len() != rows * width {
-            return Err(Error::ShapeMismatch {
-                name: "y_true",
-                expected: format!("{} values", rows * width),
-                got: format!("{} values", y_true.len()),
-            });
-        }
         let f = &self.f;
         let values = (0..rows).map(|r| {
             f(

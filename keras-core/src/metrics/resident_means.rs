@@ -206,21 +206,17 @@ impl<D: KerasDevice> ResidentMeans<D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
-        let Some(state) = self.state.as_ref() else {
-            return Ok(());
-        };
-        self.host.resize(2 * self.slots.len(), 0.0);
-        dev.try_download(state, &mut self.host)
-            .map_err(Error::on_device::<D>("the metric states"))?;
-        for (slot, &(owner, _)) in self.slots.iter().enumerate() {
-            let values = &self.host[2 * slot..2 * slot + 2];
-            match owner {
-                Owner::Loss => *loss = MeanState::from_values(values)?,
-                Owner::Metric(i) => metrics.load_member_state(i, values)?,
-                Owner::Weighted(i) => weighted.load_member_state(i, values)?,
+        let mut host = std::mem::take(&mut self.host);
+        let read = self.visit_states(dev, &mut host, |owner, values| match owner {
+            Owner::Loss => {
+                *loss = MeanState::from_values(values)?;
+                Ok(())
             }
-        }
-        Ok(())
+            Owner::Metric(i) => metrics.load_member_state(i, values),
+            Owner::Weighted(i) => weighted.load_member_state(i, values),
+        });
+        self.host = host;
+        read
     }
 
     /// Writes the device copy over saved states (`state_values_all` of both sets and the loss
@@ -232,18 +228,11 @@ impl<D: KerasDevice> ResidentMeans<D> {
         metric_states: &mut [Option<Vec<f32>>],
         weighted_states: &mut [Option<Vec<f32>>],
     ) -> Result<()> {
-        let Some(state) = self.state.as_ref() else {
-            return Ok(());
-        };
-        let mut host = vec![0.0; 2 * self.slots.len()];
-        dev.try_download(state, &mut host)
-            .map_err(Error::on_device::<D>("the metric states"))?;
-        for (slot, &(owner, _)) in self.slots.iter().enumerate() {
-            let values = &host[2 * slot..2 * slot + 2];
+        self.visit_states(dev, &mut Vec::new(), |owner, values| {
             let entry = match owner {
                 Owner::Loss => {
                     *loss = MeanState::from_values(values)?;
-                    continue;
+                    return Ok(());
                 }
                 Owner::Metric(i) => metric_states.get_mut(i),
                 Owner::Weighted(i) => weighted_states.get_mut(i),
@@ -251,6 +240,26 @@ impl<D: KerasDevice> ResidentMeans<D> {
             if let Some(entry) = entry {
                 *entry = Some(values.to_vec());
             }
+            Ok(())
+        })
+    }
+
+    /// Downloads the device copy (when live) into `host` and calls `f` with each slot's owner
+    /// and its `[total, count]`.
+    fn visit_states(
+        &self,
+        dev: &D,
+        host: &mut Vec<f32>,
+        mut f: impl FnMut(Owner, &[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let Some(state) = self.state.as_ref() else {
+            return Ok(());
+        };
+        host.resize(2 * self.slots.len(), 0.0);
+        dev.try_download(state, host)
+            .map_err(Error::on_device::<D>("the metric states"))?;
+        for (slot, &(owner, _)) in self.slots.iter().enumerate() {
+            f(owner, &host[2 * slot..2 * slot + 2])?;
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ pub(crate) fn div_no_nan(a: f32, b: f32) -> f32 {
 
 /// The row arithmetic the device kernels share with the metrics (defined once, beside the
 /// kernels).
-pub(crate) use crate::kernels::metric::{argmax, mean_of};
+pub(crate) use crate::kernels::metric::{argmax, clipped_log, max_and_lse, mean_of};
 
 /// Mean of a row: `sum / len`, as `jnp.mean`.
 pub(crate) fn mean(row: &[f32]) -> f32 {
@@ -38,13 +38,9 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 
 /// `jax.nn.log_softmax` of a row, written into `out`: `x - max - ln(sum(exp(x - max)))`.
 pub(crate) fn log_softmax(row: &[f32], out: &mut Vec<f32>) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let (max, lse) = max_and_lse(row);
     out.clear();
-    out.extend(row.iter().map(|&x| x - max));
-    let lse = out.iter().map(|s| s.exp()).sum::<f32>().ln();
-    for v in out.iter_mut() {
-        *v -= lse;
-    }
+    out.extend(row.iter().map(|&x| (x - max) - lse));
 }
 
 /// Keras's probability path of the categorical crossentropies: `p / sum(p)`, clipped to
@@ -52,10 +48,7 @@ pub(crate) fn log_softmax(row: &[f32], out: &mut Vec<f32>) {
 pub(crate) fn log_normalized_clipped(row: &[f32], out: &mut Vec<f32>) {
     let sum: f32 = row.iter().sum();
     out.clear();
-    out.extend(
-        row.iter()
-            .map(|&p| (p / sum).clamp(EPSILON, 1.0 - EPSILON).ln()),
-    );
+    out.extend(row.iter().map(|&p| clipped_log(p, sum)));
 }
 
 /// `ops.in_top_k`: the target counts as in the top `k` when fewer than `k` entries of the row are

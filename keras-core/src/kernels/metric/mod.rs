@@ -192,19 +192,29 @@ pub(crate) fn mean_of(t: &[f32], p: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 
 /// Keras's `backend.epsilon()`, the clip of probabilities.
 pub(crate) const EPSILON: f32 = 1e-7;
 
-/// `jax.nn.log_softmax` of a row at `i`: `(x_i - max) - ln(sum(exp(x - max)))`, the sum in
-/// order.
-pub(crate) fn log_softmax_at(row: &[f32], i: usize) -> f32 {
+/// The row's maximum and `ln(sum(exp(x - max)))` (the sum in order): what `jax.nn.log_softmax`
+/// subtracts, `log_softmax(x)_i = (x_i - max) - lse`.
+pub(crate) fn max_and_lse(row: &[f32]) -> (f32, f32) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let lse = row.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+    (max, lse)
+}
+
+/// `jax.nn.log_softmax` of a row at `i`.
+pub(crate) fn log_softmax_at(row: &[f32], i: usize) -> f32 {
+    let (max, lse) = max_and_lse(row);
     (row[i] - max) - lse
 }
 
-/// Keras's probability path of the categorical crossentropies at `i`: `p / sum(p)`, clipped to
-/// `[eps, 1 - eps]`, then `ln`.
+/// Keras's probability path of the categorical crossentropies for one probability `p` of a row
+/// summing to `sum`: `p / sum`, clipped to `[eps, 1 - eps]`, then `ln`.
+pub(crate) fn clipped_log(p: f32, sum: f32) -> f32 {
+    (p / sum).clamp(EPSILON, 1.0 - EPSILON).ln()
+}
+
+/// [`clipped_log`] of a row at `i`.
 pub(crate) fn log_normalized_clipped_at(row: &[f32], i: usize) -> f32 {
-    let sum: f32 = row.iter().sum();
-    (row[i] / sum).clamp(EPSILON, 1.0 - EPSILON).ln()
+    clipped_log(row[i], row.iter().sum())
 }
 
 /// Adds `(value, weight)` pairs to a running `[total, count]` as Keras's `Mean.update_state`
