@@ -102,6 +102,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A Keras file (`.weights.h5`, `.keras`) could not be read or written, is corrupt, or
+    /// belongs to another architecture: the reason names the layer path (`layers/dense_1`), the
+    /// variable and both shapes where they differ. Nothing was loaded into the model.
+    #[error("Keras file error in {path}: {reason}")]
+    KerasFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A parameter received no gradient in a training step (it is not used by the forward pass).
     #[error("parameter `{name}` received no gradient; every parameter must take part in the forward pass")]
     MissingGradient {

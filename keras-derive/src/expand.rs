@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::{ast::Input, forward, forward_stub, paths, tensors, valid};
+use crate::{ast::Input, forward, forward_stub, keras_layers, paths, tensors, valid};
 
 /// Which derive is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,9 @@ impl Kind {
 pub fn derive(input: &syn::DeriveInput, kind: Kind) -> syn::Result<TokenStream> {
     let parsed = Input::from_syn(input, kind.name())?;
     let kc = paths::core();
-    let collection = tensors::expand(&parsed, &kc);
+    let tensors = tensors::expand(&parsed, &kc);
+    let keras = keras_layers::expand(&parsed, &kc, kind == Kind::Sequential);
+    let collection = quote!(#tensors #keras);
     match valid::validate(&parsed, kind == Kind::Sequential, kind.name()) {
         Ok(()) => {}
         // After a width error the parameter impls and an identity forward still come out, so

@@ -15,6 +15,7 @@ mod attr;
 mod expand;
 mod forward;
 mod forward_stub;
+mod keras_layers;
 mod paths;
 mod plain_types;
 mod tensors;

@@ -12,7 +12,6 @@
 use std::{
     borrow::Cow,
     collections::{BTreeMap, HashMap},
-    io::Write,
     path::Path,
 };
 
@@ -299,28 +298,7 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<Backup> {
     })
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsynced,
-/// renamed over `path`, then the directory fsynced, so that a crash at any moment leaves either
-/// no file or the whole file at `path`.
-pub(crate) fn write_atomically(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
-    let result = (|| -> Result<()> {
-        let mut file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-        file.write_all(bytes).map_err(|e| Error::io(tmp, e))?;
-        file.sync_all().map_err(|e| Error::io(tmp, e))?;
-        std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(tmp);
-    }
-    result?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // Persist the rename; not every platform can open a directory, so best effort.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
-}
+pub(crate) use crate::persist::write_atomically_via as write_atomically;
 
 #[cfg(test)]
 mod tests {

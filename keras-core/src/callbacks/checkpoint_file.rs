@@ -11,8 +11,7 @@
 use std::{
     borrow::Cow,
     collections::{HashMap, HashSet},
-    io::Write,
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 use safetensors::tensor::{Dtype, SafeTensors, View};
@@ -61,13 +60,6 @@ fn checkpoint_error(path: &Path, reason: impl Into<String>) -> Error {
         path: path.to_path_buf(),
         reason: reason.into(),
     }
-}
-
-/// The temporary file a save goes through: `<path>.tmp` in the same directory.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 /// Writes `weights` (and `optimizer_state`, when given) to `path` atomically: the bytes go to
@@ -166,37 +158,7 @@ pub fn save_model_checkpoint(
     let mut bytes = safetensors::tensor::serialize(tensors, &Some(metadata))
         .map_err(|e| checkpoint_error(path, format!("cannot serialize: {e:?}")))?;
     seal(&mut bytes).map_err(|reason| checkpoint_error(path, reason))?;
-    write_atomically(path, &bytes)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let tmp = temp_path(path);
-    let result = (|| -> Result<()> {
-        let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        file.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    match result {
-        Ok(()) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                // Persist the rename; not every platform can open a directory, so best effort.
-                if let Ok(d) = std::fs::File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            }
-            Ok(())
-        }
-        Err(e) => {
-            if tmp.is_file() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            Err(e)
-        }
-    }
+    crate::persist::write_atomically(path, &bytes)
 }
 
 fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
@@ -328,6 +290,8 @@ pub fn load_optimizer_state(path: impl AsRef<Path>) -> Result<Vec<(String, Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::persist::temp_path;
+    use std::path::PathBuf;
 
     fn dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("keras-ckptfile-{name}-{}", std::process::id()));

@@ -386,7 +386,7 @@ mod tests {
         cb.on_epoch_end(0, &mut ctx).unwrap();
         let bytes_before = std::fs::read(&path).unwrap();
         // Inject a failure: the temporary file's name is taken by a directory.
-        std::fs::create_dir(crate::callbacks::checkpoint_file::temp_path(&path)).unwrap();
+        std::fs::create_dir(crate::persist::temp_path(&path)).unwrap();
         ctx.weights.values.iter_mut().for_each(|w| *w = -1.0);
         let err = cb.on_epoch_end(1, &mut ctx).unwrap_err();
         assert!(matches!(err, Error::Io { .. }), "{err}");

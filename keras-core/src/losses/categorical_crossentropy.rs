@@ -45,6 +45,26 @@ pub(crate) fn renormalise_backward(q: &[f32], sum: f32, a: &mut [f32]) {
 }
 
 impl LossFn for CategoricalCrossentropy {
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        if self.reduction != crate::losses::Reduction::default() {
+            return None;
+        }
+        let mut config = serde_json::Map::new();
+        config.insert("name".into(), self.name().into());
+        config.insert("reduction".into(), "sum_over_batch_size".into());
+        config.insert("from_logits".into(), self.from_logits.into());
+        config.insert(
+            "label_smoothing".into(),
+            f64::from(self.label_smoothing).into(),
+        );
+        Some(serde_json::json!({
+            "module": "keras.losses",
+            "class_name": "CategoricalCrossentropy",
+            "config": config,
+            "registered_name": null,
+        }))
+    }
+
     fn name(&self) -> &str {
         "categorical_crossentropy"
     }

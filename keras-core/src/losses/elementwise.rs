@@ -80,6 +80,11 @@ macro_rules! elementwise_loss {
                 $log
             }
 
+            fn keras_config(&self) -> Option<serde_json::Value> {
+                (self.reduction == $crate::losses::Reduction::default())
+                    .then(|| serde_json::Value::from($log))
+            }
+
             fn reduction(&self) -> $crate::losses::Reduction {
                 self.reduction
             }

@@ -139,6 +139,13 @@ pub trait LossFn {
         Ok(None)
     }
 
+    /// The loss as Keras's `compile_config` serializes it (`"mean_squared_error"`, or a class
+    /// with its config), for `.keras` files; `None` (the default) for a loss whose Keras form is
+    /// not written.
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        None
+    }
+
     /// A 0/1 mask per row for entries the loss ignores (SparseCategoricalCrossentropy's
     /// `ignore_class`). Returns `false` (and leaves `mask` alone) when nothing is masked.
     fn mask(&self, _y_true: &[f32], _mask: &mut [f32]) -> bool {

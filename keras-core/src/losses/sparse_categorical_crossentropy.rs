@@ -59,6 +59,22 @@ pub(crate) fn class_id(label: f32, row: usize, cols: usize) -> Result<usize> {
 }
 
 impl LossFn for SparseCategoricalCrossentropy {
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        if self.reduction != crate::losses::Reduction::default() || self.ignore_class.is_some() {
+            return None;
+        }
+        let mut config = serde_json::Map::new();
+        config.insert("name".into(), self.name().into());
+        config.insert("reduction".into(), "sum_over_batch_size".into());
+        config.insert("from_logits".into(), self.from_logits.into());
+        Some(serde_json::json!({
+            "module": "keras.losses",
+            "class_name": "SparseCategoricalCrossentropy",
+            "config": config,
+            "registered_name": null,
+        }))
+    }
+
     fn name(&self) -> &str {
         "sparse_categorical_crossentropy"
     }

@@ -10,5 +10,6 @@ mod resident;
 
 pub(crate) use optimizer_step::sync_values;
 pub use optimizer_step::{optimizer_step, optimizer_step_if_finite, sync_host, StepBuffers};
+pub use params::non_trainable_layout;
+pub(crate) use params::scatter_non_trainable;
 pub use params::{gather_grads, gather_values, layout, scatter_values, take_grads};
-pub(crate) use params::{non_trainable_layout, scatter_non_trainable};

@@ -20,8 +20,8 @@ pub fn layout<M: TensorCollection<f32, D>, D: KerasDevice>(model: &M) -> Result<
 }
 
 /// The non-trainable tensors of `model` (BatchNormalization's moving statistics), named by
-/// field path, with their values.
-pub(crate) fn non_trainable_layout<M: TensorCollection<f32, D>, D: KerasDevice>(
+/// field path, with their values (Keras's `model.non_trainable_weights`).
+pub fn non_trainable_layout<M: TensorCollection<f32, D>, D: KerasDevice>(
     model: &M,
 ) -> Result<FlatParams> {
     layout_of(model, false)

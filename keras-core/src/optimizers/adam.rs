@@ -27,6 +27,16 @@ pub struct Adam {
 }
 
 impl Adam {
+    /// Keras's `Adam.get_config()` keys of the rule itself.
+    pub(crate) fn keras_keys(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("beta_1".into(), self.beta_1().into());
+        m.insert("beta_2".into(), self.beta_2().into());
+        m.insert("epsilon".into(), self.epsilon().into());
+        m.insert("amsgrad".into(), self.amsgrad().into());
+        m
+    }
+
     /// A builder with Keras's defaults: learning rate `0.001`, betas `0.9`/`0.999`,
     /// epsilon `1e-7`.
     pub fn new() -> OptimizerBuilder<Adam> {
@@ -86,6 +96,18 @@ impl UpdateRule for Adam {
 
     fn validate(&self) -> Result<()> {
         self.moments.validate()
+    }
+
+    fn keras_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        Some(("Adam", self.keras_keys()))
+    }
+
+    fn keras_slot_groups(&self) -> Vec<&'static [&'static str]> {
+        if self.amsgrad {
+            vec![&["momentum", "velocity"], &["velocity_hat"]]
+        } else {
+            vec![&["momentum", "velocity"]]
+        }
     }
 
     fn slot_names(&self) -> &'static [&'static str] {

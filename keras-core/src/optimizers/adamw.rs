@@ -64,6 +64,14 @@ impl UpdateRule for AdamW {
         self.adam.validate()
     }
 
+    fn keras_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        Some(("AdamW", self.adam.keras_keys()))
+    }
+
+    fn keras_slot_groups(&self) -> Vec<&'static [&'static str]> {
+        self.adam.keras_slot_groups()
+    }
+
     fn slot_names(&self) -> &'static [&'static str] {
         self.adam.slot_names()
     }

@@ -525,6 +525,10 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         self.export_state()
     }
 
+    fn keras_spec(&self) -> Option<super::KerasOptimizerSpec> {
+        self.spec()
+    }
+
     fn load_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()> {
         self.import_state(state)
     }

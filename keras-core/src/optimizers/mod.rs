@@ -37,6 +37,7 @@ mod clipping;
 mod device_state;
 mod ftrl;
 mod keras_optimizer;
+mod keras_spec;
 mod lamb;
 mod learning_rate;
 mod lion;
@@ -49,6 +50,7 @@ mod rmsprop;
 pub mod schedules;
 mod sgd;
 mod state;
+pub(crate) use state::{decode_iterations, encode_iterations};
 mod state_file;
 mod update_rule;
 
@@ -62,6 +64,7 @@ pub use builder::OptimizerBuilder;
 pub use device_state::{DeviceState, VarBuffers};
 pub use ftrl::Ftrl;
 pub use keras_optimizer::KerasOptimizer;
+pub use keras_spec::KerasOptimizerSpec;
 pub use lamb::Lamb;
 pub use learning_rate::LearningRate;
 pub use lion::Lion;
@@ -153,6 +156,13 @@ pub trait Optimizer {
     /// Restores a state written by [`Optimizer::state`] (of an optimizer of the same kind over
     /// the same parameters).
     fn load_state(&mut self, state: &[(String, Vec<f32>)]) -> Result<()>;
+
+    /// What Keras's files hold of this optimizer: class, config and the order of its variables
+    /// ([`KerasOptimizerSpec`]). `None` (the default) for an optimizer Keras's files cannot
+    /// describe.
+    fn keras_spec(&self) -> Option<KerasOptimizerSpec> {
+        None
+    }
 
     /// The variables (field paths and shapes, in order) the state belongs to: those of the
     /// parameters of its first step, or those a loaded state declared. `None` (the default)

@@ -74,6 +74,13 @@ impl UpdateRule for Sgd {
         check_unit("momentum", self.momentum)
     }
 
+    fn keras_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        let mut m = serde_json::Map::new();
+        m.insert("momentum".into(), self.momentum.into());
+        m.insert("nesterov".into(), self.nesterov.into());
+        Some(("SGD", m))
+    }
+
     fn slot_names(&self) -> &'static [&'static str] {
         if self.momentum != 0.0 {
             &["momentum"]

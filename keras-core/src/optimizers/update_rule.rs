@@ -103,6 +103,18 @@ pub trait UpdateRule: Sync {
         Ok(())
     }
 
+    /// Keras's class name and the rule's own `get_config()` keys (`beta_1`, `momentum`, ...),
+    /// for `.keras` files; `None` (the default) for a rule whose Keras config is not written.
+    fn keras_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        None
+    }
+
+    /// The order Keras creates the slots in: groups of slot names, each group interleaved
+    /// variable by variable. The default is one group of all [`slot_names`](Self::slot_names).
+    fn keras_slot_groups(&self) -> Vec<&'static [&'static str]> {
+        vec![self.slot_names()]
+    }
+
     /// Names of the slots, at most [`MAX_SLOTS`] (e.g. `["momentum", "velocity"]`).
     fn slot_names(&self) -> &'static [&'static str] {
         &[]

@@ -14,6 +14,7 @@ pub(crate) mod context;
 mod evaluate;
 mod fit;
 pub(crate) mod fit_view;
+mod keras_files;
 mod predict;
 mod resume_point;
 #[allow(clippy::module_inception)]
@@ -25,6 +26,7 @@ pub use cache_budget::{CHECK_INTERVAL, DEFAULT_CACHE_LIMIT};
 pub use config::{FitConfig, ValidationFreq};
 pub use evaluate::Evaluate;
 pub use fit::{Fit, MAX_PREFETCH, PREFETCH_MIN_BATCH_VALUES};
+pub use keras_files::KerasLoad;
 pub use predict::Predict;
 pub use resume_point::{DataSignature, ResumePoint};
 pub use trainer::Trainer;
