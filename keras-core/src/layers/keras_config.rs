@@ -34,6 +34,48 @@ pub struct KerasLayerSpec {
     /// The per-sample input shape the layer expects, when its type fixes it (`Dense<I, O>`:
     /// `[I]`); the first layer's gives the model's input shape.
     pub input_shape: Option<Vec<usize>>,
+    /// How the layer's per-sample output shape follows from its input's.
+    pub output: OutputShape,
+}
+
+/// How a layer's per-sample output shape follows from its input shape (for `summary()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputShape {
+    /// The input's shape (normalisations, activations, dropout).
+    Same,
+    /// The input's shape with the last axis replaced (`Dense`).
+    Last(usize),
+    /// A shape the layer's type fixes (`Conv2D`: `[OH, OW, filters]`; `Flatten<N>`: `[N]`).
+    Fixed(Vec<usize>),
+    /// `[OH, OW]` and the input's channels (pooling).
+    Spatial(usize, usize),
+    /// The input's last axis alone (`GlobalAveragePooling2D`).
+    Channels,
+    /// The input's shape with one more axis (`Embedding`: `[steps, output_dim]`).
+    Append(usize),
+}
+
+impl OutputShape {
+    /// The output shape for samples of shape `input`.
+    pub fn of(&self, input: &[usize]) -> Vec<usize> {
+        let last = input.last().copied().unwrap_or(1);
+        match self {
+            OutputShape::Same => input.to_vec(),
+            OutputShape::Last(n) => {
+                let mut out = input.to_vec();
+                match out.last_mut() {
+                    Some(l) => *l = *n,
+                    None => out.push(*n),
+                }
+                out
+            }
+            OutputShape::Fixed(shape) => shape.clone(),
+            OutputShape::Spatial(h, w) => vec![*h, *w, last],
+            OutputShape::Channels => vec![last],
+            OutputShape::Append(n) => input.iter().copied().chain([*n]).collect(),
+        }
+    }
 }
 
 impl KerasLayerSpec {
@@ -44,7 +86,13 @@ impl KerasLayerSpec {
             path: path.to_string(),
             variables: Vec::new(),
             input_shape: None,
+            output: OutputShape::Same,
         }
+    }
+
+    fn with_output(mut self, output: OutputShape) -> Self {
+        self.output = output;
+        self
     }
 
     fn with(mut self, key: &str, value: Value) -> Self {
@@ -160,7 +208,8 @@ impl<const I: usize, const O: usize, A: KerasActivation, E: Dtype, D: Storage<E>
                 .with("activation", json!(A::KERAS_NAME))
                 .with("use_bias", json!(true))
                 .with_variables(&["kernel", "bias"])
-                .with_input(vec![I]),
+                .with_input(vec![I])
+                .with_output(OutputShape::Last(O)),
         );
         Ok(())
     }
@@ -206,7 +255,8 @@ impl<
                 .with("activation", json!(A::KERAS_NAME))
                 .with("use_bias", json!(true))
                 .with_variables(&["kernel", "bias"])
-                .with_input(vec![h, w, IN]),
+                .with_input(vec![h, w, IN])
+                .with_output(OutputShape::Fixed(vec![OH, OW, OUT])),
         );
         Ok(())
     }
@@ -250,7 +300,8 @@ impl<const V: usize, const M: usize, E: Dtype, D: Storage<E>> KerasLayers
             KerasLayerSpec::new("Embedding", path)
                 .with("input_dim", json!(V))
                 .with("output_dim", json!(M))
-                .with_variables(&["embeddings"]),
+                .with_variables(&["embeddings"])
+                .with_output(OutputShape::Append(M)),
         );
         Ok(())
     }
@@ -282,14 +333,24 @@ impl KerasLayers for LeakyReLU {
 
 impl<const N: usize> KerasLayers for Flatten<N> {
     fn keras_layers(&self, path: &str, out: &mut Vec<KerasLayerSpec>) -> Result<()> {
-        out.push(KerasLayerSpec::new("Flatten", path).with("data_format", json!("channels_last")));
+        out.push(
+            KerasLayerSpec::new("Flatten", path)
+                .with("data_format", json!("channels_last"))
+                .with_output(OutputShape::Fixed(vec![N])),
+        );
         Ok(())
     }
 }
 
 /// A pooling layer's configuration (`pool_size`, `strides`, `"valid"` padding).
-fn pooling(class_name: &'static str, path: &str, k: usize, s: usize) -> KerasLayerSpec {
+fn pooling(
+    class_name: &'static str,
+    path: &str,
+    (k, s): (usize, usize),
+    (oh, ow): (usize, usize),
+) -> KerasLayerSpec {
     KerasLayerSpec::new(class_name, path)
+        .with_output(OutputShape::Spatial(oh, ow))
         .with("pool_size", json!([k, k]))
         .with("strides", json!([s, s]))
         .with("padding", json!("valid"))
@@ -300,7 +361,7 @@ impl<const K: usize, const OH: usize, const OW: usize, const S: usize> KerasLaye
     for MaxPool2D<K, OH, OW, S>
 {
     fn keras_layers(&self, path: &str, out: &mut Vec<KerasLayerSpec>) -> Result<()> {
-        out.push(pooling("MaxPooling2D", path, K, S));
+        out.push(pooling("MaxPooling2D", path, (K, S), (OH, OW)));
         Ok(())
     }
 }
@@ -309,7 +370,7 @@ impl<const K: usize, const OH: usize, const OW: usize, const S: usize> KerasLaye
     for AvgPool2D<K, OH, OW, S>
 {
     fn keras_layers(&self, path: &str, out: &mut Vec<KerasLayerSpec>) -> Result<()> {
-        out.push(pooling("AveragePooling2D", path, K, S));
+        out.push(pooling("AveragePooling2D", path, (K, S), (OH, OW)));
         Ok(())
     }
 }
@@ -319,7 +380,8 @@ impl KerasLayers for GlobalAveragePooling2D {
         out.push(
             KerasLayerSpec::new("GlobalAveragePooling2D", path)
                 .with("data_format", json!("channels_last"))
-                .with("keepdims", json!(false)),
+                .with("keepdims", json!(false))
+                .with_output(OutputShape::Channels),
         );
         Ok(())
     }

@@ -34,7 +34,7 @@ pub use elu::Elu;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use global_average_pooling2d::GlobalAveragePooling2D;
-pub use keras_config::{join_path, KerasActivation, KerasLayerSpec, KerasLayers};
+pub use keras_config::{join_path, KerasActivation, KerasLayerSpec, KerasLayers, OutputShape};
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
 pub use max_pool2d::{MaxPool2D, MaxPooling2D};

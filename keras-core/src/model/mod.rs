@@ -7,9 +7,12 @@
 mod optimizer_step;
 mod params;
 mod resident;
+mod summary;
 
 pub(crate) use optimizer_step::sync_values;
 pub use optimizer_step::{optimizer_step, optimizer_step_if_finite, sync_host, StepBuffers};
 pub use params::non_trainable_layout;
 pub(crate) use params::scatter_non_trainable;
 pub use params::{gather_grads, gather_values, layout, scatter_values, take_grads};
+pub use summary::summary;
+pub(crate) use summary::summary_of;

@@ -17,6 +17,7 @@ pub(crate) mod fit_view;
 mod keras_files;
 mod predict;
 mod resume_point;
+mod summary;
 #[allow(clippy::module_inception)]
 mod trainer;
 mod weights_file;
