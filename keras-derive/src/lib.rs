@@ -32,6 +32,14 @@ use proc_macro::TokenStream;
 /// names both fields and both widths; other shape mismatches are unsatisfied bounds reported at
 /// the layer that rejects its input. Fields that are not layers need `#[layer(skip)]` (a field
 /// of a plain standard type such as `String` or `usize` without it is a compile error).
+///
+/// `#[layer(name = value, ...)]` sets a layer's hyper-parameters (its public fields:
+/// `#[layer(rate = 0.2)]` on a `Dropout`, `#[layer(momentum = 0.9, epsilon = 1e-5)]` on a
+/// `BatchNormalization`) whenever the model is built, moved to a device or converted, so that
+/// they survive all three; a name the layer has no field for is a compile error at the name.
+///
+/// Also derives `KerasLayers` (the model's layers as Keras's files describe them, fields in
+/// order) when every layer field has it.
 #[proc_macro_derive(Sequential, attributes(layer))]
 pub fn derive_sequential(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

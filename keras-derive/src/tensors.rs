@@ -43,9 +43,22 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream) -> TokenStream {
         let name = f.ident;
         if f.attrs.skip {
             quote!(#name: ::core::default::Default::default())
-        } else {
+        } else if f.attrs.settings.is_empty() {
             let b = format_ident!("__{}", f.ident);
             quote!(#name: #b)
+        } else {
+            // Hyper-parameters from `#[layer(key = value)]`, set on every build, move and
+            // conversion; a key the layer has no public field for is an error at the key.
+            let b = format_ident!("__{}", f.ident);
+            let sets = f.attrs.settings.iter().map(|s| {
+                let (key, value) = (&s.key, &s.value);
+                quote_spanned!(key.span()=> __layer.#key = #value;)
+            });
+            quote!(#name: {
+                let mut __layer = #b;
+                #(#sets)*
+                __layer
+            })
         }
     });
     let fields_tuple = nest(&fields);

@@ -24,7 +24,9 @@ use crate::Result;
 ///   trainable count (Keras's total is `4 * C`).
 /// - Inputs `(batch, C)`, `(batch, steps, C)` or channels-last images `(batch, H, W, C)`.
 ///
-/// `momentum` and `epsilon` are hyperparameters, rebuilt with Keras's defaults when built.
+/// `momentum` and `epsilon` are hyperparameters, rebuilt with Keras's defaults when built; in a
+/// derived model `#[layer(momentum = 0.9, epsilon = 1e-5)]` on the field sets them on every
+/// build, device move and conversion.
 ///
 /// # Examples
 /// ```

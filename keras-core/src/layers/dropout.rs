@@ -16,8 +16,10 @@ use crate::{Error, Result};
 /// identity, as Keras's `training=False` (predict, evaluate). The mask is drawn from the
 /// device's RNG, so a seeded device repeats it.
 ///
-/// Keras requires `rate`; building a model fills it with [`Default`] (`0.5`), so set the rate
-/// you want on the built model (`model.dropout = Dropout::new(0.2)?`). It holds no tensors.
+/// Keras requires `rate`; building a model fills it with [`Default`] (`0.5`): in a derived
+/// model give the rate as `#[layer(rate = 0.2)]` on the field, which holds through building,
+/// device moves and conversions; elsewhere set it on the built model (`model.dropout =
+/// Dropout::new(0.2)?`). It holds no tensors.
 ///
 /// # Examples
 /// ```

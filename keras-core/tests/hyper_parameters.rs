@@ -1,0 +1,75 @@
+//! Layer hyper-parameters given as `#[layer(name = value)]` hold through building, device
+//! moves, dtype conversions, saving and loading, and reach Keras's files.
+
+use keras_core::dfdx::nn::{DeviceBuildExt, ToDevice, ToDtype};
+use keras_core::layers::KerasLayers;
+use keras_core::prelude::*;
+
+#[derive(Sequential)]
+struct Tuned<E: Dtype, D: Device<E>> {
+    hidden: Dense<4, 8, Linear, E, D>,
+    #[layer(momentum = 0.9, epsilon = 1e-5)]
+    norm: BatchNormalization<8, E, D>,
+    #[layer(negative_slope = 0.1)]
+    act: LeakyReLU,
+    #[layer(rate = 0.2)]
+    drop: Dropout,
+    out: Dense<8, 1, Linear, E, D>,
+}
+
+fn assert_tuned<E: Dtype, D: Device<E>>(m: &Tuned<E, D>, when: &str) {
+    assert_eq!(m.norm.momentum, 0.9, "{when}: momentum");
+    assert_eq!(m.norm.epsilon, 1e-5, "{when}: epsilon");
+    assert_eq!(m.act.negative_slope, 0.1, "{when}: negative_slope");
+    assert_eq!(m.drop.rate, 0.2, "{when}: rate");
+}
+
+#[test]
+fn hyper_parameters_hold_through_build_device_moves_and_conversions() {
+    let dev = Cpu::seed_from_u64(0);
+    let model = Tuned::<f32, Cpu>::build(&dev);
+    assert_tuned(&model, "built");
+    let moved = model.to_device(&Cpu::seed_from_u64(1));
+    assert_tuned(&moved, "moved");
+    let wide: Tuned<f64, Cpu> = moved.to_dtype::<f64>();
+    assert_tuned(&wide, "converted to f64");
+    // Without the attribute the defaults come back: the attribute is what holds them.
+    let plain = dev.build_module::<(BatchNormalization<8>, Dropout), f32>();
+    assert_eq!((plain.0.momentum, plain.1.rate), (0.99, 0.5));
+}
+
+#[test]
+fn hyper_parameters_hold_through_save_and_load_and_reach_keras_files() {
+    let dev = Cpu::seed_from_u64(0);
+    let compile = || {
+        Trainer::compile(
+            Tuned::<f32, Cpu>::build(&dev),
+            Sgd::new().build().unwrap(),
+            losses::MeanSquaredError::default(),
+            (),
+            &dev,
+        )
+        .unwrap()
+    };
+    let mut trainer = compile();
+    let path = std::env::temp_dir().join(format!("hyper-{}.weights.h5", std::process::id()));
+    trainer.save_keras_weights(&path).unwrap();
+    let mut loaded = compile();
+    loaded.load_keras_weights(&path).unwrap();
+    assert_tuned(loaded.model(), "loaded");
+    std::fs::remove_file(&path).ok();
+
+    let mut layers = Vec::new();
+    trainer.model().keras_layers("", &mut layers).unwrap();
+    let config = |class: &str, key: &str| {
+        layers
+            .iter()
+            .find(|l| l.class_name == class)
+            .map(|l| l.config[key].as_f64().unwrap())
+            .unwrap()
+    };
+    assert_eq!(config("BatchNormalization", "momentum"), 0.9);
+    assert_eq!(config("BatchNormalization", "epsilon"), 1e-5);
+    assert_eq!(config("LeakyReLU", "negative_slope"), 0.1);
+    assert_eq!(config("Dropout", "rate"), 0.2);
+}
