@@ -20,10 +20,13 @@ use keras_core::optimizers::Adam;
 use keras_core::target::Sparse;
 use keras_core::{Error, Result, Sequential, Trainer};
 
+/// With Dropout: a resumed run must draw the masks the uninterrupted run drew.
 #[derive(Sequential)]
 struct Mlp<E: Dtype, D: Device<E>> {
     hidden: Linear<4, 12, E, D>,
     act: ReLU,
+    #[layer(rate = 0.25)]
+    drop: keras_core::layers::Dropout,
     out: Linear<12, 3, E, D>,
 }
 
@@ -255,7 +258,7 @@ fn one_hot_data() -> ArrayDataset<Rank1<4>, keras_core::target::Dense<3>> {
 }
 
 /// [`fit_with`] with AUC and precision compiled (states of confusion counts, not running means).
-fn fit_with_curve_metrics<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
+fn fit_with_curve_metrics<Cb: Callback>(callbacks: Cb, epochs: usize) -> Result<Trained> {
     let dev = Cpu::seed_from_u64(7);
     let mut trainer = Trainer::compile(
         Mlp::<f32, Cpu>::build(&dev),
@@ -267,22 +270,22 @@ fn fit_with_curve_metrics<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
         ),
         &dev,
     )?;
-    fit_trained!(trainer, &one_hot_data(), EPOCHS, callbacks)
+    fit_trained!(trainer, &one_hot_data(), epochs, callbacks)
 }
 
 #[test]
 fn a_mid_epoch_resume_continues_auc_and_precision_from_their_saved_counts() {
     let dir = fresh_dir("curves");
-    let reference = fit_with_curve_metrics(()).unwrap();
+    let reference = fit_with_curve_metrics((), EPOCHS).unwrap();
     let mid_epoch = || {
         BackupAndRestore::new(&dir)
             .unwrap()
             .with_save_freq(SaveFreq::Batches(4))
             .unwrap()
     };
-    fit_with_curve_metrics((mid_epoch(), crash_after(30))).unwrap_err();
+    fit_with_curve_metrics((mid_epoch(), crash_after(30)), EPOCHS).unwrap_err();
     let mut b = mid_epoch();
-    let resumed = fit_with_curve_metrics(&mut b).unwrap();
+    let resumed = fit_with_curve_metrics(&mut b, EPOCHS).unwrap();
     // Batch 28 of the run: epoch 1, batch 8 (20 batches an epoch), in the middle of the epoch.
     assert_eq!(b.restored_from(), Some((1, 8)));
     assert!(reference.1.keys.iter().any(|k| k == "auc"));
@@ -481,8 +484,9 @@ fn batch_normalization_statistics_are_backed_up_too() {
 const CHILD_ENV: &str = "KERAS_BACKUP_CHILD_DIR";
 const CHILD_EPOCHS: usize = 8;
 
-/// Runs only when the fault test below starts this test binary as a child process: trains
-/// with backups every 2 batches, sleeping a little per batch so that kills land mid-epoch,
+/// Runs only when the fault test below starts this test binary as a child process: trains the
+/// model with Dropout, AUC and precision ([`fit_with_curve_metrics`]) with backups every 2
+/// batches, sleeping a little per batch so that kills land mid-epoch,
 /// and writes its final weights and history to `result.json`.
 #[test]
 #[ignore = "started by kill_9_at_random_moments_resumes_bit_exactly"]
@@ -495,7 +499,7 @@ fn backup_child_process() {
         starts: Some(dir.join("starts.txt")),
         ..Probe::default()
     };
-    let (weights, history) = fit_with(
+    let (weights, history) = fit_with_curve_metrics(
         (backup(&dir.join("backup"), SaveFreq::Batches(2)), probe),
         CHILD_EPOCHS,
     )
@@ -580,7 +584,8 @@ fn kill_9_at_random_moments_resumes_bit_exactly() {
     );
     let text = std::fs::read_to_string(dir.join("result.json")).unwrap();
     let result: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let (weights, history) = fit_with(stateful(), CHILD_EPOCHS).unwrap();
+    let (weights, history) = fit_with_curve_metrics(stateful(), CHILD_EPOCHS).unwrap();
+    assert!(history.keys.iter().any(|k| k == "auc"));
     let as_bits = |v: &serde_json::Value| -> Vec<u32> {
         v.as_array()
             .unwrap()

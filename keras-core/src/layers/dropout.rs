@@ -13,8 +13,10 @@ use crate::{Error, Result};
 ///
 /// "Training" is the dfdx training forward: [`ModuleMut`] on an `OwnedTape` input, which is what
 /// the trainer's step runs. [`Module`] (any tape) and `ModuleMut` on `NoneTape` inputs are the
-/// identity, as Keras's `training=False` (predict, evaluate). The mask is drawn from the
-/// device's RNG, so a seeded device repeats it.
+/// identity, as Keras's `training=False` (predict, evaluate). In the trainer's steps the mask's
+/// seed follows from the run's seed, epoch and batch (so a run resumed from a backup draws the
+/// masks the uninterrupted run drew); elsewhere it comes from the device's RNG, so a seeded
+/// device repeats it.
 ///
 /// Keras requires `rate`; building a model fills it with [`Default`] (`0.5`): in a derived
 /// model give the rate as `#[layer(rate = 0.2)]` on the field, which holds through building,
@@ -105,7 +107,12 @@ impl<S: Shape, E: Dtype, D: Device<E>> ModuleMut<Tensor<S, E, D, OwnedTape<E, D>
         if self.rate <= 0.0 {
             return Ok(x);
         }
-        x.try_dropout(self.rate)
+        match super::dropout_seeds::next_seed() {
+            // In a trainer's step: the mask follows from the step's place in training, so a
+            // resumed run draws the same masks.
+            Some(seed) => x.try_dropout_seeded(self.rate, seed),
+            None => x.try_dropout(self.rate),
+        }
     }
 }
 

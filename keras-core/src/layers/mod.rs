@@ -11,6 +11,7 @@ mod batch_normalization;
 mod conv2d;
 mod dense;
 mod dropout;
+pub(crate) mod dropout_seeds;
 mod elu;
 mod embedding;
 mod flatten;

@@ -8,6 +8,7 @@ use super::{
     fit_view::fit_progress,
     DataSignature, ResumePoint, Trainer,
 };
+use crate::layers::dropout_seeds::step_key;
 use crate::{
     callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
     data::{
@@ -539,8 +540,9 @@ where
                 break;
             };
             callbacks.on_train_batch_begin(step.begin, &mut hook_ctx!(epoch, steps_run, before))?;
-            for batch in batches {
-                trainer.train_batch::<S, K, T>(batch, config.skip_non_finite)?;
+            for (i, batch) in batches.iter().enumerate() {
+                let key = step_key(config.seed, epoch as u64, (steps_run + i) as u64);
+                trainer.train_batch::<S, K, T>(batch, config.skip_non_finite, key)?;
             }
             steps_run += batches.len();
             if batch_logs {

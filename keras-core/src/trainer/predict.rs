@@ -72,7 +72,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     {
         let b = whole_batch(batch)?;
         self.reset_metrics::<K, T>();
-        let step = self.train_batch::<S, K, T>(&b, false);
+        // Dropout masks keyed by the optimizer's step count (train_on_batch has no epoch).
+        let key = crate::layers::dropout_seeds::step_key(u64::MAX, 0, self.optimizer.iterations());
+        let step = self.train_batch::<S, K, T>(&b, false, key);
         // The weights and the optimizer's state read as after the step, even after an error.
         let synced = self.sync_host();
         let settled = self.settle_metrics::<K, T>();

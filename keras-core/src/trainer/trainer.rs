@@ -430,6 +430,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
+    /// `step_key` seeds the step's dropout masks ([`dropout_seeds`](crate::layers::dropout_seeds)).
     /// With `skip_non_finite` (or an optimizer with a loss scale), a step whose gradients are not
     /// all finite leaves the model and the optimizer as they were. With
     /// [`metrics_on_device`](Self::metrics_on_device) the loss tracker and the row-form metrics
@@ -439,6 +440,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         &mut self,
         batch: &Batch,
         skip_non_finite: bool,
+        step_key: u64,
     ) -> Result<()>
     where
         M: TrainModel<S, K, D>,
@@ -464,10 +466,13 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let x = x.traced(grads);
         // The batch is data: fused Dense ops skip the gradient with respect to it.
         let data_input = crate::kernels::mark_data_input(&x);
+        // Dropout masks are seeded by the step's place in training (`step_key`).
+        let seeds = crate::layers::dropout_seeds::for_step(step_key);
         let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> = self
             .model
             .try_forward_mut(x)
             .map_err(Error::on_device::<D>("the forward pass"))?;
+        drop(seeds);
         drop(data_input);
         if self.metrics_on_device {
             self.start_resident_means::<K, T>()?;
