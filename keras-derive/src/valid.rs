@@ -4,7 +4,7 @@
 use crate::{
     ast::Input,
     plain_types::is_plain,
-    widths::{flow, Flow, Unit},
+    widths::{flow, spatial, Flow, Spatial, Unit},
 };
 
 /// Why a derive input is refused.
@@ -68,7 +68,35 @@ fn check_widths(input: &Input<'_>) -> syn::Result<()> {
     let mut errors: Option<syn::Error> = None;
     // The running width: (value, unit, field that produced it).
     let mut current: Option<(u64, Unit, &syn::Ident)> = None;
+    // The running image size (height, width, field that set it), when known.
+    let mut size: Option<(u64, u64, &syn::Ident)> = None;
     for layer in input.layers() {
+        match spatial(layer.ty) {
+            Spatial::Sets(s) => size = s.map(|(h, w)| (h, w, layer.ident)),
+            Spatial::Keeps => {}
+            Spatial::Flattens(n) => {
+                if let (Some(n), Some((h, w, prev)), Some((c, Unit::Channels, _))) =
+                    (n, size, current)
+                {
+                    if n != h * w * c {
+                        let e = syn::Error::new_spanned(
+                            layer.ty,
+                            format!(
+                                "layer `{}` expects {n} input features but `{prev}` produces {h}x{w}x{c} = {} values per sample",
+                                layer.ident,
+                                h * w * c
+                            ),
+                        );
+                        match &mut errors {
+                            Some(all) => all.combine(e),
+                            None => errors = Some(e),
+                        }
+                    }
+                }
+                size = None;
+            }
+            Spatial::Clears => size = None,
+        }
         match flow(layer.ty) {
             Flow::Maps {
                 input: expected,

@@ -83,6 +83,51 @@ pub fn flow(ty: &syn::Type) -> Flow {
     }
 }
 
+/// How a layer type changes the spatial size `(height, width)` of channels-last images.
+pub enum Spatial {
+    /// Produces images of this size when both are literals (`Conv2D`, pooling windows), or of
+    /// a size not known from the tokens.
+    Sets(Option<(u64, u64)>),
+    /// Keeps the size (activations, normalisations, dropout).
+    Keeps,
+    /// `Flatten<N>`: expects `N == height * width * channels` features.
+    Flattens(Option<u64>),
+    /// Anything else: images end here, or the check cannot follow them.
+    Clears,
+}
+
+/// Classifies a field type by how it changes image sizes.
+pub fn spatial(ty: &syn::Type) -> Spatial {
+    let syn::Type::Path(p) = ty else {
+        return Spatial::Clears;
+    };
+    let Some(seg) = p.path.segments.last() else {
+        return Spatial::Clears;
+    };
+    let args: Vec<Option<u64>> = match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => a.args.iter().map(literal).collect(),
+        _ => Vec::new(),
+    };
+    let pair = |i: usize| match (
+        args.get(i).copied().flatten(),
+        args.get(i + 1).copied().flatten(),
+    ) {
+        (Some(h), Some(w)) => Some((h, w)),
+        _ => None,
+    };
+    match seg.ident.to_string().as_str() {
+        // Conv2D<IN, OUT, K, OH, OW, ...>
+        "Conv2D" => Spatial::Sets(pair(3)),
+        // MaxPool2D<K, OH, OW, S>
+        "MaxPool2D" | "MaxPooling2D" | "AvgPool2D" | "AveragePooling2D" => Spatial::Sets(pair(1)),
+        "Flatten" => Spatial::Flattens(args.first().copied().flatten()),
+        "BatchNormalization" | "LayerNormalization" | "Normalization" | "Linear" | "ReLU"
+        | "Relu" | "Sigmoid" | "Tanh" | "Softmax" | "Gelu" | "GeLU" | "LeakyReLU" | "LeakyRelu"
+        | "Elu" | "ELU" | "Softplus" | "Swish" | "SiLU" | "Silu" | "Dropout" => Spatial::Keeps,
+        _ => Spatial::Clears,
+    }
+}
+
 fn literal(arg: &syn::GenericArgument) -> Option<u64> {
     let expr = match arg {
         syn::GenericArgument::Const(e) => e,
