@@ -2,7 +2,7 @@
 
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
-use dfdx::shapes::{Const, Dim, Dtype, Rank2, Shape};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank2, Shape};
 use dfdx::tensor::{Cpu, PutTape, SplitTape, Storage, Tape, Tensor};
 use dfdx::tensor_ops::{Device, GatherTo};
 use num_traits::Float;
@@ -122,6 +122,67 @@ impl<const V: usize, const M: usize, B: Dim, L: Dim, E: Dtype, D: Device<E>, T: 
 
     fn try_forward(&self, ids: Tensor<(B, L), usize, D, T>) -> Result<Self::Output, D::Err> {
         let (ids, tape) = ids.split_tape();
+        self.embeddings.clone().put_tape(tape).try_gather(ids)
+    }
+}
+
+thread_local! {
+    /// The first id an [`Embedding`] refused in the current thread since the last
+    /// [`take_bad_id`]: `(position in the input, value, input_dim)`.
+    static BAD_ID: std::cell::Cell<Option<(usize, f64, usize)>> = const { std::cell::Cell::new(None) };
+}
+
+/// The first float-coded id an [`Embedding`] refused (not an integer in `0..input_dim`) since
+/// the last call, as a typed error; the trainer asks after each forward pass, so a bad id in a
+/// batch stops `fit`, `evaluate` or `predict` before the step changes anything.
+pub(crate) fn take_bad_id() -> Result<()> {
+    match BAD_ID.with(|b| b.take()) {
+        None => Ok(()),
+        Some((position, value, input_dim)) => Err(Error::invalid(
+            "input",
+            format!(
+                "token id {value} at position {position} of the batch is not an integer in \
+                 0..{input_dim} (the Embedding's input_dim)"
+            ),
+        )),
+    }
+}
+
+/// Keras's integer inputs as the trainer's batches carry them: token ids coded as floats
+/// (`(batch, L)` → `(batch, L, M)`), as Keras casts its inputs. Each id must be an integer in
+/// `0..V`; a bad one is looked up as id 0 and recorded, and the trainer turns it into an
+/// [`Error::InvalidArgument`] naming its position and value before anything is updated.
+impl<const V: usize, const M: usize, B: Dim, const L: usize, D: Device<f32>, T: Tape<f32, D>>
+    Module<Tensor<(B, Const<L>), f32, D, T>> for Embedding<V, M, f32, D>
+{
+    type Output = Tensor<(B, Const<L>, Const<M>), f32, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<(B, Const<L>), f32, D, T>) -> Result<Self::Output, D::Err> {
+        let (x, tape) = x.split_tape();
+        let shape = *x.shape();
+        let mut bad = None;
+        let ids: Vec<usize> = x
+            .as_vec()
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if v >= 0.0 && v.fract() == 0.0 && (v as usize) < V {
+                    v as usize
+                } else {
+                    bad.get_or_insert((i, f64::from(v), V));
+                    0
+                }
+            })
+            .collect();
+        if bad.is_some() {
+            BAD_ID.with(|b| {
+                if b.get().is_none() {
+                    b.set(bad);
+                }
+            });
+        }
+        let ids = x.device().try_tensor_from_vec(ids, shape)?;
         self.embeddings.clone().put_tape(tape).try_gather(ids)
     }
 }

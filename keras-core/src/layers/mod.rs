@@ -32,6 +32,7 @@ pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use elu::Elu;
+pub(crate) use embedding::take_bad_id;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use global_average_pooling2d::GlobalAveragePooling2D;

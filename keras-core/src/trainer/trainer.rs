@@ -468,12 +468,16 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let data_input = crate::kernels::mark_data_input(&x);
         // Dropout masks are seeded by the step's place in training (`step_key`).
         let seeds = crate::layers::dropout_seeds::for_step(step_key);
+        // Token ids an Embedding refuses are recorded during the forward pass; a stale record
+        // from a forward outside the trainer is cleared first.
+        let _ = crate::layers::take_bad_id();
         let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> = self
             .model
             .try_forward_mut(x)
             .map_err(Error::on_device::<D>("the forward pass"))?;
         drop(seeds);
         drop(data_input);
+        crate::layers::take_bad_id()?;
         if self.metrics_on_device {
             self.start_resident_means::<K, T>()?;
             self.resident_metrics_update::<K, _>(&out, batch)?;
@@ -722,9 +726,13 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_zeros_like(&S::batched(n))
             .map_err(Error::on_device::<D>("the batch"))?;
         x.copy_from(x_host);
-        self.model
+        let _ = crate::layers::take_bad_id();
+        let out = self
+            .model
             .try_forward(x)
-            .map_err(Error::on_device::<D>("the forward pass"))
+            .map_err(Error::on_device::<D>("the forward pass"))?;
+        crate::layers::take_bad_id()?;
+        Ok(out)
     }
 
     /// Loss and metrics on one batch, without updating the model (Keras's `test_step`). With
