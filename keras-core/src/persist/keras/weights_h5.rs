@@ -333,3 +333,44 @@ mod tests {
         assert_eq!(accepted, 0, "a truncated file was accepted");
     }
 }
+
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+
+    /// Flips bytes of a real Keras file at 400 places: each read is an error or a file whose
+    /// datasets are consistent, and the HDF5 reader itself never panics (the guard in
+    /// `from_bytes` is a backstop, not the handling).
+    #[test]
+    fn flipped_bytes_never_escape_as_panics() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/keras/files/mlp.weights.h5");
+        let bytes = std::fs::read(path).unwrap();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut caught = 0;
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        for _ in 0..400 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut m = bytes.clone();
+            let at = (state % m.len() as u64) as usize;
+            m[at] ^= (state >> 32) as u8 | 1;
+            match WeightsH5::from_bytes(m) {
+                Ok(f) => {
+                    for a in f.arrays.values() {
+                        assert_eq!(a.data.len(), a.shape.iter().product::<usize>());
+                    }
+                }
+                Err(e) if e.contains("malformed") => caught += 1,
+                Err(_) => {}
+            }
+        }
+        std::panic::set_hook(hook);
+        assert_eq!(
+            caught, 0,
+            "the HDF5 reader panicked on {caught} of 400 flipped files"
+        );
+    }
+}
