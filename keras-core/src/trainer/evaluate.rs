@@ -3,8 +3,11 @@
 use super::{bounds::InferenceModel, context::ctx, Trainer};
 use crate::{
     callbacks::{Callback, Logs, RunParams},
-    data::{Batch, BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Shuffle, Source},
+    data::{
+        Batch, BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Sharded, Shuffle, Source,
+    },
     device::KerasDevice,
+    distribution::{MergeAcross, SingleProcess},
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
@@ -151,7 +154,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
             steps: None,
             verbose: self.verbose,
         };
-        evaluate_loop::<S, K, T, _, _, _, _, _, _, _>(
+        evaluate_loop::<S, K, T, _, _, _, _, _, _, _, _>(
             self.trainer,
             &self.data.input(),
             self.batch_size,
@@ -160,15 +163,17 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
             &mut callbacks,
             &mut logs,
             run,
+            &SingleProcess,
         )?;
         Ok(logs)
     }
 }
 
 /// Keras's evaluate loop: reset metrics, one (possibly shortened) pass in order, `on_test_*`
-/// hooks; leaves the results in `logs`.
+/// hooks; leaves the results in `logs`. With several processes in `dist`, each evaluates its
+/// shard of every batch and the logs combine them all.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va>(
+pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va, Dist>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     data: &Va,
     batch_size: usize,
@@ -177,8 +182,10 @@ pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va>(
     callbacks: &mut impl Callback,
     logs: &mut Logs,
     run: RunParams,
+    dist: &Dist,
 ) -> Result<()>
 where
+    Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     S: SampleShape,
     T: Target,
     D: KerasDevice,
@@ -195,6 +202,7 @@ where
         check_finite,
         ..BatchOptions::default()
     })?;
+    let adapter = Sharded::new(adapter, dist.rank(), dist.num_processes());
     let mut iterator = EpochIterator::new(adapter, steps, 1)?;
     let run = RunParams {
         steps: iterator.steps(),
@@ -205,7 +213,8 @@ where
     callbacks.on_test_begin(&mut ctx!(trainer, logs, run))?;
     // The running loss and metrics (on the device when the trainer keeps them there) are read
     // after each batch only for callbacks that read batch logs.
-    let batch_logs = callbacks.reads_batch_logs();
+    // (The same choice on every process: logs are combined by collectives.)
+    let batch_logs = crate::distribution::any_process(dist, callbacks.reads_batch_logs())?;
     let mut batches_run = || -> Result<()> {
         iterator.begin_epoch()?;
         while let Some((step, batches)) = iterator.next_group()? {
@@ -215,7 +224,7 @@ where
             }
             if batch_logs {
                 trainer.read_metrics::<K, T>()?;
-                trainer.write_logs::<K, T>(logs, "");
+                trainer.write_logs_across::<K, T, _>(dist, logs)?;
             }
             callbacks.on_test_batch_end(step.end, &mut ctx!(trainer, logs, run))?;
         }
@@ -226,7 +235,7 @@ where
     let settled = trainer.settle_metrics::<K, T>();
     ran?;
     settled?;
-    trainer.write_logs::<K, T>(logs, "");
+    trainer.write_logs_across::<K, T, _>(dist, logs)?;
     callbacks.on_test_end(&mut ctx!(trainer, logs, run))?;
     Ok(())
 }

@@ -12,9 +12,10 @@ use crate::{
     callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
     data::{
         BatchOptions, DataAdapter, DataPosition, DatasetInput, EpochIterator, FitData,
-        NoValidation, Prefetch, SampleShape, Shuffle, Source, Subset,
+        NoValidation, Prefetch, SampleShape, Sharded, Shuffle, Source, Subset,
     },
     device::KerasDevice,
+    distribution::{any_process, check_agree, Distribution, MergeAcross, SingleProcess},
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
@@ -24,14 +25,29 @@ use crate::{
 
 /// The `fit` call being configured: Keras's arguments as chained setters, then [`Fit::run`].
 ///
-/// Created by [`Trainer::fit`].
+/// Created by [`Trainer::fit`]. `Dist` is the [`distribution`](crate::distribution)
+/// ([`SingleProcess`] unless [`Fit::distribution`] sets one).
 #[must_use = "call .run() to train"]
-pub struct Fit<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb> {
+pub struct Fit<
+    't,
+    'd,
+    M,
+    O,
+    L,
+    Mt,
+    Wm,
+    D: KerasDevice,
+    Ds: ?Sized,
+    Vd: ?Sized,
+    Cb,
+    Dist = SingleProcess,
+> {
     trainer: &'t mut Trainer<M, O, L, Mt, Wm, D>,
     data: &'d Ds,
     validation: Option<&'d Vd>,
     config: FitConfig,
     callbacks: Cb,
+    dist: Dist,
 }
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
@@ -47,12 +63,13 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             validation: None,
             config: FitConfig::default(),
             callbacks: (),
+            dist: SingleProcess,
         }
     }
 }
 
-impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
-    Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb>
+impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb, Dist>
+    Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb, Dist>
 {
     /// Final epoch index. Defaults to `1`.
     pub fn epochs(mut self, epochs: usize) -> Self {
@@ -155,23 +172,48 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
     pub fn validation_data<V2: ?Sized>(
         self,
         data: &'d V2,
-    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, V2, Cb> {
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, V2, Cb, Dist> {
         Fit {
             trainer: self.trainer,
             data: self.data,
             validation: Some(data),
             config: self.config,
             callbacks: self.callbacks,
+            dist: self.dist,
         }
     }
     /// Callbacks: one, or a tuple run in order. Pass `&mut cb` to inspect it afterwards.
-    pub fn callbacks<Cb2>(self, callbacks: Cb2) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb2> {
+    pub fn callbacks<Cb2>(
+        self,
+        callbacks: Cb2,
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb2, Dist> {
         Fit {
             trainer: self.trainer,
             data: self.data,
             validation: self.validation,
             config: self.config,
             callbacks,
+            dist: self.dist,
+        }
+    }
+    /// Trains over the processes of `dist` (Keras's `keras.distribution`): pass
+    /// `&DataParallel::from_env()?` (feature `mpi`) to split each global batch of
+    /// `batch_size` samples across the processes of an `mpiexec` job, so that they train the
+    /// same model as one process would on the whole batch (see
+    /// [`distribution`](crate::distribution)). Every process must build the same model, load
+    /// the same data and pass the same arguments; a difference in the model or the data fails
+    /// at start with [`Error::DistributionMismatch`]. Defaults to [`SingleProcess`].
+    pub fn distribution<Dist2>(
+        self,
+        dist: Dist2,
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb, Dist2> {
+        Fit {
+            trainer: self.trainer,
+            data: self.data,
+            validation: self.validation,
+            config: self.config,
+            callbacks: self.callbacks,
+            dist,
         }
     }
 
@@ -192,6 +234,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         Mt: MetricSet<K, L::Target>,
         Wm: MetricSet<K, L::Target>,
         Cb: Callback,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     {
         self.run_with::<S, K, L::Target, Kind, VKind>()
     }
@@ -206,6 +249,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
         Cb: Callback,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     {
         let Fit {
             trainer,
@@ -213,42 +257,57 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
             validation,
             config,
             callbacks,
+            dist,
         } = self;
         validate(&config)?;
+        // Several processes: the host loss and host metric states, whose partial sums the
+        // processes combine; callbacks write on process 0 only.
+        let distributed = dist.num_processes() > 1;
+        let saved = (trainer.loss_on_device, trainer.metrics_on_device);
+        if distributed {
+            trainer.loss_on_device = false;
+            trainer.metrics_on_device = false;
+            trainer.chief = dist.is_chief();
+        }
         let device = trainer.device.clone();
         let input = data.input();
         let history = if let Some(v) = validation {
             let val = v.input();
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, _, _>(
                 &mut *trainer,
                 input.whole(),
                 Some(val),
                 &config,
                 callbacks,
+                &dist,
             )
         } else if config.validation_split > 0.0 {
             let (train, val) = input.split_tail(config.validation_split)?;
             let val = DatasetInput(val);
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, _, _>(
                 &mut *trainer,
                 train,
                 Some(val),
                 &config,
                 callbacks,
+                &dist,
             )
         } else {
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, DatasetInput<Subset<'_, S, T, NoValidation>>>(
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, DatasetInput<Subset<'_, S, T, NoValidation>>, _>(
                 &mut *trainer,
                 input.whole(),
                 None,
                 &config,
                 callbacks,
+                &dist,
             )
         };
         // The weights and the optimizer's state read as after the last step, even when `fit`
         // stopped on an error.
         let synced = trainer.sync_host();
         let settled = trainer.settle_metrics::<K, T>();
+        (trainer.loss_on_device, trainer.metrics_on_device) = saved;
+        trainer.chief = true;
         let history = history?;
         synced?;
         settled?;
@@ -339,14 +398,16 @@ struct Run<'r, Cb> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn fit_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Tr, Va>(
+fn fit_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Tr, Va, Dist>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     train: Tr,
     validation: Option<Va>,
     config: &FitConfig,
     callbacks: impl Callback,
+    dist: &Dist,
 ) -> Result<History>
 where
+    Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     S: SampleShape,
     T: Target,
     D: KerasDevice,
@@ -374,13 +435,16 @@ where
         check_finite: config.check_finite,
         position: None,
     };
+    check_same_run(trainer, &train, validation.as_ref(), config, dist)?;
+    let (rank, ranks) = (dist.rank(), dist.num_processes());
     // Built now so that bad data fails before any callback runs; rebuilt at a resume point.
-    let mut adapter = train.batches(&options)?;
+    // Each process keeps its shard of every batch (all of it, alone).
+    let mut adapter = Sharded::new(train.batches(&options)?, rank, ranks);
     // Keras adds History always and a ProgbarLogger when verbose != 0, both after the user's
     // callbacks (Keras 3's `CallbackList`), so that they see what those wrote into the logs
     // (`ReduceLROnPlateau`'s `learning_rate`). History is kept out of the tuple so that the
     // context can show it; a resume point saved at an epoch's end adds that epoch's logs.
-    let progbar = (config.verbose > 0).then(ProgbarLogger::new);
+    let progbar = (config.verbose > 0 && dist.is_chief()).then(ProgbarLogger::new);
     let mut run = Run {
         config,
         callbacks: (callbacks, progbar),
@@ -431,10 +495,21 @@ where
             point.data.passes,
             continues.then_some(point.data.batches_into_pass),
         ));
-        adapter = train.batches(&options)?;
+        adapter = Sharded::new(train.batches(&options)?, rank, ranks);
         run.history = point.history.clone();
         run.resume = Some(point);
     }
+    // Every process starts where process 0 does, from process 0's weights.
+    let (epoch, batch) = run
+        .resume
+        .as_ref()
+        .map_or((config.initial_epoch, 0), |p| (p.epoch, p.batch));
+    check_agree(
+        dist,
+        &["the epoch to start at", "the batch to start at"],
+        &[epoch as f64, batch as f64],
+    )?;
+    broadcast_weights(trainer, dist)?;
     let batch_values = config
         .batch_size
         .min(train.samples().unwrap_or(config.batch_size))
@@ -446,25 +521,29 @@ where
             .min(adapter.num_batches().unwrap_or(MAX_PREFETCH));
         std::thread::scope(|scope| {
             let prefetched = Prefetch::spawn(scope, adapter, depth);
-            run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(
-                trainer, prefetched, validation, &mut run,
+            run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _, _>(
+                trainer, prefetched, validation, &mut run, dist,
             )
         })?;
     } else {
-        run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(trainer, adapter, validation, &mut run)?;
+        run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _, _>(
+            trainer, adapter, validation, &mut run, dist,
+        )?;
     }
     Ok(run.history)
 }
 
 /// The epochs of `fit`, from `initial_epoch` or from a resume point requested in
 /// `on_train_begin` (then the first epoch may continue in its middle).
-fn run_epochs<S, const K: usize, T, M, O, L, Mt, Wm, D, A, Va, Cb>(
+fn run_epochs<S, const K: usize, T, M, O, L, Mt, Wm, D, A, Va, Cb, Dist>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     adapter: A,
     validation: Option<Va>,
     run: &mut Run<'_, Cb>,
+    dist: &Dist,
 ) -> Result<()>
 where
+    Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     S: SampleShape,
     T: Target,
     D: KerasDevice,
@@ -509,7 +588,9 @@ where
     }
     // Without a callback that reads batch logs, the running loss and metrics are read (from
     // the device, where they are kept there) once per epoch.
-    let batch_logs = callbacks.reads_batch_logs();
+    // (The same choice on every process: logs are combined by collectives.)
+    let batch_logs = any_process(dist, callbacks.reads_batch_logs())?;
+    let distributed = dist.num_processes() > 1;
     let mut last_epoch = first_epoch;
     for epoch in first_epoch..config.epochs {
         trainer.reset_metrics::<K, T>();
@@ -540,22 +621,26 @@ where
             };
             callbacks.on_train_batch_begin(step.begin, &mut hook_ctx!(epoch, steps_run, before))?;
             for batch in batches {
-                trainer.train_batch::<S, K, T>(batch, config.skip_non_finite)?;
+                trainer.train_batch_across::<S, K, T, _>(batch, config.skip_non_finite, dist)?;
             }
             steps_run += batches.len();
             if batch_logs {
                 trainer.read_metrics::<K, T>()?;
-                trainer.write_logs::<K, T>(logs, "");
+                trainer.write_logs_across::<K, T, _>(dist, logs)?;
             }
             let after = iterator.position();
             callbacks.on_train_batch_end(step.end, &mut hook_ctx!(epoch, steps_run, after))?;
+            if distributed {
+                // A stop requested on any process stops every process at this step.
+                trainer.stop_training = any_process(dist, trainer.stop_training)?;
+            }
             if trainer.stop_training {
                 break;
             }
         }
         if steps_run > resumed {
             trainer.read_metrics::<K, T>()?;
-            trainer.write_logs::<K, T>(logs, "");
+            trainer.write_logs_across::<K, T, _>(dist, logs)?;
         }
         if logs.get("loss").is_some_and(f32::is_finite) {
             crate::model::sync_values(
@@ -581,7 +666,7 @@ where
             if config.validation_freq.should_eval(epoch) {
                 let batch_size = config.validation_batch_size.unwrap_or(config.batch_size);
                 let mut val_logs = Logs::new();
-                evaluate_loop::<S, K, T, _, _, _, _, _, _, _>(
+                evaluate_loop::<S, K, T, _, _, _, _, _, _, _, _>(
                     trainer,
                     val,
                     batch_size,
@@ -590,6 +675,7 @@ where
                     callbacks,
                     &mut val_logs,
                     params,
+                    dist,
                 )?;
                 for (k, v) in val_logs.iter() {
                     logs.set(&format!("val_{k}"), v);
@@ -611,6 +697,9 @@ where
         callbacks.on_epoch_end(epoch, &mut ctx!(trainer, logs, params, at_end))?;
         history.on_epoch_end(epoch, &mut ctx!(trainer, logs, params))?;
         last_epoch = epoch + 1;
+        if distributed {
+            trainer.stop_training = any_process(dist, trainer.stop_training)?;
+        }
         if trainer.stop_training {
             break;
         }
@@ -620,4 +709,77 @@ where
     crate::model::scatter_values(&mut trainer.model, &trainer.params)?;
     callbacks.on_train_end(&mut hook_ctx!(last_epoch, 0, iterator.position()))?;
     Ok(())
+}
+
+/// Fails on every process when the processes of a distributed `fit` do not train the same
+/// model on the same data with the same arguments ([`Error::DistributionMismatch`]).
+fn check_same_run<S, T, M, O, L, Mt, Wm, D, Tr, Va, Dist>(
+    trainer: &Trainer<M, O, L, Mt, Wm, D>,
+    train: &Tr,
+    validation: Option<&Va>,
+    config: &FitConfig,
+    dist: &Dist,
+) -> Result<()>
+where
+    S: SampleShape,
+    T: Target,
+    D: KerasDevice,
+    Tr: Source<S, T>,
+    Va: Source<S, T>,
+    Dist: Distribution,
+{
+    if dist.num_processes() == 1 {
+        return Ok(());
+    }
+    // FNV-1a over each variable's name and dims, kept to 48 bits (what `check_agree` carries).
+    let mut layout = 0xcbf2_9ce4_8422_2325u64;
+    for var in &trainer.params.vars {
+        for b in format!("{}{:?};", var.name, var.shape).bytes() {
+            layout = (layout ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    let samples = |s: Option<usize>| s.map_or(0.0, |n| n as f64 + 1.0);
+    check_agree(
+        dist,
+        &[
+            "the number of weights",
+            "the number of weight variables",
+            "the weights' names and shapes (a hash)",
+            "the training samples (+1; 0 when unknown)",
+            "the validation samples (+1; 0 when none or unknown)",
+            "batch_size",
+            "epochs",
+            "seed",
+        ],
+        &[
+            trainer.params.values.len() as f64,
+            trainer.params.vars.len() as f64,
+            (layout & 0xffff_ffff_ffff) as f64,
+            samples(train.samples()),
+            samples(validation.and_then(|v| v.samples())),
+            config.batch_size as f64,
+            config.epochs as f64,
+            (config.seed & 0xffff_ffff_ffff) as f64,
+        ],
+    )
+}
+
+/// Process 0's weights on every process (Keras's `DataParallel` starts every replica from the
+/// same variables).
+fn broadcast_weights<M, O, L, Mt, Wm, D, Dist>(
+    trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
+    dist: &Dist,
+) -> Result<()>
+where
+    D: KerasDevice,
+    M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+    O: Optimizer,
+    Dist: Distribution,
+{
+    if dist.num_processes() == 1 {
+        return Ok(());
+    }
+    trainer.sync_host()?;
+    dist.broadcast(&mut trainer.params.values)?;
+    crate::model::scatter_values(&mut trainer.model, &trainer.params)
 }

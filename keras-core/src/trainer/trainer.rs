@@ -12,6 +12,7 @@ use super::cache_budget::{CacheBudget, EmptyCacheOnDrop};
 use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
+    distribution::{Distribution, MergeAcross},
     losses::{compute_loss, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
     metrics::{Direction, MeanState, MetricSet, ResidentMeans},
     model,
@@ -57,6 +58,9 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) cache_budget: CacheBudget,
     /// Steps skipped for non-finite gradients since the trainer was compiled.
     pub(crate) skipped_steps: u64,
+    /// Whether this process's callbacks write: `false` on the other processes of a
+    /// data-parallel `fit` while it runs.
+    pub(crate) chief: bool,
     /// Empties the device's cache once every tensor above has been dropped (keep it last).
     pub(crate) empty_cache_on_drop: EmptyCacheOnDrop<D>,
 }
@@ -105,6 +109,7 @@ where
             directions: Vec::new(),
             cache_budget: CacheBudget::default(),
             skipped_steps: 0,
+            chief: true,
             empty_cache_on_drop: EmptyCacheOnDrop(device.clone()),
         })
     }
@@ -136,6 +141,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             directions: self.directions,
             cache_budget: self.cache_budget,
             skipped_steps: self.skipped_steps,
+            chief: self.chief,
             empty_cache_on_drop: self.empty_cache_on_drop,
         }
     }
@@ -426,15 +432,52 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         self.metrics.visit_results(&mut set);
         self.weighted_metrics.visit_results(&mut set);
     }
+
+    /// [`write_logs`](Self::write_logs) from the loss tracker and metric states combined over
+    /// `dist`'s processes (each holds its shards' part), so that every process writes the same
+    /// logs. A collective: every process calls it at the same point.
+    pub(crate) fn write_logs_across<const K: usize, T: Target, Dist>(
+        &self,
+        dist: &Dist,
+        logs: &mut crate::callbacks::Logs,
+    ) -> Result<()>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
+    {
+        if dist.num_processes() == 1 {
+            self.write_logs::<K, T>(logs, "");
+            return Ok(());
+        }
+        let mut tracker = [
+            f64::from(self.loss_tracker.total),
+            f64::from(self.loss_tracker.count),
+        ];
+        dist.all_reduce_sum_f64(&mut tracker)?;
+        let tracker = MeanState {
+            total: tracker[0] as f32,
+            count: tracker[1] as f32,
+        };
+        let metrics = <Dist as MergeAcross<Mt>>::merged::<K, T>(dist, &self.metrics)?;
+        let weighted = <Dist as MergeAcross<Wm>>::merged::<K, T>(dist, &self.weighted_metrics)?;
+        let mut set = |name: &str, v: f32| logs.set(name, v);
+        set("loss", tracker.result());
+        metrics
+            .as_ref()
+            .unwrap_or(&self.metrics)
+            .visit_results(&mut set);
+        weighted
+            .as_ref()
+            .unwrap_or(&self.weighted_metrics)
+            .visit_results(&mut set);
+        Ok(())
+    }
 }
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
-    /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
-    /// With `skip_non_finite` (or an optimizer with a loss scale), a step whose gradients are not
-    /// all finite leaves the model and the optimizer as they were. With
-    /// [`metrics_on_device`](Self::metrics_on_device) the loss tracker and the row-form metrics
-    /// are updated on the device and nothing is read back (see
-    /// [`read_metrics`](Self::read_metrics)).
+    /// One optimizer step on one batch, in a single process: see
+    /// [`train_batch_across`](Self::train_batch_across).
     pub(crate) fn train_batch<S: SampleShape, const K: usize, T: Target>(
         &mut self,
         batch: &Batch,
@@ -447,7 +490,56 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
+        self.train_batch_across::<S, K, T, _>(
+            batch,
+            skip_non_finite,
+            &crate::distribution::SingleProcess,
+        )
+    }
+
+    /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
+    /// With `skip_non_finite` (or an optimizer with a loss scale), a step whose gradients are not
+    /// all finite leaves the model and the optimizer as they were. With
+    /// [`metrics_on_device`](Self::metrics_on_device) the loss tracker and the row-form metrics
+    /// are updated on the device and nothing is read back (see
+    /// [`read_metrics`](Self::read_metrics)).
+    ///
+    /// In a data-parallel `fit` the batch is this process's shard ([`Batch::shard`]): its loss
+    /// is divided by the global batch's divisor and the gradients are summed over `dist`'s
+    /// processes before the update, so every process applies the global batch's gradient.
+    pub(crate) fn train_batch_across<
+        S: SampleShape,
+        const K: usize,
+        T: Target,
+        Dist: Distribution,
+    >(
+        &mut self,
+        batch: &Batch,
+        skip_non_finite: bool,
+        dist: &Dist,
+    ) -> Result<()>
+    where
+        M: TrainModel<S, K, D>,
+        O: Optimizer,
+        L: Loss<K, Target = T>,
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
         let n = batch.size;
+        if n == 0 && batch.shard.is_some() {
+            // An empty shard (a last batch smaller than the number of processes): no loss,
+            // zero gradients, but this process still takes part in the sum and the update.
+            let mut grads = match self.grads.take() {
+                Some(g) => g,
+                None => self
+                    .model
+                    .try_alloc_grads()
+                    .map_err(Error::on_device::<D>("the gradients"))?,
+            };
+            self.reduce_and_apply(&mut grads, skip_non_finite, dist)?;
+            self.grads = Some(grads);
+            return Ok(());
+        }
         // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
         let mut x: Tensor<S::Batched, f32, D> = self
             .device
@@ -473,7 +565,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             self.start_resident_means::<K, T>()?;
             self.resident_metrics_update::<K, _>(&out, batch)?;
         }
-        let scale = self.optimizer.loss_scale();
+        // The loss gradient carries the loss scale and, for a shard, its share of the global
+        // batch's divisor.
+        let scale = self.optimizer.loss_scale() * self.loss_share::<K>(batch);
         let form = if self.loss_on_device {
             self.loss
                 .device_form(&batch.y, n, K, &mut self.label_host)?
@@ -484,26 +578,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             Some(form) => self.device_loss_backward::<K, T>(form, out, batch, scale)?,
             None => self.host_loss_backward::<K, T>(out, batch, scale)?,
         };
-        // Leaves the gradients zeroed for the next step; in place on `Cpu` for optimizers that
-        // allow it (one pass over each variable instead of gather, apply, scatter).
-        if skip_non_finite || scale != 1.0 {
-            let applied = model::optimizer_step_if_finite(
-                &mut self.model,
-                &mut grads,
-                &mut self.optimizer,
-                &mut self.params,
-                &mut self.step_buffers,
-            )?;
-            self.skipped_steps += u64::from(!applied);
-        } else {
-            model::optimizer_step(
-                &mut self.model,
-                &mut grads,
-                &mut self.optimizer,
-                &mut self.params,
-                &mut self.step_buffers,
-            )?;
-        }
+        self.reduce_and_apply(&mut grads, skip_non_finite, dist)?;
         self.grads = Some(grads);
         if self.resident_means.is_live() {
             self.resident_step_end::<K, T>(value, batch)?;
@@ -520,6 +595,67 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             self.update_metrics::<K, T>(batch, value)?;
         }
         self.cache_budget.after_step(&self.device)
+    }
+
+    /// Sums the gradients over `dist`'s processes (nothing for one process), then takes the
+    /// optimizer step. Leaves the gradients zeroed for the next step; in place on `Cpu` for
+    /// optimizers that allow it (one pass over each variable instead of gather, apply,
+    /// scatter).
+    fn reduce_and_apply<Dist: Distribution>(
+        &mut self,
+        grads: &mut Gradients<f32, D>,
+        skip_non_finite: bool,
+        dist: &Dist,
+    ) -> Result<()>
+    where
+        M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+        O: Optimizer,
+    {
+        model::all_reduce_grads(&mut self.model, grads, &self.params, &self.device, dist)?;
+        if skip_non_finite || self.optimizer.loss_scale() != 1.0 {
+            let applied = model::optimizer_step_if_finite(
+                &mut self.model,
+                grads,
+                &mut self.optimizer,
+                &mut self.params,
+                &mut self.step_buffers,
+            )?;
+            self.skipped_steps += u64::from(!applied);
+            Ok(())
+        } else {
+            model::optimizer_step(
+                &mut self.model,
+                grads,
+                &mut self.optimizer,
+                &mut self.params,
+                &mut self.step_buffers,
+            )
+        }
+    }
+
+    /// What a shard's loss (reduced over the shard) is multiplied by to be its part of the
+    /// global batch's loss: the shard's divisor over the global batch's (batch sizes, or
+    /// weight sums for `mean_with_sample_weight`; 1 for `sum`). 1 for a whole batch; 0 when
+    /// either divisor is 0 (the shard's loss is then 0, Keras's `divide_no_nan`).
+    fn loss_share<const K: usize>(&self, batch: &Batch) -> f32
+    where
+        L: Loss<K>,
+    {
+        let Some(shard) = batch.shard else {
+            return 1.0;
+        };
+        let reduction = self.loss.reduction();
+        let local = DeviceLoss::divisor(reduction, batch.weights(), batch.size);
+        let global = match (reduction, shard.global_weight_sum) {
+            (Reduction::Sum, _) => 1.0,
+            (Reduction::MeanWithSampleWeight, Some(w)) => w,
+            _ => shard.global_size as f32,
+        };
+        if local == 0.0 || global == 0.0 {
+            0.0
+        } else {
+            local / global
+        }
     }
 
     /// Makes the device copy of the running states current, from the host states, unless it
@@ -607,14 +743,25 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// with the batch's sample weights) and the loss tracker with the batch's `loss`.
     fn update_metrics<const K: usize, T: Target>(&mut self, batch: &Batch, loss: f32) -> Result<()>
     where
+        L: Loss<K>,
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
             .update_all(&batch.y, &self.y_host, batch.weights())?;
-        self.loss_tracker
-            .update(std::iter::once(loss), Some(&[batch.size as f32]));
+        match batch.shard {
+            // This process's part of the global batch's `loss * global_size`; the parts are
+            // summed when logs are written.
+            Some(shard) => {
+                self.loss_tracker.total +=
+                    loss * self.loss_share::<K>(batch) * shard.global_size as f32;
+                self.loss_tracker.count += batch.size as f32;
+            }
+            None => self
+                .loss_tracker
+                .update(std::iter::once(loss), Some(&[batch.size as f32])),
+        }
         Ok(())
     }
 
@@ -736,6 +883,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
+        if batch.size == 0 && batch.shard.is_some() {
+            // An empty shard of a data-parallel evaluation adds nothing.
+            return Ok(());
+        }
         if !self.metrics_on_device {
             self.forward_batch::<S, K>(&batch.x, batch.size)?;
             let value = self.host_loss::<K>(batch, false)?;
