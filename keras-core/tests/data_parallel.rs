@@ -71,12 +71,11 @@ fn val_data() -> ArrayDataset<Rank1<4>, Sparse> {
     ArrayDataset::new(x, y).unwrap()
 }
 
+/// A run's History (key, per-epoch values) and trained weights.
+type Run = (Vec<(String, Vec<f32>)>, Vec<f32>);
+
 /// Trains `case` from weights seeded by `init_seed`; with `dist`, data-parallel.
-fn train(
-    case: Case,
-    init_seed: u64,
-    dist: Option<&DataParallel>,
-) -> Result<(Vec<(String, Vec<f32>)>, Vec<f32>), Error> {
+fn train(case: Case, init_seed: u64, dist: Option<&DataParallel>) -> Result<Run, Error> {
     let dev = Cpu::seed_from_u64(init_seed);
     let model = Mlp::<f32, Cpu>::build(&dev);
     let mut loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
@@ -217,10 +216,7 @@ fn check_mismatch(dist: &DataParallel) {
         other => panic!("expected DistributionMismatch, got {other}"),
     }
     if dist.rank() == 0 {
-        println!(
-            "ok mismatched data fails on every process: {err_text}",
-            err_text = "DistributionMismatch"
-        );
+        println!("ok mismatched data fails on every process with DistributionMismatch");
     }
 }
 

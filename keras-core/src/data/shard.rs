@@ -70,8 +70,8 @@ impl<A: DataAdapter> DataAdapter for Sharded<A> {
         let n = out.size;
         let keep = Self::range(n, self.rank, self.ranks);
         let global_weight_sum = out.weights().map(|w| w.iter().sum());
-        let x_width = if n == 0 { 0 } else { out.x.len() / n };
-        let y_width = if n == 0 { 0 } else { out.y.len() / n };
+        let x_width = out.x.len().checked_div(n).unwrap_or(0);
+        let y_width = out.y.len().checked_div(n).unwrap_or(0);
         keep_rows(&mut out.x, x_width, &keep);
         keep_rows(&mut out.y, y_width, &keep);
         if let Some(w) = &mut out.sample_weight {
