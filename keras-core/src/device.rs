@@ -363,6 +363,7 @@ impl KerasDevice for dfdx::tensor::Cuda {
     where
         F: FnOnce(&mut [f32]) -> crate::Result<()>,
     {
+        use cudarc::driver::DeviceSlice;
         let mut host = vec![0.0f32; buffer.len()];
         self.try_download(buffer, &mut host)
             .map_err(crate::Error::device)?;

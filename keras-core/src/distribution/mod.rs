@@ -16,7 +16,17 @@
 //! | callbacks that write (progress bar, checkpoints, CSV, TensorBoard, backups) | process 0 ([`CallbackContext::is_chief`](crate::callbacks::CallbackContext::is_chief)) |
 //! | decisions (`EarlyStopping`, `ReduceLROnPlateau`, `TerminateOnNaN`) | every process, from the same logs; `stop_training` is also OR-ed across processes after each batch |
 //!
-//! A distribution is chosen per call: `trainer.fit(&data).distribution(&dist)`.
+//! A distribution is chosen per call: `trainer.fit(&data).distribution(&dist)`. With more
+//! than one process, that `fit` computes the loss and keeps the metric states on the host
+//! (whatever [`set_loss_on_device`](crate::Trainer::set_loss_on_device) and
+//! [`set_metrics_on_device`](crate::Trainer::set_metrics_on_device) say), sums each gradient
+//! through host memory ([`KerasDevice::try_on_host`](crate::device::KerasDevice::try_on_host):
+//! in place on `Cpu`), and every compiled metric must export and merge its state
+//! ([`MetricFn::state_values`](crate::metrics::MetricFn::state_values), as every built-in
+//! one does). After `fit`, [`Trainer::metrics`](crate::Trainer::metrics) holds this process's
+//! part of the states; the returned `History` holds the combined values. The optimizer's
+//! state is not broadcast: every process starts `fit` with the same one (a fresh optimizer,
+//! or one loaded from the same file).
 
 #[cfg(feature = "mpi")]
 mod data_parallel;
