@@ -220,6 +220,59 @@ fn check_mismatch(dist: &DataParallel) {
     }
 }
 
+/// A `CSVLogger` writes on process 0 only; `EarlyStopping` (which cannot see an improvement
+/// of 10) stops every process after the same epoch, 2 of 6.
+fn check_callbacks(dist: &DataParallel) {
+    use keras_core::callbacks::{CSVLogger, EarlyStopping};
+    let dev = Cpu::seed_from_u64(0);
+    let data = train_data(Case::Plain);
+    let val = val_data();
+    let mut t = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )
+    .unwrap();
+    let csv = std::env::temp_dir().join(format!("keras-dp-{}.csv", std::process::id()));
+    let history = t
+        .fit(&data)
+        .epochs(6)
+        .batch_size(16)
+        .validation_data(&val)
+        .verbose(1)
+        .callbacks((
+            CSVLogger::new(&csv),
+            EarlyStopping::new()
+                .with_monitor("val_loss")
+                .with_min_delta(10.0),
+        ))
+        .distribution(dist)
+        .run()
+        .unwrap();
+    let wrote = csv.exists();
+    let _ = std::fs::remove_file(&csv);
+    assert_eq!(
+        wrote,
+        dist.rank() == 0,
+        "process {}: CSVLogger wrote: {wrote}",
+        dist.rank()
+    );
+    let epochs = history.get("loss").unwrap().len();
+    assert_eq!(epochs, 2, "EarlyStopping stops after epoch 2");
+    let all = dist.all_gather(&[epochs as f32]).unwrap();
+    assert!(
+        all.iter().all(|e| e == &all[0]),
+        "every process stopped at once: {all:?}"
+    );
+    if dist.rank() == 0 {
+        println!(
+            "ok CSVLogger writes on process 0 only; EarlyStopping stops all at epoch {epochs}"
+        );
+    }
+}
+
 /// Trains many epochs; process 1 kills itself (SIGKILL) in the middle.
 fn fault(dist: &DataParallel) {
     use keras_core::callbacks::{Callback, CallbackContext};
@@ -274,6 +327,7 @@ fn main() {
     for case in [Case::Plain, Case::SampleWeight, Case::ClassWeight] {
         check_case(&dist, case);
     }
+    check_callbacks(&dist);
     if dist.num_processes() > 1 {
         check_mismatch(&dist);
     }
