@@ -187,6 +187,33 @@ fn check_case(dist: &DataParallel, case: Case) {
     }
 }
 
+/// `evaluate` over the processes gives the one-process results (13 samples in batches of 4:
+/// the last batch of 1 leaves empty shards).
+fn check_evaluate(dist: &DataParallel) {
+    let dev = Cpu::seed_from_u64(0);
+    let mut t = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (ResolvedAccuracy::<Sparse>::default(),),
+        &dev,
+    )
+    .unwrap();
+    let val = val_data();
+    let want = t.evaluate(&val).batch_size(4).run().unwrap();
+    let got = t
+        .evaluate(&val)
+        .batch_size(4)
+        .distribution(dist)
+        .run()
+        .unwrap();
+    for (key, v) in want.iter() {
+        let g = got.get(key).unwrap();
+        assert!((g - v).abs() <= 1e-5, "evaluate `{key}`: {g} vs {v}");
+    }
+    assert_eq!(got.iter().count(), 2);
+}
+
 /// Process 1 has one sample more: every process fails before training, naming the data.
 fn check_mismatch(dist: &DataParallel) {
     let dev = Cpu::seed_from_u64(0);
