@@ -170,6 +170,9 @@ fn check_case(dist: &DataParallel, case: Case) {
         d <= 1e-4,
         "{case:?} rank {rank}/{ranks}: weights differ by {d}"
     );
+    if case == Case::Plain {
+        check_evaluate(dist);
+    }
     // Every process logged the very same numbers.
     let flat: Vec<f32> = logs.iter().flat_map(|(_, v)| v.iter().copied()).collect();
     let all = dist.all_gather(&flat).unwrap();
@@ -212,6 +215,12 @@ fn check_evaluate(dist: &DataParallel) {
         assert!((g - v).abs() <= 1e-5, "evaluate `{key}`: {g} vs {v}");
     }
     assert_eq!(got.iter().count(), 2);
+    if dist.rank() == 0 {
+        println!(
+            "ok evaluate over {} processes: {got:?}",
+            dist.num_processes()
+        );
+    }
 }
 
 /// Process 1 has one sample more: every process fails before training, naming the data.

@@ -7,7 +7,7 @@ use crate::{
         Batch, BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Sharded, Shuffle, Source,
     },
     device::KerasDevice,
-    distribution::{Distribution, MergeAcross, SingleProcess},
+    distribution::{MergeAcross, SingleProcess},
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,

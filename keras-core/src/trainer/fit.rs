@@ -4,6 +4,7 @@ use super::{
     bounds::TrainModel,
     config::{FitConfig, ValidationFreq},
     context::ctx,
+    distributed::{broadcast_weights, check_same_run},
     evaluate::evaluate_loop,
     fit_view::fit_progress,
     DataSignature, ResumePoint, Trainer,
@@ -15,7 +16,7 @@ use crate::{
         NoValidation, Prefetch, SampleShape, Sharded, Shuffle, Source, Subset,
     },
     device::KerasDevice,
-    distribution::{any_process, check_agree, Distribution, MergeAcross, SingleProcess},
+    distribution::{any_process, check_agree, MergeAcross, SingleProcess},
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
@@ -709,77 +710,4 @@ where
     crate::model::scatter_values(&mut trainer.model, &trainer.params)?;
     callbacks.on_train_end(&mut hook_ctx!(last_epoch, 0, iterator.position()))?;
     Ok(())
-}
-
-/// Fails on every process when the processes of a distributed `fit` do not train the same
-/// model on the same data with the same arguments ([`Error::DistributionMismatch`]).
-fn check_same_run<S, T, M, O, L, Mt, Wm, D, Tr, Va, Dist>(
-    trainer: &Trainer<M, O, L, Mt, Wm, D>,
-    train: &Tr,
-    validation: Option<&Va>,
-    config: &FitConfig,
-    dist: &Dist,
-) -> Result<()>
-where
-    S: SampleShape,
-    T: Target,
-    D: KerasDevice,
-    Tr: Source<S, T>,
-    Va: Source<S, T>,
-    Dist: Distribution,
-{
-    if dist.num_processes() == 1 {
-        return Ok(());
-    }
-    // FNV-1a over each variable's name and dims, kept to 48 bits (what `check_agree` carries).
-    let mut layout = 0xcbf2_9ce4_8422_2325u64;
-    for var in &trainer.params.vars {
-        for b in format!("{}{:?};", var.name, var.shape).bytes() {
-            layout = (layout ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    let samples = |s: Option<usize>| s.map_or(0.0, |n| n as f64 + 1.0);
-    check_agree(
-        dist,
-        &[
-            "the number of weights",
-            "the number of weight variables",
-            "the weights' names and shapes (a hash)",
-            "the training samples (+1; 0 when unknown)",
-            "the validation samples (+1; 0 when none or unknown)",
-            "batch_size",
-            "epochs",
-            "seed",
-        ],
-        &[
-            trainer.params.values.len() as f64,
-            trainer.params.vars.len() as f64,
-            (layout & 0xffff_ffff_ffff) as f64,
-            samples(train.samples()),
-            samples(validation.and_then(|v| v.samples())),
-            config.batch_size as f64,
-            config.epochs as f64,
-            (config.seed & 0xffff_ffff_ffff) as f64,
-        ],
-    )
-}
-
-/// Process 0's weights on every process (Keras's `DataParallel` starts every replica from the
-/// same variables).
-fn broadcast_weights<M, O, L, Mt, Wm, D, Dist>(
-    trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
-    dist: &Dist,
-) -> Result<()>
-where
-    D: KerasDevice,
-    M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
-    O: Optimizer,
-    Dist: Distribution,
-{
-    if dist.num_processes() == 1 {
-        return Ok(());
-    }
-    trainer.sync_host()?;
-    dist.broadcast(&mut trainer.params.values)?;
-    crate::model::scatter_values(&mut trainer.model, &trainer.params)
 }

@@ -12,7 +12,7 @@ use super::cache_budget::{CacheBudget, EmptyCacheOnDrop};
 use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
-    distribution::{Distribution, MergeAcross},
+    distribution::Distribution,
     losses::{compute_loss, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
     metrics::{Direction, MeanState, MetricSet, ResidentMeans},
     model,
@@ -432,47 +432,6 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         self.metrics.visit_results(&mut set);
         self.weighted_metrics.visit_results(&mut set);
     }
-
-    /// [`write_logs`](Self::write_logs) from the loss tracker and metric states combined over
-    /// `dist`'s processes (each holds its shards' part), so that every process writes the same
-    /// logs. A collective: every process calls it at the same point.
-    pub(crate) fn write_logs_across<const K: usize, T: Target, Dist>(
-        &self,
-        dist: &Dist,
-        logs: &mut crate::callbacks::Logs,
-    ) -> Result<()>
-    where
-        Mt: MetricSet<K, T>,
-        Wm: MetricSet<K, T>,
-        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
-    {
-        if dist.num_processes() == 1 {
-            self.write_logs::<K, T>(logs, "");
-            return Ok(());
-        }
-        let mut tracker = [
-            f64::from(self.loss_tracker.total),
-            f64::from(self.loss_tracker.count),
-        ];
-        dist.all_reduce_sum_f64(&mut tracker)?;
-        let tracker = MeanState {
-            total: tracker[0] as f32,
-            count: tracker[1] as f32,
-        };
-        let metrics = <Dist as MergeAcross<Mt>>::merged::<K, T>(dist, &self.metrics)?;
-        let weighted = <Dist as MergeAcross<Wm>>::merged::<K, T>(dist, &self.weighted_metrics)?;
-        let mut set = |name: &str, v: f32| logs.set(name, v);
-        set("loss", tracker.result());
-        metrics
-            .as_ref()
-            .unwrap_or(&self.metrics)
-            .visit_results(&mut set);
-        weighted
-            .as_ref()
-            .unwrap_or(&self.weighted_metrics)
-            .visit_results(&mut set);
-        Ok(())
-    }
 }
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
@@ -630,31 +589,6 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 &mut self.params,
                 &mut self.step_buffers,
             )
-        }
-    }
-
-    /// What a shard's loss (reduced over the shard) is multiplied by to be its part of the
-    /// global batch's loss: the shard's divisor over the global batch's (batch sizes, or
-    /// weight sums for `mean_with_sample_weight`; 1 for `sum`). 1 for a whole batch; 0 when
-    /// either divisor is 0 (the shard's loss is then 0, Keras's `divide_no_nan`).
-    fn loss_share<const K: usize>(&self, batch: &Batch) -> f32
-    where
-        L: Loss<K>,
-    {
-        let Some(shard) = batch.shard else {
-            return 1.0;
-        };
-        let reduction = self.loss.reduction();
-        let local = DeviceLoss::divisor(reduction, batch.weights(), batch.size);
-        let global = match (reduction, shard.global_weight_sum) {
-            (Reduction::Sum, _) => 1.0,
-            (Reduction::MeanWithSampleWeight, Some(w)) => w,
-            _ => shard.global_size as f32,
-        };
-        if local == 0.0 || global == 0.0 {
-            0.0
-        } else {
-            local / global
         }
     }
 
