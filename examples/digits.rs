@@ -11,6 +11,10 @@
 //!
 //! Run: `cargo run --release --example digits [-- --seed N] [--epochs N]`.
 //! Pixels (0..16) are divided by 16; the first 1437 rows train, the last 360 test.
+//!
+//! Data-parallel over MPI (Keras's `DataParallel`; see the README):
+//! `mpiexec -n 2 cargo run --release --features mpi --example digits -- --data-parallel`.
+//! Each process trains on its half of every batch of 32; process 0 prints.
 
 use keras::data::loaders::{CsvData, CsvHeader, CsvOptions};
 use keras::prelude::*;
@@ -34,6 +38,26 @@ fn main() -> keras::Result<()> {
     let _ = keras::kernels::use_current_thread_in_pool();
     let seed = arg("--seed").unwrap_or(0);
     let epochs = arg("--epochs").unwrap_or(30) as usize;
+    let data_parallel = std::env::args().any(|a| a == "--data-parallel");
+    #[cfg(feature = "mpi")]
+    let dist = match data_parallel {
+        true => Some(keras::distribution::DataParallel::from_env()?),
+        false => None,
+    };
+    #[cfg(feature = "mpi")]
+    let chief = dist.as_ref().is_none_or(|d| {
+        use keras::distribution::Distribution;
+        d.is_chief()
+    });
+    #[cfg(not(feature = "mpi"))]
+    let chief = if data_parallel {
+        return Err(keras::Error::invalid(
+            "--data-parallel",
+            "needs MPI: build with `--features mpi` and run under `mpiexec -n N`",
+        ));
+    } else {
+        true
+    };
 
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz");
     let options = CsvOptions::new()
@@ -45,12 +69,14 @@ fn main() -> keras::Result<()> {
     let (y_train, y_test) = digits.labels.split_at(TRAIN_ROWS);
     let train = ArrayDataset::<Rank1<64>, Sparse>::new(x_train.to_vec(), y_train.to_vec())?;
     let test = ArrayDataset::<Rank1<64>, Sparse>::new(x_test.to_vec(), y_test.to_vec())?;
-    println!(
-        "digits: {} train / {} test samples, {} features, seed {seed}",
-        train.len(),
-        test.len(),
-        digits.num_features
-    );
+    if chief {
+        println!(
+            "digits: {} train / {} test samples, {} features, seed {seed}",
+            train.len(),
+            test.len(),
+            digits.num_features
+        );
+    }
 
     let dev = Cpu::seed_from_u64(seed);
     let model = DigitsMlp::<f32, Cpu>::build(&dev);
@@ -61,18 +87,26 @@ fn main() -> keras::Result<()> {
         (metrics::ResolvedAccuracy::default(),),
         &dev,
     )?;
-    trainer
+    let fit = trainer
         .fit(&train)
         .epochs(epochs)
         .batch_size(32)
         .shuffle(Shuffle::Full)
         .seed(seed)
-        .verbose(2)
-        .run()?;
+        .verbose(2);
+    #[cfg(feature = "mpi")]
+    match &dist {
+        Some(d) => fit.distribution(d).run()?,
+        None => fit.run()?,
+    };
+    #[cfg(not(feature = "mpi"))]
+    fit.run()?;
 
     let logs = trainer.evaluate(&test).batch_size(32).run()?;
     let loss = logs.get("loss").unwrap_or(f32::NAN);
     let accuracy = logs.get("accuracy").unwrap_or(f32::NAN);
-    println!("test loss {loss:.4} - test accuracy {accuracy:.4}");
+    if chief {
+        println!("test loss {loss:.4} - test accuracy {accuracy:.4}");
+    }
     Ok(())
 }

@@ -70,6 +70,14 @@ pub trait KerasDevice: Device<f32> + DenseKernel<f32> + Cache + Clone + 'static 
     /// Copies `src` (as long as `dst`) into `dst` on the host.
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err>;
 
+    /// Runs `f` over the first `len` values of `buffer` in host memory and keeps what it
+    /// wrote: in place on `Cpu`; through a host copy (down, `f`, up) where the buffer is device
+    /// memory. How a data-parallel `fit` sums gradients across processes with a host
+    /// communication library (MPI).
+    fn try_on_host<F>(&self, buffer: &mut Buffer<Self>, len: usize, f: F) -> crate::Result<()>
+    where
+        F: FnOnce(&mut [f32]) -> crate::Result<()>;
+
     /// Sums of squares of gradients, in `f64`, where the device keeps them (host memory on `Cpu`,
     /// device memory on `Cuda`): what `clipnorm` and `global_clipnorm` scale by.
     type SumSquares: std::fmt::Debug + Send;
@@ -190,6 +198,13 @@ impl KerasDevice for Cpu {
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
         dst.copy_from_slice(&src[..dst.len()]);
         Ok(())
+    }
+
+    fn try_on_host<F>(&self, buffer: &mut Buffer<Self>, len: usize, f: F) -> crate::Result<()>
+    where
+        F: FnOnce(&mut [f32]) -> crate::Result<()>,
+    {
+        f(&mut buffer[..len])
     }
 
     type SumSquares = Vec<f64>;
@@ -342,6 +357,20 @@ impl KerasDevice for dfdx::tensor::Cuda {
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
         self.cuda_device().dtoh_sync_copy_into(src, dst)?;
         Ok(())
+    }
+
+    fn try_on_host<F>(&self, buffer: &mut Buffer<Self>, len: usize, f: F) -> crate::Result<()>
+    where
+        F: FnOnce(&mut [f32]) -> crate::Result<()>,
+    {
+        use cudarc::driver::DeviceSlice;
+        let mut host = vec![0.0f32; buffer.len()];
+        self.try_download(buffer, &mut host)
+            .map_err(crate::Error::device)?;
+        f(&mut host[..len])?;
+        self.cuda_device()
+            .htod_sync_copy_into(&host, buffer)
+            .map_err(crate::Error::device)
     }
 
     type SumSquares = cudarc::driver::CudaSlice<f64>;

@@ -164,6 +164,26 @@ pub enum Error {
         /// The device's own error.
         detail: String,
     },
+    /// The processes of a data-parallel `fit` (see
+    /// [`DataParallel`](crate::distribution::DataParallel)) disagree at start: their models
+    /// (parameter count or shapes), their data (sample counts) or their `fit` arguments
+    /// differ, so they could not train one model together. Every process reports it, before
+    /// any step.
+    #[error("process {rank} of the data-parallel job disagrees with process 0 on {what}: process 0 has {expected}, process {rank} has {got}; every process must build the same model and load the same data")]
+    DistributionMismatch {
+        /// What differs (`"the number of parameters"`, `"the training samples"`, ...).
+        what: &'static str,
+        /// The first process that differs from process 0.
+        rank: usize,
+        /// Process 0's value.
+        expected: String,
+        /// That process's value.
+        got: String,
+    },
+    /// The distribution's communication layer (MPI) could not start or failed: MPI was
+    /// already initialized by something else, or a collective operation reported an error.
+    #[error("distribution error: {0}")]
+    Distribution(String),
     /// The device (CPU or CUDA) reported an error.
     #[error("device error: {0}")]
     Device(String),

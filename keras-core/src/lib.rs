@@ -12,6 +12,7 @@ extern crate self as keras_core;
 pub mod callbacks;
 pub mod data;
 pub mod device;
+pub mod distribution;
 pub mod element;
 pub mod error;
 pub mod kernels;

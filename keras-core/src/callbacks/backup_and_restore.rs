@@ -207,6 +207,10 @@ impl<Cb> BackupAndRestore<Cb> {
 
 impl<Cb: Callback> BackupAndRestore<Cb> {
     fn save<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         let point = ctx.resume_point()?.ok_or_else(|| {
             Error::invalid("BackupAndRestore", "backups are taken during fit only")
         })?;
@@ -385,7 +389,7 @@ impl<Cb: Callback> Callback for BackupAndRestore<Cb> {
 
     fn on_train_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
         self.callbacks.on_train_end(ctx)?;
-        if self.delete_checkpoint {
+        if self.delete_checkpoint && ctx.is_chief() {
             self.delete_backups()?;
         }
         Ok(())

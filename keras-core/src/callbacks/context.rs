@@ -110,4 +110,14 @@ pub trait CallbackContext {
             ))
         }
     }
+
+    /// Whether this process is the one whose callbacks write files and print: always in a
+    /// single-process run; in a data-parallel `fit`
+    /// ([`distribution`](crate::distribution)), only process 0. Callbacks that write
+    /// (checkpoints, CSV, TensorBoard, backups, the progress bar) do nothing elsewhere;
+    /// callbacks that decide (early stopping, learning-rate changes) run everywhere, on the
+    /// same logs. Defaults to `true`.
+    fn is_chief(&self) -> bool {
+        true
+    }
 }

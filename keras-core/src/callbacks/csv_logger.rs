@@ -82,7 +82,11 @@ impl Callback for CSVLogger {
         false
     }
 
-    fn on_train_begin<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
+    fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         let mut options = OpenOptions::new();
         self.write_header = true;
         if self.append {
@@ -112,6 +116,10 @@ impl Callback for CSVLogger {
     }
 
     fn on_epoch_end<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         let logs = ctx.logs();
         let keys = self.keys.get_or_insert_with(|| {
             let mut keys: Vec<String> = logs.keys().map(str::to_string).collect();
@@ -147,7 +155,11 @@ impl Callback for CSVLogger {
         Ok(())
     }
 
-    fn on_train_end<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
+    fn on_train_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         if let Some(mut writer) = self.writer.take() {
             writer.flush().map_err(|e| Error::io(&self.filename, e))?;
         }

@@ -175,6 +175,10 @@ impl ModelCheckpoint {
         batch: Option<usize>,
         ctx: &mut C,
     ) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         let filepath = PathBuf::from(self.template.render(epoch, batch, ctx.logs())?);
         if self.save_best_only {
             self.monitor.ensure_resolved(ctx)?;

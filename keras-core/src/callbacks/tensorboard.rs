@@ -125,6 +125,10 @@ impl Callback for TensorBoard {
     }
 
     fn on_train_batch_end<C: CallbackContext>(&mut self, _batch: usize, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         self.global_train_batch += 1;
         let UpdateFreq::Batches(n) = self.update_freq else {
             return Ok(());
@@ -146,6 +150,10 @@ impl Callback for TensorBoard {
     }
 
     fn on_epoch_end<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         let step = epoch as i64;
         let logs = ctx.logs();
         let mut train: Vec<(String, f32)> = logs
@@ -177,6 +185,10 @@ impl Callback for TensorBoard {
     }
 
     fn on_test_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         let step = ctx.iterations() as i64;
         let scalars: Vec<(String, f32)> = ctx
             .logs()
@@ -193,7 +205,11 @@ impl Callback for TensorBoard {
         w.flush()
     }
 
-    fn on_train_end<C: CallbackContext>(&mut self, _ctx: &mut C) -> Result<()> {
+    fn on_train_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        if !ctx.is_chief() {
+            // Only process 0 of a data-parallel fit writes.
+            return Ok(());
+        }
         self.flush()?;
         self.train = None;
         self.validation = None;

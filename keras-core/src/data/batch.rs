@@ -13,6 +13,20 @@ pub struct Batch {
     pub sample_weight: Option<Vec<f32>>,
     /// Number of samples.
     pub size: usize,
+    /// In a data-parallel `fit`, the global batch this batch is one process's shard of
+    /// ([`Sharded`](super::Sharded)); `None` when the batch is the whole of it.
+    pub shard: Option<BatchShard>,
+}
+
+/// The global batch a shard belongs to: what the loss's reduction divides by, so that the
+/// shards' losses add up to the global batch's.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BatchShard {
+    /// Samples in the global batch (over every process).
+    pub global_size: usize,
+    /// The sum of the global batch's sample weights (summed in sample order, as one process
+    /// would), when it has weights.
+    pub global_weight_sum: Option<f32>,
 }
 
 impl Batch {
@@ -24,6 +38,7 @@ impl Batch {
             w.clear();
         }
         self.size = 0;
+        self.shard = None;
     }
 
     /// The sample weights as a slice, if any.

@@ -25,18 +25,20 @@ pub mod loaders;
 mod npy_dataset;
 mod prefetch;
 mod sample_shape;
+mod shard;
 mod shuffle;
 mod source;
 mod split;
 
 pub use array::{ArrayAdapter, ArrayDataset};
-pub use batch::Batch;
+pub use batch::{Batch, BatchShard};
 pub use dataset::{DataAdapter, Dataset};
 pub use epoch_iterator::{DataPosition, EpochIterator, Step};
 pub use generator::{Generator, GeneratorAdapter};
 pub use npy_dataset::NpyDataset;
 pub use prefetch::Prefetch;
 pub use sample_shape::SampleShape;
+pub use shard::Sharded;
 pub use shuffle::Shuffle;
 pub use source::{
     BatchOptions, DatasetInput, FitData, GeneratorInput, IsDataset, IsGenerator, NoValidation,

@@ -24,6 +24,8 @@ pub(crate) struct Ctx<'a, M, O, D: KerasDevice, F = ()> {
     pub stop: &'a mut bool,
     pub run: RunParams,
     pub directions: &'a [(String, Direction)],
+    /// Whether this process writes (see [`CallbackContext::is_chief`]).
+    pub chief: bool,
     pub fit: F,
 }
 
@@ -117,6 +119,10 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> Call
     fn set_non_trainable_weights(&mut self, values: &[f32]) -> Result<()> {
         crate::model::scatter_non_trainable(self.model, values)
     }
+
+    fn is_chief(&self) -> bool {
+        self.chief
+    }
 }
 
 /// Builds a [`Ctx`] over a trainer's fields (a macro, so the borrows stay disjoint).
@@ -134,6 +140,7 @@ macro_rules! ctx {
             stop: &mut $trainer.stop_training,
             run: $run,
             directions: &$trainer.directions,
+            chief: $trainer.chief,
             fit: $fit,
         }
     };

@@ -3,8 +3,11 @@
 use super::{bounds::InferenceModel, context::ctx, Trainer};
 use crate::{
     callbacks::{Callback, Logs, RunParams},
-    data::{Batch, BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Shuffle, Source},
+    data::{
+        Batch, BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Sharded, Shuffle, Source,
+    },
     device::KerasDevice,
+    distribution::{MergeAcross, SingleProcess},
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
@@ -12,15 +15,18 @@ use crate::{
     Error, Result,
 };
 
-/// The `evaluate` call being configured; created by [`Trainer::evaluate`].
+/// The `evaluate` call being configured; created by [`Trainer::evaluate`]. `Dist` is the
+/// [`distribution`](crate::distribution) ([`SingleProcess`] unless
+/// [`Evaluate::distribution`] sets one).
 #[must_use = "call .run() to evaluate"]
-pub struct Evaluate<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb> {
+pub struct Evaluate<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb, Dist = SingleProcess> {
     trainer: &'t mut Trainer<M, O, L, Mt, Wm, D>,
     data: &'d Ds,
     batch_size: usize,
     steps: Option<usize>,
     verbose: u8,
     callbacks: Cb,
+    dist: Dist,
 }
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
@@ -36,6 +42,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             steps: None,
             verbose: 0,
             callbacks: (),
+            dist: SingleProcess,
         }
     }
 
@@ -87,8 +94,8 @@ pub(crate) fn whole_batch<S: SampleShape, T: Target, Ds: Dataset<S, T> + ?Sized>
     Ok(b)
 }
 
-impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
-    Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb>
+impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb, Dist>
+    Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb, Dist>
 {
     /// Samples per batch. Defaults to `32`.
     pub fn batch_size(mut self, batch_size: usize) -> Self {
@@ -106,7 +113,10 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
         self
     }
     /// Callbacks (their `on_test_*` hooks run).
-    pub fn callbacks<Cb2>(self, callbacks: Cb2) -> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb2> {
+    pub fn callbacks<Cb2>(
+        self,
+        callbacks: Cb2,
+    ) -> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb2, Dist> {
         Evaluate {
             trainer: self.trainer,
             data: self.data,
@@ -114,6 +124,25 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
             steps: self.steps,
             verbose: self.verbose,
             callbacks,
+            dist: self.dist,
+        }
+    }
+    /// Evaluates over the processes of `dist`: each takes its contiguous shard of every batch
+    /// of `batch_size` samples and the results combine them all, so every process returns the
+    /// one-process numbers (see [`Fit::distribution`](super::Fit::distribution)). Defaults to
+    /// [`SingleProcess`].
+    pub fn distribution<Dist2>(
+        self,
+        dist: Dist2,
+    ) -> Evaluate<'t, 'd, M, O, L, Mt, Wm, D, Ds, Cb, Dist2> {
+        Evaluate {
+            trainer: self.trainer,
+            data: self.data,
+            batch_size: self.batch_size,
+            steps: self.steps,
+            verbose: self.verbose,
+            callbacks: self.callbacks,
+            dist,
         }
     }
 
@@ -130,6 +159,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
         Mt: MetricSet<K, L::Target>,
         Wm: MetricSet<K, L::Target>,
         Cb: Callback,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     {
         self.run_with::<S, K, L::Target, Kind>()
     }
@@ -143,16 +173,25 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
         Cb: Callback,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     {
         let mut callbacks = self.callbacks;
+        let trainer = self.trainer;
+        // As in `fit`: the host loss and metric states, callbacks writing on process 0.
+        let saved = (trainer.loss_on_device, trainer.metrics_on_device);
+        if self.dist.num_processes() > 1 {
+            trainer.loss_on_device = false;
+            trainer.metrics_on_device = false;
+            trainer.chief = self.dist.is_chief();
+        }
         let mut logs = Logs::new();
         let run = RunParams {
             epochs: 0,
             steps: None,
             verbose: self.verbose,
         };
-        evaluate_loop::<S, K, T, _, _, _, _, _, _, _>(
-            self.trainer,
+        let ran = evaluate_loop::<S, K, T, _, _, _, _, _, _, _, _>(
+            &mut *trainer,
             &self.data.input(),
             self.batch_size,
             self.steps,
@@ -160,15 +199,20 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb>
             &mut callbacks,
             &mut logs,
             run,
-        )?;
+            &self.dist,
+        );
+        (trainer.loss_on_device, trainer.metrics_on_device) = saved;
+        trainer.chief = true;
+        ran?;
         Ok(logs)
     }
 }
 
 /// Keras's evaluate loop: reset metrics, one (possibly shortened) pass in order, `on_test_*`
-/// hooks; leaves the results in `logs`.
+/// hooks; leaves the results in `logs`. With several processes in `dist`, each evaluates its
+/// shard of every batch and the logs combine them all.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va>(
+pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va, Dist>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     data: &Va,
     batch_size: usize,
@@ -177,8 +221,10 @@ pub(crate) fn evaluate_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Va>(
     callbacks: &mut impl Callback,
     logs: &mut Logs,
     run: RunParams,
+    dist: &Dist,
 ) -> Result<()>
 where
+    Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     S: SampleShape,
     T: Target,
     D: KerasDevice,
@@ -195,6 +241,7 @@ where
         check_finite,
         ..BatchOptions::default()
     })?;
+    let adapter = Sharded::new(adapter, dist.rank(), dist.num_processes());
     let mut iterator = EpochIterator::new(adapter, steps, 1)?;
     let run = RunParams {
         steps: iterator.steps(),
@@ -205,7 +252,8 @@ where
     callbacks.on_test_begin(&mut ctx!(trainer, logs, run))?;
     // The running loss and metrics (on the device when the trainer keeps them there) are read
     // after each batch only for callbacks that read batch logs.
-    let batch_logs = callbacks.reads_batch_logs();
+    // (The same choice on every process: logs are combined by collectives.)
+    let batch_logs = crate::distribution::any_process(dist, callbacks.reads_batch_logs())?;
     let mut batches_run = || -> Result<()> {
         iterator.begin_epoch()?;
         while let Some((step, batches)) = iterator.next_group()? {
@@ -215,7 +263,7 @@ where
             }
             if batch_logs {
                 trainer.read_metrics::<K, T>()?;
-                trainer.write_logs::<K, T>(logs, "");
+                trainer.write_logs_across::<K, T, _>(dist, logs)?;
             }
             callbacks.on_test_batch_end(step.end, &mut ctx!(trainer, logs, run))?;
         }
@@ -226,7 +274,7 @@ where
     let settled = trainer.settle_metrics::<K, T>();
     ran?;
     settled?;
-    trainer.write_logs::<K, T>(logs, "");
+    trainer.write_logs_across::<K, T, _>(dist, logs)?;
     callbacks.on_test_end(&mut ctx!(trainer, logs, run))?;
     Ok(())
 }

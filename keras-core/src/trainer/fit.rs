@@ -4,6 +4,7 @@ use super::{
     bounds::TrainModel,
     config::{FitConfig, ValidationFreq},
     context::ctx,
+    distributed::{broadcast_weights, check_same_run},
     evaluate::evaluate_loop,
     fit_view::fit_progress,
     DataSignature, ResumePoint, Trainer,
@@ -13,9 +14,10 @@ use crate::{
     callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
     data::{
         BatchOptions, DataAdapter, DataPosition, DatasetInput, EpochIterator, FitData,
-        NoValidation, Prefetch, SampleShape, Shuffle, Source, Subset,
+        NoValidation, Prefetch, SampleShape, Sharded, Shuffle, Source, Subset,
     },
     device::KerasDevice,
+    distribution::{any_process, check_agree, MergeAcross, SingleProcess},
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
@@ -25,14 +27,29 @@ use crate::{
 
 /// The `fit` call being configured: Keras's arguments as chained setters, then [`Fit::run`].
 ///
-/// Created by [`Trainer::fit`].
+/// Created by [`Trainer::fit`]. `Dist` is the [`distribution`](crate::distribution)
+/// ([`SingleProcess`] unless [`Fit::distribution`] sets one).
 #[must_use = "call .run() to train"]
-pub struct Fit<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb> {
+pub struct Fit<
+    't,
+    'd,
+    M,
+    O,
+    L,
+    Mt,
+    Wm,
+    D: KerasDevice,
+    Ds: ?Sized,
+    Vd: ?Sized,
+    Cb,
+    Dist = SingleProcess,
+> {
     trainer: &'t mut Trainer<M, O, L, Mt, Wm, D>,
     data: &'d Ds,
     validation: Option<&'d Vd>,
     config: FitConfig,
     callbacks: Cb,
+    dist: Dist,
 }
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
@@ -48,12 +65,13 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             validation: None,
             config: FitConfig::default(),
             callbacks: (),
+            dist: SingleProcess,
         }
     }
 }
 
-impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
-    Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb>
+impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb, Dist>
+    Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb, Dist>
 {
     /// Final epoch index. Defaults to `1`.
     pub fn epochs(mut self, epochs: usize) -> Self {
@@ -156,23 +174,48 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
     pub fn validation_data<V2: ?Sized>(
         self,
         data: &'d V2,
-    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, V2, Cb> {
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, V2, Cb, Dist> {
         Fit {
             trainer: self.trainer,
             data: self.data,
             validation: Some(data),
             config: self.config,
             callbacks: self.callbacks,
+            dist: self.dist,
         }
     }
     /// Callbacks: one, or a tuple run in order. Pass `&mut cb` to inspect it afterwards.
-    pub fn callbacks<Cb2>(self, callbacks: Cb2) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb2> {
+    pub fn callbacks<Cb2>(
+        self,
+        callbacks: Cb2,
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb2, Dist> {
         Fit {
             trainer: self.trainer,
             data: self.data,
             validation: self.validation,
             config: self.config,
             callbacks,
+            dist: self.dist,
+        }
+    }
+    /// Trains over the processes of `dist` (Keras's `keras.distribution`): pass
+    /// `&DataParallel::from_env()?` (feature `mpi`) to split each global batch of
+    /// `batch_size` samples across the processes of an `mpiexec` job, so that they train the
+    /// same model as one process would on the whole batch (see
+    /// [`distribution`](crate::distribution)). Every process must build the same model, load
+    /// the same data and pass the same arguments; a difference in the model or the data fails
+    /// at start with [`Error::DistributionMismatch`]. Defaults to [`SingleProcess`].
+    pub fn distribution<Dist2>(
+        self,
+        dist: Dist2,
+    ) -> Fit<'t, 'd, M, O, L, Mt, Wm, D, Ds, Vd, Cb, Dist2> {
+        Fit {
+            trainer: self.trainer,
+            data: self.data,
+            validation: self.validation,
+            config: self.config,
+            callbacks: self.callbacks,
+            dist,
         }
     }
 
@@ -193,6 +236,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         Mt: MetricSet<K, L::Target>,
         Wm: MetricSet<K, L::Target>,
         Cb: Callback,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     {
         self.run_with::<S, K, L::Target, Kind, VKind>()
     }
@@ -207,6 +251,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
         Cb: Callback,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     {
         let Fit {
             trainer,
@@ -214,42 +259,57 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb>
             validation,
             config,
             callbacks,
+            dist,
         } = self;
         validate(&config)?;
+        // Several processes: the host loss and host metric states, whose partial sums the
+        // processes combine; callbacks write on process 0 only.
+        let distributed = dist.num_processes() > 1;
+        let saved = (trainer.loss_on_device, trainer.metrics_on_device);
+        if distributed {
+            trainer.loss_on_device = false;
+            trainer.metrics_on_device = false;
+            trainer.chief = dist.is_chief();
+        }
         let device = trainer.device.clone();
         let input = data.input();
         let history = if let Some(v) = validation {
             let val = v.input();
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, _, _>(
                 &mut *trainer,
                 input.whole(),
                 Some(val),
                 &config,
                 callbacks,
+                &dist,
             )
         } else if config.validation_split > 0.0 {
             let (train, val) = input.split_tail(config.validation_split)?;
             let val = DatasetInput(val);
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, _>(
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, _, _>(
                 &mut *trainer,
                 train,
                 Some(val),
                 &config,
                 callbacks,
+                &dist,
             )
         } else {
-            fit_loop::<S, K, T, _, _, _, _, _, _, _, DatasetInput<Subset<'_, S, T, NoValidation>>>(
+            fit_loop::<S, K, T, _, _, _, _, _, _, _, DatasetInput<Subset<'_, S, T, NoValidation>>, _>(
                 &mut *trainer,
                 input.whole(),
                 None,
                 &config,
                 callbacks,
+                &dist,
             )
         };
         // The weights and the optimizer's state read as after the last step, even when `fit`
         // stopped on an error.
         let synced = trainer.sync_host();
         let settled = trainer.settle_metrics::<K, T>();
+        (trainer.loss_on_device, trainer.metrics_on_device) = saved;
+        trainer.chief = true;
         let history = history?;
         synced?;
         settled?;
@@ -340,14 +400,16 @@ struct Run<'r, Cb> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn fit_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Tr, Va>(
+fn fit_loop<S, const K: usize, T, M, O, L, Mt, Wm, D, Tr, Va, Dist>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     train: Tr,
     validation: Option<Va>,
     config: &FitConfig,
     callbacks: impl Callback,
+    dist: &Dist,
 ) -> Result<History>
 where
+    Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     S: SampleShape,
     T: Target,
     D: KerasDevice,
@@ -375,13 +437,16 @@ where
         check_finite: config.check_finite,
         position: None,
     };
+    check_same_run(trainer, &train, validation.as_ref(), config, dist)?;
+    let (rank, ranks) = (dist.rank(), dist.num_processes());
     // Built now so that bad data fails before any callback runs; rebuilt at a resume point.
-    let mut adapter = train.batches(&options)?;
+    // Each process keeps its shard of every batch (all of it, alone).
+    let mut adapter = Sharded::new(train.batches(&options)?, rank, ranks);
     // Keras adds History always and a ProgbarLogger when verbose != 0, both after the user's
     // callbacks (Keras 3's `CallbackList`), so that they see what those wrote into the logs
     // (`ReduceLROnPlateau`'s `learning_rate`). History is kept out of the tuple so that the
     // context can show it; a resume point saved at an epoch's end adds that epoch's logs.
-    let progbar = (config.verbose > 0).then(ProgbarLogger::new);
+    let progbar = (config.verbose > 0 && dist.is_chief()).then(ProgbarLogger::new);
     let mut run = Run {
         config,
         callbacks: (callbacks, progbar),
@@ -432,10 +497,21 @@ where
             point.data.passes,
             continues.then_some(point.data.batches_into_pass),
         ));
-        adapter = train.batches(&options)?;
+        adapter = Sharded::new(train.batches(&options)?, rank, ranks);
         run.history = point.history.clone();
         run.resume = Some(point);
     }
+    // Every process starts where process 0 does, from process 0's weights.
+    let (epoch, batch) = run
+        .resume
+        .as_ref()
+        .map_or((config.initial_epoch, 0), |p| (p.epoch, p.batch));
+    check_agree(
+        dist,
+        &["the epoch to start at", "the batch to start at"],
+        &[epoch as f64, batch as f64],
+    )?;
+    broadcast_weights(trainer, dist)?;
     let batch_values = config
         .batch_size
         .min(train.samples().unwrap_or(config.batch_size))
@@ -447,25 +523,29 @@ where
             .min(adapter.num_batches().unwrap_or(MAX_PREFETCH));
         std::thread::scope(|scope| {
             let prefetched = Prefetch::spawn(scope, adapter, depth);
-            run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(
-                trainer, prefetched, validation, &mut run,
+            run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _, _>(
+                trainer, prefetched, validation, &mut run, dist,
             )
         })?;
     } else {
-        run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _>(trainer, adapter, validation, &mut run)?;
+        run_epochs::<S, K, T, _, _, _, _, _, _, _, _, _, _>(
+            trainer, adapter, validation, &mut run, dist,
+        )?;
     }
     Ok(run.history)
 }
 
 /// The epochs of `fit`, from `initial_epoch` or from a resume point requested in
 /// `on_train_begin` (then the first epoch may continue in its middle).
-fn run_epochs<S, const K: usize, T, M, O, L, Mt, Wm, D, A, Va, Cb>(
+fn run_epochs<S, const K: usize, T, M, O, L, Mt, Wm, D, A, Va, Cb, Dist>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     adapter: A,
     validation: Option<Va>,
     run: &mut Run<'_, Cb>,
+    dist: &Dist,
 ) -> Result<()>
 where
+    Dist: MergeAcross<Mt> + MergeAcross<Wm>,
     S: SampleShape,
     T: Target,
     D: KerasDevice,
@@ -510,7 +590,9 @@ where
     }
     // Without a callback that reads batch logs, the running loss and metrics are read (from
     // the device, where they are kept there) once per epoch.
-    let batch_logs = callbacks.reads_batch_logs();
+    // (The same choice on every process: logs are combined by collectives.)
+    let batch_logs = any_process(dist, callbacks.reads_batch_logs())?;
+    let distributed = dist.num_processes() > 1;
     let mut last_epoch = first_epoch;
     for epoch in first_epoch..config.epochs {
         trainer.reset_metrics::<K, T>();
@@ -541,23 +623,38 @@ where
             };
             callbacks.on_train_batch_begin(step.begin, &mut hook_ctx!(epoch, steps_run, before))?;
             for (i, batch) in batches.iter().enumerate() {
-                let key = step_key(config.seed, epoch as u64, (steps_run + i) as u64);
-                trainer.train_batch::<S, K, T>(batch, config.skip_non_finite, key)?;
+                // Dropout masks follow from the step's place (and the process, so that shards
+                // of one global batch draw different masks).
+                let key = step_key(
+                    config.seed ^ (dist.rank() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    epoch as u64,
+                    (steps_run + i) as u64,
+                );
+                trainer.train_batch_across::<S, K, T, _>(
+                    batch,
+                    config.skip_non_finite,
+                    key,
+                    dist,
+                )?;
             }
             steps_run += batches.len();
             if batch_logs {
                 trainer.read_metrics::<K, T>()?;
-                trainer.write_logs::<K, T>(logs, "");
+                trainer.write_logs_across::<K, T, _>(dist, logs)?;
             }
             let after = iterator.position();
             callbacks.on_train_batch_end(step.end, &mut hook_ctx!(epoch, steps_run, after))?;
+            if distributed {
+                // A stop requested on any process stops every process at this step.
+                trainer.stop_training = any_process(dist, trainer.stop_training)?;
+            }
             if trainer.stop_training {
                 break;
             }
         }
         if steps_run > resumed {
             trainer.read_metrics::<K, T>()?;
-            trainer.write_logs::<K, T>(logs, "");
+            trainer.write_logs_across::<K, T, _>(dist, logs)?;
         }
         if logs.get("loss").is_some_and(f32::is_finite) {
             crate::model::sync_values(
@@ -583,7 +680,7 @@ where
             if config.validation_freq.should_eval(epoch) {
                 let batch_size = config.validation_batch_size.unwrap_or(config.batch_size);
                 let mut val_logs = Logs::new();
-                evaluate_loop::<S, K, T, _, _, _, _, _, _, _>(
+                evaluate_loop::<S, K, T, _, _, _, _, _, _, _, _>(
                     trainer,
                     val,
                     batch_size,
@@ -592,6 +689,7 @@ where
                     callbacks,
                     &mut val_logs,
                     params,
+                    dist,
                 )?;
                 for (k, v) in val_logs.iter() {
                     logs.set(&format!("val_{k}"), v);
@@ -613,6 +711,9 @@ where
         callbacks.on_epoch_end(epoch, &mut ctx!(trainer, logs, params, at_end))?;
         history.on_epoch_end(epoch, &mut ctx!(trainer, logs, params))?;
         last_epoch = epoch + 1;
+        if distributed {
+            trainer.stop_training = any_process(dist, trainer.stop_training)?;
+        }
         if trainer.stop_training {
             break;
         }

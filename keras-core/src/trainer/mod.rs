@@ -11,6 +11,7 @@ mod bounds;
 mod cache_budget;
 mod config;
 pub(crate) mod context;
+mod distributed;
 mod evaluate;
 mod fit;
 pub(crate) mod fit_view;

@@ -12,6 +12,7 @@ use super::cache_budget::{CacheBudget, EmptyCacheOnDrop};
 use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
+    distribution::Distribution,
     losses::{compute_loss, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
     metrics::{Direction, MeanState, MetricSet, ResidentMeans},
     model,
@@ -57,6 +58,9 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) cache_budget: CacheBudget,
     /// Steps skipped for non-finite gradients since the trainer was compiled.
     pub(crate) skipped_steps: u64,
+    /// Whether this process's callbacks write: `false` on the other processes of a
+    /// data-parallel `fit` while it runs.
+    pub(crate) chief: bool,
     /// Empties the device's cache once every tensor above has been dropped (keep it last).
     pub(crate) empty_cache_on_drop: EmptyCacheOnDrop<D>,
 }
@@ -105,6 +109,7 @@ where
             directions: Vec::new(),
             cache_budget: CacheBudget::default(),
             skipped_steps: 0,
+            chief: true,
             empty_cache_on_drop: EmptyCacheOnDrop(device.clone()),
         })
     }
@@ -136,6 +141,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             directions: self.directions,
             cache_budget: self.cache_budget,
             skipped_steps: self.skipped_steps,
+            chief: self.chief,
             empty_cache_on_drop: self.empty_cache_on_drop,
         }
     }
@@ -429,13 +435,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 }
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
-    /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
-    /// `step_key` seeds the step's dropout masks ([`dropout_seeds`](crate::layers::dropout_seeds)).
-    /// With `skip_non_finite` (or an optimizer with a loss scale), a step whose gradients are not
-    /// all finite leaves the model and the optimizer as they were. With
-    /// [`metrics_on_device`](Self::metrics_on_device) the loss tracker and the row-form metrics
-    /// are updated on the device and nothing is read back (see
-    /// [`read_metrics`](Self::read_metrics)).
+    /// One optimizer step on one batch, in a single process: see
+    /// [`train_batch_across`](Self::train_batch_across).
     pub(crate) fn train_batch<S: SampleShape, const K: usize, T: Target>(
         &mut self,
         batch: &Batch,
@@ -449,7 +450,59 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
+        self.train_batch_across::<S, K, T, _>(
+            batch,
+            skip_non_finite,
+            step_key,
+            &crate::distribution::SingleProcess,
+        )
+    }
+
+    /// One optimizer step on one batch: forward (training), loss, backward, update, metrics.
+    /// `step_key` seeds the step's dropout masks ([`dropout_seeds`](crate::layers::dropout_seeds)).
+    /// With `skip_non_finite` (or an optimizer with a loss scale), a step whose gradients are not
+    /// all finite leaves the model and the optimizer as they were. With
+    /// [`metrics_on_device`](Self::metrics_on_device) the loss tracker and the row-form metrics
+    /// are updated on the device and nothing is read back (see
+    /// [`read_metrics`](Self::read_metrics)).
+    ///
+    /// In a data-parallel `fit` the batch is this process's shard ([`Batch::shard`]): its loss
+    /// is divided by the global batch's divisor and the gradients are summed over `dist`'s
+    /// processes before the update, so every process applies the global batch's gradient.
+    pub(crate) fn train_batch_across<
+        S: SampleShape,
+        const K: usize,
+        T: Target,
+        Dist: Distribution,
+    >(
+        &mut self,
+        batch: &Batch,
+        skip_non_finite: bool,
+        step_key: u64,
+        dist: &Dist,
+    ) -> Result<()>
+    where
+        M: TrainModel<S, K, D>,
+        O: Optimizer,
+        L: Loss<K, Target = T>,
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+    {
         let n = batch.size;
+        if n == 0 && batch.shard.is_some() {
+            // An empty shard (a last batch smaller than the number of processes): no loss,
+            // zero gradients, but this process still takes part in the sum and the update.
+            let mut grads = match self.grads.take() {
+                Some(g) => g,
+                None => self
+                    .model
+                    .try_alloc_grads()
+                    .map_err(Error::on_device::<D>("the gradients"))?,
+            };
+            self.reduce_and_apply(&mut grads, skip_non_finite, dist)?;
+            self.grads = Some(grads);
+            return Ok(());
+        }
         // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
         let mut x: Tensor<S::Batched, f32, D> = self
             .device
@@ -482,7 +535,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             self.start_resident_means::<K, T>()?;
             self.resident_metrics_update::<K, _>(&out, batch)?;
         }
-        let scale = self.optimizer.loss_scale();
+        // The loss gradient carries the loss scale and, for a shard, its share of the global
+        // batch's divisor.
+        let scale = self.optimizer.loss_scale() * self.loss_share::<K>(batch);
         let form = if self.loss_on_device {
             self.loss
                 .device_form(&batch.y, n, K, &mut self.label_host)?
@@ -493,26 +548,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             Some(form) => self.device_loss_backward::<K, T>(form, out, batch, scale)?,
             None => self.host_loss_backward::<K, T>(out, batch, scale)?,
         };
-        // Leaves the gradients zeroed for the next step; in place on `Cpu` for optimizers that
-        // allow it (one pass over each variable instead of gather, apply, scatter).
-        if skip_non_finite || scale != 1.0 {
-            let applied = model::optimizer_step_if_finite(
-                &mut self.model,
-                &mut grads,
-                &mut self.optimizer,
-                &mut self.params,
-                &mut self.step_buffers,
-            )?;
-            self.skipped_steps += u64::from(!applied);
-        } else {
-            model::optimizer_step(
-                &mut self.model,
-                &mut grads,
-                &mut self.optimizer,
-                &mut self.params,
-                &mut self.step_buffers,
-            )?;
-        }
+        self.reduce_and_apply(&mut grads, skip_non_finite, dist)?;
         self.grads = Some(grads);
         if self.resident_means.is_live() {
             self.resident_step_end::<K, T>(value, batch)?;
@@ -529,6 +565,42 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             self.update_metrics::<K, T>(batch, value)?;
         }
         self.cache_budget.after_step(&self.device)
+    }
+
+    /// Sums the gradients over `dist`'s processes (nothing for one process), then takes the
+    /// optimizer step. Leaves the gradients zeroed for the next step; in place on `Cpu` for
+    /// optimizers that allow it (one pass over each variable instead of gather, apply,
+    /// scatter).
+    fn reduce_and_apply<Dist: Distribution>(
+        &mut self,
+        grads: &mut Gradients<f32, D>,
+        skip_non_finite: bool,
+        dist: &Dist,
+    ) -> Result<()>
+    where
+        M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+        O: Optimizer,
+    {
+        model::all_reduce_grads(&mut self.model, grads, &self.params, &self.device, dist)?;
+        if skip_non_finite || self.optimizer.loss_scale() != 1.0 {
+            let applied = model::optimizer_step_if_finite(
+                &mut self.model,
+                grads,
+                &mut self.optimizer,
+                &mut self.params,
+                &mut self.step_buffers,
+            )?;
+            self.skipped_steps += u64::from(!applied);
+            Ok(())
+        } else {
+            model::optimizer_step(
+                &mut self.model,
+                grads,
+                &mut self.optimizer,
+                &mut self.params,
+                &mut self.step_buffers,
+            )
+        }
     }
 
     /// Makes the device copy of the running states current, from the host states, unless it
@@ -616,14 +688,25 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// with the batch's sample weights) and the loss tracker with the batch's `loss`.
     fn update_metrics<const K: usize, T: Target>(&mut self, batch: &Batch, loss: f32) -> Result<()>
     where
+        L: Loss<K>,
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
         self.metrics.update_all(&batch.y, &self.y_host, None)?;
         self.weighted_metrics
             .update_all(&batch.y, &self.y_host, batch.weights())?;
-        self.loss_tracker
-            .update(std::iter::once(loss), Some(&[batch.size as f32]));
+        match batch.shard {
+            // This process's part of the global batch's `loss * global_size`; the parts are
+            // summed when logs are written.
+            Some(shard) => {
+                self.loss_tracker.total +=
+                    loss * self.loss_share::<K>(batch) * shard.global_size as f32;
+                self.loss_tracker.count += batch.size as f32;
+            }
+            None => self
+                .loss_tracker
+                .update(std::iter::once(loss), Some(&[batch.size as f32])),
+        }
         Ok(())
     }
 
@@ -749,6 +832,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
+        if batch.size == 0 && batch.shard.is_some() {
+            // An empty shard of a data-parallel evaluation adds nothing.
+            return Ok(());
+        }
         if !self.metrics_on_device {
             self.forward_batch::<S, K>(&batch.x, batch.size)?;
             let value = self.host_loss::<K>(batch, false)?;

@@ -1,0 +1,156 @@
+//! The trainer's side of a distributed `fit` (see [`distribution`](crate::distribution)):
+//! checking that the processes agree, starting them from one set of weights, each shard's part
+//! of the global loss, and logs combined across processes.
+
+use super::{FitConfig, Trainer};
+use crate::{
+    data::{Batch, SampleShape, Source},
+    device::KerasDevice,
+    distribution::{check_agree, Distribution, MergeAcross},
+    losses::{DeviceLoss, Loss, Reduction},
+    metrics::{MeanState, MetricSet},
+    optimizers::Optimizer,
+    target::Target,
+    Result,
+};
+
+impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
+    /// [`write_logs`](Self::write_logs) from the loss tracker and metric states combined over
+    /// `dist`'s processes (each holds its shards' part), so that every process writes the same
+    /// logs. A collective: every process calls it at the same point.
+    pub(crate) fn write_logs_across<const K: usize, T: Target, Dist>(
+        &self,
+        dist: &Dist,
+        logs: &mut crate::callbacks::Logs,
+    ) -> Result<()>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
+    {
+        if dist.num_processes() == 1 {
+            self.write_logs::<K, T>(logs, "");
+            return Ok(());
+        }
+        let mut tracker = [
+            f64::from(self.loss_tracker.total),
+            f64::from(self.loss_tracker.count),
+        ];
+        dist.all_reduce_sum_f64(&mut tracker)?;
+        let tracker = MeanState {
+            total: tracker[0] as f32,
+            count: tracker[1] as f32,
+        };
+        let metrics = <Dist as MergeAcross<Mt>>::merged::<K, T>(dist, &self.metrics)?;
+        let weighted = <Dist as MergeAcross<Wm>>::merged::<K, T>(dist, &self.weighted_metrics)?;
+        let mut set = |name: &str, v: f32| logs.set(name, v);
+        set("loss", tracker.result());
+        metrics
+            .as_ref()
+            .unwrap_or(&self.metrics)
+            .visit_results(&mut set);
+        weighted
+            .as_ref()
+            .unwrap_or(&self.weighted_metrics)
+            .visit_results(&mut set);
+        Ok(())
+    }
+
+    /// What a shard's loss (reduced over the shard) is multiplied by to be its part of the
+    /// global batch's loss: the shard's divisor over the global batch's (batch sizes, or
+    /// weight sums for `mean_with_sample_weight`; 1 for `sum`). 1 for a whole batch; 0 when
+    /// either divisor is 0 (the shard's loss is then 0, Keras's `divide_no_nan`).
+    pub(crate) fn loss_share<const K: usize>(&self, batch: &Batch) -> f32
+    where
+        L: Loss<K>,
+    {
+        let Some(shard) = batch.shard else {
+            return 1.0;
+        };
+        let reduction = self.loss.reduction();
+        let local = DeviceLoss::divisor(reduction, batch.weights(), batch.size);
+        let global = match (reduction, shard.global_weight_sum) {
+            (Reduction::Sum, _) => 1.0,
+            (Reduction::MeanWithSampleWeight, Some(w)) => w,
+            _ => shard.global_size as f32,
+        };
+        if local == 0.0 || global == 0.0 {
+            0.0
+        } else {
+            local / global
+        }
+    }
+}
+
+/// Fails on every process when the processes of a distributed `fit` do not train the same
+/// model on the same data with the same arguments ([`Error::DistributionMismatch`]).
+pub(crate) fn check_same_run<S, T, M, O, L, Mt, Wm, D, Tr, Va, Dist>(
+    trainer: &Trainer<M, O, L, Mt, Wm, D>,
+    train: &Tr,
+    validation: Option<&Va>,
+    config: &FitConfig,
+    dist: &Dist,
+) -> Result<()>
+where
+    S: SampleShape,
+    T: Target,
+    D: KerasDevice,
+    Tr: Source<S, T>,
+    Va: Source<S, T>,
+    Dist: Distribution,
+{
+    if dist.num_processes() == 1 {
+        return Ok(());
+    }
+    // FNV-1a over each variable's name and dims, kept to 48 bits (what `check_agree` carries).
+    let mut layout = 0xcbf2_9ce4_8422_2325u64;
+    for var in &trainer.params.vars {
+        for b in format!("{}{:?};", var.name, var.shape).bytes() {
+            layout = (layout ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    let samples = |s: Option<usize>| s.map_or(0.0, |n| n as f64 + 1.0);
+    check_agree(
+        dist,
+        &[
+            "the number of weights",
+            "the number of weight variables",
+            "the weights' names and shapes (a hash)",
+            "the training samples (+1; 0 when unknown)",
+            "the validation samples (+1; 0 when none or unknown)",
+            "batch_size",
+            "epochs",
+            "seed",
+        ],
+        &[
+            trainer.params.values.len() as f64,
+            trainer.params.vars.len() as f64,
+            (layout & 0xffff_ffff_ffff) as f64,
+            samples(train.samples()),
+            samples(validation.and_then(|v| v.samples())),
+            config.batch_size as f64,
+            config.epochs as f64,
+            (config.seed & 0xffff_ffff_ffff) as f64,
+        ],
+    )
+}
+
+/// Process 0's weights on every process (Keras's `DataParallel` starts every replica from the
+/// same variables).
+pub(crate) fn broadcast_weights<M, O, L, Mt, Wm, D, Dist>(
+    trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
+    dist: &Dist,
+) -> Result<()>
+where
+    D: KerasDevice,
+    M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+    O: Optimizer,
+    Dist: Distribution,
+{
+    if dist.num_processes() == 1 {
+        return Ok(());
+    }
+    trainer.sync_host()?;
+    dist.broadcast(&mut trainer.params.values)?;
+    crate::model::scatter_values(&mut trainer.model, &trainer.params)
+}

@@ -1,0 +1,370 @@
+//! Data-parallel `fit` over MPI: every process of `mpiexec -n N target/.../data_parallel`
+//! trains with `DataParallel` and checks, against the one-process run it computes itself on
+//! the same global batches, that the `History` (loss, metrics, weighted metrics, validation)
+//! agrees within 1e-5 and the trained weights within 1e-4, and that every process logged
+//! exactly the same numbers. The cases have a partial last batch smaller than 3 (so with 3
+//! processes some shards are empty, in training and in validation): plain, `sample_weight`, and
+//! `class_weight` with the `mean_with_sample_weight` reduction (whose divisor is the global
+//! weight sum). Processes whose data disagree must fail with `DistributionMismatch`.
+//!
+//! `--fault` instead trains until process 1 kills itself with SIGKILL: the job must end (not
+//! hang); `.ci/run` bounds it with `timeout`.
+//!
+//! A test binary without libtest's harness: MPI is initialized once per process and its calls
+//! come from one thread. Run by `.ci/run` as `mpiexec -n 2` and `mpiexec -n 3`.
+#![cfg(feature = "mpi")]
+
+use keras_core::data::{ArrayDataset, Shuffle};
+use keras_core::dfdx::prelude::*;
+use keras_core::distribution::{DataParallel, Distribution};
+use keras_core::layers::{Dense, Linear, ReLU};
+use keras_core::losses::{Reduction, SparseCategoricalCrossentropy};
+use keras_core::metrics::{self, ResolvedAccuracy};
+use keras_core::optimizers::{Adam, Sgd};
+use keras_core::target::Sparse;
+use keras_core::{Error, Sequential, Trainer};
+
+#[derive(Sequential)]
+struct Mlp<E: Dtype, D: Device<E>> {
+    hidden: Dense<4, 8, ReLU, E, D>,
+    out: Dense<8, 3, Linear, E, D>,
+}
+
+/// `n` samples of three noisy classes, starting at sample `offset` of the sequence.
+fn samples(n: usize, offset: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut x = Vec::with_capacity(n * 4);
+    let mut y = Vec::with_capacity(n);
+    for i in offset..offset + n {
+        let class = (i * 5 + i / 3) % 3;
+        for j in 0..4 {
+            let noise = ((i * 7 + j * 13) % 11) as f32 / 11.0 - 0.5;
+            x.push(if j == class { 1.0 } else { 0.0 } + 0.4 * noise);
+        }
+        y.push(class as f32);
+    }
+    (x, y)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Case {
+    Plain,
+    SampleWeight,
+    ClassWeight,
+}
+
+/// 50 training samples in batches of 16 (the last holds 2) and 13 validation samples in
+/// batches of 4 (the last holds 1).
+fn train_data(case: Case) -> ArrayDataset<Rank1<4>, Sparse> {
+    let (x, y) = samples(50, 0);
+    let data = ArrayDataset::new(x, y).unwrap();
+    match case {
+        Case::SampleWeight => {
+            let w = (0..50).map(|i| 0.25 + (i % 7) as f32 * 0.3).collect();
+            data.with_sample_weight(w).unwrap()
+        }
+        _ => data,
+    }
+}
+
+fn val_data() -> ArrayDataset<Rank1<4>, Sparse> {
+    let (x, y) = samples(13, 50);
+    ArrayDataset::new(x, y).unwrap()
+}
+
+/// A run's History (key, per-epoch values) and trained weights.
+type Run = (Vec<(String, Vec<f32>)>, Vec<f32>);
+
+/// Trains `case` from weights seeded by `init_seed`; with `dist`, data-parallel.
+fn train(case: Case, init_seed: u64, dist: Option<&DataParallel>) -> Result<Run, Error> {
+    let dev = Cpu::seed_from_u64(init_seed);
+    let model = Mlp::<f32, Cpu>::build(&dev);
+    let mut loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
+    if case == Case::ClassWeight {
+        loss = loss.with_reduction(Reduction::MeanWithSampleWeight);
+    }
+    let accuracy = (ResolvedAccuracy::<Sparse>::default(),);
+    let weighted = (metrics::SparseCategoricalCrossentropy::default().with_from_logits(true),);
+    let data = train_data(case);
+    let val = val_data();
+    let history = if case == Case::Plain {
+        let opt = Adam::new().with_learning_rate(0.02).build()?;
+        let mut t =
+            Trainer::compile(model, opt, loss, accuracy, &dev)?.with_weighted_metrics(weighted);
+        let fit = t
+            .fit(&data)
+            .epochs(4)
+            .batch_size(16)
+            .validation_data(&val)
+            .validation_batch_size(4)
+            .shuffle(Shuffle::Full)
+            .seed(11)
+            .verbose(0);
+        let h = match dist {
+            Some(d) => fit.distribution(d).run()?,
+            None => fit.run()?,
+        };
+        (h, t.weights().values.clone())
+    } else {
+        let opt = Sgd::new()
+            .with_learning_rate(0.1)
+            .with_momentum(0.9)
+            .build()?;
+        let mut t =
+            Trainer::compile(model, opt, loss, accuracy, &dev)?.with_weighted_metrics(weighted);
+        let mut fit = t
+            .fit(&data)
+            .epochs(4)
+            .batch_size(16)
+            .validation_data(&val)
+            .validation_batch_size(4)
+            .shuffle(Shuffle::Full)
+            .seed(5)
+            .verbose(0);
+        if case == Case::ClassWeight {
+            fit = fit.class_weight(vec![0.5, 2.0, 1.25]);
+        }
+        let h = match dist {
+            Some(d) => fit.distribution(d).run()?,
+            None => fit.run()?,
+        };
+        (h, t.weights().values.clone())
+    };
+    let (history, weights) = history;
+    let logs = history
+        .keys
+        .iter()
+        .map(|k| (k.clone(), history.get(k).unwrap().to_vec()))
+        .collect();
+    Ok((logs, weights))
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn check_case(dist: &DataParallel, case: Case) {
+    let (rank, ranks) = (dist.rank(), dist.num_processes());
+    let (want_logs, want_weights) = train(case, 0, None).unwrap();
+    // Processes other than 0 start from other weights: fit must broadcast process 0's.
+    let (logs, weights) = train(case, rank as u64 * 100, Some(dist)).unwrap();
+    let names: Vec<&str> = logs.iter().map(|(k, _)| k.as_str()).collect();
+    let want_names: Vec<&str> = want_logs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, want_names, "{case:?}: the same log keys");
+    assert!(
+        names.contains(&"val_loss") && names.contains(&"accuracy"),
+        "{names:?}"
+    );
+    for ((key, got), (_, want)) in logs.iter().zip(&want_logs) {
+        let d = max_diff(got, want);
+        assert!(
+            d <= 1e-5,
+            "{case:?} rank {rank}/{ranks}: `{key}` differs from the one-process run by {d}: {got:?} vs {want:?}"
+        );
+    }
+    let d = max_diff(&weights, &want_weights);
+    assert!(
+        d <= 1e-4,
+        "{case:?} rank {rank}/{ranks}: weights differ by {d}"
+    );
+    if case == Case::Plain {
+        check_evaluate(dist);
+    }
+    // Every process logged the very same numbers.
+    let flat: Vec<f32> = logs.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    let all = dist.all_gather(&flat).unwrap();
+    for (r, theirs) in all.iter().enumerate() {
+        assert_eq!(
+            theirs, &all[0],
+            "{case:?}: process {r}'s logs differ from process 0's"
+        );
+    }
+    if rank == 0 {
+        println!(
+            "ok {case:?} on {ranks} processes: loss {:?}, weights within {d:e}",
+            logs[0].1
+        );
+    }
+}
+
+/// `evaluate` over the processes gives the one-process results (13 samples in batches of 4:
+/// the last batch of 1 leaves empty shards).
+fn check_evaluate(dist: &DataParallel) {
+    let dev = Cpu::seed_from_u64(0);
+    let mut t = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (ResolvedAccuracy::<Sparse>::default(),),
+        &dev,
+    )
+    .unwrap();
+    let val = val_data();
+    let want = t.evaluate(&val).batch_size(4).run().unwrap();
+    let got = t
+        .evaluate(&val)
+        .batch_size(4)
+        .distribution(dist)
+        .run()
+        .unwrap();
+    for (key, v) in want.iter() {
+        let g = got.get(key).unwrap();
+        assert!((g - v).abs() <= 1e-5, "evaluate `{key}`: {g} vs {v}");
+    }
+    assert_eq!(got.iter().count(), 2);
+    if dist.rank() == 0 {
+        println!(
+            "ok evaluate over {} processes: {got:?}",
+            dist.num_processes()
+        );
+    }
+}
+
+/// Process 1 has one sample more: every process fails before training, naming the data.
+fn check_mismatch(dist: &DataParallel) {
+    let dev = Cpu::seed_from_u64(0);
+    let n = 20 + usize::from(dist.rank() == 1);
+    let (x, y) = samples(n, 0);
+    let data = ArrayDataset::<Rank1<4>, Sparse>::new(x, y).unwrap();
+    let mut t = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )
+    .unwrap();
+    let err = t
+        .fit(&data)
+        .batch_size(8)
+        .verbose(0)
+        .distribution(dist)
+        .run()
+        .unwrap_err();
+    match err {
+        Error::DistributionMismatch { what, rank, .. } => {
+            assert!(what.contains("training samples"), "{what}");
+            assert_eq!(rank, 1);
+        }
+        other => panic!("expected DistributionMismatch, got {other}"),
+    }
+    if dist.rank() == 0 {
+        println!("ok mismatched data fails on every process with DistributionMismatch");
+    }
+}
+
+/// A `CSVLogger` writes on process 0 only; `EarlyStopping` (which cannot see an improvement
+/// of 10) stops every process after the same epoch, 2 of 6.
+fn check_callbacks(dist: &DataParallel) {
+    use keras_core::callbacks::{CSVLogger, EarlyStopping};
+    let dev = Cpu::seed_from_u64(0);
+    let data = train_data(Case::Plain);
+    let val = val_data();
+    let mut t = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )
+    .unwrap();
+    let csv = std::env::temp_dir().join(format!("keras-dp-{}.csv", std::process::id()));
+    let history = t
+        .fit(&data)
+        .epochs(6)
+        .batch_size(16)
+        .validation_data(&val)
+        .verbose(1)
+        .callbacks((
+            CSVLogger::new(&csv),
+            EarlyStopping::new()
+                .with_monitor("val_loss")
+                .with_min_delta(10.0),
+        ))
+        .distribution(dist)
+        .run()
+        .unwrap();
+    let wrote = csv.exists();
+    let _ = std::fs::remove_file(&csv);
+    assert_eq!(
+        wrote,
+        dist.rank() == 0,
+        "process {}: CSVLogger wrote: {wrote}",
+        dist.rank()
+    );
+    let epochs = history.get("loss").unwrap().len();
+    assert_eq!(epochs, 2, "EarlyStopping stops after epoch 2");
+    let all = dist.all_gather(&[epochs as f32]).unwrap();
+    assert!(
+        all.iter().all(|e| e == &all[0]),
+        "every process stopped at once: {all:?}"
+    );
+    if dist.rank() == 0 {
+        println!(
+            "ok CSVLogger writes on process 0 only; EarlyStopping stops all at epoch {epochs}"
+        );
+    }
+}
+
+/// Trains many epochs; process 1 kills itself (SIGKILL) in the middle.
+fn fault(dist: &DataParallel) {
+    use keras_core::callbacks::{Callback, CallbackContext};
+    struct KillAt(bool);
+    impl Callback for KillAt {
+        fn on_train_batch_end<C: CallbackContext>(
+            &mut self,
+            batch: usize,
+            _ctx: &mut C,
+        ) -> keras_core::Result<()> {
+            if self.0 && batch == 1 {
+                eprintln!("process 1: SIGKILL");
+                // SAFETY: kill(2) on our own pid; no memory is touched.
+                unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            }
+            Ok(())
+        }
+    }
+    let dev = Cpu::seed_from_u64(0);
+    let (x, y) = samples(50, 0);
+    let data = ArrayDataset::<Rank1<4>, Sparse>::new(x, y).unwrap();
+    let mut t = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )
+    .unwrap();
+    let _ = t
+        .fit(&data)
+        .epochs(1_000_000)
+        .batch_size(8)
+        .verbose(0)
+        .callbacks(KillAt(dist.rank() == 1))
+        .distribution(dist)
+        .run();
+    eprintln!("process {}: fit returned after a peer died", dist.rank());
+    std::process::exit(3);
+}
+
+fn main() {
+    let dist = DataParallel::from_env().expect("MPI starts");
+    if std::env::args().any(|a| a == "--fault") {
+        fault(&dist);
+    }
+    // A second initialization is a typed error, not a crash.
+    assert!(matches!(
+        DataParallel::from_env(),
+        Err(Error::Distribution(_))
+    ));
+    for case in [Case::Plain, Case::SampleWeight, Case::ClassWeight] {
+        check_case(&dist, case);
+    }
+    check_callbacks(&dist);
+    if dist.num_processes() > 1 {
+        check_mismatch(&dist);
+    }
+}
