@@ -49,20 +49,12 @@ impl LossFn for CategoricalCrossentropy {
         if self.reduction != crate::losses::Reduction::default() {
             return None;
         }
-        let mut config = serde_json::Map::new();
-        config.insert("name".into(), self.name().into());
-        config.insert("reduction".into(), "sum_over_batch_size".into());
-        config.insert("from_logits".into(), self.from_logits.into());
-        config.insert(
-            "label_smoothing".into(),
-            f64::from(self.label_smoothing).into(),
-        );
-        Some(serde_json::json!({
-            "module": "keras.losses",
-            "class_name": "CategoricalCrossentropy",
-            "config": config,
-            "registered_name": null,
-        }))
+        Some(super::keras_config::crossentropy(
+            "CategoricalCrossentropy",
+            self.name(),
+            self.from_logits,
+            Some(self.label_smoothing),
+        ))
     }
 
     fn name(&self) -> &str {

@@ -43,6 +43,7 @@ mod dice;
 mod elementwise;
 mod hinge;
 mod huber;
+mod keras_config;
 mod kl_divergence;
 mod log_cosh;
 mod loss_axis;

@@ -63,16 +63,12 @@ impl LossFn for SparseCategoricalCrossentropy {
         if self.reduction != crate::losses::Reduction::default() || self.ignore_class.is_some() {
             return None;
         }
-        let mut config = serde_json::Map::new();
-        config.insert("name".into(), self.name().into());
-        config.insert("reduction".into(), "sum_over_batch_size".into());
-        config.insert("from_logits".into(), self.from_logits.into());
-        Some(serde_json::json!({
-            "module": "keras.losses",
-            "class_name": "SparseCategoricalCrossentropy",
-            "config": config,
-            "registered_name": null,
-        }))
+        Some(super::keras_config::crossentropy(
+            "SparseCategoricalCrossentropy",
+            self.name(),
+            self.from_logits,
+            None,
+        ))
     }
 
     fn name(&self) -> &str {
