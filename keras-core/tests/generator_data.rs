@@ -114,7 +114,7 @@ fn what_keras_refuses_and_bad_batches_are_typed_errors() {
         })
     ));
 
-    let empty = Generator::<Rank1<2>, Sparse, _>::new(std::iter::empty);
+    let empty = Generator::<Rank1<2>, Sparse, _>::new(std::iter::empty::<(Vec<f32>, Vec<f32>)>);
     let nothing = trainer().fit(&empty).verbose(0).run();
     assert!(
         matches!(nothing, Err(Error::EmptyData { .. })),
@@ -214,4 +214,80 @@ fn evaluate_predict_and_validation_take_generators_too() {
     let pred_array = on_array.predict(&data(12)).batch_size(4).run().unwrap();
     assert_eq!(pred_gen.len(), 12 * 3);
     assert_eq!(pred_gen, pred_array);
+}
+
+/// A weight per sample of [`data`]`(n)`: uneven, so that weighting shows.
+fn sample_weights(n: usize) -> Vec<f32> {
+    (0..n).map(|i| 0.25 + (i % 5) as f32 * 0.5).collect()
+}
+
+#[test]
+fn sample_weights_from_a_generator_weigh_as_an_arrays() {
+    let (n, batch) = (30, 8);
+    let w = sample_weights(n);
+    let parts: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = batches(n, batch)
+        .into_iter()
+        .zip(w.chunks(batch))
+        .map(|((x, y), w)| (x, y, w.to_vec()))
+        .collect();
+    let gen = Generator::<Rank1<2>, Sparse, _>::new(|| parts.clone().into_iter());
+    let mut on_gen = trainer();
+    let from_gen = on_gen.fit(&gen).epochs(2).verbose(0).run().unwrap();
+    let weighted = data(n).with_sample_weight(w.clone()).unwrap();
+    let mut on_array = trainer();
+    let from_array = on_array
+        .fit(&weighted)
+        .epochs(2)
+        .batch_size(batch)
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .run()
+        .unwrap();
+    assert_eq!(from_gen, from_array);
+    assert_eq!(on_gen.weights().values, on_array.weights().values);
+    // The weights count: without them the run differs.
+    let mut unweighted = trainer();
+    let plain = unweighted
+        .fit(&data(n))
+        .epochs(2)
+        .batch_size(batch)
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .run()
+        .unwrap();
+    assert_ne!(plain, from_gen);
+}
+
+#[test]
+fn bad_sample_weights_from_a_generator_are_typed_errors() {
+    let with = |w: Vec<f32>| {
+        let (x, y) = batches(4, 4).remove(0);
+        vec![(x, y, w)]
+    };
+    for (parts, what) in [
+        (with(vec![1.0; 3]), "sample_weight"),
+        (with(vec![1.0, f32::NAN, 1.0, 1.0]), "finite"),
+    ] {
+        let gen = Generator::<Rank1<2>, Sparse, _>::new(|| parts.clone().into_iter());
+        let err = trainer().fit(&gen).verbose(0).run().unwrap_err();
+        assert!(err.to_string().contains(what), "{err}");
+    }
+    let parts = with(vec![1.0; 4]);
+    let gen = Generator::<Rank1<2>, Sparse, _>::new(|| parts.clone().into_iter());
+    let err = trainer()
+        .fit(&gen)
+        .class_weight(vec![1.0, 1.0, 1.0])
+        .verbose(0)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "class_weight",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

@@ -6,7 +6,8 @@ use super::{Batch, DataAdapter, SampleShape};
 use crate::{target::Target, Error, Result};
 
 /// Keras's generator input for `fit`, `evaluate` and `predict`: a factory of iterators of whole
-/// batches, `(x, y)` pairs where `x` holds a batch of samples (row-major) and `y` its labels.
+/// batches, `(x, y)` pairs where `x` holds a batch of samples (row-major) and `y` its labels, or
+/// `(x, y, sample_weight)` triples with one weight per sample ([`GeneratorBatch`]).
 /// Each pass (epoch, or evaluation) calls the factory for a fresh iterator; the number of
 /// batches is learned when it first runs out, and `steps_per_epoch` can stop a pass earlier
 /// (an endless generator needs it). Keras's rules: `shuffle` is ignored, `validation_split` is
@@ -26,6 +27,26 @@ use crate::{target::Target, Error, Result};
 pub struct Generator<S: SampleShape, T: Target, F> {
     make: F,
     _shape: PhantomData<fn() -> (S, T)>,
+}
+
+/// What a [`Generator`]'s iterators yield, as Keras's generators do: `(x, y)`, or
+/// `(x, y, sample_weight)` with one finite weight per sample (weighting the loss and the
+/// weighted metrics; not together with `class_weight`, as Keras).
+pub trait GeneratorBatch: Send {
+    /// The features, the labels and the weights, if any.
+    fn into_parts(self) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>);
+}
+
+impl GeneratorBatch for (Vec<f32>, Vec<f32>) {
+    fn into_parts(self) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+        (self.0, self.1, None)
+    }
+}
+
+impl GeneratorBatch for (Vec<f32>, Vec<f32>, Vec<f32>) {
+    fn into_parts(self) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+        (self.0, self.1, Some(self.2))
+    }
 }
 
 impl<S: SampleShape, T: Target, F> Generator<S, T, F> {
@@ -87,7 +108,8 @@ where
     S: SampleShape,
     T: Target,
     F: FnMut() -> I,
-    I: Iterator<Item = (Vec<f32>, Vec<f32>)>,
+    I: Iterator,
+    I::Item: GeneratorBatch,
 {
     /// Wraps a factory of batch iterators.
     pub fn new(make: F) -> Self {
@@ -133,7 +155,8 @@ where
     S: SampleShape,
     T: Target,
     F: FnMut() -> I + Send,
-    I: Iterator<Item = (Vec<f32>, Vec<f32>)> + Send,
+    I: Iterator + Send,
+    I::Item: GeneratorBatch,
 {
     fn num_batches(&self) -> Option<usize> {
         None
@@ -161,7 +184,7 @@ where
         let Some(it) = self.current.as_mut() else {
             return Ok(false);
         };
-        let Some((x, y)) = it.next() else {
+        let Some((x, y, sample_weight)) = it.next().map(GeneratorBatch::into_parts) else {
             return Ok(false);
         };
         let batch = self.batch;
@@ -189,7 +212,29 @@ where
                 }
             }
         }
-        if let Some(cw) = &self.class_weight {
+        if let Some(weights) = sample_weight {
+            if self.class_weight.is_some() {
+                return Err(Error::invalid(
+                    "class_weight",
+                    format!("batch {batch} of the generator carries sample weights; Keras takes class_weight or sample_weight, not both"),
+                ));
+            }
+            if weights.len() != n {
+                return Err(Error::LengthMismatch {
+                    left: "sample_weight",
+                    left_len: weights.len(),
+                    right: "x",
+                    right_len: n,
+                });
+            }
+            if let Some((i, w)) = weights.iter().enumerate().find(|(_, w)| !w.is_finite()) {
+                return Err(Error::invalid(
+                    "sample_weight",
+                    format!("weights must be finite; sample {i} of batch {batch} has {w}"),
+                ));
+            }
+            out.sample_weight = Some(weights);
+        } else if let Some(cw) = &self.class_weight {
             let mut weights = Vec::with_capacity(n);
             for (i, &label) in y.iter().step_by(T::WIDTH.max(1)).enumerate() {
                 let at = format_args!("sample {i} of batch {batch}");

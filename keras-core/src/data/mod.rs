@@ -34,7 +34,7 @@ pub use array::{ArrayAdapter, ArrayDataset};
 pub use batch::{Batch, BatchShard};
 pub use dataset::{DataAdapter, Dataset};
 pub use epoch_iterator::{DataPosition, EpochIterator, Step};
-pub use generator::{Generator, GeneratorAdapter};
+pub use generator::{Generator, GeneratorAdapter, GeneratorBatch};
 pub use npy_dataset::NpyDataset;
 pub use prefetch::Prefetch;
 pub use sample_shape::SampleShape;

@@ -3,7 +3,7 @@
 //! [`Generator`] of whole batches (Keras's generator inputs).
 
 use super::{split_validation, ArrayAdapter, DataAdapter, Dataset, Generator, SampleShape};
-use super::{GeneratorAdapter, Shuffle, Subset};
+use super::{GeneratorAdapter, GeneratorBatch, Shuffle, Subset};
 use crate::{target::Target, Error, Result};
 
 /// How a call wants its batches: what `fit`'s arguments say, and where a resumed run stands.
@@ -126,7 +126,8 @@ where
     S: SampleShape,
     T: Target,
     F: Fn() -> I + Sync,
-    I: Iterator<Item = (Vec<f32>, Vec<f32>)> + Send,
+    I: Iterator + Send,
+    I::Item: GeneratorBatch,
 {
     type Adapter<'a>
         = GeneratorAdapter<S, T, &'a F, I>
@@ -211,7 +212,8 @@ where
     S: SampleShape,
     T: Target,
     F: Fn() -> I + Sync,
-    I: Iterator<Item = (Vec<f32>, Vec<f32>)> + Send,
+    I: Iterator + Send,
+    I::Item: GeneratorBatch,
 {
     type Input<'a>
         = GeneratorInput<'a, Self>
