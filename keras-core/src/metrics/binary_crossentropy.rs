@@ -1,11 +1,7 @@
 //! `keras.metrics.BinaryCrossentropy`.
 
-use super::crossentropy_options::{crossentropy_setters, smoother};
-use super::{
-    mean_state::mean_state_methods,
-    row_math::{log_sigmoid, EPSILON},
-    Direction, MeanState, Metric, MetricFn,
-};
+use super::crossentropy_options::crossentropy_setters;
+use super::{mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn, RowMetric};
 use crate::{target::Dense, Result};
 
 /// Mean over samples of the binary crossentropy, itself the mean over each row.
@@ -31,18 +27,17 @@ pub struct BinaryCrossentropy {
 
 impl BinaryCrossentropy {
     crossentropy_setters!(from_logits, label_smoothing);
-}
 
-/// One element's binary crossentropy, after smoothing.
-fn element(t: f32, p: f32, from_logits: bool) -> f32 {
-    if from_logits {
-        -t * log_sigmoid(p) - (1.0 - t) * log_sigmoid(-p)
-    } else {
-        let p = p.clamp(EPSILON, 1.0 - EPSILON);
-        -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
+    /// The row function (shared with the device kernels).
+    fn form(&self) -> RowMetric {
+        RowMetric::BinaryCrossentropy {
+            from_logits: self.from_logits,
+            label_smoothing: self.label_smoothing,
+        }
     }
 }
 
+/// One element's binary crossentropy, after smoothing.
 impl MetricFn for BinaryCrossentropy {
     fn name(&self) -> &str {
         "binary_crossentropy"
@@ -59,17 +54,13 @@ impl MetricFn for BinaryCrossentropy {
         cols: usize,
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        let (from_logits, s) = (self.from_logits, self.label_smoothing);
-        let smooth = smoother(s, 2.0);
+        let form = self.form();
         self.state
-            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
-                let sum: f32 = t
-                    .iter()
-                    .zip(p)
-                    .map(|(&t, &p)| element(smooth(t), p, from_logits))
-                    .sum();
-                sum / t.len() as f32
-            })
+            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| form.row(t, p))
+    }
+
+    fn row_form(&self) -> Option<RowMetric> {
+        Some(self.form())
     }
 
     mean_state_methods!();
@@ -81,6 +72,7 @@ impl<const K: usize> Metric<K> for BinaryCrossentropy {
 
 #[cfg(test)]
 mod tests {
+    use super::super::row_math::EPSILON;
     use super::*;
     use crate::Error;
 

@@ -1,10 +1,8 @@
 //! `keras.metrics.CategoricalCrossentropy`.
 
 use super::{
-    crossentropy_options::{crossentropy_setters, smoother},
-    mean_state::mean_state_methods,
-    row_math::{log_normalized_clipped, log_softmax},
-    Direction, MeanState, Metric, MetricFn,
+    crossentropy_options::crossentropy_setters, mean_state::mean_state_methods, Direction,
+    MeanState, Metric, MetricFn, RowMetric,
 };
 use crate::{target::Dense, Result};
 
@@ -32,6 +30,14 @@ pub struct CategoricalCrossentropy {
 
 impl CategoricalCrossentropy {
     crossentropy_setters!(from_logits, label_smoothing);
+
+    /// The row function (shared with the device kernels).
+    fn form(&self) -> RowMetric {
+        RowMetric::CategoricalCrossentropy {
+            from_logits: self.from_logits,
+            label_smoothing: self.label_smoothing,
+        }
+    }
 }
 
 impl MetricFn for CategoricalCrossentropy {
@@ -50,19 +56,13 @@ impl MetricFn for CategoricalCrossentropy {
         cols: usize,
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        let (from_logits, s) = (self.from_logits, self.label_smoothing);
-        let smooth = smoother(s, cols.max(1) as f64);
-        let mut log_p = Vec::with_capacity(cols);
+        let form = self.form();
         self.state
-            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
-                if from_logits {
-                    log_softmax(p, &mut log_p);
-                } else {
-                    log_normalized_clipped(p, &mut log_p);
-                }
-                let dot: f32 = t.iter().zip(&log_p).map(|(&t, &lp)| smooth(t) * lp).sum();
-                -dot
-            })
+            .update_dense(y_true, y_pred, cols, sample_weight, |t, p| form.row(t, p))
+    }
+
+    fn row_form(&self) -> Option<RowMetric> {
+        Some(self.form())
     }
 
     mean_state_methods!();

@@ -13,15 +13,6 @@ pub(crate) fn check_label_smoothing(s: f32) -> Result<f32> {
     Ok(s)
 }
 
-/// Keras's label smoothing with factor `s` over `classes` classes: `t (1 - s) + s / classes`
-/// (the shift rounded to `f32` once, as Keras computes it from Python floats); labels are left
-/// as they are when `s == 0`.
-pub(crate) fn smoother(s: f32, classes: f64) -> impl Fn(f32) -> f32 {
-    let keep = (1.0 - s as f64) as f32;
-    let shift = (s as f64 / classes) as f32;
-    move |t| if s != 0.0 { t * keep + shift } else { t }
-}
-
 /// Expands, inside the `impl` block of a crossentropy metric, to the named setters:
 /// `from_logits` gives `with_from_logits` (field `from_logits: bool`), `label_smoothing` gives
 /// `with_label_smoothing` (field `label_smoothing: f32`).
@@ -54,10 +45,13 @@ mod tests {
 
     #[test]
     fn binary_smoothing_squeezes_labels_towards_one_half() {
-        let smooth = smoother(0.5, 2.0);
-        assert_eq!((smooth(0.0), smooth(1.0)), (0.25, 0.75));
-        assert_eq!(smoother(0.5, 4.0)(1.0), 0.625);
-        assert_eq!(smoother(0.0, 2.0)(1.0), 1.0);
+        use crate::kernels::metric::smooth_label;
+        assert_eq!(
+            (smooth_label(0.0, 0.5, 2.0), smooth_label(1.0, 0.5, 2.0)),
+            (0.25, 0.75)
+        );
+        assert_eq!(smooth_label(1.0, 0.5, 4.0), 0.625);
+        assert_eq!(smooth_label(1.0, 0.0, 2.0), 1.0);
     }
 
     #[test]

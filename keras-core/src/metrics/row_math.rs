@@ -14,41 +14,16 @@ pub(crate) fn div_no_nan(a: f32, b: f32) -> f32 {
 
 /// The row arithmetic the device kernels share with the metrics (defined once, beside the
 /// kernels).
-pub(crate) use crate::kernels::metric::{argmax, clipped_log, max_and_lse, mean_of};
+pub(crate) use crate::kernels::metric::{argmax, mean_of, softplus};
 
 /// Mean of a row: `sum / len`, as `jnp.mean`.
 pub(crate) fn mean(row: &[f32]) -> f32 {
     row.iter().sum::<f32>() / row.len() as f32
 }
 
-/// `jax.nn.softplus(x) = logaddexp(x, 0) = max(x, 0) + ln(1 + exp(-|x|))`.
-pub(crate) fn softplus(x: f32) -> f32 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-/// `jax.nn.log_sigmoid(x) = -softplus(-x)`.
-pub(crate) fn log_sigmoid(x: f32) -> f32 {
-    -softplus(-x)
-}
-
 /// `jax.nn.sigmoid(x) = 1 / (1 + exp(-x))`.
 pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
-}
-
-/// `jax.nn.log_softmax` of a row, written into `out`: `x - max - ln(sum(exp(x - max)))`.
-pub(crate) fn log_softmax(row: &[f32], out: &mut Vec<f32>) {
-    let (max, lse) = max_and_lse(row);
-    out.clear();
-    out.extend(row.iter().map(|&x| (x - max) - lse));
-}
-
-/// Keras's probability path of the categorical crossentropies: `p / sum(p)`, clipped to
-/// `[eps, 1 - eps]`, then `ln`, written into `out`.
-pub(crate) fn log_normalized_clipped(row: &[f32], out: &mut Vec<f32>) {
-    let sum: f32 = row.iter().sum();
-    out.clear();
-    out.extend(row.iter().map(|&p| clipped_log(p, sum)));
 }
 
 /// `ops.in_top_k`: the target counts as in the top `k` when fewer than `k` entries of the row are
@@ -84,9 +59,10 @@ mod tests {
 
     #[test]
     fn log_softmax_exponentiates_to_a_distribution() {
-        let mut out = Vec::new();
-        log_softmax(&[1.0, 2.0, 3.0], &mut out);
-        let total: f32 = out.iter().map(|v| v.exp()).sum();
+        let row = [1.0, 2.0, 3.0];
+        let total: f32 = (0..3)
+            .map(|i| crate::kernels::metric::log_softmax_at(&row, i).exp())
+            .sum();
         assert!((total - 1.0).abs() < 1e-6);
     }
 
@@ -103,7 +79,7 @@ mod tests {
     fn softplus_is_stable_for_large_inputs() {
         assert_eq!(softplus(100.0), 100.0);
         assert!(softplus(-100.0) < 1e-30);
-        assert!((log_sigmoid(0.0) + std::f32::consts::LN_2).abs() < 1e-7);
+        assert!((crate::kernels::metric::log_sigmoid(0.0) + std::f32::consts::LN_2).abs() < 1e-7);
     }
 
     #[test]

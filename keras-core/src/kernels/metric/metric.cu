@@ -5,7 +5,8 @@
 // which thread 0 adds to the running state[0] (total) and state[1] (count).
 //
 //   rows, cols   the batch: rows x cols predictions (row-major)
-//   form         ROW_* below; threshold is BinaryAccuracy's
+//   form         ROW_* below; param is BinaryAccuracy's threshold or a crossentropy's label
+//                smoothing
 //   unit_weight  the weight of each row when w is null (1 for a metric, the batch size for the
 //                loss tracker)
 //   p, t, w      predictions, labels (one per row for ROW_SPARSE_ACCURACY), weights or null
@@ -22,6 +23,10 @@
 #define ROW_MEAN_ABSOLUTE_ERROR 6u
 #define ROW_SPARSE_CE_LOGITS 7u
 #define ROW_SPARSE_CE_PROBS 8u
+#define ROW_CATEGORICAL_CE_LOGITS 9u
+#define ROW_CATEGORICAL_CE_PROBS 10u
+#define ROW_BINARY_CE_LOGITS 11u
+#define ROW_BINARY_CE_PROBS 12u
 
 // Keras's backend.epsilon(), the clip of probabilities.
 #define KERAS_EPSILON 1e-7f
@@ -37,6 +42,32 @@ __device__ static size_t keras_argmax(const float *row, const size_t cols) {
         }
     }
     return best;
+}
+
+// Keras's label smoothing t (1 - s) + s / classes, the factors rounded from double as Keras's
+// Python floats (RowMetric's smooth_label).
+__device__ static float keras_smooth(const float t, const float s, const double classes) {
+    if (s == 0.0f) {
+        return t;
+    }
+    const float keep = (float)(1.0 - (double)s);
+    const float shift = (float)((double)s / classes);
+    return t * keep + shift;
+}
+
+// jax.nn.softplus: max(x, 0) + ln(1 + exp(-|x|)).
+__device__ static float keras_softplus(const float x) {
+    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+// Keras's binary crossentropy of one label and prediction (RowMetric's binary_crossentropy).
+__device__ static float keras_bce(const float t, const float p, const bool from_logits) {
+    if (from_logits) {
+        // -t log_sigmoid(p) - (1 - t) log_sigmoid(-p), log_sigmoid(x) = -softplus(-x).
+        return -t * -keras_softplus(-p) - (1.0f - t) * -keras_softplus(p);
+    }
+    const float q = fminf(fmaxf(p, KERAS_EPSILON), 1.0f - KERAS_EPSILON);
+    return -(t * logf(q) + (1.0f - t) * logf(1.0f - q));
 }
 
 __device__ static float keras_row(const unsigned int form, const float threshold,
@@ -99,6 +130,45 @@ __device__ static float keras_row(const unsigned int form, const float threshold
         }
         const float q = fminf(fmaxf(p[label] / sum, KERAS_EPSILON), 1.0f - KERAS_EPSILON);
         return -logf(q);
+    }
+    case ROW_CATEGORICAL_CE_LOGITS: {
+        // -sum(smooth(t) * ((p - max) - lse)), every sum in order.
+        float max = -INFINITY;
+        for (size_t i = 0; i < cols; i++) {
+            max = fmaxf(max, p[i]);
+        }
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += expf(p[i] - max);
+        }
+        const float lse = logf(sum);
+        float dot = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            dot += keras_smooth(t[i], threshold, (double)cols) * ((p[i] - max) - lse);
+        }
+        return -dot;
+    }
+    case ROW_CATEGORICAL_CE_PROBS: {
+        // -sum(smooth(t) * ln(clip(p / sum(p), eps, 1 - eps))).
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += p[i];
+        }
+        float dot = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            const float q = fminf(fmaxf(p[i] / sum, KERAS_EPSILON), 1.0f - KERAS_EPSILON);
+            dot += keras_smooth(t[i], threshold, (double)cols) * logf(q);
+        }
+        return -dot;
+    }
+    case ROW_BINARY_CE_LOGITS:
+    case ROW_BINARY_CE_PROBS: {
+        const bool from_logits = form == ROW_BINARY_CE_LOGITS;
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += keras_bce(keras_smooth(t[i], threshold, 2.0), p[i], from_logits);
+        }
+        return sum / (float)cols;
     }
     default:
         return __int_as_float(0x7fc00000);

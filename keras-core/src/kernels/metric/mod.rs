@@ -54,6 +54,24 @@ pub enum RowMetric {
         /// Whether the predictions are logits.
         from_logits: bool,
     },
+    /// `-sum(smooth(t) ln p)` over the row, `ln p` from `log_softmax(p)` (`from_logits`) or
+    /// `ln clip(p / sum(p))`, labels smoothed to `t (1 - s) + s / cols`
+    /// (`CategoricalCrossentropy`).
+    CategoricalCrossentropy {
+        /// Whether the predictions are logits.
+        from_logits: bool,
+        /// Keras's `label_smoothing` `s`.
+        label_smoothing: f32,
+    },
+    /// `mean(bce(smooth(t), p))` over the row, labels smoothed to `t (1 - s) + s / 2`; from
+    /// logits `-t ln σ(p) - (1 - t) ln σ(-p)`, else on `p` clipped to `[eps, 1 - eps]`
+    /// (`BinaryCrossentropy`).
+    BinaryCrossentropy {
+        /// Whether the predictions are logits.
+        from_logits: bool,
+        /// Keras's `label_smoothing` `s`.
+        label_smoothing: f32,
+    },
 }
 
 impl RowMetric {
@@ -106,10 +124,37 @@ impl RowMetric {
                 };
                 -log_p
             }
+            RowMetric::CategoricalCrossentropy {
+                from_logits,
+                label_smoothing,
+            } => {
+                let smooth = |t: f32| smooth_label(t, label_smoothing, p.len() as f64);
+                let dot: f32 = if from_logits {
+                    let (max, lse) = max_and_lse(p);
+                    t.iter()
+                        .zip(p)
+                        .map(|(&t, &x)| smooth(t) * ((x - max) - lse))
+                        .sum()
+                } else {
+                    let sum: f32 = p.iter().sum();
+                    t.iter()
+                        .zip(p)
+                        .map(|(&t, &x)| smooth(t) * clipped_log(x, sum))
+                        .sum()
+                };
+                -dot
+            }
+            RowMetric::BinaryCrossentropy {
+                from_logits,
+                label_smoothing,
+            } => mean_of(t, p, |t, p| {
+                binary_crossentropy(smooth_label(t, label_smoothing, 2.0), p, from_logits)
+            }),
         }
     }
 
-    /// The form's number in `metric.cu` (`ROW_*`).
+    /// The form's number in `metric.cu` (`ROW_*`) and its one parameter (a threshold or a label
+    /// smoothing).
     #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
     pub(crate) fn code(self) -> (u32, f32) {
         match self {
@@ -122,6 +167,14 @@ impl RowMetric {
             RowMetric::AbsoluteError => (6, 0.0),
             RowMetric::SparseCrossentropy { from_logits: true } => (7, 0.0),
             RowMetric::SparseCrossentropy { from_logits: false } => (8, 0.0),
+            RowMetric::CategoricalCrossentropy {
+                from_logits,
+                label_smoothing,
+            } => (if from_logits { 9 } else { 10 }, label_smoothing),
+            RowMetric::BinaryCrossentropy {
+                from_logits,
+                label_smoothing,
+            } => (if from_logits { 11 } else { 12 }, label_smoothing),
         }
     }
 }
@@ -187,6 +240,38 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 pub(crate) fn mean_of(t: &[f32], p: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let sum: f32 = t.iter().zip(p).map(|(&t, &p)| f(t, p)).sum();
     sum / t.len() as f32
+}
+
+/// Keras's label smoothing, `t (1 - s) + s / classes` (the factors rounded from `f64` as Keras
+/// computes them in Python floats), `t` itself when `s == 0`.
+pub(crate) fn smooth_label(t: f32, s: f32, classes: f64) -> f32 {
+    if s == 0.0 {
+        return t;
+    }
+    let keep = (1.0 - s as f64) as f32;
+    let shift = (s as f64 / classes) as f32;
+    t * keep + shift
+}
+
+/// `jax.nn.softplus(x) = logaddexp(x, 0) = max(x, 0) + ln(1 + exp(-|x|))`.
+pub(crate) fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// `jax.nn.log_sigmoid(x) = -softplus(-x)`.
+pub(crate) fn log_sigmoid(x: f32) -> f32 {
+    -softplus(-x)
+}
+
+/// Keras's binary crossentropy of one label `t` and prediction `p`: from logits
+/// `-t ln σ(p) - (1 - t) ln σ(-p)`, else on `p` clipped to `[eps, 1 - eps]`.
+pub(crate) fn binary_crossentropy(t: f32, p: f32, from_logits: bool) -> f32 {
+    if from_logits {
+        -t * log_sigmoid(p) - (1.0 - t) * log_sigmoid(-p)
+    } else {
+        let p = p.clamp(EPSILON, 1.0 - EPSILON);
+        -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
+    }
 }
 
 /// Keras's `backend.epsilon()`, the clip of probabilities.
