@@ -26,15 +26,6 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// `ops.in_top_k`: the target counts as in the top `k` when fewer than `k` entries of the row are
-/// strictly larger than the row's value at `target`.
-pub(crate) fn in_top_k(row: &[f32], target: usize, k: usize) -> bool {
-    let at = row[target];
-    let at = if at.is_nan() { f32::NEG_INFINITY } else { at };
-    let larger = row.iter().filter(|&&v| v > at).count();
-    larger < k
-}
-
 /// Marks the `k` largest entries of a row in `mask` (ties go to the lower index, as
 /// `jax.lax.top_k`).
 pub(crate) fn top_k_mask(row: &[f32], k: usize, mask: &mut Vec<bool>) {
@@ -71,6 +62,7 @@ mod tests {
         let mut mask = Vec::new();
         top_k_mask(&[0.5, 0.9, 0.5, 0.5], 2, &mut mask);
         assert_eq!(mask, [true, true, false, false]);
+        use crate::kernels::metric::in_top_k;
         assert!(in_top_k(&[0.5, 0.9, 0.5], 2, 2));
         assert!(!in_top_k(&[0.5, 0.9, 0.4], 2, 2));
     }

@@ -1,8 +1,7 @@
 //! `keras.metrics.SparseTopKCategoricalAccuracy`.
 
 use super::{
-    inputs, mean_state::mean_state_methods, row_math::in_top_k, Direction, MeanState, Metric,
-    MetricFn,
+    inputs, mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn, RowMetric,
 };
 use crate::{target::Sparse, Error, Result};
 
@@ -67,13 +66,19 @@ impl<const KK: usize> MetricFn for SparseTopKCategoricalAccuracy<KK> {
         let sorted = self.from_sorted_ids;
         self.state
             .update_sparse(y_true, y_pred, cols, sample_weight, |r, label, p| {
-                let hit = if sorted {
-                    p.iter().take(KK).any(|&id| id == label)
+                if sorted {
+                    let hit = p.iter().take(KK).any(|&id| id == label);
+                    Ok(if hit { 1.0 } else { 0.0 })
                 } else {
-                    in_top_k(p, inputs::class_index(label, r, cols)?, KK)
-                };
-                Ok(if hit { 1.0 } else { 0.0 })
+                    inputs::class_index(label, r, cols)?;
+                    Ok(RowMetric::LabelInTopK { k: KK }.row(&[label], p))
+                }
             })
+    }
+
+    /// Scores (not sorted ids): one hit or miss per row.
+    fn row_form(&self) -> Option<RowMetric> {
+        (!self.from_sorted_ids).then_some(RowMetric::LabelInTopK { k: KK })
     }
 
     mean_state_methods!();

@@ -1,10 +1,6 @@
 //! `keras.metrics.TopKCategoricalAccuracy`.
 
-use super::{
-    mean_state::mean_state_methods,
-    row_math::{argmax, in_top_k},
-    Direction, MeanState, Metric, MetricFn,
-};
+use super::{mean_state::mean_state_methods, Direction, MeanState, Metric, MetricFn, RowMetric};
 use crate::{target::Dense, Error, Result};
 
 /// How often the class of the one-hot `y_true` is among the `KK` largest predictions: the true
@@ -65,12 +61,12 @@ impl<const KK: usize> MetricFn for TopKCategoricalAccuracy<KK> {
     ) -> Result<()> {
         self.state
             .update_dense(y_true, y_pred, cols, sample_weight, |t, p| {
-                if in_top_k(p, argmax(t), KK) {
-                    1.0
-                } else {
-                    0.0
-                }
+                RowMetric::ArgmaxInTopK { k: KK }.row(t, p)
             })
+    }
+
+    fn row_form(&self) -> Option<RowMetric> {
+        Some(RowMetric::ArgmaxInTopK { k: KK })
     }
 
     mean_state_methods!();

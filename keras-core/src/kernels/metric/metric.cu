@@ -5,11 +5,11 @@
 // which thread 0 adds to the running state[0] (total) and state[1] (count).
 //
 //   rows, cols   the batch: rows x cols predictions (row-major)
-//   form         ROW_* below; param is BinaryAccuracy's threshold or a crossentropy's label
-//                smoothing
+//   form         ROW_* below; param is BinaryAccuracy's threshold, a crossentropy's label
+//                smoothing or a top-k accuracy's k
 //   unit_weight  the weight of each row when w is null (1 for a metric, the batch size for the
 //                loss tracker)
-//   p, t, w      predictions, labels (one per row for ROW_SPARSE_ACCURACY), weights or null
+//   p, t, w      predictions, labels (one per row for the ROW_SPARSE_* forms), weights or null
 //   state        [total, count]
 
 #include <stddef.h>
@@ -27,6 +27,8 @@
 #define ROW_CATEGORICAL_CE_PROBS 10u
 #define ROW_BINARY_CE_LOGITS 11u
 #define ROW_BINARY_CE_PROBS 12u
+#define ROW_SPARSE_TOP_K 13u
+#define ROW_CATEGORICAL_TOP_K 14u
 
 // Keras's backend.epsilon(), the clip of probabilities.
 #define KERAS_EPSILON 1e-7f
@@ -170,6 +172,21 @@ __device__ static float keras_row(const unsigned int form, const float threshold
         }
         return sum / (float)cols;
     }
+    case ROW_SPARSE_TOP_K:
+    case ROW_CATEGORICAL_TOP_K: {
+        // ops.in_top_k: fewer than k entries strictly larger than the target's (NaN: -inf).
+        const size_t target =
+            form == ROW_SPARSE_TOP_K ? (size_t)t[0] : keras_argmax(t, cols);
+        float at = p[target];
+        if (isnan(at)) {
+            at = -INFINITY;
+        }
+        size_t larger = 0;
+        for (size_t i = 0; i < cols; i++) {
+            larger += p[i] > at;
+        }
+        return larger < (size_t)threshold ? 1.0f : 0.0f;
+    }
     default:
         return __int_as_float(0x7fc00000);
     }
@@ -182,7 +199,8 @@ extern "C" __global__ void keras_mean_update(const size_t rows, const size_t col
     __shared__ float totals[KERAS_MEAN_THREADS];
     __shared__ float counts[KERAS_MEAN_THREADS];
     const size_t label_width =
-        (form == ROW_SPARSE_ACCURACY || form == ROW_SPARSE_CE_LOGITS || form == ROW_SPARSE_CE_PROBS)
+        (form == ROW_SPARSE_ACCURACY || form == ROW_SPARSE_CE_LOGITS ||
+         form == ROW_SPARSE_CE_PROBS || form == ROW_SPARSE_TOP_K)
             ? 1
             : cols;
     float total = 0.0f;

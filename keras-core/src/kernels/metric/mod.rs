@@ -72,6 +72,19 @@ pub enum RowMetric {
         /// Keras's `label_smoothing` `s`.
         label_smoothing: f32,
     },
+    /// Whether the integer label is among the row's `k` largest scores (`ops.in_top_k`), one
+    /// class id per row (`SparseTopKCategoricalAccuracy`); the class ids are checked on the host
+    /// first.
+    LabelInTopK {
+        /// How many of the largest scores count.
+        k: usize,
+    },
+    /// Whether the label row's arg-max is among the row's `k` largest scores
+    /// (`TopKCategoricalAccuracy`).
+    ArgmaxInTopK {
+        /// How many of the largest scores count.
+        k: usize,
+    },
 }
 
 impl RowMetric {
@@ -79,14 +92,19 @@ impl RowMetric {
     pub fn sparse_labels(self) -> bool {
         matches!(
             self,
-            RowMetric::ArgmaxIsLabel | RowMetric::SparseCrossentropy { .. }
+            RowMetric::ArgmaxIsLabel
+                | RowMetric::SparseCrossentropy { .. }
+                | RowMetric::LabelInTopK { .. }
         )
     }
 
     /// Whether the labels are class ids that index the row (checked on the host before a
     /// kernel reads them).
     pub fn indexes_by_label(self) -> bool {
-        matches!(self, RowMetric::SparseCrossentropy { .. })
+        matches!(
+            self,
+            RowMetric::SparseCrossentropy { .. } | RowMetric::LabelInTopK { .. }
+        )
     }
 
     /// Whether the labels are read at all.
@@ -150,6 +168,8 @@ impl RowMetric {
             } => mean_of(t, p, |t, p| {
                 binary_crossentropy(smooth_label(t, label_smoothing, 2.0), p, from_logits)
             }),
+            RowMetric::LabelInTopK { k } => hit(in_top_k(p, t[0] as usize, k)),
+            RowMetric::ArgmaxInTopK { k } => hit(in_top_k(p, argmax(t), k)),
         }
     }
 
@@ -175,6 +195,8 @@ impl RowMetric {
                 from_logits,
                 label_smoothing,
             } => (if from_logits { 11 } else { 12 }, label_smoothing),
+            RowMetric::LabelInTopK { k } => (13, k as f32),
+            RowMetric::ArgmaxInTopK { k } => (14, k as f32),
         }
     }
 }
@@ -240,6 +262,15 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 pub(crate) fn mean_of(t: &[f32], p: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let sum: f32 = t.iter().zip(p).map(|(&t, &p)| f(t, p)).sum();
     sum / t.len() as f32
+}
+
+/// `ops.in_top_k`: the target counts as in the top `k` when fewer than `k` entries of the row are
+/// strictly larger than the row's value at `target` (a NaN there counts as `-inf`).
+pub(crate) fn in_top_k(row: &[f32], target: usize, k: usize) -> bool {
+    let at = row[target];
+    let at = if at.is_nan() { f32::NEG_INFINITY } else { at };
+    let larger = row.iter().filter(|&&v| v > at).count();
+    larger < k
 }
 
 /// Keras's label smoothing, `t (1 - s) + s / classes` (the factors rounded from `f64` as Keras
