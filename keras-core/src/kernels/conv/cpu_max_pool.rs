@@ -1,0 +1,134 @@
+//! Max pooling on `Cpu` in `f32`: each window read once, vectorized over the channels, images
+//! split across rayon's threads. The backward finds each window's maximum again (the first
+//! element equal to it, or the first NaN) instead of keeping indices.
+
+use rayon::prelude::*;
+
+use super::geometry::Geometry;
+
+/// Images per parallel task, at least (below this an image is too small to pay for a task).
+const MIN_TASK_VALUES: usize = 16 * 1024;
+
+/// Images per task for `n` images of `g`.
+fn per_task(g: &Geometry, n: usize) -> usize {
+    let threads = rayon::current_num_threads();
+    let by_size = MIN_TASK_VALUES.div_ceil(g.image_len().max(1));
+    n.div_ceil(4 * threads).max(by_size).max(1)
+}
+
+/// `a` or `b`, whichever is larger, NaN if either is (`f32::max` would drop a NaN).
+#[inline]
+fn max_nan(a: f32, b: f32) -> f32 {
+    if b > a || b.is_nan() {
+        b
+    } else {
+        a
+    }
+}
+
+/// The offset of window pixel `(ky, kx)` of output pixel `(oy, ox)` in an image.
+#[inline]
+fn pixel(g: &Geometry, oy: usize, ox: usize, ky: usize, kx: usize) -> usize {
+    ((oy * g.s + ky) * g.w + ox * g.s + kx) * g.c
+}
+
+/// `y` = the maximum of each window of `x` (geometry `g`, no padding), per channel.
+pub(super) fn forward(g: &Geometry, x: &[f32], y: &mut [f32]) {
+    let n = x.len() / g.image_len().max(1);
+    let per = per_task(g, n);
+    let c = g.c;
+    y.par_chunks_mut(per * g.out_pixels() * c)
+        .zip(x.par_chunks(per * g.image_len()))
+        .for_each(|(y, x)| {
+            for (image, y) in x
+                .chunks_exact(g.image_len())
+                .zip(y.chunks_exact_mut(g.out_pixels() * c))
+            {
+                let mut outs = y.chunks_exact_mut(c);
+                for oy in 0..g.oh {
+                    for ox in 0..g.ow {
+                        let Some(o) = outs.next() else { return };
+                        let at = pixel(g, oy, ox, 0, 0);
+                        o.copy_from_slice(&image[at..at + c]);
+                        for ky in 0..g.k {
+                            for kx in 0..g.k {
+                                let at = pixel(g, oy, ox, ky, kx);
+                                o.iter_mut()
+                                    .zip(&image[at..at + c])
+                                    .for_each(|(m, &v)| *m = max_nan(*m, v));
+                            }
+                        }
+                    }
+                }
+            }
+        });
+}
+
+/// Adds each window's upstream gradient `g_out` to the input gradient `dx` at the window's
+/// maximum: the first element that equals the pooled value `y` (or the first NaN, where `y` is
+/// NaN). One element per window and channel gets it, as with Keras on JAX.
+pub(super) fn backward(g: &Geometry, x: &[f32], y: &[f32], g_out: &[f32], dx: &mut [f32]) {
+    let n = x.len() / g.image_len().max(1);
+    let per = per_task(g, n);
+    let (c, pooled) = (g.c, g.out_pixels() * g.c);
+    dx.par_chunks_mut(per * g.image_len())
+        .zip(x.par_chunks(per * g.image_len()))
+        .zip(
+            y.par_chunks(per * pooled)
+                .zip(g_out.par_chunks(per * pooled)),
+        )
+        .for_each(|((dx, x), (y, g_out))| {
+            for (((dx, image), y), g_out) in dx
+                .chunks_exact_mut(g.image_len())
+                .zip(x.chunks_exact(g.image_len()))
+                .zip(y.chunks_exact(pooled))
+                .zip(g_out.chunks_exact(pooled))
+            {
+                for oy in 0..g.oh {
+                    for ox in 0..g.ow {
+                        let o = (oy * g.ow + ox) * c;
+                        for ch in 0..c {
+                            let (m, grad) = (y[o + ch], g_out[o + ch]);
+                            let found = (0..g.k * g.k).find_map(|i| {
+                                let at = pixel(g, oy, ox, i / g.k, i % g.k) + ch;
+                                let v = image[at];
+                                (v == m || (m.is_nan() && v.is_nan())).then_some(at)
+                            });
+                            if let Some(at) = found {
+                                dx[at] += grad;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{backward, forward};
+    use crate::kernels::conv::geometry::Geometry;
+
+    #[test]
+    fn pooling_takes_the_first_maximum_and_keeps_nan() {
+        // one 2x4 single-channel image, 2x2 windows: [1, 3 | 3, 0] and [NaN, 2 | 5, 5]
+        let g = Geometry {
+            h: 2,
+            w: 4,
+            c: 1,
+            k: 2,
+            s: 2,
+            p: 0,
+            oh: 1,
+            ow: 2,
+        };
+        let x = [1.0, 3.0, f32::NAN, 2.0, 3.0, 0.0, 5.0, 5.0];
+        let mut y = [0.0; 2];
+        forward(&g, &x, &mut y);
+        assert_eq!(y[0], 3.0);
+        assert!(y[1].is_nan());
+        let mut dx = [0.0; 8];
+        backward(&g, &x, &y, &[10.0, 20.0], &mut dx);
+        assert_eq!(dx, [0.0, 10.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+}
