@@ -6,6 +6,7 @@ use std::cell::Cell;
 
 use rayon::prelude::*;
 
+use super::direct::{self, DIRECT_MAX_WINDOW};
 use super::geometry::Geometry;
 use crate::kernels::gemm_f32::{matmul_serial, MatRef, Start};
 use crate::{Error, Result};
@@ -58,6 +59,15 @@ pub(super) fn forward(
         .try_for_each(|(y, x)| {
             let images = x.len() / g.image_len();
             let m = images * g.out_pixels();
+            if g.window_len() <= DIRECT_MAX_WINDOW {
+                for (image, y) in x
+                    .chunks_exact(g.image_len())
+                    .zip(y.chunks_exact_mut(g.out_pixels() * out))
+                {
+                    direct::forward_image(g, image, kernel, bias, relu, y);
+                }
+                return Ok(());
+            }
             with_scratch(|cols, _, _| {
                 cols.resize(m * g.window_len(), 0.0);
                 for (image, cols) in x
@@ -178,8 +188,23 @@ impl Backward<'_> {
                 for row in g_blk.chunks_exact(out) {
                     pb.iter_mut().zip(row).for_each(|(s, v)| *s += v);
                 }
-                cols.resize(m * wl, 0.0);
                 let x_blk = &self.x[start * g.image_len()..(start + count) * g.image_len()];
+                if wl <= DIRECT_MAX_WINDOW {
+                    let mut dx_images = dx.as_deref_mut().map(|dx| {
+                        dx[done * g.image_len()..(done + count) * g.image_len()]
+                            .chunks_exact_mut(g.image_len())
+                    });
+                    for (image, grad) in x_blk
+                        .chunks_exact(g.image_len())
+                        .zip(g_blk.chunks_exact(px * out))
+                    {
+                        let dx_image = dx_images.as_mut().and_then(Iterator::next);
+                        direct::backward_image(g, image, self.kernel, grad, pk, dx_image);
+                    }
+                    done += count;
+                    continue;
+                }
+                cols.resize(m * wl, 0.0);
                 for (image, cols) in x_blk
                     .chunks_exact(g.image_len())
                     .zip(cols.chunks_exact_mut(px * wl))

@@ -78,6 +78,7 @@ pub(super) fn backward(g: &Geometry, x: &[f32], y: &[f32], g_out: &[f32], dx: &m
                 .zip(g_out.par_chunks(per * pooled)),
         )
         .for_each(|((dx, x), (y, g_out))| {
+            let mut pending = Vec::with_capacity(c);
             for (((dx, image), y), g_out) in dx
                 .chunks_exact_mut(g.image_len())
                 .zip(x.chunks_exact(g.image_len()))
@@ -87,15 +88,26 @@ pub(super) fn backward(g: &Geometry, x: &[f32], y: &[f32], g_out: &[f32], dx: &m
                 for oy in 0..g.oh {
                     for ox in 0..g.ow {
                         let o = (oy * g.ow + ox) * c;
-                        for ch in 0..c {
-                            let (m, grad) = (y[o + ch], g_out[o + ch]);
-                            let found = (0..g.k * g.k).find_map(|i| {
-                                let at = pixel(g, oy, ox, i / g.k, i % g.k) + ch;
-                                let v = image[at];
-                                (v == m || (m.is_nan() && v.is_nan())).then_some(at)
-                            });
-                            if let Some(at) = found {
-                                dx[at] += grad;
+                        let (m, grad) = (&y[o..o + c], &g_out[o..o + c]);
+                        // Whether each channel still waits for its maximum, the window read in
+                        // order (one pass per window pixel, vectorized over the channels).
+                        pending.clear();
+                        pending.resize(c, true);
+                        for ky in 0..g.k {
+                            for kx in 0..g.k {
+                                let at = pixel(g, oy, ox, ky, kx);
+                                for ((((d, &v), &m), &g), p) in dx[at..at + c]
+                                    .iter_mut()
+                                    .zip(&image[at..at + c])
+                                    .zip(m)
+                                    .zip(grad)
+                                    .zip(pending.iter_mut())
+                                {
+                                    #[allow(clippy::eq_op)]
+                                    let hit = *p & (v == m || (m != m && v != v));
+                                    *d += if hit { g } else { 0.0 };
+                                    *p &= !hit;
+                                }
                             }
                         }
                     }

@@ -7,7 +7,8 @@
 //!   - `Cpu` in `f32` (`cpu_kernel`): one op each on dfdx's tape. The convolution packs each
 //!     block of images' windows (im2col, `geometry`) into a buffer the size of the core's cache
 //!     and multiplies it straight away with `gemm`'s kernels, bias and ReLU folded into the
-//!     product's stores; blocks of images run on rayon's threads. Its backward recomputes the
+//!     product's stores; blocks of images run on rayon's threads. Short windows (a first layer
+//!     on one-channel images) skip the packing and the product (`direct`). Its backward recomputes the
 //!     windows block by block (the whole column matrix is never held) and scatters the input
 //!     gradient back from each block (col2im). Max pooling reads each window once, forward and
 //!     backward, with no index tensors.
@@ -20,6 +21,7 @@ mod cpu_kernel;
 mod cpu_max_pool;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
+mod direct;
 mod geometry;
 mod with_ops;
 
