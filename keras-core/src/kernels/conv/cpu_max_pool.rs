@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::geometry::Geometry;
+use super::wide::vectorized;
 
 /// Images per parallel task, at least (below this an image is too small to pay for a task).
 const MIN_TASK_VALUES: usize = 16 * 1024;
@@ -17,7 +18,7 @@ fn per_task(g: &Geometry, n: usize) -> usize {
 }
 
 /// `a` or `b`, whichever is larger, NaN if either is (`f32::max` would drop a NaN).
-#[inline]
+#[inline(always)]
 fn max_nan(a: f32, b: f32) -> f32 {
     if b > a || b.is_nan() {
         b
@@ -27,7 +28,7 @@ fn max_nan(a: f32, b: f32) -> f32 {
 }
 
 /// The offset of window pixel `(ky, kx)` of output pixel `(oy, ox)` in an image.
-#[inline]
+#[inline(always)]
 fn pixel(g: &Geometry, oy: usize, ox: usize, ky: usize, kx: usize) -> usize {
     ((oy * g.s + ky) * g.w + ox * g.s + kx) * g.c
 }
@@ -44,24 +45,35 @@ pub(super) fn forward(g: &Geometry, x: &[f32], y: &mut [f32]) {
                 .chunks_exact(g.image_len())
                 .zip(y.chunks_exact_mut(g.out_pixels() * c))
             {
-                let mut outs = y.chunks_exact_mut(c);
-                for oy in 0..g.oh {
-                    for ox in 0..g.ow {
-                        let Some(o) = outs.next() else { return };
-                        let at = pixel(g, oy, ox, 0, 0);
-                        o.copy_from_slice(&image[at..at + c]);
-                        for ky in 0..g.k {
-                            for kx in 0..g.k {
-                                let at = pixel(g, oy, ox, ky, kx);
-                                o.iter_mut()
-                                    .zip(&image[at..at + c])
-                                    .for_each(|(m, &v)| *m = max_nan(*m, v));
-                            }
-                        }
-                    }
-                }
+                forward_image(g, image, y);
             }
         });
+}
+
+vectorized! {
+    /// The maxima of one image's windows.
+    fn forward_image(g: &Geometry, image: &[f32], y: &mut [f32]) => forward_loop;
+}
+
+#[inline(always)]
+fn forward_loop(g: &Geometry, image: &[f32], y: &mut [f32]) {
+    let c = g.c;
+    let mut outs = y.chunks_exact_mut(c);
+    for oy in 0..g.oh {
+        for ox in 0..g.ow {
+            let Some(o) = outs.next() else { return };
+            let at = pixel(g, oy, ox, 0, 0);
+            o.copy_from_slice(&image[at..at + c]);
+            for ky in 0..g.k {
+                for kx in 0..g.k {
+                    let at = pixel(g, oy, ox, ky, kx);
+                    o.iter_mut()
+                        .zip(&image[at..at + c])
+                        .for_each(|(m, &v)| *m = max_nan(*m, v));
+                }
+            }
+        }
+    }
 }
 
 /// Adds each window's upstream gradient `g_out` to the input gradient `dx` at the window's
@@ -85,35 +97,60 @@ pub(super) fn backward(g: &Geometry, x: &[f32], y: &[f32], g_out: &[f32], dx: &m
                 .zip(y.chunks_exact(pooled))
                 .zip(g_out.chunks_exact(pooled))
             {
-                for oy in 0..g.oh {
-                    for ox in 0..g.ow {
-                        let o = (oy * g.ow + ox) * c;
-                        let (m, grad) = (&y[o..o + c], &g_out[o..o + c]);
-                        // Whether each channel still waits for its maximum, the window read in
-                        // order (one pass per window pixel, vectorized over the channels).
-                        pending.clear();
-                        pending.resize(c, true);
-                        for ky in 0..g.k {
-                            for kx in 0..g.k {
-                                let at = pixel(g, oy, ox, ky, kx);
-                                for ((((d, &v), &m), &g), p) in dx[at..at + c]
-                                    .iter_mut()
-                                    .zip(&image[at..at + c])
-                                    .zip(m)
-                                    .zip(grad)
-                                    .zip(pending.iter_mut())
-                                {
-                                    #[allow(clippy::eq_op)]
-                                    let hit = *p & (v == m || (m != m && v != v));
-                                    *d += if hit { g } else { 0.0 };
-                                    *p &= !hit;
-                                }
-                            }
-                        }
+                backward_image(g, image, y, g_out, dx, &mut pending);
+            }
+        });
+}
+
+vectorized! {
+    /// One image's share of [`backward`]; `pending` is scratch space.
+    fn backward_image(
+        g: &Geometry,
+        image: &[f32],
+        y: &[f32],
+        g_out: &[f32],
+        dx: &mut [f32],
+        pending: &mut Vec<bool>,
+    ) => backward_loop;
+}
+
+#[inline(always)]
+fn backward_loop(
+    g: &Geometry,
+    image: &[f32],
+    y: &[f32],
+    g_out: &[f32],
+    dx: &mut [f32],
+    pending: &mut Vec<bool>,
+) {
+    let c = g.c;
+    for oy in 0..g.oh {
+        for ox in 0..g.ow {
+            let o = (oy * g.ow + ox) * c;
+            let (m, grad) = (&y[o..o + c], &g_out[o..o + c]);
+            // Whether each channel still waits for its maximum, the window read in order (one
+            // pass per window pixel, vectorized over the channels).
+            pending.clear();
+            pending.resize(c, true);
+            for ky in 0..g.k {
+                for kx in 0..g.k {
+                    let at = pixel(g, oy, ox, ky, kx);
+                    for ((((d, &v), &m), &g), p) in dx[at..at + c]
+                        .iter_mut()
+                        .zip(&image[at..at + c])
+                        .zip(m)
+                        .zip(grad)
+                        .zip(pending.iter_mut())
+                    {
+                        #[allow(clippy::eq_op)]
+                        let hit = *p & (v == m || (m != m && v != v));
+                        *d += if hit { g } else { 0.0 };
+                        *p &= !hit;
                     }
                 }
             }
-        });
+        }
+    }
 }
 
 #[cfg(test)]

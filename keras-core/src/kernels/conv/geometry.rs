@@ -1,6 +1,8 @@
 //! The shape of a 2D window op on channels-last images, and the window packing (im2col) and
 //! unpacking (col2im) of the CPU convolution.
 
+use super::wide::vectorized;
+
 /// A `K x K` window op (stride `s`, zero padding `p` on every side) over `(h, w, c)` images,
 /// giving `(oh, ow)` outputs per channel or filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +38,7 @@ impl Geometry {
     /// `lo..hi` that fall inside the image (the others are padding), with the input column of
     /// `lo`. `None` when the whole window row is padding (above, below, left or right of the
     /// image).
-    #[inline]
+    #[inline(always)]
     fn window_row(&self, oy: usize, ox: usize, ky: usize) -> Option<(usize, usize, usize, usize)> {
         let iy = (oy * self.s + ky)
             .checked_sub(self.p)
@@ -76,6 +78,24 @@ impl Geometry {
     /// them out) back onto the pixels they were read from in one image's gradient (`image_len`
     /// values); the padding's share is dropped.
     pub fn col2im_add(&self, cols: &[f32], image: &mut [f32]) {
+        col2im_add(self, cols, image);
+    }
+}
+
+vectorized! {
+    /// [`Geometry::col2im_add`], compiled for the widest vectors.
+    fn col2im_add(g: &Geometry, cols: &[f32], image: &mut [f32]) => col2im_loop;
+}
+
+/// The loop of [`Geometry::col2im_add`].
+#[inline(always)]
+fn col2im_loop(g: &Geometry, cols: &[f32], image: &mut [f32]) {
+    g.col2im_add_inline(cols, image);
+}
+
+impl Geometry {
+    #[inline(always)]
+    fn col2im_add_inline(&self, cols: &[f32], image: &mut [f32]) {
         let (k, c) = (self.k, self.c);
         let mut rows = cols.chunks_exact(self.window_len());
         for oy in 0..self.oh {

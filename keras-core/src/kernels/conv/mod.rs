@@ -23,6 +23,7 @@ mod cpu_max_pool;
 mod cuda_kernel;
 mod direct;
 mod geometry;
+mod wide;
 mod with_ops;
 
 pub use conv_kernel::{ConvKernel, Images};
