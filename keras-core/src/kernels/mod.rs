@@ -1,7 +1,7 @@
 //! Compute kernels behind the layers.
 //!
-//! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` and of `Conv2D` (over its gathered
-//!   windows), one kernel per device and dtype. On `Cpu` in `f32` it is one fused op on dfdx's
+//! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` (and of `Conv2D` over its gathered
+//!   windows, off `Cpu` in `f32`), one kernel per device and dtype. On `Cpu` in `f32` it is one fused op on dfdx's
 //!   tape (bias and ReLU folded into the product's stores); other dtypes and devices (`Cuda`:
 //!   cuBLAS) use dfdx's ops through [`dense_with_ops`]. [`DenseActivation`] says whether a
 //!   layer's activation folds into the op.

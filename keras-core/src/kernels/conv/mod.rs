@@ -27,5 +27,3 @@ mod wide;
 mod with_ops;
 
 pub use conv_kernel::{ConvKernel, Images};
-#[cfg(test)]
-pub(crate) use with_ops::{conv2d_with_ops, max_pool2d_with_ops};
