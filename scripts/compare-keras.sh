@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side throughput of keras-rs (`Trainer::fit`, the hand-written loop over the same kernels,
-# pure dfdx) and Keras 3 + JAX on the three benchmark workloads, in alternating rounds so that
+# pure dfdx; on W4 `fit` and `predict`) and Keras 3 + JAX on the benchmark workloads, in alternating rounds so that
 # load from other processes hits both alike. Prints every round's samples/s and the median of
 # the per-round ratios.
 #
@@ -34,11 +34,11 @@ for w in "${workloads[@]}"; do
     for r in $(seq "$rounds"); do
         "$bench" "$w" --epochs 3 | grep '^keras-rs-' | sed "s/^/$w,$r,/" >> "$log"
         if [[ "$w" == W4 ]]; then
-            # keras_peer.py has no convnet: the project's peer script runs it (3 epochs, its CSV
-            # cut to keras_peer.py's columns).
+            # keras_peer.py has no convnet: the project's peer script runs it (3 epochs, then 3
+            # passes of predict; its CSV cut to keras_peer.py's columns).
             BENCH_DIR="$bench_dir" KERAS_BACKEND=jax "$kvenv/bin/python" \
-                scripts/keras_memory_peer.py convnet 3 | grep '^keras-jax,' | cut -d, -f1-5,8 \
-                | sed "s/^/$w,$r,/" >> "$log"
+                scripts/keras_memory_peer.py convnet 3 predict | grep '^keras-jax' \
+                | cut -d, -f1-5,8 | sed "s/^/$w,$r,/" >> "$log"
         else
             (cd "$bench_dir" && KERAS_BACKEND=jax "$kvenv/bin/python" keras_peer.py "$name") \
                 | grep '^keras-jax,' | sed "s/^/$w,$r,/" >> "$log"
@@ -56,7 +56,8 @@ for w in sorted({k[0] for k in rows}):
     print(f"{w}: samples/s per round (peak RSS MiB)")
     for i, r in enumerate(rounds, 1):
         print("  round %d: " % i + ", ".join(f"{k} {v[0]:,.0f} ({v[1]:.0f})" for k, v in r.items()))
-    for num, den in [("fit", "keras-jax"), ("fit", "hand"), ("fit", "dfdx"), ("hand", "keras-jax")]:
+    for num, den in [("fit", "keras-jax"), ("fit", "hand"), ("fit", "dfdx"), ("hand", "keras-jax"),
+                     ("predict", "keras-jax-predict")]:
         ratios = [r[num][0] / r[den][0] for r in rounds if num in r and den in r]
         if ratios:
             print(f"  {num} / {den}: " + ", ".join(f"{x:.3f}" for x in ratios)

@@ -1,6 +1,6 @@
 """Keras 3 (JAX backend) on the bench's workloads for N epochs: throughput and resident memory.
 
-Usage: KERAS_BACKEND=jax python keras_memory_peer.py <mlp|wide|convnet> EPOCHS
+Usage: KERAS_BACKEND=jax python keras_memory_peer.py <mlp|wide|convnet> EPOCHS [predict]
 
 Data: the shared benchmark generator (`common.py` from BENCH_DIR, default ../shared/bench);
 `convnet` is W4, Keras's "Simple MNIST convnet" on 12,032 images of 28x28x1 from the W1
@@ -8,6 +8,10 @@ generator (784 features, 10 classes), as `cargo run --release --example bench --
 Prints one CSV line:
 `keras-jax,workload,batch,samples_per_sec,peak_rss_mb,rss_epoch2_mb,rss_last_mb,final_loss`
 (samples/s over epochs 2..N; RSS read from /proc/self/status after each epoch).
+With `predict`, then `model.predict` over the training images in batches of the workload's size,
+EPOCHS passes, and a second line
+`keras-jax-predict,workload,batch,samples_per_sec,peak_rss_mb,rss_mb,rss_mb,mean_output`
+(samples/s over passes 2..N, as `bench W4` times keras-rs's `predict`).
 """
 import gc
 import os
@@ -84,6 +88,16 @@ def main():
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"keras-jax,{name},{w['batch']},{sps:.1f},{peak:.1f},{timer.rss[1]:.1f},"
           f"{timer.rss[-1]:.1f},{hist.history['loss'][-1]:.5f}")
+    if len(sys.argv) > 3 and sys.argv[3] == "predict":
+        times = []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            out = model.predict(x, batch_size=w["batch"], verbose=0)
+            times.append(time.perf_counter() - start)
+        sps = w["samples"] * (epochs - 1) / sum(times[1:])
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"keras-jax-predict,{name},{w['batch']},{sps:.1f},{peak:.1f},{rss_mb():.1f},"
+              f"{rss_mb():.1f},{float(out.mean()):.5f}")
 
 
 if __name__ == "__main__":

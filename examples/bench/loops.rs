@@ -142,6 +142,52 @@ where
     run_fit_on::<M, Cpu, S, K, _>(w, data, epochs, prefetch, &Cpu::seed_from_u64(0), "fit")
 }
 
+/// Times `predict` (batches of the workload's size, in order) over the whole of `data`,
+/// `passes` times: a model built as `fit`'s starts (its untrained weights cost what trained
+/// ones do), the first pass warm-up. `final_loss` is the mean of the outputs of the last pass
+/// (a check that two builds computed the same thing).
+pub fn run_predict<M, S: SampleShape, const K: usize>(
+    w: &Workload,
+    data: &ArrayDataset<S, Sparse>,
+    passes: usize,
+) -> keras::Result<Run>
+where
+    M: BuildModule<Cpu, f32> + TrainModel<S, K, Cpu>,
+{
+    let dev = Cpu::seed_from_u64(0);
+    let mut trainer = Trainer::compile(
+        M::build(&dev),
+        keras_adam()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let (mut secs, mut cpu, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    let mut mean = f32::NAN;
+    for _ in 0..passes {
+        let (start, cpu_start) = (Instant::now(), cpu_secs());
+        let out = trainer
+            .predict(data)
+            .batch_size(w.batch)
+            .run::<S, K, _, _>()?;
+        secs.push(start.elapsed().as_secs_f64());
+        cpu.push(cpu_secs() - cpu_start);
+        rss.push(crate::report::rss_mb());
+        mean = (out.iter().map(|&v| f64::from(v)).sum::<f64>() / out.len().max(1) as f64) as f32;
+    }
+    Ok(Run {
+        label: "predict",
+        epoch_secs: secs,
+        epoch_cpu_secs: cpu,
+        samples: w.samples,
+        final_loss: mean,
+        peak_rss_mb: crate::report::peak_rss_mb(),
+        epoch_rss_mb: rss,
+        rounds: Vec::new(),
+        cpu_rounds: Vec::new(),
+    })
+}
+
 /// Times `fit` on the same data mapped from `.npy` files (`NpyDataset`) written to a temporary
 /// folder, which is removed afterwards (`--only mapped`).
 pub fn run_mapped<M, const I: usize, const K: usize>(

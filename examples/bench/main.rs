@@ -2,7 +2,10 @@
 //! shared benchmark README (W1 `mlp`, W2 `tiny`, W3 `wide`) and on W4 `convnet`, Keras's "Simple
 //! MNIST convnet" (Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2)
 //! → Flatten → Dropout(0.5) → Dense(10), batch 128, 12,032 images of 28×28×1 made by the W1
-//! generator). W4 runs `fit` only (dfdx 0.13 has no stable convolution for the other loops).
+//! generator). W4 runs `fit` and `predict` (all 12,032 images in batches of 128, `--epochs`
+//! passes, the first warm-up), not the hand-written and pure dfdx loops (dfdx 0.13 has no
+//! stable convolution); `--gemm` also times the isolated matrix products of W4's convolutions
+//! at the same shapes (see `ceiling.rs`), the rate its `fit` and `predict` are compared with.
 //!
 //! ```text
 //! cargo run --release --example bench -- W1|W2|W3|W4|all [--epochs N] [--repeat N] [--only fit,hand,dfdx,mapped]
@@ -41,6 +44,7 @@
 //! dfdx's alike) run partly on it rather than each being handed to the pool's threads while it
 //! sleeps; `--rayon-pool default` keeps rayon's own pool.
 
+mod ceiling;
 mod loops;
 mod report;
 mod synthetic;
@@ -124,11 +128,13 @@ struct Options {
     main_in_pool: bool,
     /// `--paired`: `fit` and the hand-written loop step by step in one run.
     paired: bool,
-    /// Whether `--only` was given (W4 then says that it runs `fit` alone).
+    /// Whether `--only` was given (W4 then runs the `fit` and `predict` it names).
     only_given: bool,
+    /// `--gemm`: W4 also times its products in isolation.
+    gemm: bool,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|W4|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx,mapped] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired]";
+const USAGE: &str = "usage: bench W1|W2|W3|W4|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx,mapped] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired] [--gemm]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -143,6 +149,7 @@ fn parse_args() -> Result<Options, String> {
         main_in_pool: true,
         paired: false,
         only_given: false,
+        gemm: false,
     };
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -163,6 +170,7 @@ fn parse_args() -> Result<Options, String> {
             "--write-npy" => opts.write_npy = Some(value()?),
             "--device" => opts.device = value()?,
             "--paired" => opts.paired = true,
+            "--gemm" => opts.gemm = true,
             "--rayon-pool" => {
                 opts.main_in_pool = match value()?.as_str() {
                     "main" => true,
@@ -194,7 +202,7 @@ fn parse_args() -> Result<Options, String> {
     if let Some(bad) = opts
         .only
         .iter()
-        .find(|l| !["fit", "hand", "dfdx", "mapped"].contains(&l.as_str()))
+        .find(|l| !["fit", "hand", "dfdx", "mapped", "predict"].contains(&l.as_str()))
     {
         return Err(format!("--only: unknown loop `{bad}`"));
     }
@@ -305,7 +313,8 @@ where
     Ok(rounds.into_iter().filter_map(Run::median).collect())
 }
 
-/// W4: `fit` alone, `repeat` rounds (the hand-written and pure dfdx loops have no convnet).
+/// W4: `fit` and `predict` (or those of them `--only` names), alternating, `repeat` rounds (the
+/// hand-written and pure dfdx loops have no convnet); with `--gemm`, then the isolated products.
 fn run_convnet(
     w: &Workload,
     x: Vec<f32>,
@@ -314,24 +323,46 @@ fn run_convnet(
     epochs: usize,
     repeat: usize,
 ) -> keras::Result<Vec<Run>> {
-    if (opts.only_given && opts.only.iter().any(|l| l != "fit"))
-        || opts.paired
-        || opts.device != "cpu"
+    let labels: Vec<&str> = if opts.only_given {
+        opts.only.iter().map(String::as_str).collect()
+    } else {
+        vec!["fit", "predict"]
+    };
+    if labels.iter().any(|l| !["fit", "predict"].contains(l)) || opts.paired || opts.device != "cpu"
     {
-        eprintln!("{}: only `fit` on the CPU runs on this workload", w.id);
+        eprintln!(
+            "{}: only `fit` and `predict` on the CPU run on this workload",
+            w.id
+        );
     }
     let data = ArrayDataset::<Rank3<28, 28, 1>, Sparse>::new(x, y)?;
-    let mut fits = Vec::new();
+    let (mut fits, mut predicts) = (Vec::new(), Vec::new());
     for _ in 0..repeat {
-        report::reset_peak_rss();
-        fits.push(run_fit::<ConvModel<f32, Cpu>, Rank3<28, 28, 1>, 10>(
-            w,
-            &data,
-            epochs,
-            opts.prefetch,
-        )?);
+        if labels.contains(&"fit") {
+            report::reset_peak_rss();
+            fits.push(run_fit::<ConvModel<f32, Cpu>, Rank3<28, 28, 1>, 10>(
+                w,
+                &data,
+                epochs,
+                opts.prefetch,
+            )?);
+        }
+        if labels.contains(&"predict") {
+            report::reset_peak_rss();
+            predicts.push(loops::run_predict::<
+                ConvModel<f32, Cpu>,
+                Rank3<28, 28, 1>,
+                10,
+            >(w, &data, epochs)?);
+        }
     }
-    Ok(Run::median(fits).into_iter().collect())
+    if opts.gemm {
+        ceiling::print_w4(w.batch);
+    }
+    Ok([fits, predicts]
+        .into_iter()
+        .filter_map(Run::median)
+        .collect())
 }
 
 /// `--device cuda`: `fit` on the GPU, the pure dfdx loop on the GPU (dfdx's cuBLAS products and

@@ -42,10 +42,15 @@ pub fn cpu_secs() -> f64 {
     ns as f64 / 1e9
 }
 
-/// Training FLOPs per second: `train_flops * samples_per_sec` (for the MLPs 6 per weight and
-/// sample: forward 2, backward 4), in GFLOP/s.
-pub fn gflops(w: &Workload, samples_per_sec: f64) -> f64 {
-    w.train_flops() as f64 * samples_per_sec / 1e9
+/// FLOPs per second of loop `label`, in GFLOP/s: `train_flops * samples_per_sec` (for the MLPs
+/// 6 per weight and sample: forward 2, backward 4), a third of that for `predict` (the forward).
+pub fn gflops(w: &Workload, label: &str, samples_per_sec: f64) -> f64 {
+    let flops = if label == "predict" {
+        w.train_flops() / 3
+    } else {
+        w.train_flops()
+    };
+    flops as f64 * samples_per_sec / 1e9
 }
 
 /// Prints one workload's table, its ratios and one CSV line per loop (`keras_peer.py`'s format).
@@ -74,7 +79,7 @@ pub fn print(w: &Workload, runs: &[Run], repeat: usize) {
             "  {:<5} {:>10.0} {:>9.1} {:>14} {:>13.1} {:>16.5}  [{}]",
             r.label,
             sps,
-            gflops(w, sps),
+            gflops(w, r.label, sps),
             cpu,
             r.peak_rss_mb,
             r.final_loss,

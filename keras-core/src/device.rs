@@ -3,7 +3,7 @@
 //! [`kernels::update`](crate::kernels::update)), moving optimizer slots between host and device,
 //! and reading a gradient to the host or writing values back, without allocating.
 
-use crate::kernels::{DenseKernel, MeanBatch, RowMetric, Stages};
+use crate::kernels::{ConvKernel, DenseKernel, MeanBatch, RowMetric, Stages};
 use crate::optimizers::{UpdateRule, VarBuffers, VarInfo};
 use dfdx::{
     shapes::Shape,
@@ -17,13 +17,16 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 
 /// A dfdx device the trainer can run on: [`Cpu`], or `Cuda` with the `cuda` feature.
 ///
-/// It carries the device's kernels: `Dense`'s product ([`DenseKernel`], in `f32`) and the
+/// It carries the device's kernels: `Dense`'s product ([`DenseKernel`], in `f32`), `Conv2D`'s
+/// convolution and `MaxPooling2D`'s pooling ([`ConvKernel`], in `f32`) and the
 /// optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
 /// The trainer turns on the device's allocation [`Cache`] (see
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
 /// gradients reuse the buffers of the step before.
-pub trait KerasDevice: Device<f32> + DenseKernel<f32> + Cache + Clone + 'static {
+pub trait KerasDevice:
+    Device<f32> + DenseKernel<f32> + ConvKernel<f32> + Cache + Clone + 'static
+{
     /// Whether this device's buffers are host memory (`Cpu`). Elsewhere (`Cuda`) the trainer
     /// computes the loss on the device where it can, so that the logits stay there (see
     /// [`Trainer::set_loss_on_device`](crate::Trainer::set_loss_on_device)).

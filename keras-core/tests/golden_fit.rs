@@ -8,11 +8,11 @@
 mod common;
 
 use common::keras_config::{base_options, Cfg};
-use common::{compare, load_cases, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
+use common::{compare, load, load_cases, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::callbacks::{Callback, CallbackContext};
 use keras_core::data::{ArrayDataset, Shuffle};
 use keras_core::dfdx::prelude::*;
-use keras_core::layers::{Dense, ReLU};
+use keras_core::layers::{Conv2D, Dense, Flatten, MaxPool2D, ReLU};
 use keras_core::losses::{Loss, MeanSquaredError, SparseCategoricalCrossentropy};
 use keras_core::metrics::{MeanAbsoluteError, MetricSet, ResolvedAccuracy};
 use keras_core::optimizers::{
@@ -26,6 +26,17 @@ use keras_core::{Result, Sequential, Trainer};
 #[derive(Sequential)]
 struct Mlp<E: Dtype, D: Device<E>> {
     hidden: Dense<4, 8, ReLU, E, D>,
+    logits: Dense<8, 3, keras_core::layers::Linear, E, D>,
+}
+
+/// `fit_conv.json`'s convnet on 12x12x1 images (`make_fit_conv.py`).
+#[derive(Sequential)]
+struct ConvNet<E: Dtype, D: Device<E>> {
+    conv_1: Conv2D<1, 4, 3, 10, 10, 1, 0, ReLU, E, D>,
+    pool_1: MaxPool2D<2, 5, 5>,
+    conv_2: Conv2D<4, 8, 3, 3, 3, 1, 0, ReLU, E, D>,
+    pool_2: MaxPool2D<2, 1, 1>,
+    flatten: Flatten<8>,
     logits: Dense<8, 3, keras_core::layers::Linear, E, D>,
 }
 
@@ -148,6 +159,29 @@ fn run_model<U: UpdateRule>(
             &dev,
             place,
         )
+    } else if model_kind.starts_with("Conv2D(1->4, 3, relu) -> MaxPooling2D(2)") {
+        let mut model = ConvNet::<f32, TestDevice>::build(&dev);
+        let w = |key: &str| f32s(case, key);
+        let set = |r: Result<()>| r.map_err(|e| e.to_string());
+        set(model
+            .conv_1
+            .set_weights(&w("init_kernel_0"), &w("init_bias_0")))?;
+        set(model
+            .conv_2
+            .set_weights(&w("init_kernel_1"), &w("init_bias_1")))?;
+        set(model
+            .logits
+            .set_weights(&w("init_kernel_2"), &w("init_bias_2")))?;
+        let loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
+        run::<Rank3<12, 12, 1>, 3, Sparse, _, _, _, _>(
+            case,
+            model,
+            optimizer,
+            loss,
+            (ResolvedAccuracy::<Sparse>::default(),),
+            &dev,
+            place,
+        )
     } else if model_kind.starts_with("Dense(3->1") {
         let mut model = Regressor::<f32, TestDevice>::build(&dev);
         model
@@ -237,12 +271,13 @@ where
     if recorder.batch_logs {
         check("batch_running_loss", &recorder.batch_loss, 1e-5);
     }
-    // Weights: the flat layout is [kernel_0, bias_0, kernel_1, bias_1] in field order.
-    let names: Vec<&str> = if K == 3 {
-        vec!["kernel_0", "bias_0", "kernel_1", "bias_1"]
-    } else {
-        vec!["kernel_0", "bias_0"]
-    };
+    // Weights: the flat layout is [kernel_0, bias_0, kernel_1, bias_1, ...] in field order,
+    // one pair per layer with weights, as many as the case has initial kernels.
+    let names: Vec<String> = (0..)
+        .take_while(|i| case.inputs.contains_key(&format!("init_kernel_{i}")))
+        .flat_map(|i| [format!("kernel_{i}"), format!("bias_{i}")])
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let split = |flat: &[f32]| -> Vec<Vec<f32>> {
         let mut out = Vec::new();
         let mut at = 0;
@@ -296,11 +331,13 @@ fn trainer_layout(names: &[&str], case: &Case) -> Vec<usize> {
         .collect()
 }
 
-/// Every case of `fit.json` (the public fixture) and `fit_more.json` (norm clipping with sample
-/// weights, weight decay, more optimizers; `make_fit_more.py` beside it), whatever their number.
+/// Every case of `fit.json` (the public fixture), `fit_more.json` (norm clipping with sample
+/// weights, weight decay, more optimizers; `make_fit_more.py` beside it) and `fit_conv.json` (a
+/// convnet with two convolutions and max pooling; `make_fit_conv.py`), whatever their number.
 #[test]
 fn every_keras_fit_case_matches() {
-    let cases = load_cases("fit");
+    let mut cases = load_cases("fit");
+    cases.extend(load("fit_conv.json").cases);
     let mut report = Report::default();
     for case in &cases {
         report.record(&case.name, with_optimizer(case, Where::Host));

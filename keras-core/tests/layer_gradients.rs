@@ -55,19 +55,29 @@ fn check_input<M: Clone, S: Shape, O: Shape>(
     let r = output_weights(forward(&mut model.clone(), x.leaky_trace()));
     let (_, grads) = objective(forward(&mut model.clone(), x.leaky_trace()), &r);
     let analytic = grads.get(x).as_vec();
+    let numeric = input_differences(model, x, &r, forward);
+    assert_close(&format!("{label} d/dx"), &analytic, &numeric);
+}
+
+/// Central differences of `sum(forward(x) * r)` w.r.t. each element of `x`.
+fn input_differences<M: Clone, S: Shape, O: Shape>(
+    model: &M,
+    x: &Tensor<S, f64, TestDevice>,
+    r: &Tensor<O, f64, TestDevice>,
+    forward: impl Fn(&mut M, Traced<S>) -> Traced<O>,
+) -> Vec<f64> {
     let base = x.as_vec();
-    let numeric: Vec<f64> = (0..base.len())
+    (0..base.len())
         .map(|i| {
             let at = |delta: f64| {
                 let mut v = base.clone();
                 v[i] += delta;
                 let xi = x.device().tensor_from_vec(v, *x.shape());
-                objective(forward(&mut model.clone(), xi.leaky_trace()), &r).0
+                objective(forward(&mut model.clone(), xi.leaky_trace()), r).0
             };
             (at(STEP) - at(-STEP)) / (2.0 * STEP)
         })
-        .collect();
-    assert_close(&format!("{label} d/dx"), &analytic, &numeric);
+        .collect()
 }
 
 /// Central differences w.r.t. the parameter `get` selects; `run` is the whole forward.
@@ -80,24 +90,35 @@ fn check_param<M: Clone, O: Shape, P: Shape>(
     let r = output_weights(run(&mut model.clone()));
     let (_, grads) = objective(run(&mut model.clone()), &r);
     let analytic = grads.get(get(&mut model.clone())).as_vec();
+    let numeric = param_differences(model, &r, run, get);
+    assert_close(
+        &format!("{label} d/d{}", std::any::type_name::<P>()),
+        &analytic,
+        &numeric,
+    );
+}
+
+/// Central differences of `sum(run(model) * r)` w.r.t. each element of the parameter `get`
+/// selects.
+fn param_differences<M: Clone, O: Shape, P: Shape>(
+    model: &M,
+    r: &Tensor<O, f64, TestDevice>,
+    run: impl Fn(&mut M) -> Traced<O>,
+    get: impl Fn(&mut M) -> &mut Tensor<P, f64, TestDevice>,
+) -> Vec<f64> {
     let base = get(&mut model.clone()).as_vec();
-    let numeric: Vec<f64> = (0..base.len())
+    (0..base.len())
         .map(|i| {
             let at = |delta: f64| {
                 let mut m = model.clone();
                 let mut v = base.clone();
                 v[i] += delta;
                 get(&mut m).copy_from(&v);
-                objective(run(&mut m), &r).0
+                objective(run(&mut m), r).0
             };
             (at(STEP) - at(-STEP)) / (2.0 * STEP)
         })
-        .collect();
-    assert_close(
-        &format!("{label} d/d{}", std::any::type_name::<P>()),
-        &analytic,
-        &numeric,
-    );
+        .collect()
 }
 
 fn batch<const F: usize>(dev: &TestDevice, n: usize) -> Tensor<(usize, Const<F>), f64, TestDevice> {
@@ -330,4 +351,124 @@ fn pooling_gradients_match_finite_differences() {
         &x,
         |m, x| m.forward(x),
     );
+}
+
+/// `t` in `f32` (its values rounded).
+fn to_f32<S: Shape>(t: &Tensor<S, f64, TestDevice>) -> Tensor<S, f32, TestDevice> {
+    let v = t.as_vec().into_iter().map(|v| v as f32).collect();
+    t.device().tensor_from_vec(v, *t.shape())
+}
+
+/// `t` rounded to `f32` and back: values both dtypes hold exactly.
+fn rounded<S: Shape>(t: &Tensor<S, f64, TestDevice>) -> Tensor<S, f64, TestDevice> {
+    let v = to_f32(t).as_vec().into_iter().map(f64::from).collect();
+    t.device().tensor_from_vec(v, *t.shape())
+}
+
+/// An `f32` gradient (the `f32` kernels: on `Cpu` the fused convolution and pooling ops)
+/// against the `f64` central differences of the same function: `f32` sums over a few dozen
+/// terms, so a relative tolerance of 1e-4.
+fn assert_close_f32(label: &str, analytic: &[f32], numeric: &[f64]) {
+    assert_eq!(analytic.len(), numeric.len(), "{label}: gradient length");
+    assert!(numeric.iter().any(|n| n.abs() > 1e-3), "{label}: all zero");
+    for (i, (a, n)) in analytic.iter().zip(numeric).enumerate() {
+        assert!(
+            (f64::from(*a) - n).abs() <= 1e-4 * n.abs().max(1.0),
+            "{label}[{i}]: analytic (f32) {a} vs finite difference (f64) {n}"
+        );
+    }
+}
+
+/// Input, kernel and bias gradients of `Conv2D` config `$conv` in `f32` on a batch of two
+/// `$h x $w x $c` images against `f64` finite differences of the same layer (the same
+/// `f32`-exact weights, input and output weighting).
+macro_rules! check_conv_f32 {
+    ($dev:expr, $label:expr, $conv:ty, $h:literal, $w:literal, $c:literal) => {{
+        let dev = $dev;
+        let mut c64 = dev.build_module::<$conv, f64>();
+        c64.bias = dev.sample_normal();
+        let kernel: Vec<f32> = to_f32(&c64.kernel).as_vec();
+        let bias: Vec<f32> = to_f32(&c64.bias).as_vec();
+        c64.set_weights(&kernel, &bias).unwrap();
+        let mut c32 = dev.build_module::<$conv, f32>();
+        c32.set_weights(&kernel, &bias).unwrap();
+        let x = rounded(&image::<$h, $w, $c>(&dev, 2));
+        let r = rounded(&output_weights(c64.forward(x.leaky_trace())));
+        let (x32, r32) = (to_f32(&x), to_f32(&r));
+        let grads = (c32.forward(x32.leaky_trace()) * r32).sum().backward();
+        let numeric = input_differences(&c64, &x, &r, |m, x| m.forward(x));
+        assert_close_f32(
+            &format!("{} d/dx", $label),
+            &grads.get(&x32).as_vec(),
+            &numeric,
+        );
+        let run =
+            |m: &mut <$conv as BuildOnDevice<TestDevice, f64>>::Built| m.forward(x.leaky_trace());
+        let numeric = param_differences(&c64, &r, run, |m| &mut m.kernel);
+        let analytic = grads.get(&c32.kernel).as_vec();
+        assert_close_f32(&format!("{} d/dkernel", $label), &analytic, &numeric);
+        let numeric = param_differences(&c64, &r, run, |m| &mut m.bias);
+        let analytic = grads.get(&c32.bias).as_vec();
+        assert_close_f32(&format!("{} d/dbias", $label), &analytic, &numeric);
+    }};
+}
+
+#[test]
+fn f32_conv2d_gradients_match_finite_differences_on_both_cpu_paths() {
+    let dev = TestDevice::seed_from_u64(12);
+    // Windows of 3 * 3 * 2 = 18 values: packed (im2col) into the product.
+    check_conv_f32!(
+        dev.clone(),
+        "Conv2D packed, ReLU",
+        Conv2D<2, 3, 3, 3, 3, 1, 0, ReLU>,
+        5,
+        5,
+        2
+    );
+    check_conv_f32!(
+        dev.clone(),
+        "Conv2D packed, stride 2, padding 1",
+        Conv2D<2, 3, 3, 3, 3, 2, 1, Linear>,
+        5,
+        5,
+        2
+    );
+    // Windows of 3 * 3 * 1 = 9 values: accumulated directly.
+    check_conv_f32!(
+        dev.clone(),
+        "Conv2D direct, ReLU",
+        Conv2D<1, 4, 3, 3, 3, 1, 0, ReLU>,
+        5,
+        5,
+        1
+    );
+    check_conv_f32!(
+        dev,
+        "Conv2D direct, stride 2, padding 1",
+        Conv2D<1, 4, 3, 3, 3, 2, 1, Linear>,
+        5,
+        5,
+        1
+    );
+}
+
+#[test]
+fn f32_max_pool_gradients_match_finite_differences() {
+    let dev = TestDevice::seed_from_u64(13);
+    let x = rounded(&image::<5, 5, 3>(&dev, 2));
+    let x32 = to_f32(&x);
+    macro_rules! check {
+        ($label:expr, $pool:expr) => {{
+            let pool = $pool;
+            let r = rounded(&output_weights(pool.forward(x.leaky_trace())));
+            let grads = (pool.forward(x32.leaky_trace()) * to_f32(&r))
+                .sum()
+                .backward();
+            let numeric = input_differences(&pool, &x, &r, |m, x| m.forward(x));
+            assert_close_f32($label, &grads.get(&x32).as_vec(), &numeric);
+        }};
+    }
+    check!("MaxPool2D<2>", MaxPool2D::<2, 2, 2>);
+    check!("MaxPool2D<3, s1>", MaxPool2D::<3, 3, 3, 1>);
+    check!("MaxPool2D<2, s1>", MaxPool2D::<2, 4, 4, 1>);
 }

@@ -120,6 +120,31 @@ pub(crate) fn matmul_bias(
     product(dst, lhs, rhs, Start::Bias(bias), relu)
 }
 
+/// `dst = start + lhs · rhs`, then `max(dst, 0)` with `relu`, on the calling thread alone: the
+/// products of work that is already split across rayon's threads (the convolution's blocks of
+/// images), where a product splitting itself again would only add hand-offs.
+///
+/// # Errors
+/// As [`matmul`]; a bias must hold `rhs.cols()` values.
+pub(crate) fn matmul_serial(
+    dst: &mut [f32],
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    start: Start<'_>,
+    relu: bool,
+) -> Result<()> {
+    if let Start::Bias(b) = start {
+        if b.len() != rhs.cols {
+            return Err(Error::ShapeMismatch {
+                name: "bias",
+                expected: format!("{} values (rhs has {} columns)", rhs.cols, rhs.cols),
+                got: format!("{} values", b.len()),
+            });
+        }
+    }
+    product_on(dst, lhs, rhs, start, relu, 1)
+}
+
 /// What a product's output starts from before `lhs · rhs` is added.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Start<'a> {
@@ -164,6 +189,18 @@ fn product(
     start: Start<'_>,
     relu: bool,
 ) -> Result<()> {
+    product_on(dst, lhs, rhs, start, relu, rayon::current_num_threads())
+}
+
+/// [`product`] on at most `threads` of rayon's threads (1: the calling thread alone).
+fn product_on(
+    dst: &mut [f32],
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    start: Start<'_>,
+    relu: bool,
+    threads: usize,
+) -> Result<()> {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     if rhs.rows != k {
         return Err(Error::ShapeMismatch {
@@ -190,7 +227,6 @@ fn product(
         }
         return Ok(());
     }
-    let threads = rayon::current_num_threads();
     let parallel = threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS;
     #[cfg(target_arch = "x86_64")]
     if parallel && 2 * m * n * k >= SHARED_MIN_FLOPS && avx2_kernel() {

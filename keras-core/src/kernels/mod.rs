@@ -1,10 +1,13 @@
 //! Compute kernels behind the layers.
 //!
-//! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` and of `Conv2D` (over its gathered
-//!   windows), one kernel per device and dtype. On `Cpu` in `f32` it is one fused op on dfdx's
+//! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` (and of `Conv2D` over its gathered
+//!   windows, off `Cpu` in `f32`), one kernel per device and dtype. On `Cpu` in `f32` it is one fused op on dfdx's
 //!   tape (bias and ReLU folded into the product's stores); other dtypes and devices (`Cuda`:
 //!   cuBLAS) use dfdx's ops through [`dense_with_ops`]. [`DenseActivation`] says whether a
 //!   layer's activation folds into the op.
+//! - [`ConvKernel`]: `Conv2D`'s convolution and `MaxPooling2D`'s pooling ([`conv`]), one kernel
+//!   per device and dtype: on `Cpu` in `f32` one op each, the windows packed block by block
+//!   straight into `gemm`'s products; elsewhere dfdx's ops over gathered windows.
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
 //!   run as one single-threaded product per block of the output on rayon's threads. The kernel
 //!   is picked at run time: on x86-64 CPUs with AVX2/FMA and no AVX-512, our own BLIS-style
@@ -20,6 +23,7 @@
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
+pub mod conv;
 mod cpu_view;
 mod dense;
 mod finite;
@@ -31,6 +35,7 @@ mod sgemm_avx2;
 mod thread_pool;
 pub mod update;
 
+pub use conv::ConvKernel;
 pub(crate) use cpu_view::contiguous_mut;
 pub(crate) use dense::try_dense_activated;
 pub use dense::{

@@ -1,5 +1,12 @@
 //! Keras's `AveragePooling2D` layer (channels-last, `"valid"`).
 
+use dfdx::nn::Module;
+use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape};
+use dfdx::tensor::{CopySlice, Tape, Tensor, ZerosTensor};
+use dfdx::tensor_ops::{Device, MeanTo, ReshapeTo};
+
+use super::windows::{gather_windows, WindowSize};
+
 /// Keras's `AveragePooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last
 /// images: `(batch, H, W, C)` → `(batch, OH, OW, C)`, the mean of each `K x K` window.
 ///
@@ -32,19 +39,15 @@ pub type AveragePooling2D<const K: usize, const OH: usize, const OW: usize, cons
     AvgPool2D<K, OH, OW, S>;
 
 /// The impls of a Keras 2D pooling layer `$name<K, OH, OW, S>` (channels-last, `"valid"`, no
-/// tensors): its forward gathers every `K x K` window and reduces it over the window axis with
-/// `$reduce` ([`window_mean`], [`window_max`](super::max_pool2d::window_max)), on devices with
-/// `$bound` too when given (what `$reduce` asks of them). Shared by [`AvgPool2D`] and
+/// tensors) other than its forward: shared by [`AvgPool2D`] and
 /// [`MaxPool2D`](super::MaxPool2D).
 macro_rules! pool2d_layer {
-    ($name:ident, $reduce:path $(, $bound:path)?) => {
+    ($name:ident) => {
         const _: () = {
             use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
-            use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
-            use dfdx::shapes::{Const, Dim, Dtype, HasShape};
-            use dfdx::tensor::{Tape, Tensor};
-            use dfdx::tensor_ops::{Device, ReshapeTo};
-            use $crate::layers::windows::{gather_windows, WindowSize};
+            use dfdx::nn::{BuildOnDevice, NonMutableModule};
+            use dfdx::shapes::Dtype;
+            use dfdx::tensor_ops::Device;
 
             impl<const K: usize, const OH: usize, const OW: usize, const S: usize> NonMutableModule
                 for $name<K, OH, OW, S>
@@ -80,94 +83,47 @@ macro_rules! pool2d_layer {
                     visitor.visit_fields((), |_| Default::default())
                 }
             }
-
-            impl<
-                    B: Dim,
-                    const H: usize,
-                    const W: usize,
-                    const C: usize,
-                    const K: usize,
-                    const OH: usize,
-                    const OW: usize,
-                    const S: usize,
-                    E: Dtype,
-                    D: Device<E>
-                        + dfdx::tensor::ZerosTensor<usize>
-                        + dfdx::tensor::CopySlice<usize>
-                        $(+ $bound)?,
-                    T: Tape<E, D>,
-                > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>>
-                for $name<K, OH, OW, S>
-            {
-                type Output = Tensor<(B, Const<OH>, Const<OW>, Const<C>), E, D, T>;
-                type Error = D::Err;
-
-                fn try_forward(
-                    &self,
-                    x: Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>,
-                ) -> Result<Self::Output, D::Err> {
-                    #[allow(clippy::let_unit_value)]
-                    let () = WindowSize::<H, K, S, 0, OH>::CHECK;
-                    #[allow(clippy::let_unit_value)]
-                    let () = WindowSize::<W, K, S, 0, OW>::CHECK;
-                    let batch = x.shape().0;
-                    let windows = gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
-                        .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?;
-                    $reduce(windows)
-                }
-            }
         };
     };
 }
 
 pub(super) use pool2d_layer;
 
-/// Windows of a pooling layer: `(batch, OH, OW, K * K, C)`, the window axis 3.
-pub(super) type Windows<B, const OH: usize, const OW: usize, const C: usize, E, D, T> =
-    dfdx::tensor::Tensor<
-        (
-            B,
-            dfdx::shapes::Const<OH>,
-            dfdx::shapes::Const<OW>,
-            usize,
-            dfdx::shapes::Const<C>,
-        ),
-        E,
-        D,
-        T,
-    >;
+pool2d_layer!(AvgPool2D);
 
-/// A pooling layer's output: `(batch, OH, OW, C)`.
-pub(super) type Pooled<B, const OH: usize, const OW: usize, const C: usize, E, D, T> =
-    dfdx::tensor::Tensor<
-        (
-            B,
-            dfdx::shapes::Const<OH>,
-            dfdx::shapes::Const<OW>,
-            dfdx::shapes::Const<C>,
-        ),
-        E,
-        D,
-        T,
-    >;
+/// The forward gathers every `K x K` window (`layers::windows`) and takes the mean over the
+/// window axis with dfdx's ops (a NaN in a window makes its mean NaN, as Keras's).
+impl<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+        const S: usize,
+        E: Dtype,
+        D: Device<E> + ZerosTensor<usize> + CopySlice<usize>,
+        T: Tape<E, D>,
+    > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>> for AvgPool2D<K, OH, OW, S>
+{
+    type Output = Tensor<(B, Const<OH>, Const<OW>, Const<C>), E, D, T>;
+    type Error = D::Err;
 
-/// The mean of each window (a NaN in a window makes its mean NaN, as Keras's).
-pub(super) fn window_mean<
-    B: dfdx::shapes::Dim,
-    const OH: usize,
-    const OW: usize,
-    const C: usize,
-    E: dfdx::shapes::Dtype,
-    D: dfdx::tensor_ops::Device<E>,
-    T: dfdx::tensor::Tape<E, D>,
->(
-    windows: Windows<B, OH, OW, C, E, D, T>,
-) -> Result<Pooled<B, OH, OW, C, E, D, T>, D::Err> {
-    use dfdx::tensor_ops::MeanTo;
-    windows.try_mean::<_, dfdx::shapes::Axis<3>>()
+    fn try_forward(
+        &self,
+        x: Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>,
+    ) -> Result<Self::Output, D::Err> {
+        #[allow(clippy::let_unit_value)]
+        let () = WindowSize::<H, K, S, 0, OH>::CHECK;
+        #[allow(clippy::let_unit_value)]
+        let () = WindowSize::<W, K, S, 0, OW>::CHECK;
+        let batch = x.shape().0;
+        gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
+            .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?
+            .try_mean::<_, Axis<3>>()
+    }
 }
-
-pool2d_layer!(AvgPool2D, window_mean);
 
 #[cfg(test)]
 mod tests {

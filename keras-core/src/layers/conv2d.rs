@@ -2,17 +2,17 @@
 
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
-use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank4};
-use dfdx::tensor::{CopySlice, Cpu, Storage, Tape, Tensor, ZerosTensor};
-use dfdx::tensor_ops::{Device, ReshapeTo};
+use dfdx::shapes::{Const, Dim, Dtype, Rank1, Rank4};
+use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
+use dfdx::tensor_ops::Device;
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 
 use super::activations::Linear;
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
-use super::windows::{gather_windows, WindowSize};
-use crate::kernels::{try_dense_activated, DenseActivation, DenseKernel};
+use super::windows::WindowSize;
+use crate::kernels::{ConvKernel, DenseActivation};
 use crate::Result;
 
 /// Keras's `Conv2D(filters=OUT, kernel_size=K, strides=S, activation=A)` on channels-last
@@ -27,10 +27,11 @@ use crate::Result;
 /// - `kernel` is stored in **Keras's layout `[kh, kw, in, out]`** (`Rank4<K, K, IN, OUT>`), so
 ///   Keras's `get_weights()[0]` loads as it is; `bias` is `[OUT]`. Keras defaults:
 ///   `glorot_uniform` kernel (fans `K*K*IN`, `K*K*OUT`), zero bias. Cross-correlation, as Keras.
-/// - dfdx 0.13's convolution op needs a nightly compiler, so the forward gathers the windows
-///   (im2col) and runs one product with bias and activation
-///   ([`try_dense`](crate::kernels::try_dense): on `Cpu` in `f32`
-///   the fused op, ReLU folded in; elsewhere dfdx's ops).
+/// - The forward is the device's [`ConvKernel::try_conv2d`] with the activation's epilogue
+///   ([`DenseActivation`]): on `Cpu` in `f32` one op whose windows are packed block by block
+///   (im2col) straight into `gemm`'s products, bias and ReLU folded into their stores;
+///   elsewhere the windows gathered with dfdx's ops and one product (dfdx 0.13's own
+///   convolution needs a nightly compiler).
 ///
 /// # Examples
 /// ```
@@ -193,7 +194,7 @@ impl<
         const P: usize,
         A,
         E: Dtype,
-        D: DenseKernel<E> + ZerosTensor<usize> + CopySlice<usize>,
+        D: ConvKernel<E>,
         T: Tape<E, D>,
     > Module<Tensor<(B, Const<H>, Const<W>, Const<IN>), E, D, T>>
     for Conv2D<IN, OUT, K, OH, OW, S, P, A, E, D>
@@ -211,20 +212,13 @@ where
         let () = WindowSize::<H, K, S, P, OH>::CHECK;
         #[allow(clippy::let_unit_value)]
         let () = WindowSize::<W, K, S, P, OW>::CHECK;
-        let batch = x.shape().0;
-        let n = batch.size() * OH * OW;
-        let columns = gather_windows::<B, H, W, IN, K, S, P, OH, OW, E, D, T>(x)?
-            .try_reshape_like(&(n, K * K * IN))?;
-        // A contiguous reshape keeps the tensor's id, so the product's kernel gradient lands on
-        // `self.kernel`'s.
-        let kernel = self
-            .kernel
-            .clone()
-            .try_reshape_like(&(K * K * IN, Const::<OUT>))?;
-        let out_shape = (batch, Const::<OH>, Const::<OW>, Const::<OUT>);
-        try_dense_activated(columns, &kernel, &self.bias, &self.activation, |y| {
-            y.try_reshape_like(&out_shape)
-        })
+        let y = D::try_conv2d::<B, H, W, IN, OUT, K, S, P, OH, OW, T>(
+            x,
+            &self.kernel,
+            &self.bias,
+            A::EPILOGUE,
+        )?;
+        self.activation.try_after_dense(y)
     }
 }
 

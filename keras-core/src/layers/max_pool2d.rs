@@ -1,21 +1,23 @@
 //! Keras's `MaxPooling2D` layer (channels-last, `"valid"`).
 
-use dfdx::shapes::{Axis, Dim, Dtype};
-use dfdx::tensor::{HasErr, NoneTape, Tape};
-use dfdx::tensor_ops::{Device, MaxTo, SumTo, TryAdd, TryMul};
+use dfdx::nn::Module;
+use dfdx::shapes::{Const, Dim, Dtype};
+use dfdx::tensor::{Tape, Tensor};
 
-use super::avg_pool2d::{pool2d_layer, Pooled, Windows};
-use crate::device::KerasDevice;
+use super::avg_pool2d::pool2d_layer;
+use super::windows::WindowSize;
+use crate::kernels::ConvKernel;
 
 /// Keras's `MaxPooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last
 /// images: `(batch, H, W, C)` → `(batch, OH, OW, C)`, the maximum of each `K x K` window.
 ///
 /// `S` defaults to `K`, as Keras's `strides=None`. `H`, `W`, `C` come from the input type and
-/// `OH == (H - K) / S + 1` (and the same for `OW`) is checked when the forward is compiled. When
-/// several elements of a window tie for the maximum, dfdx gives each of them the gradient (Keras
-/// on JAX picks one); with real-valued data ties are rare. A window holding a NaN pools to NaN,
-/// as Keras's (one holding an infinity pools to NaN too, where Keras gives the infinity). No
-/// tensors.
+/// `OH == (H - K) / S + 1` (and the same for `OW`) is checked when the forward is compiled. The
+/// forward is the device's [`ConvKernel::try_max_pool2d`]: on `Cpu` in `f32` one op that reads
+/// each window once; when several elements of a window tie for the maximum, the first gets the
+/// gradient (Keras on JAX also picks one), and a window holding a NaN pools to NaN, as Keras's.
+/// Elsewhere (`f64`, `Cuda`) dfdx's ops, which give each tied element the gradient and pool a
+/// window holding an infinity to NaN. No tensors.
 ///
 /// # Examples
 /// ```
@@ -42,44 +44,37 @@ pub struct MaxPool2D<const K: usize, const OH: usize, const OW: usize, const S: 
 pub type MaxPooling2D<const K: usize, const OH: usize, const OW: usize, const S: usize = K> =
     MaxPool2D<K, OH, OW, S>;
 
-/// The maximum of each window, NaN where the window holds a NaN or an infinity. dfdx's maximum
-/// skips a NaN (`f32::max`), which would hide it from the loss while the layer before still
-/// multiplies its gradient by it. `windows * 0` summed per window (0, or NaN for such a window)
-/// is added to the maxima (detached: it changes no gradient). In host memory (`Cpu`,
-/// [`KerasDevice::HOST_MEMORY`]), one sum over the windows first tells whether any is not finite,
-/// and the probe runs only then; on other devices that read would wait for the device at every
-/// step, so the probe always runs there.
-pub(super) fn window_max<
-    B: Dim,
-    const OH: usize,
-    const OW: usize,
-    const C: usize,
-    E: Dtype,
-    D: Device<E> + KerasDevice,
-    T: Tape<E, D>,
->(
-    windows: Windows<B, OH, OW, C, E, D, T>,
-) -> Result<Pooled<B, OH, OW, C, E, D, T>, <D as HasErr>::Err> {
-    if D::HOST_MEMORY {
-        let total = windows
-            .retaped::<NoneTape>()
-            .try_sum::<(), _>()?
-            .as_vec()
-            .first()
-            .and_then(|t| t.to_f64())
-            .unwrap_or(f64::NAN);
-        if total.is_finite() {
-            return windows.try_max::<_, Axis<3>>();
-        }
-    }
-    let nan_probe = windows
-        .retaped::<NoneTape>()
-        .try_mul(E::default())?
-        .try_sum::<_, Axis<3>>()?;
-    windows.try_max::<_, Axis<3>>()?.try_add(nan_probe)
-}
+pool2d_layer!(MaxPool2D);
 
-pool2d_layer!(MaxPool2D, window_max, KerasDevice);
+/// The forward is the device's [`ConvKernel::try_max_pool2d`].
+impl<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+        const S: usize,
+        E: Dtype,
+        D: ConvKernel<E>,
+        T: Tape<E, D>,
+    > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>> for MaxPool2D<K, OH, OW, S>
+{
+    type Output = Tensor<(B, Const<OH>, Const<OW>, Const<C>), E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(
+        &self,
+        x: Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>,
+    ) -> Result<Self::Output, D::Err> {
+        #[allow(clippy::let_unit_value)]
+        let () = WindowSize::<H, K, S, 0, OH>::CHECK;
+        #[allow(clippy::let_unit_value)]
+        let () = WindowSize::<W, K, S, 0, OW>::CHECK;
+        D::try_max_pool2d::<B, H, W, C, K, S, OH, OW, T>(x)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,7 @@ mod leaky_relu;
 mod max_pool2d;
 mod normalization;
 mod weights;
-mod windows;
+pub(crate) mod windows;
 
 pub use activations::{Gelu, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh};
 pub use avg_pool2d::{AveragePooling2D, AvgPool2D};

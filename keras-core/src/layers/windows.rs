@@ -1,4 +1,6 @@
-//! Sliding windows over channels-last images, shared by `Conv2D` and the pooling layers.
+//! Sliding windows over channels-last images with dfdx's ops: `AvgPool2D`'s forward, and
+//! `Conv2D`'s and `MaxPool2D`'s where the device has no fused kernel for them (`f64`, `Cuda`;
+//! see [`ConvKernel`](crate::kernels::ConvKernel)).
 //!
 //! dfdx 0.13's `conv2d`/`pool2d` tensor ops are compiled only with its nightly feature, so the
 //! windows are gathered with the stable, differentiable `gather` op (im2col): every `K x K`

@@ -78,6 +78,6 @@ impl Drop for DataInput {
 }
 
 /// Whether `x` is the batch marked on this thread.
-pub(super) fn is_data_input<S: Shape, E, D: Storage<E>, T>(x: &Tensor<S, E, D, T>) -> bool {
+pub(crate) fn is_data_input<S: Shape, E, D: Storage<E>, T>(x: &Tensor<S, E, D, T>) -> bool {
     DATA_INPUT.with(Cell::get) == Some(x.id())
 }

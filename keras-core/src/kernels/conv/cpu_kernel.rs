@@ -1,0 +1,171 @@
+//! `Conv2D` and `MaxPooling2D` on `Cpu`: in `f32` one op each on the tape (`cpu_conv`,
+//! `cpu_max_pool`), in `f64` dfdx's ops over gathered windows.
+
+use std::borrow::Cow;
+
+use dfdx::shapes::{Const, Dim, HasShape, Rank1, Rank4, Shape};
+use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
+
+use super::conv_kernel::{ConvKernel, Images};
+use super::geometry::Geometry;
+use super::with_ops::conv_kernel_with_ops;
+use super::{cpu_conv, cpu_max_pool};
+use crate::kernels::cpu_view::{contiguous, contiguous_mut};
+use crate::kernels::dense::is_data_input;
+use crate::kernels::Epilogue;
+
+conv_kernel_with_ops!(Cpu: f64);
+
+/// The fused ops. Every tensor the trainer makes is contiguous; a broadcast or permuted input,
+/// or an empty batch, goes to dfdx's ops (`with_ops`). No input gradient for a batch marked
+/// with [`mark_data_input`](crate::kernels::mark_data_input).
+impl ConvKernel<f32> for Cpu {
+    fn try_conv2d<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const OH: usize,
+        const OW: usize,
+        T: Tape<f32, Self>,
+    >(
+        x: Images<B, H, W, IN, f32, Self, T>,
+        kernel: &Tensor<Rank4<K, K, IN, OUT>, f32, Self>,
+        bias: &Tensor<Rank1<OUT>, f32, Self>,
+        epilogue: Epilogue,
+    ) -> Result<Images<B, OH, OW, OUT, f32, Self, T>, CpuError> {
+        let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<OUT>);
+        // From dfdx's allocator, so its cache (when enabled) stays balanced.
+        let mut out: Images<B, OH, OW, OUT, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
+        let g = geometry::<H, W, IN, K, S, P, OH, OW>();
+        let relu = epilogue == Epilogue::BiasRelu;
+        let fused = match (
+            contiguous(&x),
+            contiguous(kernel),
+            contiguous(bias),
+            contiguous_mut(&mut out),
+        ) {
+            (Some(xs), Some(ws), Some(bs), Some(ys)) => {
+                cpu_conv::forward(&g, OUT, xs, ws, bs, relu, ys).map_err(shape_bug)?;
+                true
+            }
+            _ => false,
+        };
+        if !fused {
+            return super::with_ops::conv2d_with_ops::<B, H, W, IN, OUT, K, S, P, OH, OW, _, _, _>(
+                x, kernel, bias, epilogue,
+            );
+        }
+        let need_dx = !is_data_input(&x);
+        let (x, mut tape) = x.split_tape();
+        if T::OWNS_TAPE {
+            let kernel = kernel.clone();
+            let bias = bias.clone();
+            let out = out.clone();
+            tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
+                let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
+                let (xs, ws, ys) = (read(&x), read(&kernel), read(&out));
+                let backward = cpu_conv::Backward {
+                    g,
+                    out: OUT,
+                    x: &xs,
+                    kernel: &ws,
+                    y: &ys,
+                    g_out: &g_out,
+                    relu,
+                };
+                let mut grad_kernel = std::mem::take(&mut **grads.get_or_alloc_mut(&kernel)?);
+                let mut grad_bias = std::mem::take(&mut **grads.get_or_alloc_mut(&bias)?);
+                let result = if need_dx {
+                    backward.run(
+                        &mut grad_kernel,
+                        &mut grad_bias,
+                        Some(grads.get_or_alloc_mut(&x)?),
+                    )
+                } else {
+                    backward.run(&mut grad_kernel, &mut grad_bias, None)
+                };
+                **grads.get_or_alloc_mut(&kernel)? = grad_kernel;
+                **grads.get_or_alloc_mut(&bias)? = grad_bias;
+                **grads.get_or_alloc_mut(&out)? = g_out;
+                result.map_err(shape_bug)
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn try_max_pool2d<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const OH: usize,
+        const OW: usize,
+        T: Tape<f32, Self>,
+    >(
+        x: Images<B, H, W, C, f32, Self, T>,
+    ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CpuError> {
+        let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<C>);
+        let mut out: Images<B, OH, OW, C, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
+        let g = geometry::<H, W, C, K, S, 0, OH, OW>();
+        match (contiguous(&x), contiguous_mut(&mut out)) {
+            (Some(xs), Some(ys)) => cpu_max_pool::forward(&g, xs, ys),
+            _ => {
+                return super::with_ops::max_pool2d_with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(
+                    x, true,
+                )
+            }
+        }
+        let (x, mut tape) = x.split_tape();
+        if T::OWNS_TAPE {
+            let out = out.clone();
+            tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
+                let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
+                let (xs, ys) = (read(&x), read(&out));
+                cpu_max_pool::backward(&g, &xs, &ys, &g_out, grads.get_or_alloc_mut(&x)?);
+                **grads.get_or_alloc_mut(&out)? = g_out;
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+}
+
+/// The geometry of a window op from its compile-time sizes.
+fn geometry<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+>() -> Geometry {
+    Geometry {
+        h: H,
+        w: W,
+        c: C,
+        k: K,
+        s: S,
+        p: P,
+        oh: OH,
+        ow: OW,
+    }
+}
+
+/// The data of `t`, borrowed when contiguous (always, for tensors the forward accepted).
+fn read<S: Shape>(t: &Tensor<S, f32, Cpu>) -> Cow<'_, [f32]> {
+    contiguous(t).map_or_else(|| Cow::Owned(t.as_vec()), Cow::Borrowed)
+}
+
+/// Maps an impossible shape error (the types fix every dimension) to dfdx's error.
+fn shape_bug(_: crate::Error) -> CpuError {
+    CpuError::WrongNumElements
+}
