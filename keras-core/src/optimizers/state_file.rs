@@ -1,8 +1,6 @@
 //! Optimizer state on disk, as a safetensors file written atomically.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -78,24 +76,7 @@ fn write_state_with(
         .map_err(|e| checkpoint(path, format!("{e:?}")))?;
     seal(&mut buffer).map_err(|reason| checkpoint(path, reason))?;
 
-    let tmp = temp_path(path);
-    let write = || -> std::io::Result<()> {
-        let mut file = File::create(&tmp)?;
-        file.write_all(&buffer)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // Make the rename durable; not every platform can open a directory.
-            if let Ok(d) = File::open(dir) {
-                d.sync_all().ok();
-            }
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        std::fs::remove_file(&tmp).ok();
-        Error::io(path, e)
-    })
+    crate::persist::write_atomically_via(path, &temp_path(path), &buffer)
 }
 
 /// Reads a file written by [`write_state`]; entries come back sorted by name. A file whose

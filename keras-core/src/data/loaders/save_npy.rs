@@ -1,6 +1,5 @@
 //! Writes `f32` arrays as `.npy` files (`<f4`, C order) that NumPy reads with `np.load`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
@@ -26,14 +25,7 @@ use crate::{Error, Result};
 pub fn save_npy(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> Result<()> {
     let path = path.as_ref();
     let bytes = encode_npy(shape, data)?;
-    let tmp = temp_path(path);
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut file| file.write_all(&bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    crate::persist::write_atomically_via(path, &temp_path(path), &bytes)
 }
 
 /// The bytes of a `.npy` file holding `data` with shape `shape`.
