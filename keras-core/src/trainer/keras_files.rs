@@ -32,17 +32,7 @@ where
     /// The model's and the optimizer's state as Keras's weights file holds them.
     fn keras_weights(&mut self, path: &Path) -> Result<WeightsH5> {
         self.sync_host()?;
-        let layers = kf::layers_of(&self.model)?;
-        let non_trainable = model::non_trainable_layout(&self.model)?;
-        let mut file = WeightsH5::default();
-        kf::put_model(
-            &mut file,
-            &layers,
-            &self.params,
-            &non_trainable,
-            "sequential",
-        )
-        .map_err(|r| file_error(path, r))?;
+        let mut file = kf::model_file(&self.model, &self.params, path)?;
         if let Some(spec) = self.optimizer.keras_spec() {
             if spec.state_unsupported.is_none() {
                 kf::put_optimizer(&mut file, &spec, &self.optimizer.state(), &self.params)
@@ -103,10 +93,7 @@ where
     pub fn load_keras_weights(&mut self, path: impl AsRef<Path>) -> Result<KerasLoad> {
         let path = path.as_ref();
         let (file, _) = kf::read_weights(path)?;
-        let layers = kf::layers_of(&self.model)?;
-        let non_trainable = model::non_trainable_layout(&self.model)?;
-        let (values, fixed) = kf::take_model(&file, &layers, &self.params, &non_trainable)
-            .map_err(|r| file_error(path, r))?;
+        let (values, fixed) = kf::model_values(&file, &self.model, &self.params, path)?;
         let optimizer_state = match self.optimizer.keras_spec() {
             Some(spec) => kf::take_optimizer(&file, &spec, &self.params).unwrap_or(None),
             None => None,

@@ -35,11 +35,12 @@ pub use config::KERAS_VERSION;
 pub use weights_h5::{H5Array, H5Data, WeightsH5};
 
 pub(crate) use config::{compile_config, metadata, sequential_config};
-pub(crate) use model_vars::{put_model, take_model};
+use model_vars::{put_model, take_model};
 pub(crate) use optimizer_vars::{put_optimizer, take_optimizer};
 
 use crate::device::KerasDevice;
 use crate::layers::{KerasLayerSpec, KerasLayers};
+use crate::optimizers::FlatParams;
 use crate::{model, Error, Result};
 
 /// An [`Error::KerasFile`] for `path`.
@@ -130,12 +131,7 @@ where
     D: KerasDevice,
 {
     let path = path.as_ref();
-    let layers = layers_of(model)?;
-    let trainable = model::layout(model)?;
-    let non_trainable = model::non_trainable_layout(model)?;
-    let mut file = WeightsH5::default();
-    put_model(&mut file, &layers, &trainable, &non_trainable, "sequential")
-        .map_err(|r| file_error(path, r))?;
+    let file = model_file(model, &model::layout(model)?, path)?;
     write_weights_file(path, &file)
 }
 
@@ -148,14 +144,43 @@ where
 {
     let path = path.as_ref();
     let (file, _) = read_weights(path)?;
-    let layers = layers_of(model)?;
     let mut trainable = model::layout(model)?;
-    let non_trainable = model::non_trainable_layout(model)?;
-    let (values, fixed) =
-        take_model(&file, &layers, &trainable, &non_trainable).map_err(|r| file_error(path, r))?;
+    let (values, fixed) = model_values(&file, model, &trainable, path)?;
     trainable.values = values;
     model::scatter_values(model, &trainable)?;
     model::scatter_non_trainable(model, &fixed)
+}
+
+/// A weights file holding `model`'s variables (`trainable` is its trainable layout, with the
+/// current values).
+pub(crate) fn model_file<M, D>(model: &M, trainable: &FlatParams, path: &Path) -> Result<WeightsH5>
+where
+    M: KerasLayers + TensorCollection<f32, D>,
+    D: KerasDevice,
+{
+    let layers = layers_of(model)?;
+    let non_trainable = model::non_trainable_layout(model)?;
+    let mut file = WeightsH5::default();
+    put_model(&mut file, &layers, trainable, &non_trainable, "sequential")
+        .map_err(|r| file_error(path, r))?;
+    Ok(file)
+}
+
+/// `model`'s new `(trainable, non_trainable)` values from `file`, checked whole ([`take_model`]);
+/// `trainable` is the model's trainable layout.
+pub(crate) fn model_values<M, D>(
+    file: &WeightsH5,
+    model: &M,
+    trainable: &FlatParams,
+    path: &Path,
+) -> Result<(Vec<f32>, Vec<f32>)>
+where
+    M: KerasLayers + TensorCollection<f32, D>,
+    D: KerasDevice,
+{
+    let layers = layers_of(model)?;
+    let non_trainable = model::non_trainable_layout(model)?;
+    take_model(file, &layers, trainable, &non_trainable).map_err(|r| file_error(path, r))
 }
 
 /// Writes a `.weights.h5` or `.keras` path's bytes atomically.
