@@ -76,7 +76,7 @@ fn write_state_with(
         .map_err(|e| checkpoint(path, format!("{e:?}")))?;
     seal(&mut buffer).map_err(|reason| checkpoint(path, reason))?;
 
-    crate::persist::write_atomically_via(path, &temp_path(path), &buffer)
+    crate::persist::write_atomically_as(path, &temp_path(path), &buffer)
 }
 
 /// Reads a file written by [`write_state`]; entries come back sorted by name. A file whose

@@ -43,3 +43,12 @@ pub(crate) fn write_atomically_via(path: &Path, tmp: &Path, bytes: &[u8]) -> Res
     }
     Ok(())
 }
+
+/// [`write_atomically_via`], with an I/O error reported on `path` itself (where the caller asked
+/// to write) rather than on the temporary file.
+pub(crate) fn write_atomically_as(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_via(path, tmp, bytes).map_err(|e| match e {
+        Error::Io { source, .. } => Error::io(path, source),
+        other => other,
+    })
+}

@@ -8,7 +8,7 @@ pub mod keras;
 mod seal;
 
 pub use atomic::temp_path;
-pub(crate) use atomic::{write_atomically, write_atomically_via};
+pub(crate) use atomic::{write_atomically, write_atomically_as, write_atomically_via};
 
 pub(crate) use seal::{add_placeholder, read_sealed};
 pub use seal::{seal, verify_seal, SEAL_KEY};
