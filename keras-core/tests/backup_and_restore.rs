@@ -74,7 +74,8 @@ fn stateful() -> impl Callback {
 }
 
 /// The run every test trains: `epochs` epochs of batches of 8, shuffled with seed 11, a 20%
-/// validation split, silent, with `callbacks`; the final weights and the history.
+/// validation split, silent, with the [`stateful`] callbacks and then `callbacks` (a backup
+/// sits beside them, as a plain member of the tuple); the final weights and the history.
 macro_rules! fit_trained {
     ($trainer:expr, $data:expr, $epochs:expr, $callbacks:expr) => {{
         let history = $trainer
@@ -85,7 +86,7 @@ macro_rules! fit_trained {
             .seed(11)
             .validation_split(0.2)
             .verbose(0)
-            .callbacks($callbacks)
+            .callbacks((stateful(), $callbacks))
             .run()?;
         Ok(($trainer.weights().values.clone(), history))
     }};
@@ -180,18 +181,17 @@ fn crash_after(n: usize) -> Probe {
     }
 }
 
-fn backup(dir: &Path, freq: SaveFreq) -> BackupAndRestore<impl Callback> {
+fn backup(dir: &Path, freq: SaveFreq) -> BackupAndRestore {
     BackupAndRestore::new(dir)
         .unwrap()
         .with_save_freq(freq)
         .unwrap()
-        .with_callbacks(stateful())
 }
 
 #[test]
 fn a_run_with_backups_trains_exactly_as_one_without() {
     let dir = fresh_dir("plain");
-    let reference = fit_with(stateful(), EPOCHS).unwrap();
+    let reference = fit_with((), EPOCHS).unwrap();
     let backed = fit_with(backup(&dir, SaveFreq::Batches(3)), EPOCHS).unwrap();
     assert_same_run(&reference, &backed);
     assert!(!dir.exists(), "delete_checkpoint removes the backups");
@@ -200,7 +200,7 @@ fn a_run_with_backups_trains_exactly_as_one_without() {
 #[test]
 fn resuming_mid_epoch_after_a_crash_equals_the_uninterrupted_run() {
     let dir = fresh_dir("mid");
-    let reference = fit_with(stateful(), EPOCHS).unwrap();
+    let reference = fit_with((), EPOCHS).unwrap();
     // 20 batches per epoch: a crash after batch 47 leaves a backup after batch 45 (epoch 2,
     // batch 5), taken every 3 batches.
     let err = fit_with(
@@ -227,7 +227,7 @@ fn resuming_mid_epoch_after_a_crash_equals_the_uninterrupted_run() {
 #[test]
 fn resuming_at_an_epoch_boundary_equals_the_uninterrupted_run() {
     let dir = fresh_dir("epoch");
-    let reference = fit_with(stateful(), EPOCHS).unwrap();
+    let reference = fit_with((), EPOCHS).unwrap();
     fit_with((backup(&dir, SaveFreq::Epoch), crash_after(65)), EPOCHS).unwrap_err();
     let mut b = backup(&dir, SaveFreq::Epoch);
     let resumed = fit_with((&mut b, Probe::default()), EPOCHS).unwrap();
@@ -238,7 +238,7 @@ fn resuming_at_an_epoch_boundary_equals_the_uninterrupted_run() {
 #[test]
 fn resuming_with_more_epochs_continues_the_finished_run() {
     let dir = fresh_dir("more");
-    let reference = fit_with(stateful(), EPOCHS).unwrap();
+    let reference = fit_with((), EPOCHS).unwrap();
     let short = backup(&dir, SaveFreq::Epoch).with_delete_checkpoint(false);
     fit_with(short, 2).unwrap();
     let continued = fit_with(backup(&dir, SaveFreq::Epoch), EPOCHS).unwrap();
@@ -295,7 +295,7 @@ fn a_mid_epoch_resume_continues_auc_and_precision_from_their_saved_counts() {
 #[test]
 fn a_corrupted_newest_backup_falls_back_to_the_previous_generation() {
     let dir = fresh_dir("corrupt");
-    let reference = fit_with(stateful(), EPOCHS).unwrap();
+    let reference = fit_with((), EPOCHS).unwrap();
     fit_with(
         (backup(&dir, SaveFreq::Batches(4)), crash_after(30)),
         EPOCHS,
@@ -368,7 +368,7 @@ fn a_backup_of_another_architecture_is_rejected_and_left_untouched() {
         .seed(11)
         .validation_split(0.2)
         .verbose(0)
-        .callbacks(backup(&dir, SaveFreq::Batches(5)))
+        .callbacks((stateful(), backup(&dir, SaveFreq::Batches(5))))
         .run()
         .unwrap_err();
     match &err {
@@ -408,13 +408,58 @@ fn a_backup_taken_with_other_data_settings_is_refused() {
         .seed(11)
         .validation_split(0.2)
         .verbose(0)
-        .callbacks(backup(&dir, SaveFreq::Batches(5)))
+        .callbacks((stateful(), backup(&dir, SaveFreq::Batches(5))))
         .run()
         .unwrap_err();
     assert!(
         matches!(&err, Error::Checkpoint { reason, .. } if reason.contains("batch_size = 8")),
         "{err}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_backup_taken_with_other_callbacks_is_refused_before_anything_changes() {
+    let dir = fresh_dir("other-callbacks");
+    fit_with(
+        (backup(&dir, SaveFreq::Batches(5)), crash_after(12)),
+        EPOCHS,
+    )
+    .unwrap_err();
+    let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
+    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let dev = Cpu::seed_from_u64(7);
+    let mut trainer = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Adam::new().with_learning_rate(0.02).build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (ResolvedAccuracy::<Sparse>::default(),),
+        &dev,
+    )
+    .unwrap();
+    let initial = trainer.weights().values.clone();
+    // The backup holds the states of three callbacks beside it; this run has one.
+    let err = trainer
+        .fit(&data())
+        .epochs(EPOCHS)
+        .batch_size(8)
+        .shuffle(Shuffle::Full)
+        .seed(11)
+        .validation_split(0.2)
+        .verbose(0)
+        .callbacks((
+            EarlyStopping::new().with_monitor("val_loss"),
+            backup(&dir, SaveFreq::Batches(5)),
+        ))
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Checkpoint { reason, .. } if reason.contains("other callbacks")),
+        "{err}"
+    );
+    assert_eq!(bits(&trainer.weights().values), bits(&initial));
+    let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert_eq!(before, after);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -584,7 +629,7 @@ fn kill_9_at_random_moments_resumes_bit_exactly() {
     );
     let text = std::fs::read_to_string(dir.join("result.json")).unwrap();
     let result: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let (weights, history) = fit_with_curve_metrics(stateful(), CHILD_EPOCHS).unwrap();
+    let (weights, history) = fit_with_curve_metrics((), CHILD_EPOCHS).unwrap();
     assert!(history.keys.iter().any(|k| k == "auc"));
     let as_bits = |v: &serde_json::Value| -> Vec<u32> {
         v.as_array()
@@ -660,7 +705,7 @@ fn fit_generator_with<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
         .batch_size(8)
         .validation_data(&all)
         .verbose(0)
-        .callbacks(callbacks)
+        .callbacks((stateful(), callbacks))
         .run()?;
     Ok((trainer.weights().values.clone(), history))
 }
@@ -668,7 +713,7 @@ fn fit_generator_with<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
 #[test]
 fn a_generator_run_resumed_mid_pass_skips_the_batches_it_had_and_equals_the_uninterrupted_run() {
     let dir = fresh_dir("generator");
-    let reference = fit_generator_with(stateful()).unwrap();
+    let reference = fit_generator_with(()).unwrap();
     // 25 batches a pass: a crash after batch 47 leaves a backup after batch 45 (epoch 1, batch
     // 20); the resumed pass skips the generator's first 20 batches.
     fit_generator_with((backup(&dir, SaveFreq::Batches(3)), crash_after(47))).unwrap_err();

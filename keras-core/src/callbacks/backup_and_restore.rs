@@ -25,31 +25,32 @@ const KEEP: usize = 2;
 ///   optimizer's state (slots, iteration count, hence the position of a learning-rate
 ///   schedule);
 /// - the epoch and the batch within it, and the data position (passes started and batches
-///   into the current pass), so the same shuffle orders continue;
+///   into the current pass), so the same shuffle orders continue, and the Dropout masks, which
+///   follow from the run's seed and the step's place;
 /// - the epoch's running loss and metric states, so the epoch's logs equal an uninterrupted
 ///   run's (metrics that cannot export their state, see
 ///   [`MetricFn::state_values`](crate::metrics::MetricFn::state_values), restart empty in the
 ///   resumed epoch);
-/// - the [`History`](super::History) so far, and the state of the callbacks given to
-///   [`with_callbacks`](Self::with_callbacks) ([`Callback::state`]: `EarlyStopping`'s `wait`
-///   and `best`, `ReduceLROnPlateau`'s counters, ...). Those callbacks run inside this one,
-///   before each backup, so a backup sees their updates.
+/// - the [`History`](super::History) so far, and every other callback's own state
+///   ([`Callback::state`]: `EarlyStopping`'s `wait` and `best`, `ReduceLROnPlateau`'s
+///   counters, ...), which the trainer gathers from the run's callbacks after all of them ran
+///   their hooks ([`Callback::on_snapshot`]), so a backup sees their updates.
 ///
 /// On `on_train_begin` the newest backup is restored and the trainer resumes at its next
-/// batch ([`CallbackContext::request_resume`]). Place `BackupAndRestore` last among the
-/// callbacks (a callback after it changes the run after the backup was taken).
+/// batch ([`CallbackContext::request_resume`]); the other callbacks get their states back once
+/// each has run its own `on_train_begin`. A backup taken with other callbacks (another tuple,
+/// or callbacks that keep state where the backup's did not) is refused before anything changes.
+/// Place `BackupAndRestore` after callbacks that change the optimizer in `on_epoch_begin`
+/// (`LearningRateScheduler`): a resume inside an epoch puts back the optimizer state its
+/// backup saw, after they ran again.
 ///
 /// Each backup is a new file, written atomically (temporary file in the same directory,
 /// fsync, rename, fsync of the directory) and checksummed (CRC-32C over the payload); the two
 /// newest generations are kept. A truncated or corrupted file is rejected as
 /// [`Error::Checkpoint`]: the restore falls back to the previous generation (with a warning
 /// on stderr) and fails only when no generation is usable. A backup of another model (names or
-/// shapes differ), optimizer or data settings is an [`Error::Checkpoint`] and nothing is
-/// changed or overwritten.
-///
-/// Not restored: the device's random generator (dfdx's `Cpu` keeps it private), so the
-/// Dropout masks after a resume differ from an uninterrupted run's; a run with no Dropout
-/// resumes bit for bit.
+/// shapes differ), optimizer, callbacks or data settings is an [`Error::Checkpoint`] and
+/// nothing is changed or overwritten.
 ///
 /// # Examples
 /// ```
@@ -58,28 +59,31 @@ const KEEP: usize = 2;
 /// let dir = std::env::temp_dir().join(format!("doc-backup-{}", std::process::id()));
 /// let backup = BackupAndRestore::new(&dir)?
 ///     .with_save_freq(SaveFreq::Batches(100))?
-///     .with_delete_checkpoint(true)
-///     .with_callbacks((EarlyStopping::new().with_monitor("loss").with_patience(3),));
+///     .with_delete_checkpoint(true);
+/// let early_stopping = EarlyStopping::new().with_monitor("loss").with_patience(3);
 /// assert!(backup.backups()?.is_empty());
 /// assert!(BackupAndRestore::new("").is_err());
-/// // trainer.fit(&data).epochs(10).callbacks(backup).run()?;
+/// // EarlyStopping's `wait` and `best` are backed up and restored with the run:
+/// // trainer.fit(&data).epochs(10).callbacks((early_stopping, backup)).run()?;
+/// # drop(early_stopping);
 /// # Ok::<(), keras_core::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct BackupAndRestore<Cb = ()> {
+pub struct BackupAndRestore {
     dir: PathBuf,
     save_freq: SaveFreq,
     delete_checkpoint: bool,
-    callbacks: Cb,
     next_seq: u64,
     since_save: usize,
     batches_done: usize,
     resume_batch: usize,
+    /// A backup is due at the next snapshot.
+    due: bool,
     reapply_optimizer: Option<Vec<(String, Vec<f32>)>>,
     restored_from: Option<(usize, usize)>,
 }
 
-impl BackupAndRestore<()> {
+impl BackupAndRestore {
     /// Backs up to `backup_dir` (created when needed); an empty path is an error.
     pub fn new(backup_dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = backup_dir.into();
@@ -93,18 +97,16 @@ impl BackupAndRestore<()> {
             dir,
             save_freq: SaveFreq::Epoch,
             delete_checkpoint: true,
-            callbacks: (),
             next_seq: 0,
             since_save: 0,
             batches_done: 0,
             resume_batch: 0,
+            due: false,
             reapply_optimizer: None,
             restored_from: None,
         })
     }
-}
 
-impl<Cb> BackupAndRestore<Cb> {
     /// When to back up; `SaveFreq::Batches(0)` is an error. Defaults to `SaveFreq::Epoch`.
     pub fn with_save_freq(mut self, save_freq: SaveFreq) -> Result<Self> {
         if save_freq == SaveFreq::Batches(0) {
@@ -123,36 +125,9 @@ impl<Cb> BackupAndRestore<Cb> {
         self
     }
 
-    /// Callbacks (one, or a tuple; `&mut cb` to keep access) that run inside this one and whose
-    /// [`Callback::state`] is backed up and restored with the run. Defaults to none.
-    pub fn with_callbacks<Cb2: Callback>(self, callbacks: Cb2) -> BackupAndRestore<Cb2> {
-        BackupAndRestore {
-            dir: self.dir,
-            save_freq: self.save_freq,
-            delete_checkpoint: self.delete_checkpoint,
-            callbacks,
-            next_seq: self.next_seq,
-            since_save: self.since_save,
-            batches_done: self.batches_done,
-            resume_batch: self.resume_batch,
-            reapply_optimizer: self.reapply_optimizer,
-            restored_from: self.restored_from,
-        }
-    }
-
     /// The backup directory.
     pub fn backup_dir(&self) -> &Path {
         &self.dir
-    }
-
-    /// The wrapped callbacks.
-    pub fn callbacks(&self) -> &Cb {
-        &self.callbacks
-    }
-
-    /// The wrapped callbacks, mutably.
-    pub fn callbacks_mut(&mut self) -> &mut Cb {
-        &mut self.callbacks
     }
 
     /// Where the last `fit` resumed, as `(epoch, batch within the epoch)`; `None` when it
@@ -205,15 +180,16 @@ impl<Cb> BackupAndRestore<Cb> {
     }
 }
 
-impl<Cb: Callback> BackupAndRestore<Cb> {
+impl BackupAndRestore {
     fn save<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
         if !ctx.is_chief() {
             // Only process 0 of a data-parallel fit writes.
             return Ok(());
         }
-        let point = ctx.resume_point()?.ok_or_else(|| {
+        let mut point = ctx.resume_point()?.ok_or_else(|| {
             Error::invalid("BackupAndRestore", "backups are taken during fit only")
         })?;
+        let callbacks = point.callbacks.take();
         let weights = ctx.weights()?;
         let weights = FlatParams {
             values: weights.values.clone(),
@@ -225,7 +201,7 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
             non_trainable: ctx.non_trainable_weights()?,
             optimizer: ctx.optimizer_state()?,
             point,
-            callbacks: self.callbacks.state(),
+            callbacks,
         };
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let path = self
@@ -308,22 +284,15 @@ impl<Cb: Callback> BackupAndRestore<Cb> {
                 .signature
                 .check_matches(&now.signature)
                 .map_err(|e| refuse(e.to_string()))?;
-        }
-        if backup.callbacks.is_some() != self.callbacks.state().is_some() {
-            return Err(refuse(
-                "the backup was taken with other callbacks inside BackupAndRestore".into(),
-            ));
+            same_callbacks(backup.callbacks.as_ref(), now.callbacks.as_ref()).map_err(refuse)?;
         }
         ctx.load_optimizer_state(&backup.optimizer)
             .map_err(|e| refuse(format!("the optimizer state does not fit: {e}")))?;
         ctx.set_weights(&backup.weights.values)?;
         ctx.set_non_trainable_weights(&backup.non_trainable.values)?;
-        if let Some(state) = &backup.callbacks {
-            self.callbacks
-                .load_state(state)
-                .map_err(|e| refuse(format!("a callback state does not fit: {e}")))?;
-        }
-        let point = backup.point;
+        let mut point = backup.point;
+        // The trainer hands them to the callbacks once each has started.
+        point.callbacks = backup.callbacks;
         self.restored_from = Some((point.epoch, point.batch));
         self.resume_batch = point.batch;
         self.reapply_optimizer = point.is_mid_epoch().then_some(backup.optimizer);
@@ -372,103 +341,110 @@ fn same_layout(
     }
 }
 
-impl<Cb: Callback> Callback for BackupAndRestore<Cb> {
-    /// As the wrapped callbacks: a backup reads the running states through the resume point,
-    /// which comes from the device copy when that is ahead.
+/// Whether a backup's callback states fit the callbacks of this run: each callback that keeps
+/// state stands at the same place of the same tuples in both (stateless callbacks, which load
+/// nothing, may differ).
+fn same_callbacks(
+    saved: Option<&serde_json::Value>,
+    now: Option<&serde_json::Value>,
+) -> std::result::Result<(), String> {
+    use serde_json::Value;
+    fn stateless(v: &Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Array(members) => members.iter().all(stateless),
+            _ => false,
+        }
+    }
+    fn same(saved: &Value, now: &Value) -> bool {
+        if stateless(saved) || stateless(now) {
+            return stateless(saved) && stateless(now);
+        }
+        match (saved, now) {
+            (Value::Array(a), Value::Array(b)) => (0..a.len().max(b.len())).all(|i| {
+                same(
+                    a.get(i).unwrap_or(&Value::Null),
+                    b.get(i).unwrap_or(&Value::Null),
+                )
+            }),
+            (Value::Array(_), _) | (_, Value::Array(_)) => false,
+            _ => true,
+        }
+    }
+    let null = Value::Null;
+    match same(saved.unwrap_or(&null), now.unwrap_or(&null)) {
+        true => Ok(()),
+        false => Err(
+            "the backup was taken with other callbacks (another tuple, or callbacks that keep \
+             state in other places); fit with the same callbacks, or remove the backup"
+                .into(),
+        ),
+    }
+}
+
+impl Callback for BackupAndRestore {
+    /// A backup reads the running states through the resume point, which comes from the device
+    /// copy when that is ahead: no per-batch logs needed.
     fn reads_batch_logs(&self) -> bool {
-        self.callbacks.reads_batch_logs()
+        false
     }
 
     fn on_train_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_train_begin(ctx)?;
         self.since_save = 0;
         self.resume_batch = 0;
+        self.due = false;
         self.reapply_optimizer = None;
         self.restore(ctx)
     }
 
     fn on_train_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_train_end(ctx)?;
         if self.delete_checkpoint && ctx.is_chief() {
             self.delete_backups()?;
         }
         Ok(())
     }
 
-    fn on_epoch_begin<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_epoch_begin(epoch, ctx)?;
+    fn on_epoch_begin<C: CallbackContext>(&mut self, _epoch: usize, ctx: &mut C) -> Result<()> {
         self.batches_done = std::mem::take(&mut self.resume_batch);
         if let Some(state) = self.reapply_optimizer.take() {
             // The backup was taken after this epoch's on_epoch_begin: undo what the hooks
-            // just did to the optimizer (a LearningRateScheduler's step) a second time.
+            // before this one just did to the optimizer (a LearningRateScheduler's step) a
+            // second time.
             ctx.load_optimizer_state(&state)?;
         }
         Ok(())
     }
 
-    fn on_epoch_end<C: CallbackContext>(&mut self, epoch: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_epoch_end(epoch, ctx)?;
+    fn on_epoch_end<C: CallbackContext>(&mut self, _epoch: usize, _ctx: &mut C) -> Result<()> {
         if self.save_freq == SaveFreq::Epoch {
-            self.save(ctx)?;
+            self.due = true;
         }
         Ok(())
     }
 
-    fn on_train_batch_begin<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_train_batch_begin(b, ctx)
-    }
-
-    fn on_train_batch_end<C: CallbackContext>(&mut self, batch: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_train_batch_end(batch, ctx)?;
+    fn on_train_batch_end<C: CallbackContext>(&mut self, batch: usize, _ctx: &mut C) -> Result<()> {
         if let SaveFreq::Batches(n) = self.save_freq {
             let done = batch + 1;
             self.since_save += done.saturating_sub(self.batches_done);
             self.batches_done = done;
             if self.since_save >= n {
                 self.since_save = 0;
-                self.save(ctx)?;
+                self.due = true;
             }
         }
         Ok(())
     }
 
-    fn on_test_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_test_begin(ctx)
+    fn wants_snapshot(&self) -> bool {
+        self.due
     }
 
-    fn on_test_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_test_end(ctx)
-    }
-
-    fn on_test_batch_begin<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_test_batch_begin(b, ctx)
-    }
-
-    fn on_test_batch_end<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_test_batch_end(b, ctx)
-    }
-
-    fn on_predict_begin<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_predict_begin(ctx)
-    }
-
-    fn on_predict_end<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_predict_end(ctx)
-    }
-
-    fn on_predict_batch_begin<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_predict_batch_begin(b, ctx)
-    }
-
-    fn on_predict_batch_end<C: CallbackContext>(&mut self, b: usize, ctx: &mut C) -> Result<()> {
-        self.callbacks.on_predict_batch_end(b, ctx)
-    }
-
-    fn state(&self) -> Option<serde_json::Value> {
-        self.callbacks.state()
-    }
-
-    fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
-        self.callbacks.load_state(state)
+    /// Writes the backup that came due in this batch's or epoch's end, once every callback
+    /// has run that hook.
+    fn on_snapshot<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        if std::mem::take(&mut self.due) {
+            self.save(ctx)?;
+        }
+        Ok(())
     }
 }

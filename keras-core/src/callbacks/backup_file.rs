@@ -288,6 +288,8 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<Backup> {
                 .map(|(k, v)| (k.clone(), floats(v)))
                 .collect(),
         },
+        // Kept beside the point in `Backup::callbacks`.
+        callbacks: None,
     };
     Ok(Backup {
         weights,

@@ -143,13 +143,28 @@ pub trait Callback {
         true
     }
 
-    /// The callback's own state as JSON, for `BackupAndRestore` (e.g. `EarlyStopping`'s `wait`
-    /// and `best`). `None` for stateless callbacks.
+    /// The callback's own state as JSON (e.g. `EarlyStopping`'s `wait` and `best`), which the
+    /// trainer gathers from every callback of a run for [`Callback::on_snapshot`] and hands
+    /// back on a resume. `None` for stateless callbacks.
     fn state(&self) -> Option<serde_json::Value> {
         None
     }
     /// Restores a state written by [`Callback::state`].
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether this callback wants a snapshot of the run now: asked after every callback's
+    /// `on_train_batch_end` and `on_epoch_end` in `fit`. Defaults to `false`.
+    fn wants_snapshot(&self) -> bool {
+        false
+    }
+    /// The run's snapshot, when some callback [wants one](Callback::wants_snapshot): called on
+    /// every callback after every callback's `on_train_batch_end` (or `on_epoch_end`) ran, with
+    /// a context whose [`resume_point`](CallbackContext::resume_point) carries every callback's
+    /// [`state`](Callback::state) as they stand then. `BackupAndRestore` writes its backups
+    /// here, so that it needs to hold no other callback. Defaults to nothing.
+    fn on_snapshot<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
         Ok(())
     }
 }

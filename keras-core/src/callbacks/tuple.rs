@@ -61,6 +61,12 @@ impl<A: Callback + ?Sized> Callback for &mut A {
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
         (**self).load_state(state)
     }
+    fn wants_snapshot(&self) -> bool {
+        (**self).wants_snapshot()
+    }
+    fn on_snapshot<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        (**self).on_snapshot(ctx)
+    }
 }
 
 /// An optional callback: `None` does nothing.
@@ -122,6 +128,12 @@ impl<A: Callback> Callback for Option<A> {
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
         self.as_mut().map_or(Ok(()), |a| a.load_state(state))
     }
+    fn wants_snapshot(&self) -> bool {
+        self.as_ref().is_some_and(A::wants_snapshot)
+    }
+    fn on_snapshot<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+        self.as_mut().map_or(Ok(()), |a| a.on_snapshot(ctx))
+    }
 }
 
 macro_rules! tuple_callback {
@@ -182,6 +194,12 @@ macro_rules! tuple_callback {
                 };
                 $(if let Some(s) = states.get($idx) { if !s.is_null() { self.$idx.load_state(s)?; } })+
                 Ok(())
+            }
+            fn wants_snapshot(&self) -> bool {
+                false $(|| self.$idx.wants_snapshot())+
+            }
+            fn on_snapshot<C: CallbackContext>(&mut self, ctx: &mut C) -> Result<()> {
+                $(self.$idx.on_snapshot(ctx)?;)+ Ok(())
             }
         }
     };

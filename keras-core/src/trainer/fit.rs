@@ -476,6 +476,9 @@ where
         ..
     } = &mut run;
     history.on_train_begin(&mut ctx!(trainer, logs, *params))?;
+    // The callbacks' states as they start, so that a callback restoring a run can check that
+    // the saved states are of the same callbacks before it changes anything.
+    let states = callbacks.state();
     let view = fit_progress!(
         trainer,
         K,
@@ -485,11 +488,24 @@ where
         config.initial_epoch,
         0,
         start,
-        signature
+        signature,
+        None,
+        states.as_ref()
     );
     callbacks.on_train_begin(&mut ctx!(trainer, logs, *params, view))?;
+    if let Some(point) = request.as_mut() {
+        point.signature.check_matches(signature)?;
+        if let Some(saved) = point.callbacks.take() {
+            // Every callback has started; now each takes its saved state back.
+            callbacks.load_state(&saved).map_err(|e| {
+                Error::invalid(
+                    "resume",
+                    format!("a callback's saved state does not fit: {e}"),
+                )
+            })?;
+        }
+    }
     if let Some(point) = request {
-        point.signature.check_matches(&run.signature)?;
         let continues = point
             .data
             .continues_pass(point.batch, config.steps_per_epoch);
@@ -644,6 +660,23 @@ where
             }
             let after = iterator.position();
             callbacks.on_train_batch_end(step.end, &mut hook_ctx!(epoch, steps_run, after))?;
+            if callbacks.wants_snapshot() {
+                let states = callbacks.state();
+                let view = fit_progress!(
+                    trainer,
+                    K,
+                    T,
+                    history,
+                    None,
+                    epoch,
+                    steps_run,
+                    after,
+                    signature,
+                    None,
+                    states.as_ref()
+                );
+                callbacks.on_snapshot(&mut ctx!(trainer, logs, params, view))?;
+            }
             if distributed {
                 // A stop requested on any process stops every process at this step.
                 trainer.stop_training = any_process(dist, trainer.stop_training)?;
@@ -706,9 +739,27 @@ where
             0,
             iterator.position(),
             signature,
-            Some(epoch)
+            Some(epoch),
+            None
         );
         callbacks.on_epoch_end(epoch, &mut ctx!(trainer, logs, params, at_end))?;
+        if callbacks.wants_snapshot() {
+            let states = callbacks.state();
+            let view = fit_progress!(
+                trainer,
+                K,
+                T,
+                history,
+                None,
+                epoch + 1,
+                0,
+                iterator.position(),
+                signature,
+                Some(epoch),
+                states.as_ref()
+            );
+            callbacks.on_snapshot(&mut ctx!(trainer, logs, params, view))?;
+        }
         history.on_epoch_end(epoch, &mut ctx!(trainer, logs, params))?;
         last_epoch = epoch + 1;
         if distributed {

@@ -57,6 +57,8 @@ pub(crate) struct FitProgress<'a, Mt, Wm, D: KerasDevice, const K: usize, T> {
     pub epoch_end: Option<usize>,
     /// `Some` only in `on_train_begin`: where a requested resume is stored.
     pub request: Option<&'a mut Option<ResumePoint>>,
+    /// The callbacks' states, gathered for `on_train_begin` and `on_snapshot` only.
+    pub callback_states: Option<&'a serde_json::Value>,
     pub epoch: usize,
     pub batch: usize,
     pub data: DataPosition,
@@ -94,6 +96,7 @@ where
             metric_states,
             weighted_metric_states,
             history,
+            callbacks: self.callback_states.cloned(),
         }))
     }
 
@@ -117,10 +120,10 @@ where
 macro_rules! fit_progress {
     ($trainer:expr, $k:tt, $t:ty, $history:expr, $request:expr, $epoch:expr, $batch:expr, $data:expr, $sig:expr) => {
         $crate::trainer::fit_view::fit_progress!(
-            $trainer, $k, $t, $history, $request, $epoch, $batch, $data, $sig, None
+            $trainer, $k, $t, $history, $request, $epoch, $batch, $data, $sig, None, None
         )
     };
-    ($trainer:expr, $k:tt, $t:ty, $history:expr, $request:expr, $epoch:expr, $batch:expr, $data:expr, $sig:expr, $epoch_end:expr) => {
+    ($trainer:expr, $k:tt, $t:ty, $history:expr, $request:expr, $epoch:expr, $batch:expr, $data:expr, $sig:expr, $epoch_end:expr, $states:expr) => {
         $crate::trainer::fit_view::FitProgress::<_, _, _, $k, $t> {
             metrics: &$trainer.metrics,
             weighted_metrics: &$trainer.weighted_metrics,
@@ -130,6 +133,7 @@ macro_rules! fit_progress {
             history: $history,
             epoch_end: $epoch_end,
             request: $request,
+            callback_states: $states,
             epoch: $epoch,
             batch: $batch,
             data: $data,

@@ -71,9 +71,10 @@ impl DataSignature {
     }
 }
 
-/// Everything `fit` needs, besides the weights, the optimizer state and the callbacks' own
-/// states, to continue a run exactly where it stopped: the next epoch and batch, the position
-/// in the data, the epoch's running loss and metric accumulators, and the [`History`] so far.
+/// Everything `fit` needs, besides the weights and the optimizer state, to continue a run
+/// exactly where it stopped: the next epoch and batch, the position in the data, the epoch's
+/// running loss and metric accumulators, the [`History`] so far and the run's callbacks' own
+/// states.
 ///
 /// A callback reads the current one with
 /// [`CallbackContext::resume_point`](crate::callbacks::CallbackContext::resume_point) and hands
@@ -106,6 +107,12 @@ pub struct ResumePoint {
     pub weighted_metric_states: Vec<Option<Vec<f32>>>,
     /// The epochs logged so far.
     pub history: History,
+    /// The run's callbacks' own states ([`Callback::state`](crate::callbacks::Callback::state)
+    /// of the whole tuple, one entry per callback): gathered by the trainer in `on_train_begin`
+    /// and for [`Callback::on_snapshot`](crate::callbacks::Callback::on_snapshot), `None` in
+    /// the other hooks. A requested resume that carries them loads them into the callbacks
+    /// once every `on_train_begin` has run.
+    pub callbacks: Option<serde_json::Value>,
 }
 
 impl ResumePoint {
