@@ -5,8 +5,8 @@
 //! re-sealed when it holds a seal field (the parser behind the seal).
 #![no_main]
 
-use keras_core::callbacks::{load_optimizer_state, load_weights};
-use keras_core::optimizers::{read_state, FlatParams};
+use keras_core::persist::{load_optimizer_state, load_weights, read_state};
+use keras_core::state::FlatParams;
 use libfuzzer_sys::fuzz_target;
 
 /// Zeroes the eight digits of `bytes`' first `"crc32c":"…"` field and seals the file again;

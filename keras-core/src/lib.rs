@@ -23,6 +23,7 @@ pub mod model;
 pub mod optimizers;
 pub mod persist;
 pub mod prelude;
+pub mod state;
 pub mod target;
 pub mod trainer;
 

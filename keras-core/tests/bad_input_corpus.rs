@@ -5,10 +5,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use keras_core::callbacks::{
-    load_optimizer_state, load_weights, save_checkpoint, EarlyStopping, Mode, ModelCheckpoint,
-    ReduceLROnPlateau, SaveFreq,
-};
+use keras_core::callbacks::{EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, SaveFreq};
 use keras_core::data::loaders::{
     load_npy, load_npy_expect, load_npz, save_npy, CsvData, CsvOptions, NpyArray, Npz,
 };
@@ -24,9 +21,10 @@ use keras_core::metrics::{
     Auc, BinaryAccuracy, FBetaScore, Precision, PrecisionAtRecall, TopKCategoricalAccuracy,
 };
 use keras_core::optimizers::schedules::{CosineDecay, ExponentialDecay, PiecewiseConstantDecay};
-use keras_core::optimizers::{
-    load_optimizer, load_optimizer_for, read_state, save_optimizer, write_state, Adam, AdamW,
-    FlatParams, Optimizer, Sgd,
+use keras_core::optimizers::{Adam, AdamW, FlatParams, Optimizer, Sgd};
+use keras_core::persist::{
+    load_optimizer, load_optimizer_for, load_optimizer_state, load_weights, read_state,
+    save_checkpoint, save_optimizer, write_state,
 };
 use keras_core::target::{Dense as DenseTarget, Sparse};
 use keras_core::trainer::ValidationFreq;

@@ -5,13 +5,14 @@
 use std::path::PathBuf;
 
 use dfdx::prelude::*;
-use keras_core::callbacks::{load_weights, EarlyStopping, ModelCheckpoint};
+use keras_core::callbacks::{EarlyStopping, ModelCheckpoint};
 use keras_core::data::loaders::{CsvData, CsvOptions};
 use keras_core::data::{split_validation, ArrayDataset, Shuffle};
 use keras_core::layers::{Dense, ReLU};
 use keras_core::losses::SparseCategoricalCrossentropy;
 use keras_core::metrics::ResolvedAccuracy;
 use keras_core::optimizers::Adam;
+use keras_core::persist::load_weights;
 use keras_core::target::Sparse;
 use keras_core::Trainer;
 

@@ -7,14 +7,13 @@
 mod common;
 
 use common::{test_device, TestDevice};
-use keras_core::callbacks::{
-    save_checkpoint, Callback, CallbackContext, EarlyStopping, Mode, ModelCheckpoint,
-};
+use keras_core::callbacks::{Callback, CallbackContext, EarlyStopping, Mode, ModelCheckpoint};
 use keras_core::data::ArrayDataset;
 use keras_core::dfdx::prelude::*;
 use keras_core::layers::{BatchNormalization, Dense, ReLU};
 use keras_core::losses::SparseCategoricalCrossentropy;
 use keras_core::optimizers::{Adam, KerasOptimizer};
+use keras_core::persist::save_checkpoint;
 use keras_core::target::Sparse;
 use keras_core::{Error, Trainer};
 

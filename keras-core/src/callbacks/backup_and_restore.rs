@@ -3,11 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{
-    backup_file::{self, Backup},
-    Callback, CallbackContext, SaveFreq,
-};
-use crate::{optimizers::FlatParams, Error, Result};
+use super::{Callback, CallbackContext, SaveFreq};
+use crate::persist::backup_file::{self, Backup};
+use crate::{state::FlatParams, Error, Result};
 
 const PREFIX: &str = "backup-";
 const SUFFIX: &str = ".bin";

@@ -1,7 +1,11 @@
 //! What a callback can see and change while the trainer runs.
 
-use super::{History, Logs};
-use crate::{metrics::Direction, optimizers::FlatParams, trainer::ResumePoint, Error, Result};
+use crate::state::{History, Logs};
+use crate::{
+    metrics::Direction,
+    state::{FlatParams, ResumePoint},
+    Error, Result,
+};
 
 /// The run's parameters, as Keras's `callback.params` (`epochs`, `steps`, `verbose`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

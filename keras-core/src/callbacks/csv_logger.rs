@@ -6,7 +6,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::{py_format::repr_f64, Callback, CallbackContext};
+use super::{Callback, CallbackContext};
+use crate::persist::py_format::repr_f64;
 use crate::{Error, Result};
 
 /// Streams epoch results to a CSV file, as Keras: the header is `epoch` followed by the first

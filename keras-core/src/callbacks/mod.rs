@@ -11,23 +11,15 @@
 //! `MonitorCallback`).
 
 mod backup_and_restore;
-mod backup_file;
-mod checkpoint_file;
 mod context;
-pub use crate::persist::crc32c;
 mod csv_logger;
 mod early_stopping;
-pub mod event_file;
-mod file_template;
 mod history;
-mod history_plot;
 mod lambda_callback;
 mod learning_rate_scheduler;
-mod logs;
 mod model_checkpoint;
 mod monitor;
 mod progbar_logger;
-pub mod py_format;
 mod reduce_lr_on_plateau;
 mod swap_ema_weights;
 mod tensorboard;
@@ -36,20 +28,13 @@ mod terminate_on_nan;
 mod test_context;
 mod tuple;
 
+pub use crate::state::{History, Logs};
 pub use backup_and_restore::BackupAndRestore;
-pub use checkpoint_file::{
-    load_non_trainable_weights, load_optimizer_state, load_weights, save_checkpoint,
-    save_model_checkpoint, NON_TRAINABLE_PREFIX, OPTIMIZER_PREFIX,
-};
 pub use context::{CallbackContext, RunParams};
 pub use csv_logger::CSVLogger;
 pub use early_stopping::EarlyStopping;
-pub use file_template::FileTemplate;
-pub use history::History;
-pub use history_plot::plot_history_svg;
 pub use lambda_callback::{IndexHook, LambdaCallback, LogsHook};
 pub use learning_rate_scheduler::LearningRateScheduler;
-pub use logs::Logs;
 pub use model_checkpoint::{ModelCheckpoint, SaveFreq};
 pub use monitor::{Mode, Monitor};
 pub use progbar_logger::ProgbarLogger;

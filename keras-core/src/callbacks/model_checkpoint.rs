@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::{save_model_checkpoint, Callback, CallbackContext, FileTemplate, Mode, Monitor};
+use super::{Callback, CallbackContext, Mode, Monitor};
+use crate::persist::{save_model_checkpoint, FileTemplate};
 use crate::{Error, Result};
 
 /// When [`ModelCheckpoint`] saves.
@@ -268,7 +269,8 @@ impl Callback for ModelCheckpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::callbacks::{load_optimizer_state, load_weights, test_context::MockContext};
+    use crate::callbacks::test_context::MockContext;
+    use crate::persist::{load_optimizer_state, load_weights};
 
     fn dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("keras-mc-{name}-{}", std::process::id()));

@@ -7,7 +7,8 @@ use std::{
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{py_format::format_spec, py_format::PyValue, Callback, CallbackContext, Logs};
+use super::{Callback, CallbackContext, Logs};
+use crate::persist::py_format::{format_spec, PyValue};
 use crate::{Error, Result};
 
 const BAR_WIDTH: usize = 20;

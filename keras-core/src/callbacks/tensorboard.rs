@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{event_file::EventWriter, Callback, CallbackContext};
+use super::{Callback, CallbackContext};
+use crate::persist::event_file::EventWriter;
 use crate::{Error, Result};
 
 /// How often [`TensorBoard`] writes training scalars.
@@ -220,10 +221,8 @@ impl Callback for TensorBoard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::callbacks::{
-        event_file::{event_files, read_events},
-        test_context::MockContext,
-    };
+    use crate::callbacks::test_context::MockContext;
+    use crate::persist::event_file::{event_files, read_events};
 
     fn scalars(dir: &Path) -> Vec<(String, i64, f32)> {
         let files = event_files(dir).unwrap();

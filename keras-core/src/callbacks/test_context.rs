@@ -2,7 +2,7 @@
 //! flag and an optimizer state, all in memory.
 
 use super::{CallbackContext, Logs, RunParams};
-use crate::{metrics::Direction, optimizers::FlatParams, Error, Result};
+use crate::{metrics::Direction, state::FlatParams, Error, Result};
 
 /// In-memory trainer stand-in.
 #[derive(Debug, Clone, Default)]

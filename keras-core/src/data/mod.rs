@@ -30,10 +30,11 @@ mod shuffle;
 mod source;
 mod split;
 
+pub use crate::state::DataPosition;
 pub use array::{ArrayAdapter, ArrayDataset};
 pub use batch::{Batch, BatchShard};
 pub use dataset::{DataAdapter, Dataset};
-pub use epoch_iterator::{DataPosition, EpochIterator, Step};
+pub use epoch_iterator::{EpochIterator, Step};
 pub use generator::{Generator, GeneratorAdapter, GeneratorBatch};
 pub use npy_dataset::NpyDataset;
 pub use prefetch::Prefetch;

@@ -85,6 +85,7 @@ mod sum;
 mod thresholds;
 mod top_k_categorical_accuracy;
 
+pub use crate::state::MeanState;
 pub use accuracy::Accuracy;
 pub use auc::Auc;
 pub use auc_options::{AucCurve, AucSummation};
@@ -111,7 +112,6 @@ pub use mean_iou::MeanIoU;
 pub use mean_metric_wrapper::MeanMetricWrapper;
 pub use mean_squared_error::MeanSquaredError;
 pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
-pub use mean_state::MeanState;
 pub use metric_set::MetricSet;
 pub use named::Named;
 pub use one_hot_iou::OneHotIoU;

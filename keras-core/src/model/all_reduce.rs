@@ -6,7 +6,8 @@ use dfdx::tensor::Gradients;
 use super::resident::ModelVars;
 use crate::device::KerasDevice;
 use crate::distribution::Distribution;
-use crate::optimizers::{FlatParams, ResidentVars};
+use crate::optimizers::ResidentVars;
+use crate::state::FlatParams;
 use crate::Result;
 
 /// Replaces each trainable variable's gradient in `grads` with its sum over `dist`'s

@@ -6,7 +6,8 @@ use dfdx::tensor::Gradients;
 use super::params::{gather_values, scatter_values, take_grads};
 use super::resident::ModelVars;
 use crate::device::KerasDevice;
-use crate::optimizers::{DeviceState, FlatParams, Optimizer};
+use crate::optimizers::{DeviceState, Optimizer};
+use crate::state::FlatParams;
 use crate::Result;
 
 /// What [`optimizer_step`] keeps from step to step: the device it runs on, the optimizer's slots

@@ -10,7 +10,7 @@ use dfdx::{
     tensor::{Gradients, Tensor},
 };
 
-use crate::{device::KerasDevice, optimizers::FlatParams, Error, Result};
+use crate::{device::KerasDevice, state::FlatParams, Error, Result};
 
 /// The trainable parameters of `model` (names are field paths such as `hidden.kernel`), with
 /// their current values and zero gradients. Non-trainable tensors (BatchNormalization's moving

@@ -5,8 +5,8 @@ use dfdx::nn::tensor_collection::TensorCollection;
 
 use crate::device::KerasDevice;
 use crate::layers::{KerasLayerSpec, KerasLayers};
-use crate::optimizers::FlatParams;
 use crate::persist::keras::names::layer_groups;
+use crate::state::FlatParams;
 use crate::{Error, Result};
 
 /// Keras's `model.summary()` of `model` (as a `Sequential` named `"sequential"`): one row per

@@ -43,7 +43,6 @@ mod learning_rate;
 mod lion;
 mod moments;
 mod nadam;
-mod params;
 mod pipeline;
 mod resident_vars;
 mod rmsprop;
@@ -51,9 +50,9 @@ pub mod schedules;
 mod sgd;
 mod state;
 pub(crate) use state::{decode_iterations, encode_iterations};
-mod state_file;
 mod update_rule;
 
+pub use crate::state::{FlatParams, VarInfo};
 pub use adadelta::Adadelta;
 pub use adafactor::Adafactor;
 pub use adagrad::Adagrad;
@@ -63,20 +62,16 @@ pub use adamw::AdamW;
 pub use builder::OptimizerBuilder;
 pub use device_state::{DeviceState, VarBuffers};
 pub use ftrl::Ftrl;
+pub(crate) use keras_optimizer::variables_of;
 pub use keras_optimizer::KerasOptimizer;
 pub use keras_spec::KerasOptimizerSpec;
 pub use lamb::Lamb;
 pub use learning_rate::LearningRate;
 pub use lion::Lion;
 pub use nadam::Nadam;
-pub use params::{FlatParams, VarInfo};
 pub use resident_vars::ResidentVars;
 pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
-pub use state_file::{
-    load_optimizer, load_optimizer_for, read_state, read_state_variables, save_optimizer,
-    write_state,
-};
 pub use update_rule::{Slots, StepContext, UpdateRule, MAX_SLOTS};
 
 use crate::device::KerasDevice;

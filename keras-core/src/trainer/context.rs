@@ -4,11 +4,13 @@ use dfdx::nn::tensor_collection::TensorCollection;
 
 use super::{fit_view::FitView, ResumePoint};
 use crate::{
-    callbacks::{CallbackContext, History, Logs, RunParams},
+    callbacks::{CallbackContext, RunParams},
     device::KerasDevice,
     metrics::Direction,
     model,
-    optimizers::{FlatParams, Optimizer},
+    optimizers::Optimizer,
+    state::FlatParams,
+    state::{History, Logs},
     Error, Result,
 };
 

@@ -21,7 +21,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     pub(crate) fn write_logs_across<const K: usize, T: Target, Dist>(
         &self,
         dist: &Dist,
-        logs: &mut crate::callbacks::Logs,
+        logs: &mut crate::state::Logs,
     ) -> Result<()>
     where
         Mt: MetricSet<K, T>,

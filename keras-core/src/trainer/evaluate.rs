@@ -2,7 +2,7 @@
 
 use super::{bounds::InferenceModel, context::ctx, Trainer};
 use crate::{
-    callbacks::{Callback, Logs, RunParams},
+    callbacks::{Callback, RunParams},
     data::{
         Batch, BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Sharded, Shuffle, Source,
     },
@@ -11,6 +11,7 @@ use crate::{
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
+    state::Logs,
     target::Target,
     Error, Result,
 };

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::layers::dropout_seeds::step_key;
 use crate::{
-    callbacks::{Callback, History, Logs, ProgbarLogger, RunParams},
+    callbacks::{Callback, ProgbarLogger, RunParams},
     data::{
         BatchOptions, DataAdapter, DataPosition, DatasetInput, EpochIterator, FitData,
         NoValidation, Prefetch, SampleShape, Sharded, Shuffle, Source, Subset,
@@ -21,6 +21,7 @@ use crate::{
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
+    state::{History, Logs},
     target::Target,
     Error, Result,
 };

@@ -3,12 +3,10 @@
 
 use std::marker::PhantomData;
 
-use super::{DataSignature, ResumePoint};
 use crate::{
-    callbacks::{History, Logs},
-    data::DataPosition,
     device::KerasDevice,
-    metrics::{MeanState, MetricSet, ResidentMeans},
+    metrics::{MetricSet, ResidentMeans},
+    state::{DataPosition, DataSignature, History, Logs, MeanState, ResumePoint},
     target::Target,
     Error, Result,
 };

@@ -17,12 +17,12 @@ mod fit;
 pub(crate) mod fit_view;
 mod keras_files;
 mod predict;
-mod resume_point;
 mod summary;
 #[allow(clippy::module_inception)]
 mod trainer;
 mod weights_file;
 
+pub use crate::state::{DataSignature, ResumePoint};
 pub use bounds::{InferenceModel, Output, TrainModel};
 pub use cache_budget::{CHECK_INTERVAL, DEFAULT_CACHE_LIMIT};
 pub use config::{FitConfig, ValidationFreq};
@@ -30,5 +30,4 @@ pub use evaluate::Evaluate;
 pub use fit::{Fit, MAX_PREFETCH, PREFETCH_MIN_BATCH_VALUES};
 pub use keras_files::KerasLoad;
 pub use predict::Predict;
-pub use resume_point::{DataSignature, ResumePoint};
 pub use trainer::Trainer;

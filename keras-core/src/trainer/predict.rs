@@ -7,12 +7,13 @@ use super::{
     Trainer,
 };
 use crate::{
-    callbacks::{Callback, Logs, RunParams},
+    callbacks::{Callback, RunParams},
     data::{BatchOptions, Dataset, EpochIterator, FitData, SampleShape, Shuffle, Source},
     device::KerasDevice,
     losses::Loss,
     metrics::MetricSet,
     optimizers::Optimizer,
+    state::Logs,
     target::Target,
     Result,
 };

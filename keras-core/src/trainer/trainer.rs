@@ -16,7 +16,8 @@ use crate::{
     losses::{compute_loss, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
     metrics::{Direction, MeanState, MetricSet, ResidentMeans},
     model,
-    optimizers::{FlatParams, Optimizer},
+    optimizers::Optimizer,
+    state::FlatParams,
     target::Target,
     Error, Result,
 };
@@ -415,7 +416,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// Writes `loss` and each metric's result into `logs` (Keras's `get_metrics_result`).
     pub(crate) fn write_logs<const K: usize, T: Target>(
         &self,
-        logs: &mut crate::callbacks::Logs,
+        logs: &mut crate::state::Logs,
         prefix: &str,
     ) where
         Mt: MetricSet<K, T>,

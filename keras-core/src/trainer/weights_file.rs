@@ -6,7 +6,7 @@ use std::path::Path;
 use dfdx::nn::tensor_collection::TensorCollection;
 
 use super::Trainer;
-use crate::callbacks::{load_non_trainable_weights, load_weights, save_model_checkpoint};
+use crate::persist::{load_non_trainable_weights, load_weights, save_model_checkpoint};
 use crate::{device::KerasDevice, model, optimizers::Optimizer, Result};
 
 impl<M, O, L, Mt, Wm, D> Trainer<M, O, L, Mt, Wm, D>
@@ -17,7 +17,7 @@ where
 {
     /// The model's non-trainable variables (BatchNormalization's moving statistics), named by
     /// field path, with their current values (Keras's `model.non_trainable_weights`).
-    pub fn non_trainable_weights(&self) -> Result<crate::optimizers::FlatParams> {
+    pub fn non_trainable_weights(&self) -> Result<crate::state::FlatParams> {
         model::non_trainable_layout(&self.model)
     }
 

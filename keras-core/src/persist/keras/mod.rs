@@ -40,7 +40,7 @@ pub(crate) use optimizer_vars::{put_optimizer, take_optimizer};
 
 use crate::device::KerasDevice;
 use crate::layers::{KerasLayerSpec, KerasLayers};
-use crate::optimizers::FlatParams;
+use crate::state::FlatParams;
 use crate::{model, Error, Result};
 
 /// An [`Error::KerasFile`] for `path`.

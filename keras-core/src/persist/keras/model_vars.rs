@@ -4,7 +4,7 @@
 use super::names::layer_groups;
 use super::weights_h5::{H5Array, H5Data, WeightsH5};
 use crate::layers::KerasLayerSpec;
-use crate::optimizers::FlatParams;
+use crate::state::FlatParams;
 
 /// A layer and its group in the file.
 struct Located<'a> {

@@ -3,7 +3,8 @@
 //! group interleaved variable by variable ([`KerasOptimizerSpec::slot_groups`]); and back.
 
 use super::weights_h5::{H5Array, H5Data, WeightsH5};
-use crate::optimizers::{decode_iterations, encode_iterations, FlatParams, KerasOptimizerSpec};
+use crate::optimizers::{decode_iterations, encode_iterations, KerasOptimizerSpec};
+use crate::state::FlatParams;
 
 /// An optimizer's state in this crate's named form ([`Optimizer::state`](crate::optimizers::Optimizer::state)).
 type NamedState = Vec<(String, Vec<f32>)>;

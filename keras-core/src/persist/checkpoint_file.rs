@@ -17,7 +17,7 @@ use std::{
 use safetensors::tensor::{Dtype, SafeTensors, View};
 
 use crate::persist::{add_placeholder, read_sealed, seal};
-use crate::{optimizers::FlatParams, Error, Result};
+use crate::{state::FlatParams, Error, Result};
 
 /// Prefix of optimizer state entries in a checkpoint.
 pub const OPTIMIZER_PREFIX: &str = "optimizer/";
@@ -67,7 +67,7 @@ fn checkpoint_error(path: &Path, reason: impl Into<String>) -> Error {
 /// leaves any previous file at `path` intact. Missing parent directories are created.
 ///
 /// ```
-/// use keras_core::callbacks::{load_optimizer_state, load_weights, save_checkpoint};
+/// use keras_core::persist::{load_optimizer_state, load_weights, save_checkpoint};
 /// use keras_core::optimizers::FlatParams;
 ///
 /// let mut params = FlatParams::from_layout([("dense.kernel", &[2usize, 3][..]), ("dense.bias", &[3][..])]);
@@ -93,7 +93,7 @@ pub fn save_checkpoint(
 /// the file predicts as the saved one (see [`load_non_trainable_weights`]).
 ///
 /// ```
-/// use keras_core::callbacks::{load_non_trainable_weights, load_weights, save_model_checkpoint};
+/// use keras_core::persist::{load_non_trainable_weights, load_weights, save_model_checkpoint};
 /// use keras_core::optimizers::FlatParams;
 ///
 /// let mut weights = FlatParams::from_layout([("bn.gamma", &[2usize][..])]);

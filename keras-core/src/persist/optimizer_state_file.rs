@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use super::{Optimizer, Variables};
+use crate::optimizers::{variables_differ, variables_of, Optimizer, Variables};
 use crate::persist::{add_placeholder, read_sealed, seal};
+use crate::state::FlatParams;
 use crate::{Error, Result};
 
 /// Metadata key marking a keras-rs optimizer state file.
@@ -160,7 +161,8 @@ pub fn load_optimizer(optimizer: &mut impl Optimizer, path: impl AsRef<Path>) ->
 ///
 /// # Examples
 /// ```
-/// use keras_core::optimizers::{load_optimizer_for, save_optimizer, Adam, FlatParams, Optimizer};
+/// use keras_core::optimizers::{Adam, FlatParams, Optimizer};
+/// use keras_core::persist::{load_optimizer_for, save_optimizer};
 ///
 /// let mut params = FlatParams::from_layout([("dense.kernel", &[2usize, 2][..])]);
 /// let mut adam = Adam::new().build()?;
@@ -177,10 +179,10 @@ pub fn load_optimizer(optimizer: &mut impl Optimizer, path: impl AsRef<Path>) ->
 /// ```
 pub fn load_optimizer_for(
     optimizer: &mut impl Optimizer,
-    layout: &super::FlatParams,
+    layout: &FlatParams,
     path: impl AsRef<Path>,
 ) -> Result<()> {
-    let model = super::keras_optimizer::variables_of(layout);
+    let model = variables_of(layout);
     load_checked(optimizer, path.as_ref(), Some(&model))
 }
 
@@ -194,7 +196,7 @@ fn load_checked(
     let state = parse_state(path, &buffer)?;
     let saved = parse_variables(path, &buffer)?;
     if let (Some(saved), Some(model)) = (saved.as_deref(), model) {
-        if let Some(reason) = super::variables_differ(saved, model) {
+        if let Some(reason) = variables_differ(saved, model) {
             return Err(checkpoint(path, reason));
         }
     }

@@ -1,6 +1,7 @@
 //! [`ResumePoint`]: where a `fit` run stands, so that a later `fit` continues it exactly.
 
-use crate::{callbacks::History, data::DataPosition, metrics::MeanState, Error, Result};
+use super::{DataPosition, History, MeanState};
+use crate::{Error, Result};
 
 /// The data settings a [`ResumePoint`] was taken under. The sample order of a pass is a pure
 /// function of these, so a resume into a `fit` with other settings would train on other

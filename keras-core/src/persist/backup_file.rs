@@ -18,12 +18,9 @@ use std::{
 use safetensors::tensor::{Dtype, SafeTensors, View};
 use serde::{Deserialize, Serialize};
 
-use super::{crc32c::crc32c, History};
+use super::crc32c::crc32c;
 use crate::{
-    data::DataPosition,
-    metrics::MeanState,
-    optimizers::FlatParams,
-    trainer::{DataSignature, ResumePoint},
+    state::{DataPosition, DataSignature, FlatParams, History, MeanState, ResumePoint},
     Error, Result,
 };
 

@@ -15,7 +15,7 @@ enum Piece {
 /// stand for literal braces.
 ///
 /// ```
-/// use keras_core::callbacks::{FileTemplate, Logs};
+/// use keras_core::{persist::FileTemplate, state::Logs};
 ///
 /// let t = FileTemplate::parse("ckpt-{epoch:02d}-{val_loss:.4f}.safetensors")?;
 /// let mut logs = Logs::new();
@@ -107,7 +107,12 @@ impl FileTemplate {
     /// Fills the fields: `epoch` is 1-based (pass the 0-based index, as Keras adds 1), `batch` is
     /// 1-based when given, every other name is a log key. An unknown name or a spec that does not
     /// fit the value is [`Error::BadTemplate`].
-    pub fn render(&self, epoch: usize, batch: Option<usize>, logs: &super::Logs) -> Result<String> {
+    pub fn render(
+        &self,
+        epoch: usize,
+        batch: Option<usize>,
+        logs: &crate::state::Logs,
+    ) -> Result<String> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -144,7 +149,7 @@ impl FileTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::callbacks::Logs;
+    use crate::state::Logs;
 
     #[test]
     fn braces_can_be_escaped() {

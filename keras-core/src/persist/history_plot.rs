@@ -4,8 +4,17 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::History;
+use crate::state::History;
 use crate::{Error, Result};
+
+impl History {
+    /// Draws the history as an SVG file: one panel per training key (`loss`, then each metric,
+    /// in log order), its values per epoch as a solid line and the matching `val_` key, when
+    /// logged, as a dashed line. See [`plot_history_svg`].
+    pub fn plot_svg(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        plot_history_svg(self, path.as_ref())
+    }
+}
 
 const PANEL_HEIGHT: u32 = 300;
 const WIDTH: u32 = 640;

@@ -1,0 +1,22 @@
+//! Values: what a model and a run hold, apart from the behaviour that changes them.
+//!
+//! The model's variables as flat buffers ([`FlatParams`]), a hook's logs ([`Logs`]), the
+//! epochs logged so far ([`History`]), a running mean ([`MeanState`]), the position in the data
+//! ([`DataPosition`]) and the point a run resumes at ([`ResumePoint`]). This module sits below
+//! the trainer, the callbacks, the optimizers, the data pipeline and the file formats
+//! ([`persist`](crate::persist)), which all read and write these values; it imports none of
+//! them (only the kernels, for the arithmetic a running mean shares with the device).
+
+mod data_position;
+mod history;
+mod logs;
+mod mean_state;
+mod params;
+mod resume_point;
+
+pub use data_position::DataPosition;
+pub use history::History;
+pub use logs::Logs;
+pub use mean_state::MeanState;
+pub use params::{FlatParams, VarInfo};
+pub use resume_point::{DataSignature, ResumePoint};
