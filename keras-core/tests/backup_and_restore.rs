@@ -11,7 +11,7 @@ use dfdx::nn::modules::{Linear, ReLU};
 use dfdx::prelude::*;
 use keras_core::callbacks::{
     BackupAndRestore, Callback, CallbackContext, EarlyStopping, History, LearningRateScheduler,
-    ReduceLROnPlateau, SaveFreq,
+    Mode, ReduceLROnPlateau, SaveFreq,
 };
 use keras_core::data::{ArrayDataset, Shuffle};
 use keras_core::losses::SparseCategoricalCrossentropy;
@@ -289,6 +289,43 @@ fn a_mid_epoch_resume_continues_auc_and_precision_from_their_saved_counts() {
     // Batch 28 of the run: epoch 1, batch 8 (20 batches an epoch), in the middle of the epoch.
     assert_eq!(b.restored_from(), Some((1, 8)));
     assert!(reference.1.keys.iter().any(|k| k == "auc"));
+    assert_same_run(&reference, &resumed);
+}
+
+/// `EarlyStopping` that restores the best epoch's weights at the end; it monitors the learning
+/// rate [`stateful`]'s `ReduceLROnPlateau` logs, which only falls, so the best epoch is the
+/// first.
+fn restores_the_first_epoch() -> EarlyStopping {
+    EarlyStopping::new()
+        .with_monitor("learning_rate")
+        .with_mode(Mode::Max)
+        .with_patience(100)
+        .with_restore_best_weights(true)
+}
+
+#[test]
+fn early_stopping_restores_the_same_best_weights_after_a_resume() {
+    let dir = fresh_dir("best-weights");
+    let reference = fit_with(restores_the_first_epoch(), EPOCHS).unwrap();
+    let last_epoch_weights = fit_with((), EPOCHS).unwrap().0;
+    assert_ne!(
+        bits(&reference.0),
+        bits(&last_epoch_weights),
+        "the run ends on the best epoch's weights, not the last epoch's"
+    );
+    // A crash in epoch 2, after the best epoch (0) was recorded.
+    fit_with(
+        (
+            restores_the_first_epoch(),
+            backup(&dir, SaveFreq::Batches(3)),
+            crash_after(47),
+        ),
+        EPOCHS,
+    )
+    .unwrap_err();
+    let mut b = backup(&dir, SaveFreq::Batches(3));
+    let resumed = fit_with((restores_the_first_epoch(), &mut b), EPOCHS).unwrap();
+    assert_eq!(b.restored_from(), Some((2, 5)));
     assert_same_run(&reference, &resumed);
 }
 

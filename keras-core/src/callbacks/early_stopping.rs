@@ -1,6 +1,7 @@
 //! `keras.callbacks.EarlyStopping`: stop training when a monitored quantity stops improving.
 
 use super::{Callback, CallbackContext, Mode, Monitor};
+use crate::state::{floats_from_hex, floats_to_hex};
 use crate::{Error, Result};
 
 /// Stops training when the monitored quantity has not improved for `patience` epochs.
@@ -234,21 +235,47 @@ impl Callback for EarlyStopping {
         Ok(())
     }
 
+    /// `wait`, `best`, the epochs, and with `restore_best_weights` the best epoch's weights and
+    /// moving statistics (bit for bit, as hexadecimal text), so that a resumed run restores the
+    /// same weights at its end.
     fn state(&self) -> Option<serde_json::Value> {
+        let hex = |v: &Option<Vec<f32>>| v.as_deref().map(floats_to_hex);
         Some(serde_json::json!({
             "wait": self.wait,
             "best": self.best,
             "best_epoch": self.best_epoch,
             "stopped_epoch": self.stopped_epoch,
+            "best_weights": hex(&self.best_weights),
+            "best_non_trainable": hex(&self.best_non_trainable),
         }))
     }
 
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
         let bad = || Error::invalid("state", "not an EarlyStopping state");
+        let floats = |key: &str| -> Result<Option<Vec<f32>>> {
+            match &state[key] {
+                serde_json::Value::Null => Ok(None),
+                value => value
+                    .as_str()
+                    .and_then(floats_from_hex)
+                    .map(Some)
+                    .ok_or_else(bad),
+            }
+        };
+        let best_weights = floats("best_weights")?;
+        let best_non_trainable = floats("best_non_trainable")?;
+        if self.restore_best_weights && state["best"].is_number() && best_weights.is_none() {
+            return Err(Error::invalid(
+                "state",
+                "this EarlyStopping restores the best weights, but the saved state has none",
+            ));
+        }
         self.wait = state["wait"].as_u64().ok_or_else(bad)? as usize;
         self.best = state["best"].as_f64().map(|b| b as f32);
         self.best_epoch = state["best_epoch"].as_u64().ok_or_else(bad)? as usize;
         self.stopped_epoch = state["stopped_epoch"].as_u64().map(|e| e as usize);
+        self.best_weights = best_weights;
+        self.best_non_trainable = best_non_trainable;
         Ok(())
     }
 }

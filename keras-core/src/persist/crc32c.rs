@@ -4,7 +4,7 @@
 /// The CRC-32C of `data`.
 ///
 /// ```
-/// use keras_core::callbacks::crc32c::crc32c;
+/// use keras_core::persist::crc32c::crc32c;
 ///
 /// assert_eq!(crc32c(b"123456789"), 0xE306_9283);
 /// ```

@@ -19,7 +19,7 @@ use crate::{Error, Result};
 /// One decoded event.
 ///
 /// ```
-/// use keras_core::callbacks::event_file::{decode_event, encode_event, Event};
+/// use keras_core::persist::event_file::{decode_event, encode_event, Event};
 ///
 /// let e = Event { wall_time: 1.5, step: 2, file_version: None, scalars: vec![("epoch_loss".into(), 0.25)] };
 /// assert_eq!(decode_event(&encode_event(&e)), Some(e));
@@ -110,7 +110,7 @@ fn now() -> f64 {
 /// Appends scalar events to `events.out.tfevents.<secs>.<hostname>` in a directory.
 ///
 /// ```
-/// use keras_core::callbacks::event_file::{read_events, EventWriter};
+/// use keras_core::persist::event_file::{read_events, EventWriter};
 ///
 /// let dir = std::env::temp_dir().join(format!("doc-events-{}", std::process::id()));
 /// let mut w = EventWriter::create(&dir)?;

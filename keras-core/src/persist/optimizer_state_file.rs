@@ -37,7 +37,7 @@ fn temp_path(path: &Path) -> PathBuf {
 ///
 /// # Examples
 /// ```
-/// use keras_core::optimizers::{read_state, write_state};
+/// use keras_core::persist::{read_state, write_state};
 /// let path = std::env::temp_dir().join("keras_rs_doc_write_state.safetensors");
 /// let state = vec![("velocity".to_string(), vec![1.0, 2.0])];
 /// write_state(&path, &state).unwrap();

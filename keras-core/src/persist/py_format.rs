@@ -5,7 +5,7 @@
 /// scientific notation (`1e-05`, `1.5e+16`) below `1e-4` or from `1e16` on.
 ///
 /// ```
-/// use keras_core::callbacks::py_format::repr_f64;
+/// use keras_core::persist::py_format::repr_f64;
 ///
 /// assert_eq!(repr_f64(0.5), "0.5");
 /// assert_eq!(repr_f64(2.0), "2.0");
@@ -49,7 +49,7 @@ fn python_exponent(rust: &str) -> String {
 /// A value that a format field can name.
 ///
 /// ```
-/// use keras_core::callbacks::py_format::{format_spec, PyValue};
+/// use keras_core::persist::py_format::{format_spec, PyValue};
 ///
 /// assert_eq!(format_spec(PyValue::Int(5), "03d").unwrap(), "005");
 /// assert_eq!(format_spec(PyValue::Float(0.5), "").unwrap(), "0.5");
@@ -68,7 +68,7 @@ pub enum PyValue {
 /// none. `d` on a float is an error, as in Python.
 ///
 /// ```
-/// use keras_core::callbacks::py_format::{format_spec, PyValue};
+/// use keras_core::persist::py_format::{format_spec, PyValue};
 ///
 /// assert_eq!(format_spec(PyValue::Int(3), "02d").unwrap(), "03");
 /// assert_eq!(format_spec(PyValue::Float(0.123456), ".4f").unwrap(), "0.1235");
@@ -120,7 +120,7 @@ struct Spec {
 /// for any value (a bad type, a width or precision over [`MAX_SPEC_WIDTH`]).
 ///
 /// ```
-/// use keras_core::callbacks::py_format::check_spec;
+/// use keras_core::persist::py_format::check_spec;
 ///
 /// assert!(check_spec("02d").is_ok());
 /// assert!(check_spec("99999999999d").is_err());

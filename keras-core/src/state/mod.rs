@@ -8,6 +8,7 @@
 //! them (only the kernels, for the arithmetic a running mean shares with the device).
 
 mod data_position;
+mod float_hex;
 mod history;
 mod logs;
 mod mean_state;
@@ -15,6 +16,7 @@ mod params;
 mod resume_point;
 
 pub use data_position::DataPosition;
+pub(crate) use float_hex::{floats_from_hex, floats_to_hex};
 pub use history::History;
 pub use logs::Logs;
 pub use mean_state::MeanState;

@@ -4,7 +4,7 @@
 ///
 /// # Examples
 /// ```
-/// use keras_core::optimizers::FlatParams;
+/// use keras_core::state::FlatParams;
 /// let params = FlatParams::from_layout([("kernel", &[2, 3][..]), ("bias", &[3][..])]);
 /// let bias = params.find("bias").unwrap();
 /// assert_eq!((bias.offset, bias.len, bias.range()), (6, 3, 6..9));
@@ -43,7 +43,7 @@ impl VarInfo {
 ///
 /// # Examples
 /// ```
-/// use keras_core::optimizers::FlatParams;
+/// use keras_core::state::FlatParams;
 /// let mut params = FlatParams::from_layout([("kernel", &[2, 2][..]), ("bias", &[2][..])]);
 /// params.grad_mut(1).copy_from_slice(&[0.5, -0.5]);
 /// params.set_has_grad(0, false);
