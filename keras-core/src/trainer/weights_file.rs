@@ -1,13 +1,16 @@
 //! `Trainer::save_weights` / `load_weights`: the model's whole weights (trainable and
-//! non-trainable) to and from a checkpoint file.
+//! non-trainable) to and from a checkpoint file; `save_checkpoint` / `load_checkpoint`: the
+//! same with the optimizer's state, all a run continues from.
 
 use std::path::Path;
 
 use dfdx::nn::tensor_collection::TensorCollection;
 
 use super::Trainer;
-use crate::persist::{load_non_trainable_weights, load_weights, save_model_checkpoint};
-use crate::{device::KerasDevice, model, optimizers::Optimizer, Result};
+use crate::persist::{
+    load_non_trainable_weights, load_optimizer_state, load_weights, save_model_checkpoint,
+};
+use crate::{device::KerasDevice, model, optimizers::Optimizer, Error, Result};
 
 impl<M, O, L, Mt, Wm, D> Trainer<M, O, L, Mt, Wm, D>
 where
@@ -72,6 +75,50 @@ where
         let non_trainable_layout = model::non_trainable_layout(&self.model)?;
         let values = load_weights(path, &self.params)?;
         let non_trainable = load_non_trainable_weights(path, &non_trainable_layout)?;
+        self.set_weights(&values)?;
+        model::scatter_non_trainable(&mut self.model, &non_trainable)
+    }
+
+    /// Saves everything training continues from to `path`: the weights, the non-trainable
+    /// variables and the optimizer's state (slots, iteration count, learning rate), as
+    /// `ModelCheckpoint` does with `save_weights_only = false`; atomically. Restore it with
+    /// [`load_checkpoint`](Self::load_checkpoint).
+    pub fn save_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        self.sync_host()?;
+        let non_trainable = model::non_trainable_layout(&self.model)?;
+        let state = self.optimizer.state();
+        save_model_checkpoint(path, &self.params, &non_trainable, Some(&state))
+    }
+
+    /// Loads a checkpoint written by [`save_checkpoint`](Self::save_checkpoint) or a full
+    /// `ModelCheckpoint`: weights, non-trainable variables and the optimizer's state, so that
+    /// training continues as if it had not stopped. Everything is checked before anything
+    /// changes: a file of another model, a file saved weights only, or an optimizer state of
+    /// another optimizer (or other variables) is an [`Error::Checkpoint`] and the trainer is left
+    /// as it was.
+    pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let non_trainable_layout = model::non_trainable_layout(&self.model)?;
+        let values = load_weights(path, &self.params)?;
+        let non_trainable = load_non_trainable_weights(path, &non_trainable_layout)?;
+        let state = load_optimizer_state(path)?;
+        if state.is_empty() {
+            return Err(Error::Checkpoint {
+                path: path.to_path_buf(),
+                reason: "the checkpoint holds weights only (no optimizer state); load it with \
+                         load_weights"
+                    .into(),
+            });
+        }
+        // Synced first, so that the next resident step uploads the loaded slots; the optimizer
+        // checks the whole state before it changes.
+        self.sync_host()?;
+        self.optimizer
+            .load_state(&state)
+            .map_err(|e| Error::Checkpoint {
+                path: path.to_path_buf(),
+                reason: format!("the optimizer state does not fit this optimizer: {e}"),
+            })?;
         self.set_weights(&values)?;
         model::scatter_non_trainable(&mut self.model, &non_trainable)
     }
