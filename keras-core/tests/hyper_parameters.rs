@@ -73,3 +73,59 @@ fn hyper_parameters_hold_through_save_and_load_and_reach_keras_files() {
     assert_eq!(config("LeakyReLU", "negative_slope"), 0.1);
     assert_eq!(config("Dropout", "rate"), 0.2);
 }
+
+/// [`Tuned`]'s layers with Keras's default hyper-parameters.
+#[derive(Sequential)]
+struct Untuned<E: Dtype, D: Device<E>> {
+    hidden: Dense<4, 8, Linear, E, D>,
+    norm: BatchNormalization<8, E, D>,
+    #[layer(negative_slope = 0.1)]
+    act: LeakyReLU,
+    #[layer(rate = 0.2)]
+    drop: Dropout,
+    out: Dense<8, 1, Linear, E, D>,
+}
+
+#[test]
+fn a_keras_file_saved_with_other_hyper_parameters_is_refused_and_changes_nothing() {
+    let dev = Cpu::seed_from_u64(0);
+    let mut tuned = Trainer::compile(
+        Tuned::<f32, Cpu>::build(&dev),
+        Sgd::new().build().unwrap(),
+        losses::MeanSquaredError::default(),
+        (),
+        &dev,
+    )
+    .unwrap();
+    let path = std::env::temp_dir().join(format!("hyper-{}.keras", std::process::id()));
+    tuned.save_keras(&path).unwrap();
+    let mut untuned = Trainer::compile(
+        Untuned::<f32, Cpu>::build(&Cpu::seed_from_u64(1)),
+        Sgd::new().build().unwrap(),
+        losses::MeanSquaredError::default(),
+        (),
+        &dev,
+    )
+    .unwrap();
+    let before = untuned.weights().values.clone();
+    // Same variables, same shapes: only BatchNormalization's momentum and epsilon differ.
+    let err = untuned.load_keras_weights(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("`norm` (BatchNormalization) has epsilon = 0.001")
+            && err.contains("layers/batch_normalization was saved with epsilon = 0.00001"),
+        "{err}"
+    );
+    assert_eq!(untuned.weights().values, before);
+    // The same file loads into the model it was saved from.
+    let mut again = Trainer::compile(
+        Tuned::<f32, Cpu>::build(&Cpu::seed_from_u64(2)),
+        Sgd::new().build().unwrap(),
+        losses::MeanSquaredError::default(),
+        (),
+        &dev,
+    )
+    .unwrap();
+    again.load_keras_weights(&path).unwrap();
+    assert_eq!(again.weights().values, tuned.weights().values);
+    std::fs::remove_file(&path).ok();
+}

@@ -89,10 +89,13 @@ where
     /// the same optimizer over the same variables ([`KerasLoad::optimizer`] says whether it
     /// did). The whole file is checked before anything changes: another architecture (a missing
     /// or extra layer, a variable's shape) is an [`Error::KerasFile`](crate::Error::KerasFile)
-    /// naming the layer path and both shapes, and a truncated or corrupt file is one too.
+    /// naming the layer path and both shapes, a `.keras` file saved with other hyper-parameters
+    /// (a Dropout rate, an activation) one naming the layer, the key and both values, and a
+    /// truncated or corrupt file is one too.
     pub fn load_keras_weights(&mut self, path: impl AsRef<Path>) -> Result<KerasLoad> {
         let path = path.as_ref();
-        let (file, _) = kf::read_weights(path)?;
+        let (file, config) = kf::read_weights(path)?;
+        kf::check_config(config.as_ref(), &self.model, path)?;
         let (values, fixed) = kf::model_values(&file, &self.model, &self.params, path)?;
         let optimizer_state = match self.optimizer.keras_spec() {
             Some(spec) => kf::take_optimizer(&file, &spec, &self.params).unwrap_or(None),

@@ -11,7 +11,7 @@
 //!   count, the learning rate, then the slots in Keras's creation order.
 //! - HDF5 is read and written by the pure-Rust `hdf5-pure` ([`weights_h5`]); no libhdf5.
 //! - Loading checks the whole file first (every layer present, every variable count and shape;
-//!   no layer in the file the model lacks): an [`Error::KerasFile`] names the layer path and
+//!   no layer in the file the model lacks; in a `.keras` file, the layers' hyper-parameters): an [`Error::KerasFile`] names the layer path and
 //!   both shapes, and nothing is written into the model unless everything checks.
 //!
 //! The trainer's doors are [`Trainer::save_keras_weights`](crate::Trainer::save_keras_weights),
@@ -21,6 +21,7 @@
 
 mod archive;
 mod config;
+mod config_check;
 mod model_vars;
 pub mod names;
 mod optimizer_vars;
@@ -35,6 +36,7 @@ pub use config::KERAS_VERSION;
 pub use weights_h5::{H5Array, H5Data, WeightsH5};
 
 pub(crate) use config::{compile_config, metadata, sequential_config};
+use config_check::check_layer_configs;
 use model_vars::{put_model, take_model};
 pub(crate) use optimizer_vars::{put_optimizer, take_optimizer};
 
@@ -143,7 +145,8 @@ where
     D: KerasDevice,
 {
     let path = path.as_ref();
-    let (file, _) = read_weights(path)?;
+    let (file, config) = read_weights(path)?;
+    check_config(config.as_ref(), model, path)?;
     let mut trainable = model::layout(model)?;
     let (values, fixed) = model_values(&file, model, &trainable, path)?;
     trainable.values = values;
@@ -181,6 +184,21 @@ where
     let layers = layers_of(model)?;
     let non_trainable = model::non_trainable_layout(model)?;
     take_model(file, &layers, trainable, &non_trainable).map_err(|r| file_error(path, r))
+}
+
+/// For a `.keras` file's `config`: an [`Error::KerasFile`] when a layer's hyper-parameters
+/// there differ from `model`'s ([`check_layer_configs`]).
+pub(crate) fn check_config<M: KerasLayers>(
+    config: Option<&serde_json::Value>,
+    model: &M,
+    path: &Path,
+) -> Result<()> {
+    match config {
+        Some(config) => {
+            check_layer_configs(config, &layers_of(model)?).map_err(|r| file_error(path, r))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Writes a `.weights.h5` or `.keras` path's bytes atomically.

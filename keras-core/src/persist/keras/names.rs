@@ -48,11 +48,17 @@ pub fn to_snake_case(name: &str) -> String {
 
 /// The group of each layer in `model.weights.h5` (`layers/dense_1`), in order.
 pub fn layer_groups(layers: &[KerasLayerSpec]) -> Vec<String> {
+    class_groups(layers.iter().map(|layer| layer.class_name))
+}
+
+/// The groups of layers of these Keras classes, in order: `layers/<snake_case class>`, with
+/// `_1`, `_2`, ... for the second, third, ... layer of a class.
+pub fn class_groups<'a>(classes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut used: Vec<(String, usize)> = Vec::new();
-    layers
-        .iter()
-        .map(|layer| {
-            let base = to_snake_case(layer.class_name);
+    classes
+        .into_iter()
+        .map(|class| {
+            let base = to_snake_case(class);
             let name = match used.iter_mut().find(|(n, _)| *n == base) {
                 Some((_, count)) => {
                     *count += 1;
