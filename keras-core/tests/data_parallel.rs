@@ -20,7 +20,7 @@ use keras_core::distribution::{DataParallel, Distribution};
 use keras_core::layers::{Dense, Linear, ReLU};
 use keras_core::losses::{Reduction, SparseCategoricalCrossentropy};
 use keras_core::metrics::{self, ResolvedAccuracy};
-use keras_core::optimizers::{Adam, Sgd};
+use keras_core::optimizers::{Adam, Optimizer, Sgd};
 use keras_core::target::Sparse;
 use keras_core::{Error, Sequential, Trainer};
 
@@ -187,6 +187,50 @@ fn check_case(dist: &DataParallel, case: Case) {
             "ok {case:?} on {ranks} processes: loss {:?}, weights within {d:e}",
             logs[0].1
         );
+    }
+}
+
+/// Process 0 trained an epoch alone before the data-parallel `fit` (its Adam slots and
+/// iteration count moved, as after loading a checkpoint); every process continues from its
+/// optimizer state as from its weights, so all match one process doing the same.
+fn check_optimizer_state(dist: &DataParallel) {
+    let rank = dist.rank();
+    let run = |chief: bool, dist: Option<&DataParallel>| {
+        let dev = Cpu::seed_from_u64(if chief { 0 } else { 100 + rank as u64 });
+        let mut t = Trainer::compile(
+            Mlp::<f32, Cpu>::build(&dev),
+            Adam::new().with_learning_rate(0.02).build().unwrap(),
+            SparseCategoricalCrossentropy::default().with_from_logits(true),
+            (),
+            &dev,
+        )
+        .unwrap();
+        let data = train_data(Case::Plain);
+        if chief {
+            t.fit(&data)
+                .epochs(1)
+                .batch_size(16)
+                .verbose(0)
+                .run()
+                .unwrap();
+        }
+        let fit = t.fit(&data).epochs(2).batch_size(16).seed(3).verbose(0);
+        match dist {
+            Some(d) => fit.distribution(d).run().unwrap(),
+            None => fit.run().unwrap(),
+        };
+        (t.weights().values.clone(), t.optimizer().iterations())
+    };
+    let (want, want_iterations) = run(true, None);
+    let (got, iterations) = run(rank == 0, Some(dist));
+    assert_eq!(
+        iterations, want_iterations,
+        "rank {rank}: the optimizer's iteration count"
+    );
+    let d = max_diff(&got, &want);
+    assert!(d <= 1e-4, "rank {rank}: weights differ by {d}");
+    if rank == 0 {
+        println!("ok the optimizer state of process 0 on every process: weights within {d:e}");
     }
 }
 
@@ -364,6 +408,7 @@ fn main() {
         check_case(&dist, case);
     }
     check_callbacks(&dist);
+    check_optimizer_state(&dist);
     if dist.num_processes() > 1 {
         check_mismatch(&dist);
     }

@@ -11,7 +11,7 @@ use crate::{
     metrics::{MeanState, MetricSet},
     optimizers::Optimizer,
     target::Target,
-    Result,
+    Error, Result,
 };
 
 impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
@@ -153,4 +153,116 @@ where
     trainer.sync_host()?;
     dist.broadcast(&mut trainer.params.values)?;
     crate::model::scatter_values(&mut trainer.model, &trainer.params)
+}
+
+/// Process 0's optimizer state (slots, iteration count, learning rate) on every process, so
+/// that a run whose process 0 loaded a checkpoint or trained before starts every replica from
+/// the same optimizer as from the same weights (Keras's `DataParallel` replicates the
+/// optimizer's variables). A collective; the state travels as one gathered `f32` message.
+pub(crate) fn broadcast_optimizer_state<M, O, L, Mt, Wm, D, Dist>(
+    trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
+    dist: &Dist,
+) -> Result<()>
+where
+    D: KerasDevice,
+    M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
+    O: Optimizer,
+    Dist: Distribution,
+{
+    if dist.num_processes() == 1 {
+        return Ok(());
+    }
+    trainer.sync_host()?;
+    let local = match dist.is_chief() {
+        true => encode_state(&trainer.optimizer.state()),
+        false => Vec::new(),
+    };
+    let all = dist.all_gather(&local)?;
+    if dist.is_chief() {
+        return Ok(());
+    }
+    let state = all
+        .first()
+        .and_then(|message| decode_state(message))
+        .ok_or_else(|| {
+            Error::Distribution("process 0's optimizer state arrived malformed".into())
+        })?;
+    trainer.optimizer.load_state(&state)
+}
+
+/// A length as two exact 16-bit `f32` chunks.
+fn push_len(out: &mut Vec<f32>, n: usize) {
+    out.push((n & 0xFFFF) as f32);
+    out.push((n >> 16) as f32);
+}
+
+/// `[entries; per entry: name length, values length (two chunks each), the name's bytes, the
+/// values]`, every number exact in `f32`.
+fn encode_state(state: &[(String, Vec<f32>)]) -> Vec<f32> {
+    let mut out = Vec::new();
+    push_len(&mut out, state.len());
+    for (name, values) in state {
+        push_len(&mut out, name.len());
+        push_len(&mut out, values.len());
+        out.extend(name.bytes().map(f32::from));
+        out.extend_from_slice(values);
+    }
+    out
+}
+
+/// [`encode_state`]'s state; `None` for any other message.
+fn decode_state(message: &[f32]) -> Option<Vec<(String, Vec<f32>)>> {
+    let mut at: usize = 0;
+    let mut take = |n: usize| -> Option<&[f32]> {
+        let part = message.get(at..at.checked_add(n)?)?;
+        at += n;
+        Some(part)
+    };
+    fn len(chunks: &[f32]) -> Option<usize> {
+        let valid = chunks
+            .iter()
+            .all(|&v| (0.0..65536.0).contains(&v) && v.fract() == 0.0);
+        valid.then(|| chunks[0] as usize | (chunks[1] as usize) << 16)
+    }
+    let entries = len(take(2)?)?;
+    let mut state = Vec::with_capacity(entries.min(64));
+    for _ in 0..entries {
+        let name_len = len(take(2)?)?;
+        let values_len = len(take(2)?)?;
+        let name: Option<Vec<u8>> = take(name_len)?
+            .iter()
+            .map(|&b| (b.fract() == 0.0 && (0.0..256.0).contains(&b)).then_some(b as u8))
+            .collect();
+        let name = String::from_utf8(name?).ok()?;
+        state.push((name, take(values_len)?.to_vec()));
+    }
+    (at == message.len()).then_some(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_optimizer_state_survives_its_message_bit_for_bit() {
+        let state = vec![
+            ("iterations".to_string(), vec![3.0, 0.0, 0.0, 0.0]),
+            (
+                "momentum".to_string(),
+                vec![-0.0, f32::NAN, 1e-40, 70_000.5],
+            ),
+            ("velocity_hat".to_string(), vec![]),
+        ];
+        let back = decode_state(&encode_state(&state)).unwrap();
+        assert_eq!(back.len(), 3);
+        for ((a, x), (b, y)) in state.iter().zip(&back) {
+            assert_eq!(a, b);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(x), bits(y));
+        }
+        assert_eq!(decode_state(&[]), None);
+        let mut cut = encode_state(&state);
+        cut.pop();
+        assert_eq!(decode_state(&cut), None);
+    }
 }
