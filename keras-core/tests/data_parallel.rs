@@ -394,10 +394,126 @@ fn fault(dist: &DataParallel) {
     std::process::exit(3);
 }
 
+/// Process 1 SIGKILLs itself after this many training batches of [`backed_run`] (epoch 2,
+/// batch 1, of 4 epochs of 4 batches); the newest backup, every 3 batches, is from batch 9.
+const KILL_AFTER: usize = 10;
+
+/// Kills this process after [`KILL_AFTER`] batches when `armed`.
+struct KillAfter {
+    armed: bool,
+    seen: usize,
+}
+
+impl keras_core::callbacks::Callback for KillAfter {
+    fn on_train_batch_end<C: keras_core::callbacks::CallbackContext>(
+        &mut self,
+        _batch: usize,
+        _ctx: &mut C,
+    ) -> keras_core::Result<()> {
+        self.seen += 1;
+        if self.armed && self.seen == KILL_AFTER {
+            eprintln!("process 1: SIGKILL after batch {KILL_AFTER}");
+            // SAFETY: kill(2) on our own pid; no memory is touched.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+        Ok(())
+    }
+}
+
+/// [`Case::Plain`]'s run with `EarlyStopping` (whose counters a backup carries) and, with
+/// `backup_dir`, a `BackupAndRestore` there every 3 batches; with `kill`, process 1 dies in
+/// the middle. Returns the History's losses, the weights and where the run resumed.
+fn backed_run(
+    dist: Option<&DataParallel>,
+    backup_dir: Option<&std::path::Path>,
+    kill: bool,
+) -> (Vec<f32>, Vec<f32>, Option<(usize, usize)>) {
+    use keras_core::callbacks::{BackupAndRestore, EarlyStopping, SaveFreq};
+    let rank = dist.map_or(0, |d| d.rank());
+    let dev = Cpu::seed_from_u64(rank as u64 * 100);
+    let mut t = Trainer::compile(
+        Mlp::<f32, Cpu>::build(&dev),
+        Adam::new().with_learning_rate(0.02).build().unwrap(),
+        SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )
+    .unwrap();
+    let mut backup = backup_dir.map(|dir| {
+        BackupAndRestore::new(dir)
+            .unwrap()
+            .with_save_freq(SaveFreq::Batches(3))
+            .unwrap()
+    });
+    let data = train_data(Case::Plain);
+    let fit = t
+        .fit(&data)
+        .epochs(4)
+        .batch_size(16)
+        .shuffle(Shuffle::Full)
+        .seed(11)
+        .verbose(0)
+        .callbacks((
+            EarlyStopping::new().with_monitor("loss").with_patience(100),
+            backup.as_mut(),
+            KillAfter {
+                armed: kill && rank == 1,
+                seen: 0,
+            },
+        ));
+    let history = match dist {
+        Some(d) => fit.distribution(d).run().unwrap(),
+        None => fit.run().unwrap(),
+    };
+    let resumed = backup.as_ref().and_then(|b| b.restored_from());
+    (
+        history.get("loss").unwrap().to_vec(),
+        t.weights().values.clone(),
+        resumed,
+    )
+}
+
+/// After a job whose process 1 was killed (`--backup-kill DIR`), the same job again resumes
+/// from the backup process 0 wrote, on every process, and ends where one uninterrupted process
+/// ends.
+fn check_resume_after_a_kill(dist: &DataParallel, dir: &std::path::Path) {
+    let rank = dist.rank();
+    let (want_loss, want_weights, _) = backed_run(None, None, false);
+    let (loss, weights, resumed) = backed_run(Some(dist), Some(dir), false);
+    assert_eq!(
+        resumed,
+        Some((2, 1)),
+        "rank {rank}: resumed from batch 9's backup"
+    );
+    let d = max_diff(&loss, &want_loss);
+    assert!(
+        d <= 1e-5,
+        "rank {rank}: losses differ by {d}: {loss:?} vs {want_loss:?}"
+    );
+    let d = max_diff(&weights, &want_weights);
+    assert!(d <= 1e-4, "rank {rank}: weights differ by {d}");
+    if rank == 0 {
+        println!("ok a job resumed after a SIGKILL of process 1: weights within {d:e}");
+    }
+}
+
 fn main() {
     let dist = DataParallel::from_env().expect("MPI starts");
     if std::env::args().any(|a| a == "--fault") {
         fault(&dist);
+    }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--backup-kill") {
+        backed_run(Some(&dist), Some(std::path::Path::new(&args[i + 1])), true);
+        eprintln!(
+            "process {}: the run went on after process 1 died",
+            dist.rank()
+        );
+        std::process::exit(3);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--backup-resume") {
+        check_resume_after_a_kill(&dist, std::path::Path::new(&args[i + 1]));
+        return;
     }
     // A second initialization is a typed error, not a crash.
     assert!(matches!(

@@ -32,17 +32,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             self.write_logs::<K, T>(logs, "");
             return Ok(());
         }
-        let mut tracker = [
-            f64::from(self.loss_tracker.total),
-            f64::from(self.loss_tracker.count),
-        ];
-        dist.all_reduce_sum_f64(&mut tracker)?;
-        let tracker = MeanState {
-            total: tracker[0] as f32,
-            count: tracker[1] as f32,
-        };
-        let metrics = <Dist as MergeAcross<Mt>>::merged::<K, T>(dist, &self.metrics)?;
-        let weighted = <Dist as MergeAcross<Wm>>::merged::<K, T>(dist, &self.weighted_metrics)?;
+        let (tracker, metrics, weighted) = self.merged_states::<K, T, _>(dist)?;
         let mut set = |name: &str, v: f32| logs.set(name, v);
         set("loss", tracker.result());
         metrics
@@ -54,6 +44,33 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .unwrap_or(&self.weighted_metrics)
             .visit_results(&mut set);
         Ok(())
+    }
+
+    /// The loss tracker and the metric states (host copies) summed over `dist`'s processes:
+    /// the run's running states, of which each process holds its shards' part. A collective.
+    /// The metric sets are `None` where a process's own set is the whole (one process).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn merged_states<const K: usize, T: Target, Dist>(
+        &self,
+        dist: &Dist,
+    ) -> Result<(MeanState, Option<Mt>, Option<Wm>)>
+    where
+        Mt: MetricSet<K, T>,
+        Wm: MetricSet<K, T>,
+        Dist: MergeAcross<Mt> + MergeAcross<Wm>,
+    {
+        let mut tracker = [
+            f64::from(self.loss_tracker.total),
+            f64::from(self.loss_tracker.count),
+        ];
+        dist.all_reduce_sum_f64(&mut tracker)?;
+        let tracker = MeanState {
+            total: tracker[0] as f32,
+            count: tracker[1] as f32,
+        };
+        let metrics = <Dist as MergeAcross<Mt>>::merged::<K, T>(dist, &self.metrics)?;
+        let weighted = <Dist as MergeAcross<Wm>>::merged::<K, T>(dist, &self.weighted_metrics)?;
+        Ok((tracker, metrics, weighted))
     }
 
     /// What a shard's loss (reduced over the shard) is multiplied by to be its part of the

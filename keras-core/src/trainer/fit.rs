@@ -19,7 +19,7 @@ use crate::{
     device::KerasDevice,
     distribution::{any_process, check_agree, MergeAcross, SingleProcess},
     losses::Loss,
-    metrics::MetricSet,
+    metrics::{MetricSet, ResidentMeans},
     optimizers::Optimizer,
     state::{History, Logs},
     target::Target,
@@ -606,6 +606,45 @@ where
             )
         };
     }
+    // The run's snapshot, when a callback wants one (`Callback::on_snapshot`): every callback's
+    // state, and the resume point of epoch `$epoch`, batch `$batch`. In a data-parallel run the
+    // running loss and metric states are summed over the processes first (a collective: a
+    // callback's `wants_snapshot` is the same on every process, as BackupAndRestore's is).
+    macro_rules! snapshot {
+        ($epoch:expr, $batch:expr, $data:expr, $epoch_end:expr) => {
+            if callbacks.wants_snapshot() {
+                let states = callbacks.state();
+                let merged = match dist.num_processes() {
+                    1 => None,
+                    _ => {
+                        trainer.read_metrics::<K, T>()?;
+                        Some(trainer.merged_states::<K, T, _>(dist)?)
+                    }
+                };
+                let host_states_only = ResidentMeans::default();
+                let mut view = fit_progress!(
+                    trainer,
+                    K,
+                    T,
+                    history,
+                    None,
+                    $epoch,
+                    $batch,
+                    $data,
+                    signature,
+                    $epoch_end,
+                    states.as_ref()
+                );
+                if let Some((tracker, metrics, weighted)) = &merged {
+                    view.loss_tracker = tracker;
+                    view.metrics = metrics.as_ref().unwrap_or(view.metrics);
+                    view.weighted_metrics = weighted.as_ref().unwrap_or(view.weighted_metrics);
+                    view.resident_means = &host_states_only;
+                }
+                callbacks.on_snapshot(&mut ctx!(trainer, logs, params, view))?;
+            }
+        };
+    }
     // Without a callback that reads batch logs, the running loss and metrics are read (from
     // the device, where they are kept there) once per epoch.
     // (The same choice on every process: logs are combined by collectives.)
@@ -616,8 +655,10 @@ where
         trainer.reset_metrics::<K, T>();
         logs.clear();
         let resumed = std::mem::take(&mut resume_batch);
-        if let Some(point) = resume.as_ref().filter(|_| resumed > 0) {
-            // A mid-epoch resume: the epoch's running loss and metrics continue.
+        if let Some(point) = resume.as_ref().filter(|_| resumed > 0 && dist.is_chief()) {
+            // A mid-epoch resume: the epoch's running loss and metrics continue. In a
+            // data-parallel run the point holds their sum over the processes: process 0 takes
+            // it, the others start from nothing, so the sum continues.
             trainer.loss_tracker = point.loss_tracker;
             trainer
                 .metrics
@@ -662,23 +703,7 @@ where
             }
             let after = iterator.position();
             callbacks.on_train_batch_end(step.end, &mut hook_ctx!(epoch, steps_run, after))?;
-            if callbacks.wants_snapshot() {
-                let states = callbacks.state();
-                let view = fit_progress!(
-                    trainer,
-                    K,
-                    T,
-                    history,
-                    None,
-                    epoch,
-                    steps_run,
-                    after,
-                    signature,
-                    None,
-                    states.as_ref()
-                );
-                callbacks.on_snapshot(&mut ctx!(trainer, logs, params, view))?;
-            }
+            snapshot!(epoch, steps_run, after, None);
             if distributed {
                 // A stop requested on any process stops every process at this step.
                 trainer.stop_training = any_process(dist, trainer.stop_training)?;
@@ -745,23 +770,7 @@ where
             None
         );
         callbacks.on_epoch_end(epoch, &mut ctx!(trainer, logs, params, at_end))?;
-        if callbacks.wants_snapshot() {
-            let states = callbacks.state();
-            let view = fit_progress!(
-                trainer,
-                K,
-                T,
-                history,
-                None,
-                epoch + 1,
-                0,
-                iterator.position(),
-                signature,
-                Some(epoch),
-                states.as_ref()
-            );
-            callbacks.on_snapshot(&mut ctx!(trainer, logs, params, view))?;
-        }
+        snapshot!(epoch + 1, 0, iterator.position(), Some(epoch));
         history.on_epoch_end(epoch, &mut ctx!(trainer, logs, params))?;
         last_epoch = epoch + 1;
         if distributed {
