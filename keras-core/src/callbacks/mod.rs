@@ -140,7 +140,10 @@ pub trait Callback {
     }
 
     /// Whether this callback wants a snapshot of the run now: asked after every callback's
-    /// `on_train_batch_end` and `on_epoch_end` in `fit`. Defaults to `false`.
+    /// `on_train_batch_end` and `on_epoch_end` in `fit`. In a data-parallel `fit` the answer
+    /// must be the same on every process (a snapshot sums the running states across them); a
+    /// decision made from the batch and epoch counts, as `BackupAndRestore`'s, is. Defaults to
+    /// `false`.
     fn wants_snapshot(&self) -> bool {
         false
     }
