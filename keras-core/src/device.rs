@@ -110,8 +110,8 @@ pub trait KerasDevice:
     ) -> Result<(), Self::Err>;
 
     /// Whether [`try_update_variable`](KerasDevice::try_update_variable) runs `rule` on this
-    /// device: an elementwise rule on `Cpu`, one with a device kernel
-    /// ([`UpdateRule::DEVICE_KERNEL`]) on `Cuda`.
+    /// device: every rule on `Cpu` (its own [`UpdateRule::update`]), one with device kernels
+    /// ([`UpdateRule::DEVICE_KERNEL`]: all of Keras's twelve) on `Cuda`.
     fn runs_update<U: UpdateRule>(rule: &U) -> bool;
 
     /// `rule`'s update of one variable on its own buffers, inside the base optimizer's `stages`
@@ -246,11 +246,12 @@ impl KerasDevice for Cpu {
     }
 
     fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
-        U::ELEMENTWISE
+        true
     }
 
-    /// The rule's own [`UpdateRule::update`], piece by piece while the pieces are in cache and on
-    /// rayon's threads for large variables ([`crate::kernels::update`]'s CPU kernel).
+    /// The rule's own [`UpdateRule::update`] ([`crate::kernels::update`]'s CPU kernel): for an
+    /// elementwise rule piece by piece while the pieces are in cache, and on rayon's threads for
+    /// large variables; for another (Lamb, Adafactor) over the whole variable, as on the host.
     fn try_update_variable<U: UpdateRule>(
         &self,
         rule: &U,
@@ -269,7 +270,9 @@ impl KerasDevice for Cpu {
         let mut slots: [&mut [f32]; crate::optimizers::MAX_SLOTS] = Default::default();
         let n_slots = state.slots.len().min(slots.len());
         for (view, slot) in slots.iter_mut().zip(state.slots.iter_mut()) {
-            *view = &mut slot[..];
+            if let Some(slot) = slot {
+                *view = &mut slot[..];
+            }
         }
         let pieces = crate::kernels::update::VarPieces {
             value,
@@ -282,20 +285,20 @@ impl KerasDevice for Cpu {
                 .map_or(&mut [], |b| &mut b[..]),
             ema: state.ema.as_deref_mut().map_or(&mut [], |b| &mut b[..]),
         };
-        crate::kernels::update::update_in_place(
-            pieces,
-            stages,
-            scale,
-            &|w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
-                let mut slots: crate::optimizers::Slots<'_> = Default::default();
-                for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
-                    *to = &mut **from;
-                }
-                if let Some(step) = step {
-                    rule.update(step, var, w, g, slots);
-                }
-            },
-        );
+        let update = |w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
+            let mut slots: crate::optimizers::Slots<'_> = Default::default();
+            for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
+                *to = &mut **from;
+            }
+            if let Some(step) = step {
+                rule.update(step, var, w, g, slots);
+            }
+        };
+        if U::ELEMENTWISE {
+            crate::kernels::update::update_in_place(pieces, stages, scale, &update);
+        } else {
+            crate::kernels::update::update_whole(pieces, stages, scale, &update);
+        }
         Ok(())
     }
 
@@ -405,16 +408,17 @@ impl KerasDevice for dfdx::tensor::Cuda {
     }
 
     fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
-        U::ELEMENTWISE && U::DEVICE_KERNEL
+        U::DEVICE_KERNEL
     }
 
-    /// The rule's kernel from `update.cu` ([`crate::kernels::update`]'s CUDA kernel), launched
-    /// on the device's stream: no host synchronisation.
+    /// The rule's kernels from `update.cu` ([`crate::kernels::update`]'s CUDA kernels: one for
+    /// an elementwise rule, a few passes with their reductions on the device for Lamb and
+    /// Adafactor), launched on the device's stream: no host synchronisation.
     fn try_update_variable<U: UpdateRule>(
         &self,
         rule: &U,
         step: Option<&U::Step>,
-        _var: &VarInfo,
+        var: &VarInfo,
         stages: &Stages,
         norm: Option<(&Self::SumSquares, usize)>,
         value: &mut Buffer<Self>,
@@ -432,7 +436,7 @@ impl KerasDevice for dfdx::tensor::Cuda {
                 ),
             ));
         };
-        crate::kernels::update::launch_update(self, &update, stages, norm, value, grad, state)
+        crate::kernels::update::launch_update(self, &update, stages, norm, var, value, grad, state)
     }
 
     /// The GPU's used memory (total less free, `cuMemGetInfo`), all processes on it included;

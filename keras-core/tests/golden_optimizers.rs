@@ -63,12 +63,11 @@ thread_local! {
     static RESIDENT: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
 }
 
-/// Whether the case's optimizer and options run resident: an elementwise rule without a loss
-/// scale (weight decay, clipping, accumulation and EMA run on the device too).
+/// Whether the case's optimizer and options run resident: every rule (Lamb and Adafactor in a
+/// few passes) without a loss scale (weight decay, clipping, accumulation and EMA run on the
+/// device too).
 fn runs_resident(c: &Cfg) -> bool {
-    let class = c.get("class").as_str().unwrap_or_default();
-    let elementwise = !matches!(class, "Lamb" | "Adafactor");
-    elementwise && c.get("loss_scale_factor").as_f64().is_none()
+    c.get("loss_scale_factor").as_f64().is_none()
 }
 
 /// Sets the learning rate (a number or a schedule object), builds and runs the case on the

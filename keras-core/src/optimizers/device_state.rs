@@ -26,8 +26,10 @@ pub struct DeviceState<D: KerasDevice> {
 /// its gradient accumulator and moving average when those options are on.
 #[derive(Debug)]
 pub struct VarBuffers<B> {
-    /// The rule's slots.
-    pub slots: Vec<B>,
+    /// The rule's slots; `None` for a slot this variable does not use (one of no values, as
+    /// Adafactor's row and column factors for a variable of rank < 2: devices allocate no empty
+    /// buffer).
+    pub slots: Vec<Option<B>>,
     /// The gradient accumulator (`gradient_accumulation_steps`).
     pub accumulator: Option<B>,
     /// The moving average (`use_ema`).

@@ -284,12 +284,13 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         self.apply_with(params)
     }
 
-    /// Resident for rules the device runs ([`KerasDevice::runs_update`]) when every variable has a
-    /// gradient, with the base optimizer's stages folded into each variable's kernel (gradient
-    /// accumulation, `clipvalue`, decoupled weight decay, EMA and its overwrite); `clipnorm` and
-    /// `global_clipnorm` take a pass before it that accumulates the gradients and sums their
-    /// squares on the device. A loss scale declines (`Ok(false)`): the trainer takes those steps
-    /// on the host, checking the gradients first.
+    /// Resident for rules the device runs ([`KerasDevice::runs_update`]: all of Keras's twelve,
+    /// Lamb and Adafactor in a few passes with their norms and means reduced on the device) when
+    /// every variable has a gradient, with the base optimizer's stages folded into each
+    /// variable's kernel (gradient accumulation, `clipvalue`, decoupled weight decay, EMA and its
+    /// overwrite); `clipnorm` and `global_clipnorm` take a pass before it that accumulates the
+    /// gradients and sums their squares on the device. A loss scale declines (`Ok(false)`): the
+    /// trainer takes those steps on the host, checking the gradients first.
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,
@@ -320,7 +321,10 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 let views = slot_views(&mut b.slots, &b.slot_ranges, i);
                 let mut slots = Vec::with_capacity(n_slots);
                 for view in views.iter().take(n_slots) {
-                    slots.push(upload(view)?);
+                    slots.push(match view.is_empty() {
+                        true => None,
+                        false => Some(upload(view)?),
+                    });
                 }
                 let accumulator = match b.accumulator.is_empty() {
                     true => None,
@@ -479,7 +483,9 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             let range = offset..offset + len;
             let views = slot_views(&mut b.slots, &b.slot_ranges, i);
             for (view, slot) in views.into_iter().zip(&var.slots) {
-                download(slot, view)?;
+                if let Some(slot) = slot {
+                    download(slot, view)?;
+                }
             }
             if let Some(acc) = &var.accumulator {
                 download(acc, &mut b.accumulator[range.clone()])?;
@@ -642,12 +648,32 @@ mod tests {
             .collect()
     }
 
+    /// A rank-3 variable (Adafactor factors its last two axes) and a vector.
+    fn matrices_and_vector() -> FlatParams {
+        let mut p = FlatParams::from_layout([("kernel", &[3, 40, 300][..]), ("bias", &[300][..])]);
+        for (i, v) in p.values.iter_mut().enumerate() {
+            *v = (i as f32 * 0.37).sin();
+        }
+        p
+    }
+
     /// Three steps of `make()` on flat buffers and resident, with a sync after the second.
     fn resident_matches_flat(make: impl Fn() -> KerasOptimizer<Adam> + Send + Sync) {
+        resident_matches_flat_on(long_and_short, "momentum", make);
+    }
+
+    /// Three steps of `make()` on `layout()`'s variables, on flat buffers and resident, with a
+    /// sync after the second: the same bits, and the rule's slot `slot` (as long as the
+    /// variables) released on the host while the device holds it.
+    fn resident_matches_flat_on<U: UpdateRule + Send>(
+        layout: fn() -> FlatParams,
+        slot: &str,
+        make: impl Fn() -> KerasOptimizer<U> + Send + Sync,
+    ) {
         crate::kernels::in_pool(2, || {
             let (mut opt_flat, mut opt_resident) = (make(), make());
-            let mut flat = long_and_short();
-            let layout = long_and_short();
+            let mut flat = layout();
+            let layout = layout();
             let mut state = DeviceState::<Cpu>::default();
             let mut model = CpuVars::new(&layout, &layout.values, &layout.grads);
             for step in 0..3 {
@@ -664,7 +690,7 @@ mod tests {
                 assert!(done, "the step runs resident");
                 assert!(state.is_live());
                 assert_eq!(
-                    opt_resident.slot("momentum").map(<[f32]>::len),
+                    opt_resident.slot(slot).map(<[f32]>::len),
                     Some(0),
                     "the host copy is released while the device holds the state"
                 );
@@ -676,7 +702,7 @@ mod tests {
                         .unwrap();
                     assert!(!state.is_live());
                     assert_eq!(
-                        opt_resident.slot("momentum").map(<[f32]>::len),
+                        opt_resident.slot(slot).map(<[f32]>::len),
                         Some(flat.values.len()),
                         "given back by the sync"
                     );
@@ -739,6 +765,58 @@ mod tests {
                 .build()
                 .unwrap()
         });
+    }
+
+    #[test]
+    fn lamb_runs_resident_with_the_bits_of_the_flat_step() {
+        use crate::optimizers::Lamb;
+        for layout in [long_and_short, matrices_and_vector] {
+            resident_matches_flat_on(layout, "momentum", || {
+                Lamb::new().with_learning_rate(0.01).build().unwrap()
+            });
+            resident_matches_flat_on(layout, "momentum", || {
+                Lamb::new()
+                    .with_learning_rate(0.01)
+                    .with_weight_decay(0.05)
+                    .with_exclude_from_weight_decay(["bias"])
+                    .with_gradient_accumulation_steps(2)
+                    .with_clipnorm(2.0)
+                    .with_ema(0.9)
+                    .with_ema_overwrite_frequency(3)
+                    .build()
+                    .unwrap()
+            });
+        }
+    }
+
+    #[test]
+    fn adafactor_runs_resident_with_the_bits_of_the_flat_step() {
+        use crate::optimizers::Adafactor;
+        // `long_and_short`: vectors, a full second moment; `matrices_and_vector`: a factored
+        // one (three 40 x 300 matrices) and a full one.
+        for layout in [long_and_short, matrices_and_vector] {
+            resident_matches_flat_on(layout, "velocity", || {
+                Adafactor::new().with_learning_rate(0.01).build().unwrap()
+            });
+            resident_matches_flat_on(layout, "velocity", || {
+                Adafactor::new()
+                    .with_learning_rate(0.01)
+                    .with_clip_threshold(0.5)
+                    .with_weight_decay(0.05)
+                    .with_gradient_accumulation_steps(2)
+                    .with_global_clipnorm(20.0)
+                    .with_ema(0.9)
+                    .build()
+                    .unwrap()
+            });
+            resident_matches_flat_on(layout, "velocity", || {
+                Adafactor::new()
+                    .with_relative_step(false)
+                    .with_clipvalue(0.5)
+                    .build()
+                    .unwrap()
+            });
+        }
     }
 
     #[test]

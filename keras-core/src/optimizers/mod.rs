@@ -55,6 +55,8 @@ mod state_file;
 mod update_rule;
 
 pub use adadelta::Adadelta;
+#[cfg(feature = "cuda")]
+pub(crate) use adafactor::factored as adafactor_factors;
 pub use adafactor::Adafactor;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
