@@ -99,6 +99,13 @@ pub trait KerasDevice:
         index: usize,
     ) -> Result<(), Self::Err>;
 
+    /// `sums[index]`, read to the host (on `Cuda` a copy that waits for the kernels queued
+    /// before it): how a step with a loss scale, or `skip_non_finite`, learns whether every
+    /// gradient is finite (a sum of squares in `f64` of `f32` values is finite exactly when
+    /// they all are).
+    fn try_read_sum_squares(&self, sums: &Self::SumSquares, index: usize)
+        -> Result<f64, Self::Err>;
+
     /// An update step's gradient accumulation ahead of a norm clip: `grad = (grad +
     /// accumulator) / steps`, then the accumulator zeroed (the arithmetic of the update's own
     /// accumulation stage).
@@ -229,6 +236,12 @@ impl KerasDevice for Cpu {
     ) -> Result<(), Self::Err> {
         sums[index] += crate::kernels::update::sum_squares(grad);
         Ok(())
+    }
+
+    fn try_read_sum_squares(&self, sums: &Vec<f64>, index: usize) -> Result<f64, Self::Err> {
+        sums.get(index)
+            .copied()
+            .ok_or(dfdx::tensor::CpuError::WrongNumElements)
     }
 
     fn try_accumulate(
@@ -396,6 +409,25 @@ impl KerasDevice for dfdx::tensor::Cuda {
         index: usize,
     ) -> Result<(), Self::Err> {
         crate::kernels::update::launch_sum_squares(self, grad, sums, index)
+    }
+
+    fn try_read_sum_squares(
+        &self,
+        sums: &Self::SumSquares,
+        index: usize,
+    ) -> Result<f64, Self::Err> {
+        use cudarc::driver::DeviceSlice;
+        if index >= sums.len() {
+            return Err(dfdx::tensor::CudaError::Driver(
+                cudarc::driver::DriverError(
+                    cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
+                ),
+            ));
+        }
+        let mut sum = [0.0f64];
+        self.cuda_device()
+            .dtoh_sync_copy_into(&sums.slice(index..index + 1), &mut sum)?;
+        Ok(sum[0])
     }
 
     fn try_accumulate(

@@ -64,10 +64,13 @@ thread_local! {
 }
 
 /// Whether the case's optimizer and options run resident: every rule (Lamb and Adafactor in a
-/// few passes) without a loss scale (weight decay, clipping, accumulation and EMA run on the
-/// device too).
+/// few passes) with every option (weight decay, clipping, accumulation, EMA and a loss scale run
+/// on the device too) but a loss scale with a norm clip.
 fn runs_resident(c: &Cfg) -> bool {
-    c.get("loss_scale_factor").as_f64().is_none()
+    let norm_clip = ["clipnorm", "global_clipnorm"]
+        .iter()
+        .any(|k| c.get(k).as_f64().is_some());
+    c.get("loss_scale_factor").as_f64().is_none() || !norm_clip
 }
 
 /// Sets the learning rate (a number or a schedule object), builds and runs the case on the

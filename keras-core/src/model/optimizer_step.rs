@@ -136,10 +136,16 @@ where
 }
 
 /// [`optimizer_step`] that skips the update when a gradient is NaN or infinite (Keras's
-/// `LossScaleOptimizer` does so), on the host: the host state is synced, the gradients are moved
-/// into `params` ([`take_grads`], leaving the model's zeroed), checked, and applied only when all
-/// are finite. Returns whether the update was applied; a skipped step changes neither the model
-/// nor the optimizer (its iteration count included).
+/// `LossScaleOptimizer` does so). Returns whether the update was applied; a skipped step changes
+/// neither the model nor the optimizer (its iteration count included) and leaves the gradients
+/// zeroed.
+///
+/// Where the optimizer takes the step resident
+/// ([`Optimizer::apply_resident_if_finite`]), the gradients are checked on the device (one sum
+/// of squares over all of them) and only that one number is read to the host, which must know
+/// whether the step counts; otherwise on the host: the host state is synced, the gradients are
+/// moved into `params` ([`take_grads`], leaving the model's zeroed), checked, and applied only
+/// when all are finite.
 ///
 /// # Examples
 /// ```
@@ -173,6 +179,17 @@ where
     D: KerasDevice,
     O: Optimizer,
 {
+    let mut vars = ModelVars {
+        model: &mut *model,
+        grads: &mut *grads,
+        device: &buffers.device,
+    };
+    if let Some(applied) =
+        optimizer.apply_resident_if_finite(params, &mut vars, &mut buffers.state)?
+    {
+        buffers.values_stale |= applied;
+        return Ok(applied);
+    }
     sync_host(model, optimizer, params, buffers)?;
     take_grads(model, grads, params)?;
     if !crate::kernels::all_finite(&params.grads) {
@@ -187,7 +204,7 @@ where
 mod tests {
     use dfdx::prelude::*;
 
-    use super::{optimizer_step, sync_host, StepBuffers};
+    use super::{optimizer_step, optimizer_step_if_finite, sync_host, StepBuffers};
     use crate::layers::{Dense, Linear};
     use crate::model::{gather_grads, gather_values, layout, scatter_values, take_grads};
     use crate::optimizers::{Adam, Optimizer};
@@ -247,5 +264,48 @@ mod tests {
             assert!(left.grads.iter().all(|g| *g == 0.0), "gradients zeroed");
         }
         assert_eq!(opt.state(), hand_opt.state());
+    }
+
+    #[test]
+    fn the_checked_step_with_a_loss_scale_runs_resident_with_the_bits_of_the_host_path() {
+        let dev = Cpu::seed_from_u64(5);
+        let mut stepped = dev.build_module::<Net, f32>();
+        let mut by_hand = stepped.clone();
+        let mut params = layout(&stepped).unwrap();
+        let mut hand_params = params.clone();
+        let make = || {
+            Adam::new()
+                .with_learning_rate(0.1)
+                .with_loss_scale_factor(16.0)
+                .build()
+                .unwrap()
+        };
+        let (mut opt, mut hand_opt) = (make(), make());
+        let mut buffers = StepBuffers::new(dev.clone());
+        let mut hand_buffers = StepBuffers::new(dev.clone());
+        for step in 0..3 {
+            let mut grads = backward(&stepped, &dev);
+            let applied = optimizer_step_if_finite(
+                &mut stepped,
+                &mut grads,
+                &mut opt,
+                &mut params,
+                &mut buffers,
+            )
+            .unwrap();
+            assert!(applied);
+            assert!(buffers.is_ahead_of_host(), "the checked step ran resident");
+            // The host path: what `optimizer_step_if_finite` did before it could run resident.
+            let mut hand_grads = backward(&by_hand, &dev);
+            sync_host(&by_hand, &mut hand_opt, &mut hand_params, &mut hand_buffers).unwrap();
+            take_grads(&by_hand, &mut hand_grads, &mut hand_params).unwrap();
+            assert!(hand_params.grads.iter().all(|g| g.is_finite()));
+            hand_opt.apply(&mut hand_params).unwrap();
+            scatter_values(&mut by_hand, &hand_params).unwrap();
+            sync_host(&stepped, &mut opt, &mut params, &mut buffers).unwrap();
+            assert_eq!(params.values, hand_params.values, "step {step}");
+        }
+        assert_eq!(opt.state(), hand_opt.state());
+        assert_eq!(opt.iterations(), 3);
     }
 }

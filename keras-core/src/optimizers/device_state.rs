@@ -18,6 +18,9 @@ pub struct DeviceState<D: KerasDevice> {
     /// The gradients' sums of squares for `clipnorm` (one per variable) or `global_clipnorm`
     /// (one), kept from step to step.
     pub(crate) sums: Option<(D::SumSquares, usize)>,
+    /// The sum of squares of all gradients a finiteness check reads
+    /// ([`Optimizer::apply_resident_if_finite`](super::Optimizer::apply_resident_if_finite)).
+    pub(crate) finite: Option<D::SumSquares>,
     /// Whether `vars` hold the optimizer's current state.
     pub(crate) live: bool,
 }
@@ -41,6 +44,7 @@ impl<D: KerasDevice> Default for DeviceState<D> {
         Self {
             vars: Vec::new(),
             sums: None,
+            finite: None,
             live: false,
         }
     }

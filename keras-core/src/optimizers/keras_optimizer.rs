@@ -193,6 +193,17 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
     }
 }
 
+impl<U: UpdateRule, S> KerasOptimizer<U, S> {
+    /// Whether [`apply_resident`](Optimizer::apply_resident) takes the step on `D`: a rule the
+    /// device runs, every variable with a gradient, and no loss scale together with a norm clip.
+    fn runs_resident<D: KerasDevice>(&self, params: &FlatParams) -> bool {
+        D::runs_update(&self.rule)
+            && !params.vars.is_empty()
+            && params.vars.iter().all(|v| v.has_grad)
+            && (self.options.loss_scale_factor.is_none() || self.clipping.norm_clip().is_none())
+    }
+}
+
 /// Variables of at least this many values are split across rayon's threads by elementwise rules.
 const PARALLEL_MIN_LEN: usize = 1 << 15;
 
@@ -289,19 +300,16 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
     /// every variable has a gradient, with the base optimizer's stages folded into each
     /// variable's kernel (gradient accumulation, `clipvalue`, decoupled weight decay, EMA and its
     /// overwrite); `clipnorm` and `global_clipnorm` take a pass before it that accumulates the
-    /// gradients and sums their squares on the device. A loss scale declines (`Ok(false)`): the
-    /// trainer takes those steps on the host, checking the gradients first.
+    /// gradients and sums their squares on the device. A loss scale is undone in the kernels
+    /// (the gradient divided by it first), except with a norm clip, which declines (`Ok(false)`:
+    /// its first pass would need the undo too).
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,
         vars: &mut V,
         state: &mut DeviceState<D>,
     ) -> Result<bool> {
-        if !D::runs_update(&self.rule)
-            || params.vars.is_empty()
-            || params.vars.iter().any(|v| !v.has_grad)
-            || self.options.loss_scale_factor.is_some()
-        {
+        if !self.runs_resident::<D>(params) {
             return Ok(false);
         }
         self.build(params)?;
@@ -405,6 +413,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             })?;
         }
         let stages = Stages {
+            unscale: self.options.loss_scale_factor.map(|s| s as f32),
             accumulate: if norm_pass.is_some() {
                 None
             } else {
@@ -459,6 +468,47 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         })?;
         self.raw_iterations += 1;
         Ok(true)
+    }
+
+    /// The check is one sum of squares over all the (scaled) gradients on the device, read to
+    /// the host: one read per step, which the host needs to know whether to count the step.
+    fn apply_resident_if_finite<D: KerasDevice, V: ResidentVars<D>>(
+        &mut self,
+        params: &FlatParams,
+        vars: &mut V,
+        state: &mut DeviceState<D>,
+    ) -> Result<Option<bool>> {
+        if !self.runs_resident::<D>(params) {
+            return Ok(None);
+        }
+        let device = vars.device();
+        let sums = match &mut state.finite {
+            Some(sums) => {
+                device.try_clear_sum_squares(sums).map_err(Error::device)?;
+                sums
+            }
+            slot => slot.insert(
+                device
+                    .try_sum_squares(1)
+                    .map_err(Error::on_device::<D>("the gradients' check"))?,
+            ),
+        };
+        vars.for_each_var(|device, _, _, grad| {
+            device
+                .try_add_sum_squares(grad, sums, 0)
+                .map_err(Error::device)
+        })?;
+        let total = vars
+            .device()
+            .try_read_sum_squares(sums, 0)
+            .map_err(Error::device)?;
+        if !total.is_finite() {
+            vars.for_each_var(|device, _, _, grad| {
+                device.try_fill_with_zeros(grad).map_err(Error::device)
+            })?;
+            return Ok(Some(false));
+        }
+        self.apply_resident(params, vars, state).map(Some)
     }
 
     fn sync_resident<D: KerasDevice>(
@@ -820,10 +870,72 @@ mod tests {
     }
 
     #[test]
-    fn loss_scales_and_missing_gradients_decline_the_resident_step() {
+    fn loss_scales_are_undone_in_the_resident_step_with_the_same_bits() {
+        resident_matches_flat(|| {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_loss_scale_factor(8.0)
+                .with_gradient_accumulation_steps(2)
+                .with_clipvalue(0.05)
+                .with_ema(0.9)
+                .build()
+                .unwrap()
+        });
+        resident_matches_flat_on(matrices_and_vector, "momentum", || {
+            crate::optimizers::Lamb::new()
+                .with_loss_scale_factor(0.75)
+                .build()
+                .unwrap()
+        });
+    }
+
+    #[test]
+    fn a_non_finite_gradient_skips_the_resident_step_and_a_finite_one_takes_it() {
+        let layout = long_and_short();
+        let make = || {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_loss_scale_factor(4.0)
+                .build()
+                .unwrap()
+        };
+        let (mut opt, mut flat_opt) = (make(), make());
+        let mut state = DeviceState::<Cpu>::default();
+        for bad in [f32::NAN, f32::INFINITY] {
+            let mut g = gradients(0, layout.values.len());
+            g[LONG + 2] = bad;
+            let mut model = CpuVars::new(&layout, &layout.values, &g);
+            let applied = opt
+                .apply_resident_if_finite(&layout, &mut model, &mut state)
+                .unwrap();
+            assert_eq!(applied, Some(false), "{bad} skips");
+            assert_eq!(model.values(), layout.values, "values untouched");
+            assert!(all_equal(&model.grads, 0.0), "gradients zeroed");
+            assert_eq!(opt.iterations(), 0);
+        }
+        let g = gradients(0, layout.values.len());
+        let mut model = CpuVars::new(&layout, &layout.values, &g);
+        let applied = opt
+            .apply_resident_if_finite(&layout, &mut model, &mut state)
+            .unwrap();
+        assert_eq!(applied, Some(true));
+        assert!(state.is_live());
+        let mut flat = long_and_short();
+        flat.grads.copy_from_slice(&g);
+        flat_opt.apply(&mut flat).unwrap();
+        assert_eq!(model.values(), flat.values, "the host step's bits");
+        assert_eq!(opt.iterations(), 1);
+    }
+
+    #[test]
+    fn a_loss_scale_with_a_norm_clip_and_missing_gradients_decline_the_resident_step() {
         let layout = long_and_short();
         let ones = vec![1.0; layout.values.len()];
-        let mut opt = Sgd::new().with_loss_scale_factor(8.0).build().unwrap();
+        let mut opt = Sgd::new()
+            .with_loss_scale_factor(8.0)
+            .with_clipnorm(1.0)
+            .build()
+            .unwrap();
         let mut model = CpuVars::new(&layout, &layout.values, &ones);
         let mut state = DeviceState::<Cpu>::default();
         assert!(!opt.apply_resident(&layout, &mut model, &mut state).unwrap());
@@ -831,6 +943,12 @@ mod tests {
         assert!(all_equal(&model.grads, 1.0), "grads untouched");
         assert_eq!(opt.iterations(), 0);
         assert!(!state.is_live());
+        assert_eq!(
+            opt.apply_resident_if_finite(&layout, &mut model, &mut state)
+                .unwrap(),
+            None
+        );
+        assert!(all_equal(&model.grads, 1.0), "grads untouched");
         let mut missing = long_and_short();
         missing.set_has_grad(1, false);
         let mut opt = Sgd::new().build().unwrap();

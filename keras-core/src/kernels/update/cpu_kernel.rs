@@ -66,7 +66,7 @@ impl<'a> VarPieces<'a> {
 }
 
 /// Runs the stages and `update(value, grad, slots)` over a variable's buffers piece by piece, in
-/// Keras's order: accumulation (a call that only accumulates stops there), the norm clip's
+/// Keras's order: the loss scale's undo, accumulation (a call that only accumulates stops there), the norm clip's
 /// `scale` (computed from the whole gradient beforehand) or `clipvalue`, weight decay, the
 /// update, the moving average; then zeroes the gradient. On rayon's threads for large
 /// variables. `update` must treat every element on its own (an elementwise rule), so that pieces
@@ -147,6 +147,9 @@ pub(crate) fn update_whole<F>(
         accumulator,
         ema,
     } = var;
+    if let Some(s) = stages.unscale {
+        grad.iter_mut().for_each(|g| *g /= s);
+    }
     if let Some(a) = stages.accumulate {
         a.apply(grad, accumulator);
     }

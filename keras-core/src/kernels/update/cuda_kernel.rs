@@ -88,10 +88,11 @@ struct UpdateArgs {
     ema_rest: f32,
     clip_norm: f32,
     inv_clip_norm: f32,
+    loss_scale: f32,
 }
 
 // SAFETY: `UpdateArgs` is `repr(C)` plain data with the layout of `update.cu`'s `UpdateArgs`
-// (ten floats, two unsigned ints, eight floats), passed to the kernel by value.
+// (ten floats, two unsigned ints, nine floats), passed to the kernel by value.
 unsafe impl DeviceRepr for UpdateArgs {}
 
 // `update.cu`'s stage bits.
@@ -103,6 +104,7 @@ const STAGE_EMA: u32 = 16;
 const STAGE_EMA_OVERWRITE: u32 = 32;
 const STAGE_CLIP_NORM: u32 = 64;
 const STAGE_CLIP_GLOBAL_NORM: u32 = 128;
+const STAGE_UNSCALE: u32 = 256;
 
 impl UpdateArgs {
     fn new(update: &DeviceUpdate, stages: &Stages) -> Self {
@@ -118,7 +120,12 @@ impl UpdateArgs {
             ema_rest: 1.0,
             clip_norm: 0.0,
             inv_clip_norm: 0.0,
+            loss_scale: 1.0,
         };
+        if let Some(s) = stages.unscale {
+            args.stages |= STAGE_UNSCALE;
+            args.loss_scale = s;
+        }
         if let Some(c) = stages.clip_norm {
             args.stages |= if c.global {
                 STAGE_CLIP_GLOBAL_NORM

@@ -319,11 +319,14 @@ impl Ema {
 }
 
 /// The base optimizer's elementwise stages around a rule's update of one variable, in Keras's
-/// order (`BaseOptimizer.apply`): gradient accumulation, clipping (`clipvalue`, or a norm clip
+/// order (`BaseOptimizer.apply`): the loss scale's undo, gradient accumulation, clipping (`clipvalue`, or a norm clip
 /// from sums of squares taken in an earlier pass), decoupled weight decay, the rule's update, the
 /// moving average. The default is none of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Stages {
+    /// The loss scale factor (`loss_scale_factor`): the gradient is divided by it first, on
+    /// every call (those that only accumulate included), as the host optimizer does.
+    pub unscale: Option<f32>,
     /// Gradient accumulation, with the variable's accumulator.
     pub accumulate: Option<Accumulate>,
     /// `clipvalue`: every gradient element into `[-c, c]` (update steps only).

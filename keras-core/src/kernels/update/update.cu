@@ -14,9 +14,9 @@
 //   ema      its moving average (null without EMA)
 //   norm_sum the sum of squares of its gradient (`clipnorm`) or of all gradients
 //            (`global_clipnorm`), from keras_sum_squares; null without a norm clip
-// Per element, in Keras's order: accumulation (a call that only accumulates stops there),
-// `clipvalue`, decoupled weight decay (keras_prepare), the rule's update, the moving average
-// and its overwrite (keras_finish).
+// Per element, in Keras's order: the loss scale's undo, accumulation (a call that only
+// accumulates stops there), `clipvalue`, decoupled weight decay (keras_prepare), the rule's
+// update, the moving average and its overwrite (keras_finish).
 
 #include <stddef.h>
 
@@ -34,6 +34,7 @@ struct UpdateArgs {
     float ema_rest;
     float clip_norm;
     float inv_clip_norm;
+    float loss_scale;
 };
 
 // The rule's flags (`DeviceUpdate`).
@@ -51,6 +52,7 @@ struct UpdateArgs {
 #define STAGE_EMA_OVERWRITE 32u
 #define STAGE_CLIP_NORM 64u
 #define STAGE_CLIP_GLOBAL_NORM 128u
+#define STAGE_UNSCALE 256u
 
 #define KERAS_UPDATE_PARAMS                                                                   \
     const size_t n, const UpdateArgs a, float *w, float *g, float *s0, float *s1, float *s2, \
@@ -84,10 +86,13 @@ __device__ __forceinline__ GradScale keras_grad_scale(const UpdateArgs &a,
     return s;
 }
 
-// Accumulation, then (on update steps) the norm clip's scale or `clipvalue` on the gradient and
+// The loss scale's undo and accumulation, then (on update steps) the norm clip's scale or `clipvalue` on the gradient and
 // weight decay on the value. Returns whether the rule updates the variable on this call.
 __device__ __forceinline__ bool keras_prepare(const UpdateArgs &a, const GradScale &scale,
                                               size_t i, float *acc, float &gi, float &wi) {
+    if (a.stages & STAGE_UNSCALE) {
+        gi = gi / a.loss_scale;
+    }
     if (a.stages & STAGE_ACCUMULATE) {
         if (!(a.stages & STAGE_UPDATE_STEP)) {
             acc[i] = acc[i] + gi;
