@@ -40,11 +40,11 @@ impl<D: KerasDevice> StepBuffers<D> {
 /// zeroed for the next step: the step [`Trainer::fit`](crate::trainer::Trainer::fit) takes
 /// after each backward pass, for hand-written loops that want the same one.
 ///
-/// Where the device runs the optimizer's rule ([`Optimizer::apply_resident`]: every elementwise
-/// rule on `Cpu`, those with a CUDA kernel on `Cuda`), each variable is updated where it lives,
-/// by its device's kernel, in one pass over its value, gradient and slots; the slots stay in
-/// `buffers` on the device between steps, and `params.values` and the optimizer's own state lag
-/// behind until [`sync_host`]. Otherwise the host state is synced, the gradients are moved into
+/// Where the device runs the optimizer's rule ([`Optimizer::apply_resident`]: every rule on
+/// `Cpu`, those with CUDA kernels, all of Keras's twelve, on `Cuda`), each variable is updated
+/// where it lives, by its device's kernel, in one pass over its value, gradient and slots (a few
+/// for Lamb and Adafactor); the slots stay in `buffers` on the device between steps, and
+/// `params.values` and the optimizer's own state lag behind until [`sync_host`]. Otherwise the host state is synced, the gradients are moved into
 /// `params` ([`take_grads`]), the optimizer applied to `params` ([`Optimizer::apply`]) and the new
 /// values written to the model ([`scatter_values`]). `params` must have the model's layout
 /// ([`layout`](super::layout)).

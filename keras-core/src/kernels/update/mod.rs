@@ -92,7 +92,7 @@ impl UpdateKernel {
 /// How many scalars a [`DeviceUpdate`] carries.
 pub const UPDATE_SCALARS: usize = 10;
 
-/// One step of an elementwise rule as its device kernel takes it: which kernel, the step's
+/// One step of a rule as its device kernels take it: which kernel, the step's
 /// scalars (in the order the kernel reads them, see `update.cu`) and the rule's flags.
 ///
 /// # Examples
