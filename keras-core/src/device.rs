@@ -99,6 +99,13 @@ pub trait KerasDevice:
         index: usize,
     ) -> Result<(), Self::Err>;
 
+    /// `sums[index]`, read to the host (on `Cuda` a copy that waits for the kernels queued
+    /// before it): how a step with a loss scale, or `skip_non_finite`, learns whether every
+    /// gradient is finite (a sum of squares in `f64` of `f32` values is finite exactly when
+    /// they all are).
+    fn try_read_sum_squares(&self, sums: &Self::SumSquares, index: usize)
+        -> Result<f64, Self::Err>;
+
     /// An update step's gradient accumulation ahead of a norm clip: `grad = (grad +
     /// accumulator) / steps`, then the accumulator zeroed (the arithmetic of the update's own
     /// accumulation stage).
@@ -110,8 +117,8 @@ pub trait KerasDevice:
     ) -> Result<(), Self::Err>;
 
     /// Whether [`try_update_variable`](KerasDevice::try_update_variable) runs `rule` on this
-    /// device: an elementwise rule on `Cpu`, one with a device kernel
-    /// ([`UpdateRule::DEVICE_KERNEL`]) on `Cuda`.
+    /// device: every rule on `Cpu` (its own [`UpdateRule::update`]), one with device kernels
+    /// ([`UpdateRule::DEVICE_KERNEL`]: all of Keras's twelve) on `Cuda`.
     fn runs_update<U: UpdateRule>(rule: &U) -> bool;
 
     /// `rule`'s update of one variable on its own buffers, inside the base optimizer's `stages`
@@ -231,6 +238,12 @@ impl KerasDevice for Cpu {
         Ok(())
     }
 
+    fn try_read_sum_squares(&self, sums: &Vec<f64>, index: usize) -> Result<f64, Self::Err> {
+        sums.get(index)
+            .copied()
+            .ok_or(dfdx::tensor::CpuError::WrongNumElements)
+    }
+
     fn try_accumulate(
         &self,
         grad: &mut Buffer<Self>,
@@ -246,11 +259,12 @@ impl KerasDevice for Cpu {
     }
 
     fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
-        U::ELEMENTWISE
+        true
     }
 
-    /// The rule's own [`UpdateRule::update`], piece by piece while the pieces are in cache and on
-    /// rayon's threads for large variables ([`crate::kernels::update`]'s CPU kernel).
+    /// The rule's own [`UpdateRule::update`] ([`crate::kernels::update`]'s CPU kernel): for an
+    /// elementwise rule piece by piece while the pieces are in cache, and on rayon's threads for
+    /// large variables; for another (Lamb, Adafactor) over the whole variable, as on the host.
     fn try_update_variable<U: UpdateRule>(
         &self,
         rule: &U,
@@ -269,7 +283,9 @@ impl KerasDevice for Cpu {
         let mut slots: [&mut [f32]; crate::optimizers::MAX_SLOTS] = Default::default();
         let n_slots = state.slots.len().min(slots.len());
         for (view, slot) in slots.iter_mut().zip(state.slots.iter_mut()) {
-            *view = &mut slot[..];
+            if let Some(slot) = slot {
+                *view = &mut slot[..];
+            }
         }
         let pieces = crate::kernels::update::VarPieces {
             value,
@@ -282,20 +298,20 @@ impl KerasDevice for Cpu {
                 .map_or(&mut [], |b| &mut b[..]),
             ema: state.ema.as_deref_mut().map_or(&mut [], |b| &mut b[..]),
         };
-        crate::kernels::update::update_in_place(
-            pieces,
-            stages,
-            scale,
-            &|w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
-                let mut slots: crate::optimizers::Slots<'_> = Default::default();
-                for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
-                    *to = &mut **from;
-                }
-                if let Some(step) = step {
-                    rule.update(step, var, w, g, slots);
-                }
-            },
-        );
+        let update = |w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
+            let mut slots: crate::optimizers::Slots<'_> = Default::default();
+            for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
+                *to = &mut **from;
+            }
+            if let Some(step) = step {
+                rule.update(step, var, w, g, slots);
+            }
+        };
+        if U::ELEMENTWISE {
+            crate::kernels::update::update_in_place(pieces, stages, scale, &update);
+        } else {
+            crate::kernels::update::update_whole(pieces, stages, scale, &update);
+        }
         Ok(())
     }
 
@@ -395,6 +411,25 @@ impl KerasDevice for dfdx::tensor::Cuda {
         crate::kernels::update::launch_sum_squares(self, grad, sums, index)
     }
 
+    fn try_read_sum_squares(
+        &self,
+        sums: &Self::SumSquares,
+        index: usize,
+    ) -> Result<f64, Self::Err> {
+        use cudarc::driver::DeviceSlice;
+        if index >= sums.len() {
+            return Err(dfdx::tensor::CudaError::Driver(
+                cudarc::driver::DriverError(
+                    cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
+                ),
+            ));
+        }
+        let mut sum = [0.0f64];
+        self.cuda_device()
+            .dtoh_sync_copy_into(&sums.slice(index..index + 1), &mut sum)?;
+        Ok(sum[0])
+    }
+
     fn try_accumulate(
         &self,
         grad: &mut Buffer<Self>,
@@ -405,16 +440,17 @@ impl KerasDevice for dfdx::tensor::Cuda {
     }
 
     fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
-        U::ELEMENTWISE && U::DEVICE_KERNEL
+        U::DEVICE_KERNEL
     }
 
-    /// The rule's kernel from `update.cu` ([`crate::kernels::update`]'s CUDA kernel), launched
-    /// on the device's stream: no host synchronisation.
+    /// The rule's kernels from `update.cu` ([`crate::kernels::update`]'s CUDA kernels: one for
+    /// an elementwise rule, a few passes with their reductions on the device for Lamb and
+    /// Adafactor), launched on the device's stream: no host synchronisation.
     fn try_update_variable<U: UpdateRule>(
         &self,
         rule: &U,
         step: Option<&U::Step>,
-        _var: &VarInfo,
+        var: &VarInfo,
         stages: &Stages,
         norm: Option<(&Self::SumSquares, usize)>,
         value: &mut Buffer<Self>,
@@ -432,7 +468,7 @@ impl KerasDevice for dfdx::tensor::Cuda {
                 ),
             ));
         };
-        crate::kernels::update::launch_update(self, &update, stages, norm, value, grad, state)
+        crate::kernels::update::launch_update(self, &update, stages, norm, var, value, grad, state)
     }
 
     /// The GPU's used memory (total less free, `cuMemGetInfo`), all processes on it included;

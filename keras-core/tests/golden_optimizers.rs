@@ -63,12 +63,14 @@ thread_local! {
     static RESIDENT: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
 }
 
-/// Whether the case's optimizer and options run resident: an elementwise rule without a loss
-/// scale (weight decay, clipping, accumulation and EMA run on the device too).
+/// Whether the case's optimizer and options run resident: every rule (Lamb and Adafactor in a
+/// few passes) with every option (weight decay, clipping, accumulation, EMA and a loss scale run
+/// on the device too) but a loss scale with a norm clip.
 fn runs_resident(c: &Cfg) -> bool {
-    let class = c.get("class").as_str().unwrap_or_default();
-    let elementwise = !matches!(class, "Lamb" | "Adafactor");
-    elementwise && c.get("loss_scale_factor").as_f64().is_none()
+    let norm_clip = ["clipnorm", "global_clipnorm"]
+        .iter()
+        .any(|k| c.get(k).as_f64().is_some());
+    c.get("loss_scale_factor").as_f64().is_none() || !norm_clip
 }
 
 /// Sets the learning rate (a number or a schedule object), builds and runs the case on the

@@ -41,11 +41,11 @@ impl<D: KerasDevice> StepBuffers<D> {
 /// zeroed for the next step: the step [`Trainer::fit`](crate::trainer::Trainer::fit) takes
 /// after each backward pass, for hand-written loops that want the same one.
 ///
-/// Where the device runs the optimizer's rule ([`Optimizer::apply_resident`]: every elementwise
-/// rule on `Cpu`, those with a CUDA kernel on `Cuda`), each variable is updated where it lives,
-/// by its device's kernel, in one pass over its value, gradient and slots; the slots stay in
-/// `buffers` on the device between steps, and `params.values` and the optimizer's own state lag
-/// behind until [`sync_host`]. Otherwise the host state is synced, the gradients are moved into
+/// Where the device runs the optimizer's rule ([`Optimizer::apply_resident`]: every rule on
+/// `Cpu`, those with CUDA kernels, all of Keras's twelve, on `Cuda`), each variable is updated
+/// where it lives, by its device's kernel, in one pass over its value, gradient and slots (a few
+/// for Lamb and Adafactor); the slots stay in `buffers` on the device between steps, and
+/// `params.values` and the optimizer's own state lag behind until [`sync_host`]. Otherwise the host state is synced, the gradients are moved into
 /// `params` ([`take_grads`]), the optimizer applied to `params` ([`Optimizer::apply`]) and the new
 /// values written to the model ([`scatter_values`]). `params` must have the model's layout
 /// ([`layout`](super::layout)).
@@ -137,10 +137,16 @@ where
 }
 
 /// [`optimizer_step`] that skips the update when a gradient is NaN or infinite (Keras's
-/// `LossScaleOptimizer` does so), on the host: the host state is synced, the gradients are moved
-/// into `params` ([`take_grads`], leaving the model's zeroed), checked, and applied only when all
-/// are finite. Returns whether the update was applied; a skipped step changes neither the model
-/// nor the optimizer (its iteration count included).
+/// `LossScaleOptimizer` does so). Returns whether the update was applied; a skipped step changes
+/// neither the model nor the optimizer (its iteration count included) and leaves the gradients
+/// zeroed.
+///
+/// Where the optimizer takes the step resident
+/// ([`Optimizer::apply_resident_if_finite`]), the gradients are checked on the device (one sum
+/// of squares over all of them) and only that one number is read to the host, which must know
+/// whether the step counts; otherwise on the host: the host state is synced, the gradients are
+/// moved into `params` ([`take_grads`], leaving the model's zeroed), checked, and applied only
+/// when all are finite.
 ///
 /// # Examples
 /// ```
@@ -174,6 +180,17 @@ where
     D: KerasDevice,
     O: Optimizer,
 {
+    let mut vars = ModelVars {
+        model: &mut *model,
+        grads: &mut *grads,
+        device: &buffers.device,
+    };
+    if let Some(applied) =
+        optimizer.apply_resident_if_finite(params, &mut vars, &mut buffers.state)?
+    {
+        buffers.values_stale |= applied;
+        return Ok(applied);
+    }
     sync_host(model, optimizer, params, buffers)?;
     take_grads(model, grads, params)?;
     if !crate::kernels::all_finite(&params.grads) {
@@ -188,7 +205,7 @@ where
 mod tests {
     use dfdx::prelude::*;
 
-    use super::{optimizer_step, sync_host, StepBuffers};
+    use super::{optimizer_step, optimizer_step_if_finite, sync_host, StepBuffers};
     use crate::layers::{Dense, Linear};
     use crate::model::{gather_grads, gather_values, layout, scatter_values, take_grads};
     use crate::optimizers::{Adam, Optimizer};
@@ -248,5 +265,48 @@ mod tests {
             assert!(left.grads.iter().all(|g| *g == 0.0), "gradients zeroed");
         }
         assert_eq!(opt.state(), hand_opt.state());
+    }
+
+    #[test]
+    fn the_checked_step_with_a_loss_scale_runs_resident_with_the_bits_of_the_host_path() {
+        let dev = Cpu::seed_from_u64(5);
+        let mut stepped = dev.build_module::<Net, f32>();
+        let mut by_hand = stepped.clone();
+        let mut params = layout(&stepped).unwrap();
+        let mut hand_params = params.clone();
+        let make = || {
+            Adam::new()
+                .with_learning_rate(0.1)
+                .with_loss_scale_factor(16.0)
+                .build()
+                .unwrap()
+        };
+        let (mut opt, mut hand_opt) = (make(), make());
+        let mut buffers = StepBuffers::new(dev.clone());
+        let mut hand_buffers = StepBuffers::new(dev.clone());
+        for step in 0..3 {
+            let mut grads = backward(&stepped, &dev);
+            let applied = optimizer_step_if_finite(
+                &mut stepped,
+                &mut grads,
+                &mut opt,
+                &mut params,
+                &mut buffers,
+            )
+            .unwrap();
+            assert!(applied);
+            assert!(buffers.is_ahead_of_host(), "the checked step ran resident");
+            // The host path: what `optimizer_step_if_finite` did before it could run resident.
+            let mut hand_grads = backward(&by_hand, &dev);
+            sync_host(&by_hand, &mut hand_opt, &mut hand_params, &mut hand_buffers).unwrap();
+            take_grads(&by_hand, &mut hand_grads, &mut hand_params).unwrap();
+            assert!(hand_params.grads.iter().all(|g| g.is_finite()));
+            hand_opt.apply(&mut hand_params).unwrap();
+            scatter_values(&mut by_hand, &hand_params).unwrap();
+            sync_host(&stepped, &mut opt, &mut params, &mut buffers).unwrap();
+            assert_eq!(params.values, hand_params.values, "step {step}");
+        }
+        assert_eq!(opt.state(), hand_opt.state());
+        assert_eq!(opt.iterations(), 3);
     }
 }

@@ -3,6 +3,7 @@
 use super::update_rule::check_positive;
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::kernels::update::sum_squares;
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::{Error, Result};
 
 /// Adafactor (Shazeer & Stern, 2018): for variables of rank >= 2 the second moment is
@@ -93,7 +94,7 @@ pub struct AdafactorStep {
 }
 
 /// `(batches, rows, cols)` of a variable of rank >= 2 (last two axes factored).
-fn factored(var: &VarInfo) -> Option<(usize, usize, usize)> {
+pub(crate) fn factored(var: &VarInfo) -> Option<(usize, usize, usize)> {
     let rank = var.shape.len();
     if rank < 2 || var.len == 0 {
         return None;
@@ -108,6 +109,7 @@ fn rms(x: &[f32]) -> f32 {
 
 impl UpdateRule for Adafactor {
     const NAME: &'static str = "adafactor";
+    const DEVICE_KERNEL: bool = true;
     type Step = AdafactorStep;
 
     fn validate(&self) -> Result<()> {
@@ -149,6 +151,19 @@ impl UpdateRule for Adafactor {
             epsilon_2: self.epsilon_2 as f32,
             clip_threshold: self.clip_threshold as f32,
         }
+    }
+
+    /// `rho_t`, `beta_2_t`, `epsilon_1`, `epsilon_2`, `clip_threshold` for
+    /// [`UpdateKernel::Adafactor`]'s passes.
+    fn device_update(&self, s: &AdafactorStep) -> Option<DeviceUpdate> {
+        let scalars = [
+            s.rho_t,
+            s.beta_2_t,
+            s.epsilon_1,
+            s.epsilon_2,
+            s.clip_threshold,
+        ];
+        Some(DeviceUpdate::new(UpdateKernel::Adafactor, &scalars, 0))
     }
 
     fn update(

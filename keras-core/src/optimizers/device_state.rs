@@ -18,6 +18,9 @@ pub struct DeviceState<D: KerasDevice> {
     /// The gradients' sums of squares for `clipnorm` (one per variable) or `global_clipnorm`
     /// (one), kept from step to step.
     pub(crate) sums: Option<(D::SumSquares, usize)>,
+    /// The sum of squares of all gradients a finiteness check reads
+    /// ([`Optimizer::apply_resident_if_finite`](super::Optimizer::apply_resident_if_finite)).
+    pub(crate) finite: Option<D::SumSquares>,
     /// Whether `vars` hold the optimizer's current state.
     pub(crate) live: bool,
 }
@@ -26,8 +29,10 @@ pub struct DeviceState<D: KerasDevice> {
 /// its gradient accumulator and moving average when those options are on.
 #[derive(Debug)]
 pub struct VarBuffers<B> {
-    /// The rule's slots.
-    pub slots: Vec<B>,
+    /// The rule's slots; `None` for a slot this variable does not use (one of no values, as
+    /// Adafactor's row and column factors for a variable of rank < 2: devices allocate no empty
+    /// buffer).
+    pub slots: Vec<Option<B>>,
     /// The gradient accumulator (`gradient_accumulation_steps`).
     pub accumulator: Option<B>,
     /// The moving average (`use_ema`).
@@ -39,6 +44,7 @@ impl<D: KerasDevice> Default for DeviceState<D> {
         Self {
             vars: Vec::new(),
             sums: None,
+            finite: None,
             live: false,
         }
     }

@@ -193,6 +193,17 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
     }
 }
 
+impl<U: UpdateRule, S> KerasOptimizer<U, S> {
+    /// Whether [`apply_resident`](Optimizer::apply_resident) takes the step on `D`: a rule the
+    /// device runs, every variable with a gradient, and no loss scale together with a norm clip.
+    fn runs_resident<D: KerasDevice>(&self, params: &FlatParams) -> bool {
+        D::runs_update(&self.rule)
+            && !params.vars.is_empty()
+            && params.vars.iter().all(|v| v.has_grad)
+            && (self.options.loss_scale_factor.is_none() || self.clipping.norm_clip().is_none())
+    }
+}
+
 /// Variables of at least this many values are split across rayon's threads by elementwise rules.
 const PARALLEL_MIN_LEN: usize = 1 << 15;
 
@@ -284,23 +295,21 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         self.apply_with(params)
     }
 
-    /// Resident for rules the device runs ([`KerasDevice::runs_update`]) when every variable has a
-    /// gradient, with the base optimizer's stages folded into each variable's kernel (gradient
-    /// accumulation, `clipvalue`, decoupled weight decay, EMA and its overwrite); `clipnorm` and
-    /// `global_clipnorm` take a pass before it that accumulates the gradients and sums their
-    /// squares on the device. A loss scale declines (`Ok(false)`): the trainer takes those steps
-    /// on the host, checking the gradients first.
+    /// Resident for rules the device runs ([`KerasDevice::runs_update`]: all of Keras's twelve,
+    /// Lamb and Adafactor in a few passes with their norms and means reduced on the device) when
+    /// every variable has a gradient, with the base optimizer's stages folded into each
+    /// variable's kernel (gradient accumulation, `clipvalue`, decoupled weight decay, EMA and its
+    /// overwrite); `clipnorm` and `global_clipnorm` take a pass before it that accumulates the
+    /// gradients and sums their squares on the device. A loss scale is undone in the kernels
+    /// (the gradient divided by it first), except with a norm clip, which declines (`Ok(false)`:
+    /// its first pass would need the undo too).
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,
         vars: &mut V,
         state: &mut DeviceState<D>,
     ) -> Result<bool> {
-        if !D::runs_update(&self.rule)
-            || params.vars.is_empty()
-            || params.vars.iter().any(|v| !v.has_grad)
-            || self.options.loss_scale_factor.is_some()
-        {
+        if !self.runs_resident::<D>(params) {
             return Ok(false);
         }
         self.build(params)?;
@@ -320,7 +329,10 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
                 let views = slot_views(&mut b.slots, &b.slot_ranges, i);
                 let mut slots = Vec::with_capacity(n_slots);
                 for view in views.iter().take(n_slots) {
-                    slots.push(upload(view)?);
+                    slots.push(match view.is_empty() {
+                        true => None,
+                        false => Some(upload(view)?),
+                    });
                 }
                 let accumulator = match b.accumulator.is_empty() {
                     true => None,
@@ -401,6 +413,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             })?;
         }
         let stages = Stages {
+            unscale: self.options.loss_scale_factor.map(|s| s as f32),
             accumulate: if norm_pass.is_some() {
                 None
             } else {
@@ -457,6 +470,47 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
         Ok(true)
     }
 
+    /// The check is one sum of squares over all the (scaled) gradients on the device, read to
+    /// the host: one read per step, which the host needs to know whether to count the step.
+    fn apply_resident_if_finite<D: KerasDevice, V: ResidentVars<D>>(
+        &mut self,
+        params: &FlatParams,
+        vars: &mut V,
+        state: &mut DeviceState<D>,
+    ) -> Result<Option<bool>> {
+        if !self.runs_resident::<D>(params) {
+            return Ok(None);
+        }
+        let device = vars.device();
+        let sums = match &mut state.finite {
+            Some(sums) => {
+                device.try_clear_sum_squares(sums).map_err(Error::device)?;
+                sums
+            }
+            slot => slot.insert(
+                device
+                    .try_sum_squares(1)
+                    .map_err(Error::on_device::<D>("the gradients' check"))?,
+            ),
+        };
+        vars.for_each_var(|device, _, _, grad| {
+            device
+                .try_add_sum_squares(grad, sums, 0)
+                .map_err(Error::device)
+        })?;
+        let total = vars
+            .device()
+            .try_read_sum_squares(sums, 0)
+            .map_err(Error::device)?;
+        if !total.is_finite() {
+            vars.for_each_var(|device, _, _, grad| {
+                device.try_fill_with_zeros(grad).map_err(Error::device)
+            })?;
+            return Ok(Some(false));
+        }
+        self.apply_resident(params, vars, state).map(Some)
+    }
+
     fn sync_resident<D: KerasDevice>(
         &mut self,
         state: &mut DeviceState<D>,
@@ -479,7 +533,9 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             let range = offset..offset + len;
             let views = slot_views(&mut b.slots, &b.slot_ranges, i);
             for (view, slot) in views.into_iter().zip(&var.slots) {
-                download(slot, view)?;
+                if let Some(slot) = slot {
+                    download(slot, view)?;
+                }
             }
             if let Some(acc) = &var.accumulator {
                 download(acc, &mut b.accumulator[range.clone()])?;
@@ -642,12 +698,32 @@ mod tests {
             .collect()
     }
 
+    /// A rank-3 variable (Adafactor factors its last two axes) and a vector.
+    fn matrices_and_vector() -> FlatParams {
+        let mut p = FlatParams::from_layout([("kernel", &[3, 40, 300][..]), ("bias", &[300][..])]);
+        for (i, v) in p.values.iter_mut().enumerate() {
+            *v = (i as f32 * 0.37).sin();
+        }
+        p
+    }
+
     /// Three steps of `make()` on flat buffers and resident, with a sync after the second.
     fn resident_matches_flat(make: impl Fn() -> KerasOptimizer<Adam> + Send + Sync) {
+        resident_matches_flat_on(long_and_short, "momentum", make);
+    }
+
+    /// Three steps of `make()` on `layout()`'s variables, on flat buffers and resident, with a
+    /// sync after the second: the same bits, and the rule's slot `slot` (as long as the
+    /// variables) released on the host while the device holds it.
+    fn resident_matches_flat_on<U: UpdateRule + Send>(
+        layout: fn() -> FlatParams,
+        slot: &str,
+        make: impl Fn() -> KerasOptimizer<U> + Send + Sync,
+    ) {
         crate::kernels::in_pool(2, || {
             let (mut opt_flat, mut opt_resident) = (make(), make());
-            let mut flat = long_and_short();
-            let layout = long_and_short();
+            let mut flat = layout();
+            let layout = layout();
             let mut state = DeviceState::<Cpu>::default();
             let mut model = CpuVars::new(&layout, &layout.values, &layout.grads);
             for step in 0..3 {
@@ -664,7 +740,7 @@ mod tests {
                 assert!(done, "the step runs resident");
                 assert!(state.is_live());
                 assert_eq!(
-                    opt_resident.slot("momentum").map(<[f32]>::len),
+                    opt_resident.slot(slot).map(<[f32]>::len),
                     Some(0),
                     "the host copy is released while the device holds the state"
                 );
@@ -676,7 +752,7 @@ mod tests {
                         .unwrap();
                     assert!(!state.is_live());
                     assert_eq!(
-                        opt_resident.slot("momentum").map(<[f32]>::len),
+                        opt_resident.slot(slot).map(<[f32]>::len),
                         Some(flat.values.len()),
                         "given back by the sync"
                     );
@@ -742,10 +818,124 @@ mod tests {
     }
 
     #[test]
-    fn loss_scales_and_missing_gradients_decline_the_resident_step() {
+    fn lamb_runs_resident_with_the_bits_of_the_flat_step() {
+        use crate::optimizers::Lamb;
+        for layout in [long_and_short, matrices_and_vector] {
+            resident_matches_flat_on(layout, "momentum", || {
+                Lamb::new().with_learning_rate(0.01).build().unwrap()
+            });
+            resident_matches_flat_on(layout, "momentum", || {
+                Lamb::new()
+                    .with_learning_rate(0.01)
+                    .with_weight_decay(0.05)
+                    .with_exclude_from_weight_decay(["bias"])
+                    .with_gradient_accumulation_steps(2)
+                    .with_clipnorm(2.0)
+                    .with_ema(0.9)
+                    .with_ema_overwrite_frequency(3)
+                    .build()
+                    .unwrap()
+            });
+        }
+    }
+
+    #[test]
+    fn adafactor_runs_resident_with_the_bits_of_the_flat_step() {
+        use crate::optimizers::Adafactor;
+        // `long_and_short`: vectors, a full second moment; `matrices_and_vector`: a factored
+        // one (three 40 x 300 matrices) and a full one.
+        for layout in [long_and_short, matrices_and_vector] {
+            resident_matches_flat_on(layout, "velocity", || {
+                Adafactor::new().with_learning_rate(0.01).build().unwrap()
+            });
+            resident_matches_flat_on(layout, "velocity", || {
+                Adafactor::new()
+                    .with_learning_rate(0.01)
+                    .with_clip_threshold(0.5)
+                    .with_weight_decay(0.05)
+                    .with_gradient_accumulation_steps(2)
+                    .with_global_clipnorm(20.0)
+                    .with_ema(0.9)
+                    .build()
+                    .unwrap()
+            });
+            resident_matches_flat_on(layout, "velocity", || {
+                Adafactor::new()
+                    .with_relative_step(false)
+                    .with_clipvalue(0.5)
+                    .build()
+                    .unwrap()
+            });
+        }
+    }
+
+    #[test]
+    fn loss_scales_are_undone_in_the_resident_step_with_the_same_bits() {
+        resident_matches_flat(|| {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_loss_scale_factor(8.0)
+                .with_gradient_accumulation_steps(2)
+                .with_clipvalue(0.05)
+                .with_ema(0.9)
+                .build()
+                .unwrap()
+        });
+        resident_matches_flat_on(matrices_and_vector, "momentum", || {
+            crate::optimizers::Lamb::new()
+                .with_loss_scale_factor(0.75)
+                .build()
+                .unwrap()
+        });
+    }
+
+    #[test]
+    fn a_non_finite_gradient_skips_the_resident_step_and_a_finite_one_takes_it() {
+        let layout = long_and_short();
+        let make = || {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_loss_scale_factor(4.0)
+                .build()
+                .unwrap()
+        };
+        let (mut opt, mut flat_opt) = (make(), make());
+        let mut state = DeviceState::<Cpu>::default();
+        for bad in [f32::NAN, f32::INFINITY] {
+            let mut g = gradients(0, layout.values.len());
+            g[LONG + 2] = bad;
+            let mut model = CpuVars::new(&layout, &layout.values, &g);
+            let applied = opt
+                .apply_resident_if_finite(&layout, &mut model, &mut state)
+                .unwrap();
+            assert_eq!(applied, Some(false), "{bad} skips");
+            assert_eq!(model.values(), layout.values, "values untouched");
+            assert!(all_equal(&model.grads, 0.0), "gradients zeroed");
+            assert_eq!(opt.iterations(), 0);
+        }
+        let g = gradients(0, layout.values.len());
+        let mut model = CpuVars::new(&layout, &layout.values, &g);
+        let applied = opt
+            .apply_resident_if_finite(&layout, &mut model, &mut state)
+            .unwrap();
+        assert_eq!(applied, Some(true));
+        assert!(state.is_live());
+        let mut flat = long_and_short();
+        flat.grads.copy_from_slice(&g);
+        flat_opt.apply(&mut flat).unwrap();
+        assert_eq!(model.values(), flat.values, "the host step's bits");
+        assert_eq!(opt.iterations(), 1);
+    }
+
+    #[test]
+    fn a_loss_scale_with_a_norm_clip_and_missing_gradients_decline_the_resident_step() {
         let layout = long_and_short();
         let ones = vec![1.0; layout.values.len()];
-        let mut opt = Sgd::new().with_loss_scale_factor(8.0).build().unwrap();
+        let mut opt = Sgd::new()
+            .with_loss_scale_factor(8.0)
+            .with_clipnorm(1.0)
+            .build()
+            .unwrap();
         let mut model = CpuVars::new(&layout, &layout.values, &ones);
         let mut state = DeviceState::<Cpu>::default();
         assert!(!opt.apply_resident(&layout, &mut model, &mut state).unwrap());
@@ -753,6 +943,12 @@ mod tests {
         assert!(all_equal(&model.grads, 1.0), "grads untouched");
         assert_eq!(opt.iterations(), 0);
         assert!(!state.is_live());
+        assert_eq!(
+            opt.apply_resident_if_finite(&layout, &mut model, &mut state)
+                .unwrap(),
+            None
+        );
+        assert!(all_equal(&model.grads, 1.0), "grads untouched");
         let mut missing = long_and_short();
         missing.set_has_grad(1, false);
         let mut opt = Sgd::new().build().unwrap();

@@ -3,6 +3,7 @@
 use super::moments::{moment_setters, Moments};
 use super::{OptimizerBuilder, Slots, StepContext, UpdateRule, VarInfo};
 use crate::kernels::update::sum_squares;
+use crate::kernels::{DeviceUpdate, UpdateKernel};
 use crate::Result;
 
 /// LAMB (You et al.): Adam's bias-corrected direction `r = m_hat / (sqrt(v_hat) + eps)`,
@@ -61,6 +62,7 @@ impl LambStep {
 
 impl UpdateRule for Lamb {
     const NAME: &'static str = "lamb";
+    const DEVICE_KERNEL: bool = true;
     type Step = LambStep;
 
     fn validate(&self) -> Result<()> {
@@ -81,6 +83,20 @@ impl UpdateRule for Lamb {
             one_minus_beta_2_power: 1.0 - (self.moments.beta_2 as f32).powf(t),
             epsilon: self.moments.epsilon as f32,
         }
+    }
+
+    /// `lr`, `1 - beta_1`, `1 - beta_2`, `1 - beta_1^t`, `1 - beta_2^t`, `epsilon` for
+    /// [`UpdateKernel::Lamb`]'s passes.
+    fn device_update(&self, s: &LambStep) -> Option<DeviceUpdate> {
+        let scalars = [
+            s.lr,
+            s.one_minus_beta_1,
+            s.one_minus_beta_2,
+            s.one_minus_beta_1_power,
+            s.one_minus_beta_2_power,
+            s.epsilon,
+        ];
+        Some(DeviceUpdate::new(UpdateKernel::Lamb, &scalars, 0))
     }
 
     fn update(&self, s: &LambStep, _: &VarInfo, value: &mut [f32], grad: &[f32], slots: Slots<'_>) {

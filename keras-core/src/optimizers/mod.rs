@@ -54,6 +54,8 @@ mod update_rule;
 
 pub use crate::state::{FlatParams, VarInfo};
 pub use adadelta::Adadelta;
+#[cfg(feature = "cuda")]
+pub(crate) use adafactor::factored as adafactor_factors;
 pub use adafactor::Adafactor;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
@@ -96,8 +98,8 @@ pub trait Optimizer {
     /// gather of the values.
     ///
     /// Returns `Ok(false)`, having changed nothing, when this optimizer cannot take the step so
-    /// (the default; or a rule the device has no kernel for, gradient preprocessing, EMA, a
-    /// variable without gradient); the caller then takes the host path, after a sync.
+    /// (the default; or a rule the device has no kernel for, a variable without gradient, a loss
+    /// scale with a norm clip); the caller then takes the host path, after a sync.
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,
@@ -106,6 +108,21 @@ pub trait Optimizer {
     ) -> Result<bool> {
         let _ = (params, vars, state);
         Ok(false)
+    }
+
+    /// [`apply_resident`](Self::apply_resident) when every gradient is finite (NaN and
+    /// infinities skip the step, as `fit`'s `skip_non_finite` and a loss scale do on the host):
+    /// `Some(true)` when it stepped, `Some(false)` when it skipped, changing nothing but the
+    /// gradients (zeroed, as the host path leaves them), `None` when it declines, changing
+    /// nothing (the default); the caller then takes the host path.
+    fn apply_resident_if_finite<D: KerasDevice, V: ResidentVars<D>>(
+        &mut self,
+        params: &FlatParams,
+        vars: &mut V,
+        state: &mut DeviceState<D>,
+    ) -> Result<Option<bool>> {
+        let _ = (params, vars, state);
+        Ok(None)
     }
 
     /// Copies the slots a live `state` holds back into this optimizer's own buffers, so that

@@ -90,9 +90,10 @@ pub trait UpdateRule: Sync {
     /// large variables into blocks updated on rayon's threads. Defaults to `false`.
     const ELEMENTWISE: bool = false;
 
-    /// Whether [`device_update`](UpdateRule::device_update) describes every step to a device
-    /// kernel (`update.cu`), so that the step can run on `Cuda` where the variables are.
-    /// Defaults to `false`.
+    /// Whether [`device_update`](UpdateRule::device_update) describes every step to the rule's
+    /// device kernels (`update.cu`: one for an elementwise rule, a few passes for Lamb and
+    /// Adafactor), so that the step can run on `Cuda` where the variables are. Defaults to
+    /// `false`.
     const DEVICE_KERNEL: bool = false;
 
     /// Values computed once per update step and shared by all variables (bias corrections, ...).

@@ -66,7 +66,7 @@ impl<'a> VarPieces<'a> {
 }
 
 /// Runs the stages and `update(value, grad, slots)` over a variable's buffers piece by piece, in
-/// Keras's order: accumulation (a call that only accumulates stops there), the norm clip's
+/// Keras's order: the loss scale's undo, accumulation (a call that only accumulates stops there), the norm clip's
 /// `scale` (computed from the whole gradient beforehand) or `clipvalue`, weight decay, the
 /// update, the moving average; then zeroes the gradient. On rayon's threads for large
 /// variables. `update` must treat every element on its own (an elementwise rule), so that pieces
@@ -102,34 +102,73 @@ where
     let n = var.n_slots.min(MAX_SLOTS);
     for first in (0..len).step_by(PIECE) {
         let piece = first..(first + PIECE).min(len);
-        let values = &mut var.value[piece.clone()];
-        let grad = &mut var.grad[piece.clone()];
-        if let Some(a) = stages.accumulate {
-            a.apply(grad, &mut var.accumulator[piece.clone()]);
+        let mut slots: [&mut [f32]; MAX_SLOTS] = Default::default();
+        for (to, slot) in slots.iter_mut().zip(var.slots.iter_mut()) {
+            *to = part(slot, len, piece.clone());
         }
-        if stages.updates() {
-            if let Some(scale) = scale {
-                scale.apply(grad);
-            }
-            if let Some(c) = stages.clip_value {
-                clip_value(grad, c);
-            }
-            if let Some(d) = stages.decay {
-                d.apply(values);
-            }
-            let mut pieces: [&mut [f32]; MAX_SLOTS] = Default::default();
-            for (to, slot) in pieces.iter_mut().zip(var.slots.iter_mut()) {
-                if slot.len() == len {
-                    *to = &mut slot[piece.clone()];
-                }
-            }
-            update(values, grad, &mut pieces[..n]);
-        }
-        if let Some(e) = stages.ema {
-            e.apply(values, &mut var.ema[piece.clone()]);
-        }
-        grad.fill(0.0);
+        let pieces = VarPieces {
+            value: &mut var.value[piece.clone()],
+            grad: &mut var.grad[piece.clone()],
+            slots,
+            n_slots: n,
+            accumulator: part(var.accumulator, len, piece.clone()),
+            ema: part(var.ema, len, piece),
+        };
+        update_whole(pieces, stages, scale, update);
     }
+}
+
+/// `piece` of `buffer` when it is as long as the variable (`len`); else empty.
+fn part(buffer: &mut [f32], len: usize, piece: std::ops::Range<usize>) -> &mut [f32] {
+    if buffer.len() == len {
+        &mut buffer[piece]
+    } else {
+        &mut []
+    }
+}
+
+/// Runs the stages and `update(value, grad, slots)` over a variable's whole buffers at once, in
+/// [`update_in_place`]'s order, then zeroes the gradient: for a rule that is not elementwise
+/// (Lamb's trust ratio, Adafactor's row and column means), whose `update` sees the whole
+/// variable, as on the host; each slot is passed as it is (of any length).
+pub(crate) fn update_whole<F>(
+    var: VarPieces<'_>,
+    stages: &Stages,
+    scale: Option<GradScale>,
+    update: &F,
+) where
+    F: Fn(&mut [f32], &[f32], &mut [&mut [f32]]),
+{
+    let VarPieces {
+        value,
+        grad,
+        mut slots,
+        n_slots,
+        accumulator,
+        ema,
+    } = var;
+    if let Some(s) = stages.unscale {
+        grad.iter_mut().for_each(|g| *g /= s);
+    }
+    if let Some(a) = stages.accumulate {
+        a.apply(grad, accumulator);
+    }
+    if stages.updates() {
+        if let Some(scale) = scale {
+            scale.apply(grad);
+        }
+        if let Some(c) = stages.clip_value {
+            clip_value(grad, c);
+        }
+        if let Some(d) = stages.decay {
+            d.apply(value);
+        }
+        update(value, grad, &mut slots[..n_slots.min(MAX_SLOTS)]);
+    }
+    if let Some(e) = stages.ema {
+        e.apply(value, ema);
+    }
+    grad.fill(0.0);
 }
 
 #[cfg(test)]

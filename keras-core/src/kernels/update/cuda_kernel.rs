@@ -6,7 +6,7 @@ use cudarc::driver::{CudaSlice, DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync,
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
 use super::{DeviceUpdate, Stages, UpdateKernel, UPDATE_SCALARS};
-use crate::optimizers::VarBuffers;
+use crate::optimizers::{VarBuffers, VarInfo};
 
 /// `update.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/update.ptx"));
@@ -20,17 +20,44 @@ const SUM_SQUARES: &str = "keras_sum_squares";
 /// The accumulation ahead of a norm clip.
 const ACCUMULATE: &str = "keras_accumulate";
 
+/// Lamb's passes after its first ([`UpdateKernel::name`]).
+const LAMB_RATIO: &str = "keras_lamb_ratio";
+const LAMB_APPLY: &str = "keras_lamb_apply";
+
+/// Adafactor's passes after its first ([`UpdateKernel::name`]).
+const ADAFACTOR_FACTORS: &str = "keras_adafactor_factors";
+const ADAFACTOR_ROW_MEANS: &str = "keras_adafactor_row_means";
+const ADAFACTOR_VELOCITY: &str = "keras_adafactor_velocity";
+const ADAFACTOR_SCALES: &str = "keras_adafactor_scales";
+const ADAFACTOR_APPLY: &str = "keras_adafactor_apply";
+
+/// The kernels of `update.cu` besides the first of each [`UpdateKernel`].
+const OTHERS: [&str; 9] = [
+    SUM_SQUARES,
+    ACCUMULATE,
+    LAMB_RATIO,
+    LAMB_APPLY,
+    ADAFACTOR_FACTORS,
+    ADAFACTOR_ROW_MEANS,
+    ADAFACTOR_VELOCITY,
+    ADAFACTOR_SCALES,
+    ADAFACTOR_APPLY,
+];
+
 /// Every kernel of `update.cu`: the update kernels in [`UpdateKernel::ALL`] order, then
-/// [`SUM_SQUARES`] and [`ACCUMULATE`].
-const NAMES: [&str; UpdateKernel::ALL.len() + 2] = {
-    let mut names = [""; UpdateKernel::ALL.len() + 2];
+/// [`OTHERS`].
+const NAMES: [&str; UpdateKernel::ALL.len() + OTHERS.len()] = {
+    let mut names = [""; UpdateKernel::ALL.len() + OTHERS.len()];
     let mut i = 0;
     while i < UpdateKernel::ALL.len() {
         names[i] = UpdateKernel::ALL[i].name();
         i += 1;
     }
-    names[i] = SUM_SQUARES;
-    names[i + 1] = ACCUMULATE;
+    let mut j = 0;
+    while j < OTHERS.len() {
+        names[i + j] = OTHERS[j];
+        j += 1;
+    }
     names
 };
 
@@ -61,10 +88,11 @@ struct UpdateArgs {
     ema_rest: f32,
     clip_norm: f32,
     inv_clip_norm: f32,
+    loss_scale: f32,
 }
 
 // SAFETY: `UpdateArgs` is `repr(C)` plain data with the layout of `update.cu`'s `UpdateArgs`
-// (ten floats, two unsigned ints, eight floats), passed to the kernel by value.
+// (ten floats, two unsigned ints, nine floats), passed to the kernel by value.
 unsafe impl DeviceRepr for UpdateArgs {}
 
 // `update.cu`'s stage bits.
@@ -76,6 +104,7 @@ const STAGE_EMA: u32 = 16;
 const STAGE_EMA_OVERWRITE: u32 = 32;
 const STAGE_CLIP_NORM: u32 = 64;
 const STAGE_CLIP_GLOBAL_NORM: u32 = 128;
+const STAGE_UNSCALE: u32 = 256;
 
 impl UpdateArgs {
     fn new(update: &DeviceUpdate, stages: &Stages) -> Self {
@@ -91,7 +120,12 @@ impl UpdateArgs {
             ema_rest: 1.0,
             clip_norm: 0.0,
             inv_clip_norm: 0.0,
+            loss_scale: 1.0,
         };
+        if let Some(s) = stages.unscale {
+            args.stages |= STAGE_UNSCALE;
+            args.loss_scale = s;
+        }
         if let Some(c) = stages.clip_norm {
             args.stages |= if c.global {
                 STAGE_CLIP_GLOBAL_NORM
@@ -128,15 +162,32 @@ impl UpdateArgs {
 
 type Buffer = <Cuda as Storage<f32>>::Vec;
 
-/// Launches `update`'s kernel on `value`, `grad` (zeroed by the kernel) and the variable's
-/// `state` (its slots, at most three, in the rule's `slot_names` order; its accumulator and
-/// moving average when `stages` use them), with `stages` around the rule; `norm` is the sums of
-/// squares and the index of the one a norm clip in `stages` reads.
+/// `update.cu`'s `FactorDims`: Adafactor's factoring of a variable (`rows` 0 when it keeps a
+/// full second moment).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+struct FactorDims {
+    batches: usize,
+    rows: usize,
+    cols: usize,
+}
+
+// SAFETY: `FactorDims` is `repr(C)` plain data with the layout of `update.cu`'s `FactorDims`
+// (three `size_t`), passed to the kernels by value.
+unsafe impl DeviceRepr for FactorDims {}
+
+/// Launches `update`'s kernel (or, for Lamb and Adafactor, its passes) on `value`, `grad`
+/// (zeroed by the kernels) and the variable's `state` (its slots, at most three, in the rule's
+/// `slot_names` order; its accumulator and moving average when `stages` use them), with `stages`
+/// around the rule; `norm` is the sums of squares and the index of the one a norm clip in
+/// `stages` reads; `var` is the variable (Adafactor factors its last two axes).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn launch_update(
     dev: &Cuda,
     update: &DeviceUpdate,
     stages: &Stages,
     norm: Option<(&CudaSlice<f64>, usize)>,
+    var: &VarInfo,
     value: &mut Buffer,
     grad: &mut Buffer,
     state: &mut VarBuffers<Buffer>,
@@ -147,15 +198,19 @@ pub(crate) fn launch_update(
     }
     debug_assert_eq!(grad.len(), n);
     if state.slots.len() > 3 {
-        // `update.cu`'s kernels take three slots; no elementwise rule has more.
-        return Err(CudaError::Driver(cudarc::driver::DriverError(
-            cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
-        )));
+        // `update.cu`'s kernels take three slots; no rule has more.
+        return Err(invalid_value());
     }
-    let function = function(dev, update.kernel.name())?;
+    let first = function(dev, update.kernel.name())?;
     let norm_sum = norm.map_or(0, |(sums, i)| f64_at(sums, i));
     // A buffer a rule or a stage does not use is a null pointer, which its kernel never reads.
-    let slot = |k: usize| state.slots.get(k).map_or(0, |s| *s.device_ptr());
+    let slot = |k: usize| {
+        state
+            .slots
+            .get(k)
+            .and_then(Option::as_ref)
+            .map_or(0, |s| *s.device_ptr())
+    };
     let ptr = |b: &Option<Buffer>| b.as_ref().map_or(0, |b| *b.device_ptr());
     let params = (
         n,
@@ -170,13 +225,117 @@ pub(crate) fn launch_update(
         norm_sum,
     );
     let config = LaunchConfig::for_num_elems(u32::try_from(n).unwrap_or(u32::MAX));
-    // SAFETY: the kernel reads and writes `n` floats of `value`, `grad` and of each slot,
-    // accumulator and average it uses (each as long as `value`, checked by the caller), all live
-    // device buffers of this device, borrowed mutably for this call; it runs on the device's
-    // stream, ordered with dfdx's kernels that read or write these buffers. Its parameters match
-    // `update.cu`'s `KERAS_UPDATE_PARAMS`.
-    unsafe { function.launch(config, params) }?;
+    match update.kernel {
+        UpdateKernel::Lamb => {
+            let scratch = dev.try_alloc_len(1)?;
+            let p = with_scratch(params, &scratch, FactorDims::default());
+            // SAFETY: as below, each pass with `KERAS_PASS_PARAMS` (the scratch float is a
+            // live buffer held to the end of this call; later work on the stream is ordered
+            // after the passes); the ratio pass runs in one block of 1024 threads, as its
+            // reduction requires.
+            unsafe {
+                first.launch(config, p)?;
+                function(dev, LAMB_RATIO)?.launch(ONE_BLOCK, p)?;
+                function(dev, LAMB_APPLY)?.launch(config, p)?;
+            }
+        }
+        UpdateKernel::Adafactor => {
+            let dims = crate::optimizers::adafactor_factors(var).map_or(
+                FactorDims::default(),
+                |(batches, rows, cols)| FactorDims {
+                    batches,
+                    rows,
+                    cols,
+                },
+            );
+            let factored = dims.rows > 0;
+            let has = |k: usize| state.slots.get(k).is_some_and(Option::is_some);
+            if !has(2) || (factored && !(has(0) && has(1))) {
+                return Err(invalid_value());
+            }
+            let scratch = dev.try_alloc_len(2 + dims.batches)?;
+            let p = with_scratch(params, &scratch, dims);
+            let items = |count: usize| {
+                LaunchConfig::for_num_elems(u32::try_from(count.max(1)).unwrap_or(u32::MAX))
+            };
+            // SAFETY: as below, each pass with `KERAS_PASS_PARAMS`; the factor passes read and
+            // write `batches * rows` floats of the first slot and `batches * cols` of the second
+            // (their lengths for this variable) and `2 + batches` of the scratch buffer, held to
+            // the end of this call; the scales pass runs in one block of 1024 threads.
+            unsafe {
+                first.launch(config, p)?;
+                if factored {
+                    let count = dims.batches * (dims.rows + dims.cols);
+                    function(dev, ADAFACTOR_FACTORS)?.launch(items(count), p)?;
+                    function(dev, ADAFACTOR_ROW_MEANS)?.launch(items(dims.batches), p)?;
+                    function(dev, ADAFACTOR_VELOCITY)?.launch(config, p)?;
+                }
+                function(dev, ADAFACTOR_SCALES)?.launch(ONE_BLOCK, p)?;
+                function(dev, ADAFACTOR_APPLY)?.launch(config, p)?;
+            }
+        }
+        _ => {
+            // SAFETY: the kernel reads and writes `n` floats of `value`, `grad` and of each
+            // slot, accumulator and average it uses (each as long as `value`, checked by the
+            // caller), all live device buffers of this device, borrowed mutably for this call;
+            // it runs on the device's stream, ordered with dfdx's kernels that read or write
+            // these buffers. Its parameters match `update.cu`'s `KERAS_UPDATE_PARAMS`.
+            unsafe { first.launch(config, params) }?;
+        }
+    }
     Ok(())
+}
+
+/// One block of 1024 threads: the reductions' launch.
+const ONE_BLOCK: LaunchConfig = LaunchConfig {
+    grid_dim: (1, 1, 1),
+    block_dim: (1024, 1, 1),
+    shared_mem_bytes: 0,
+};
+
+/// `update.cu`'s `KERAS_UPDATE_PARAMS` followed by the pass kernels' scratch buffer and factor
+/// dimensions (`KERAS_PASS_PARAMS`).
+type PassParams = (
+    usize,
+    UpdateArgs,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    FactorDims,
+);
+
+fn with_scratch(
+    p: (usize, UpdateArgs, u64, u64, u64, u64, u64, u64, u64, u64),
+    scratch: &Buffer,
+    dims: FactorDims,
+) -> PassParams {
+    (
+        p.0,
+        p.1,
+        p.2,
+        p.3,
+        p.4,
+        p.5,
+        p.6,
+        p.7,
+        p.8,
+        p.9,
+        *scratch.device_ptr(),
+        dims,
+    )
+}
+
+/// `CUDA_ERROR_INVALID_VALUE`.
+fn invalid_value() -> CudaError {
+    CudaError::Driver(cudarc::driver::DriverError(
+        cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
+    ))
 }
 
 /// The device address of `sums[index]`.

@@ -5,11 +5,14 @@
 //! - `cpu_kernel.rs`: that formula run in place on the variable's own buffers (its value, its
 //!   gradient, which is zeroed for the next step, and its slots), piece by piece while they are in
 //!   cache, on rayon's threads for large variables, inside the base optimizer's [`Stages`]
-//!   (accumulation, clipping, weight decay, EMA);
-//! - `cuda_kernel.rs` and `update.cu`: one CUDA kernel per rule (the same arithmetic, compiled
-//!   without FMA contraction) with the same stages, launched on the device's stream with the
-//!   scalars of a [`DeviceUpdate`], and the sums of squares a norm clip reads; the build script
-//!   compiles `update.cu` to PTX with `nvcc`.
+//!   (accumulation, clipping, weight decay, EMA); a rule that is not elementwise (Lamb,
+//!   Adafactor) over the whole variable at once, inside the same stages;
+//! - `cuda_kernel.rs` and `update.cu`: one CUDA kernel per elementwise rule (the same
+//!   arithmetic, compiled without FMA contraction) with the same stages, launched on the
+//!   device's stream with the scalars of a [`DeviceUpdate`], and the sums of squares a norm clip
+//!   reads; Lamb and Adafactor take a few passes each, their norms and means reduced on the
+//!   device into a small buffer the next pass reads (no host read); the build script compiles
+//!   `update.cu` to PTX with `nvcc`.
 //!
 //! [`KerasDevice::try_update_variable`](crate::device::KerasDevice::try_update_variable) picks the kernel.
 
@@ -17,11 +20,12 @@ mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
 
-pub(crate) use cpu_kernel::{update_in_place, VarPieces};
+pub(crate) use cpu_kernel::{update_in_place, update_whole, VarPieces};
 #[cfg(feature = "cuda")]
 pub(crate) use cuda_kernel::{launch_accumulate, launch_sum_squares, launch_update};
 
-/// The CUDA kernels of `update.cu`, one per elementwise rule.
+/// The CUDA kernels of `update.cu`: one per elementwise rule, a few passes for Lamb and
+/// Adafactor (whose updates need norms, or row and column means, of the whole variable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UpdateKernel {
@@ -43,11 +47,17 @@ pub enum UpdateKernel {
     Lion,
     /// `Ftrl`.
     Ftrl,
+    /// `Lamb`: the moments, then the trust ratio's two sums of squares (one block), then the
+    /// update with the ratio read on the device.
+    Lamb,
+    /// `Adafactor`: the gradient's preparation, the factored (row and column) or full second
+    /// moment, the step size and the update's RMS clip (one block), then the update.
+    Adafactor,
 }
 
 impl UpdateKernel {
     /// Every kernel, in the order of [`UpdateKernel::name`]'s table.
-    pub const ALL: [UpdateKernel; 9] = [
+    pub const ALL: [UpdateKernel; 11] = [
         UpdateKernel::Sgd,
         UpdateKernel::Adam,
         UpdateKernel::Adamax,
@@ -57,9 +67,11 @@ impl UpdateKernel {
         UpdateKernel::Adadelta,
         UpdateKernel::Lion,
         UpdateKernel::Ftrl,
+        UpdateKernel::Lamb,
+        UpdateKernel::Adafactor,
     ];
 
-    /// The kernel's symbol in `update.cu`.
+    /// The kernel's symbol in `update.cu` (the first pass of Lamb's and Adafactor's).
     pub const fn name(self) -> &'static str {
         match self {
             UpdateKernel::Sgd => "keras_sgd_update",
@@ -71,6 +83,8 @@ impl UpdateKernel {
             UpdateKernel::Adadelta => "keras_adadelta_update",
             UpdateKernel::Lion => "keras_lion_update",
             UpdateKernel::Ftrl => "keras_ftrl_update",
+            UpdateKernel::Lamb => "keras_lamb_moments",
+            UpdateKernel::Adafactor => "keras_adafactor_prepare",
         }
     }
 }
@@ -78,7 +92,7 @@ impl UpdateKernel {
 /// How many scalars a [`DeviceUpdate`] carries.
 pub const UPDATE_SCALARS: usize = 10;
 
-/// One step of an elementwise rule as its device kernel takes it: which kernel, the step's
+/// One step of a rule as its device kernels take it: which kernel, the step's
 /// scalars (in the order the kernel reads them, see `update.cu`) and the rule's flags.
 ///
 /// # Examples
@@ -305,11 +319,14 @@ impl Ema {
 }
 
 /// The base optimizer's elementwise stages around a rule's update of one variable, in Keras's
-/// order (`BaseOptimizer.apply`): gradient accumulation, clipping (`clipvalue`, or a norm clip
+/// order (`BaseOptimizer.apply`): the loss scale's undo, gradient accumulation, clipping (`clipvalue`, or a norm clip
 /// from sums of squares taken in an earlier pass), decoupled weight decay, the rule's update, the
 /// moving average. The default is none of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Stages {
+    /// The loss scale factor (`loss_scale_factor`): the gradient is divided by it first, on
+    /// every call (those that only accumulate included), as the host optimizer does.
+    pub unscale: Option<f32>,
     /// Gradient accumulation, with the variable's accumulator.
     pub accumulate: Option<Accumulate>,
     /// `clipvalue`: every gradient element into `[-c, c]` (update steps only).

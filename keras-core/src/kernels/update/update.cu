@@ -14,9 +14,9 @@
 //   ema      its moving average (null without EMA)
 //   norm_sum the sum of squares of its gradient (`clipnorm`) or of all gradients
 //            (`global_clipnorm`), from keras_sum_squares; null without a norm clip
-// Per element, in Keras's order: accumulation (a call that only accumulates stops there),
-// `clipvalue`, decoupled weight decay (keras_prepare), the rule's update, the moving average
-// and its overwrite (keras_finish).
+// Per element, in Keras's order: the loss scale's undo, accumulation (a call that only
+// accumulates stops there), `clipvalue`, decoupled weight decay (keras_prepare), the rule's
+// update, the moving average and its overwrite (keras_finish).
 
 #include <stddef.h>
 
@@ -34,6 +34,7 @@ struct UpdateArgs {
     float ema_rest;
     float clip_norm;
     float inv_clip_norm;
+    float loss_scale;
 };
 
 // The rule's flags (`DeviceUpdate`).
@@ -51,6 +52,7 @@ struct UpdateArgs {
 #define STAGE_EMA_OVERWRITE 32u
 #define STAGE_CLIP_NORM 64u
 #define STAGE_CLIP_GLOBAL_NORM 128u
+#define STAGE_UNSCALE 256u
 
 #define KERAS_UPDATE_PARAMS                                                                   \
     const size_t n, const UpdateArgs a, float *w, float *g, float *s0, float *s1, float *s2, \
@@ -84,10 +86,13 @@ __device__ __forceinline__ GradScale keras_grad_scale(const UpdateArgs &a,
     return s;
 }
 
-// Accumulation, then (on update steps) the norm clip's scale or `clipvalue` on the gradient and
+// The loss scale's undo and accumulation, then (on update steps) the norm clip's scale or `clipvalue` on the gradient and
 // weight decay on the value. Returns whether the rule updates the variable on this call.
 __device__ __forceinline__ bool keras_prepare(const UpdateArgs &a, const GradScale &scale,
                                               size_t i, float *acc, float &gi, float &wi) {
+    if (a.stages & STAGE_UNSCALE) {
+        gi = gi / a.loss_scale;
+    }
     if (a.stages & STAGE_ACCUMULATE) {
         if (!(a.stages & STAGE_UPDATE_STEP)) {
             acc[i] = acc[i] + gi;
@@ -347,5 +352,213 @@ extern "C" __global__ void keras_accumulate(const size_t n, const float steps, f
     FOR_EACH_ELEMENT {
         g[i] = (g[i] + acc[i]) / steps;
         acc[i] = 0.0f;
+    }
+}
+
+// ---- Rules in a few passes: Lamb and Adafactor ----------------------------------------------
+//
+// Their updates need the whole variable (norms, row and column means), so each takes a few
+// launches on the stream, every one with the same arguments (KERAS_PASS_PARAMS): those of
+// KERAS_UPDATE_PARAMS, then
+//   scratch  a few floats of device memory one pass writes and a later one reads (Lamb: the
+//            ratio times the learning rate; Adafactor: the step size, the clip's divisor, then
+//            each matrix's mean row factor)
+//   d        Adafactor's factoring of the variable (batches of rows x cols matrices over the
+//            last two axes); rows = 0 for a variable of rank < 2, which keeps a full slot
+// An elementwise pass runs over the grid; a reduction runs in one block of 1024 threads, in a
+// fixed order (the same bits from run to run; the host sums in order, so the last bits of a sum
+// may differ from the host's).
+
+struct FactorDims {
+    size_t batches;
+    size_t rows;
+    size_t cols;
+};
+
+#define KERAS_PASS_PARAMS KERAS_UPDATE_PARAMS, float *scratch, const FactorDims d
+
+// The sum of every thread's `x` over the block (1024 threads), by a tree in shared memory.
+__device__ double keras_block_sum(double x) {
+    __shared__ double partial[1024];
+    partial[threadIdx.x] = x;
+    __syncthreads();
+    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            partial[threadIdx.x] += partial[threadIdx.x + s];
+        }
+        __syncthreads();
+    }
+    const double sum = partial[0];
+    __syncthreads();
+    return sum;
+}
+
+// The moving average (and its overwrite) of a value the last pass computed.
+__device__ __forceinline__ float keras_ema(const UpdateArgs &a, size_t i, float *ema, float wi) {
+    if (a.stages & STAGE_EMA) {
+        const float avg = a.ema_momentum * ema[i] + a.ema_rest * wi;
+        ema[i] = avg;
+        if (a.stages & STAGE_EMA_OVERWRITE) {
+            wi = avg;
+        }
+    }
+    return wi;
+}
+
+// Lamb's direction `m_hat / (sqrt(v_hat) + epsilon)` (`LambStep::direction`).
+// s: lr, 1 - beta_1, 1 - beta_2, 1 - beta_1^t, 1 - beta_2^t, epsilon. Slots: momentum, velocity.
+__device__ __forceinline__ float keras_lamb_direction(const UpdateArgs &a, float m, float v) {
+    const float m_hat = m / a.s[3];
+    const float v_sqrt = sqrtf(v / a.s[4]) + a.s[5];
+    return m_hat / v_sqrt;
+}
+
+// Lamb, pass 1 (grid): the stages on the gradient and the value (written back), the moments;
+// the gradient zeroed.
+extern "C" __global__ void keras_lamb_moments(KERAS_PASS_PARAMS) {
+    const float omb1 = a.s[1], omb2 = a.s[2];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
+    FOR_EACH_ELEMENT {
+        float gi = g[i], wi = w[i];
+        if (keras_prepare(a, scale, i, acc, gi, wi)) {
+            s0[i] = s0[i] + (gi - s0[i]) * omb1;
+            s1[i] = s1[i] + (gi * gi - s1[i]) * omb2;
+        }
+        w[i] = wi;
+        g[i] = 0.0f;
+    }
+}
+
+// Lamb, pass 2 (one block): the norms of the value and of the direction, and
+// scratch[0] = trust ratio * lr (a ratio of 1 when either norm is 0).
+extern "C" __global__ void keras_lamb_ratio(KERAS_PASS_PARAMS) {
+    double w_sq = 0.0, r_sq = 0.0;
+    for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
+        const double wi = (double)w[i];
+        const double r = (double)keras_lamb_direction(a, s0[i], s1[i]);
+        w_sq += wi * wi;
+        r_sq += r * r;
+    }
+    w_sq = keras_block_sum(w_sq);
+    r_sq = keras_block_sum(r_sq);
+    if (threadIdx.x == 0) {
+        const float w_norm = sqrtf((float)w_sq);
+        const float g_norm = sqrtf((float)r_sq);
+        const float ratio = (w_norm > 0.0f && g_norm > 0.0f) ? w_norm / g_norm : 1.0f;
+        scratch[0] = ratio * a.s[0];
+    }
+}
+
+// Lamb, pass 3 (grid): the update by the ratio of pass 2, then the moving average.
+extern "C" __global__ void keras_lamb_apply(KERAS_PASS_PARAMS) {
+    const float scale = scratch[0];
+    FOR_EACH_ELEMENT {
+        float wi = w[i];
+        wi -= scale * keras_lamb_direction(a, s0[i], s1[i]);
+        w[i] = keras_ema(a, i, ema, wi);
+    }
+}
+
+// Adafactor's regularised squared gradient.
+// s: rho_t, beta_2_t, epsilon_1, epsilon_2, clip_threshold. Slots: r, c (factored only),
+// velocity.
+__device__ __forceinline__ float keras_adafactor_reg(const UpdateArgs &a, float gi) {
+    return gi * gi + a.s[2];
+}
+
+// Adafactor, pass 1 (grid): the stages on the gradient (kept, prepared, for the later passes)
+// and on the value (written back); for a variable of rank < 2, its full second moment.
+extern "C" __global__ void keras_adafactor_prepare(KERAS_PASS_PARAMS) {
+    const float b2 = a.s[1], rest = 1.0f - a.s[1];
+    const GradScale scale = keras_grad_scale(a, norm_sum);
+    FOR_EACH_ELEMENT {
+        float gi = g[i], wi = w[i];
+        if (keras_prepare(a, scale, i, acc, gi, wi) && d.rows == 0) {
+            s2[i] = b2 * s2[i] + rest * keras_adafactor_reg(a, gi);
+        }
+        g[i] = gi;
+        w[i] = wi;
+    }
+}
+
+// Adafactor, pass 2 (factored; a thread per row, then per column, of every matrix): the row
+// factor (mean over the columns) and the column factor (mean over the rows), each summed in
+// order in double as on the host.
+extern "C" __global__ void keras_adafactor_factors(KERAS_PASS_PARAMS) {
+    const float b2 = a.s[1], rest = 1.0f - a.s[1];
+    const size_t rows = d.rows, cols = d.cols, n_rows = d.batches * rows;
+    const size_t count = n_rows + d.batches * cols;
+    for (size_t k = blockIdx.x * (size_t)blockDim.x + threadIdx.x; k < count;
+         k += (size_t)blockDim.x * gridDim.x) {
+        if (k < n_rows) {
+            const float *row = g + k * cols;
+            double sum = 0.0;
+            for (size_t j = 0; j < cols; ++j) {
+                sum += (double)keras_adafactor_reg(a, row[j]);
+            }
+            s0[k] = b2 * s0[k] + rest * (float)(sum / (double)cols);
+        } else {
+            const size_t kc = k - n_rows, b = kc / cols, j = kc % cols;
+            const float *matrix = g + b * rows * cols;
+            double sum = 0.0;
+            for (size_t i = 0; i < rows; ++i) {
+                sum += (double)keras_adafactor_reg(a, matrix[i * cols + j]);
+            }
+            s1[kc] = b2 * s1[kc] + rest * (float)(sum / (double)rows);
+        }
+    }
+}
+
+// Adafactor, pass 3 (factored; a thread per matrix): scratch[2 + b] = the mean of matrix b's row
+// factors.
+extern "C" __global__ void keras_adafactor_row_means(KERAS_PASS_PARAMS) {
+    for (size_t b = blockIdx.x * (size_t)blockDim.x + threadIdx.x; b < d.batches;
+         b += (size_t)blockDim.x * gridDim.x) {
+        double sum = 0.0;
+        for (size_t i = 0; i < d.rows; ++i) {
+            sum += (double)s0[b * d.rows + i];
+        }
+        scratch[2 + b] = (float)(sum / (double)d.rows);
+    }
+}
+
+// Adafactor, pass 4 (factored; grid): the second moment `r_i / mean(r) * c_j`.
+extern "C" __global__ void keras_adafactor_velocity(KERAS_PASS_PARAMS) {
+    const size_t rows = d.rows, cols = d.cols;
+    FOR_EACH_ELEMENT {
+        const size_t b = i / (rows * cols), ij = i % (rows * cols);
+        const size_t row = b * rows + ij / cols, col = b * cols + ij % cols;
+        s2[i] = s0[row] / scratch[2 + b] * s1[col];
+    }
+}
+
+// Adafactor, pass 5 (one block): scratch[0] = the step size `max(epsilon_2, rms(w)) * rho_t`,
+// scratch[1] = the clip's divisor `max(1, rms(g / sqrt(v)) / clip_threshold)`.
+extern "C" __global__ void keras_adafactor_scales(KERAS_PASS_PARAMS) {
+    double w_sq = 0.0, u_sq = 0.0;
+    for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
+        const double wi = (double)w[i];
+        const double u = (double)(g[i] / sqrtf(s2[i]));
+        w_sq += wi * wi;
+        u_sq += u * u;
+    }
+    w_sq = keras_block_sum(w_sq);
+    u_sq = keras_block_sum(u_sq);
+    if (threadIdx.x == 0) {
+        const float rms_w = sqrtf((float)(w_sq / (double)n));
+        const float rms_u = sqrtf((float)(u_sq / (double)n));
+        scratch[0] = fmaxf(a.s[3], rms_w) * a.s[0];
+        scratch[1] = fmaxf(1.0f, rms_u / a.s[4]);
+    }
+}
+
+// Adafactor, pass 6 (grid): the update, the moving average; the gradient zeroed.
+extern "C" __global__ void keras_adafactor_apply(KERAS_PASS_PARAMS) {
+    const float alpha = scratch[0], denom = scratch[1];
+    FOR_EACH_ELEMENT {
+        float wi = w[i];
+        wi -= alpha * (g[i] / sqrtf(s2[i]) / denom);
+        w[i] = keras_ema(a, i, ema, wi);
+        g[i] = 0.0f;
     }
 }
