@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::{
     AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Elu, Embedding, Flatten, Gelu,
-    GlobalAveragePooling2D, LayerNormalization, LeakyReLU, Linear, MaxPool2D, ReLU, Sigmoid,
-    Softmax, Softplus, Swish, Tanh,
+    GlobalAveragePooling1D, GlobalAveragePooling2D, LayerNormalization, LeakyReLU, Linear,
+    MaxPool2D, ReLU, Sigmoid, Softmax, Softplus, Swish, Tanh,
 };
 use crate::{Error, Result};
 
@@ -50,7 +50,7 @@ pub enum OutputShape {
     Fixed(Vec<usize>),
     /// `[OH, OW]` and the input's channels (pooling).
     Spatial(usize, usize),
-    /// The input's last axis alone (`GlobalAveragePooling2D`).
+    /// The input's last axis alone (`GlobalAveragePooling1D`, `GlobalAveragePooling2D`).
     Channels,
     /// The input's shape with one more axis (`Embedding`: `[steps, output_dim]`).
     Append(usize),
@@ -371,6 +371,18 @@ impl<const K: usize, const OH: usize, const OW: usize, const S: usize> KerasLaye
 {
     fn keras_layers(&self, path: &str, out: &mut Vec<KerasLayerSpec>) -> Result<()> {
         out.push(pooling("AveragePooling2D", path, (K, S), (OH, OW)));
+        Ok(())
+    }
+}
+
+impl KerasLayers for GlobalAveragePooling1D {
+    fn keras_layers(&self, path: &str, out: &mut Vec<KerasLayerSpec>) -> Result<()> {
+        out.push(
+            KerasLayerSpec::new("GlobalAveragePooling1D", path)
+                .with("data_format", json!("channels_last"))
+                .with("keepdims", json!(false))
+                .with_output(OutputShape::Channels),
+        );
         Ok(())
     }
 }
