@@ -3,8 +3,9 @@
 //! the same model (`tests/fixtures/keras/embedding_fit.json`, made by `make_embedding_fit.py`);
 //! an id outside `0..input_dim` or not an integer is a typed error that changes nothing.
 
-use std::path::Path;
+mod common;
 
+use common::floats;
 use keras_core::layers::Embedding;
 use keras_core::prelude::*;
 use serde_json::Value;
@@ -24,17 +25,7 @@ type TokenTrainer = Trainer<
 >;
 
 fn fixture() -> Value {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keras/embedding_fit.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
+    common::json("embedding_fit.json")
 }
 
 fn trainer(f: &Value) -> TokenTrainer {

@@ -3,8 +3,9 @@
 //! made by `make_embedding_pooling_fit.py`), pools as Keras pools, and describes itself to
 //! Keras's files and `summary()` as Keras does.
 
-use std::path::Path;
+mod common;
 
+use common::floats;
 use keras_core::layers::{Embedding, GlobalAveragePooling1D, KerasLayers};
 use keras_core::metrics::ResolvedAccuracy;
 use keras_core::prelude::*;
@@ -18,17 +19,7 @@ struct PooledText<E: Dtype, D: Device<E>> {
 }
 
 fn fixture() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/keras/embedding_pooling_fit.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
+    common::json("embedding_pooling_fit.json")
 }
 
 fn assert_close(got: &[f32], want: &[f32], tolerance: f32, what: &str) {

@@ -152,9 +152,12 @@ where
     )
 }
 
-/// Process 0's weights on every process (Keras's `DataParallel` starts every replica from the
-/// same variables).
-pub(crate) fn broadcast_weights<M, O, L, Mt, Wm, D, Dist>(
+/// Process 0's weights and optimizer state (slots, iteration count, learning rate) on every
+/// process: Keras's `DataParallel` starts every replica from the same variables, the
+/// optimizer's included, so a run whose process 0 loaded a checkpoint or trained before goes
+/// on from there everywhere. A collective; the optimizer state travels as one gathered `f32`
+/// message.
+pub(crate) fn broadcast_from_chief<M, O, L, Mt, Wm, D, Dist>(
     trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
     dist: &Dist,
 ) -> Result<()>
@@ -169,27 +172,7 @@ where
     }
     trainer.sync_host()?;
     dist.broadcast(&mut trainer.params.values)?;
-    crate::model::scatter_values(&mut trainer.model, &trainer.params)
-}
-
-/// Process 0's optimizer state (slots, iteration count, learning rate) on every process, so
-/// that a run whose process 0 loaded a checkpoint or trained before starts every replica from
-/// the same optimizer as from the same weights (Keras's `DataParallel` replicates the
-/// optimizer's variables). A collective; the state travels as one gathered `f32` message.
-pub(crate) fn broadcast_optimizer_state<M, O, L, Mt, Wm, D, Dist>(
-    trainer: &mut Trainer<M, O, L, Mt, Wm, D>,
-    dist: &Dist,
-) -> Result<()>
-where
-    D: KerasDevice,
-    M: dfdx::nn::tensor_collection::TensorCollection<f32, D>,
-    O: Optimizer,
-    Dist: Distribution,
-{
-    if dist.num_processes() == 1 {
-        return Ok(());
-    }
-    trainer.sync_host()?;
+    crate::model::scatter_values(&mut trainer.model, &trainer.params)?;
     let local = match dist.is_chief() {
         true => encode_state(&trainer.optimizer.state()),
         false => Vec::new(),

@@ -4,7 +4,7 @@ use super::{
     bounds::TrainModel,
     config::{FitConfig, ValidationFreq},
     context::ctx,
-    distributed::{broadcast_optimizer_state, broadcast_weights, check_same_run},
+    distributed::{broadcast_from_chief, check_same_run},
     evaluate::evaluate_loop,
     fit_view::fit_progress,
     DataSignature, ResumePoint, Trainer,
@@ -528,8 +528,7 @@ where
         &["the epoch to start at", "the batch to start at"],
         &[epoch as f64, batch as f64],
     )?;
-    broadcast_weights(trainer, dist)?;
-    broadcast_optimizer_state(trainer, dist)?;
+    broadcast_from_chief(trainer, dist)?;
     let batch_values = config
         .batch_size
         .min(train.samples().unwrap_or(config.batch_size))

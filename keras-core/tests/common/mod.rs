@@ -55,6 +55,25 @@ pub fn load(file: &str) -> GoldenFile {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path:?}: {e}"))
 }
 
+/// Any JSON file under `tests/fixtures/keras/` of the workspace root (the fixtures whose schema
+/// is their own, as `embedding_fit.json`).
+pub fn json(file: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/keras")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path:?}: {e}"))
+}
+
+/// A JSON array of numbers as `f32`.
+pub fn floats(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap_or_else(|| panic!("not a number: {x}")) as f32)
+        .collect()
+}
+
 /// Every case of the public fixture `<category>.json` and of this project's
 /// `<category>_more.json` beside it (Keras-made, with its script), whatever their number.
 /// The `_more` file is optional (not every category has one); the public one is not.
