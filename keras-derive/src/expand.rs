@@ -30,8 +30,12 @@ pub fn derive(input: &syn::DeriveInput, kind: Kind) -> syn::Result<TokenStream> 
     let tensors = tensors::expand(&parsed, &kc);
     let keras = keras_layers::expand(&parsed, &kc, kind == Kind::Sequential);
     let collection = quote!(#tensors #keras);
+    let mut order_error = None;
     match valid::validate(&parsed, kind == Kind::Sequential, kind.name()) {
         Ok(()) => {}
+        // A misordered layer type is an error of rustc's too; everything else is generated as
+        // usual (it adds nothing to that error), the derive's message first.
+        Err(valid::Invalid::ParamOrder(e)) => order_error = Some(e.into_compile_error()),
         // After a width error the parameter impls and an identity forward still come out, so
         // that building and training the model report nothing more than the error itself.
         Err(valid::Invalid::Widths(e)) => {
@@ -49,5 +53,5 @@ pub fn derive(input: &syn::DeriveInput, kind: Kind) -> syn::Result<TokenStream> 
         }
         Kind::Model => quote!(),
     };
-    Ok(quote!(#collection #forward))
+    Ok(quote!(#order_error #collection #forward))
 }

@@ -7,7 +7,8 @@
 //!
 //! The pipeline follows thiserror's: [`ast`] reads the struct into a typed form, [`attr`] parses
 //! attributes, [`valid`] checks it (layer widths written as literals, plain-data fields left
-//! unskipped), [`expand`] emits code. Errors are spanned `syn::Error`s; the macro never panics.
+//! unskipped, layer parameters out of order), [`expand`] emits code. Errors are spanned
+//! `syn::Error`s; the macro never panics.
 #![deny(missing_docs)]
 
 mod ast;
@@ -16,6 +17,7 @@ mod expand;
 mod forward;
 mod forward_stub;
 mod keras_layers;
+mod param_order;
 mod paths;
 mod plain_types;
 mod tensors;

@@ -1,8 +1,9 @@
 //! Semantic checks on a parsed model: at least one layer, no plain-data field left unskipped,
-//! and adjacent literal widths agree.
+//! layer parameters in order, and adjacent literal widths agree.
 
 use crate::{
     ast::Input,
+    param_order,
     plain_types::is_plain,
     widths::{flow, spatial, Flow, Spatial, Unit},
 };
@@ -14,6 +15,9 @@ pub enum Invalid {
     Fields(syn::Error),
     /// Adjacent layers' widths disagree: the parameter impls can still be generated.
     Widths(syn::Error),
+    /// A layer type has its generic parameters out of order: rustc reports that type too, and
+    /// the code generated as usual adds nothing to its error.
+    ParamOrder(syn::Error),
 }
 
 /// Validates `input` for the given derive; all errors are spanned and combined.
@@ -30,6 +34,7 @@ pub fn validate(input: &Input<'_>, sequential: bool, derive_name: &str) -> Resul
         )));
     }
     check_plain_fields(input, sequential).map_err(Invalid::Fields)?;
+    param_order::check(input).map_err(Invalid::ParamOrder)?;
     if sequential {
         check_widths(input).map_err(Invalid::Widths)?;
     }

@@ -1,10 +1,16 @@
 //! Bound aliases: what a model must implement to be trained, evaluated and used for prediction
 //! on batches of samples of shape `S`, producing `K` outputs per sample, on device `D`.
+//!
+//! The model's output is checked through [`OutputShape`] on its *shape* alone, so that a model
+//! whose output does not fit the labels (a convolution stack without a `Dense` head, a `Dense`
+//! as wide as something else) is one error naming both shapes, reported once for the inference
+//! and the training forward alike (rustc drops the second, identical, unsatisfied bound).
 
 use dfdx::{
     nn::{tensor_collection::TensorCollection, Module, ModuleMut},
     shapes::Const,
-    tensor::{HasErr, OwnedTape, Tensor},
+    shapes::HasShape,
+    tensor::{HasErr, NoneTape, OwnedTape, Tensor},
 };
 
 use crate::{data::SampleShape, device::KerasDevice};
@@ -13,26 +19,83 @@ use crate::{data::SampleShape, device::KerasDevice};
 pub type Output<const K: usize, D, T = dfdx::tensor::NoneTape> =
     Tensor<(usize, Const<K>), f32, D, T>;
 
+/// The shape of a model's output for a batch that fits labels `K` wide: `(batch, K)` only.
+///
+/// # Examples
+/// ```
+/// use keras_core::dfdx::shapes::Const;
+/// use keras_core::trainer::OutputShape;
+///
+/// fn fits<Sh: OutputShape<10>>() {}
+/// fits::<(usize, Const<10>)>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the model's output is `{Self}` per batch, but the labels are `(batch, {K})`",
+    label = "the model's last layer must output `(batch, {K})` to fit these labels",
+    note = "a model's output is its last layer's: end a convolution stack in `Flatten<N>` (or `GlobalAveragePooling2D`) and `Dense<N, {K}, ...>`, or give the data labels as wide as the model's output"
+)]
+pub trait OutputShape<const K: usize>: dfdx::shapes::Shape {
+    /// The output as `(batch, K)` (the same tensor).
+    fn into_output<D: dfdx::tensor::Storage<f32>, T>(t: Tensor<Self, f32, D, T>)
+        -> Output<K, D, T>;
+}
+
+impl<const K: usize> OutputShape<K> for (usize, Const<K>) {
+    fn into_output<D: dfdx::tensor::Storage<f32>, T>(
+        t: Tensor<Self, f32, D, T>,
+    ) -> Output<K, D, T> {
+        t
+    }
+}
+
+/// A model's output tensor that fits labels `K` wide: an `f32` tensor of an [`OutputShape<K>`]
+/// on device `D` with tape `T`.
+pub trait ModelOutput<const K: usize, D: dfdx::tensor::Storage<f32>, T>:
+    HasShape<Shape: OutputShape<K>>
+{
+    /// The output as `(batch, K)` (the same tensor).
+    fn into_output(self) -> Output<K, D, T>;
+}
+
+impl<const K: usize, Sh: OutputShape<K>, D: dfdx::tensor::Storage<f32>, T> ModelOutput<K, D, T>
+    for Tensor<Sh, f32, D, T>
+{
+    fn into_output(self) -> Output<K, D, T> {
+        Sh::into_output(self)
+    }
+}
+
 /// A model that maps a batch of `S` samples to `(batch, K)` outputs, for inference.
 pub trait InferenceModel<S: SampleShape, const K: usize, D: KerasDevice>:
     TensorCollection<f32, D>
-    + Module<Tensor<S::Batched, f32, D>, Output = Output<K, D>, Error = <D as HasErr>::Err>
+    + Module<
+        Tensor<S::Batched, f32, D>,
+        Output: ModelOutput<K, D, NoneTape>,
+        Error = <D as HasErr>::Err,
+    >
 {
 }
 
 impl<S: SampleShape, const K: usize, D: KerasDevice, M> InferenceModel<S, K, D> for M where
     M: TensorCollection<f32, D>
-        + Module<Tensor<S::Batched, f32, D>, Output = Output<K, D>, Error = <D as HasErr>::Err>
+        + Module<
+            Tensor<S::Batched, f32, D>,
+            Output: ModelOutput<K, D, NoneTape>,
+            Error = <D as HasErr>::Err,
+        >
 {
 }
 
 /// An [`InferenceModel`] that can also run the training forward (`ModuleMut` on a
 /// tape-tracking input: dropout active, batch statistics).
+///
+/// The training output is required to have the inference output's shape (not to fit the labels
+/// again), so that an output that does not fit is reported once.
 pub trait TrainModel<S: SampleShape, const K: usize, D: KerasDevice>:
     InferenceModel<S, K, D>
     + ModuleMut<
         Tensor<S::Batched, f32, D, OwnedTape<f32, D>>,
-        Output = Output<K, D, OwnedTape<f32, D>>,
+        Output = Tensor<InferenceShape<Self, S, D>, f32, D, OwnedTape<f32, D>>,
         Error = <D as HasErr>::Err,
     >
 {
@@ -42,8 +105,12 @@ impl<S: SampleShape, const K: usize, D: KerasDevice, M> TrainModel<S, K, D> for 
     M: InferenceModel<S, K, D>
         + ModuleMut<
             Tensor<S::Batched, f32, D, OwnedTape<f32, D>>,
-            Output = Output<K, D, OwnedTape<f32, D>>,
+            Output = Tensor<InferenceShape<M, S, D>, f32, D, OwnedTape<f32, D>>,
             Error = <D as HasErr>::Err,
         >
 {
 }
+
+/// The shape of model `M`'s inference output on a batch of `S` samples.
+pub type InferenceShape<M, S, D> =
+    <<M as Module<Tensor<<S as SampleShape>::Batched, f32, D>>>::Output as HasShape>::Shape;

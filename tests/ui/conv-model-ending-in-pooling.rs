@@ -1,0 +1,25 @@
+// Checks that training a convolution stack that ends in a pooling layer (no `Flatten`/`Dense`
+// head) on labels 10 wide is one error naming the model's output shape, the last layer and the
+// labels' width.
+use keras::layers::{Conv2D, MaxPool2D};
+use keras::prelude::*;
+
+#[derive(Sequential)]
+struct ConvNet<E: Dtype, D: Device<E>> {
+    conv: Conv2D<1, 8, 3, 26, 26, 1, 0, ReLU, E, D>,
+    pool: MaxPool2D<2, 13, 13>,
+}
+
+fn main() -> keras::Result<()> {
+    let dev = Cpu::default();
+    let mut trainer = Trainer::compile(
+        ConvNet::<f32, Cpu>::build(&dev),
+        Adam::new().build()?,
+        losses::CategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let data = ArrayDataset::<Rank3<28, 28, 1>, DenseTarget<10>>::new(vec![0.0; 784], vec![0.0; 10])?;
+    trainer.fit(&data).epochs(1).run()?;
+    Ok(())
+}
