@@ -26,7 +26,7 @@ use keras::prelude::{
     losses, Adam, ArrayDataset, BuildModule, Const, Cpu, Device, ModuleMut, Rank1, Shuffle, Sparse,
     Tensor, Trainer, ZeroGrads,
 };
-use keras::trainer::TrainModel;
+use keras::trainer::{OutputShape, TrainModel};
 
 use crate::report::cpu_secs;
 use crate::synthetic::Workload;
@@ -359,7 +359,7 @@ where
         // As `fit` does: the batch is data, so the fused Dense op skips its gradient.
         let xb = xb.traced(grads);
         let data_input = mark_data_input(&xb);
-        let logits: Taped<K> = self.model.forward_mut(xb);
+        let logits: Taped<K> = OutputShape::into_output(self.model.forward_mut(xb));
         drop(data_input);
         let loss = cross_entropy_with_logits_loss(logits, yb);
         let value = loss.array();

@@ -1,16 +1,14 @@
 //! Bound aliases: what a model must implement to be trained, evaluated and used for prediction
 //! on batches of samples of shape `S`, producing `K` outputs per sample, on device `D`.
 //!
-//! The model's output is checked through [`OutputShape`] on its *shape* alone, so that a model
-//! whose output does not fit the labels (a convolution stack without a `Dense` head, a `Dense`
-//! as wide as something else) is one error naming both shapes, reported once for the inference
-//! and the training forward alike (rustc drops the second, identical, unsatisfied bound).
+//! The model's output is checked through [`OutputShape`] on its *shape* alone, once, so that a
+//! model whose output does not fit the labels (a convolution stack without a `Dense` head, a
+//! `Dense` as wide as something else) is one error naming both shapes.
 
 use dfdx::{
     nn::{tensor_collection::TensorCollection, Module, ModuleMut},
     shapes::Const,
-    shapes::HasShape,
-    tensor::{HasErr, NoneTape, OwnedTape, Tensor},
+    tensor::{HasErr, OwnedTape, Tensor},
 };
 
 use crate::{data::SampleShape, device::KerasDevice};
@@ -48,42 +46,27 @@ impl<const K: usize> OutputShape<K> for (usize, Const<K>) {
     }
 }
 
-/// A model's output tensor that fits labels `K` wide: an `f32` tensor of an [`OutputShape<K>`]
-/// on device `D` with tape `T`.
-pub trait ModelOutput<const K: usize, D: dfdx::tensor::Storage<f32>, T>:
-    HasShape<Shape: OutputShape<K>>
-{
-    /// The output as `(batch, K)` (the same tensor).
-    fn into_output(self) -> Output<K, D, T>;
-}
-
-impl<const K: usize, Sh: OutputShape<K>, D: dfdx::tensor::Storage<f32>, T> ModelOutput<K, D, T>
-    for Tensor<Sh, f32, D, T>
-{
-    fn into_output(self) -> Output<K, D, T> {
-        Sh::into_output(self)
-    }
-}
-
 /// A model that maps a batch of `S` samples to `(batch, K)` outputs, for inference.
 pub trait InferenceModel<S: SampleShape, const K: usize, D: KerasDevice>:
     TensorCollection<f32, D>
     + Module<
         Tensor<S::Batched, f32, D>,
-        Output: ModelOutput<K, D, NoneTape>,
+        Output = Tensor<Self::Shape, f32, D>,
         Error = <D as HasErr>::Err,
     >
 {
+    /// The shape of the model's output for a batch: `(usize, Const<K>)`, checked through
+    /// [`OutputShape`] so that an output that does not fit the labels names both shapes.
+    type Shape: OutputShape<K>;
 }
 
-impl<S: SampleShape, const K: usize, D: KerasDevice, M> InferenceModel<S, K, D> for M where
+impl<S: SampleShape, const K: usize, D: KerasDevice, M, Sh: OutputShape<K>> InferenceModel<S, K, D>
+    for M
+where
     M: TensorCollection<f32, D>
-        + Module<
-            Tensor<S::Batched, f32, D>,
-            Output: ModelOutput<K, D, NoneTape>,
-            Error = <D as HasErr>::Err,
-        >
+        + Module<Tensor<S::Batched, f32, D>, Output = Tensor<Sh, f32, D>, Error = <D as HasErr>::Err>,
 {
+    type Shape = Sh;
 }
 
 /// An [`InferenceModel`] that can also run the training forward (`ModuleMut` on a
@@ -95,7 +78,7 @@ pub trait TrainModel<S: SampleShape, const K: usize, D: KerasDevice>:
     InferenceModel<S, K, D>
     + ModuleMut<
         Tensor<S::Batched, f32, D, OwnedTape<f32, D>>,
-        Output = Tensor<InferenceShape<Self, S, D>, f32, D, OwnedTape<f32, D>>,
+        Output = Tensor<<Self as InferenceModel<S, K, D>>::Shape, f32, D, OwnedTape<f32, D>>,
         Error = <D as HasErr>::Err,
     >
 {
@@ -105,12 +88,8 @@ impl<S: SampleShape, const K: usize, D: KerasDevice, M> TrainModel<S, K, D> for 
     M: InferenceModel<S, K, D>
         + ModuleMut<
             Tensor<S::Batched, f32, D, OwnedTape<f32, D>>,
-            Output = Tensor<InferenceShape<M, S, D>, f32, D, OwnedTape<f32, D>>,
+            Output = Tensor<<M as InferenceModel<S, K, D>>::Shape, f32, D, OwnedTape<f32, D>>,
             Error = <D as HasErr>::Err,
         >
 {
 }
-
-/// The shape of model `M`'s inference output on a batch of `S` samples.
-pub type InferenceShape<M, S, D> =
-    <<M as Module<Tensor<<S as SampleShape>::Batched, f32, D>>>::Output as HasShape>::Shape;

@@ -7,7 +7,7 @@ use dfdx::{
     tensor_ops::{Backward, SumTo, TryMul},
 };
 
-use super::bounds::{InferenceModel, ModelOutput, OutputShape, TrainModel};
+use super::bounds::{InferenceModel, OutputShape, TrainModel};
 use super::cache_budget::{CacheBudget, EmptyCacheOnDrop};
 use crate::{
     data::{Batch, SampleShape},
@@ -815,8 +815,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         let out = self
             .model
             .try_forward(x)
-            .map_err(Error::on_device::<D>("the forward pass"))?
-            .into_output();
+            .map_err(Error::on_device::<D>("the forward pass"))
+            .map(OutputShape::into_output)?;
         crate::layers::take_bad_id()?;
         Ok(out)
     }
