@@ -1,5 +1,7 @@
 //! Emits the forward pass of a `Sequential` model: `Module` (inference) and `ModuleMut`
-//! (training), each field applied in declaration order.
+//! (training), each field applied in declaration order. In inference a `Conv2D` field followed
+//! by a `MaxPool2D` (or `MaxPooling2D`) field is one step, `ForwardThen`, which a device may
+//! run as one fused kernel; the training pass keeps every field its own step.
 //!
 //! Each step's trait bound and call are spanned at the field's type, so a shape mismatch that the
 //! literal width check could not see is reported on the offending field.
@@ -28,17 +30,6 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
     let input_ty = input_param(input);
     let mut generics = input.generics.clone();
     generics.params.push(syn::parse_quote!(#input_ty));
-    // One type parameter per layer output, bound through `Output = ...`: each layer's bound then
-    // names its input directly instead of a nested projection, so a layer that rejects its input
-    // is the only unsatisfied bound.
-    let outputs: Vec<syn::Ident> = input
-        .layers()
-        .map(|f| format_ident!("__KerasOut_{}", f.ident))
-        .collect();
-    for o in &outputs {
-        generics.params.push(syn::parse_quote!(#o));
-    }
-    let (impl_generics, _, _) = generics.split_for_impl();
 
     let (trait_path, method, receiver) = match pass {
         Pass::Inference => (
@@ -59,28 +50,60 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
         .unwrap_or_default();
     preds.push(quote!(#e: #kc::dfdx::shapes::Dtype));
     preds.push(quote!(#d: #kc::dfdx::tensor_ops::Device<#e>));
+    // One type parameter per step output, bound through `Output = ...`: each layer's bound then
+    // names its input directly instead of a nested projection, so a layer that rejects its input
+    // is the only unsatisfied bound.
     let mut steps = Vec::new();
     let mut current = quote!(#input_ty);
     let mut last_span = ident.span();
-    for (f, out) in input.layers().zip(&outputs) {
+    let layers: Vec<_> = input.layers().collect();
+    let mut i = 0;
+    while i < layers.len() {
+        let f = layers[i];
         let ty = f.ty;
         let name = f.ident;
         let span = ty.span();
         last_span = span;
-        // The whole bound carries the field's span (not the derive's), so an unsatisfied bound is
-        // reported as "introduced here" at the field instead of at `#[derive(Sequential)]`.
-        let bound = respan(
-            quote!(#trait_path<#current, Output = #out, Error = #err>),
-            span,
-        );
-        preds.push(quote_spanned! {span=> #ty: #bound });
+        // In inference, a `Conv2D` followed by a max pooling is one step (`ForwardThen`), which
+        // a device may run as one fused kernel; that step's output is the pooling's.
+        let fused = match (pass, layers.get(i + 1)) {
+            (Pass::Inference, Some(next)) if fuses(ty, next.ty) => Some(next),
+            _ => None,
+        };
+        let out = format_ident!("__KerasOut_{}", fused.map_or(name, |n| n.ident));
+        generics.params.push(syn::parse_quote!(#out));
         let field = match pass {
             Pass::Inference => quote_spanned! {span=> &self.#name },
             Pass::Training => quote_spanned! {span=> &mut self.#name },
         };
-        steps.push(quote_spanned! {span=> let x = #trait_path::#method(#field, x)?; });
+        // The whole bound carries the field's span (not the derive's), so an unsatisfied bound is
+        // reported as "introduced here" at the field instead of at `#[derive(Sequential)]`.
+        if let Some(next) = fused {
+            let next_ty = next.ty;
+            let next_name = next.ident;
+            let then = quote!(#kc::layers::ForwardThen);
+            let bound = respan(
+                quote!(#then<#next_ty, #current, Output = #out, Error = #err>),
+                span,
+            );
+            preds.push(quote_spanned! {span=> #ty: #bound });
+            steps.push(quote_spanned! {span=>
+                let x = #then::try_forward_then(#field, &self.#next_name, x)?;
+            });
+            last_span = next_ty.span();
+            i += 2;
+        } else {
+            let bound = respan(
+                quote!(#trait_path<#current, Output = #out, Error = #err>),
+                span,
+            );
+            preds.push(quote_spanned! {span=> #ty: #bound });
+            steps.push(quote_spanned! {span=> let x = #trait_path::#method(#field, x)?; });
+            i += 1;
+        }
         current = quote!(#out);
     }
+    let (impl_generics, _, _) = generics.split_for_impl();
     // The output type is the last layer's: a mismatch with the expected output points there.
     let output = respan(quote!(type Output = #current;), last_span);
     let body = quote! {
@@ -111,6 +134,18 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
             #(#preds,)*
         #braces
     }
+}
+
+/// Whether a field of type `a` followed by one of type `b` is one inference step through
+/// `ForwardThen`: `a` is named `Conv2D` and `b` `MaxPool2D` or `MaxPooling2D` (by the last
+/// segment of their paths, as the width check reads layer types).
+fn fuses(a: &syn::Type, b: &syn::Type) -> bool {
+    let name = |ty: &syn::Type| match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    name(a).as_deref() == Some("Conv2D")
+        && matches!(name(b).as_deref(), Some("MaxPool2D" | "MaxPooling2D"))
 }
 
 /// The name of the impl's input type parameter: `Input` (it shows in error messages), or

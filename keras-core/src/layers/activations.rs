@@ -230,12 +230,21 @@ macro_rules! applied_after_dense {
     };
 }
 
-applied_after_dense!(Linear, Sigmoid, Tanh, Gelu, Swish, Softplus, Softmax);
+applied_after_dense!(Sigmoid, Tanh, Gelu, Swish, Softplus, Softmax);
+
+/// The identity: the product with [`Epilogue::Bias`] is its output.
+impl<X> DenseActivation<X> for Linear
+where
+    Linear: Module<X>,
+{
+    const EPILOGUE_IS_OUTPUT: bool = true;
+}
 
 /// Folded into `Dense`'s product: the [`Epilogue::BiasRelu`] epilogue is this activation (NaN
 /// kept, gradient 0 at 0), so the product is the output.
 impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> DenseActivation<Tensor<S, E, D, T>> for ReLU {
     const EPILOGUE: Epilogue = Epilogue::BiasRelu;
+    const EPILOGUE_IS_OUTPUT: bool = true;
 
     fn try_after_dense(&self, y: Tensor<S, E, D, T>) -> Result<Tensor<S, E, D, T>, D::Err> {
         Ok(y)

@@ -78,4 +78,41 @@ pub trait ConvKernel<E: Dtype>: DenseKernel<E> + ZerosTensor<usize> + CopySlice<
     >(
         x: Images<B, H, W, C, E, Self, T>,
     ) -> Result<Images<B, OH, OW, C, E, Self, T>, Self::Err>;
+
+    /// `max_pool(epilogue(conv(x, kernel) + bias))`: [`try_conv2d`](Self::try_conv2d) (`OH x
+    /// OW` outputs) followed by [`try_max_pool2d`](Self::try_max_pool2d) over `PK x PK` windows
+    /// of stride `PS` (`POH x POW` outputs), the result of those two calls, for a `Conv2D`
+    /// whose activation is its epilogue followed by a `MaxPooling2D` in inference.
+    ///
+    /// By default it is those two calls. `Cpu` in `f32` overrides it for inputs without a tape
+    /// (inference): the convolution's output of each block of images is pooled while it is in
+    /// cache and never written whole; with a tape it makes the two calls, whose backward needs
+    /// the convolution's output.
+    #[allow(clippy::type_complexity)]
+    fn try_conv2d_max_pool2d<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const OH: usize,
+        const OW: usize,
+        const PK: usize,
+        const PS: usize,
+        const POH: usize,
+        const POW: usize,
+        T: Tape<E, Self>,
+    >(
+        x: Images<B, H, W, IN, E, Self, T>,
+        kernel: &Tensor<Rank4<K, K, IN, OUT>, E, Self>,
+        bias: &Tensor<Rank1<OUT>, E, Self>,
+        epilogue: Epilogue,
+    ) -> Result<Images<B, POH, POW, OUT, E, Self, T>, Self::Err> {
+        let y =
+            Self::try_conv2d::<B, H, W, IN, OUT, K, S, P, OH, OW, T>(x, kernel, bias, epilogue)?;
+        Self::try_max_pool2d::<B, OH, OW, OUT, PK, PS, POH, POW, T>(y)
+    }
 }

@@ -24,12 +24,14 @@ thread_local! {
 }
 
 /// Images per block for geometry `g`.
-fn images_per_block(g: &Geometry) -> usize {
+pub(super) fn images_per_block(g: &Geometry) -> usize {
     (BLOCK_VALUES / (g.out_pixels() * g.window_len()).max(1)).max(1)
 }
 
 /// Runs `f` with this thread's scratch buffers.
-fn with_scratch<R>(f: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
+pub(super) fn with_scratch<R>(
+    f: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>, &mut Vec<f32>) -> R,
+) -> R {
     let (mut a, mut b, mut c) = SCRATCH.take();
     let r = f(&mut a, &mut b, &mut c);
     SCRATCH.set((a, b, c));
@@ -53,38 +55,51 @@ pub(super) fn forward(
     y: &mut [f32],
 ) -> Result<()> {
     let per_block = images_per_block(g);
-    let w = rows(kernel, g.window_len(), out)?;
     y.par_chunks_mut(per_block * g.out_pixels() * out)
         .zip(x.par_chunks(per_block * g.image_len()))
         .try_for_each(|(y, x)| {
-            let images = x.len() / g.image_len();
-            let m = images * g.out_pixels();
-            if g.window_len() <= DIRECT_MAX_WINDOW {
-                for (image, y) in x
-                    .chunks_exact(g.image_len())
-                    .zip(y.chunks_exact_mut(g.out_pixels() * out))
-                {
-                    direct::forward_image(g, image, kernel, bias, relu, y);
-                }
-                return Ok(());
-            }
-            with_scratch(|cols, _, _| {
-                cols.resize(m * g.window_len(), 0.0);
-                for (image, cols) in x
-                    .chunks_exact(g.image_len())
-                    .zip(cols.chunks_exact_mut(g.out_pixels() * g.window_len()))
-                {
-                    g.im2col(image, cols);
-                }
-                matmul_serial(
-                    y,
-                    rows(cols, m, g.window_len())?,
-                    w,
-                    Start::Bias(bias),
-                    relu,
-                )
-            })
+            with_scratch(|cols, _, _| forward_block(g, out, x, kernel, bias, relu, y, cols))
         })
+}
+
+/// [`forward`] for one block of whole images `x` (at most [`images_per_block`] of them, or
+/// any number on the direct path), their outputs in `y`; `cols` is scratch space for the
+/// packed windows.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn forward_block(
+    g: &Geometry,
+    out: usize,
+    x: &[f32],
+    kernel: &[f32],
+    bias: &[f32],
+    relu: bool,
+    y: &mut [f32],
+    cols: &mut Vec<f32>,
+) -> Result<()> {
+    if g.window_len() <= DIRECT_MAX_WINDOW {
+        for (image, y) in x
+            .chunks_exact(g.image_len())
+            .zip(y.chunks_exact_mut(g.out_pixels() * out))
+        {
+            direct::forward_image(g, image, kernel, bias, relu, y);
+        }
+        return Ok(());
+    }
+    let m = x.len() / g.image_len() * g.out_pixels();
+    cols.resize(m * g.window_len(), 0.0);
+    for (image, cols) in x
+        .chunks_exact(g.image_len())
+        .zip(cols.chunks_exact_mut(g.out_pixels() * g.window_len()))
+    {
+        g.im2col(image, cols);
+    }
+    matmul_serial(
+        y,
+        rows(cols, m, g.window_len())?,
+        rows(kernel, g.window_len(), out)?,
+        Start::Bias(bias),
+        relu,
+    )
 }
 
 /// What the backward reads.

@@ -9,7 +9,7 @@ use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, Z
 use super::conv_kernel::{ConvKernel, Images};
 use super::geometry::Geometry;
 use super::with_ops::conv_kernel_with_ops;
-use super::{cpu_conv, cpu_max_pool};
+use super::{cpu_conv, cpu_conv_pool, cpu_max_pool};
 use crate::kernels::cpu_view::{contiguous, contiguous_mut};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::Epilogue;
@@ -133,6 +133,59 @@ impl ConvKernel<f32> for Cpu {
                 Ok(())
             });
         }
+        Ok(out.put_tape(tape))
+    }
+
+    fn try_conv2d_max_pool2d<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const IN: usize,
+        const OUT: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const OH: usize,
+        const OW: usize,
+        const PK: usize,
+        const PS: usize,
+        const POH: usize,
+        const POW: usize,
+        T: Tape<f32, Self>,
+    >(
+        x: Images<B, H, W, IN, f32, Self, T>,
+        kernel: &Tensor<Rank4<K, K, IN, OUT>, f32, Self>,
+        bias: &Tensor<Rank1<OUT>, f32, Self>,
+        epilogue: Epilogue,
+    ) -> Result<Images<B, POH, POW, OUT, f32, Self, T>, CpuError> {
+        let unfused = |x| {
+            let y = Self::try_conv2d::<B, H, W, IN, OUT, K, S, P, OH, OW, T>(
+                x, kernel, bias, epilogue,
+            )?;
+            Self::try_max_pool2d::<B, OH, OW, OUT, PK, PS, POH, POW, T>(y)
+        };
+        if T::OWNS_TAPE || x.shape().0.size() == 0 {
+            // The backward reads the convolution's output.
+            return unfused(x);
+        }
+        let shape = (x.shape().0, Const::<POH>, Const::<POW>, Const::<OUT>);
+        let mut out: Images<B, POH, POW, OUT, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
+        let conv = geometry::<H, W, IN, K, S, P, OH, OW>();
+        let pool = geometry::<OH, OW, OUT, PK, PS, 0, POH, POW>();
+        let relu = epilogue == Epilogue::BiasRelu;
+        match (
+            contiguous(&x),
+            contiguous(kernel),
+            contiguous(bias),
+            contiguous_mut(&mut out),
+        ) {
+            (Some(xs), Some(ws), Some(bs), Some(ys)) => {
+                cpu_conv_pool::forward(&conv, OUT, &pool, xs, ws, bs, relu, ys)
+                    .map_err(shape_bug)?;
+            }
+            _ => return unfused(x),
+        }
+        let (_, tape) = x.split_tape();
         Ok(out.put_tape(tape))
     }
 }

@@ -52,7 +52,7 @@ pub(super) fn forward(g: &Geometry, x: &[f32], y: &mut [f32]) {
 
 vectorized! {
     /// The maxima of one image's windows.
-    fn forward_image(g: &Geometry, image: &[f32], y: &mut [f32]) => forward_loop;
+    pub(super) fn forward_image(g: &Geometry, image: &[f32], y: &mut [f32]) => forward_loop;
 }
 
 #[inline(always)]

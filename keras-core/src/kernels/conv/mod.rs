@@ -17,6 +17,7 @@
 
 mod conv_kernel;
 mod cpu_conv;
+mod cpu_conv_pool;
 mod cpu_kernel;
 mod cpu_max_pool;
 #[cfg(feature = "cuda")]

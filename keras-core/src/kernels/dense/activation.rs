@@ -51,6 +51,12 @@ pub trait DenseActivation<X>: Module<X> {
     /// activation itself.
     const EPILOGUE: Epilogue = Epilogue::Bias;
 
+    /// Whether the product computed with [`EPILOGUE`](DenseActivation::EPILOGUE) is already
+    /// the activation's output ([`try_after_dense`](DenseActivation::try_after_dense) returns
+    /// it unchanged): `ReLU` and `Linear`. A kernel may then fuse what follows the layer into
+    /// the product (`Conv2D` → `MaxPooling2D` in inference). Defaults to `false`.
+    const EPILOGUE_IS_OUTPUT: bool = false;
+
     /// The activation's output from the product computed with
     /// [`EPILOGUE`](DenseActivation::EPILOGUE): by default the activation's forward; the product
     /// as it is for an activation the epilogue computed.
