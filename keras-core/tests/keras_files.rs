@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use keras_core::dfdx::nn::DeviceBuildExt;
-use keras_core::layers::{Conv2D, KerasLayers, MaxPool2D};
+use keras_core::layers::{Conv2D, KerasLayers, MaxPool2D, Normalization};
 use keras_core::persist::keras::{self as kf, KerasArchive};
 use keras_core::prelude::*;
 use serde_json::Value;
@@ -435,4 +435,92 @@ fn a_derived_model_lists_its_layers_in_field_order_with_keras_names() {
         ]
     );
     assert_eq!(layers[1].variable_path(3), "norm.moving_variance");
+}
+
+type NormDense = (Normalization<3>, Dense<3, 2>);
+
+#[test]
+fn a_keras_made_adapted_normalization_predicts_what_keras_predicted() {
+    let f = fixture("normalization_dense");
+    for file in [
+        "normalization_dense.keras",
+        "normalization_dense.weights.h5",
+    ] {
+        let dev = Cpu::seed_from_u64(0);
+        let mut model = dev.build_module::<NormDense, f32>();
+        kf::load_weights(&mut model, keras_file(file)).unwrap();
+        assert_close(&model.0.mean.as_vec(), &floats(&f["mean"]), 1e-6, "mean");
+        assert_close(
+            &model.0.variance.as_vec(),
+            &floats(&f["variance"]),
+            1e-6,
+            "variance",
+        );
+        let x = dev.tensor_from_vec(floats(&f["x"]), (5usize, Const::<3>));
+        assert_close(
+            &model.forward(x).as_vec(),
+            &floats(&f["predictions"]),
+            1e-6,
+            &format!("{file}: predictions"),
+        );
+    }
+}
+
+#[test]
+fn our_keras_file_of_an_adapted_normalization_reads_back_to_the_same_predictions() {
+    let f = fixture("normalization_dense");
+    let data =
+        ArrayDataset::<Rank1<3>, DenseTarget<2>>::new(floats(&f["x"]), vec![0.0; 10]).unwrap();
+    let compile = |seed, adapt: bool| {
+        let dev = Cpu::seed_from_u64(seed);
+        let mut model = dev.build_module::<NormDense, f32>();
+        if adapt {
+            model.0.adapt(&data).unwrap();
+        }
+        Trainer::compile(
+            model,
+            Sgd::new().with_learning_rate(0.01).build().unwrap(),
+            losses::MeanSquaredError::default(),
+            (),
+            &dev,
+        )
+        .unwrap()
+    };
+    let mut saved = compile(1, true);
+    let path = scratch("normalization.keras");
+    saved.save_keras(&path).unwrap();
+
+    let archive = KerasArchive::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    let layer = &archive.config["config"]["layers"][1];
+    assert_eq!(layer["class_name"], "Normalization");
+    for (key, value) in [
+        ("name", serde_json::json!("normalization")),
+        ("axis", serde_json::json!([-1])),
+        ("invert", serde_json::json!(false)),
+        ("mean", Value::Null),
+        ("variance", Value::Null),
+    ] {
+        assert_eq!(layer["config"][key], value, "{key}");
+    }
+    // Keras's three variables: mean, variance and the integer count.
+    let weights = kf::WeightsH5::from_bytes(archive.weights).unwrap();
+    let vars = weights.vars("layers/normalization");
+    assert_eq!(vars.len(), 3);
+    assert_eq!(vars[0].1.data.to_f32(), saved.model().0.mean.as_vec());
+    assert_eq!(vars[1].1.data.to_f32(), saved.model().0.variance.as_vec());
+    assert_eq!(
+        (vars[2].1.shape.len(), &vars[2].1.data),
+        (0, &kf::H5Data::Int(vec![0]))
+    );
+
+    let mut restored = compile(2, false);
+    restored.load_keras_weights(&path).unwrap();
+    assert_eq!(
+        restored.predict(&data).run().unwrap(),
+        saved.predict(&data).run().unwrap()
+    );
+    assert_eq!(
+        restored.model().0.mean.as_vec(),
+        saved.model().0.mean.as_vec()
+    );
 }
