@@ -287,6 +287,11 @@ fn a_keras_file_we_write_describes_the_model_for_keras() {
             < 1e-9
     );
     assert_eq!(compile["loss"], "mean_squared_error");
+    // No metrics: Keras's `compile(metrics=None)`.
+    assert_eq!(
+        (&compile["metrics"], &compile["weighted_metrics"]),
+        (&Value::Null, &Value::Null)
+    );
     assert_eq!(archive.metadata["keras_version"], kf::KERAS_VERSION);
 
     // The weights inside load back.
@@ -522,5 +527,144 @@ fn our_keras_file_of_an_adapted_normalization_reads_back_to_the_same_predictions
     assert_eq!(
         restored.model().0.mean.as_vec(),
         saved.model().0.mean.as_vec()
+    );
+}
+
+type Classifier = (Dense<4, 6, ReLU>, Dense<6, 3>);
+
+#[test]
+fn a_keras_file_we_write_names_the_compiled_metrics_with_their_configs() {
+    use metrics::{AucCurve, FScoreAverage, MeanMetricWrapper, Named};
+    let dev = Cpu::seed_from_u64(5);
+    let mut trainer = Trainer::compile(
+        dev.build_module::<Classifier, f32>(),
+        Adam::new().with_learning_rate(0.01).build().unwrap(),
+        losses::CategoricalCrossentropy::default().with_from_logits(true),
+        (
+            metrics::ResolvedAccuracy::<DenseTarget<3>>::default(),
+            metrics::Auc::new()
+                .with_num_thresholds(50)
+                .unwrap()
+                .with_curve(AucCurve::Pr)
+                .with_from_logits(true),
+            metrics::TopKCategoricalAccuracy::<2>::new().unwrap(),
+            metrics::Precision::new()
+                .with_thresholds(&[0.3, 0.6])
+                .unwrap(),
+            metrics::BinaryAccuracy::default()
+                .with_threshold(0.3)
+                .unwrap(),
+            Named::new("mean_absolute_error", metrics::MeanAbsoluteError::default()),
+            metrics::F1Score::default().with_average(FScoreAverage::Macro),
+            // A Rust function: Keras cannot rebuild it, so it is left out.
+            MeanMetricWrapper::<DenseTarget<3>, _>::new("gap", metrics::Direction::Down, |t, p| {
+                p[0] - t[0]
+            }),
+        ),
+        &dev,
+    )
+    .unwrap()
+    .with_weighted_metrics((
+        metrics::ResolvedAccuracy::<DenseTarget<3>>::default(),
+        metrics::CategoricalCrossentropy::default().with_from_logits(true),
+    ));
+    let path = scratch("metrics.keras");
+    trainer.save_keras(&path).unwrap();
+    let archive = KerasArchive::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    let compile = &archive.config["compile_config"];
+    let object = |class: &str, config: Value| {
+        serde_json::json!({
+            "module": "keras.metrics",
+            "class_name": class,
+            "config": config,
+            "registered_name": null,
+        })
+    };
+    // As Keras 3.15.1 writes `compile(metrics=[...], weighted_metrics=[...])` (compare
+    // files/metrics_compiled.keras).
+    let expected_metrics = serde_json::json!([
+        "accuracy",
+        object(
+            "AUC",
+            serde_json::json!({"name": "auc", "dtype": "float32", "num_thresholds": 50,
+                "curve": "PR", "summation_method": "interpolation", "multi_label": false,
+                "num_labels": null, "label_weights": null, "from_logits": true})
+        ),
+        object(
+            "TopKCategoricalAccuracy",
+            serde_json::json!({"name": "top_k_categorical_accuracy", "dtype": "float32", "k": 2})
+        ),
+        object(
+            "Precision",
+            serde_json::json!({"name": "precision", "dtype": "float32",
+                "thresholds": [0.3, 0.6], "top_k": null, "class_id": null})
+        ),
+        object(
+            "BinaryAccuracy",
+            serde_json::json!({"name": "binary_accuracy", "dtype": "float32", "threshold": 0.3})
+        ),
+        object(
+            "MeanAbsoluteError",
+            serde_json::json!({"name": "mean_absolute_error", "dtype": "float32"})
+        ),
+        object(
+            "F1Score",
+            serde_json::json!({"name": "f1_score", "dtype": "float32", "average": "macro",
+                "threshold": null})
+        ),
+    ]);
+    assert_eq!(compile["metrics"], expected_metrics);
+    let expected_weighted = serde_json::json!([
+        "accuracy",
+        object(
+            "CategoricalCrossentropy",
+            serde_json::json!({"name": "categorical_crossentropy", "dtype": "float32",
+                "from_logits": true, "label_smoothing": 0.0, "axis": -1})
+        ),
+    ]);
+    assert_eq!(compile["weighted_metrics"], expected_weighted);
+
+    // Keras's own file lists the same metrics (the first four) in the same form.
+    let keras =
+        KerasArchive::from_bytes(&std::fs::read(keras_file("metrics_compiled.keras")).unwrap())
+            .unwrap();
+    let theirs = &keras.config["compile_config"];
+    assert_eq!(
+        theirs["metrics"].as_array().unwrap()[..],
+        expected_metrics.as_array().unwrap()[..4]
+    );
+    let mut weighted = theirs["weighted_metrics"].clone();
+    // Keras keeps the Python int 0 of the default label smoothing.
+    weighted[1]["config"]["label_smoothing"] = 0.0.into();
+    assert_eq!(weighted, expected_weighted);
+}
+
+#[test]
+fn a_keras_made_file_compiled_with_metrics_loads_and_predicts_what_keras_predicted() {
+    let f = fixture("metrics_compiled");
+    let dev = Cpu::seed_from_u64(0);
+    let mut trainer = Trainer::compile(
+        dev.build_module::<Classifier, f32>(),
+        Adam::new().with_learning_rate(0.01).build().unwrap(),
+        losses::CategoricalCrossentropy::default().with_from_logits(true),
+        (
+            metrics::ResolvedAccuracy::<DenseTarget<3>>::default(),
+            metrics::Auc::new(),
+        ),
+        &dev,
+    )
+    .unwrap();
+    assert!(
+        trainer
+            .load_keras_weights(keras_file("metrics_compiled.keras"))
+            .unwrap()
+            .optimizer
+    );
+    let x = dev.tensor_from_vec(floats(&f["x"]), (3usize, Const::<4>));
+    assert_close(
+        &trainer.model().forward(x).as_vec(),
+        &floats(&f["predictions"]),
+        1e-6,
+        "predictions",
     );
 }
