@@ -2,7 +2,9 @@
 //! by `make_keras_files.py`) load into typed models and predict what Keras predicted; a loaded
 //! Adam state continues training to Keras's next epoch; our own `.weights.h5` and `.keras`
 //! files read back; files of another architecture, truncated or corrupt ones are typed errors
-//! that change nothing.
+//! that change nothing. The compiled metrics are written as Keras writes them
+//! (`metric_configs.json`, `make_metric_configs.py`), and an adapted Normalization moves both
+//! ways.
 
 use std::path::{Path, PathBuf};
 
@@ -667,4 +669,125 @@ fn a_keras_made_file_compiled_with_metrics_loads_and_predicts_what_keras_predict
         1e-6,
         "predictions",
     );
+}
+
+/// Every number as an `f64`, so that Keras's Python int `0` and this crate's `0.0` compare equal.
+fn numbers_as_f64(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+        Value::Array(a) => Value::Array(a.iter().map(numbers_as_f64).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), numbers_as_f64(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn every_metric_with_a_keras_form_writes_what_keras_writes_for_it() {
+    use metrics::*;
+    let text = std::fs::read_to_string(fixture_dir().join("metric_configs.json")).unwrap();
+    let keras: Value = serde_json::from_str(&text).unwrap();
+    let keras = keras["metrics"].as_array().unwrap();
+    let ours: Vec<Option<Value>> = vec![
+        ResolvedAccuracy::<Sparse>::default().keras_config(),
+        Auc::new().keras_config(),
+        Named::new(
+            "auc_pr",
+            Auc::new()
+                .with_num_thresholds(50)
+                .unwrap()
+                .with_curve(AucCurve::Pr)
+                .with_summation_method(AucSummation::Minoring)
+                .with_multi_label(Some(2))
+                .unwrap()
+                .with_from_logits(true),
+        )
+        .keras_config(),
+        Named::new("auc_at", Auc::new().with_thresholds(&[0.2, 0.7]).unwrap()).keras_config(),
+        Accuracy::default().keras_config(),
+        BinaryAccuracy::default()
+            .with_threshold(0.3)
+            .unwrap()
+            .keras_config(),
+        CategoricalAccuracy::default().keras_config(),
+        SparseCategoricalAccuracy::default().keras_config(),
+        TopKCategoricalAccuracy::<2>::new().unwrap().keras_config(),
+        SparseTopKCategoricalAccuracy::<1>::new()
+            .unwrap()
+            .keras_config(),
+        Precision::new().keras_config(),
+        Recall::new()
+            .with_thresholds(&[0.3, 0.6])
+            .unwrap()
+            .with_class_id(1)
+            .keras_config(),
+        Named::new("precision_top2", Precision::new().with_top_k(2).unwrap()).keras_config(),
+        TruePositives::default().keras_config(),
+        FalseNegatives::default()
+            .with_thresholds(&[0.25, 0.75])
+            .unwrap()
+            .keras_config(),
+        BinaryCrossentropy::default()
+            .with_from_logits(true)
+            .with_label_smoothing(0.1)
+            .unwrap()
+            .keras_config(),
+        CategoricalCrossentropy::default().keras_config(),
+        SparseCategoricalCrossentropy::default()
+            .with_from_logits(true)
+            .keras_config(),
+        MeanSquaredError::default().keras_config(),
+        MeanAbsoluteError::default().keras_config(),
+        RootMeanSquaredError::default().keras_config(),
+        MeanAbsolutePercentageError::default().keras_config(),
+        MeanSquaredLogarithmicError::default().keras_config(),
+        CosineSimilarity::default().keras_config(),
+        LogCoshError::default().keras_config(),
+        Poisson::default().keras_config(),
+        KLDivergence::default().keras_config(),
+        Hinge::default().keras_config(),
+        SquaredHinge::default().keras_config(),
+        CategoricalHinge::default().keras_config(),
+        PearsonCorrelation::default().keras_config(),
+        ConcordanceCorrelation::default().keras_config(),
+        R2Score::default().keras_config(),
+        F1Score::default()
+            .with_average(FScoreAverage::Macro)
+            .with_threshold(Some(0.5))
+            .unwrap()
+            .keras_config(),
+        FBetaScore::new(2.0).unwrap().keras_config(),
+        PrecisionAtRecall::new(0.5).unwrap().keras_config(),
+        RecallAtPrecision::new(0.8)
+            .unwrap()
+            .with_num_thresholds(20)
+            .unwrap()
+            .keras_config(),
+        SensitivityAtSpecificity::new(0.5)
+            .unwrap()
+            .with_class_id(1)
+            .keras_config(),
+        SpecificityAtSensitivity::new(0.5).unwrap().keras_config(),
+        IoU::<2>::new(&[0]).unwrap().keras_config(),
+        MeanIoU::<2>::new().unwrap().keras_config(),
+        BinaryIoU::default().keras_config(),
+        OneHotIoU::<3>::new(&[1]).unwrap().keras_config(),
+        OneHotMeanIoU::<3>::new().unwrap().keras_config(),
+    ];
+    assert_eq!(ours.len(), keras.len());
+    for (ours, theirs) in ours.iter().zip(keras) {
+        let ours = ours
+            .as_ref()
+            .unwrap_or_else(|| panic!("no Keras form for {theirs}"));
+        assert_eq!(numbers_as_f64(ours), numbers_as_f64(theirs));
+    }
+    // A metric Keras cannot rebuild has none, and a Keras string keeps only its own name.
+    let custom =
+        MeanMetricWrapper::<DenseTarget<1>, _>::new("gap", Direction::Down, |t, p| p[0] - t[0]);
+    assert_eq!(custom.keras_config(), None);
+    let renamed = Named::new("acc", ResolvedAccuracy::<Sparse>::default());
+    assert_eq!(renamed.keras_config(), None);
 }

@@ -47,7 +47,12 @@ macro_rules! condition_count {
             }
 
             fn keras_config(&self) -> Option<serde_json::Value> {
-                let args = serde_json::json!({"thresholds": keras_config::floats(self.thresholds())});
+                let thresholds = if self.counts.thresholds == Thresholds::default_for(false) {
+                    serde_json::Value::Null
+                } else {
+                    keras_config::floats(self.thresholds())
+                };
+                let args = serde_json::json!({"thresholds": thresholds});
                 Some(keras_config::object(stringify!($name), $log, args))
             }
 
