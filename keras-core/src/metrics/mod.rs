@@ -13,6 +13,10 @@
 //! [`Error::InvalidArgument`](crate::Error::InvalidArgument); class counts and `k` that are const
 //! generics are checked against the output width at build time ([`Metric::CHECK`]).
 //!
+//! Each metric Keras has a class for gives its Keras form ([`MetricFn::keras_config`]: class,
+//! name and arguments, as Keras's `compile_config` lists it), and [`KerasMetrics`] gathers a
+//! tuple's, so that a `.keras` file names the compiled metrics.
+//!
 //! | family | types |
 //! |---|---|
 //! | reductions | [`Mean`], [`Sum`] |

@@ -1,5 +1,5 @@
 //! `config.json` and `metadata.json` of a `.keras` file: the model as a Keras `Sequential` of
-//! the layers' descriptions, with the compile config (optimizer, loss) so that
+//! the layers' descriptions, with the compile config (optimizer, loss, metrics) so that
 //! `keras.saving.load_model` rebuilds, compiles and continues training it with no Python code.
 
 use serde_json::{json, Map, Value};
