@@ -1,14 +1,17 @@
 //! Models moving between Keras and Rust through Keras's own files.
 //!
 //! 1. Trains a small classifier (Dense → BatchNormalization → Dense, Adam, sparse categorical
-//!    crossentropy from logits) on the Iris data and saves it as `model.keras` (Keras's
+//!    crossentropy from logits; metrics `"accuracy"` and `SparseCategoricalAccuracy`, weighted
+//!    metric `SparseTopKCategoricalAccuracy(k=2)`) on the Iris data and saves it as `model.keras` (Keras's
 //!    `model.save`: architecture, compile config, weights, optimizer state) and
 //!    `model.weights.h5` (Keras's `model.save_weights`), plus `predictions.json` (inputs and
 //!    what this model predicts).
 //! 2. Loads the `.keras` file back into a fresh model, which predicts the same.
 //! 3. Saves an untrained convnet (Conv2D, BatchNormalization, MaxPooling2D, Flatten, Dense) as
 //!    `convnet.keras`, with `convnet.json` (inputs and predictions).
-//! 4. Loads a model Keras 3 made (`tests/fixtures/keras/files/mlp.weights.h5`) into a typed
+//! 4. Saves an adapted Normalization → Dense model as `normalized.keras`, with
+//!    `normalized.json` (inputs and predictions).
+//! 5. Loads a model Keras 3 made (`tests/fixtures/keras/files/mlp.weights.h5`) into a typed
 //!    model and prints its predictions.
 //!
 //! In Python (`pip install keras jax h5py`), the files load with no code of ours:
@@ -26,7 +29,7 @@
 
 use keras::data::loaders::{CsvData, CsvHeader, CsvOptions};
 use keras::dfdx::nn::DeviceBuildExt;
-use keras::layers::{Conv2D, MaxPool2D};
+use keras::layers::{Conv2D, MaxPool2D, Normalization};
 use keras::persist::keras as keras_files;
 use keras::prelude::*;
 
@@ -57,13 +60,17 @@ fn main() -> keras::Result<()> {
 
     let compile = |seed| -> keras::Result<_> {
         let dev = Cpu::seed_from_u64(seed);
-        Trainer::compile(
+        let trainer = Trainer::compile(
             IrisClassifier::<f32, Cpu>::build(&dev),
             Adam::new().with_learning_rate(0.01).build()?,
             losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
-            (metrics::SparseCategoricalAccuracy::default(),),
+            (
+                metrics::ResolvedAccuracy::<Sparse>::default(),
+                metrics::SparseCategoricalAccuracy::default(),
+            ),
             &dev,
-        )
+        )?;
+        Ok(trainer.with_weighted_metrics((metrics::SparseTopKCategoricalAccuracy::<2>::new()?,)))
     };
 
     // 1. Train and save in Keras's formats.
@@ -139,7 +146,27 @@ fn main() -> keras::Result<()> {
         source: e,
     })?;
 
-    // 4. A model Keras made.
+    // 4. An adapted Normalization before a Dense layer.
+    let dev = Cpu::seed_from_u64(3);
+    let mut normalized = dev.build_module::<(Normalization<4>, Dense<4, 3>), f32>();
+    normalized.0.adapt(&data)?;
+    let mut normalized = Trainer::compile(
+        normalized,
+        Sgd::new().with_learning_rate(0.01).build()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (metrics::ResolvedAccuracy::<Sparse>::default(),),
+        &dev,
+    )?;
+    normalized.save_keras(out.join("normalized.keras"))?;
+    let json = serde_json::json!({"predictions": normalized.predict(&data).run()?});
+    std::fs::write(out.join("normalized.json"), json.to_string()).map_err(|e| {
+        keras::Error::Io {
+            path: out.join("normalized.json"),
+            source: e,
+        }
+    })?;
+
+    // 5. A model Keras made.
     let dev = Cpu::default();
     let mut mlp = dev.build_module::<(Dense<4, 8, ReLU>, Dense<8, 3>), f32>();
     keras_files::load_weights(

@@ -11,7 +11,11 @@
 3. `fit` continues in Keras from the loaded Adam state (iteration count carried over).
 4. `convnet.keras` (Conv2D, BatchNormalization, MaxPooling2D, Flatten, Dense) loads and predicts
    what Rust predicted.
-5. Keras saves the loaded model again (`model.save`), and the file reads back here (the Rust
+5. `normalized.keras` (an adapted Normalization, then Dense) loads and predicts what Rust
+   predicted, and `fit` runs on it.
+6. The compiled metrics came with the file: `fit` logs `accuracy`,
+   `sparse_categorical_accuracy` and the weighted `sparse_top_k_categorical_accuracy`.
+7. Keras saves the loaded model again (`model.save`), and the file reads back here (the Rust
    side reads Keras-made files in `cargo test`).
 Exits non-zero on any difference.
 """
@@ -75,9 +79,25 @@ rust = np.asarray(conv["predictions"], dtype="float32").reshape(len(xc), -1)
 check("load_model(convnet.keras).predict", convnet.predict(xc, verbose=0))
 rust = np.asarray(data["predictions"], dtype="float32").reshape(len(x), -1)
 
+with open(os.path.join(out, "normalized.json")) as f:
+    norm_data = json.load(f)
+normalized = keras.saving.load_model(os.path.join(out, "normalized.keras"))
+print("loaded", [type(l).__name__ for l in normalized.layers])
+rust = np.asarray(norm_data["predictions"], dtype="float32").reshape(len(x), -1)
+check("load_model(normalized.keras).predict", normalized.predict(x, verbose=0))
+norm_history = normalized.fit(x, y, batch_size=16, epochs=1, verbose=0)
+print("Keras trained normalized.keras one epoch:", norm_history.history)
+rust = np.asarray(data["predictions"], dtype="float32").reshape(len(x), -1)
+
 history = model.fit(x, y, batch_size=16, epochs=1, verbose=0)
 print("Keras continued training: loss", history.history["loss"][0],
       "iterations", int(model.optimizer.iterations.numpy()))
+print("logged:", sorted(history.history))
+for name in ["loss", "accuracy", "sparse_categorical_accuracy"]:
+    if name not in history.history:
+        failures.append(f"fit did not log {name}")
+if not any("sparse_top_k_categorical_accuracy" in k for k in history.history):
+    failures.append("fit did not log the weighted metric sparse_top_k_categorical_accuracy")
 model.save(os.path.join(out, "resaved.keras"))
 print("re-saved by Keras:", os.path.join(out, "resaved.keras"))
 if failures:

@@ -2,12 +2,14 @@
 //! by `make_keras_files.py`) load into typed models and predict what Keras predicted; a loaded
 //! Adam state continues training to Keras's next epoch; our own `.weights.h5` and `.keras`
 //! files read back; files of another architecture, truncated or corrupt ones are typed errors
-//! that change nothing.
+//! that change nothing. The compiled metrics are written as Keras writes them
+//! (`metric_configs.json`, `make_metric_configs.py`), and an adapted Normalization moves both
+//! ways.
 
 use std::path::{Path, PathBuf};
 
 use keras_core::dfdx::nn::DeviceBuildExt;
-use keras_core::layers::{Conv2D, KerasLayers, MaxPool2D};
+use keras_core::layers::{Conv2D, KerasLayers, MaxPool2D, Normalization};
 use keras_core::persist::keras::{self as kf, KerasArchive};
 use keras_core::prelude::*;
 use serde_json::Value;
@@ -287,6 +289,11 @@ fn a_keras_file_we_write_describes_the_model_for_keras() {
             < 1e-9
     );
     assert_eq!(compile["loss"], "mean_squared_error");
+    // No metrics: Keras's `compile(metrics=None)`.
+    assert_eq!(
+        (&compile["metrics"], &compile["weighted_metrics"]),
+        (&Value::Null, &Value::Null)
+    );
     assert_eq!(archive.metadata["keras_version"], kf::KERAS_VERSION);
 
     // The weights inside load back.
@@ -435,4 +442,352 @@ fn a_derived_model_lists_its_layers_in_field_order_with_keras_names() {
         ]
     );
     assert_eq!(layers[1].variable_path(3), "norm.moving_variance");
+}
+
+type NormDense = (Normalization<3>, Dense<3, 2>);
+
+#[test]
+fn a_keras_made_adapted_normalization_predicts_what_keras_predicted() {
+    let f = fixture("normalization_dense");
+    for file in [
+        "normalization_dense.keras",
+        "normalization_dense.weights.h5",
+    ] {
+        let dev = Cpu::seed_from_u64(0);
+        let mut model = dev.build_module::<NormDense, f32>();
+        kf::load_weights(&mut model, keras_file(file)).unwrap();
+        assert_close(&model.0.mean.as_vec(), &floats(&f["mean"]), 1e-6, "mean");
+        assert_close(
+            &model.0.variance.as_vec(),
+            &floats(&f["variance"]),
+            1e-6,
+            "variance",
+        );
+        let x = dev.tensor_from_vec(floats(&f["x"]), (5usize, Const::<3>));
+        assert_close(
+            &model.forward(x).as_vec(),
+            &floats(&f["predictions"]),
+            1e-6,
+            &format!("{file}: predictions"),
+        );
+    }
+}
+
+#[test]
+fn our_keras_file_of_an_adapted_normalization_reads_back_to_the_same_predictions() {
+    let f = fixture("normalization_dense");
+    let data =
+        ArrayDataset::<Rank1<3>, DenseTarget<2>>::new(floats(&f["x"]), vec![0.0; 10]).unwrap();
+    let compile = |seed, adapt: bool| {
+        let dev = Cpu::seed_from_u64(seed);
+        let mut model = dev.build_module::<NormDense, f32>();
+        if adapt {
+            model.0.adapt(&data).unwrap();
+        }
+        Trainer::compile(
+            model,
+            Sgd::new().with_learning_rate(0.01).build().unwrap(),
+            losses::MeanSquaredError::default(),
+            (),
+            &dev,
+        )
+        .unwrap()
+    };
+    let mut saved = compile(1, true);
+    let path = scratch("normalization.keras");
+    saved.save_keras(&path).unwrap();
+
+    let archive = KerasArchive::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    let layer = &archive.config["config"]["layers"][1];
+    assert_eq!(layer["class_name"], "Normalization");
+    for (key, value) in [
+        ("name", serde_json::json!("normalization")),
+        ("axis", serde_json::json!([-1])),
+        ("invert", serde_json::json!(false)),
+        ("mean", Value::Null),
+        ("variance", Value::Null),
+    ] {
+        assert_eq!(layer["config"][key], value, "{key}");
+    }
+    // Keras's three variables: mean, variance and the integer count.
+    let weights = kf::WeightsH5::from_bytes(archive.weights).unwrap();
+    let vars = weights.vars("layers/normalization");
+    assert_eq!(vars.len(), 3);
+    assert_eq!(vars[0].1.data.to_f32(), saved.model().0.mean.as_vec());
+    assert_eq!(vars[1].1.data.to_f32(), saved.model().0.variance.as_vec());
+    assert_eq!(
+        (vars[2].1.shape.len(), &vars[2].1.data),
+        (0, &kf::H5Data::Int(vec![0]))
+    );
+
+    let mut restored = compile(2, false);
+    restored.load_keras_weights(&path).unwrap();
+    assert_eq!(
+        restored.predict(&data).run().unwrap(),
+        saved.predict(&data).run().unwrap()
+    );
+    assert_eq!(
+        restored.model().0.mean.as_vec(),
+        saved.model().0.mean.as_vec()
+    );
+}
+
+type Classifier = (Dense<4, 6, ReLU>, Dense<6, 3>);
+
+#[test]
+fn a_keras_file_we_write_names_the_compiled_metrics_with_their_configs() {
+    use metrics::{AucCurve, FScoreAverage, MeanMetricWrapper, Named};
+    let dev = Cpu::seed_from_u64(5);
+    let mut trainer = Trainer::compile(
+        dev.build_module::<Classifier, f32>(),
+        Adam::new().with_learning_rate(0.01).build().unwrap(),
+        losses::CategoricalCrossentropy::default().with_from_logits(true),
+        (
+            metrics::ResolvedAccuracy::<DenseTarget<3>>::default(),
+            metrics::Auc::new()
+                .with_num_thresholds(50)
+                .unwrap()
+                .with_curve(AucCurve::Pr)
+                .with_from_logits(true),
+            metrics::TopKCategoricalAccuracy::<2>::new().unwrap(),
+            metrics::Precision::new()
+                .with_thresholds(&[0.3, 0.6])
+                .unwrap(),
+            metrics::BinaryAccuracy::default()
+                .with_threshold(0.3)
+                .unwrap(),
+            Named::new("mean_absolute_error", metrics::MeanAbsoluteError::default()),
+            metrics::F1Score::default().with_average(FScoreAverage::Macro),
+            // A Rust function: Keras cannot rebuild it, so it is left out.
+            MeanMetricWrapper::<DenseTarget<3>, _>::new("gap", metrics::Direction::Down, |t, p| {
+                p[0] - t[0]
+            }),
+        ),
+        &dev,
+    )
+    .unwrap()
+    .with_weighted_metrics((
+        metrics::ResolvedAccuracy::<DenseTarget<3>>::default(),
+        metrics::CategoricalCrossentropy::default().with_from_logits(true),
+    ));
+    let path = scratch("metrics.keras");
+    trainer.save_keras(&path).unwrap();
+    let archive = KerasArchive::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    let compile = &archive.config["compile_config"];
+    let object = |class: &str, config: Value| {
+        serde_json::json!({
+            "module": "keras.metrics",
+            "class_name": class,
+            "config": config,
+            "registered_name": null,
+        })
+    };
+    // As Keras 3.15.1 writes `compile(metrics=[...], weighted_metrics=[...])` (compare
+    // files/metrics_compiled.keras).
+    let expected_metrics = serde_json::json!([
+        "accuracy",
+        object(
+            "AUC",
+            serde_json::json!({"name": "auc", "dtype": "float32", "num_thresholds": 50,
+                "curve": "PR", "summation_method": "interpolation", "multi_label": false,
+                "num_labels": null, "label_weights": null, "from_logits": true})
+        ),
+        object(
+            "TopKCategoricalAccuracy",
+            serde_json::json!({"name": "top_k_categorical_accuracy", "dtype": "float32", "k": 2})
+        ),
+        object(
+            "Precision",
+            serde_json::json!({"name": "precision", "dtype": "float32",
+                "thresholds": [0.3, 0.6], "top_k": null, "class_id": null})
+        ),
+        object(
+            "BinaryAccuracy",
+            serde_json::json!({"name": "binary_accuracy", "dtype": "float32", "threshold": 0.3})
+        ),
+        object(
+            "MeanAbsoluteError",
+            serde_json::json!({"name": "mean_absolute_error", "dtype": "float32"})
+        ),
+        object(
+            "F1Score",
+            serde_json::json!({"name": "f1_score", "dtype": "float32", "average": "macro",
+                "threshold": null})
+        ),
+    ]);
+    assert_eq!(compile["metrics"], expected_metrics);
+    let expected_weighted = serde_json::json!([
+        "accuracy",
+        object(
+            "CategoricalCrossentropy",
+            serde_json::json!({"name": "categorical_crossentropy", "dtype": "float32",
+                "from_logits": true, "label_smoothing": 0.0, "axis": -1})
+        ),
+    ]);
+    assert_eq!(compile["weighted_metrics"], expected_weighted);
+
+    // Keras's own file lists the same metrics (the first four) in the same form.
+    let keras =
+        KerasArchive::from_bytes(&std::fs::read(keras_file("metrics_compiled.keras")).unwrap())
+            .unwrap();
+    let theirs = &keras.config["compile_config"];
+    assert_eq!(
+        theirs["metrics"].as_array().unwrap()[..],
+        expected_metrics.as_array().unwrap()[..4]
+    );
+    let mut weighted = theirs["weighted_metrics"].clone();
+    // Keras keeps the Python int 0 of the default label smoothing.
+    weighted[1]["config"]["label_smoothing"] = 0.0.into();
+    assert_eq!(weighted, expected_weighted);
+}
+
+#[test]
+fn a_keras_made_file_compiled_with_metrics_loads_and_predicts_what_keras_predicted() {
+    let f = fixture("metrics_compiled");
+    let dev = Cpu::seed_from_u64(0);
+    let mut trainer = Trainer::compile(
+        dev.build_module::<Classifier, f32>(),
+        Adam::new().with_learning_rate(0.01).build().unwrap(),
+        losses::CategoricalCrossentropy::default().with_from_logits(true),
+        (
+            metrics::ResolvedAccuracy::<DenseTarget<3>>::default(),
+            metrics::Auc::new(),
+        ),
+        &dev,
+    )
+    .unwrap();
+    assert!(
+        trainer
+            .load_keras_weights(keras_file("metrics_compiled.keras"))
+            .unwrap()
+            .optimizer
+    );
+    let x = dev.tensor_from_vec(floats(&f["x"]), (3usize, Const::<4>));
+    assert_close(
+        &trainer.model().forward(x).as_vec(),
+        &floats(&f["predictions"]),
+        1e-6,
+        "predictions",
+    );
+}
+
+/// Every number as an `f64`, so that Keras's Python int `0` and this crate's `0.0` compare equal.
+fn numbers_as_f64(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+        Value::Array(a) => Value::Array(a.iter().map(numbers_as_f64).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), numbers_as_f64(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn every_metric_with_a_keras_form_writes_what_keras_writes_for_it() {
+    use metrics::*;
+    let text = std::fs::read_to_string(fixture_dir().join("metric_configs.json")).unwrap();
+    let keras: Value = serde_json::from_str(&text).unwrap();
+    let keras = keras["metrics"].as_array().unwrap();
+    let ours: Vec<Option<Value>> = vec![
+        ResolvedAccuracy::<Sparse>::default().keras_config(),
+        Auc::new().keras_config(),
+        Named::new(
+            "auc_pr",
+            Auc::new()
+                .with_num_thresholds(50)
+                .unwrap()
+                .with_curve(AucCurve::Pr)
+                .with_summation_method(AucSummation::Minoring)
+                .with_multi_label(Some(2))
+                .unwrap()
+                .with_from_logits(true),
+        )
+        .keras_config(),
+        Named::new("auc_at", Auc::new().with_thresholds(&[0.2, 0.7]).unwrap()).keras_config(),
+        Accuracy::default().keras_config(),
+        BinaryAccuracy::default()
+            .with_threshold(0.3)
+            .unwrap()
+            .keras_config(),
+        CategoricalAccuracy::default().keras_config(),
+        SparseCategoricalAccuracy::default().keras_config(),
+        TopKCategoricalAccuracy::<2>::new().unwrap().keras_config(),
+        SparseTopKCategoricalAccuracy::<1>::new()
+            .unwrap()
+            .keras_config(),
+        Precision::new().keras_config(),
+        Recall::new()
+            .with_thresholds(&[0.3, 0.6])
+            .unwrap()
+            .with_class_id(1)
+            .keras_config(),
+        Named::new("precision_top2", Precision::new().with_top_k(2).unwrap()).keras_config(),
+        TruePositives::default().keras_config(),
+        FalseNegatives::default()
+            .with_thresholds(&[0.25, 0.75])
+            .unwrap()
+            .keras_config(),
+        BinaryCrossentropy::default()
+            .with_from_logits(true)
+            .with_label_smoothing(0.1)
+            .unwrap()
+            .keras_config(),
+        CategoricalCrossentropy::default().keras_config(),
+        SparseCategoricalCrossentropy::default()
+            .with_from_logits(true)
+            .keras_config(),
+        MeanSquaredError::default().keras_config(),
+        MeanAbsoluteError::default().keras_config(),
+        RootMeanSquaredError::default().keras_config(),
+        MeanAbsolutePercentageError::default().keras_config(),
+        MeanSquaredLogarithmicError::default().keras_config(),
+        CosineSimilarity::default().keras_config(),
+        LogCoshError::default().keras_config(),
+        Poisson::default().keras_config(),
+        KLDivergence::default().keras_config(),
+        Hinge::default().keras_config(),
+        SquaredHinge::default().keras_config(),
+        CategoricalHinge::default().keras_config(),
+        PearsonCorrelation::default().keras_config(),
+        ConcordanceCorrelation::default().keras_config(),
+        R2Score::default().keras_config(),
+        F1Score::default()
+            .with_average(FScoreAverage::Macro)
+            .with_threshold(Some(0.5))
+            .unwrap()
+            .keras_config(),
+        FBetaScore::new(2.0).unwrap().keras_config(),
+        PrecisionAtRecall::new(0.5).unwrap().keras_config(),
+        RecallAtPrecision::new(0.8)
+            .unwrap()
+            .with_num_thresholds(20)
+            .unwrap()
+            .keras_config(),
+        SensitivityAtSpecificity::new(0.5)
+            .unwrap()
+            .with_class_id(1)
+            .keras_config(),
+        SpecificityAtSensitivity::new(0.5).unwrap().keras_config(),
+        IoU::<2>::new(&[0]).unwrap().keras_config(),
+        MeanIoU::<2>::new().unwrap().keras_config(),
+        BinaryIoU::default().keras_config(),
+        OneHotIoU::<3>::new(&[1]).unwrap().keras_config(),
+        OneHotMeanIoU::<3>::new().unwrap().keras_config(),
+    ];
+    assert_eq!(ours.len(), keras.len());
+    for (ours, theirs) in ours.iter().zip(keras) {
+        let ours = ours
+            .as_ref()
+            .unwrap_or_else(|| panic!("no Keras form for {theirs}"));
+        assert_eq!(numbers_as_f64(ours), numbers_as_f64(theirs));
+    }
+    // A metric Keras cannot rebuild has none, and a Keras string keeps only its own name.
+    let custom =
+        MeanMetricWrapper::<DenseTarget<1>, _>::new("gap", Direction::Down, |t, p| p[0] - t[0]);
+    assert_eq!(custom.keras_config(), None);
+    let renamed = Named::new("acc", ResolvedAccuracy::<Sparse>::default());
+    assert_eq!(renamed.keras_config(), None);
 }

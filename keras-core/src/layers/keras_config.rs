@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use super::{
     AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Elu, Embedding, Flatten, Gelu,
     GlobalAveragePooling1D, GlobalAveragePooling2D, LayerNormalization, LeakyReLU, Linear,
-    MaxPool2D, ReLU, Sigmoid, Softmax, Softplus, Swish, Tanh,
+    MaxPool2D, Normalization, ReLU, Sigmoid, Softmax, Softplus, Swish, Tanh,
 };
 use crate::{Error, Result};
 
@@ -31,6 +31,10 @@ pub struct KerasLayerSpec {
     /// The layer's tensors by their field names, in Keras's variable order (`vars/0`, `vars/1`,
     /// ...), trainable and non-trainable together as Keras stores them.
     pub variables: Vec<&'static str>,
+    /// Variables Keras keeps after [`variables`](Self::variables) that the model holds no
+    /// tensor for (Normalization's integer `count`): scalar integers, written as `0` and
+    /// skipped when a file is read.
+    pub keras_only: Vec<&'static str>,
     /// The per-sample input shape the layer expects, when its type fixes it (`Dense<I, O>`:
     /// `[I]`); the first layer's gives the model's input shape.
     pub input_shape: Option<Vec<usize>>,
@@ -85,6 +89,7 @@ impl KerasLayerSpec {
             config: Map::new(),
             path: path.to_string(),
             variables: Vec::new(),
+            keras_only: Vec::new(),
             input_shape: None,
             output: OutputShape::Same,
         }
@@ -102,6 +107,11 @@ impl KerasLayerSpec {
 
     fn with_variables(mut self, variables: &[&'static str]) -> Self {
         self.variables = variables.to_vec();
+        self
+    }
+
+    fn with_keras_only(mut self, variables: &[&'static str]) -> Self {
+        self.keras_only = variables.to_vec();
         self
     }
 
@@ -287,6 +297,27 @@ impl<const M: usize, E: Dtype, D: Storage<E>> KerasLayers for LayerNormalization
                 .with("scale", json!(true))
                 .with_variables(&["gamma", "beta"])
                 .with_input(vec![M]),
+        );
+        Ok(())
+    }
+}
+
+/// Keras's adapted `Normalization` (statistics in the variables, `mean`/`variance` arguments
+/// `null`): `mean`, `variance` and Keras's integer `count`, which this layer does not keep. As
+/// a model's first layer it takes rows of `C` features.
+impl<const C: usize, E: Dtype, D: Storage<E>, const INVERT: bool> KerasLayers
+    for Normalization<C, E, D, INVERT>
+{
+    fn keras_layers(&self, path: &str, out: &mut Vec<KerasLayerSpec>) -> Result<()> {
+        out.push(
+            KerasLayerSpec::new("Normalization", path)
+                .with("axis", json!([-1]))
+                .with("invert", json!(INVERT))
+                .with("mean", Value::Null)
+                .with("variance", Value::Null)
+                .with_variables(&["mean", "variance"])
+                .with_keras_only(&["count"])
+                .with_input(vec![C]),
         );
         Ok(())
     }

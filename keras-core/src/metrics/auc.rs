@@ -2,6 +2,7 @@
 
 use super::{
     confusion_counts::{ConfusionCounts, Selection},
+    keras_config,
     row_math::{div_no_nan, sigmoid},
     thresholds::Thresholds,
     AucCurve, AucSummation, Direction, Metric, MetricFn,
@@ -178,6 +179,32 @@ impl Auc {
 impl MetricFn for Auc {
     fn name(&self) -> &str {
         "auc"
+    }
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let thresholds = &self.counts.thresholds;
+        let values = thresholds.values();
+        let mut args = serde_json::json!({
+            "num_thresholds": values.len(),
+            "curve": match self.curve {
+                AucCurve::Roc => "ROC",
+                AucCurve::Pr => "PR",
+            },
+            "summation_method": match self.summation {
+                AucSummation::Interpolation => "interpolation",
+                AucSummation::Minoring => "minoring",
+                AucSummation::Majoring => "majoring",
+            },
+            "multi_label": self.multi_label,
+            "num_labels": (self.multi_label && self.counts.labels > 0).then_some(self.counts.labels),
+            "label_weights": self.label_weights.as_deref().map(keras_config::floats),
+            "from_logits": self.from_logits,
+        });
+        // Keras writes the thresholds between its end points unless they are its even grid.
+        if !thresholds.evenly() {
+            args["thresholds"] = keras_config::floats(&values[1..values.len() - 1]);
+        }
+        Some(keras_config::object("AUC", self.name(), args))
     }
 
     fn direction(&self) -> Direction {

@@ -81,6 +81,15 @@ impl MetricFn for BinaryAccuracy {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = serde_json::json!({"threshold": super::keras_config::float(self.threshold)});
+        Some(super::keras_config::object(
+            "BinaryAccuracy",
+            self.name(),
+            args,
+        ))
+    }
 }
 
 impl<const K: usize> Metric<K> for BinaryAccuracy {

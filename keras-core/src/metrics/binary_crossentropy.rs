@@ -64,6 +64,18 @@ impl MetricFn for BinaryCrossentropy {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = serde_json::json!({
+            "from_logits": self.from_logits,
+            "label_smoothing": super::keras_config::float(self.label_smoothing),
+        });
+        Some(super::keras_config::object(
+            "BinaryCrossentropy",
+            self.name(),
+            args,
+        ))
+    }
 }
 
 impl<const K: usize> Metric<K> for BinaryCrossentropy {

@@ -57,6 +57,19 @@ impl MetricFn for BinaryIoU {
         "binary_io_u"
     }
 
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = serde_json::json!({
+            "target_class_ids": self.target_class_ids,
+            "threshold": super::keras_config::float(self.threshold),
+        });
+        Some(super::keras_config::object_with_dtype(
+            "BinaryIoU",
+            self.name(),
+            "int32",
+            args,
+        ))
+    }
+
     fn direction(&self) -> Direction {
         Direction::Up
     }

@@ -66,6 +66,19 @@ impl MetricFn for CategoricalCrossentropy {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = serde_json::json!({
+            "from_logits": self.from_logits,
+            "label_smoothing": super::keras_config::float(self.label_smoothing),
+            "axis": -1,
+        });
+        Some(super::keras_config::object(
+            "CategoricalCrossentropy",
+            self.name(),
+            args,
+        ))
+    }
 }
 
 impl<const K: usize> Metric<K> for CategoricalCrossentropy {

@@ -23,6 +23,7 @@ mean_metric!(
     "concordance_correlation",
     Up,
     scratch centred;
+    keras_args = serde_json::json!({"axis": -1}),
     |t, p| {
         let (mt, mp) = (mean(t), mean(p));
         centred.clear();

@@ -2,6 +2,7 @@
 
 use super::{
     confusion_counts::{ConfusionCounts, Selection},
+    keras_config,
     thresholds::Thresholds,
     Direction, Metric, MetricFn,
 };
@@ -43,6 +44,16 @@ macro_rules! condition_count {
         impl MetricFn for $name {
             fn name(&self) -> &str {
                 $log
+            }
+
+            fn keras_config(&self) -> Option<serde_json::Value> {
+                let thresholds = if self.counts.thresholds == Thresholds::default_for(false) {
+                    serde_json::Value::Null
+                } else {
+                    keras_config::floats(self.thresholds())
+                };
+                let args = serde_json::json!({"thresholds": thresholds});
+                Some(keras_config::object(stringify!($name), $log, args))
             }
 
             fn direction(&self) -> Direction {

@@ -49,6 +49,16 @@ impl ConstrainedRate {
         Ok(())
     }
 
+    /// Keras's arguments: `class_id`, `num_thresholds` and the constraint value as `param`.
+    pub(crate) fn keras_args(&self, param: &str) -> serde_json::Value {
+        let mut args = serde_json::json!({
+            "class_id": self.class_id,
+            "num_thresholds": self.counts.thresholds.len(),
+        });
+        args[param] = super::keras_config::float(self.value);
+        args
+    }
+
     pub(crate) fn set_class_id(&mut self, class_id: usize) {
         self.class_id = Some(class_id);
     }
@@ -139,6 +149,11 @@ macro_rules! constrained_rate_metric {
         impl $crate::metrics::MetricFn for $name {
             fn name(&self) -> &str {
                 $log
+            }
+
+            fn keras_config(&self) -> Option<serde_json::Value> {
+                let args = self.inner.keras_args(stringify!($param));
+                Some($crate::metrics::keras_config::object(stringify!($name), $log, args))
             }
 
             fn direction(&self) -> $crate::metrics::Direction {

@@ -50,6 +50,11 @@ impl MetricFn for F1Score {
         self.inner.name()
     }
 
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = self.inner.keras_args(false);
+        Some(super::keras_config::object("F1Score", self.name(), args))
+    }
+
     forward_metric_methods!(inner);
 }
 

@@ -1,6 +1,6 @@
 //! `keras.metrics.FBetaScore`.
 
-use super::{inputs, row_math::EPSILON, Direction, FScoreAverage, Metric, MetricFn};
+use super::{inputs, keras_config, row_math::EPSILON, Direction, FScoreAverage, Metric, MetricFn};
 use crate::{target::Dense, Error, Result};
 
 /// The F-beta score, `(1 + b²) p r / (b² p + r)`, from per-class true positives, false
@@ -111,9 +111,37 @@ impl FBetaScore {
     }
 }
 
+impl FBetaScore {
+    /// Keras's `average` and `threshold` arguments (with `beta` for `FBetaScore`).
+    pub(crate) fn keras_args(&self, with_beta: bool) -> serde_json::Value {
+        let average = match self.average {
+            FScoreAverage::None => None,
+            FScoreAverage::Micro => Some("micro"),
+            FScoreAverage::Macro => Some("macro"),
+            FScoreAverage::Weighted => Some("weighted"),
+        };
+        let mut args = serde_json::json!({"average": average});
+        if with_beta {
+            args["beta"] = keras_config::float(self.beta);
+        }
+        args["threshold"] = self
+            .threshold
+            .map_or(serde_json::Value::Null, keras_config::float);
+        args
+    }
+}
+
 impl MetricFn for FBetaScore {
     fn name(&self) -> &str {
         self.name
+    }
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        Some(keras_config::object(
+            "FBetaScore",
+            self.name,
+            self.keras_args(true),
+        ))
     }
 
     fn direction(&self) -> Direction {

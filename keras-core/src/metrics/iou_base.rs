@@ -66,6 +66,25 @@ macro_rules! iou_metric {
                 $log
             }
 
+            /// Keras's arguments of this class (the mean IoUs take no `target_class_ids`, the
+            /// one-hot ones no `sparse_y_true`).
+            fn keras_config(&self) -> Option<serde_json::Value> {
+                let class = stringify!($name);
+                let mut args = serde_json::json!({
+                    "num_classes": C,
+                    "ignore_class": self.ignore_class,
+                    "sparse_y_pred": self.sparse_y_pred,
+                    "axis": -1,
+                });
+                if !class.contains("Mean") {
+                    args["target_class_ids"] = self.target_class_ids.clone().into();
+                }
+                if !class.starts_with("OneHot") {
+                    args["sparse_y_true"] = $sparse_y_true.into();
+                }
+                Some($crate::metrics::keras_config::object_with_dtype(class, $log, "int32", args))
+            }
+
             fn direction(&self) -> $crate::metrics::Direction {
                 $crate::metrics::Direction::Up
             }

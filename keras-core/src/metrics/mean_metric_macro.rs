@@ -16,6 +16,10 @@
 ///
 /// With `result = $finish,` the result is `$finish(total / count)` (the square root for
 /// [`RootMeanSquaredError`](super::RootMeanSquaredError)) instead of the mean itself.
+///
+/// The metric's [`keras_config`](super::MetricFn::keras_config) is the Keras metric object of
+/// the class `$name` (every such metric has Keras's class name), with `keras_args = $args,`
+/// (a JSON object) after its name and dtype when given.
 macro_rules! mean_metric {
     (
         $(#[$doc:meta])*
@@ -24,6 +28,7 @@ macro_rules! mean_metric {
         $(per_call $batch:ident = $setup:path,)?
         $(scratch $($buf:ident),+;)?
         $(result = $finish:path,)?
+        $(keras_args = $args:expr,)?
         |$t:ident, $p:ident| $row:expr
     ) => {
         $(#[$doc])*
@@ -80,6 +85,13 @@ macro_rules! mean_metric {
             fn load_state_values(&mut self, values: &[f32]) -> $crate::Result<()> {
                 self.state = $crate::metrics::MeanState::from_values(values)?;
                 Ok(())
+            }
+
+            fn keras_config(&self) -> Option<serde_json::Value> {
+                #[allow(unused_variables)]
+                let args = serde_json::Value::Null;
+                $(let args = $args;)?
+                Some($crate::metrics::keras_config::object(stringify!($name), $log, args))
             }
         }
 

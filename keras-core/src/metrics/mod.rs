@@ -13,6 +13,10 @@
 //! [`Error::InvalidArgument`](crate::Error::InvalidArgument); class counts and `k` that are const
 //! generics are checked against the output width at build time ([`Metric::CHECK`]).
 //!
+//! Each metric Keras has a class for gives its Keras form ([`MetricFn::keras_config`]: class,
+//! name and arguments, as Keras's `compile_config` lists it), and [`KerasMetrics`] gathers a
+//! tuple's, so that a `.keras` file names the compiled metrics.
+//!
 //! | family | types |
 //! |---|---|
 //! | reductions | [`Mean`], [`Sum`] |
@@ -47,6 +51,7 @@ mod inputs;
 mod iou;
 mod iou_base;
 mod iou_matrix;
+mod keras_config;
 mod kl_divergence;
 mod log_cosh_error;
 mod mean;
@@ -103,6 +108,7 @@ pub use f_beta_score::FBetaScore;
 pub use f_score_average::FScoreAverage;
 pub use hinge::Hinge;
 pub use iou::IoU;
+pub use keras_config::KerasMetrics;
 pub use kl_divergence::KLDivergence;
 pub use log_cosh_error::LogCoshError;
 pub use mean::Mean;
@@ -227,6 +233,17 @@ pub trait MetricFn {
     /// [`Trainer::set_metrics_on_device`](crate::Trainer::set_metrics_on_device)). `None` (the
     /// default) for every other metric.
     fn row_form(&self) -> Option<RowMetric> {
+        None
+    }
+
+    /// The metric as Keras's `compile_config` lists it in a `.keras` file, so that
+    /// `keras.saving.load_model` compiles the model with it again: the string `"accuracy"`
+    /// ([`ResolvedAccuracy`]), or a Keras metric object (`{"module": "keras.metrics",
+    /// "class_name": "AUC", "config": {"name": "auc", "dtype": "float32", "num_thresholds":
+    /// 200, ...}, ...}`) with the logged name and the metric's arguments. `None` (the default)
+    /// for a metric Keras cannot rebuild (a [`MeanMetricWrapper`] around a Rust function):
+    /// [`KerasMetrics`] leaves it out.
+    fn keras_config(&self) -> Option<serde_json::Value> {
         None
     }
 }

@@ -87,6 +87,17 @@ impl<M: MetricFn> MetricFn for Named<M> {
         self.name
     }
 
+    /// The inner metric's Keras object under this name; a Keras string (`"accuracy"`) names
+    /// its own metric, so under another name there is none.
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let mut config = self.inner.keras_config()?;
+        if let Some(inner) = config.get_mut("config") {
+            inner["name"] = self.name.into();
+            return Some(config);
+        }
+        (config.as_str() == Some(self.name)).then_some(config)
+    }
+
     forward_metric_methods!(inner);
 }
 

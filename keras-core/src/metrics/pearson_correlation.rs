@@ -22,6 +22,7 @@ mean_metric!(
     "pearson_correlation",
     Up,
     scratch zt, zp;
+    keras_args = serde_json::json!({"axis": -1}),
     |t, p| {
         standardize(t, &mut zt);
         standardize(p, &mut zp);

@@ -83,6 +83,19 @@ impl MetricFn for R2Score {
         "r2_score"
     }
 
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let aggregation = match self.aggregation {
+            R2Aggregation::None => None,
+            R2Aggregation::UniformAverage => Some("uniform_average"),
+            R2Aggregation::VarianceWeightedAverage => Some("variance_weighted_average"),
+        };
+        let args = serde_json::json!({
+            "class_aggregation": aggregation,
+            "num_regressors": self.num_regressors,
+        });
+        Some(super::keras_config::object("R2Score", self.name(), args))
+    }
+
     fn direction(&self) -> Direction {
         Direction::Up
     }

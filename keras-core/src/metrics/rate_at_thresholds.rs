@@ -103,6 +103,21 @@ macro_rules! rate_at_thresholds {
                 $log
             }
 
+            fn keras_config(&self) -> Option<serde_json::Value> {
+                use $crate::metrics::keras_config::{floats, object};
+                let thresholds = if self.explicit_thresholds {
+                    floats(self.thresholds())
+                } else {
+                    serde_json::Value::Null
+                };
+                let args = serde_json::json!({
+                    "thresholds": thresholds,
+                    "top_k": self.top_k,
+                    "class_id": self.class_id,
+                });
+                Some(object(stringify!($name), $log, args))
+            }
+
             fn direction(&self) -> $crate::metrics::Direction {
                 $crate::metrics::Direction::Up
             }

@@ -94,6 +94,10 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        Some("accuracy".into())
+    }
 }
 
 /// One impl for every label layout, so `ResolvedAccuracy::default()` takes its layout from the

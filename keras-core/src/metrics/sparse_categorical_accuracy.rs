@@ -44,6 +44,15 @@ impl MetricFn for SparseCategoricalAccuracy {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = serde_json::Value::Null;
+        Some(super::keras_config::object(
+            "SparseCategoricalAccuracy",
+            self.name(),
+            args,
+        ))
+    }
 }
 
 impl<const K: usize> Metric<K> for SparseCategoricalAccuracy {

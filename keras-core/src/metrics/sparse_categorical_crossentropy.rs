@@ -96,6 +96,19 @@ impl MetricFn for SparseCategoricalCrossentropy {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = serde_json::json!({
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "axis": -1,
+        });
+        Some(super::keras_config::object(
+            "SparseCategoricalCrossentropy",
+            self.name(),
+            args,
+        ))
+    }
 }
 
 impl<const K: usize> Metric<K> for SparseCategoricalCrossentropy {

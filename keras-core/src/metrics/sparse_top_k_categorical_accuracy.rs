@@ -82,6 +82,18 @@ impl<const KK: usize> MetricFn for SparseTopKCategoricalAccuracy<KK> {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let mut args = serde_json::json!({"k": KK});
+        if self.from_sorted_ids {
+            args["from_sorted_ids"] = true.into();
+        }
+        Some(super::keras_config::object(
+            "SparseTopKCategoricalAccuracy",
+            self.name(),
+            args,
+        ))
+    }
 }
 
 impl<const K: usize, const KK: usize> Metric<K> for SparseTopKCategoricalAccuracy<KK> {

@@ -70,6 +70,15 @@ impl<const KK: usize> MetricFn for TopKCategoricalAccuracy<KK> {
     }
 
     mean_state_methods!();
+
+    fn keras_config(&self) -> Option<serde_json::Value> {
+        let args = serde_json::json!({"k": KK});
+        Some(super::keras_config::object(
+            "TopKCategoricalAccuracy",
+            self.name(),
+            args,
+        ))
+    }
 }
 
 impl<const K: usize, const KK: usize> Metric<K> for TopKCategoricalAccuracy<KK> {

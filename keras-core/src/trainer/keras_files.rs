@@ -10,6 +10,7 @@ use dfdx::nn::tensor_collection::TensorCollection;
 use super::Trainer;
 use crate::layers::KerasLayers;
 use crate::losses::LossFn;
+use crate::metrics::KerasMetrics;
 use crate::persist::keras::{self as kf, file_error, FileKind, KerasArchive, WeightsH5};
 use crate::{device::KerasDevice, model, optimizers::Optimizer, Result};
 
@@ -118,7 +119,8 @@ where
 
     /// Saves the whole model as a Keras `.keras` file (Keras's `model.save`): `config.json`
     /// describes it as a Keras `Sequential` of its layers (classes, units, activations, input
-    /// shape) with the compile config (optimizer and loss) when both have a Keras form, and
+    /// shape) with the compile config (optimizer and loss, when both have a Keras form, and the
+    /// metrics and weighted metrics that have one, [`MetricFn::keras_config`](crate::metrics::MetricFn::keras_config)), and
     /// `model.weights.h5` holds the weights and the optimizer's state as
     /// [`save_keras_weights`](Self::save_keras_weights) writes them; so
     /// `keras.saving.load_model(path)` rebuilds it with no Python code and `model.fit`
@@ -128,6 +130,8 @@ where
     pub fn save_keras(&mut self, path: impl AsRef<Path>) -> Result<()>
     where
         L: LossFn,
+        Mt: KerasMetrics,
+        Wm: KerasMetrics,
     {
         let path = path.as_ref();
         if FileKind::of(path)? != FileKind::Keras {
@@ -143,7 +147,12 @@ where
         let file = self.keras_weights(path)?;
         let layers = kf::layers_of(&self.model)?;
         let compile = match (self.optimizer.keras_spec(), self.loss.keras_config()) {
-            (Some(spec), Some(loss)) => Some(kf::compile_config(&spec, loss)),
+            (Some(spec), Some(loss)) => Some(kf::compile_config(
+                &spec,
+                loss,
+                self.metrics.keras_configs(),
+                self.weighted_metrics.keras_configs(),
+            )),
             _ => None,
         };
         let config = kf::sequential_config(&layers, "sequential", compile)

@@ -1,5 +1,5 @@
 //! `config.json` and `metadata.json` of a `.keras` file: the model as a Keras `Sequential` of
-//! the layers' descriptions, with the compile config (optimizer, loss) so that
+//! the layers' descriptions, with the compile config (optimizer, loss, metrics) so that
 //! `keras.saving.load_model` rebuilds, compiles and continues training it with no Python code.
 
 use serde_json::{json, Map, Value};
@@ -86,9 +86,22 @@ pub(crate) fn sequential_config(
     Ok(model)
 }
 
-/// Keras's `compile_config` for an optimizer and a loss (no metrics are named: Keras rebuilds
-/// its metrics from their names, which this crate's metric sets do not all have).
-pub(crate) fn compile_config(optimizer: &KerasOptimizerSpec, loss: Value) -> Value {
+/// Keras's `compile_config` for an optimizer, a loss, and the metrics and weighted metrics as
+/// [`KerasMetrics`](crate::metrics::KerasMetrics) lists them (`null` for none, as Keras writes
+/// `compile(metrics=None)`).
+pub(crate) fn compile_config(
+    optimizer: &KerasOptimizerSpec,
+    loss: Value,
+    metrics: Vec<Value>,
+    weighted_metrics: Vec<Value>,
+) -> Value {
+    let list = |m: Vec<Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(m)
+        }
+    };
     json!({
         "optimizer": {
             "module": "keras.optimizers",
@@ -98,8 +111,8 @@ pub(crate) fn compile_config(optimizer: &KerasOptimizerSpec, loss: Value) -> Val
         },
         "loss": loss,
         "loss_weights": null,
-        "metrics": null,
-        "weighted_metrics": null,
+        "metrics": list(metrics),
+        "weighted_metrics": list(weighted_metrics),
         "run_eagerly": false,
         "steps_per_execution": 1,
         "jit_compile": true,

@@ -77,6 +77,7 @@ mod tests {
             config: config.as_object().unwrap().clone(),
             path: path.into(),
             variables: vec![],
+            keras_only: vec![],
             input_shape: None,
             output: OutputShape::Same,
         }

@@ -81,6 +81,10 @@ pub(crate) fn put_model(
                 data: H5Data::F32(values.to_vec()),
             });
         }
+        arrays.extend(l.layer.keras_only.iter().map(|_| H5Array {
+            shape: Vec::new(),
+            data: H5Data::Int(vec![0]),
+        }));
         let leaf = l.group.rsplit('/').next().unwrap_or(&l.group).to_string();
         file.put_vars(&l.group, &leaf, arrays);
     }
@@ -102,7 +106,7 @@ pub(crate) fn take_model(
     let mut values = (trainable.values.clone(), non_trainable.values.clone());
     let located = located(layers);
     for l in &located {
-        let want = l.layer.variables.len();
+        let want = l.layer.variables.len() + l.layer.keras_only.len();
         let have = file.var_count(&l.group);
         if have != want {
             return Err(if have == 0 && want > 0 {
@@ -124,7 +128,9 @@ pub(crate) fn take_model(
                 l.group
             ));
         }
-        for (i, (key, array)) in vars.into_iter().enumerate() {
+        // Keras's own trailing variables (`keras_only`) are not the model's: skipped.
+        let held = l.layer.variables.len();
+        for (i, (key, array)) in vars.into_iter().take(held).enumerate() {
             let name = l.layer.variable_path(i);
             let (target, info) = match trainable.find(&name) {
                 Some(v) => (&mut values.0, v),
