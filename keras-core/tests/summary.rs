@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use keras_core::dfdx::nn::DeviceBuildExt;
-use keras_core::layers::{Conv2D, MaxPool2D};
+use keras_core::layers::{Conv2D, MaxPool2D, Normalization};
 use keras_core::prelude::*;
 use serde_json::Value;
 
@@ -73,4 +73,17 @@ fn a_trained_convnet_summary_counts_the_optimizer_as_keras_does() {
         .unwrap();
     trainer.fit(&data).epochs(1).verbose(0).run().unwrap();
     assert_same_table(&trainer.summary().unwrap(), &keras_summary("convnet"));
+}
+
+#[test]
+fn an_adapted_normalization_counts_its_count_as_keras_does() {
+    let dev = Cpu::default();
+    let mut model = dev.build_module::<(Normalization<3>, Dense<3, 2>), f32>();
+    let rows: Vec<f32> = (0..12).map(|v| v as f32).collect();
+    let data = ArrayDataset::<Rank1<3>, keras_core::target::NoLabels>::features(rows).unwrap();
+    model.0.adapt(&data).unwrap();
+    assert_same_table(
+        &keras_core::model::summary(&model).unwrap(),
+        &keras_summary("normalized"),
+    );
 }

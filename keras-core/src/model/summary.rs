@@ -170,7 +170,9 @@ fn summary_table(
                     .or_else(|| non_trainable.find(&name))
                     .map(|info| info.len)
             })
-            .sum();
+            .sum::<usize>()
+            // Keras's own scalar variables (Normalization's `count`), non-trainable.
+            + layer.keras_only.len();
         let label = format!(
             "{} ({})",
             group.trim_start_matches("layers/"),
@@ -182,7 +184,11 @@ fn summary_table(
         }
     }
     lines.push(rule('└', '┴', '┘', '─'));
-    let (t, n) = (trainable.values.len(), non_trainable.values.len());
+    let keras_only: usize = layers.iter().map(|l| l.keras_only.len()).sum();
+    let (t, n) = (
+        trainable.values.len(),
+        non_trainable.values.len() + keras_only,
+    );
     let o = optimizer_params.unwrap_or(0);
     let total = t + n + o;
     let bytes = |count: usize| readable_size(count as f64 * 4.0);
