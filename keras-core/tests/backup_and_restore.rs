@@ -92,17 +92,25 @@ macro_rules! fit_trained {
     }};
 }
 
+/// A fresh `$model` (seed 7, as a new process would build it) compiled with the runs'
+/// optimizer, loss and metric.
+macro_rules! compiled {
+    ($model:ident) => {{
+        let dev = Cpu::seed_from_u64(7);
+        Trainer::compile(
+            $model::<f32, Cpu>::build(&dev),
+            Adam::new().with_learning_rate(0.02).build().unwrap(),
+            SparseCategoricalCrossentropy::default().with_from_logits(true),
+            (ResolvedAccuracy::<Sparse>::default(),),
+            &dev,
+        )
+        .unwrap()
+    }};
+}
+
 /// Trains a fresh model (same seed each time, as a new process would) with `callbacks`.
 fn fit_with<Cb: Callback>(callbacks: Cb, epochs: usize) -> Result<Trained> {
-    let dev = Cpu::seed_from_u64(7);
-    let model = Mlp::<f32, Cpu>::build(&dev);
-    let mut trainer = Trainer::compile(
-        model,
-        Adam::new().with_learning_rate(0.02).build()?,
-        SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (ResolvedAccuracy::<Sparse>::default(),),
-        &dev,
-    )?;
+    let mut trainer = compiled!(Mlp);
     fit_trained!(trainer, &data(), epochs, callbacks)
 }
 
@@ -388,15 +396,7 @@ fn a_backup_of_another_architecture_is_rejected_and_left_untouched() {
     .unwrap_err();
     let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
     let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    let dev = Cpu::seed_from_u64(7);
-    let mut trainer = Trainer::compile(
-        WideMlp::<f32, Cpu>::build(&dev),
-        Adam::new().with_learning_rate(0.02).build().unwrap(),
-        SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (ResolvedAccuracy::<Sparse>::default(),),
-        &dev,
-    )
-    .unwrap();
+    let mut trainer = compiled!(WideMlp);
     let initial = trainer.weights().values.clone();
     let err = trainer
         .fit(&data())
@@ -429,15 +429,7 @@ fn a_backup_taken_with_other_data_settings_is_refused() {
         EPOCHS,
     )
     .unwrap_err();
-    let dev = Cpu::seed_from_u64(7);
-    let mut trainer = Trainer::compile(
-        Mlp::<f32, Cpu>::build(&dev),
-        Adam::new().with_learning_rate(0.02).build().unwrap(),
-        SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (ResolvedAccuracy::<Sparse>::default(),),
-        &dev,
-    )
-    .unwrap();
+    let mut trainer = compiled!(Mlp);
     let err = trainer
         .fit(&data())
         .epochs(EPOCHS)
@@ -465,15 +457,7 @@ fn a_backup_taken_with_other_callbacks_is_refused_before_anything_changes() {
     .unwrap_err();
     let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
     let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    let dev = Cpu::seed_from_u64(7);
-    let mut trainer = Trainer::compile(
-        Mlp::<f32, Cpu>::build(&dev),
-        Adam::new().with_learning_rate(0.02).build().unwrap(),
-        SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (ResolvedAccuracy::<Sparse>::default(),),
-        &dev,
-    )
-    .unwrap();
+    let mut trainer = compiled!(Mlp);
     let initial = trainer.weights().values.clone();
     // The backup holds the states of three callbacks beside it; this run has one.
     let err = trainer
@@ -728,14 +712,7 @@ fn fit_generator_with<Cb: Callback>(callbacks: Cb) -> Result<Trained> {
         .collect();
     let gen =
         keras_core::data::Generator::<Rank1<4>, Sparse, _>::new(|| batches.clone().into_iter());
-    let dev = Cpu::seed_from_u64(7);
-    let mut trainer = Trainer::compile(
-        Mlp::<f32, Cpu>::build(&dev),
-        Adam::new().with_learning_rate(0.02).build()?,
-        SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (ResolvedAccuracy::<Sparse>::default(),),
-        &dev,
-    )?;
+    let mut trainer = compiled!(Mlp);
     let history = trainer
         .fit(&gen)
         .epochs(EPOCHS)
