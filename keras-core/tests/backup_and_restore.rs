@@ -30,6 +30,16 @@ struct Mlp<E: Dtype, D: Device<E>> {
     out: Linear<12, 3, E, D>,
 }
 
+/// [`Mlp`] with another Dropout rate: the same variables, other hyper-parameters.
+#[derive(Sequential)]
+struct MlpHalfDropout<E: Dtype, D: Device<E>> {
+    hidden: Linear<4, 12, E, D>,
+    act: ReLU,
+    #[layer(rate = 0.5)]
+    drop: keras_core::layers::Dropout,
+    out: Linear<12, 3, E, D>,
+}
+
 #[derive(Sequential)]
 struct WideMlp<E: Dtype, D: Device<E>> {
     hidden: Linear<4, 16, E, D>,
@@ -413,6 +423,41 @@ fn a_backup_of_another_architecture_is_rejected_and_left_untouched() {
             assert!(reason.contains("another model"), "{reason}");
             assert!(reason.contains("hidden"), "{reason}");
         }
+        other => panic!("expected a checkpoint error, got {other}"),
+    }
+    assert_eq!(bits(&trainer.weights().values), bits(&initial));
+    let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert_eq!(before, after);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_backup_of_a_model_with_another_dropout_rate_is_refused_and_left_untouched() {
+    let dir = fresh_dir("hyper");
+    fit_with(
+        (backup(&dir, SaveFreq::Batches(5)), crash_after(12)),
+        EPOCHS,
+    )
+    .unwrap_err();
+    let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
+    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let mut trainer = compiled!(MlpHalfDropout);
+    let initial = trainer.weights().values.clone();
+    let err = trainer
+        .fit(&data())
+        .epochs(EPOCHS)
+        .batch_size(8)
+        .seed(11)
+        .validation_split(0.2)
+        .verbose(0)
+        .callbacks((stateful(), backup(&dir, SaveFreq::Batches(5))))
+        .run()
+        .unwrap_err();
+    match &err {
+        Error::Checkpoint { reason, .. } => assert!(
+            reason.contains("`drop.rate` is 0.5 in the model but 0.25 in the file"),
+            "{reason}"
+        ),
         other => panic!("expected a checkpoint error, got {other}"),
     }
     assert_eq!(bits(&trainer.weights().values), bits(&initial));

@@ -200,6 +200,7 @@ impl BackupAndRestore {
             optimizer: ctx.optimizer_state()?,
             point,
             callbacks,
+            hyper_parameters: ctx.hyper_parameters()?,
         };
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let path = self
@@ -276,6 +277,10 @@ impl BackupAndRestore {
             &ctx.non_trainable_weights()?,
         )
         .map_err(refuse)?;
+        // After the layout, so that another architecture is named as such.
+        if let (Some(saved), Some(model)) = (&backup.hyper_parameters, ctx.hyper_parameters()?) {
+            model.check_matches(saved).map_err(refuse)?;
+        }
         if let Some(now) = ctx.resume_point()? {
             backup
                 .point

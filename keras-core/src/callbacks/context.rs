@@ -3,7 +3,7 @@
 use crate::state::{History, Logs};
 use crate::{
     metrics::Direction,
-    state::{FlatParams, ResumePoint},
+    state::{FlatParams, HyperParameters, ResumePoint},
     Error, Result,
 };
 
@@ -100,6 +100,13 @@ pub trait CallbackContext {
     /// shaped as [`CallbackContext::weights`]. Defaults to none.
     fn non_trainable_weights(&self) -> Result<FlatParams> {
         Ok(FlatParams::default())
+    }
+
+    /// The model's layer hyper-parameters (Dropout's rate, ...), named by field path, for the
+    /// files a callback writes to record; `None` (the default) when the context does not know
+    /// them, and the file then records none.
+    fn hyper_parameters(&self) -> Result<Option<HyperParameters>> {
+        Ok(None)
     }
 
     /// Replaces the model's non-trainable tensors (same layout as

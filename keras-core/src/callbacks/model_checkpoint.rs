@@ -225,7 +225,14 @@ impl ModelCheckpoint {
         };
         // The moving statistics too: weights without them are a model that never existed.
         let non_trainable = ctx.non_trainable_weights()?;
-        save_model_checkpoint(&filepath, ctx.weights()?, &non_trainable, state.as_deref())?;
+        let hyper_parameters = ctx.hyper_parameters()?;
+        save_model_checkpoint(
+            &filepath,
+            ctx.weights()?,
+            &non_trainable,
+            hyper_parameters.as_ref(),
+            state.as_deref(),
+        )?;
         self.last_saved = Some(filepath);
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Keras's `BatchNormalization` layer (axis -1).
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
+use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, ModuleMut};
 use dfdx::shapes::{Axes, Axes2, Axes3, Axis, BroadcastShapeTo, Const, Dim, Dtype, HasShape};
 use dfdx::shapes::{Rank1, ReduceShapeTo, Shape};
@@ -24,9 +24,10 @@ use crate::Result;
 ///   trainable count (Keras's total is `4 * C`).
 /// - Inputs `(batch, C)`, `(batch, steps, C)` or channels-last images `(batch, H, W, C)`.
 ///
-/// `momentum` and `epsilon` are hyperparameters, rebuilt with Keras's defaults when built; in a
-/// derived model `#[layer(momentum = 0.9, epsilon = 1e-5)]` on the field sets them on every
-/// build, device move and conversion.
+/// `momentum` and `epsilon` are hyperparameters: Keras's defaults when built, carried through
+/// device moves and conversions, and recorded in checkpoints (`momentum`, `epsilon`), so that a
+/// file saved with other ones is refused; in a derived model
+/// `#[layer(momentum = 0.9, epsilon = 1e-5)]` on the field sets them on every build.
 ///
 /// # Examples
 /// ```
@@ -183,14 +184,26 @@ impl<const C: usize, E: Dtype, D: Device<E>> TensorCollection<E, D>
                     |s| &mut s.moving_variance,
                     TensorOptions::detached(ones),
                 ),
+                Self::scalar(
+                    "momentum",
+                    |s| &s.momentum,
+                    |s| &mut s.momentum,
+                    ScalarOptions::from_default(0.99),
+                ),
+                Self::scalar(
+                    "epsilon",
+                    |s| &s.epsilon,
+                    |s| &mut s.epsilon,
+                    ScalarOptions::from_default(1e-3),
+                ),
             ),
-            |(gamma, beta, moving_mean, moving_variance)| BatchNormalization {
+            |(gamma, beta, moving_mean, moving_variance, momentum, epsilon)| BatchNormalization {
                 gamma,
                 beta,
                 moving_mean,
                 moving_variance,
-                momentum: 0.99,
-                epsilon: 1e-3,
+                momentum,
+                epsilon,
             },
         )
     }

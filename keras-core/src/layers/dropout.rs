@@ -1,6 +1,6 @@
 //! Keras's `Dropout` layer.
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
+use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
 use dfdx::nn::{BuildOnDevice, Module, ModuleMut};
 use dfdx::shapes::{Dtype, Shape};
 use dfdx::tensor::{NoneTape, OwnedTape, Tape, Tensor};
@@ -71,7 +71,15 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Dropout {
     fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
         visitor: &mut V,
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields((), |_| Default::default())
+        visitor.visit_fields(
+            <Self as TensorCollection<E, D>>::scalar(
+                "rate",
+                |s| &s.rate,
+                |s| &mut s.rate,
+                ScalarOptions::from_default(0.5),
+            ),
+            |rate| Dropout { rate },
+        )
     }
 }
 

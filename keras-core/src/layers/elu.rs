@@ -1,6 +1,6 @@
 //! Keras's `ELU` layer.
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
+use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Dtype, Shape};
 use dfdx::tensor::{Tape, Tensor};
@@ -63,7 +63,15 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Elu {
     fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
         visitor: &mut V,
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields((), |_| Default::default())
+        visitor.visit_fields(
+            <Self as TensorCollection<E, D>>::scalar(
+                "alpha",
+                |s| &s.alpha,
+                |s| &mut s.alpha,
+                ScalarOptions::from_default(1.0),
+            ),
+            |alpha| Elu { alpha },
+        )
     }
 }
 

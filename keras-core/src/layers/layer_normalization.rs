@@ -1,6 +1,6 @@
 //! Keras's `LayerNormalization` layer (last axis).
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
+use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Axes2, Axis, Const, Dim, Dtype, HasShape, Rank1};
 use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
@@ -16,7 +16,8 @@ use crate::Result;
 ///
 /// Parameters `gamma` (ones) and `beta` (zeros), both trainable: `2 * M` parameters, as Keras.
 /// Training and inference compute the same thing. Inputs `(batch, M)` or `(batch, steps, M)`.
-/// `epsilon` is a hyperparameter, rebuilt with Keras's default when built.
+/// `epsilon` is a hyperparameter: Keras's default when built, carried through device moves and
+/// conversions, and recorded in checkpoints, so that a file saved with another one is refused.
 ///
 /// # Examples
 /// ```
@@ -83,11 +84,17 @@ impl<const M: usize, E: Dtype, D: Device<E>> TensorCollection<E, D>
                     |s| &mut s.beta,
                     TensorOptions::reset_with(zeros),
                 ),
+                Self::scalar(
+                    "epsilon",
+                    |s| &s.epsilon,
+                    |s| &mut s.epsilon,
+                    ScalarOptions::from_default(1e-3),
+                ),
             ),
-            |(gamma, beta)| LayerNormalization {
+            |(gamma, beta, epsilon)| LayerNormalization {
                 gamma,
                 beta,
-                epsilon: 1e-3,
+                epsilon,
             },
         )
     }

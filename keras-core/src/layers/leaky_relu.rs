@@ -1,6 +1,6 @@
 //! Keras's `LeakyReLU` layer.
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
+use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Dtype, Shape};
 use dfdx::tensor::{Tape, Tensor};
@@ -67,7 +67,15 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for LeakyReLU {
     fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
         visitor: &mut V,
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields((), |_| Default::default())
+        visitor.visit_fields(
+            <Self as TensorCollection<E, D>>::scalar(
+                "negative_slope",
+                |s| &s.negative_slope,
+                |s| &mut s.negative_slope,
+                ScalarOptions::from_default(0.3),
+            ),
+            |negative_slope| LeakyReLU { negative_slope },
+        )
     }
 }
 

@@ -5,12 +5,14 @@
 //! `#[derive(Model)]` generate): `Module` for inference, `ModuleMut` for the training forward.
 
 mod all_reduce;
+mod hyper_parameters;
 mod optimizer_step;
 mod params;
 mod resident;
 mod summary;
 
 pub(crate) use all_reduce::all_reduce_grads;
+pub use hyper_parameters::hyper_parameters;
 pub(crate) use optimizer_step::sync_values;
 pub use optimizer_step::{optimizer_step, optimizer_step_if_finite, sync_host, StepBuffers};
 pub use params::non_trainable_layout;

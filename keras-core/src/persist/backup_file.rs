@@ -5,7 +5,8 @@
 //! CRC-32C (`u32`, little-endian), then the payload: a safetensors buffer holding the trainable
 //! weights (`weights/<name>`), the non-trainable ones (`non_trainable/<name>`) and the optimizer
 //! state (`optimizer/<entry>`), with a JSON description of the run (epoch, batch, data position,
-//! running metrics, history, callback states) in its `backup` metadata field. Floats in the JSON
+//! running metrics, history, callback states, the layers' hyper-parameters) in its `backup`
+//! metadata field. Floats in the JSON
 //! are stored as their bit patterns, so everything round-trips bit for bit. A file whose length
 //! or checksum does not match is rejected as corrupt.
 
@@ -20,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::crc32c::crc32c;
 use crate::{
-    state::{DataPosition, DataSignature, FlatParams, History, MeanState, ResumePoint},
+    state::{
+        DataPosition, DataSignature, FlatParams, History, HyperParameters, MeanState, ResumePoint,
+    },
     Error, Result,
 };
 
@@ -37,6 +40,8 @@ pub(crate) struct Backup {
     pub optimizer: Vec<(String, Vec<f32>)>,
     pub point: ResumePoint,
     pub callbacks: Option<serde_json::Value>,
+    /// The layers' hyper-parameters, when the context knew them.
+    pub hyper_parameters: Option<HyperParameters>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -57,6 +62,9 @@ struct Meta {
     history_keys: Vec<String>,
     history: BTreeMap<String, Vec<u32>>,
     callbacks: Option<serde_json::Value>,
+    /// [`HyperParameters::to_json`]; absent in backups written before it was recorded.
+    #[serde(default)]
+    hyper_parameters: Option<String>,
 }
 
 struct F32Bytes {
@@ -161,6 +169,10 @@ pub(crate) fn encode(path: &Path, backup: &Backup) -> Result<Vec<u8>> {
             .map(|(k, v)| (k.clone(), bits(v)))
             .collect(),
         callbacks: backup.callbacks.clone(),
+        hyper_parameters: backup
+            .hyper_parameters
+            .as_ref()
+            .map(HyperParameters::to_json),
     };
     let json = serde_json::to_string(&meta).map_err(|e| corrupt(path, e.to_string()))?;
     let metadata = HashMap::from([(META_KEY.to_string(), json)]);
@@ -288,12 +300,17 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<Backup> {
         // Kept beside the point in `Backup::callbacks`.
         callbacks: None,
     };
+    let hyper_parameters = match &meta.hyper_parameters {
+        Some(json) => Some(HyperParameters::from_json(json).map_err(|r| corrupt(path, r))?),
+        None => None,
+    };
     Ok(Backup {
         weights,
         non_trainable,
         optimizer,
         point,
         callbacks: meta.callbacks,
+        hyper_parameters,
     })
 }
 
@@ -331,6 +348,7 @@ mod tests {
                 ..ResumePoint::default()
             },
             callbacks: Some(serde_json::json!([null, {"wait": 2}])),
+            hyper_parameters: Some(HyperParameters::from_pairs([("drop.rate", 0.25)])),
         }
     }
 
@@ -345,6 +363,7 @@ mod tests {
             && a.non_trainable == b.non_trainable
             && a.optimizer == b.optimizer
             && a.callbacks == b.callbacks
+            && a.hyper_parameters == b.hyper_parameters
             && a.point.loss_tracker == b.point.loss_tracker
             && a.point.metric_states == b.point.metric_states
             && h(a) == h(b)

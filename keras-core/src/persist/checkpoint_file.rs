@@ -5,7 +5,8 @@
 //! ([`crate::optimizers::VarInfo::name`]) with its shape; the non-trainable variables
 //! (BatchNormalization's moving statistics) as `non_trainable/<name>`; optimizer state entries as
 //! 1-D tensors named `optimizer/<entry>`, their order kept in the `optimizer_order` metadata field
-//! (a JSON list). The header also carries the file's CRC-32C ([`crate::persist::seal`]), checked
+//! (a JSON list); the layers' hyper-parameters, when the saver knew them, as a JSON object in the
+//! `hyper_parameters` metadata field ([`HyperParameters::to_json`]). The header also carries the file's CRC-32C ([`crate::persist::seal`]), checked
 //! before anything is read: a changed or damaged file is an [`Error::Checkpoint`].
 
 use std::{
@@ -17,7 +18,10 @@ use std::{
 use safetensors::tensor::{Dtype, SafeTensors, View};
 
 use crate::persist::{add_placeholder, read_sealed, seal};
-use crate::{state::FlatParams, Error, Result};
+use crate::{
+    state::{FlatParams, HyperParameters},
+    Error, Result,
+};
 
 /// Prefix of optimizer state entries in a checkpoint.
 pub const OPTIMIZER_PREFIX: &str = "optimizer/";
@@ -25,6 +29,7 @@ pub const OPTIMIZER_PREFIX: &str = "optimizer/";
 /// Prefix of the non-trainable variables (moving statistics) in a checkpoint.
 pub const NON_TRAINABLE_PREFIX: &str = "non_trainable/";
 const ORDER_KEY: &str = "optimizer_order";
+const HYPER_KEY: &str = "hyper_parameters";
 
 struct F32Tensor {
     shape: Vec<usize>,
@@ -85,25 +90,34 @@ pub fn save_checkpoint(
     weights: &FlatParams,
     optimizer_state: Option<&[(String, Vec<f32>)]>,
 ) -> Result<()> {
-    save_model_checkpoint(path, weights, &FlatParams::default(), optimizer_state)
+    save_model_checkpoint(path, weights, &FlatParams::default(), None, optimizer_state)
 }
 
 /// [`save_checkpoint`] with the model's non-trainable variables too (BatchNormalization's moving
 /// statistics, laid out as the trainer's `non_trainable_weights`), so that a model restored from
-/// the file predicts as the saved one (see [`load_non_trainable_weights`]).
+/// the file predicts as the saved one (see [`load_non_trainable_weights`]), and the layers'
+/// hyper-parameters when given, so that a model with other ones can refuse the file (see
+/// [`check_hyper_parameters`]).
 ///
 /// ```
-/// use keras_core::persist::{load_non_trainable_weights, load_weights, save_model_checkpoint};
+/// use keras_core::persist::{
+///     check_hyper_parameters, load_non_trainable_weights, load_weights, save_model_checkpoint,
+/// };
 /// use keras_core::optimizers::FlatParams;
+/// use keras_core::state::HyperParameters;
 ///
 /// let mut weights = FlatParams::from_layout([("bn.gamma", &[2usize][..])]);
 /// weights.values = vec![1.0, 2.0];
 /// let mut stats = FlatParams::from_layout([("bn.running_mean", &[2usize][..])]);
 /// stats.values = vec![0.5, -0.5];
 /// let path = std::env::temp_dir().join(format!("doc-ckpt-nt-{}.safetensors", std::process::id()));
-/// save_model_checkpoint(&path, &weights, &stats, None)?;
+/// let hp = HyperParameters::from_pairs([("bn.epsilon", 1e-3)]);
+/// save_model_checkpoint(&path, &weights, &stats, Some(&hp), None)?;
 /// assert_eq!(load_weights(&path, &weights)?, weights.values);
 /// assert_eq!(load_non_trainable_weights(&path, &stats)?, stats.values);
+/// check_hyper_parameters(&path, &hp)?;
+/// let other = HyperParameters::from_pairs([("bn.epsilon", 1e-5)]);
+/// assert!(check_hyper_parameters(&path, &other).unwrap_err().to_string().contains("`bn.epsilon`"));
 /// # std::fs::remove_file(&path).ok();
 /// # Ok::<(), keras_core::Error>(())
 /// ```
@@ -111,6 +125,7 @@ pub fn save_model_checkpoint(
     path: impl AsRef<Path>,
     weights: &FlatParams,
     non_trainable: &FlatParams,
+    hyper_parameters: Option<&HyperParameters>,
     optimizer_state: Option<&[(String, Vec<f32>)]>,
 ) -> Result<()> {
     let path = path.as_ref();
@@ -137,6 +152,9 @@ pub fn save_model_checkpoint(
     }
     let mut metadata = HashMap::new();
     metadata.insert("format".to_string(), "keras-rs".to_string());
+    if let Some(hp) = hyper_parameters {
+        metadata.insert(HYPER_KEY.to_string(), hp.to_json());
+    }
     if let Some(state) = optimizer_state {
         let mut order = Vec::with_capacity(state.len());
         for (name, values) in state {
@@ -251,6 +269,34 @@ fn load_prefixed(
         ));
     }
     Ok(out)
+}
+
+/// The layers' hyper-parameters a checkpoint recorded; `None` for a file saved without them
+/// (by [`save_checkpoint`], or before they were recorded).
+pub fn load_hyper_parameters(path: impl AsRef<Path>) -> Result<Option<HyperParameters>> {
+    let path = path.as_ref();
+    let bytes = read_sealed(path)?;
+    let (_, metadata) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| checkpoint_error(path, format!("bad header: {e:?}")))?;
+    match metadata.metadata().as_ref().and_then(|m| m.get(HYPER_KEY)) {
+        Some(json) => HyperParameters::from_json(json)
+            .map(Some)
+            .map_err(|reason| checkpoint_error(path, reason)),
+        None => Ok(None),
+    }
+}
+
+/// `Ok` when the checkpoint at `path` recorded the hyper-parameters `model` has (or recorded
+/// none); otherwise an [`Error::Checkpoint`] naming the first field path that differs and both
+/// values.
+pub fn check_hyper_parameters(path: impl AsRef<Path>, model: &HyperParameters) -> Result<()> {
+    let path = path.as_ref();
+    match load_hyper_parameters(path)? {
+        Some(saved) => model
+            .check_matches(&saved)
+            .map_err(|reason| checkpoint_error(path, reason)),
+        None => Ok(()),
+    }
 }
 
 /// Reads the optimizer state entries of a checkpoint (empty if it was saved weights-only), in

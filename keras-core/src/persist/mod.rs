@@ -28,8 +28,9 @@ mod seal;
 pub use atomic::temp_path;
 pub(crate) use atomic::{write_atomically, write_atomically_as, write_atomically_via};
 pub use checkpoint_file::{
-    load_non_trainable_weights, load_optimizer_state, load_weights, save_checkpoint,
-    save_model_checkpoint, NON_TRAINABLE_PREFIX, OPTIMIZER_PREFIX,
+    check_hyper_parameters, load_hyper_parameters, load_non_trainable_weights,
+    load_optimizer_state, load_weights, save_checkpoint, save_model_checkpoint,
+    NON_TRAINABLE_PREFIX, OPTIMIZER_PREFIX,
 };
 pub use file_template::FileTemplate;
 pub use history_plot::plot_history_svg;

@@ -10,6 +10,7 @@
 mod data_position;
 mod float_hex;
 mod history;
+mod hyper_parameters;
 mod logs;
 mod mean_state;
 mod params;
@@ -18,6 +19,7 @@ mod resume_point;
 pub use data_position::DataPosition;
 pub(crate) use float_hex::{floats_from_hex, floats_to_hex};
 pub use history::History;
+pub use hyper_parameters::HyperParameters;
 pub use logs::Logs;
 pub use mean_state::MeanState;
 pub use params::{FlatParams, VarInfo};

@@ -9,7 +9,7 @@ use crate::{
     metrics::Direction,
     model,
     optimizers::Optimizer,
-    state::FlatParams,
+    state::{FlatParams, HyperParameters},
     state::{History, Logs},
     Error, Result,
 };
@@ -116,6 +116,10 @@ impl<M: TensorCollection<f32, D>, O: Optimizer, D: KerasDevice, F: FitView> Call
 
     fn non_trainable_weights(&self) -> Result<FlatParams> {
         crate::model::non_trainable_layout(self.model)
+    }
+
+    fn hyper_parameters(&self) -> Result<Option<HyperParameters>> {
+        crate::model::hyper_parameters(self.model).map(Some)
     }
 
     fn set_non_trainable_weights(&mut self, values: &[f32]) -> Result<()> {

@@ -8,7 +8,8 @@ use dfdx::nn::tensor_collection::TensorCollection;
 
 use super::Trainer;
 use crate::persist::{
-    load_non_trainable_weights, load_optimizer_state, load_weights, save_model_checkpoint,
+    check_hyper_parameters, load_non_trainable_weights, load_optimizer_state, load_weights,
+    save_model_checkpoint,
 };
 use crate::{device::KerasDevice, model, optimizers::Optimizer, Error, Result};
 
@@ -25,7 +26,8 @@ where
     }
 
     /// Saves the model's weights to `path` (Keras's `model.save_weights`): the trainable ones and
-    /// the non-trainable ones (BatchNormalization's moving statistics), named by field path, in
+    /// the non-trainable ones (BatchNormalization's moving statistics), named by field path, with
+    /// a record of the layers' hyper-parameters ([`model::hyper_parameters`]), in
     /// the checkpoint format of [`save_model_checkpoint`], atomically (a failed save leaves any
     /// previous file intact).
     ///
@@ -60,13 +62,21 @@ where
     pub fn save_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
         self.sync_host()?;
         let non_trainable = model::non_trainable_layout(&self.model)?;
-        save_model_checkpoint(path, &self.params, &non_trainable, None)
+        let hyper_parameters = model::hyper_parameters(&self.model)?;
+        save_model_checkpoint(
+            path,
+            &self.params,
+            &non_trainable,
+            Some(&hyper_parameters),
+            None,
+        )
     }
 
     /// Loads weights saved by [`save_weights`](Self::save_weights) or `ModelCheckpoint` into the
     /// model (Keras's `model.load_weights`), trainable and non-trainable, checked against this
-    /// model's variables (names, shapes, nothing missing or extra): a file from another model, or
-    /// one saved without the moving statistics this model has, is an
+    /// model's variables (names, shapes, nothing missing or extra) and hyper-parameters (a
+    /// Dropout rate or BatchNormalization epsilon the file recorded must be this model's): a
+    /// file from another model, or one saved without the moving statistics this model has, is an
     /// [`Error::Checkpoint`](crate::Error::Checkpoint) naming the first variable that differs,
     /// and the model is left as it was (nothing is written unless the whole file checks). The
     /// optimizer's state is not touched.
@@ -75,6 +85,8 @@ where
         let non_trainable_layout = model::non_trainable_layout(&self.model)?;
         let values = load_weights(path, &self.params)?;
         let non_trainable = load_non_trainable_weights(path, &non_trainable_layout)?;
+        // After the variables, so that a file of another architecture is named as such.
+        check_hyper_parameters(path, &model::hyper_parameters(&self.model)?)?;
         self.set_weights(&values)?;
         model::scatter_non_trainable(&mut self.model, &non_trainable)
     }
@@ -86,14 +98,22 @@ where
     pub fn save_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         self.sync_host()?;
         let non_trainable = model::non_trainable_layout(&self.model)?;
+        let hyper_parameters = model::hyper_parameters(&self.model)?;
         let state = self.optimizer.state();
-        save_model_checkpoint(path, &self.params, &non_trainable, Some(&state))
+        save_model_checkpoint(
+            path,
+            &self.params,
+            &non_trainable,
+            Some(&hyper_parameters),
+            Some(&state),
+        )
     }
 
     /// Loads a checkpoint written by [`save_checkpoint`](Self::save_checkpoint) or a full
     /// `ModelCheckpoint`: weights, non-trainable variables and the optimizer's state, so that
     /// training continues as if it had not stopped. Everything is checked before anything
-    /// changes: a file of another model, a file saved weights only, or an optimizer state of
+    /// changes: a file of another model (other variables or hyper-parameters), a file saved
+    /// weights only, or an optimizer state of
     /// another optimizer (or other variables) is an [`Error::Checkpoint`] and the trainer is left
     /// as it was.
     pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
@@ -101,6 +121,8 @@ where
         let non_trainable_layout = model::non_trainable_layout(&self.model)?;
         let values = load_weights(path, &self.params)?;
         let non_trainable = load_non_trainable_weights(path, &non_trainable_layout)?;
+        // After the variables, so that a file of another architecture is named as such.
+        check_hyper_parameters(path, &model::hyper_parameters(&self.model)?)?;
         let state = load_optimizer_state(path)?;
         if state.is_empty() {
             return Err(Error::Checkpoint {
