@@ -1,5 +1,5 @@
 //! Semantic checks on a parsed model: at least one layer, no plain-data field left unskipped,
-//! layer parameters in order, and adjacent literal widths agree.
+//! layer parameters in order, and adjacent literal widths and image sizes agree.
 
 use crate::{
     ast::Input,
@@ -69,37 +69,69 @@ fn check_plain_fields(input: &Input<'_>, sequential: bool) -> syn::Result<()> {
     }
 }
 
+/// The first pair of adjacent layers whose literal widths or image sizes disagree, as one error
+/// naming both fields and both shapes (Keras too stops at the first layer that cannot take its
+/// input).
 fn check_widths(input: &Input<'_>) -> syn::Result<()> {
-    let mut errors: Option<syn::Error> = None;
+    let fail = |ty: &syn::Type, message: String| Err(syn::Error::new_spanned(ty, message));
     // The running width: (value, unit, field that produced it).
     let mut current: Option<(u64, Unit, &syn::Ident)> = None;
     // The running image size (height, width, field that set it), when known.
     let mut size: Option<(u64, u64, &syn::Ident)> = None;
     for layer in input.layers() {
+        let name = layer.ident;
         match spatial(layer.ty) {
-            Spatial::Sets(s) => size = s.map(|(h, w)| (h, w, layer.ident)),
-            Spatial::Keeps => {}
-            Spatial::Flattens(n) => {
-                if let (Some(n), Some((h, w, prev)), Some((c, Unit::Channels, _))) =
-                    (n, size, current)
-                {
-                    if n != h * w * c {
-                        let e = syn::Error::new_spanned(
-                            layer.ty,
-                            format!(
-                                "layer `{}` expects {n} input features but `{prev}` produces {h}x{w}x{c} = {} values per sample",
-                                layer.ident,
-                                h * w * c
-                            ),
-                        );
-                        match &mut errors {
-                            Some(all) => all.combine(e),
-                            None => errors = Some(e),
+            Spatial::Sets { window, out } => {
+                if let (Some(win), Some((h, w, prev))) = (window, size) {
+                    let k = win.kernel;
+                    match (win.output(h), win.output(w), out) {
+                        (Some(oh), Some(ow), Some((want_h, want_w)))
+                            if (oh, ow) != (want_h, want_w) =>
+                        {
+                            return fail(
+                                layer.ty,
+                                format!(
+                                    "layer `{name}` declares {want_h}x{want_w} outputs but its {k}x{k} window with stride {} and padding {} over the {h}x{w} images of `{prev}` gives {oh}x{ow}",
+                                    win.stride, win.padding
+                                ),
+                            );
                         }
+                        (None, _, _) | (_, None, _) => {
+                            return fail(
+                                layer.ty,
+                                format!(
+                                    "layer `{name}`'s {k}x{k} window (stride {}, padding {}) does not fit the {h}x{w} images of `{prev}`",
+                                    win.stride, win.padding
+                                ),
+                            );
+                        }
+                        _ => {}
                     }
                 }
-                size = None;
+                size = out.map(|(h, w)| (h, w, name));
             }
+            Spatial::Keeps => {}
+            Spatial::Flattens(n) => match (n, size, current) {
+                (Some(n), Some((h, w, prev)), Some((c, Unit::Channels, _))) if n != h * w * c => {
+                    return fail(
+                        layer.ty,
+                        format!(
+                            "layer `{name}` expects {n} input features but `{prev}` produces {h}x{w}x{c} = {} values per sample",
+                            h * w * c
+                        ),
+                    );
+                }
+                (Some(n), None, Some((v, unit, prev))) if v > 0 && n % v != 0 => {
+                    return fail(
+                        layer.ty,
+                        format!(
+                            "layer `{name}` expects {n} input features but `{prev}` produces {v} {} per position, and {n} is not a multiple of {v}",
+                            unit.word()
+                        ),
+                    );
+                }
+                _ => size = None,
+            },
             Spatial::Clears => size = None,
         }
         match flow(layer.ty) {
@@ -111,52 +143,36 @@ fn check_widths(input: &Input<'_>) -> syn::Result<()> {
                     (expected, current)
                 {
                     if want_unit == have_unit && want != have {
-                        let e = syn::Error::new_spanned(
+                        return fail(
                             layer.ty,
                             format!(
-                                "layer `{}` expects {} input {} but `{}` produces {}",
-                                layer.ident,
-                                want,
-                                want_unit.word(),
-                                prev,
-                                have
+                                "layer `{name}` expects {want} input {} but `{prev}` produces {have}",
+                                want_unit.word()
                             ),
                         );
-                        match &mut errors {
-                            Some(all) => all.combine(e),
-                            None => errors = Some(e),
-                        }
                     }
                 }
-                current = output.map(|(v, u)| (v, u, layer.ident));
+                current = output.map(|(v, u)| (v, u, name));
             }
             Flow::Keeps(expected) => {
                 if let (Some(want), Some((have, unit, prev))) = (expected, current) {
                     if want != have {
-                        let e = syn::Error::new_spanned(
+                        return fail(
                             layer.ty,
                             format!(
-                                "layer `{}` expects {} input {} but `{}` produces {}",
-                                layer.ident,
-                                want,
-                                unit.word(),
-                                prev,
-                                have
+                                "layer `{name}` expects {want} input {} but `{prev}` produces {have}",
+                                unit.word()
                             ),
                         );
-                        match &mut errors {
-                            Some(all) => all.combine(e),
-                            None => errors = Some(e),
-                        }
                     }
-                    current = Some((want, unit, layer.ident));
+                    current = Some((want, unit, name));
                 } else if expected.is_none() {
                     current = None;
                 }
             }
             Flow::ChannelsToFeatures => {
                 current = current.map(|(v, unit, prev)| match unit {
-                    Unit::Channels => (v, Unit::Features, layer.ident),
+                    Unit::Channels => (v, Unit::Features, name),
                     Unit::Features => (v, unit, prev),
                 });
             }
@@ -164,8 +180,5 @@ fn check_widths(input: &Input<'_>) -> syn::Result<()> {
             Flow::Unknown => current = None,
         }
     }
-    match errors {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    Ok(())
 }

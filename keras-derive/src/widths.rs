@@ -83,11 +83,36 @@ pub fn flow(ty: &syn::Type) -> Flow {
     }
 }
 
+/// A sliding window (`Conv2D`, pooling): kernel size, stride and padding on each side.
+#[derive(Clone, Copy)]
+pub struct Window {
+    /// Kernel size `K` (square).
+    pub kernel: u64,
+    /// Stride `S`.
+    pub stride: u64,
+    /// Zero padding `P` on each side.
+    pub padding: u64,
+}
+
+impl Window {
+    /// The output size over an input of size `n`, `(n + 2P - K) / S + 1`; `None` when the
+    /// window does not fit or the stride is zero.
+    pub fn output(self, n: u64) -> Option<u64> {
+        let padded = n + 2 * self.padding;
+        (padded >= self.kernel && self.stride > 0).then(|| (padded - self.kernel) / self.stride + 1)
+    }
+}
+
 /// How a layer type changes the spatial size `(height, width)` of channels-last images.
 pub enum Spatial {
-    /// Produces images of this size when both are literals (`Conv2D`, pooling windows), or of
-    /// a size not known from the tokens.
-    Sets(Option<(u64, u64)>),
+    /// Produces images of size `out` when both are literals (`Conv2D`, pooling windows), or of
+    /// a size not known from the tokens; `window` when its kernel, stride and padding are.
+    Sets {
+        /// The window that produces them, when known.
+        window: Option<Window>,
+        /// The produced `(height, width)`, when known.
+        out: Option<(u64, u64)>,
+    },
     /// Keeps the size (activations, normalisations, dropout).
     Keeps,
     /// `Flatten<N>`: expects `N == height * width * channels` features.
@@ -115,11 +140,37 @@ pub fn spatial(ty: &syn::Type) -> Spatial {
         (Some(h), Some(w)) => Some((h, w)),
         _ => None,
     };
+    // A const argument at `i`: its literal value, or `default` when it is left out.
+    let or_default = |i: usize, default: Option<u64>| match args.get(i) {
+        Some(v) => *v,
+        None => default,
+    };
+    let window = |k: Option<u64>, s: Option<u64>, p: Option<u64>| match (k, s, p) {
+        (Some(kernel), Some(stride), Some(padding)) => Some(Window {
+            kernel,
+            stride,
+            padding,
+        }),
+        _ => None,
+    };
     match seg.ident.to_string().as_str() {
-        // Conv2D<IN, OUT, K, OH, OW, ...>
-        "Conv2D" => Spatial::Sets(pair(3)),
-        // MaxPool2D<K, OH, OW, S>
-        "MaxPool2D" | "MaxPooling2D" | "AvgPool2D" | "AveragePooling2D" => Spatial::Sets(pair(1)),
+        // Conv2D<IN, OUT, K, OH, OW, S = 1, P = 0, ...>
+        "Conv2D" => Spatial::Sets {
+            window: window(
+                or_default(2, None),
+                or_default(5, Some(1)),
+                or_default(6, Some(0)),
+            ),
+            out: pair(3),
+        },
+        // MaxPool2D<K, OH, OW, S = K>
+        "MaxPool2D" | "MaxPooling2D" | "AvgPool2D" | "AveragePooling2D" => {
+            let k = or_default(0, None);
+            Spatial::Sets {
+                window: window(k, or_default(3, k), Some(0)),
+                out: pair(1),
+            }
+        }
         "Flatten" => Spatial::Flattens(args.first().copied().flatten()),
         "BatchNormalization" | "LayerNormalization" | "Normalization" | "Linear" | "ReLU"
         | "Relu" | "Sigmoid" | "Tanh" | "Softmax" | "Gelu" | "GeLU" | "LeakyReLU" | "LeakyRelu"

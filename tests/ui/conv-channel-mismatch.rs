@@ -1,12 +1,28 @@
-// Checks that a channel mismatch between two convolutions is reported at expansion time, naming
-// both fields and both channel counts.
+// Checks that a channel mismatch between two convolutions is the first and only error, at
+// expansion time, naming both fields and both channel counts, in a program that builds the model
+// and trains it.
+use keras::layers::{Conv2D, GlobalAveragePooling2D};
 use keras::prelude::*;
-use keras::layers::Conv2D;
 
 #[derive(Sequential)]
 struct Cnn<E: Dtype, D: Device<E>> {
     conv1: Conv2D<1, 8, 3, 26, 26, 1, 0, ReLU, E, D>,
     conv2: Conv2D<16, 32, 3, 24, 24, 1, 0, ReLU, E, D>,
+    gap: GlobalAveragePooling2D,
+    out: Dense<32, 10, Linear, E, D>,
 }
 
-fn main() {}
+fn main() -> keras::Result<()> {
+    let dev = Cpu::default();
+    let model = Cnn::<f32, Cpu>::build(&dev);
+    let mut trainer = Trainer::compile(
+        model,
+        Sgd::new().build()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let data = ArrayDataset::<Rank3<28, 28, 1>, Sparse>::new(vec![0.0; 784], vec![1.0])?;
+    trainer.fit(&data).epochs(1).run()?;
+    Ok(())
+}

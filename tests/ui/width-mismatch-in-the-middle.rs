@@ -1,5 +1,6 @@
 // Checks that a width mismatch between two hidden layers of a `#[derive(Sequential)]` model is
-// reported at expansion time, naming both fields and both widths.
+// the first and only error, at expansion time, naming both fields and both widths, in a program
+// that builds the model and trains it.
 use keras::prelude::*;
 
 #[derive(Sequential)]
@@ -9,4 +10,17 @@ struct Mlp<E: Dtype, D: Device<E>> {
     out: Dense<64, 10, Linear, E, D>,
 }
 
-fn main() {}
+fn main() -> keras::Result<()> {
+    let dev = Cpu::default();
+    let model = Mlp::<f32, Cpu>::build(&dev);
+    let mut trainer = Trainer::compile(
+        model,
+        Sgd::new().build()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let data = ArrayDataset::<Rank1<784>, Sparse>::new(vec![0.0; 784], vec![1.0])?;
+    trainer.fit(&data).epochs(1).run()?;
+    Ok(())
+}

@@ -1,0 +1,25 @@
+// Checks that a model with two width mismatches reports the first one only, as Keras stops at
+// the first layer that cannot take its input, in a program that builds the model and trains it.
+use keras::prelude::*;
+
+#[derive(Sequential)]
+struct Mlp<E: Dtype, D: Device<E>> {
+    input: Dense<784, 256, ReLU, E, D>,
+    hidden: Dense<128, 64, ReLU, E, D>,
+    out: Dense<32, 10, Linear, E, D>,
+}
+
+fn main() -> keras::Result<()> {
+    let dev = Cpu::default();
+    let model = Mlp::<f32, Cpu>::build(&dev);
+    let mut trainer = Trainer::compile(
+        model,
+        Sgd::new().build()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        &dev,
+    )?;
+    let data = ArrayDataset::<Rank1<784>, Sparse>::new(vec![0.0; 784], vec![1.0])?;
+    trainer.fit(&data).epochs(1).run()?;
+    Ok(())
+}
