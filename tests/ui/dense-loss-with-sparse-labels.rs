@@ -1,6 +1,6 @@
 // Checks that a dense-label loss (`CategoricalCrossentropy`, one-hot rows as wide as the output)
-// with sparse class-id labels does not build, and that the first error names the loss's labels
-// and the data's.
+// with sparse class-id labels does not build, and that the first error names the loss and the
+// data's labels.
 use keras::prelude::*;
 
 #[derive(Sequential)]

@@ -117,9 +117,24 @@ impl<const K: usize, T: Target> MetricSet<K, T> for () {
     }
 }
 
+/// The loss's labels `Self` are the ones metric `M` takes (`X`): implemented only for `X` itself,
+/// so that a metric of other labels than the loss's is one error naming the metric and both
+/// label layouts.
+#[diagnostic::on_unimplemented(
+    message = "the metric `{M}` takes labels `{X}`, but the loss takes `{Self}`",
+    label = "the loss decides the labels, and every metric must take the same",
+    note = "compile a metric of the loss's labels: `SparseCategoricalAccuracy` (not `CategoricalAccuracy`) next to `SparseCategoricalCrossentropy`, and the other way round"
+)]
+pub trait LossLabels<M, X> {}
+
+impl<M, X> LossLabels<M, X> for X {}
+
 macro_rules! tuple_metric_set {
     ($($name:ident $idx:tt),+) => {
-        impl<const K: usize, T: Target, $($name: Metric<K, Target = T>),+> MetricSet<K, T> for ($($name,)+) {
+        impl<const K: usize, T: Target, $($name: Metric<K>),+> MetricSet<K, T> for ($($name,)+)
+        where
+            $(T: LossLabels<$name, <$name as Metric<K>>::Target>,)+
+        {
             const LEN: usize = [$($idx),+].len();
 
             fn update_all(
@@ -158,7 +173,7 @@ macro_rules! tuple_metric_set {
             }
 
             fn load_state_values_all(&mut self, states: &[Option<Vec<f32>>]) -> Result<()> {
-                check_state_count(states.len(), Self::LEN)?;
+                check_state_count(states.len(), <Self as MetricSet<K, T>>::LEN)?;
                 $(match &states[$idx] {
                     Some(values) => self.$idx.load_state_values(values)?,
                     None => self.$idx.reset_state(),

@@ -118,7 +118,7 @@ pub use mean_iou::MeanIoU;
 pub use mean_metric_wrapper::MeanMetricWrapper;
 pub use mean_squared_error::MeanSquaredError;
 pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
-pub use metric_set::MetricSet;
+pub use metric_set::{LossLabels, MetricSet};
 pub use named::Named;
 pub use one_hot_iou::OneHotIoU;
 pub use one_hot_mean_iou::OneHotMeanIoU;

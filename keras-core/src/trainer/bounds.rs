@@ -11,7 +11,11 @@ use dfdx::{
     tensor::{HasErr, OwnedTape, Tensor},
 };
 
-use crate::{data::SampleShape, device::KerasDevice};
+use crate::{
+    data::{FitData, SampleShape},
+    device::KerasDevice,
+    losses::Loss,
+};
 
 /// The model's output for a batch: `(batch, K)`.
 pub type Output<const K: usize, D, T = dfdx::tensor::NoneTape> =
@@ -91,5 +95,36 @@ impl<S: SampleShape, const K: usize, D: KerasDevice, M> TrainModel<S, K, D> for 
             Output = Tensor<<M as InferenceModel<S, K, D>>::Shape, f32, D, OwnedTape<f32, D>>,
             Error = <D as HasErr>::Err,
         >
+{
+}
+
+/// Data that gives the labels loss `L` takes (for a model output `K` wide): what `fit` and
+/// `evaluate` need of their data, a [`FitData`] of the loss's label layout. Implemented for every
+/// such data; it exists so that data of other labels is one error naming the loss and the data.
+///
+/// # Examples
+/// ```
+/// use keras_core::data::{ArrayDataset, IsDataset};
+/// use keras_core::dfdx::shapes::{Const, Rank1};
+/// use keras_core::losses::SparseCategoricalCrossentropy;
+/// use keras_core::target::Sparse;
+/// use keras_core::trainer::LabelsFor;
+///
+/// fn takes<Ds: LabelsFor<SparseCategoricalCrossentropy, (Const<2>,), 3, IsDataset>>(_: &Ds) {}
+/// takes(&ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.0; 2], vec![1.0]).unwrap());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the loss `{L}` does not take the labels of `{Self}`",
+    label = "the loss `{L}` decides the labels this `fit`/`evaluate` needs",
+    note = "`Sparse` class ids for `SparseCategoricalCrossentropy`; rows as wide as the model's output (`DenseTarget<K>`) for `CategoricalCrossentropy`, `BinaryCrossentropy` and the regression losses",
+    note = "give the data those labels, or compile the loss that takes the data's"
+)]
+pub trait LabelsFor<L: Loss<K>, S: SampleShape, const K: usize, Kind>:
+    FitData<S, L::Target, Kind>
+{
+}
+
+impl<L: Loss<K>, S: SampleShape, const K: usize, Kind, Ds> LabelsFor<L, S, K, Kind> for Ds where
+    Ds: FitData<S, L::Target, Kind> + ?Sized
 {
 }

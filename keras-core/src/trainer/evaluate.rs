@@ -1,6 +1,10 @@
 //! `evaluate` and `test_on_batch`: loss and metrics on data, without training.
 
-use super::{bounds::InferenceModel, context::ctx, Trainer};
+use super::{
+    bounds::{InferenceModel, LabelsFor},
+    context::ctx,
+    Trainer,
+};
 use crate::{
     callbacks::{Callback, RunParams},
     data::{
@@ -154,7 +158,7 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb, Dist>
     pub fn run<S: SampleShape, const K: usize, Kind>(self) -> Result<Logs>
     where
         L: Loss<K>,
-        Ds: FitData<S, L::Target, Kind>,
+        Ds: LabelsFor<L, S, K, Kind>,
         M: InferenceModel<S, K, D>,
         O: Optimizer,
         Mt: MetricSet<K, L::Target>,

@@ -1,7 +1,7 @@
 //! `fit`: the training loop. It exists once, here; everything else hooks in as a callback.
 
 use super::{
-    bounds::TrainModel,
+    bounds::{LabelsFor, TrainModel},
     config::{FitConfig, ValidationFreq},
     context::ctx,
     distributed::{broadcast_from_chief, check_same_run},
@@ -230,8 +230,8 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb, Dist>
     pub fn run<S: SampleShape, const K: usize, Kind, VKind>(self) -> Result<History>
     where
         L: Loss<K>,
-        Ds: FitData<S, L::Target, Kind>,
-        Vd: FitData<S, L::Target, VKind>,
+        Ds: LabelsFor<L, S, K, Kind>,
+        Vd: LabelsFor<L, S, K, VKind>,
         M: TrainModel<S, K, D>,
         O: Optimizer,
         Mt: MetricSet<K, L::Target>,

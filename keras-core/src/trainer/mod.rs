@@ -23,7 +23,7 @@ mod trainer;
 mod weights_file;
 
 pub use crate::state::{DataSignature, ResumePoint};
-pub use bounds::{InferenceModel, Output, OutputShape, TrainModel};
+pub use bounds::{InferenceModel, LabelsFor, Output, OutputShape, TrainModel};
 pub use cache_budget::{CHECK_INTERVAL, DEFAULT_CACHE_LIMIT};
 pub use config::{FitConfig, ValidationFreq};
 pub use evaluate::Evaluate;
