@@ -27,11 +27,16 @@ iou_metric!(
     /// ```
     IoU,
     "io_u",
-    sparse_y_true: true,
-    target: crate::target::Sparse,
-    check: C >= 1 && (K == 1 || K == C),
-    "IoU<C> needs C >= 1 and K == 1 (class ids) or K == C (one score per class)"
+    sparse_y_true: true
 );
+
+impl<const K: usize, const C: usize> crate::metrics::Metric<K> for IoU<C> {
+    type Target = crate::target::Sparse;
+    const CHECK: () = assert!(C >= 1 && (K == 1 || K == C), "{}", CLASSES);
+}
+
+/// What [`IoU`]'s build-time check says.
+const CLASSES: &str = "IoU<C> needs C >= 1 and K == 1 (class ids) or K == C (one score per class)";
 
 impl<const C: usize> IoU<C> {
     /// The metric over `C` classes, averaged over `target_class_ids`; `C == 0` or an id `>= C`

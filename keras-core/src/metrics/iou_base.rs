@@ -3,18 +3,17 @@
 
 /// Defines an IoU metric over `C` classes on an [`IouMatrix`](super::iou_matrix::IouMatrix):
 /// the struct, its private constructor `from_targets`, the `with_ignore_class` /
-/// `with_sparse_y_pred` setters, [`MetricFn`](super::MetricFn) and [`Metric<K>`](super::Metric).
+/// `with_sparse_y_pred` setters and [`MetricFn`](super::MetricFn).
 ///
 /// `sparse_y_true` says whether labels are class ids (else one-hot rows, arg-maxed); it is also
-/// the default of `sparse_y_pred`. `$target` is the label layout and `$check` / `$message` the
-/// build-time check of `K` and `C`.
+/// the default of `sparse_y_pred`. Each metric's file implements [`Metric<K>`](super::Metric)
+/// (its label layout and the build-time check of `K` and `C`) outside the macro, so that a
+/// failing check is reported at that one line.
 macro_rules! iou_metric {
     (
         $(#[$doc:meta])*
         $name:ident, $log:literal,
-        sparse_y_true: $sparse_y_true:literal,
-        target: $target:ty,
-        check: $check:expr, $message:literal
+        sparse_y_true: $sparse_y_true:literal
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
@@ -125,11 +124,6 @@ macro_rules! iou_metric {
             fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
                 self.matrix.merge(&other.matrix)
             }
-        }
-
-        impl<const K: usize, const C: usize> $crate::metrics::Metric<K> for $name<C> {
-            type Target = $target;
-            const CHECK: () = assert!($check, $message);
         }
     };
 }

@@ -33,11 +33,17 @@ iou_metric!(
     /// ```
     MeanIoU,
     "mean_io_u",
-    sparse_y_true: true,
-    target: crate::target::Sparse,
-    check: C >= 1 && (K == 1 || K == C),
-    "MeanIoU<C> needs C >= 1 and K == 1 (class ids) or K == C (one score per class)"
+    sparse_y_true: true
 );
+
+impl<const K: usize, const C: usize> crate::metrics::Metric<K> for MeanIoU<C> {
+    type Target = crate::target::Sparse;
+    const CHECK: () = assert!(C >= 1 && (K == 1 || K == C), "{}", CLASSES);
+}
+
+/// What [`MeanIoU`]'s build-time check says.
+const CLASSES: &str =
+    "MeanIoU<C> needs C >= 1 and K == 1 (class ids) or K == C (one score per class)";
 
 impl<const C: usize> MeanIoU<C> {
     /// The metric over `C` classes; `C == 0` is an

@@ -97,11 +97,11 @@ impl<const K: usize, T: Target, F: Fn(&[f32], &[f32]) -> f32> Metric<K>
     for MeanMetricWrapper<T, F>
 {
     type Target = T;
-    const CHECK: () = assert!(
-        T::SPARSE || T::WIDTH == K,
-        "MeanMetricWrapper: dense labels must be as wide as the model output"
-    );
+    const CHECK: () = assert!(T::SPARSE || T::WIDTH == K, "{}", LABEL_WIDTH);
 }
+
+/// What [`MeanMetricWrapper`]'s build-time check says.
+const LABEL_WIDTH: &str = "MeanMetricWrapper: dense labels must be as wide as the model output";
 
 #[cfg(test)]
 mod tests {

@@ -129,6 +129,14 @@ pub trait LossLabels<M, X> {}
 
 impl<M, X> LossLabels<M, X> for X {}
 
+/// Evaluates `M::CHECK` for this output width (a build error when it fails), outside the tuple
+/// macro so that the error points here and not at a macro invocation.
+#[inline(always)]
+fn fits<const K: usize, M: Metric<K>>() {
+    #[allow(clippy::let_unit_value)]
+    let () = M::CHECK;
+}
+
 macro_rules! tuple_metric_set {
     ($($name:ident $idx:tt),+) => {
         impl<const K: usize, T: Target, $($name: Metric<K>),+> MetricSet<K, T> for ($($name,)+)
@@ -144,8 +152,7 @@ macro_rules! tuple_metric_set {
                 sample_weight: Option<&[f32]>,
             ) -> Result<()> {
                 $(
-                    #[allow(clippy::let_unit_value)]
-                    let () = <$name as Metric<K>>::CHECK;
+                    fits::<K, $name>();
                     self.$idx.update_state(y_true, y_pred, K, sample_weight)?;
                 )+
                 Ok(())

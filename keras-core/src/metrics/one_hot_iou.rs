@@ -26,11 +26,16 @@ iou_metric!(
     /// ```
     OneHotIoU,
     "one_hot_io_u",
-    sparse_y_true: false,
-    target: crate::target::Dense<K>,
-    check: C >= 1 && K == C,
-    "OneHotIoU<C> needs C >= 1 and K == C, the model's output width"
+    sparse_y_true: false
 );
+
+impl<const K: usize, const C: usize> crate::metrics::Metric<K> for OneHotIoU<C> {
+    type Target = crate::target::Dense<K>;
+    const CHECK: () = assert!(C >= 1 && K == C, "{}", CLASSES);
+}
+
+/// What [`OneHotIoU`]'s build-time check says.
+const CLASSES: &str = "OneHotIoU<C> needs C >= 1 and K == C, the model's output width";
 
 impl<const C: usize> OneHotIoU<C> {
     /// The metric over `C` classes, averaged over `target_class_ids`; `C == 0` or an id `>= C`

@@ -26,11 +26,16 @@ iou_metric!(
     /// ```
     OneHotMeanIoU,
     "one_hot_mean_io_u",
-    sparse_y_true: false,
-    target: crate::target::Dense<K>,
-    check: C >= 1 && K == C,
-    "OneHotMeanIoU<C> needs C >= 1 and K == C, the model's output width"
+    sparse_y_true: false
 );
+
+impl<const K: usize, const C: usize> crate::metrics::Metric<K> for OneHotMeanIoU<C> {
+    type Target = crate::target::Dense<K>;
+    const CHECK: () = assert!(C >= 1 && K == C, "{}", CLASSES);
+}
+
+/// What [`OneHotMeanIoU`]'s build-time check says.
+const CLASSES: &str = "OneHotMeanIoU<C> needs C >= 1 and K == C, the model's output width";
 
 impl<const C: usize> OneHotMeanIoU<C> {
     /// The metric over `C` classes; `C == 0` is an

@@ -104,11 +104,11 @@ impl<T: Target> MetricFn for ResolvedAccuracy<T> {
 /// loss by inference; dense labels must be as wide as the model output (checked at build time).
 impl<const K: usize, T: Target> Metric<K> for ResolvedAccuracy<T> {
     type Target = T;
-    const CHECK: () = assert!(
-        T::SPARSE || T::WIDTH == K,
-        "ResolvedAccuracy: dense labels must be as wide as the model output"
-    );
+    const CHECK: () = assert!(T::SPARSE || T::WIDTH == K, "{}", LABEL_WIDTH);
 }
+
+/// What [`ResolvedAccuracy`]'s build-time check says.
+const LABEL_WIDTH: &str = "ResolvedAccuracy: dense labels must be as wide as the model output";
 
 #[cfg(test)]
 mod tests {

@@ -98,11 +98,12 @@ impl<const KK: usize> MetricFn for SparseTopKCategoricalAccuracy<KK> {
 
 impl<const K: usize, const KK: usize> Metric<K> for SparseTopKCategoricalAccuracy<KK> {
     type Target = Sparse;
-    const CHECK: () = assert!(
-        KK >= 1 && KK <= K,
-        "SparseTopKCategoricalAccuracy<KK> needs 1 <= KK <= K, the model's output width"
-    );
+    const CHECK: () = assert!(KK >= 1 && KK <= K, "{}", TOP_K_RANGE);
 }
+
+/// What [`SparseTopKCategoricalAccuracy`]'s build-time check says.
+const TOP_K_RANGE: &str =
+    "SparseTopKCategoricalAccuracy<KK> needs 1 <= KK <= K, the model's output width";
 
 #[cfg(test)]
 mod tests {

@@ -83,11 +83,12 @@ impl<const KK: usize> MetricFn for TopKCategoricalAccuracy<KK> {
 
 impl<const K: usize, const KK: usize> Metric<K> for TopKCategoricalAccuracy<KK> {
     type Target = Dense<K>;
-    const CHECK: () = assert!(
-        KK >= 1 && KK <= K,
-        "TopKCategoricalAccuracy<KK> needs 1 <= KK <= K, the model's output width"
-    );
+    const CHECK: () = assert!(KK >= 1 && KK <= K, "{}", TOP_K_RANGE);
 }
+
+/// What [`TopKCategoricalAccuracy`]'s build-time check says.
+const TOP_K_RANGE: &str =
+    "TopKCategoricalAccuracy<KK> needs 1 <= KK <= K, the model's output width";
 
 #[cfg(test)]
 mod tests {
