@@ -5,7 +5,8 @@
 //! exactly the same numbers. The cases have a partial last batch smaller than 3 (so with 3
 //! processes some shards are empty, in training and in validation): plain, `sample_weight`, and
 //! `class_weight` with the `mean_with_sample_weight` reduction (whose divisor is the global
-//! weight sum). Processes whose data disagree must fail with `DistributionMismatch`.
+//! weight sum), and a `Generator` of weighted batches, finite or endless. Processes whose data
+//! disagree must fail with `DistributionMismatch`.
 //!
 //! `--fault` instead trains until process 1 kills itself with SIGKILL: the job must end (not
 //! hang); `.ci/run` bounds it with `timeout`.
@@ -14,7 +15,7 @@
 //! come from one thread. Run by `.ci/run` as `mpiexec -n 2` and `mpiexec -n 3`.
 #![cfg(feature = "mpi")]
 
-use keras_core::data::{ArrayDataset, Shuffle};
+use keras_core::data::{ArrayDataset, Generator, Shuffle};
 use keras_core::dfdx::prelude::*;
 use keras_core::distribution::{DataParallel, Distribution};
 use keras_core::layers::{Dense, Linear, ReLU};
@@ -148,45 +149,134 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
 
 fn check_case(dist: &DataParallel, case: Case) {
     let (rank, ranks) = (dist.rank(), dist.num_processes());
-    let (want_logs, want_weights) = train(case, 0, None).unwrap();
+    let want = train(case, 0, None).unwrap();
     // Processes other than 0 start from other weights: fit must broadcast process 0's.
-    let (logs, weights) = train(case, rank as u64 * 100, Some(dist)).unwrap();
-    let names: Vec<&str> = logs.iter().map(|(k, _)| k.as_str()).collect();
-    let want_names: Vec<&str> = want_logs.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(names, want_names, "{case:?}: the same log keys");
+    let got = train(case, rank as u64 * 100, Some(dist)).unwrap();
+    let names: Vec<&str> = got.0.iter().map(|(k, _)| k.as_str()).collect();
     assert!(
         names.contains(&"val_loss") && names.contains(&"accuracy"),
         "{names:?}"
     );
-    for ((key, got), (_, want)) in logs.iter().zip(&want_logs) {
-        let d = max_diff(got, want);
-        assert!(
-            d <= 1e-5,
-            "{case:?} rank {rank}/{ranks}: `{key}` differs from the one-process run by {d}: {got:?} vs {want:?}"
-        );
-    }
-    let d = max_diff(&weights, &want_weights);
-    assert!(
-        d <= 1e-4,
-        "{case:?} rank {rank}/{ranks}: weights differ by {d}"
-    );
+    let d = assert_matches_one_process(&format!("{case:?}"), dist, &got, &want);
     if case == Case::Plain {
         check_evaluate(dist);
     }
-    // Every process logged the very same numbers.
+    if rank == 0 {
+        println!(
+            "ok {case:?} on {ranks} processes: loss {:?}, weights within {d:e}",
+            got.0[0].1
+        );
+    }
+}
+
+/// `got` (this process's data-parallel run) has the log keys of `want` (the one-process run),
+/// every logged value within 1e-5 and the weights within 1e-4, and every process logged the
+/// very same numbers. Returns the weights' largest difference.
+fn assert_matches_one_process(what: &str, dist: &DataParallel, got: &Run, want: &Run) -> f32 {
+    let (rank, ranks) = (dist.rank(), dist.num_processes());
+    let ((logs, weights), (want_logs, want_weights)) = (got, want);
+    let names: Vec<&str> = logs.iter().map(|(k, _)| k.as_str()).collect();
+    let want_names: Vec<&str> = want_logs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, want_names, "{what}: the same log keys");
+    for ((key, got), (_, want)) in logs.iter().zip(want_logs) {
+        let d = max_diff(got, want);
+        assert!(
+            d <= 1e-5,
+            "{what} rank {rank}/{ranks}: `{key}` differs from the one-process run by {d}: {got:?} vs {want:?}"
+        );
+    }
+    let d = max_diff(weights, want_weights);
+    assert!(
+        d <= 1e-4,
+        "{what} rank {rank}/{ranks}: weights differ by {d}"
+    );
     let flat: Vec<f32> = logs.iter().flat_map(|(_, v)| v.iter().copied()).collect();
     let all = dist.all_gather(&flat).unwrap();
     for (r, theirs) in all.iter().enumerate() {
         assert_eq!(
             theirs, &all[0],
-            "{case:?}: process {r}'s logs differ from process 0's"
+            "{what}: process {r}'s logs differ from process 0's"
         );
     }
-    if rank == 0 {
-        println!(
-            "ok {case:?} on {ranks} processes: loss {:?}, weights within {d:e}",
-            logs[0].1
-        );
+    d
+}
+
+/// A `Generator` of batches (Keras's generator input) trains data-parallel as an array does:
+/// every process runs the same generator and keeps its shard of each batch, weighted
+/// `(x, y, sample_weight)` batches of 16 and a last one of 2 (empty shards with 3 processes)
+/// included; History and weights match one process on the same generator. A second, endless
+/// generator bounded by `steps_per_epoch` does the same.
+fn check_generator(dist: &DataParallel) {
+    let (rank, ranks) = (dist.rank(), dist.num_processes());
+    let (x, y) = samples(50, 0);
+    let w: Vec<f32> = (0..50).map(|i| 0.25 + (i % 7) as f32 * 0.3).collect();
+    let batches: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..50)
+        .step_by(16)
+        .map(|s| {
+            let e = (s + 16).min(50);
+            (x[s * 4..e * 4].to_vec(), y[s..e].to_vec(), w[s..e].to_vec())
+        })
+        .collect();
+    let val = val_data();
+    let run = |endless: bool, init_seed: u64, dist: Option<&DataParallel>| -> Run {
+        let dev = Cpu::seed_from_u64(init_seed);
+        let model = Mlp::<f32, Cpu>::build(&dev);
+        let loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
+        let opt = Adam::new().with_learning_rate(0.02).build().unwrap();
+        let accuracy = (ResolvedAccuracy::<Sparse>::default(),);
+        let weighted = (metrics::SparseCategoricalCrossentropy::default().with_from_logits(true),);
+        let mut t = Trainer::compile(model, opt, loss, accuracy, &dev)
+            .unwrap()
+            .with_weighted_metrics(weighted);
+        let finite = Generator::<Rank1<4>, Sparse, _>::new(|| batches.clone().into_iter());
+        let cycled = Generator::<Rank1<4>, Sparse, _>::new(|| batches.clone().into_iter().cycle());
+        let history = if endless {
+            let fit = t
+                .fit(&cycled)
+                .epochs(3)
+                .steps_per_epoch(5)
+                .validation_data(&val)
+                .validation_batch_size(4)
+                .verbose(0);
+            match dist {
+                Some(d) => fit.distribution(d).run(),
+                None => fit.run(),
+            }
+        } else {
+            let fit = t
+                .fit(&finite)
+                .epochs(3)
+                .validation_data(&val)
+                .validation_batch_size(4)
+                .verbose(0);
+            match dist {
+                Some(d) => fit.distribution(d).run(),
+                None => fit.run(),
+            }
+        }
+        .unwrap();
+        let logs = history
+            .keys
+            .iter()
+            .map(|k| (k.clone(), history.get(k).unwrap().to_vec()))
+            .collect();
+        (logs, t.weights().values.clone())
+    };
+    for endless in [false, true] {
+        let what = if endless {
+            "endless generator"
+        } else {
+            "generator"
+        };
+        let want = run(endless, 0, None);
+        let got = run(endless, rank as u64 * 100, Some(dist));
+        let d = assert_matches_one_process(what, dist, &got, &want);
+        if rank == 0 {
+            println!(
+                "ok {what} on {ranks} processes: loss {:?}, weights within {d:e}",
+                got.0[0].1
+            );
+        }
     }
 }
 
@@ -523,6 +613,7 @@ fn main() {
     for case in [Case::Plain, Case::SampleWeight, Case::ClassWeight] {
         check_case(&dist, case);
     }
+    check_generator(&dist);
     check_callbacks(&dist);
     check_optimizer_state(&dist);
     if dist.num_processes() > 1 {
