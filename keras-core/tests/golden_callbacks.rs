@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{compare, load, Array, Case, Report};
+use common::{compare, load, load_cases, Array, Case, Report};
 use keras_core::callbacks::{
     Callback, CallbackContext, EarlyStopping, Logs, Mode, ReduceLROnPlateau, RunParams,
 };
@@ -105,39 +105,57 @@ impl CallbackContext for MockTrainer {
     }
 }
 
-fn cfg_str<'a>(case: &'a Case, key: &str) -> &'a str {
+fn cfg_str<'a>(case: &'a Case, key: &str) -> Result<&'a str, String> {
     case.config[key]
         .as_str()
-        .unwrap_or_else(|| panic!("{}: config.{key} is not a string", case.name))
+        .ok_or_else(|| format!("config.{key} is not a string"))
 }
 
-fn cfg_f64(case: &Case, key: &str) -> f64 {
+fn cfg_f64(case: &Case, key: &str) -> Result<f64, String> {
     case.config[key]
         .as_f64()
-        .unwrap_or_else(|| panic!("{}: config.{key} is not a number", case.name))
+        .ok_or_else(|| format!("config.{key} is not a number"))
 }
 
-fn cfg_usize(case: &Case, key: &str) -> usize {
+fn cfg_usize(case: &Case, key: &str) -> Result<usize, String> {
     case.config[key]
         .as_u64()
-        .unwrap_or_else(|| panic!("{}: config.{key} is not an integer", case.name)) as usize
+        .map(|v| v as usize)
+        .ok_or_else(|| format!("config.{key} is not a non-negative integer"))
 }
 
-fn mode(case: &Case) -> Mode {
-    match cfg_str(case, "mode") {
-        "auto" => Mode::Auto,
-        "min" => Mode::Min,
-        "max" => Mode::Max,
-        other => panic!("{}: unknown mode {other}", case.name),
+fn mode(case: &Case) -> Result<Mode, String> {
+    match cfg_str(case, "mode")? {
+        "auto" => Ok(Mode::Auto),
+        "min" => Ok(Mode::Min),
+        "max" => Ok(Mode::Max),
+        other => Err(format!("unknown mode {other}")),
     }
 }
 
-fn expected_direction(case: &Case) -> Direction {
-    match cfg_str(case, "resolved_direction") {
-        "min" => Direction::Down,
-        "max" => Direction::Up,
-        other => panic!("{}: unknown resolved_direction {other}", case.name),
+fn expected_direction(case: &Case) -> Result<Direction, String> {
+    match cfg_str(case, "resolved_direction")? {
+        "min" => Ok(Direction::Down),
+        "max" => Ok(Direction::Up),
+        other => Err(format!("unknown resolved_direction {other}")),
     }
+}
+
+/// The scripted monitor values, one per epoch of `max_epochs`.
+fn monitor_values(case: &Case) -> Result<Vec<f32>, String> {
+    let values = case
+        .inputs
+        .get("monitor_values")
+        .ok_or("inputs has no `monitor_values`")?
+        .f32();
+    let max_epochs = cfg_usize(case, "max_epochs")?;
+    if values.len() != max_epochs {
+        return Err(format!(
+            "{} monitor values for max_epochs {max_epochs}",
+            values.len()
+        ));
+    }
+    Ok(values)
 }
 
 fn expect<'a>(case: &'a Case, key: &str) -> Result<&'a Array, String> {
@@ -162,37 +180,26 @@ fn check(case: &Case, key: &str, got: &[f32]) -> Result<(), String> {
 }
 
 fn run_early_stopping(case: &Case) -> Result<(), String> {
-    let monitor = cfg_str(case, "monitor");
-    let values = case.inputs["monitor_values"].f32();
-    if values.len() != cfg_usize(case, "max_epochs") {
-        return Err(format!(
-            "{} monitor values for max_epochs {}",
-            values.len(),
-            case.config["max_epochs"]
-        ));
-    }
+    let monitor = cfg_str(case, "monitor")?;
+    let values = monitor_values(case)?;
     let mut es = EarlyStopping::new()
         .with_monitor(monitor)
-        .with_min_delta(cfg_f64(case, "min_delta"))
-        .with_patience(cfg_usize(case, "patience"))
-        .with_mode(mode(case))
+        .with_min_delta(cfg_f64(case, "min_delta")?)
+        .with_patience(cfg_usize(case, "patience")?)
+        .with_mode(mode(case)?)
         .with_restore_best_weights(
             case.config["restore_best_weights"]
                 .as_bool()
                 .unwrap_or(false),
         )
-        .with_start_from_epoch(cfg_usize(case, "start_from_epoch"));
+        .with_start_from_epoch(cfg_usize(case, "start_from_epoch")?);
     if let Some(b) = case.config["baseline"].as_f64() {
         es = es.with_baseline(b);
     }
     let mut ctx = MockTrainer::new(0.1);
     let (mut waits, mut bests, mut best_set) = (vec![], vec![], vec![]);
     es.on_train_begin(&mut ctx).map_err(|e| e.to_string())?;
-    for (epoch, &value) in values
-        .iter()
-        .enumerate()
-        .take(cfg_usize(case, "max_epochs"))
-    {
+    for (epoch, &value) in values.iter().enumerate() {
         es.on_epoch_begin(epoch, &mut ctx)
             .map_err(|e| e.to_string())?;
         ctx.stamp_weights(epoch);
@@ -207,7 +214,7 @@ fn run_early_stopping(case: &Case) -> Result<(), String> {
         }
     }
     es.on_train_end(&mut ctx).map_err(|e| e.to_string())?;
-    if es.monitor().direction() != Some(expected_direction(case)) {
+    if es.monitor().direction() != Some(expected_direction(case)?) {
         return Err(format!("resolved direction {:?}", es.monitor().direction()));
     }
     check(case, "epochs_run", &[waits.len() as f32])?;
@@ -234,33 +241,22 @@ fn run_early_stopping(case: &Case) -> Result<(), String> {
 }
 
 fn run_reduce_lr(case: &Case) -> Result<(), String> {
-    let monitor = cfg_str(case, "monitor");
-    let values = case.inputs["monitor_values"].f32();
-    if values.len() != cfg_usize(case, "max_epochs") {
-        return Err(format!(
-            "{} monitor values for max_epochs {}",
-            values.len(),
-            case.config["max_epochs"]
-        ));
-    }
+    let monitor = cfg_str(case, "monitor")?;
+    let values = monitor_values(case)?;
     let mut cb = ReduceLROnPlateau::new()
         .with_monitor(monitor)
-        .with_factor(cfg_f64(case, "factor"))
+        .with_factor(cfg_f64(case, "factor")?)
         .map_err(|e| e.to_string())?
-        .with_patience(cfg_usize(case, "patience"))
-        .with_mode(mode(case))
-        .with_min_delta(cfg_f64(case, "min_delta"))
-        .with_cooldown(cfg_usize(case, "cooldown"))
-        .with_min_lr(cfg_f64(case, "min_lr"));
+        .with_patience(cfg_usize(case, "patience")?)
+        .with_mode(mode(case)?)
+        .with_min_delta(cfg_f64(case, "min_delta")?)
+        .with_cooldown(cfg_usize(case, "cooldown")?)
+        .with_min_lr(cfg_f64(case, "min_lr")?);
     // The optimizer stores its learning rate in a float32 variable.
-    let mut ctx = MockTrainer::new(cfg_f64(case, "initial_learning_rate") as f32);
+    let mut ctx = MockTrainer::new(cfg_f64(case, "initial_learning_rate")? as f32);
     let (mut during, mut after, mut waits, mut cooldowns) = (vec![], vec![], vec![], vec![]);
     cb.on_train_begin(&mut ctx).map_err(|e| e.to_string())?;
-    for (epoch, &value) in values
-        .iter()
-        .enumerate()
-        .take(cfg_usize(case, "max_epochs"))
-    {
+    for (epoch, &value) in values.iter().enumerate() {
         cb.on_epoch_begin(epoch, &mut ctx)
             .map_err(|e| e.to_string())?;
         ctx.stamp_weights(epoch);
@@ -280,7 +276,7 @@ fn run_reduce_lr(case: &Case) -> Result<(), String> {
         }
     }
     cb.on_train_end(&mut ctx).map_err(|e| e.to_string())?;
-    if cb.monitor().direction() != Some(expected_direction(case)) {
+    if cb.monitor().direction() != Some(expected_direction(case)?) {
         return Err(format!("resolved direction {:?}", cb.monitor().direction()));
     }
     check(case, "learning_rate_during_epoch", &during)?;
@@ -289,20 +285,24 @@ fn run_reduce_lr(case: &Case) -> Result<(), String> {
     check(case, "cooldown_counter_after_epoch", &cooldowns)
 }
 
+/// Every case of `callbacks.json` (and of a `callbacks_more.json` beside it, if one is added),
+/// whatever their number; a case the harness cannot run is a failure naming it.
 #[test]
 fn every_keras_early_stopping_and_reduce_lr_case_matches() {
     let file = load("callbacks.json");
     assert_eq!(file.category, "callbacks");
+    let cases = load_cases("callbacks");
     let mut report = Report::default();
-    for case in &file.cases {
+    for case in &cases {
         let outcome = match cfg_str(case, "class") {
-            "EarlyStopping" => run_early_stopping(case),
-            "ReduceLROnPlateau" => run_reduce_lr(case),
-            other => Err(format!("unknown class {other}")),
+            Ok("EarlyStopping") => run_early_stopping(case),
+            Ok("ReduceLROnPlateau") => run_reduce_lr(case),
+            Ok(other) => Err(format!("unknown class {other}")),
+            Err(e) => Err(e),
         };
         report.record(&case.name, outcome);
     }
-    report.finish(file.cases.len());
+    report.finish(cases.len());
 }
 
 /// One case of `keras_history_lr.json`.

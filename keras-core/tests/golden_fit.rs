@@ -1,27 +1,34 @@
 //! Every case of `tests/fixtures/keras/fit.json`: end-to-end `fit` / `evaluate` / `predict`
 //! against Keras 3.15.1 (histories, running batch losses, weights per epoch, final weights).
-//! Each case trains three times on [`TestDevice`](common::TestDevice), each against Keras's
-//! numbers: with the loss and metrics on the host; with the loss, the loss tracker and the
-//! metrics on the device (`Trainer::set_loss_on_device`, `Trainer::set_metrics_on_device`) and
-//! read after every batch; and the same read once per epoch (no callback reads batch logs).
+//! Each case is compiled as its config says: the optimizer (any of Keras's twelve, its learning
+//! rate a number or a schedule), the loss (`config.loss`, any Keras loss class or string) and
+//! the metrics (`config.metrics`, the strings Keras's `compile` takes, logged under those
+//! names); a name the harness does not know fails the case, naming it. Each case trains three
+//! times on [`TestDevice`](common::TestDevice), each against Keras's numbers: with the loss and
+//! metrics on the host; with the loss, the loss tracker and the metrics on the device
+//! (`Trainer::set_loss_on_device`, `Trainer::set_metrics_on_device`) and read after every
+//! batch; and the same read once per epoch (no callback reads batch logs).
 
 mod common;
 
-use common::keras_config::{base_options, Cfg};
+use std::marker::PhantomData;
+
+use common::any_optimizer::AnyOptimizer;
+use common::keras_config::Cfg;
 use common::{compare, load, load_cases, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::callbacks::{Callback, CallbackContext};
-use keras_core::data::{ArrayDataset, Shuffle};
+use keras_core::data::{ArrayDataset, SampleShape, Shuffle};
 use keras_core::dfdx::prelude::*;
 use keras_core::layers::{Conv2D, Dense, Flatten, MaxPool2D, ReLU};
-use keras_core::losses::{Loss, MeanSquaredError, SparseCategoricalCrossentropy};
-use keras_core::metrics::{MeanAbsoluteError, MetricSet, ResolvedAccuracy};
-use keras_core::optimizers::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, Lion, Nadam, Optimizer, OptimizerBuilder, RMSprop, Sgd,
-    UpdateRule,
+use keras_core::losses::{self, DeviceLoss, Loss, LossAxis, LossFn, Reduction};
+use keras_core::metrics::{
+    self, Direction, Metric, MetricFn, MetricSet, ResolvedAccuracy, RowMetric,
 };
+use keras_core::optimizers::Optimizer;
 use keras_core::target::{Dense as DenseTarget, Sparse, Target};
 use keras_core::trainer::TrainModel;
 use keras_core::{Result, Sequential, Trainer};
+use serde_json::Value;
 
 #[derive(Sequential)]
 struct Mlp<E: Dtype, D: Device<E>> {
@@ -80,135 +87,489 @@ impl Callback for Recorder {
     }
 }
 
-fn f32s(case: &Case, key: &str) -> Vec<f32> {
-    case.inputs[key].f32()
+fn f32s(case: &Case, key: &str) -> std::result::Result<Vec<f32>, String> {
+    case.inputs
+        .get(key)
+        .map(|a| a.f32())
+        .ok_or_else(|| format!("inputs has no `{key}`"))
 }
 
-/// Builds the case's optimizer (any class the harness knows, with Keras's base options) and runs
-/// the case with it, with the loss on the device or on the host. An optimizer key the harness
-/// does not read is a failure naming it.
-fn with_optimizer(case: &Case, place: Where) -> std::result::Result<(), String> {
-    let c = Cfg::new(&case.config["optimizer"]);
-    let lr = c.f64("learning_rate") as f32;
-    macro_rules! go {
-        ($builder:expr) => {{
-            let builder = base_options($builder.with_learning_rate(lr), &c);
-            c.check_all_used("optimizer")?;
-            run_model(case, place, builder)
-        }};
+/// A loss built from a case's config, for labels of layout `T`: any of Keras's loss classes
+/// behind one type, every [`LossFn`] method the inner loss's.
+struct CaseLoss<T> {
+    inner: Box<dyn LossFn + Send + Sync>,
+    labels: PhantomData<T>,
+}
+
+impl<T> LossFn for CaseLoss<T> {
+    fn name(&self) -> &str {
+        self.inner.name()
     }
-    macro_rules! moments {
-        ($builder:expr) => {
-            $builder
-                .with_beta_1(c.f64("beta_1"))
-                .with_beta_2(c.f64("beta_2"))
-                .with_epsilon(c.f64("epsilon"))
+    fn reduction(&self) -> Reduction {
+        self.inner.reduction()
+    }
+    fn axis(&self) -> LossAxis {
+        self.inner.axis()
+    }
+    fn per_sample(
+        &self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        values: &mut [f32],
+        grad: Option<&mut [f32]>,
+    ) -> Result<()> {
+        self.inner.per_sample(y_true, y_pred, cols, values, grad)
+    }
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        self.inner.device_form(y_true, rows, cols, labels)
+    }
+    fn keras_config(&self) -> Option<Value> {
+        self.inner.keras_config()
+    }
+    fn mask(&self, y_true: &[f32], mask: &mut [f32]) -> bool {
+        self.inner.mask(y_true, mask)
+    }
+}
+
+impl<const K: usize, T: Target> Loss<K> for CaseLoss<T> {
+    type Target = T;
+}
+
+/// The class Keras's loss string `name` (`compile(loss="mse")`) stands for; a class name
+/// stands for itself.
+fn loss_class(name: &str) -> &str {
+    match name {
+        "mse" | "MSE" | "mean_squared_error" => "MeanSquaredError",
+        "mae" | "MAE" | "mean_absolute_error" => "MeanAbsoluteError",
+        "mape" | "MAPE" | "mean_absolute_percentage_error" => "MeanAbsolutePercentageError",
+        "msle" | "MSLE" | "mean_squared_logarithmic_error" => "MeanSquaredLogarithmicError",
+        "huber" => "Huber",
+        "log_cosh" => "LogCosh",
+        "bce" | "BCE" | "binary_crossentropy" => "BinaryCrossentropy",
+        "binary_focal_crossentropy" => "BinaryFocalCrossentropy",
+        "categorical_crossentropy" => "CategoricalCrossentropy",
+        "sparse_categorical_crossentropy" => "SparseCategoricalCrossentropy",
+        "categorical_focal_crossentropy" => "CategoricalFocalCrossentropy",
+        "kld" | "KLD" | "kl_divergence" => "KLDivergence",
+        "poisson" => "Poisson",
+        "hinge" => "Hinge",
+        "squared_hinge" => "SquaredHinge",
+        "categorical_hinge" => "CategoricalHinge",
+        "cosine_similarity" => "CosineSimilarity",
+        class => class,
+    }
+}
+
+/// The class of a case's `config.loss` and the config of its parameters: the fixtures'
+/// `{"class": ..., ...parameters}`, Keras's serialized `{"class_name": ..., "config": {...}}`,
+/// or a loss string (Keras's defaults).
+fn loss_config(loss: &Value) -> std::result::Result<(&str, Cfg<'_>), String> {
+    if let Some(name) = loss.as_str() {
+        return Ok((loss_class(name), Cfg::new(&Value::Null)));
+    }
+    if let Some(class) = loss.get("class").and_then(Value::as_str) {
+        let c = Cfg::new(loss);
+        c.get("class");
+        return Ok((class, c));
+    }
+    if let Some(class) = loss.get("class_name").and_then(Value::as_str) {
+        let c = Cfg::new(&loss["config"]);
+        // Keras's serialized loss names itself; the name is a label.
+        c.get("name");
+        return Ok((class, c));
+    }
+    Err(format!("loss {loss} is neither a loss config nor a string"))
+}
+
+/// Sets an optional parameter: `$loss = $set` with `$x` bound to the value, when the config
+/// gives one (Keras's default, which the loss already has, otherwise).
+macro_rules! given {
+    ($loss:ident, $value:expr, |$x:ident| $set:expr) => {
+        if let Some($x) = $value {
+            $loss = $set;
+        }
+    };
+}
+
+impl<T: Target> CaseLoss<T> {
+    /// Whether the loss of Keras class `class` takes class ids (else dense rows).
+    fn takes_class_ids(class: &str) -> bool {
+        class == "SparseCategoricalCrossentropy"
+    }
+
+    /// The loss of Keras class `class` with the parameters `c` gives (Keras's defaults for the
+    /// others), after checking that every key of `c` was read; an unknown class is an `Err`
+    /// naming it.
+    fn new(class: &str, c: &Cfg) -> std::result::Result<Self, String> {
+        if Self::takes_class_ids(class) != T::SPARSE {
+            return Err(format!("loss {class} does not take these labels"));
+        }
+        let e = |e: keras_core::Error| e.to_string();
+        let reduction = match c.opt_str("reduction")? {
+            Some(name) => Some(Reduction::from_keras(name).map_err(e)?),
+            None => None,
         };
-    }
-    match c.get("class").as_str() {
-        Some("SGD") => go!(Sgd::new()
-            .with_momentum(c.f64("momentum"))
-            .with_nesterov(c.bool("nesterov"))),
-        Some("Adam") => go!(moments!(Adam::new()).with_amsgrad(c.bool("amsgrad"))),
-        Some("AdamW") => go!(moments!(AdamW::new()).with_amsgrad(c.bool("amsgrad"))),
-        Some("Adamax") => go!(moments!(Adamax::new())),
-        Some("Nadam") => go!(moments!(Nadam::new())),
-        Some("RMSprop") => go!(RMSprop::new()
-            .with_rho(c.f64("rho"))
-            .with_momentum(c.f64("momentum"))
-            .with_epsilon(c.f64("epsilon"))
-            .with_centered(c.bool("centered"))),
-        Some("Adagrad") => go!(Adagrad::new()
-            .with_initial_accumulator_value(c.f64("initial_accumulator_value"))
-            .with_epsilon(c.f64("epsilon"))),
-        Some("Adadelta") => go!(Adadelta::new()
-            .with_rho(c.f64("rho"))
-            .with_epsilon(c.f64("epsilon"))),
-        Some("Lion") => go!(Lion::new()
-            .with_beta_1(c.f64("beta_1"))
-            .with_beta_2(c.f64("beta_2"))),
-        other => Err(format!("unhandled optimizer {other:?}")),
+        match c.get("axis") {
+            Value::Null => {}
+            v if v.as_i64() == Some(-1) => {}
+            v => return Err(format!("loss axis {v}: only the last axis (-1) is built")),
+        }
+        let from_logits = c.opt_bool("from_logits")?;
+        let smoothing = c.opt_f64("label_smoothing")?.map(|s| s as f32);
+        let alpha = c.opt_f64("alpha")?.map(|a| a as f32);
+        let gamma = c.opt_f64("gamma")?.map(|g| g as f32);
+        macro_rules! boxed {
+            ($loss:expr) => {{
+                let mut loss = $loss;
+                given!(loss, reduction, |r| loss.with_reduction(r));
+                Box::new(loss) as Box<dyn LossFn + Send + Sync>
+            }};
+        }
+        let inner = match class {
+            "MeanSquaredError" => boxed!(losses::MeanSquaredError::default()),
+            "MeanAbsoluteError" => boxed!(losses::MeanAbsoluteError::default()),
+            "MeanAbsolutePercentageError" => {
+                boxed!(losses::MeanAbsolutePercentageError::default())
+            }
+            "MeanSquaredLogarithmicError" => {
+                boxed!(losses::MeanSquaredLogarithmicError::default())
+            }
+            "Huber" => {
+                let delta = c.opt_f64("delta")?.unwrap_or(1.0) as f32;
+                boxed!(losses::Huber::new(delta).map_err(e)?)
+            }
+            "LogCosh" => boxed!(losses::LogCosh::default()),
+            "BinaryCrossentropy" => {
+                let mut l = losses::BinaryCrossentropy::default();
+                given!(l, from_logits, |b| l.with_from_logits(b));
+                given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
+                boxed!(l)
+            }
+            "BinaryFocalCrossentropy" => {
+                let mut l = losses::BinaryFocalCrossentropy::default();
+                given!(l, c.opt_bool("apply_class_balancing")?, |b| l
+                    .with_apply_class_balancing(b));
+                given!(l, alpha, |a| l.with_alpha(a).map_err(e)?);
+                given!(l, gamma, |g| l.with_gamma(g).map_err(e)?);
+                given!(l, from_logits, |b| l.with_from_logits(b));
+                given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
+                boxed!(l)
+            }
+            "CategoricalCrossentropy" => {
+                let mut l = losses::CategoricalCrossentropy::default();
+                given!(l, from_logits, |b| l.with_from_logits(b));
+                given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
+                boxed!(l)
+            }
+            "SparseCategoricalCrossentropy" => {
+                let mut l = losses::SparseCategoricalCrossentropy::default();
+                given!(l, from_logits, |b| l.with_from_logits(b));
+                let ignore = c.get("ignore_class");
+                if !ignore.is_null() {
+                    let id = ignore
+                        .as_i64()
+                        .ok_or(format!("ignore_class {ignore} is not an integer"))?;
+                    l = l.with_ignore_class(Some(id));
+                }
+                boxed!(l)
+            }
+            "CategoricalFocalCrossentropy" => {
+                let mut l = losses::CategoricalFocalCrossentropy::default();
+                given!(l, alpha, |a| l.with_alpha(a).map_err(e)?);
+                given!(l, gamma, |g| l.with_gamma(g).map_err(e)?);
+                given!(l, from_logits, |b| l.with_from_logits(b));
+                given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
+                boxed!(l)
+            }
+            "KLDivergence" => boxed!(losses::KLDivergence::default()),
+            "Poisson" => boxed!(losses::Poisson::default()),
+            "Hinge" => boxed!(losses::Hinge::default()),
+            "SquaredHinge" => boxed!(losses::SquaredHinge::default()),
+            "CategoricalHinge" => boxed!(losses::CategoricalHinge::default()),
+            "CosineSimilarity" => boxed!(losses::CosineSimilarity::default()),
+            other => return Err(format!("unknown loss {other:?}")),
+        };
+        c.check_all_used(&format!("loss {class}"))?;
+        Ok(Self {
+            inner,
+            labels: PhantomData,
+        })
     }
 }
 
-fn run_model<U: UpdateRule>(
+/// A metric Keras's `compile(metrics=[name])` makes of a string, for labels of layout `T`,
+/// logged under that string as Keras logs it: any of the metrics the harness dispatches behind
+/// one type, every [`MetricFn`] method but `merge_state` (which `fit` does not call) the inner
+/// metric's.
+struct CaseMetric<T> {
+    name: String,
+    inner: Box<dyn MetricFn + Send + Sync>,
+    /// An accuracy: Keras's values are multiples of `1/N`, compared exactly.
+    exact: bool,
+    labels: PhantomData<T>,
+}
+
+impl<T: Target> CaseMetric<T> {
+    /// The metric Keras resolves the string `name` to (`"accuracy"` by the label layout, as
+    /// [`ResolvedAccuracy`] does; otherwise Keras's metric classes by class name, by snake-case
+    /// name and by Keras's aliases `mae`, `mse`, `mape`, `msle`, `bce`); an unknown string, or
+    /// one for other labels, is an `Err` naming it.
+    fn new(name: &str) -> std::result::Result<Self, String> {
+        type Boxed = Box<dyn MetricFn + Send + Sync>;
+        let (inner, exact): (Boxed, bool) = match name {
+            "accuracy" | "acc" => (Box::new(ResolvedAccuracy::<T>::default()), true),
+            "sparse_categorical_accuracy" | "SparseCategoricalAccuracy" => (
+                Box::new(metrics::SparseCategoricalAccuracy::default()),
+                true,
+            ),
+            "sparse_categorical_crossentropy" | "SparseCategoricalCrossentropy" => (
+                Box::new(metrics::SparseCategoricalCrossentropy::default()),
+                false,
+            ),
+            "binary_accuracy" | "BinaryAccuracy" => {
+                (Box::new(metrics::BinaryAccuracy::default()), true)
+            }
+            "categorical_accuracy" | "CategoricalAccuracy" => {
+                (Box::new(metrics::CategoricalAccuracy::default()), true)
+            }
+            "mae" | "MAE" | "mean_absolute_error" | "MeanAbsoluteError" => {
+                (Box::new(metrics::MeanAbsoluteError::default()), false)
+            }
+            "mse" | "MSE" | "mean_squared_error" | "MeanSquaredError" => {
+                (Box::new(metrics::MeanSquaredError::default()), false)
+            }
+            "mape" | "MAPE" | "mean_absolute_percentage_error" | "MeanAbsolutePercentageError" => (
+                Box::new(metrics::MeanAbsolutePercentageError::default()),
+                false,
+            ),
+            "msle" | "MSLE" | "mean_squared_logarithmic_error" | "MeanSquaredLogarithmicError" => (
+                Box::new(metrics::MeanSquaredLogarithmicError::default()),
+                false,
+            ),
+            "root_mean_squared_error" | "RootMeanSquaredError" => {
+                (Box::new(metrics::RootMeanSquaredError::default()), false)
+            }
+            "log_cosh_error" | "LogCoshError" => {
+                (Box::new(metrics::LogCoshError::default()), false)
+            }
+            "bce" | "BCE" | "binary_crossentropy" | "BinaryCrossentropy" => {
+                (Box::new(metrics::BinaryCrossentropy::default()), false)
+            }
+            "categorical_crossentropy" | "CategoricalCrossentropy" => {
+                (Box::new(metrics::CategoricalCrossentropy::default()), false)
+            }
+            "kl_divergence" | "KLDivergence" => (Box::new(metrics::KLDivergence::default()), false),
+            "poisson" | "Poisson" => (Box::new(metrics::Poisson::default()), false),
+            "hinge" | "Hinge" => (Box::new(metrics::Hinge::default()), false),
+            "squared_hinge" | "SquaredHinge" => (Box::new(metrics::SquaredHinge::default()), false),
+            "categorical_hinge" | "CategoricalHinge" => {
+                (Box::new(metrics::CategoricalHinge::default()), false)
+            }
+            "cosine_similarity" | "CosineSimilarity" => {
+                (Box::new(metrics::CosineSimilarity::default()), false)
+            }
+            other => return Err(format!("unknown metric {other:?}")),
+        };
+        let sparse_only = [
+            "sparse_categorical_accuracy",
+            "SparseCategoricalAccuracy",
+            "sparse_categorical_crossentropy",
+            "SparseCategoricalCrossentropy",
+        ];
+        let any_labels = matches!(name, "accuracy" | "acc");
+        if !any_labels && sparse_only.contains(&name) != T::SPARSE {
+            let labels = if T::SPARSE { "class ids" } else { "dense rows" };
+            return Err(format!("metric {name:?} does not take {labels}"));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            inner,
+            exact,
+            labels: PhantomData,
+        })
+    }
+}
+
+impl<T> MetricFn for CaseMetric<T> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn direction(&self) -> Direction {
+        self.inner.direction()
+    }
+    fn update_state(
+        &mut self,
+        y_true: &[f32],
+        y_pred: &[f32],
+        cols: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<()> {
+        self.inner.update_state(y_true, y_pred, cols, sample_weight)
+    }
+    fn result(&self) -> f32 {
+        self.inner.result()
+    }
+    fn result_values(&self) -> Vec<f32> {
+        self.inner.result_values()
+    }
+    fn reset_state(&mut self) {
+        self.inner.reset_state()
+    }
+    fn state_values(&self) -> Option<Vec<f32>> {
+        self.inner.state_values()
+    }
+    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+        self.inner.load_state_values(values)
+    }
+    fn row_form(&self) -> Option<RowMetric> {
+        self.inner.row_form()
+    }
+    fn keras_config(&self) -> Option<Value> {
+        self.inner.keras_config()
+    }
+}
+
+impl<const K: usize, T: Target> Metric<K> for CaseMetric<T> {
+    type Target = T;
+}
+
+/// Builds the case's optimizer (any class, its learning rate a number or a schedule, Keras's
+/// base options) and runs the case with it, with the loss on the device or on the host. An
+/// optimizer key the harness does not read is a failure naming it.
+fn with_optimizer(case: &Case, place: Where) -> std::result::Result<(), String> {
+    let optimizer = AnyOptimizer::from_config(&Cfg::new(&case.config["optimizer"]))
+        .map_err(|e| format!("optimizer: {e}"))?;
+    run_model(case, place, optimizer)
+}
+
+fn run_model(
     case: &Case,
     place: Where,
-    builder: OptimizerBuilder<U>,
+    optimizer: AnyOptimizer,
 ) -> std::result::Result<(), String> {
-    let optimizer = builder.build().map_err(|e| e.to_string())?;
     let dev = test_device(0);
     let model_kind = case.config["model"].as_str().unwrap_or_default();
+    let w = |key: &str| f32s(case, key);
+    let set = |r: Result<()>| r.map_err(|e| e.to_string());
     if model_kind.starts_with("Dense(4->8, relu)") {
         let mut model = Mlp::<f32, TestDevice>::build(&dev);
-        model
+        set(model
             .hidden
-            .set_weights(&f32s(case, "init_kernel_0"), &f32s(case, "init_bias_0"))
-            .map_err(|e| e.to_string())?;
-        model
+            .set_weights(&w("init_kernel_0")?, &w("init_bias_0")?))?;
+        set(model
             .logits
-            .set_weights(&f32s(case, "init_kernel_1"), &f32s(case, "init_bias_1"))
-            .map_err(|e| e.to_string())?;
-        let loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
-        run::<Rank1<4>, 3, Sparse, _, _, _, _>(
-            case,
-            model,
-            optimizer,
-            loss,
-            (ResolvedAccuracy::<Sparse>::default(),),
-            &dev,
-            place,
-        )
+            .set_weights(&w("init_kernel_1")?, &w("init_bias_1")?))?;
+        with_loss::<Rank1<4>, 3, _>(case, model, optimizer, &dev, place)
     } else if model_kind.starts_with("Conv2D(1->4, 3, relu) -> MaxPooling2D(2)") {
         let mut model = ConvNet::<f32, TestDevice>::build(&dev);
-        let w = |key: &str| f32s(case, key);
-        let set = |r: Result<()>| r.map_err(|e| e.to_string());
         set(model
             .conv_1
-            .set_weights(&w("init_kernel_0"), &w("init_bias_0")))?;
+            .set_weights(&w("init_kernel_0")?, &w("init_bias_0")?))?;
         set(model
             .conv_2
-            .set_weights(&w("init_kernel_1"), &w("init_bias_1")))?;
+            .set_weights(&w("init_kernel_1")?, &w("init_bias_1")?))?;
         set(model
             .logits
-            .set_weights(&w("init_kernel_2"), &w("init_bias_2")))?;
-        let loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
-        run::<Rank3<12, 12, 1>, 3, Sparse, _, _, _, _>(
-            case,
-            model,
-            optimizer,
-            loss,
-            (ResolvedAccuracy::<Sparse>::default(),),
-            &dev,
-            place,
-        )
+            .set_weights(&w("init_kernel_2")?, &w("init_bias_2")?))?;
+        with_loss::<Rank3<12, 12, 1>, 3, _>(case, model, optimizer, &dev, place)
     } else if model_kind.starts_with("Dense(3->1") {
         let mut model = Regressor::<f32, TestDevice>::build(&dev);
-        model
+        set(model
             .out
-            .set_weights(&f32s(case, "init_kernel_0"), &f32s(case, "init_bias_0"))
-            .map_err(|e| e.to_string())?;
-        run::<Rank1<3>, 1, DenseTarget<1>, _, _, _, _>(
-            case,
-            model,
-            optimizer,
-            MeanSquaredError::default(),
-            (MeanAbsoluteError::default(),),
-            &dev,
-            place,
-        )
+            .set_weights(&w("init_kernel_0")?, &w("init_bias_0")?))?;
+        with_loss::<Rank1<3>, 1, _>(case, model, optimizer, &dev, place)
     } else {
         Err(format!("unhandled model {model_kind}"))
     }
 }
 
-fn run<S, const K: usize, T, M, O, L, Mt>(
+/// Compiles the model with the loss of `config.loss`: its label layout (class ids or dense
+/// rows) is the dataset's and the metrics'.
+fn with_loss<S, const K: usize, M>(
     case: &Case,
     model: M,
-    optimizer: O,
-    loss: L,
-    metrics: Mt,
+    optimizer: AnyOptimizer,
     dev: &TestDevice,
+    place: Where,
+) -> std::result::Result<(), String>
+where
+    S: SampleShape,
+    M: TrainModel<S, K, TestDevice>,
+{
+    let (class, c) = loss_config(&case.config["loss"])?;
+    if CaseLoss::<Sparse>::takes_class_ids(class) {
+        let loss = CaseLoss::<Sparse>::new(class, &c)?;
+        with_metrics::<S, K, _, _>(case, model, optimizer, loss, dev, place)
+    } else {
+        let loss = CaseLoss::<DenseTarget<K>>::new(class, &c)?;
+        with_metrics::<S, K, _, _>(case, model, optimizer, loss, dev, place)
+    }
+}
+
+/// Compiles the model with the metrics of `config.metrics` (a list of strings, in order; none
+/// when absent) and runs the case.
+fn with_metrics<S, const K: usize, T, M>(
+    case: &Case,
+    model: M,
+    optimizer: AnyOptimizer,
+    loss: CaseLoss<T>,
+    dev: &TestDevice,
+    place: Where,
+) -> std::result::Result<(), String>
+where
+    S: SampleShape,
+    T: Target,
+    M: TrainModel<S, K, TestDevice>,
+{
+    let names = match &case.config["metrics"] {
+        Value::Null => Vec::new(),
+        Value::Array(names) => names.clone(),
+        other => return Err(format!("metrics {other} is not a list")),
+    };
+    let mut metrics = Vec::new();
+    for name in &names {
+        let name = name
+            .as_str()
+            .ok_or(format!("metric {name} is not a string"))?;
+        metrics.push(CaseMetric::<T>::new(name)?);
+    }
+    let exact: Vec<String> = metrics
+        .iter()
+        .filter(|m| m.exact)
+        .map(|m| m.name.clone())
+        .collect();
+    let n = metrics.len();
+    let mut metrics = metrics.into_iter();
+    let mut next = || metrics.next().ok_or("fewer metrics than counted");
+    macro_rules! go {
+        ($metrics:expr) => {{
+            let trainer = Trainer::compile(model, optimizer, loss, $metrics, dev)
+                .map_err(|e| e.to_string())?;
+            run::<S, K, T, M, _, _, _>(case, trainer, &exact, place)
+        }};
+    }
+    match n {
+        0 => go!(()),
+        1 => go!((next()?,)),
+        2 => go!((next()?, next()?)),
+        3 => go!((next()?, next()?, next()?)),
+        n => Err(format!("{n} metrics: the harness compiles up to 3")),
+    }
+}
+
+/// Trains the compiled `trainer` as the case says and compares everything Keras recorded;
+/// `exact` names the metrics compared exactly (accuracies).
+fn run<S, const K: usize, T, M, O, L, Mt>(
+    case: &Case,
+    mut trainer: Trainer<M, O, L, Mt, (), TestDevice>,
+    exact: &[String],
     place: Where,
 ) -> std::result::Result<(), String>
 where
@@ -221,14 +582,13 @@ where
 {
     let e = |e: keras_core::Error| e.to_string();
     let mut train =
-        ArrayDataset::<S, T>::new(f32s(case, "x_train"), f32s(case, "y_train")).map_err(e)?;
+        ArrayDataset::<S, T>::new(f32s(case, "x_train")?, f32s(case, "y_train")?).map_err(e)?;
     if case.config["sample_weight"].as_bool() == Some(true) {
         train = train
-            .with_sample_weight(f32s(case, "sample_weight"))
+            .with_sample_weight(f32s(case, "sample_weight")?)
             .map_err(e)?;
     }
-    let val = ArrayDataset::<S, T>::new(f32s(case, "x_val"), f32s(case, "y_val")).map_err(e)?;
-    let mut trainer = Trainer::compile(model, optimizer, loss, metrics, dev).map_err(e)?;
+    let val = ArrayDataset::<S, T>::new(f32s(case, "x_val")?, f32s(case, "y_val")?).map_err(e)?;
     trainer.set_loss_on_device(place != Where::Host);
     trainer.set_metrics_on_device(place != Where::Host);
     let mut recorder = Recorder {
@@ -245,7 +605,7 @@ where
         .shuffle(Shuffle::None)
         .verbose(0);
     if case.inputs.contains_key("class_weight") {
-        fit = fit.class_weight(f32s(case, "class_weight"));
+        fit = fit.class_weight(f32s(case, "class_weight")?);
     }
     let history = fit
         .validation_data(&val)
@@ -255,8 +615,21 @@ where
 
     let mut failures = Vec::new();
     let mut check = |what: &str, got: &[f32], tol: f64| {
-        if let Err(msg) = compare(got, &case.expected[what], tol * DEVICE_TOL_FACTOR) {
+        let outcome = match case.expected.get(what) {
+            Some(expected) => compare(got, expected, tol * DEVICE_TOL_FACTOR),
+            None => Err("not in the case's expected values".into()),
+        };
+        if let Err(msg) = outcome {
             failures.push(format!("{what}: {msg}"));
+        }
+    };
+    // Accuracies are multiples of `1/N`: compared exactly; losses and other metrics at 1e-5.
+    let tol_of = |key: &str| {
+        let metric = key.strip_prefix("val_").unwrap_or(key);
+        if exact.iter().any(|m| m == metric) {
+            0.0
+        } else {
+            1e-5
         }
     };
     for key in case.config["history_keys"]
@@ -265,8 +638,7 @@ where
     {
         let key = key.as_str().ok_or("history key")?;
         let got = history.get(key).ok_or(format!("history has no {key}"))?;
-        let tol = if key.contains("accuracy") { 0.0 } else { 1e-5 };
-        check(&format!("history_{key}"), got, tol);
+        check(&format!("history_{key}"), got, tol_of(key));
     }
     if recorder.batch_logs {
         check("batch_running_loss", &recorder.batch_loss, 1e-5);
@@ -301,18 +673,17 @@ where
     }
     let ev = trainer.evaluate(&val).run().map_err(e)?;
     let ev5 = trainer.evaluate(&val).batch_size(5).run().map_err(e)?;
-    for key in ["loss", if K == 3 { "accuracy" } else { "mae" }] {
-        let tol = if key == "accuracy" { 0.0 } else { 1e-5 };
-        check(
-            &format!("evaluate_{key}"),
-            &[ev.get(key).ok_or("evaluate key")?],
-            tol,
-        );
-        check(
-            &format!("evaluate_bs5_{key}"),
-            &[ev5.get(key).ok_or("evaluate key")?],
-            tol,
-        );
+    // The loss and every compiled metric, under the names Keras logged them.
+    let mut keys = vec!["loss".to_string()];
+    trainer
+        .metrics()
+        .visit_results(&mut |name, _| keys.push(name.to_string()));
+    for key in &keys {
+        let tol = tol_of(key);
+        let got = ev.get(key).ok_or(format!("evaluate logged no `{key}`"))?;
+        check(&format!("evaluate_{key}"), &[got], tol);
+        let got = ev5.get(key).ok_or(format!("evaluate logged no `{key}`"))?;
+        check(&format!("evaluate_bs5_{key}"), &[got], tol);
     }
     let pred = trainer.predict(&val).run().map_err(e)?;
     check("predict_val", &pred, 1e-4);

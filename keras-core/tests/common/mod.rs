@@ -1,6 +1,7 @@
 //! Shared test helpers: Keras golden fixtures (`tests/fixtures/keras/*.json`) and tolerances.
 #![allow(dead_code)]
 
+pub mod any_optimizer;
 pub mod keras_config;
 pub mod tiny;
 
@@ -46,21 +47,27 @@ pub struct GoldenFile {
     pub cases: Vec<Case>,
 }
 
-/// Loads `tests/fixtures/keras/<file>` from the workspace root.
+/// The folder of the golden files: `tests/fixtures/keras/` of the workspace root, or the folder
+/// the environment variable `KERAS_GOLDEN_DIR` names (to run the harnesses on other files of
+/// the same schema).
+pub fn fixtures_dir() -> std::path::PathBuf {
+    match std::env::var_os("KERAS_GOLDEN_DIR") {
+        Some(dir) => dir.into(),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keras"),
+    }
+}
+
+/// Loads `<file>` from [`fixtures_dir`].
 pub fn load(file: &str) -> GoldenFile {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/keras")
-        .join(file);
+    let path = fixtures_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path:?}: {e}"))
 }
 
-/// Any JSON file under `tests/fixtures/keras/` of the workspace root (the fixtures whose schema
+/// Any JSON file of [`fixtures_dir`] (the fixtures whose schema
 /// is their own, as `embedding_fit.json`).
 pub fn json(file: &str) -> serde_json::Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/keras")
-        .join(file);
+    let path = fixtures_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path:?}: {e}"))
 }
@@ -79,10 +86,7 @@ pub fn floats(v: &serde_json::Value) -> Vec<f32> {
 /// The `_more` file is optional (not every category has one); the public one is not.
 pub fn load_cases(category: &str) -> Vec<Case> {
     let more = format!("{category}_more.json");
-    let has_more = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/keras")
-        .join(&more)
-        .exists();
+    let has_more = fixtures_dir().join(&more).exists();
     let mut cases = load(&format!("{category}.json")).cases;
     if has_more {
         cases.extend(load(&more).cases);
