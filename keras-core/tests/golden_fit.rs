@@ -94,10 +94,97 @@ fn f32s(case: &Case, key: &str) -> std::result::Result<Vec<f32>, String> {
         .ok_or_else(|| format!("inputs has no `{key}`"))
 }
 
+/// `match $self { $enum::$variant($x) => $body, ... }` over every variant: the forwarding
+/// `match` of [`any_loss!`] and [`any_metric!`].
+macro_rules! dispatch {
+    ($self:expr, $enum:ident [$($variant:ident),*], |$x:ident| $body:expr) => {
+        match $self {
+            $($enum::$variant($x) => $body,)*
+        }
+    };
+}
+
+/// `enum AnyLoss` with one variant per listed loss class (the variant named as the class), a
+/// `From` per class, and [`LossFn`] forwarding every method to the variant's loss: static
+/// dispatch, no box, in the training step.
+macro_rules! any_loss {
+    ($($variant:ident),* $(,)?) => {
+        /// Any of the loss classes the harness builds, behind one type.
+        enum AnyLoss {
+            $($variant(losses::$variant),)*
+        }
+
+        $(impl From<losses::$variant> for AnyLoss {
+            fn from(loss: losses::$variant) -> Self {
+                Self::$variant(loss)
+            }
+        })*
+
+        impl LossFn for AnyLoss {
+            fn name(&self) -> &str {
+                dispatch!(self, AnyLoss [$($variant),*], |l| l.name())
+            }
+            fn reduction(&self) -> Reduction {
+                dispatch!(self, AnyLoss [$($variant),*], |l| l.reduction())
+            }
+            fn axis(&self) -> LossAxis {
+                dispatch!(self, AnyLoss [$($variant),*], |l| l.axis())
+            }
+            fn per_sample(
+                &self,
+                y_true: &[f32],
+                y_pred: &[f32],
+                cols: usize,
+                values: &mut [f32],
+                grad: Option<&mut [f32]>,
+            ) -> Result<()> {
+                dispatch!(self, AnyLoss [$($variant),*], |l| l
+                    .per_sample(y_true, y_pred, cols, values, grad))
+            }
+            fn device_form(
+                &self,
+                y_true: &[f32],
+                rows: usize,
+                cols: usize,
+                labels: &mut Vec<f32>,
+            ) -> Result<Option<DeviceLoss>> {
+                dispatch!(self, AnyLoss [$($variant),*], |l| l
+                    .device_form(y_true, rows, cols, labels))
+            }
+            fn keras_config(&self) -> Option<Value> {
+                dispatch!(self, AnyLoss [$($variant),*], |l| l.keras_config())
+            }
+            fn mask(&self, y_true: &[f32], mask: &mut [f32]) -> bool {
+                dispatch!(self, AnyLoss [$($variant),*], |l| l.mask(y_true, mask))
+            }
+        }
+    };
+}
+
+any_loss!(
+    MeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Huber,
+    LogCosh,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    KLDivergence,
+    Poisson,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    CosineSimilarity,
+);
+
 /// A loss built from a case's config, for labels of layout `T`: any of Keras's loss classes
-/// behind one type, every [`LossFn`] method the inner loss's.
+/// behind one type ([`AnyLoss`]), every [`LossFn`] method the inner loss's.
 struct CaseLoss<T> {
-    inner: Box<dyn LossFn + Send + Sync>,
+    inner: AnyLoss,
     labels: PhantomData<T>,
 }
 
@@ -225,32 +312,32 @@ impl<T: Target> CaseLoss<T> {
         let smoothing = c.opt_f64("label_smoothing")?.map(|s| s as f32);
         let alpha = c.opt_f64("alpha")?.map(|a| a as f32);
         let gamma = c.opt_f64("gamma")?.map(|g| g as f32);
-        macro_rules! boxed {
+        macro_rules! any {
             ($loss:expr) => {{
                 let mut loss = $loss;
                 given!(loss, reduction, |r| loss.with_reduction(r));
-                Box::new(loss) as Box<dyn LossFn + Send + Sync>
+                AnyLoss::from(loss)
             }};
         }
         let inner = match class {
-            "MeanSquaredError" => boxed!(losses::MeanSquaredError::default()),
-            "MeanAbsoluteError" => boxed!(losses::MeanAbsoluteError::default()),
+            "MeanSquaredError" => any!(losses::MeanSquaredError::default()),
+            "MeanAbsoluteError" => any!(losses::MeanAbsoluteError::default()),
             "MeanAbsolutePercentageError" => {
-                boxed!(losses::MeanAbsolutePercentageError::default())
+                any!(losses::MeanAbsolutePercentageError::default())
             }
             "MeanSquaredLogarithmicError" => {
-                boxed!(losses::MeanSquaredLogarithmicError::default())
+                any!(losses::MeanSquaredLogarithmicError::default())
             }
             "Huber" => {
                 let delta = c.opt_f64("delta")?.unwrap_or(1.0) as f32;
-                boxed!(losses::Huber::new(delta).map_err(e)?)
+                any!(losses::Huber::new(delta).map_err(e)?)
             }
-            "LogCosh" => boxed!(losses::LogCosh::default()),
+            "LogCosh" => any!(losses::LogCosh::default()),
             "BinaryCrossentropy" => {
                 let mut l = losses::BinaryCrossentropy::default();
                 given!(l, from_logits, |b| l.with_from_logits(b));
                 given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
-                boxed!(l)
+                any!(l)
             }
             "BinaryFocalCrossentropy" => {
                 let mut l = losses::BinaryFocalCrossentropy::default();
@@ -260,13 +347,13 @@ impl<T: Target> CaseLoss<T> {
                 given!(l, gamma, |g| l.with_gamma(g).map_err(e)?);
                 given!(l, from_logits, |b| l.with_from_logits(b));
                 given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
-                boxed!(l)
+                any!(l)
             }
             "CategoricalCrossentropy" => {
                 let mut l = losses::CategoricalCrossentropy::default();
                 given!(l, from_logits, |b| l.with_from_logits(b));
                 given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
-                boxed!(l)
+                any!(l)
             }
             "SparseCategoricalCrossentropy" => {
                 let mut l = losses::SparseCategoricalCrossentropy::default();
@@ -278,7 +365,7 @@ impl<T: Target> CaseLoss<T> {
                         .ok_or(format!("ignore_class {ignore} is not an integer"))?;
                     l = l.with_ignore_class(Some(id));
                 }
-                boxed!(l)
+                any!(l)
             }
             "CategoricalFocalCrossentropy" => {
                 let mut l = losses::CategoricalFocalCrossentropy::default();
@@ -286,14 +373,14 @@ impl<T: Target> CaseLoss<T> {
                 given!(l, gamma, |g| l.with_gamma(g).map_err(e)?);
                 given!(l, from_logits, |b| l.with_from_logits(b));
                 given!(l, smoothing, |s| l.with_label_smoothing(s).map_err(e)?);
-                boxed!(l)
+                any!(l)
             }
-            "KLDivergence" => boxed!(losses::KLDivergence::default()),
-            "Poisson" => boxed!(losses::Poisson::default()),
-            "Hinge" => boxed!(losses::Hinge::default()),
-            "SquaredHinge" => boxed!(losses::SquaredHinge::default()),
-            "CategoricalHinge" => boxed!(losses::CategoricalHinge::default()),
-            "CosineSimilarity" => boxed!(losses::CosineSimilarity::default()),
+            "KLDivergence" => any!(losses::KLDivergence::default()),
+            "Poisson" => any!(losses::Poisson::default()),
+            "Hinge" => any!(losses::Hinge::default()),
+            "SquaredHinge" => any!(losses::SquaredHinge::default()),
+            "CategoricalHinge" => any!(losses::CategoricalHinge::default()),
+            "CosineSimilarity" => any!(losses::CosineSimilarity::default()),
             other => return Err(format!("unknown loss {other:?}")),
         };
         c.check_all_used(&format!("loss {class}"))?;
@@ -304,13 +391,87 @@ impl<T: Target> CaseLoss<T> {
     }
 }
 
+/// `enum AnyMetric<T>` with one variant per listed metric type (`Variant(Type)`), and
+/// [`MetricFn`] forwarding every method but `merge_state` (which `fit` does not call; it keeps
+/// the default) to the variant's metric: static dispatch, no box, in the training step.
+macro_rules! any_metric {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        /// Any of the metrics the harness builds, for labels of layout `T`, behind one type.
+        enum AnyMetric<T: Target> {
+            $($variant($ty),)*
+        }
+
+        impl<T: Target> MetricFn for AnyMetric<T> {
+            fn name(&self) -> &str {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.name())
+            }
+            fn direction(&self) -> Direction {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.direction())
+            }
+            fn update_state(
+                &mut self,
+                y_true: &[f32],
+                y_pred: &[f32],
+                cols: usize,
+                sample_weight: Option<&[f32]>,
+            ) -> Result<()> {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m
+                    .update_state(y_true, y_pred, cols, sample_weight))
+            }
+            fn result(&self) -> f32 {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.result())
+            }
+            fn result_values(&self) -> Vec<f32> {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.result_values())
+            }
+            fn reset_state(&mut self) {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.reset_state())
+            }
+            fn state_values(&self) -> Option<Vec<f32>> {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.state_values())
+            }
+            fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.load_state_values(values))
+            }
+            fn row_form(&self) -> Option<RowMetric> {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.row_form())
+            }
+            fn keras_config(&self) -> Option<Value> {
+                dispatch!(self, AnyMetric [$($variant),*], |m| m.keras_config())
+            }
+        }
+    };
+}
+
+any_metric!(
+    Accuracy(ResolvedAccuracy<T>),
+    SparseCategoricalAccuracy(metrics::SparseCategoricalAccuracy),
+    SparseCategoricalCrossentropy(metrics::SparseCategoricalCrossentropy),
+    BinaryAccuracy(metrics::BinaryAccuracy),
+    CategoricalAccuracy(metrics::CategoricalAccuracy),
+    MeanAbsoluteError(metrics::MeanAbsoluteError),
+    MeanSquaredError(metrics::MeanSquaredError),
+    MeanAbsolutePercentageError(metrics::MeanAbsolutePercentageError),
+    MeanSquaredLogarithmicError(metrics::MeanSquaredLogarithmicError),
+    RootMeanSquaredError(metrics::RootMeanSquaredError),
+    LogCoshError(metrics::LogCoshError),
+    BinaryCrossentropy(metrics::BinaryCrossentropy),
+    CategoricalCrossentropy(metrics::CategoricalCrossentropy),
+    KLDivergence(metrics::KLDivergence),
+    Poisson(metrics::Poisson),
+    Hinge(metrics::Hinge),
+    SquaredHinge(metrics::SquaredHinge),
+    CategoricalHinge(metrics::CategoricalHinge),
+    CosineSimilarity(metrics::CosineSimilarity),
+);
+
 /// A metric Keras's `compile(metrics=[name])` makes of a string, for labels of layout `T`,
 /// logged under that string as Keras logs it: any of the metrics the harness dispatches behind
-/// one type, every [`MetricFn`] method but `merge_state` (which `fit` does not call) the inner
-/// metric's.
-struct CaseMetric<T> {
+/// one type ([`AnyMetric`]), every [`MetricFn`] method but `merge_state` (which `fit` does not
+/// call) the inner metric's.
+struct CaseMetric<T: Target> {
     name: String,
-    inner: Box<dyn MetricFn + Send + Sync>,
+    inner: AnyMetric<T>,
     /// An accuracy: Keras's values are multiples of `1/N`, compared exactly.
     exact: bool,
     labels: PhantomData<T>,
@@ -322,58 +483,50 @@ impl<T: Target> CaseMetric<T> {
     /// name and by Keras's aliases `mae`, `mse`, `mape`, `msle`, `bce`); an unknown string, or
     /// one for other labels, is an `Err` naming it.
     fn new(name: &str) -> std::result::Result<Self, String> {
-        type Boxed = Box<dyn MetricFn + Send + Sync>;
-        let (inner, exact): (Boxed, bool) = match name {
-            "accuracy" | "acc" => (Box::new(ResolvedAccuracy::<T>::default()), true),
-            "sparse_categorical_accuracy" | "SparseCategoricalAccuracy" => (
-                Box::new(metrics::SparseCategoricalAccuracy::default()),
-                true,
-            ),
-            "sparse_categorical_crossentropy" | "SparseCategoricalCrossentropy" => (
-                Box::new(metrics::SparseCategoricalCrossentropy::default()),
-                false,
-            ),
-            "binary_accuracy" | "BinaryAccuracy" => {
-                (Box::new(metrics::BinaryAccuracy::default()), true)
+        use AnyMetric as A;
+        let (inner, exact): (AnyMetric<T>, bool) = match name {
+            "accuracy" | "acc" => (A::Accuracy(Default::default()), true),
+            "sparse_categorical_accuracy" | "SparseCategoricalAccuracy" => {
+                (A::SparseCategoricalAccuracy(Default::default()), true)
             }
+            "sparse_categorical_crossentropy" | "SparseCategoricalCrossentropy" => {
+                (A::SparseCategoricalCrossentropy(Default::default()), false)
+            }
+            "binary_accuracy" | "BinaryAccuracy" => (A::BinaryAccuracy(Default::default()), true),
             "categorical_accuracy" | "CategoricalAccuracy" => {
-                (Box::new(metrics::CategoricalAccuracy::default()), true)
+                (A::CategoricalAccuracy(Default::default()), true)
             }
             "mae" | "MAE" | "mean_absolute_error" | "MeanAbsoluteError" => {
-                (Box::new(metrics::MeanAbsoluteError::default()), false)
+                (A::MeanAbsoluteError(Default::default()), false)
             }
             "mse" | "MSE" | "mean_squared_error" | "MeanSquaredError" => {
-                (Box::new(metrics::MeanSquaredError::default()), false)
+                (A::MeanSquaredError(Default::default()), false)
             }
-            "mape" | "MAPE" | "mean_absolute_percentage_error" | "MeanAbsolutePercentageError" => (
-                Box::new(metrics::MeanAbsolutePercentageError::default()),
-                false,
-            ),
-            "msle" | "MSLE" | "mean_squared_logarithmic_error" | "MeanSquaredLogarithmicError" => (
-                Box::new(metrics::MeanSquaredLogarithmicError::default()),
-                false,
-            ),
+            "mape" | "MAPE" | "mean_absolute_percentage_error" | "MeanAbsolutePercentageError" => {
+                (A::MeanAbsolutePercentageError(Default::default()), false)
+            }
+            "msle" | "MSLE" | "mean_squared_logarithmic_error" | "MeanSquaredLogarithmicError" => {
+                (A::MeanSquaredLogarithmicError(Default::default()), false)
+            }
             "root_mean_squared_error" | "RootMeanSquaredError" => {
-                (Box::new(metrics::RootMeanSquaredError::default()), false)
+                (A::RootMeanSquaredError(Default::default()), false)
             }
-            "log_cosh_error" | "LogCoshError" => {
-                (Box::new(metrics::LogCoshError::default()), false)
-            }
+            "log_cosh_error" | "LogCoshError" => (A::LogCoshError(Default::default()), false),
             "bce" | "BCE" | "binary_crossentropy" | "BinaryCrossentropy" => {
-                (Box::new(metrics::BinaryCrossentropy::default()), false)
+                (A::BinaryCrossentropy(Default::default()), false)
             }
             "categorical_crossentropy" | "CategoricalCrossentropy" => {
-                (Box::new(metrics::CategoricalCrossentropy::default()), false)
+                (A::CategoricalCrossentropy(Default::default()), false)
             }
-            "kl_divergence" | "KLDivergence" => (Box::new(metrics::KLDivergence::default()), false),
-            "poisson" | "Poisson" => (Box::new(metrics::Poisson::default()), false),
-            "hinge" | "Hinge" => (Box::new(metrics::Hinge::default()), false),
-            "squared_hinge" | "SquaredHinge" => (Box::new(metrics::SquaredHinge::default()), false),
+            "kl_divergence" | "KLDivergence" => (A::KLDivergence(Default::default()), false),
+            "poisson" | "Poisson" => (A::Poisson(Default::default()), false),
+            "hinge" | "Hinge" => (A::Hinge(Default::default()), false),
+            "squared_hinge" | "SquaredHinge" => (A::SquaredHinge(Default::default()), false),
             "categorical_hinge" | "CategoricalHinge" => {
-                (Box::new(metrics::CategoricalHinge::default()), false)
+                (A::CategoricalHinge(Default::default()), false)
             }
             "cosine_similarity" | "CosineSimilarity" => {
-                (Box::new(metrics::CosineSimilarity::default()), false)
+                (A::CosineSimilarity(Default::default()), false)
             }
             other => return Err(format!("unknown metric {other:?}")),
         };
@@ -397,7 +550,7 @@ impl<T: Target> CaseMetric<T> {
     }
 }
 
-impl<T> MetricFn for CaseMetric<T> {
+impl<T: Target> MetricFn for CaseMetric<T> {
     fn name(&self) -> &str {
         &self.name
     }
