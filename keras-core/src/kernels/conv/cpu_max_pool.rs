@@ -55,6 +55,9 @@ vectorized! {
     pub(super) fn forward_image(g: &Geometry, image: &[f32], y: &mut [f32]) => forward_loop;
 }
 
+/// Channels pooled together in [`forward_loop`]: one AVX-512 register of `f32`.
+const LANES: usize = 16;
+
 #[inline(always)]
 fn forward_loop(g: &Geometry, image: &[f32], y: &mut [f32]) {
     let c = g.c;
@@ -62,15 +65,37 @@ fn forward_loop(g: &Geometry, image: &[f32], y: &mut [f32]) {
     for oy in 0..g.oh {
         for ox in 0..g.ow {
             let Some(o) = outs.next() else { return };
-            let at = pixel(g, oy, ox, 0, 0);
-            o.copy_from_slice(&image[at..at + c]);
-            for ky in 0..g.k {
-                for kx in 0..g.k {
-                    let at = pixel(g, oy, ox, ky, kx);
-                    o.iter_mut()
-                        .zip(&image[at..at + c])
-                        .for_each(|(m, &v)| *m = max_nan(*m, v));
+            // Groups of LANES channels, each kept in a register over the whole window and
+            // stored once; then the remaining channels the same way, one at a time.
+            let mut first = 0;
+            while first + LANES <= c {
+                let at = pixel(g, oy, ox, 0, 0) + first;
+                let Ok(start) = <[f32; LANES]>::try_from(&image[at..at + LANES]) else {
+                    return;
+                };
+                let mut m = start;
+                for ky in 0..g.k {
+                    for kx in 0..g.k {
+                        let at = pixel(g, oy, ox, ky, kx) + first;
+                        let Ok(v) = <&[f32; LANES]>::try_from(&image[at..at + LANES]) else {
+                            return;
+                        };
+                        for (m, &v) in m.iter_mut().zip(v) {
+                            *m = max_nan(*m, v);
+                        }
+                    }
                 }
+                o[first..first + LANES].copy_from_slice(&m);
+                first += LANES;
+            }
+            for (ch, o) in o.iter_mut().enumerate().skip(first) {
+                let mut m = image[pixel(g, oy, ox, 0, 0) + ch];
+                for ky in 0..g.k {
+                    for kx in 0..g.k {
+                        m = max_nan(m, image[pixel(g, oy, ox, ky, kx) + ch]);
+                    }
+                }
+                *o = m;
             }
         }
     }
@@ -179,5 +204,44 @@ mod tests {
         let mut dx = [0.0; 8];
         backward(&g, &x, &y, &[10.0, 20.0], &mut dx);
         assert_eq!(dx, [0.0, 10.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+    #[test]
+    fn pooling_matches_its_definition_across_vector_and_remaining_channels() {
+        // 35 channels: two vectors of 16 and 3 more; overlapping 3x3 windows with stride 2.
+        let (h, w, c) = (7, 6, 35);
+        let g = Geometry {
+            h,
+            w,
+            c,
+            k: 3,
+            s: 2,
+            p: 0,
+            oh: 3,
+            ow: 2,
+        };
+        let mut x: Vec<f32> = (0..h * w * c)
+            .map(|v| ((v * 37) % 101) as f32 - 50.0)
+            .collect();
+        x[(w + 1) * c + 17] = f32::NAN; // a channel of the second vector
+        x[(2 * w + 2) * c + 33] = f32::NAN; // in the remaining channels
+        let mut y = vec![0.0; g.out_pixels() * c];
+        forward(&g, &x, &mut y);
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                for ch in 0..c {
+                    let window: Vec<f32> = (0..9)
+                        .map(|t| x[((oy * 2 + t / 3) * w + ox * 2 + t % 3) * c + ch])
+                        .collect();
+                    let got = y[(oy * g.ow + ox) * c + ch];
+                    if window.iter().any(|v| v.is_nan()) {
+                        assert!(got.is_nan(), "({oy}, {ox}, {ch})");
+                    } else {
+                        let want = window.iter().copied().fold(f32::MIN, f32::max);
+                        assert_eq!(got, want, "({oy}, {ox}, {ch})");
+                    }
+                }
+            }
+        }
+        assert!(y.iter().filter(|v| v.is_nan()).count() >= 2);
     }
 }

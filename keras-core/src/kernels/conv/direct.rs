@@ -77,6 +77,36 @@ fn gather(
     });
 }
 
+/// A window's values with room for one whole vector past its end (see [`taps_of`]).
+type Taps = [f32; 2 * DIRECT_MAX_WINDOW];
+
+/// The window values of output pixel `(oy, ox)` in `taps[..window_len]` (zeros where the
+/// window leaves the image).
+#[inline(always)]
+fn taps_of(g: &Geometry, image: &[f32], oy: usize, ox: usize, taps: &mut Taps) {
+    let row = g.k * g.c;
+    let (top, left) = (oy * g.s, ox * g.s);
+    if top >= g.p && left >= g.p && top - g.p + g.k <= g.h && left - g.p + g.k <= g.w {
+        for ky in 0..g.k {
+            let from = ((top - g.p + ky) * g.w + left - g.p) * g.c;
+            // A whole vector per window row where the image has it (one load and one store,
+            // where a copy of `row` values would be a call to `memcpy`); what lands past the
+            // row is overwritten by the next row or lies past the window.
+            match image.get(from..from + DIRECT_MAX_WINDOW) {
+                Some(run) => taps[ky * row..ky * row + DIRECT_MAX_WINDOW].copy_from_slice(run),
+                None => taps[ky * row..(ky + 1) * row].copy_from_slice(&image[from..from + row]),
+            }
+        }
+        return;
+    }
+    taps[..g.window_len()].fill(0.0);
+    for_each_tap(g, oy, ox, |j, offset| taps[j] = image[offset]);
+}
+
+/// Output pixels computed together in [`forward_loop`]: each filter vector loaded once serves
+/// this many pixels' accumulators.
+const PIXELS: usize = 4;
+
 #[inline(always)]
 fn forward_loop(
     g: &Geometry,
@@ -87,38 +117,66 @@ fn forward_loop(
     y: &mut [f32],
 ) {
     let (out, wl) = (bias.len(), g.window_len().min(DIRECT_MAX_WINDOW));
-    let (mut taps, mut at) = ([0.0f32; DIRECT_MAX_WINDOW], [0usize; DIRECT_MAX_WINDOW]);
-    let mut rows = y.chunks_exact_mut(out);
+    let finish = |a: f32| if relu { crate::kernels::relu_f32(a) } else { a };
+    let mut taps: [Taps; PIXELS] = [[0.0; 2 * DIRECT_MAX_WINDOW]; PIXELS];
     for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let Some(row) = rows.next() else { return };
-            gather(g, image, oy, ox, &mut taps, &mut at);
-            // Vectors of LANES filters, each summed over the window in a register.
+        let mut ox = 0;
+        while ox < g.ow {
+            // PIXELS output pixels of this row at once (fewer at the row's end); each pixel's
+            // sums run in the same order as one at a time, so the result is the same.
+            let n = PIXELS.min(g.ow - ox);
+            for (p, taps) in taps.iter_mut().enumerate().take(n) {
+                taps_of(g, image, oy, ox + p, taps);
+            }
+            let at = (oy * g.ow + ox) * out;
+            let Some(rows) = y.get_mut(at..at + n * out) else {
+                return;
+            };
+            // Vectors of LANES filters, each summed over the window in registers.
             let mut first = 0;
             while first + LANES <= out {
-                let mut acc = [0.0f32; LANES];
-                acc.copy_from_slice(&bias[first..first + LANES]);
-                for (j, &t) in taps[..wl].iter().enumerate() {
+                let mut acc = [[0.0f32; LANES]; PIXELS];
+                for acc in acc.iter_mut().take(n) {
+                    acc.copy_from_slice(&bias[first..first + LANES]);
+                }
+                for j in 0..wl {
                     let at = j * out + first;
                     let Ok(w) = <&[f32; LANES]>::try_from(&kernel[at..at + LANES]) else {
                         return;
                     };
-                    for (a, w) in acc.iter_mut().zip(w) {
-                        *a += t * w;
+                    if n == PIXELS {
+                        for (acc, taps) in acc.iter_mut().zip(&taps) {
+                            let t = taps[j];
+                            for (a, w) in acc.iter_mut().zip(w) {
+                                *a += t * w;
+                            }
+                        }
+                    } else {
+                        for (acc, taps) in acc.iter_mut().zip(&taps).take(n) {
+                            let t = taps[j];
+                            for (a, w) in acc.iter_mut().zip(w) {
+                                *a += t * w;
+                            }
+                        }
                     }
                 }
-                for (r, a) in row[first..first + LANES].iter_mut().zip(acc) {
-                    *r = if relu { crate::kernels::relu_f32(a) } else { a };
+                for (row, acc) in rows.chunks_exact_mut(out).zip(&acc) {
+                    for (r, &a) in row[first..first + LANES].iter_mut().zip(acc) {
+                        *r = finish(a);
+                    }
                 }
                 first += LANES;
             }
-            for o in first..out {
-                let mut a = bias[o];
-                for (j, &t) in taps[..wl].iter().enumerate() {
-                    a += t * kernel[j * out + o];
+            for (row, taps) in rows.chunks_exact_mut(out).zip(&taps) {
+                for (o, r) in row.iter_mut().enumerate().skip(first) {
+                    let mut a = bias[o];
+                    for (j, &t) in taps[..wl].iter().enumerate() {
+                        a += t * kernel[j * out + o];
+                    }
+                    *r = finish(a);
                 }
-                row[o] = if relu { crate::kernels::relu_f32(a) } else { a };
             }
+            ox += n;
         }
     }
 }
@@ -168,6 +226,87 @@ fn backward_loop(
                         .zip(gr)
                         .map(|(w, g)| w * g)
                         .sum::<f32>();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forward_image;
+    use crate::kernels::conv::geometry::Geometry;
+
+    /// The convolution by its definition, one product at a time in window order.
+    fn naive(g: &Geometry, image: &[f32], kernel: &[f32], bias: &[f32], relu: bool) -> Vec<f32> {
+        let out = bias.len();
+        let mut y = Vec::new();
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                for (o, &b) in bias.iter().enumerate() {
+                    let mut a = b;
+                    for ky in 0..g.k {
+                        for kx in 0..g.k {
+                            for ch in 0..g.c {
+                                let iy = (oy * g.s + ky) as isize - g.p as isize;
+                                let ix = (ox * g.s + kx) as isize - g.p as isize;
+                                let inside = (0..g.h as isize).contains(&iy)
+                                    && (0..g.w as isize).contains(&ix);
+                                let t = if inside {
+                                    image[(iy as usize * g.w + ix as usize) * g.c + ch]
+                                } else {
+                                    0.0
+                                };
+                                a += t * kernel[((ky * g.k + kx) * g.c + ch) * out + o];
+                            }
+                        }
+                    }
+                    y.push(if relu { a.max(0.0) } else { a });
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn the_direct_convolution_matches_its_definition_bit_for_bit() {
+        // Rows whose width is no multiple of the pixels computed together, filter counts with
+        // and without a partial vector, strides, padding, windows up to 16 values.
+        for (h, w, c, k, s, p) in [
+            (5, 7, 1, 3, 1, 0),
+            (5, 7, 1, 3, 1, 1),
+            (6, 9, 1, 3, 2, 1),
+            (4, 4, 2, 2, 2, 0),
+            (7, 6, 1, 4, 3, 3),
+            (3, 5, 1, 3, 1, 2),
+        ] {
+            let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+            let g = Geometry {
+                h,
+                w,
+                c,
+                k,
+                s,
+                p,
+                oh,
+                ow,
+            };
+            for out in [3, 16, 20, 32] {
+                let image: Vec<f32> = (0..g.image_len())
+                    .map(|v| ((v * 13) % 17) as f32 / 8.0 - 1.0)
+                    .collect();
+                let kernel: Vec<f32> = (0..g.window_len() * out)
+                    .map(|v| ((v * 7) % 11) as f32 / 10.0 - 0.5)
+                    .collect();
+                let bias: Vec<f32> = (0..out).map(|o| o as f32 / 10.0 - 0.3).collect();
+                for relu in [false, true] {
+                    let mut y = vec![f32::NAN; g.out_pixels() * out];
+                    forward_image(&g, &image, &kernel, &bias, relu, &mut y);
+                    assert_eq!(
+                        y,
+                        naive(&g, &image, &kernel, &bias, relu),
+                        "{g:?} out {out}"
+                    );
                 }
             }
         }
