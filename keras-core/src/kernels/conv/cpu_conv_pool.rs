@@ -32,6 +32,10 @@ pub(super) fn forward(
     y: &mut [f32],
 ) -> Result<()> {
     let n = x.len() / conv.image_len().max(1);
+    // The pooling's windows cover the convolution's first `(oh - 1) * s + k` rows and columns
+    // only (Keras's "valid" pooling drops the rest: 10 of 11 for W4's second convolution);
+    // the others are never computed.
+    let (conv, pool) = &cropped(conv, pool);
     let per_block = if conv.window_len() <= DIRECT_MAX_WINDOW {
         // The direct path works image by image: any block gives the same values, so blocks
         // only balance the threads (four per thread) within the cache-sized bound.
@@ -56,4 +60,23 @@ pub(super) fn forward(
                 Ok(())
             })
         })
+}
+
+/// `conv` with only the output rows and columns `pool` reads, and `pool` over that output.
+fn cropped(conv: &Geometry, pool: &Geometry) -> (Geometry, Geometry) {
+    let used = |out: usize, input: usize| {
+        if out == 0 || pool.p != 0 {
+            return input;
+        }
+        ((out - 1) * pool.s + pool.k).min(input)
+    };
+    let (h, w) = (used(pool.oh, pool.h), used(pool.ow, pool.w));
+    (
+        Geometry {
+            oh: h,
+            ow: w,
+            ..*conv
+        },
+        Geometry { h, w, ..*pool },
+    )
 }
