@@ -132,39 +132,15 @@ fn forward_loop(
             let Some(rows) = y.get_mut(at..at + n * out) else {
                 return;
             };
-            // Vectors of LANES filters, each summed over the window in registers.
+            // Vectors of LANES filters, each summed over the window in registers: two vectors
+            // at a time while there are (eight accumulators for PIXELS pixels), then one.
             let mut first = 0;
+            while first + 2 * LANES <= out {
+                filter_vectors::<2>(kernel, bias, wl, first, &taps, n, rows, &finish);
+                first += 2 * LANES;
+            }
             while first + LANES <= out {
-                let mut acc = [[0.0f32; LANES]; PIXELS];
-                for acc in acc.iter_mut().take(n) {
-                    acc.copy_from_slice(&bias[first..first + LANES]);
-                }
-                for j in 0..wl {
-                    let at = j * out + first;
-                    let Ok(w) = <&[f32; LANES]>::try_from(&kernel[at..at + LANES]) else {
-                        return;
-                    };
-                    if n == PIXELS {
-                        for (acc, taps) in acc.iter_mut().zip(&taps) {
-                            let t = taps[j];
-                            for (a, w) in acc.iter_mut().zip(w) {
-                                *a += t * w;
-                            }
-                        }
-                    } else {
-                        for (acc, taps) in acc.iter_mut().zip(&taps).take(n) {
-                            let t = taps[j];
-                            for (a, w) in acc.iter_mut().zip(w) {
-                                *a += t * w;
-                            }
-                        }
-                    }
-                }
-                for (row, acc) in rows.chunks_exact_mut(out).zip(&acc) {
-                    for (r, &a) in row[first..first + LANES].iter_mut().zip(acc) {
-                        *r = finish(a);
-                    }
-                }
+                filter_vectors::<1>(kernel, bias, wl, first, &taps, n, rows, &finish);
                 first += LANES;
             }
             for (row, taps) in rows.chunks_exact_mut(out).zip(&taps) {
@@ -177,6 +153,56 @@ fn forward_loop(
                 }
             }
             ox += n;
+        }
+    }
+}
+
+/// Filters `first .. first + V * LANES` of `n` (at most PIXELS) output pixels whose windows
+/// are `taps`, written to `rows` (`n` rows of `out` values) through `finish`. Each filter's sum
+/// runs over the window in order, from its bias.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn filter_vectors<const V: usize>(
+    kernel: &[f32],
+    bias: &[f32],
+    wl: usize,
+    first: usize,
+    taps: &[Taps; PIXELS],
+    n: usize,
+    rows: &mut [f32],
+    finish: &impl Fn(f32) -> f32,
+) {
+    let out = bias.len();
+    let mut acc = [[[0.0f32; LANES]; V]; PIXELS];
+    for acc in acc.iter_mut() {
+        for (v, acc) in acc.iter_mut().enumerate() {
+            let at = first + v * LANES;
+            acc.copy_from_slice(&bias[at..at + LANES]);
+        }
+    }
+    for j in 0..wl {
+        let mut w = [[0.0f32; LANES]; V];
+        for (v, w) in w.iter_mut().enumerate() {
+            let at = j * out + first + v * LANES;
+            w.copy_from_slice(&kernel[at..at + LANES]);
+        }
+        // All PIXELS pixels, also when fewer are real: the others' taps are stale values of
+        // this buffer and their sums are not stored.
+        for (acc, taps) in acc.iter_mut().zip(taps) {
+            let t = taps[j];
+            for (acc, w) in acc.iter_mut().zip(&w) {
+                for (a, w) in acc.iter_mut().zip(w) {
+                    *a += t * w;
+                }
+            }
+        }
+    }
+    for (row, acc) in rows.chunks_exact_mut(out).zip(&acc).take(n) {
+        for (v, acc) in acc.iter().enumerate() {
+            let at = first + v * LANES;
+            for (r, &a) in row[at..at + LANES].iter_mut().zip(acc) {
+                *r = finish(a);
+            }
         }
     }
 }
