@@ -3,8 +3,8 @@
 //! [`kernels::update`](crate::kernels::update)), moving optimizer slots between host and device,
 //! and reading a gradient to the host or writing values back, without allocating.
 
+use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{ConvKernel, DenseKernel, MeanBatch, RowMetric, Stages};
-use crate::optimizers::{UpdateRule, VarBuffers, VarInfo};
 use dfdx::{
     shapes::Shape,
     tensor::{Cache, Cpu, Gradients, Storage, Tensor},
@@ -116,24 +116,22 @@ pub trait KerasDevice:
         steps: f32,
     ) -> Result<(), Self::Err>;
 
-    /// Whether [`try_update_variable`](KerasDevice::try_update_variable) runs `rule` on this
-    /// device: every rule on `Cpu` (its own [`UpdateRule::update`]), one with device kernels
-    /// ([`UpdateRule::DEVICE_KERNEL`]: all of Keras's twelve) on `Cuda`.
-    fn runs_update<U: UpdateRule>(rule: &U) -> bool;
+    /// Whether [`try_update_variable`](KerasDevice::try_update_variable) runs a rule on this
+    /// device: every rule on `Cpu` (its own host update), one with device kernels
+    /// (`device_kernel`; all of Keras's twelve have them) on `Cuda`.
+    fn runs_update(device_kernel: bool) -> bool;
 
     /// `rule`'s update of one variable on its own buffers, inside the base optimizer's `stages`
-    /// (`step` is `None` exactly when the stages only accumulate the gradient):
+    /// (`rule.host` is `None` exactly when the stages only accumulate the gradient):
     /// `value` (its values, updated in place), `grad` (its gradient, zeroed for the next step)
     /// and `state` (the rule's slots, each as long as `value`, and the accumulator and moving
     /// average the stages use). With a norm clip in `stages`, `norm` is the sums of squares and
     /// the index of this variable's (`clipnorm`) or of the global one (`global_clipnorm`). Only
     /// for rules [`runs_update`](KerasDevice::runs_update) accepts.
     #[allow(clippy::too_many_arguments)]
-    fn try_update_variable<U: UpdateRule>(
+    fn try_update_variable<F: Fn(&mut [f32], &[f32], Slots<'_>) + Sync>(
         &self,
-        rule: &U,
-        step: Option<&U::Step>,
-        var: &VarInfo,
+        rule: RuleStep<F>,
         stages: &Stages,
         norm: Option<(&Self::SumSquares, usize)>,
         value: &mut Buffer<Self>,
@@ -258,18 +256,16 @@ impl KerasDevice for Cpu {
         Ok(())
     }
 
-    fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
+    fn runs_update(_device_kernel: bool) -> bool {
         true
     }
 
     /// The rule's own [`UpdateRule::update`] ([`crate::kernels::update`]'s CPU kernel): for an
     /// elementwise rule piece by piece while the pieces are in cache, and on rayon's threads for
     /// large variables; for another (Lamb, Adafactor) over the whole variable, as on the host.
-    fn try_update_variable<U: UpdateRule>(
+    fn try_update_variable<F: Fn(&mut [f32], &[f32], Slots<'_>) + Sync>(
         &self,
-        rule: &U,
-        step: Option<&U::Step>,
-        var: &VarInfo,
+        rule: RuleStep<F>,
         stages: &Stages,
         norm: Option<(&Vec<f64>, usize)>,
         value: &mut Buffer<Self>,
@@ -280,7 +276,7 @@ impl KerasDevice for Cpu {
             .clip_norm
             .zip(norm)
             .map(|(clip, (sums, i))| clip.scale(sums[i]));
-        let mut slots: [&mut [f32]; crate::optimizers::MAX_SLOTS] = Default::default();
+        let mut slots: [&mut [f32]; crate::kernels::update::MAX_SLOTS] = Default::default();
         let n_slots = state.slots.len().min(slots.len());
         for (view, slot) in slots.iter_mut().zip(state.slots.iter_mut()) {
             if let Some(slot) = slot {
@@ -299,15 +295,15 @@ impl KerasDevice for Cpu {
             ema: state.ema.as_deref_mut().map_or(&mut [], |b| &mut b[..]),
         };
         let update = |w: &mut [f32], g: &[f32], pieces: &mut [&mut [f32]]| {
-            let mut slots: crate::optimizers::Slots<'_> = Default::default();
+            let mut slots: Slots<'_> = Default::default();
             for (to, from) in slots.iter_mut().zip(pieces.iter_mut()) {
                 *to = &mut **from;
             }
-            if let Some(step) = step {
-                rule.update(step, var, w, g, slots);
+            if let Some(host) = &rule.host {
+                host(w, g, slots);
             }
         };
-        if U::ELEMENTWISE {
+        if rule.elementwise {
             crate::kernels::update::update_in_place(pieces, stages, scale, &update);
         } else {
             crate::kernels::update::update_whole(pieces, stages, scale, &update);
@@ -439,36 +435,39 @@ impl KerasDevice for dfdx::tensor::Cuda {
         crate::kernels::update::launch_accumulate(self, grad, accumulator, steps)
     }
 
-    fn runs_update<U: UpdateRule>(_rule: &U) -> bool {
-        U::DEVICE_KERNEL
+    fn runs_update(device_kernel: bool) -> bool {
+        device_kernel
     }
 
     /// The rule's kernels from `update.cu` ([`crate::kernels::update`]'s CUDA kernels: one for
     /// an elementwise rule, a few passes with their reductions on the device for Lamb and
     /// Adafactor), launched on the device's stream: no host synchronisation.
-    fn try_update_variable<U: UpdateRule>(
+    fn try_update_variable<F: Fn(&mut [f32], &[f32], Slots<'_>) + Sync>(
         &self,
-        rule: &U,
-        step: Option<&U::Step>,
-        var: &VarInfo,
+        rule: RuleStep<F>,
         stages: &Stages,
         norm: Option<(&Self::SumSquares, usize)>,
         value: &mut Buffer<Self>,
         grad: &mut Buffer<Self>,
         state: &mut VarBuffers<Buffer<Self>>,
     ) -> Result<(), Self::Err> {
-        let update = match step {
-            Some(step) => rule.device_update(step),
-            None => Some(crate::kernels::DeviceUpdate::accumulate_only()),
-        };
-        let Some(update) = update else {
+        let Some(update) = rule.device else {
             return Err(dfdx::tensor::CudaError::Driver(
                 cudarc::driver::DriverError(
                     cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_SUPPORTED,
                 ),
             ));
         };
-        crate::kernels::update::launch_update(self, &update, stages, norm, var, value, grad, state)
+        crate::kernels::update::launch_update(
+            self,
+            &update,
+            stages,
+            norm,
+            rule.factors,
+            value,
+            grad,
+            state,
+        )
     }
 
     /// The GPU's used memory (total less free, `cuMemGetInfo`), all processes on it included;

@@ -9,6 +9,7 @@
 
 extern crate self as keras_core;
 
+mod atomic_file;
 pub mod callbacks;
 pub mod data;
 pub mod device;

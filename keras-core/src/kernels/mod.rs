@@ -34,6 +34,7 @@ mod par_copy;
 mod sgemm_avx2;
 mod thread_pool;
 pub mod update;
+pub(crate) mod windows;
 
 pub use conv::ConvKernel;
 pub(crate) use cpu_view::contiguous_mut;

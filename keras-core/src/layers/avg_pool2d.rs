@@ -5,7 +5,7 @@ use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape};
 use dfdx::tensor::{CopySlice, Tape, Tensor, ZerosTensor};
 use dfdx::tensor_ops::{Device, MeanTo, ReshapeTo};
 
-use super::windows::{gather_windows, WindowSize};
+use crate::kernels::windows::{gather_windows, WindowSize};
 
 /// Keras's `AveragePooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last
 /// images: `(batch, H, W, C)` → `(batch, OH, OW, C)`, the mean of each `K x K` window.
@@ -91,7 +91,7 @@ pub(super) use pool2d_layer;
 
 pool2d_layer!(AvgPool2D);
 
-/// The forward gathers every `K x K` window (`layers::windows`) and takes the mean over the
+/// The forward gathers every `K x K` window (`kernels::windows`) and takes the mean over the
 /// window axis with dfdx's ops (a NaN in a window makes its mean NaN, as Keras's).
 impl<
         B: Dim,

@@ -11,7 +11,7 @@ use rand_distr::uniform::SampleUniform;
 use super::activations::Linear;
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
-use super::windows::WindowSize;
+use crate::kernels::windows::WindowSize;
 use crate::kernels::{ConvKernel, DenseActivation};
 use crate::Result;
 

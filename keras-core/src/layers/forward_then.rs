@@ -4,8 +4,8 @@ use dfdx::nn::Module;
 use dfdx::shapes::{Const, Dim, Dtype};
 use dfdx::tensor::{Tape, Tensor};
 
-use super::windows::WindowSize;
 use super::{Conv2D, MaxPool2D};
+use crate::kernels::windows::WindowSize;
 use crate::kernels::{ConvKernel, DenseActivation};
 
 /// A layer's inference forward followed by the next layer's, as one step: the result of

@@ -5,7 +5,7 @@ use dfdx::shapes::{Const, Dim, Dtype};
 use dfdx::tensor::{Tape, Tensor};
 
 use super::avg_pool2d::pool2d_layer;
-use super::windows::WindowSize;
+use crate::kernels::windows::WindowSize;
 use crate::kernels::ConvKernel;
 
 /// Keras's `MaxPooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last

@@ -25,7 +25,6 @@ mod leaky_relu;
 mod max_pool2d;
 mod normalization;
 mod weights;
-pub(crate) mod windows;
 
 pub use activations::{Gelu, Linear, ReLU, Sigmoid, Silu, Softmax, Softplus, Swish, Tanh};
 pub use avg_pool2d::{AveragePooling2D, AvgPool2D};

@@ -1,6 +1,7 @@
 //! The optimizer's slots where the variables live, between steps that run there.
 
 use crate::device::{Buffer, KerasDevice};
+use crate::kernels::update::VarBuffers;
 
 /// An optimizer's slots (momentum, velocity, ...) kept on the device between resident steps
 /// ([`Optimizer::apply_resident`](super::Optimizer::apply_resident)), so that no step copies
@@ -23,20 +24,6 @@ pub struct DeviceState<D: KerasDevice> {
     pub(crate) finite: Option<D::SumSquares>,
     /// Whether `vars` hold the optimizer's current state.
     pub(crate) live: bool,
-}
-
-/// One variable's optimizer state on its device: the rule's slots (in `slot_names` order), and
-/// its gradient accumulator and moving average when those options are on.
-#[derive(Debug)]
-pub struct VarBuffers<B> {
-    /// The rule's slots; `None` for a slot this variable does not use (one of no values, as
-    /// Adafactor's row and column factors for a variable of rank < 2: devices allocate no empty
-    /// buffer).
-    pub slots: Vec<Option<B>>,
-    /// The gradient accumulator (`gradient_accumulation_steps`).
-    pub accumulator: Option<B>,
-    /// The moving average (`use_ema`).
-    pub ema: Option<B>,
 }
 
 impl<D: KerasDevice> Default for DeviceState<D> {

@@ -11,7 +11,8 @@ use super::{
     UpdateRule, VarBuffers, VarInfo, Variables,
 };
 use crate::device::{Buffer, KerasDevice};
-use crate::kernels::{Accumulate, Decay, Ema, Stages};
+use crate::kernels::update::RuleStep;
+use crate::kernels::{Accumulate, Decay, DeviceUpdate, Ema, Stages};
 use crate::{Error, Result};
 
 /// A Keras optimizer: an [`UpdateRule`] (Adam, SGD, ...) inside Keras's generic machinery.
@@ -197,7 +198,7 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
     /// Whether [`apply_resident`](Optimizer::apply_resident) takes the step on `D`: a rule the
     /// device runs, every variable with a gradient, and no loss scale together with a norm clip.
     fn runs_resident<D: KerasDevice>(&self, params: &FlatParams) -> bool {
-        D::runs_update(&self.rule)
+        D::runs_update(U::DEVICE_KERNEL)
             && !params.vars.is_empty()
             && params.vars.iter().all(|v| v.has_grad)
             && (self.options.loss_scale_factor.is_none() || self.clipping.norm_clip().is_none())
@@ -453,17 +454,21 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             let norm = norm_pass
                 .zip(sums)
                 .map(|(clip, sums)| (sums, if clip.global { 0 } else { i }));
+            let rule = RuleStep {
+                host: step.as_ref().map(|step| {
+                    move |w: &mut [f32], g: &[f32], slots: Slots<'_>| {
+                        rule.update(step, var, w, g, slots)
+                    }
+                }),
+                elementwise: U::ELEMENTWISE,
+                device: match &step {
+                    Some(step) => rule.device_update(step),
+                    None => Some(DeviceUpdate::accumulate_only()),
+                },
+                factors: super::adafactor_factors(var),
+            };
             device
-                .try_update_variable(
-                    rule,
-                    step.as_ref(),
-                    var,
-                    &stages,
-                    norm,
-                    value,
-                    grad,
-                    &mut per_var[i],
-                )
+                .try_update_variable(rule, &stages, norm, value, grad, &mut per_var[i])
                 .map_err(Error::device)
         })?;
         self.raw_iterations += 1;

@@ -52,9 +52,9 @@ mod state;
 pub(crate) use state::{decode_iterations, encode_iterations};
 mod update_rule;
 
+pub use crate::kernels::update::VarBuffers;
 pub use crate::state::{FlatParams, VarInfo};
 pub use adadelta::Adadelta;
-#[cfg(feature = "cuda")]
 pub(crate) use adafactor::factored as adafactor_factors;
 pub use adafactor::Adafactor;
 pub use adagrad::Adagrad;
@@ -62,7 +62,7 @@ pub use adam::Adam;
 pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use builder::OptimizerBuilder;
-pub use device_state::{DeviceState, VarBuffers};
+pub use device_state::DeviceState;
 pub use ftrl::Ftrl;
 pub(crate) use keras_optimizer::variables_of;
 pub use keras_optimizer::KerasOptimizer;

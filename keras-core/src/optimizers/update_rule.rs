@@ -4,21 +4,7 @@ use super::VarInfo;
 use crate::kernels::DeviceUpdate;
 use crate::{Error, Result};
 
-/// The most slots (per-parameter state buffers) an [`UpdateRule`] may declare.
-pub const MAX_SLOTS: usize = 4;
-
-/// One variable's slot buffers, in the order of [`UpdateRule::slot_names`]; unused entries are
-/// empty slices.
-///
-/// # Examples
-/// ```
-/// use keras_core::optimizers::Slots;
-/// let (mut m, mut v) = (vec![0.0f32; 3], vec![1.0f32; 3]);
-/// let slots: Slots<'_> = [&mut m, &mut v, &mut [], &mut []];
-/// let [m, v, ..] = slots;
-/// assert_eq!((m.len(), v[0]), (3, 1.0));
-/// ```
-pub type Slots<'a> = [&'a mut [f32]; MAX_SLOTS];
+pub use crate::kernels::update::{Slots, MAX_SLOTS};
 
 /// What an update step knows besides the gradients: Keras's `learning_rate` argument of
 /// `update_step` and the optimizer's `iterations`.

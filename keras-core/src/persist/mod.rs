@@ -13,7 +13,6 @@
 //! - the pieces they share: the CRC-32C, the checksum seal every safetensors file carries in
 //!   its header, and the atomic writer (temporary file, fsync, rename, fsync of the directory).
 
-mod atomic;
 pub(crate) mod backup_file;
 pub mod checkpoint_file;
 pub mod crc32c;
@@ -25,8 +24,8 @@ pub mod optimizer_state_file;
 pub mod py_format;
 mod seal;
 
-pub use atomic::temp_path;
-pub(crate) use atomic::{write_atomically, write_atomically_as, write_atomically_via};
+pub use crate::atomic_file::temp_path;
+pub(crate) use crate::atomic_file::{write_atomically, write_atomically_as, write_atomically_via};
 pub use checkpoint_file::{
     check_hyper_parameters, load_hyper_parameters, load_non_trainable_weights,
     load_optimizer_state, load_weights, save_checkpoint, save_model_checkpoint,

@@ -25,7 +25,7 @@ use crate::{Error, Result};
 pub fn save_npy(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> Result<()> {
     let path = path.as_ref();
     let bytes = encode_npy(shape, data)?;
-    crate::persist::write_atomically_as(path, &temp_path(path), &bytes)
+    crate::atomic_file::write_atomically_as(path, &temp_path(path), &bytes)
 }
 
 /// The bytes of a `.npy` file holding `data` with shape `shape`.

@@ -14,7 +14,7 @@ use crate::kernels::cpu_view::{contiguous, contiguous_mut};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::Epilogue;
 
-conv_kernel_with_ops!(Cpu: f64);
+conv_kernel_with_ops!(Cpu, host: true; f64);
 
 /// The fused ops. Every tensor the trainer makes is contiguous; a broadcast or permuted input,
 /// or an empty batch, goes to dfdx's ops (`with_ops`). No input gradient for a batch marked

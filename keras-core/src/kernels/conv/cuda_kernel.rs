@@ -3,4 +3,4 @@
 
 use super::with_ops::conv_kernel_with_ops;
 
-conv_kernel_with_ops!(dfdx::tensor::Cuda: f32, f64);
+conv_kernel_with_ops!(dfdx::tensor::Cuda, host: false; f32, f64);

@@ -1,5 +1,5 @@
 //! `Conv2D` and `MaxPooling2D` with dfdx's ops: every window gathered with the differentiable
-//! `gather` op (`layers::windows`), then one product ([`try_dense`]) or a maximum over the
+//! `gather` op (`kernels::windows`), then one product ([`try_dense`]) or a maximum over the
 //! window axis. The kernels of `Cpu` in `f64` and of `Cuda`, and the fused ops' fallback for
 //! strided or empty inputs.
 
@@ -8,8 +8,8 @@ use dfdx::tensor::{CopySlice, NoneTape, Tape, Tensor, ZerosTensor};
 use dfdx::tensor_ops::{Device, MaxTo, ReshapeTo, SumTo, TryAdd, TryMul};
 
 use super::conv_kernel::Images;
+use crate::kernels::windows::gather_windows;
 use crate::kernels::{try_dense, DenseKernel, Epilogue};
-use crate::layers::windows::gather_windows;
 
 /// `epilogue(conv(x, kernel) + bias)` with dfdx's ops (see
 /// [`ConvKernel::try_conv2d`](super::ConvKernel::try_conv2d)).
@@ -98,9 +98,10 @@ pub(crate) fn max_pool2d_with_ops<
     windows.try_max::<_, Axis<3>>()?.try_add(nan_probe)
 }
 
-/// `impl ConvKernel<$e> for $device` with dfdx's ops, for each listed dtype.
+/// `impl ConvKernel<$e> for $device` with dfdx's ops, for each listed dtype; `$host` says
+/// whether the device's memory is the host's (as `KerasDevice::HOST_MEMORY`).
 macro_rules! conv_kernel_with_ops {
-    ($device:ty: $($e:ty),+) => {$(
+    ($device:ty, host: $host:expr; $($e:ty),+) => {$(
         impl $crate::kernels::conv::ConvKernel<$e> for $device {
             fn try_conv2d<
                 B: dfdx::shapes::Dim,
@@ -146,7 +147,7 @@ macro_rules! conv_kernel_with_ops {
             > {
                 $crate::kernels::conv::with_ops::max_pool2d_with_ops::<
                     B, H, W, C, K, S, OH, OW, $e, Self, T,
-                >(x, <$device as $crate::device::KerasDevice>::HOST_MEMORY)
+                >(x, $host)
             }
         }
     )+};

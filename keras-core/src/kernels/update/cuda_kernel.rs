@@ -5,8 +5,8 @@
 use cudarc::driver::{CudaSlice, DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConfig};
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
+use super::VarBuffers;
 use super::{DeviceUpdate, Stages, UpdateKernel, UPDATE_SCALARS};
-use crate::optimizers::{VarBuffers, VarInfo};
 
 /// `update.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/update.ptx"));
@@ -187,7 +187,7 @@ pub(crate) fn launch_update(
     update: &DeviceUpdate,
     stages: &Stages,
     norm: Option<(&CudaSlice<f64>, usize)>,
-    var: &VarInfo,
+    factors: Option<(usize, usize, usize)>,
     value: &mut Buffer,
     grad: &mut Buffer,
     state: &mut VarBuffers<Buffer>,
@@ -240,14 +240,11 @@ pub(crate) fn launch_update(
             }
         }
         UpdateKernel::Adafactor => {
-            let dims = crate::optimizers::adafactor_factors(var).map_or(
-                FactorDims::default(),
-                |(batches, rows, cols)| FactorDims {
-                    batches,
-                    rows,
-                    cols,
-                },
-            );
+            let dims = factors.map_or(FactorDims::default(), |(batches, rows, cols)| FactorDims {
+                batches,
+                rows,
+                cols,
+            });
             let factored = dims.rows > 0;
             let has = |k: usize| state.slots.get(k).is_some_and(Option::is_some);
             if !has(2) || (factored && !(has(0) && has(1))) {

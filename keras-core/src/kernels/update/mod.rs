@@ -19,10 +19,14 @@
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
+mod rule_step;
+mod var_buffers;
 
 pub(crate) use cpu_kernel::{update_in_place, update_whole, VarPieces};
 #[cfg(feature = "cuda")]
 pub(crate) use cuda_kernel::{launch_accumulate, launch_sum_squares, launch_update};
+pub use rule_step::{RuleStep, Slots, MAX_SLOTS};
+pub use var_buffers::VarBuffers;
 
 /// The CUDA kernels of `update.cu`: one per elementwise rule, a few passes for Lamb and
 /// Adafactor (whose updates need norms, or row and column means, of the whole variable).
