@@ -197,10 +197,12 @@ type Saved = (
 );
 
 #[test]
-fn parameters_save_and_load_under_keras_names() {
+fn parameters_and_hyper_parameters_save_and_load_under_keras_names() {
     let dev = TestDevice::seed_from_u64(5);
     let mut model = dev.build_module::<Saved, f32>();
     model.1.moving_mean = dev.sample_normal();
+    model.1.momentum = 0.9;
+    model.2.epsilon = 1e-5;
     let path =
         std::env::temp_dir().join(format!("keras-layers-{}.safetensors", std::process::id()));
     model.save_safetensors(&path).unwrap();
@@ -208,14 +210,18 @@ fn parameters_save_and_load_under_keras_names() {
     let file = ::safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let mut names: Vec<String> = file.names().into_iter().cloned().collect();
     names.sort();
+    // The layers' hyper-parameters are scalars of the file, under Keras's config names.
     let want = [
         "0.bias",
         "0.kernel",
         "1.beta",
+        "1.epsilon",
         "1.gamma",
+        "1.momentum",
         "1.moving_mean",
         "1.moving_variance",
         "2.beta",
+        "2.epsilon",
         "2.gamma",
     ];
     assert_eq!(names, want);
@@ -225,6 +231,7 @@ fn parameters_save_and_load_under_keras_names() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(loaded.0.kernel.as_vec(), model.0.kernel.as_vec());
     assert_eq!(loaded.1.moving_mean.as_vec(), model.1.moving_mean.as_vec());
+    assert_eq!((loaded.1.momentum, loaded.2.epsilon), (0.9, 1e-5));
 }
 
 #[test]
