@@ -81,6 +81,18 @@ pub trait KerasDevice:
     where
         F: FnOnce(&mut [f32]) -> crate::Result<()>;
 
+    /// Replaces the first `len` values of `buffer` with their sum over `dist`'s processes:
+    /// through host memory and the distribution's own all-reduce (MPI) by default; on `Cuda`,
+    /// with NCCL on the device when `dist` has a communicator (feature `nccl`).
+    fn try_all_reduce_sum<Dist: crate::distribution::Distribution>(
+        &self,
+        buffer: &mut Buffer<Self>,
+        len: usize,
+        dist: &Dist,
+    ) -> crate::Result<()> {
+        self.try_on_host(buffer, len, |g| dist.all_reduce_sum(g))
+    }
+
     /// Sums of squares of gradients, in `f64`, where the device keeps them (host memory on `Cpu`,
     /// device memory on `Cuda`): what `clipnorm` and `global_clipnorm` scale by.
     type SumSquares: std::fmt::Debug + Send;
@@ -372,6 +384,21 @@ impl KerasDevice for dfdx::tensor::Cuda {
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
         self.cuda_device().dtoh_sync_copy_into(src, dst)?;
         Ok(())
+    }
+
+    /// With NCCL (`DataParallel::with_nccl`), in place on the device's stream; otherwise
+    /// through a host copy and MPI.
+    fn try_all_reduce_sum<Dist: crate::distribution::Distribution>(
+        &self,
+        buffer: &mut Buffer<Self>,
+        len: usize,
+        dist: &Dist,
+    ) -> crate::Result<()> {
+        #[cfg(feature = "nccl")]
+        if let Some(nccl) = dist.nccl() {
+            return nccl.all_reduce_sum(buffer, len);
+        }
+        self.try_on_host(buffer, len, |g| dist.all_reduce_sum(g))
     }
 
     fn try_on_host<F>(&self, buffer: &mut Buffer<Self>, len: usize, f: F) -> crate::Result<()>

@@ -42,6 +42,12 @@ pub struct DataParallel {
     /// no `MPI_IN_PLACE`); as long as the largest buffer reduced, allocated once.
     scratch: RefCell<Vec<f32>>,
     scratch_f64: RefCell<Vec<f64>>,
+    /// This process's index among its host's processes.
+    local_rank: usize,
+    /// The GPUs' communicator, when [`with_nccl`](DataParallel::with_nccl) made one; dropped
+    /// before MPI is finalized.
+    #[cfg(feature = "nccl")]
+    nccl: Option<super::Nccl>,
     // Last: MPI is finalized when the universe drops, after the communicator.
     _universe: Universe,
 }
@@ -69,12 +75,57 @@ impl DataParallel {
                     "MPI is already initialized in this program; create one DataParallel and pass it by reference".into(),
                 )
             })?;
+        let world = universe.world();
+        // A collective: every process starts the same way.
+        let local_rank = usize::try_from(world.split_shared(0).rank()).unwrap_or(0);
         Ok(Self {
-            world: universe.world(),
+            world,
+            local_rank,
             scratch: RefCell::new(Vec::new()),
             scratch_f64: RefCell::new(Vec::new()),
+            #[cfg(feature = "nccl")]
+            nccl: None,
             _universe: universe,
         })
+    }
+
+    /// Sums `fit`'s gradients on the GPUs with NCCL (feature `nccl`) instead of through host
+    /// memory and MPI: joins `device` (this process's GPU; one per process) to an NCCL
+    /// communicator of the job's processes, whose id process 0 creates and MPI hands out. A
+    /// collective: every process calls it. The other collectives (metric states, logs) stay
+    /// on MPI.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use keras_core::distribution::DataParallel;
+    /// use keras_core::dfdx::tensor::Cuda;
+    ///
+    /// // mpiexec -n 2 ./train, one GPU per process
+    /// let dist = DataParallel::from_env()?;
+    /// let dev = Cuda::try_build(dist.local_rank(), 0).expect("a GPU per process");
+    /// let dist = dist.with_nccl(&dev)?;
+    /// // trainer.fit(&data).batch_size(256).distribution(&dist).run()?;
+    /// # Ok::<(), keras_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Distribution`] when NCCL cannot create the communicator.
+    #[cfg(feature = "nccl")]
+    pub fn with_nccl(mut self, device: &dfdx::tensor::Cuda) -> Result<Self> {
+        self.nccl = Some(super::Nccl::new(&self, device.cuda_device())?);
+        Ok(self)
+    }
+
+    /// This process's index among the processes of its host (MPI's shared-memory split, taken
+    /// once at [`from_env`](DataParallel::from_env)): which of the host's GPUs it should take.
+    pub fn local_rank(&self) -> usize {
+        self.local_rank
+    }
+
+    /// Replaces `bytes` with process 0's (every process passes as many).
+    #[cfg(feature = "nccl")]
+    pub(crate) fn broadcast_bytes(&self, bytes: &mut [u8]) {
+        self.world.process_at_rank(0).broadcast_into(bytes);
     }
 
     /// Ends the whole job at once (`MPI_Abort`) with `code`: every process exits.
@@ -119,6 +170,11 @@ impl Distribution for DataParallel {
     fn broadcast(&self, values: &mut [f32]) -> Result<()> {
         self.world.process_at_rank(0).broadcast_into(values);
         Ok(())
+    }
+
+    #[cfg(feature = "nccl")]
+    fn nccl(&self) -> Option<&super::Nccl> {
+        self.nccl.as_ref()
     }
 
     fn all_gather(&self, local: &[f32]) -> Result<Vec<Vec<f32>>> {

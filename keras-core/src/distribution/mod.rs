@@ -31,12 +31,16 @@
 #[cfg(feature = "mpi")]
 mod data_parallel;
 mod merge;
+#[cfg(feature = "nccl")]
+mod nccl;
 mod single_process;
 
 #[cfg(feature = "mpi")]
 pub use data_parallel::DataParallel;
 pub use merge::MergeAcross;
 pub(crate) use merge::{any_process, check_agree};
+#[cfg(feature = "nccl")]
+pub use nccl::Nccl;
 pub use single_process::SingleProcess;
 
 use crate::Result;
@@ -71,6 +75,13 @@ pub trait Distribution {
 
     /// Every process's `local` values (of any length), in rank order.
     fn all_gather(&self, local: &[f32]) -> Result<Vec<Vec<f32>>>;
+
+    /// The GPUs' NCCL communicator, when there is one: `fit` on `Cuda` then sums gradients on
+    /// the device with it. `None` by default.
+    #[cfg(feature = "nccl")]
+    fn nccl(&self) -> Option<&Nccl> {
+        None
+    }
 }
 
 impl<D: Distribution + ?Sized> Distribution for &D {
@@ -91,5 +102,9 @@ impl<D: Distribution + ?Sized> Distribution for &D {
     }
     fn all_gather(&self, local: &[f32]) -> Result<Vec<Vec<f32>>> {
         (**self).all_gather(local)
+    }
+    #[cfg(feature = "nccl")]
+    fn nccl(&self) -> Option<&Nccl> {
+        (**self).nccl()
     }
 }

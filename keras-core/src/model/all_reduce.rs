@@ -12,8 +12,8 @@ use crate::Result;
 
 /// Replaces each trainable variable's gradient in `grads` with its sum over `dist`'s
 /// processes, over the gradient buffers themselves (one collective per variable; on `Cpu` no
-/// copy of the model is made, on other devices each buffer goes through the host). Does
-/// nothing for one process.
+/// copy of the model is made; on `Cuda` each buffer is summed on the device with NCCL when the
+/// distribution has a communicator, else through the host). Does nothing for one process.
 pub(crate) fn all_reduce_grads<M, D, Dist>(
     model: &mut M,
     grads: &mut Gradients<f32, D>,
@@ -36,6 +36,6 @@ where
     };
     vars.for_each_var(|device, index, _value, grad| {
         let len = params.vars[index].range().len();
-        device.try_on_host(grad, len, |g| dist.all_reduce_sum(g))
+        device.try_all_reduce_sum(grad, len, dist)
     })
 }
