@@ -396,74 +396,57 @@ fn truncated_backups_are_rejected_with_a_checkpoint_error() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Leaves the backups of an interrupted run of the usual model in a fresh directory (`name`),
+/// then fits `$model` with a `BackupAndRestore` there: returns why the restore was refused,
+/// after checking that neither the trainer's weights nor the backup files changed.
+macro_rules! refused_restore {
+    ($model:ident, $name:expr) => {{
+        let dir = fresh_dir($name);
+        fit_with(
+            (backup(&dir, SaveFreq::Batches(5)), crash_after(12)),
+            EPOCHS,
+        )
+        .unwrap_err();
+        let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
+        let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        let mut trainer = compiled!($model);
+        let initial = trainer.weights().values.clone();
+        let err = trainer
+            .fit(&data())
+            .epochs(EPOCHS)
+            .batch_size(8)
+            .seed(11)
+            .validation_split(0.2)
+            .verbose(0)
+            .callbacks((stateful(), backup(&dir, SaveFreq::Batches(5))))
+            .run()
+            .unwrap_err();
+        let reason = match err {
+            Error::Checkpoint { reason, .. } => reason,
+            other => panic!("expected a checkpoint error, got {other}"),
+        };
+        assert_eq!(bits(&trainer.weights().values), bits(&initial));
+        let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        assert_eq!(before, after);
+        std::fs::remove_dir_all(&dir).unwrap();
+        reason
+    }};
+}
+
 #[test]
 fn a_backup_of_another_architecture_is_rejected_and_left_untouched() {
-    let dir = fresh_dir("arch");
-    fit_with(
-        (backup(&dir, SaveFreq::Batches(5)), crash_after(12)),
-        EPOCHS,
-    )
-    .unwrap_err();
-    let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
-    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    let mut trainer = compiled!(WideMlp);
-    let initial = trainer.weights().values.clone();
-    let err = trainer
-        .fit(&data())
-        .epochs(EPOCHS)
-        .batch_size(8)
-        .seed(11)
-        .validation_split(0.2)
-        .verbose(0)
-        .callbacks((stateful(), backup(&dir, SaveFreq::Batches(5))))
-        .run()
-        .unwrap_err();
-    match &err {
-        Error::Checkpoint { reason, .. } => {
-            assert!(reason.contains("another model"), "{reason}");
-            assert!(reason.contains("hidden"), "{reason}");
-        }
-        other => panic!("expected a checkpoint error, got {other}"),
-    }
-    assert_eq!(bits(&trainer.weights().values), bits(&initial));
-    let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    assert_eq!(before, after);
-    std::fs::remove_dir_all(&dir).unwrap();
+    let reason = refused_restore!(WideMlp, "arch");
+    assert!(reason.contains("another model"), "{reason}");
+    assert!(reason.contains("hidden"), "{reason}");
 }
 
 #[test]
 fn a_backup_of_a_model_with_another_dropout_rate_is_refused_and_left_untouched() {
-    let dir = fresh_dir("hyper");
-    fit_with(
-        (backup(&dir, SaveFreq::Batches(5)), crash_after(12)),
-        EPOCHS,
-    )
-    .unwrap_err();
-    let files = BackupAndRestore::new(&dir).unwrap().backups().unwrap();
-    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    let mut trainer = compiled!(MlpHalfDropout);
-    let initial = trainer.weights().values.clone();
-    let err = trainer
-        .fit(&data())
-        .epochs(EPOCHS)
-        .batch_size(8)
-        .seed(11)
-        .validation_split(0.2)
-        .verbose(0)
-        .callbacks((stateful(), backup(&dir, SaveFreq::Batches(5))))
-        .run()
-        .unwrap_err();
-    match &err {
-        Error::Checkpoint { reason, .. } => assert!(
-            reason.contains("`drop.rate` is 0.5 in the model but 0.25 in the file"),
-            "{reason}"
-        ),
-        other => panic!("expected a checkpoint error, got {other}"),
-    }
-    assert_eq!(bits(&trainer.weights().values), bits(&initial));
-    let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    assert_eq!(before, after);
-    std::fs::remove_dir_all(&dir).unwrap();
+    let reason = refused_restore!(MlpHalfDropout, "hyper");
+    assert!(
+        reason.contains("`drop.rate` is 0.5 in the model but 0.25 in the file"),
+        "{reason}"
+    );
 }
 
 #[test]

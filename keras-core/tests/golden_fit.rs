@@ -105,8 +105,8 @@ macro_rules! dispatch {
 }
 
 /// `enum AnyLoss` with one variant per listed loss class (the variant named as the class), a
-/// `From` per class, and [`LossFn`] forwarding every method to the variant's loss: static
-/// dispatch, no box, in the training step.
+/// `From` per class, and [`LossFn`] for [`CaseLoss`] forwarding every method to its variant's
+/// loss: static dispatch, no box, in the training step.
 macro_rules! any_loss {
     ($($variant:ident),* $(,)?) => {
         /// Any of the loss classes the harness builds, behind one type.
@@ -120,15 +120,15 @@ macro_rules! any_loss {
             }
         })*
 
-        impl LossFn for AnyLoss {
+        impl<T> LossFn for CaseLoss<T> {
             fn name(&self) -> &str {
-                dispatch!(self, AnyLoss [$($variant),*], |l| l.name())
+                dispatch!(&self.inner, AnyLoss [$($variant),*], |l| l.name())
             }
             fn reduction(&self) -> Reduction {
-                dispatch!(self, AnyLoss [$($variant),*], |l| l.reduction())
+                dispatch!(&self.inner, AnyLoss [$($variant),*], |l| l.reduction())
             }
             fn axis(&self) -> LossAxis {
-                dispatch!(self, AnyLoss [$($variant),*], |l| l.axis())
+                dispatch!(&self.inner, AnyLoss [$($variant),*], |l| l.axis())
             }
             fn per_sample(
                 &self,
@@ -138,7 +138,7 @@ macro_rules! any_loss {
                 values: &mut [f32],
                 grad: Option<&mut [f32]>,
             ) -> Result<()> {
-                dispatch!(self, AnyLoss [$($variant),*], |l| l
+                dispatch!(&self.inner, AnyLoss [$($variant),*], |l| l
                     .per_sample(y_true, y_pred, cols, values, grad))
             }
             fn device_form(
@@ -148,14 +148,14 @@ macro_rules! any_loss {
                 cols: usize,
                 labels: &mut Vec<f32>,
             ) -> Result<Option<DeviceLoss>> {
-                dispatch!(self, AnyLoss [$($variant),*], |l| l
+                dispatch!(&self.inner, AnyLoss [$($variant),*], |l| l
                     .device_form(y_true, rows, cols, labels))
             }
             fn keras_config(&self) -> Option<Value> {
-                dispatch!(self, AnyLoss [$($variant),*], |l| l.keras_config())
+                dispatch!(&self.inner, AnyLoss [$($variant),*], |l| l.keras_config())
             }
             fn mask(&self, y_true: &[f32], mask: &mut [f32]) -> bool {
-                dispatch!(self, AnyLoss [$($variant),*], |l| l.mask(y_true, mask))
+                dispatch!(&self.inner, AnyLoss [$($variant),*], |l| l.mask(y_true, mask))
             }
         }
     };
@@ -186,43 +186,6 @@ any_loss!(
 struct CaseLoss<T> {
     inner: AnyLoss,
     labels: PhantomData<T>,
-}
-
-impl<T> LossFn for CaseLoss<T> {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn reduction(&self) -> Reduction {
-        self.inner.reduction()
-    }
-    fn axis(&self) -> LossAxis {
-        self.inner.axis()
-    }
-    fn per_sample(
-        &self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        values: &mut [f32],
-        grad: Option<&mut [f32]>,
-    ) -> Result<()> {
-        self.inner.per_sample(y_true, y_pred, cols, values, grad)
-    }
-    fn device_form(
-        &self,
-        y_true: &[f32],
-        rows: usize,
-        cols: usize,
-        labels: &mut Vec<f32>,
-    ) -> Result<Option<DeviceLoss>> {
-        self.inner.device_form(y_true, rows, cols, labels)
-    }
-    fn keras_config(&self) -> Option<Value> {
-        self.inner.keras_config()
-    }
-    fn mask(&self, y_true: &[f32], mask: &mut [f32]) -> bool {
-        self.inner.mask(y_true, mask)
-    }
 }
 
 impl<const K: usize, T: Target> Loss<K> for CaseLoss<T> {
@@ -392,8 +355,9 @@ impl<T: Target> CaseLoss<T> {
 }
 
 /// `enum AnyMetric<T>` with one variant per listed metric type (`Variant(Type)`), and
-/// [`MetricFn`] forwarding every method but `merge_state` (which `fit` does not call; it keeps
-/// the default) to the variant's metric: static dispatch, no box, in the training step.
+/// [`MetricFn`] for [`CaseMetric`] forwarding every method but `name` (the string Keras logs it
+/// under) and `merge_state` (which `fit` does not call; it keeps the default) to its variant's
+/// metric: static dispatch, no box, in the training step.
 macro_rules! any_metric {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// Any of the metrics the harness builds, for labels of layout `T`, behind one type.
@@ -401,12 +365,12 @@ macro_rules! any_metric {
             $($variant($ty),)*
         }
 
-        impl<T: Target> MetricFn for AnyMetric<T> {
+        impl<T: Target> MetricFn for CaseMetric<T> {
             fn name(&self) -> &str {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.name())
+                &self.name
             }
             fn direction(&self) -> Direction {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.direction())
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.direction())
             }
             fn update_state(
                 &mut self,
@@ -415,29 +379,29 @@ macro_rules! any_metric {
                 cols: usize,
                 sample_weight: Option<&[f32]>,
             ) -> Result<()> {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m
+                dispatch!(&mut self.inner, AnyMetric [$($variant),*], |m| m
                     .update_state(y_true, y_pred, cols, sample_weight))
             }
             fn result(&self) -> f32 {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.result())
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.result())
             }
             fn result_values(&self) -> Vec<f32> {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.result_values())
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.result_values())
             }
             fn reset_state(&mut self) {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.reset_state())
+                dispatch!(&mut self.inner, AnyMetric [$($variant),*], |m| m.reset_state())
             }
             fn state_values(&self) -> Option<Vec<f32>> {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.state_values())
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.state_values())
             }
             fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.load_state_values(values))
+                dispatch!(&mut self.inner, AnyMetric [$($variant),*], |m| m.load_state_values(values))
             }
             fn row_form(&self) -> Option<RowMetric> {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.row_form())
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.row_form())
             }
             fn keras_config(&self) -> Option<Value> {
-                dispatch!(self, AnyMetric [$($variant),*], |m| m.keras_config())
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.keras_config())
             }
         }
     };
@@ -547,45 +511,6 @@ impl<T: Target> CaseMetric<T> {
             exact,
             labels: PhantomData,
         })
-    }
-}
-
-impl<T: Target> MetricFn for CaseMetric<T> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn direction(&self) -> Direction {
-        self.inner.direction()
-    }
-    fn update_state(
-        &mut self,
-        y_true: &[f32],
-        y_pred: &[f32],
-        cols: usize,
-        sample_weight: Option<&[f32]>,
-    ) -> Result<()> {
-        self.inner.update_state(y_true, y_pred, cols, sample_weight)
-    }
-    fn result(&self) -> f32 {
-        self.inner.result()
-    }
-    fn result_values(&self) -> Vec<f32> {
-        self.inner.result_values()
-    }
-    fn reset_state(&mut self) {
-        self.inner.reset_state()
-    }
-    fn state_values(&self) -> Option<Vec<f32>> {
-        self.inner.state_values()
-    }
-    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
-        self.inner.load_state_values(values)
-    }
-    fn row_form(&self) -> Option<RowMetric> {
-        self.inner.row_form()
-    }
-    fn keras_config(&self) -> Option<Value> {
-        self.inner.keras_config()
     }
 }
 
