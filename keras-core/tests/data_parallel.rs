@@ -228,31 +228,23 @@ fn check_generator(dist: &DataParallel) {
         let mut t = Trainer::compile(model, opt, loss, accuracy, &dev)
             .unwrap()
             .with_weighted_metrics(weighted);
-        let finite = Generator::<Rank1<4>, Sparse, _>::new(|| batches.clone().into_iter());
-        let cycled = Generator::<Rank1<4>, Sparse, _>::new(|| batches.clone().into_iter().cycle());
-        let history = if endless {
-            let fit = t
-                .fit(&cycled)
-                .epochs(3)
-                .steps_per_epoch(5)
-                .validation_data(&val)
-                .validation_batch_size(4)
-                .verbose(0);
-            match dist {
-                Some(d) => fit.distribution(d).run(),
-                None => fit.run(),
-            }
-        } else {
-            let fit = t
-                .fit(&finite)
-                .epochs(3)
-                .validation_data(&val)
-                .validation_batch_size(4)
-                .verbose(0);
-            match dist {
-                Some(d) => fit.distribution(d).run(),
-                None => fit.run(),
-            }
+        // One generator type for both: the finite one ends after the batches, once a pass.
+        let per_pass = if endless { usize::MAX } else { batches.len() };
+        let gen = Generator::<Rank1<4>, Sparse, _>::new(|| {
+            batches.clone().into_iter().cycle().take(per_pass)
+        });
+        let mut fit = t
+            .fit(&gen)
+            .epochs(3)
+            .validation_data(&val)
+            .validation_batch_size(4)
+            .verbose(0);
+        if endless {
+            fit = fit.steps_per_epoch(5);
+        }
+        let history = match dist {
+            Some(d) => fit.distribution(d).run(),
+            None => fit.run(),
         }
         .unwrap();
         let logs = history
