@@ -272,9 +272,10 @@ impl KerasDevice for Cpu {
         true
     }
 
-    /// The rule's own [`UpdateRule::update`] ([`crate::kernels::update`]'s CPU kernel): for an
-    /// elementwise rule piece by piece while the pieces are in cache, and on rayon's threads for
-    /// large variables; for another (Lamb, Adafactor) over the whole variable, as on the host.
+    /// The rule's own [`UpdateRule::update`](crate::optimizers::UpdateRule::update) through
+    /// `rule.host` ([`crate::kernels::update`]'s CPU kernel): for an elementwise rule piece by
+    /// piece while the pieces are in cache, and on rayon's threads for large variables; for
+    /// another (Lamb, Adafactor) over the whole variable, as on the host.
     fn try_update_variable<F: Fn(&mut [f32], &[f32], Slots<'_>) + Sync>(
         &self,
         rule: RuleStep<F>,
