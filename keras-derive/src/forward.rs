@@ -1,7 +1,8 @@
 //! Emits the forward pass of a `Sequential` model: `Module` (inference) and `ModuleMut`
 //! (training), each field applied in declaration order. In inference a `Conv2D` field followed
 //! by a `MaxPool2D` (or `MaxPooling2D`) field is one step, `ForwardThen`, which a device may
-//! run as one fused kernel; the training pass keeps every field its own step.
+//! run as one fused kernel; the training pass keeps every field its own step. A `Dense` field
+//! runs through `DenseLayer` in both passes (its training forward is its inference forward).
 //!
 //! Each step's trait bound and call are spanned at the field's type, so a shape mismatch that the
 //! literal width check could not see is reported on the offending field.
@@ -92,6 +93,15 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
             });
             last_span = next_ty.span();
             i += 2;
+        } else if is_dense(ty) {
+            // `Dense` (whose training forward is its inference forward) through `DenseLayer`,
+            // not `Module`: rustc then names this field in an input-shape error instead of
+            // hiding it as a repeat of `Dense`'s own `Module` requirement.
+            let layer = quote!(#kc::layers::DenseLayer);
+            let bound = respan(quote!(#layer<#current, Output = #out, Error = #err>), span);
+            preds.push(quote_spanned! {span=> #ty: #bound });
+            steps.push(quote_spanned! {span=> let x = #layer::try_dense(&self.#name, x)?; });
+            i += 1;
         } else {
             let bound = respan(
                 quote!(#trait_path<#current, Output = #out, Error = #err>),
@@ -136,16 +146,26 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream, pass: Pass) -> TokenStream {
     }
 }
 
+/// The last segment of a type's path: `Dense` for `keras::layers::Dense<4, 8>`.
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether a field of type `ty` is keras's `Dense` (by the last segment of its path, as the
+/// width check reads layer types), whose forward the model calls through `DenseLayer`.
+fn is_dense(ty: &syn::Type) -> bool {
+    type_name(ty).as_deref() == Some("Dense")
+}
+
 /// Whether a field of type `a` followed by one of type `b` is one inference step through
 /// `ForwardThen`: `a` is named `Conv2D` and `b` `MaxPool2D` or `MaxPooling2D` (by the last
 /// segment of their paths, as the width check reads layer types).
 fn fuses(a: &syn::Type, b: &syn::Type) -> bool {
-    let name = |ty: &syn::Type| match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    };
-    name(a).as_deref() == Some("Conv2D")
-        && matches!(name(b).as_deref(), Some("MaxPool2D" | "MaxPooling2D"))
+    type_name(a).as_deref() == Some("Conv2D")
+        && matches!(type_name(b).as_deref(), Some("MaxPool2D" | "MaxPooling2D"))
 }
 
 /// The name of the impl's input type parameter: `Input` (it shows in error messages), or

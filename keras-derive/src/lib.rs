@@ -32,7 +32,10 @@ use proc_macro::TokenStream;
 ///
 /// A width mismatch between adjacent layers written with literal widths is a compile error that
 /// names both fields and both widths; other shape mismatches are unsatisfied bounds reported at
-/// the layer that rejects its input. Fields that are not layers need `#[layer(skip)]` (a field
+/// the layer that rejects its input. A field whose type is named `Dense` is taken to be keras's
+/// `Dense` and runs through `keras::layers::DenseLayer` (so an input it rejects is one error,
+/// "`Dense<4, ..>` takes inputs of shape `(batch, 4)` ..., but was given ...", naming the field),
+/// and a `Conv2D` field followed by a `MaxPool2D` runs as one inference step (`ForwardThen`). Fields that are not layers need `#[layer(skip)]` (a field
 /// of a plain standard type such as `String` or `usize` without it is a compile error).
 ///
 /// `#[layer(name = value, ...)]` sets a layer's hyper-parameters (its public fields:

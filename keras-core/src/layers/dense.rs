@@ -2,16 +2,16 @@
 
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
-use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Rank2};
-use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
-use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryMatMul};
+use dfdx::shapes::{Dtype, Rank1, Rank2};
+use dfdx::tensor::{Cpu, Storage, Tensor};
+use dfdx::tensor_ops::Device;
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 
 use super::activations::Linear;
+use super::dense_input::DenseLayer;
 use super::initializers::{glorot_uniform, zeros};
 use super::weights::{check_len, copy_f32};
-use crate::kernels::{try_dense_activated, DenseActivation, DenseKernel};
 use crate::Result;
 
 /// Keras's `Dense(units=O, activation=A)` on inputs with `I` features: `A(x · kernel + bias)`.
@@ -24,11 +24,11 @@ use crate::Result;
 ///   `(batch, steps, I)`; any tape, so it runs for inference (`NoneTape`) and training
 ///   (`OwnedTape`, through [`ModuleMut`](dfdx::nn::ModuleMut), which equals the forward).
 /// - `A` is any activation layer with `Default` ([`ReLU`](super::ReLU), [`Softmax`](super::Softmax),
-///   ...; on `(batch, I)` inputs one with [`DenseActivation`]); it is rebuilt with `Default` when
+///   ...; on `(batch, I)` inputs one with [`DenseActivation`](crate::kernels::DenseActivation)); it is rebuilt with `Default` when
 ///   the layer is built or converted.
 ///
 /// - On `(batch, I)` inputs the affine map is one op, the device's
-///   [`DenseKernel`] ([`try_dense`](crate::kernels::try_dense)): on `Cpu` in
+///   [`DenseKernel`](crate::kernels::DenseKernel) ([`try_dense`](crate::kernels::try_dense)): on `Cpu` in
 ///   `f32` a fused kernel (bias, and a [`ReLU`](super::ReLU) activation, folded into one `gemm`
 ///   0.19 product, AVX-512 where the CPU has it; no input gradient for a batch marked with
 ///   [`mark_data_input`](crate::kernels::mark_data_input)), elsewhere dfdx's ops.
@@ -128,34 +128,17 @@ where
     }
 }
 
-impl<B: Dim, const I: usize, const O: usize, A, E: Dtype, D: DenseKernel<E>, T: Tape<E, D>>
-    Module<Tensor<(B, Const<I>), E, D, T>> for Dense<I, O, A, E, D>
+impl<X, const I: usize, const O: usize, A, E: Dtype, D: Storage<E>> Module<X>
+    for Dense<I, O, A, E, D>
 where
-    A: DenseActivation<Tensor<(B, Const<O>), E, D, T>, Error = D::Err>,
+    Self: DenseLayer<X>,
 {
-    type Output = A::Output;
-    type Error = D::Err;
+    type Output = <Self as DenseLayer<X>>::Output;
+    type Error = <Self as DenseLayer<X>>::Error;
 
-    /// One op ([`try_dense`](crate::kernels::try_dense), fused on `Cpu` in `f32`): a
-    /// [`ReLU`](super::ReLU) activation is folded into it, any other activation runs after it.
-    fn try_forward(&self, x: Tensor<(B, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
-        try_dense_activated(x, &self.kernel, &self.bias, &self.activation, Ok)
-    }
-}
-
-impl<B: Dim, S: Dim, const I: usize, const O: usize, A, E: Dtype, D: Device<E>, T: Tape<E, D>>
-    Module<Tensor<(B, S, Const<I>), E, D, T>> for Dense<I, O, A, E, D>
-where
-    A: Module<Tensor<(B, S, Const<O>), E, D, T>, Error = D::Err>,
-{
-    type Output = A::Output;
-    type Error = D::Err;
-
-    fn try_forward(&self, x: Tensor<(B, S, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
-        let y = x.try_matmul(self.kernel.retaped::<T>())?;
-        let shape = *y.shape();
-        let y = y.try_add(self.bias.retaped::<T>().try_broadcast_like(&shape)?)?;
-        self.activation.try_forward(y)
+    /// [`DenseLayer::try_dense`].
+    fn try_forward(&self, x: X) -> Result<Self::Output, Self::Error> {
+        self.try_dense(x)
     }
 }
 
