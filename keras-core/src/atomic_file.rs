@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-/// `<path>.tmp`, beside `path`: where [`write_atomically`] stages the bytes.
+/// `<path>.tmp`, beside `path`: where `write_atomically` stages the bytes.
 pub fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");

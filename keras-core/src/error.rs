@@ -165,7 +165,7 @@ pub enum Error {
         detail: String,
     },
     /// The processes of a data-parallel `fit` (see
-    /// [`DataParallel`](crate::distribution::DataParallel)) disagree at start: their models
+    /// `DataParallel`, feature `mpi`) disagree at start: their models
     /// (parameter count or shapes), their data (sample counts) or their `fit` arguments
     /// differ, so they could not train one model together. Every process reports it, before
     /// any step.

@@ -33,7 +33,7 @@ pub enum UpdateFreq {
 ///   `evaluation_<key>_vs_iterations` at step = optimizer iterations after each evaluation.
 ///
 /// Only scalars are written (no histograms, graphs, images or profiles). Files are flushed at
-/// every epoch end. Read them back with [`super::event_file::read_events`].
+/// every epoch end. Read them back with [`read_events`](crate::persist::event_file::read_events).
 ///
 /// ```no_run
 /// use keras_core::callbacks::{TensorBoard, UpdateFreq};

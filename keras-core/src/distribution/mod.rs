@@ -1,7 +1,7 @@
 //! Distributions: how one `fit` runs over several processes (Keras's `keras.distribution`).
 //!
 //! [`SingleProcess`] (the default) is one process training alone, exactly as `fit` always
-//! did. [`DataParallel`] (cargo feature `mpi`) is Keras's `DataParallel`: every process holds
+//! did. `DataParallel` (cargo feature `mpi`) is Keras's `DataParallel`: every process holds
 //! the whole model and the whole data, and each global batch of `batch_size` samples is split
 //! into contiguous shards, one per process, in rank order. The rules that make `N` processes
 //! train the same model as one process on the global batch:
@@ -49,7 +49,7 @@ use crate::Result;
 /// collective operations. Every process must make the same calls in the same order.
 ///
 /// Implemented by [`SingleProcess`] (no communication) and, with the `mpi` feature,
-/// [`DataParallel`].
+/// `DataParallel`.
 pub trait Distribution {
     /// This process's index in the job, from 0 (the chief) to
     /// [`num_processes`](Distribution::num_processes)` - 1`.

@@ -183,7 +183,7 @@ pub trait Optimizer {
         None
     }
 
-    /// Declares the variables a loaded state belongs to (see [`load_optimizer`]): when the
+    /// Declares the variables a loaded state belongs to (see [`load_optimizer`](crate::persist::optimizer_state_file::load_optimizer)): when the
     /// optimizer already knows its parameters they must be these, otherwise its first step
     /// checks them, and a difference is an [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) naming the first variable
     /// path that differs. The default accepts anything.

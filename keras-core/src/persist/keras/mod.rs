@@ -7,9 +7,9 @@
 //!   layer order). Keras stores layer `k` of class `C` under `layers/<c>[_n]/vars/<i>`
 //!   ([`names`]), variables in Keras's order (Dense: kernel `[in, out]`, bias;
 //!   BatchNormalization: gamma, beta, moving_mean, moving_variance).
-//! - The optimizer's variables live under `optimizer/vars` ([`optimizer_vars`]): the iteration
+//! - The optimizer's variables live under `optimizer/vars` (`optimizer_vars.rs`): the iteration
 //!   count, the learning rate, then the slots in Keras's creation order.
-//! - HDF5 is read and written by the pure-Rust `hdf5-pure` ([`weights_h5`]); no libhdf5.
+//! - HDF5 is read and written by the pure-Rust `hdf5-pure` ([`WeightsH5`]); no libhdf5.
 //! - Loading checks the whole file first (every layer present, every variable count and shape;
 //!   no layer in the file the model lacks; in a `.keras` file, the layers' hyper-parameters): an [`Error::KerasFile`] names the layer path and
 //!   both shapes, and nothing is written into the model unless everything checks.
