@@ -3,11 +3,12 @@
 //! [`kernels::update`](crate::kernels::update)), moving optimizer slots between host and device,
 //! and reading a gradient to the host or writing values back, without allocating.
 
+use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{ConvKernel, DenseKernel, MeanBatch, RowMetric, Stages};
 use dfdx::{
     shapes::Shape,
-    tensor::{Cache, Cpu, Gradients, Storage, Tensor},
+    tensor::{Cache, Cpu, Gradients, HasErr, Storage, Tensor},
     tensor_ops::Device,
 };
 
@@ -25,7 +26,13 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
 /// gradients reuse the buffers of the step before.
 pub trait KerasDevice:
-    Device<f32> + DenseKernel<f32> + ConvKernel<f32> + Cache + Clone + 'static
+    Device<f32>
+    + HasErr<Err: DeviceError>
+    + DenseKernel<f32>
+    + ConvKernel<f32>
+    + Cache
+    + Clone
+    + 'static
 {
     /// Whether this device's buffers are host memory (`Cpu`). Elsewhere (`Cuda`) the trainer
     /// computes the loss on the device where it can, so that the logits stay there (see
@@ -55,10 +62,6 @@ pub trait KerasDevice:
     fn write_values<S: Shape>(t: &mut Tensor<S, f32, Self>, values: &[f32]) {
         t.copy_from(values);
     }
-
-    /// Whether `err` says the device ran out of memory (see
-    /// [`Error::on_device`](crate::Error::on_device)).
-    fn is_out_of_memory(err: &Self::Err) -> bool;
 
     /// The memory this device has in use, in bytes, as far as it can tell: the bound on the
     /// allocation cache (see [`Trainer::set_cache_limit`](crate::Trainer::set_cache_limit))
@@ -164,12 +167,14 @@ pub trait KerasDevice:
     ) -> Result<(), Self::Err>;
 }
 
+impl DeviceError for dfdx::tensor::CpuError {
+    fn is_out_of_memory(&self) -> bool {
+        matches!(self, dfdx::tensor::CpuError::OutOfMemory)
+    }
+}
+
 impl KerasDevice for Cpu {
     const HOST_MEMORY: bool = true;
-
-    fn is_out_of_memory(err: &Self::Err) -> bool {
-        matches!(err, dfdx::tensor::CpuError::OutOfMemory)
-    }
 
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,
@@ -349,13 +354,11 @@ impl KerasDevice for Cpu {
 }
 
 #[cfg(feature = "cuda")]
-impl KerasDevice for dfdx::tensor::Cuda {
-    const HOST_MEMORY: bool = false;
-
-    fn is_out_of_memory(err: &Self::Err) -> bool {
+impl DeviceError for dfdx::tensor::CudaError {
+    fn is_out_of_memory(&self) -> bool {
         use cudarc::driver::{sys::CUresult, DriverError};
         use dfdx::tensor::{CpuError, CudaError};
-        match err {
+        match self {
             CudaError::Driver(DriverError(code)) => *code == CUresult::CUDA_ERROR_OUT_OF_MEMORY,
             CudaError::Blas(cudarc::cublas::result::CublasError(status)) => {
                 *status == cudarc::cublas::sys::cublasStatus_t::CUBLAS_STATUS_ALLOC_FAILED
@@ -364,6 +367,11 @@ impl KerasDevice for dfdx::tensor::Cuda {
             _ => false,
         }
     }
+}
+
+#[cfg(feature = "cuda")]
+impl KerasDevice for dfdx::tensor::Cuda {
+    const HOST_MEMORY: bool = false;
 
     fn copy_grad_into<S: Shape>(
         grads: &mut Gradients<f32, Self>,

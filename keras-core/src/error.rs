@@ -217,8 +217,7 @@ impl Error {
 
     /// Wraps an error of device `D` that happened while allocating or computing `what`:
     /// [`Error::OutOfMemory`] when the device says it is out of memory
-    /// ([`KerasDevice::is_out_of_memory`](crate::device::KerasDevice::is_out_of_memory)), else
-    /// [`Error::Device`].
+    /// ([`DeviceError::is_out_of_memory`]), else [`Error::Device`].
     ///
     /// # Examples
     /// ```
@@ -227,11 +226,11 @@ impl Error {
     /// let oom = Error::on_device::<Cpu>("the batch")(CpuError::OutOfMemory);
     /// assert!(matches!(oom, Error::OutOfMemory { what: "the batch", .. }));
     /// ```
-    pub fn on_device<D: crate::device::KerasDevice>(
+    pub fn on_device<D: dfdx::tensor::HasErr<Err: DeviceError>>(
         what: &'static str,
     ) -> impl Fn(D::Err) -> Error {
         move |err| {
-            if D::is_out_of_memory(&err) {
+            if err.is_out_of_memory() {
                 Error::OutOfMemory {
                     what,
                     detail: format!("{err:?}"),
@@ -249,4 +248,12 @@ impl Error {
             source,
         }
     }
+}
+
+/// A device's own error (dfdx's `D::Err`) as [`Error::on_device`] reads it: whether it means
+/// the device ran out of memory. Implemented beside each device's
+/// [`KerasDevice`](crate::device::KerasDevice) impl, so that this module names no device.
+pub trait DeviceError: std::fmt::Debug {
+    /// Whether the error says the device ran out of memory.
+    fn is_out_of_memory(&self) -> bool;
 }

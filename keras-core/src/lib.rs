@@ -29,7 +29,7 @@ pub mod target;
 pub mod trainer;
 
 pub use element::Element;
-pub use error::{Error, Result};
+pub use error::{DeviceError, Error, Result};
 pub use keras_derive::{Model, Sequential};
 pub use trainer::Trainer;
 

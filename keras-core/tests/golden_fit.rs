@@ -427,6 +427,18 @@ any_metric!(
     SquaredHinge(metrics::SquaredHinge),
     CategoricalHinge(metrics::CategoricalHinge),
     CosineSimilarity(metrics::CosineSimilarity),
+    Auc(metrics::Auc),
+    Precision(metrics::Precision),
+    Recall(metrics::Recall),
+    TruePositives(metrics::TruePositives),
+    FalsePositives(metrics::FalsePositives),
+    TrueNegatives(metrics::TrueNegatives),
+    FalseNegatives(metrics::FalseNegatives),
+    R2Score(metrics::R2Score),
+    PearsonCorrelation(metrics::PearsonCorrelation),
+    ConcordanceCorrelation(metrics::ConcordanceCorrelation),
+    TopK(metrics::TopKCategoricalAccuracy<5>),
+    SparseTopK(metrics::SparseTopKCategoricalAccuracy<5>),
 );
 
 /// A metric Keras's `compile(metrics=[name])` makes of a string, for labels of layout `T`,
@@ -492,9 +504,38 @@ impl<T: Target> CaseMetric<T> {
             "cosine_similarity" | "CosineSimilarity" => {
                 (A::CosineSimilarity(Default::default()), false)
             }
+            "auc" | "AUC" => (A::Auc(Default::default()), false),
+            "precision" | "Precision" => (A::Precision(metrics::Precision::new()), false),
+            "recall" | "Recall" => (A::Recall(metrics::Recall::new()), false),
+            // Counts of samples (weighted): whole numbers, compared exactly.
+            "true_positives" | "TruePositives" => (A::TruePositives(Default::default()), true),
+            "false_positives" | "FalsePositives" => (A::FalsePositives(Default::default()), true),
+            "true_negatives" | "TrueNegatives" => (A::TrueNegatives(Default::default()), true),
+            "false_negatives" | "FalseNegatives" => (A::FalseNegatives(Default::default()), true),
+            "r2_score" | "R2Score" => (A::R2Score(Default::default()), false),
+            "pearson_correlation" | "PearsonCorrelation" => {
+                (A::PearsonCorrelation(Default::default()), false)
+            }
+            "concordance_correlation" | "ConcordanceCorrelation" => {
+                (A::ConcordanceCorrelation(Default::default()), false)
+            }
+            // Keras's `k` is 5 for the strings: as many outputs are needed (checked by
+            // `with_metrics`, which knows the width).
+            "top_k_categorical_accuracy" | "TopKCategoricalAccuracy" => (
+                A::TopK(metrics::TopKCategoricalAccuracy::new().map_err(|e| e.to_string())?),
+                true,
+            ),
+            "sparse_top_k_categorical_accuracy" | "SparseTopKCategoricalAccuracy" => (
+                A::SparseTopK(
+                    metrics::SparseTopKCategoricalAccuracy::new().map_err(|e| e.to_string())?,
+                ),
+                true,
+            ),
             other => return Err(format!("unknown metric {other:?}")),
         };
         let sparse_only = [
+            "sparse_top_k_categorical_accuracy",
+            "SparseTopKCategoricalAccuracy",
             "sparse_categorical_accuracy",
             "SparseCategoricalAccuracy",
             "sparse_categorical_crossentropy",
@@ -616,6 +657,15 @@ where
         let name = name
             .as_str()
             .ok_or(format!("metric {name} is not a string"))?;
+        // keras-rs refuses a top-k metric whose k exceeds the output width at build time
+        // (`Metric::CHECK`); Keras counts every sample as a hit there.
+        let top_k = name.contains("op_k") || name.contains("opK");
+        if top_k && K < 5 {
+            return Err(format!(
+                "metric {name:?} takes Keras's k = 5, more than the model's {K} outputs: \
+                 keras-rs refuses that at build time (Keras logs 1.0)"
+            ));
+        }
         metrics.push(CaseMetric::<T>::new(name)?);
     }
     let exact: Vec<String> = metrics
@@ -623,23 +673,10 @@ where
         .filter(|m| m.exact)
         .map(|m| m.name.clone())
         .collect();
-    let n = metrics.len();
-    let mut metrics = metrics.into_iter();
-    let mut next = || metrics.next().ok_or("fewer metrics than counted");
-    macro_rules! go {
-        ($metrics:expr) => {{
-            let trainer = Trainer::compile(model, optimizer, loss, $metrics, dev)
-                .map_err(|e| e.to_string())?;
-            run::<S, K, T, M, _, _, _>(case, trainer, &exact, place)
-        }};
-    }
-    match n {
-        0 => go!(()),
-        1 => go!((next()?,)),
-        2 => go!((next()?, next()?)),
-        3 => go!((next()?, next()?, next()?)),
-        n => Err(format!("{n} metrics: the harness compiles up to 3")),
-    }
+    // Keras's metrics list, any length: a `Vec` of one type is a `MetricSet`.
+    let trainer =
+        Trainer::compile(model, optimizer, loss, metrics, dev).map_err(|e| e.to_string())?;
+    run::<S, K, T, M, _, _, _>(case, trainer, &exact, place)
 }
 
 /// Trains the compiled `trainer` as the case says and compares everything Keras recorded;
@@ -782,11 +819,14 @@ fn trainer_layout(names: &[&str], case: &Case) -> Vec<usize> {
 
 /// Every case of `fit.json` (the public fixture), `fit_more.json` (norm clipping with sample
 /// weights, weight decay, more optimizers; `make_fit_more.py` beside it) and `fit_conv.json` (a
-/// convnet with two convolutions and max pooling; `make_fit_conv.py`), whatever their number.
+/// convnet with two convolutions and max pooling; `make_fit_conv.py`) and `fit_metrics.json`
+/// (seven metrics by Keras's strings; `make_fit_metrics.py`), whatever their number. The
+/// metrics compile as a `Vec` ([`MetricSet`] of any length), as Keras's list.
 #[test]
 fn every_keras_fit_case_matches() {
     let mut cases = load_cases("fit");
     cases.extend(load("fit_conv.json").cases);
+    cases.extend(load("fit_metrics.json").cases);
     let mut report = Report::default();
     for case in &cases {
         report.record(&case.name, with_optimizer(case, Where::Host));

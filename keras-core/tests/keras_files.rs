@@ -434,7 +434,7 @@ fn a_derived_model_lists_its_layers_in_field_order_with_keras_names() {
     let paths: Vec<String> = layers.iter().map(|l| l.path.clone()).collect();
     assert_eq!(paths, ["hidden", "norm", "out"]);
     assert_eq!(
-        kf::names::layer_groups(&layers),
+        keras_core::layers::keras_names::layer_groups(&layers),
         [
             "layers/dense",
             "layers/batch_normalization",

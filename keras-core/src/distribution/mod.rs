@@ -28,17 +28,16 @@
 //! state is not broadcast: every process starts `fit` with the same one (a fresh optimizer,
 //! or one loaded from the same file).
 
+mod agree;
 #[cfg(feature = "mpi")]
 mod data_parallel;
-mod merge;
 #[cfg(feature = "nccl")]
 mod nccl;
 mod single_process;
 
+pub(crate) use agree::{any_process, check_agree};
 #[cfg(feature = "mpi")]
 pub use data_parallel::DataParallel;
-pub use merge::MergeAcross;
-pub(crate) use merge::{any_process, check_agree};
 #[cfg(feature = "nccl")]
 pub use nccl::Nccl;
 pub use single_process::SingleProcess;

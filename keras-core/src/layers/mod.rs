@@ -21,6 +21,7 @@ mod global_average_pooling1d;
 mod global_average_pooling2d;
 pub mod initializers;
 mod keras_config;
+pub mod keras_names;
 mod layer_normalization;
 mod leaky_relu;
 mod max_pool2d;

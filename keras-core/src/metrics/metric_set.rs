@@ -1,10 +1,12 @@
-//! Tuples of metrics: Keras's metrics list, statically dispatched.
+//! Tuples of metrics: Keras's metrics list, statically dispatched (a `Vec` of one type is in
+//! `metric_list.rs`).
 
 use super::{Direction, Metric, RowMetric};
 use crate::{target::Target, Result};
 
 /// A set of metrics for a `K`-wide output and labels of layout `T`: `()` for none, `(A,)`,
-/// `(A, B)`, ... up to 12 members, updated and reported in order.
+/// `(A, B)`, ... up to 12 members, or a `Vec` of one metric type (any length, e.g. an enum
+/// over the metrics a config may name), updated and reported in order.
 ///
 /// [`update_all`](MetricSet::update_all) evaluates every member's
 /// [`Metric::CHECK`], so a metric that does not fit the output width (`TopKCategoricalAccuracy<5>`
@@ -22,7 +24,12 @@ use crate::{target::Target, Result};
 /// ```
 pub trait MetricSet<const K: usize, T: Target> {
     /// Number of metrics in the set.
-    const LEN: usize;
+    fn len(&self) -> usize;
+
+    /// Whether the set has no metrics.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
     /// Updates every metric with one batch.
     fn update_all(
@@ -84,11 +91,11 @@ pub trait MetricSet<const K: usize, T: Target> {
     }
 }
 
-fn no_member(index: usize) -> crate::Error {
+pub(super) fn no_member(index: usize) -> crate::Error {
     crate::Error::invalid("state", format!("the metric set has no member {index}"))
 }
 
-fn check_state_count(got: usize, expected: usize) -> Result<()> {
+pub(super) fn check_state_count(got: usize, expected: usize) -> Result<()> {
     if got == expected {
         Ok(())
     } else {
@@ -100,7 +107,9 @@ fn check_state_count(got: usize, expected: usize) -> Result<()> {
 }
 
 impl<const K: usize, T: Target> MetricSet<K, T> for () {
-    const LEN: usize = 0;
+    fn len(&self) -> usize {
+        0
+    }
 
     fn update_all(&mut self, _: &[f32], _: &[f32], _: Option<&[f32]>) -> Result<()> {
         Ok(())
@@ -132,7 +141,7 @@ impl<M, X> LossLabels<M, X> for X {}
 /// Evaluates `M::CHECK` for this output width (a build error when it fails), outside the tuple
 /// macro so that the error points here and not at a macro invocation.
 #[inline(always)]
-fn fits<const K: usize, M: Metric<K>>() {
+pub(super) fn fits<const K: usize, M: Metric<K>>() {
     #[allow(clippy::let_unit_value)]
     let () = M::CHECK;
 }
@@ -143,7 +152,9 @@ macro_rules! tuple_metric_set {
         where
             $(T: LossLabels<$name, <$name as Metric<K>>::Target>,)+
         {
-            const LEN: usize = [$($idx),+].len();
+            fn len(&self) -> usize {
+                [$($idx),+].len()
+            }
 
             fn update_all(
                 &mut self,
@@ -180,7 +191,7 @@ macro_rules! tuple_metric_set {
             }
 
             fn load_state_values_all(&mut self, states: &[Option<Vec<f32>>]) -> Result<()> {
-                check_state_count(states.len(), <Self as MetricSet<K, T>>::LEN)?;
+                check_state_count(states.len(), MetricSet::<K, T>::len(self))?;
                 $(match &states[$idx] {
                     Some(values) => self.$idx.load_state_values(values)?,
                     None => self.$idx.reset_state(),
@@ -257,8 +268,8 @@ mod tests {
     #[test]
     fn a_twelve_member_tuple_reports_every_name_in_order() {
         let mut set = twelve();
-        fn len_of<S: MetricSet<3, Dense<3>>>(_: &S) -> usize {
-            S::LEN
+        fn len_of<S: MetricSet<3, Dense<3>>>(s: &S) -> usize {
+            s.len()
         }
         assert_eq!(len_of(&set), 12);
         let y_true = [0.0, 1.0, 0.0, 1.0, 0.0, 0.0];

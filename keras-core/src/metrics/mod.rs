@@ -3,7 +3,7 @@
 //! Like losses, a metric has a runtime half ([`MetricFn`], on flat `f32` slices) and a typed half
 //! ([`Metric<K>`]) that binds it to a model output width `K` and a label layout, so that
 //! `"accuracy"`-style resolution and class-count checks happen at build time. Metrics compose as
-//! tuples through [`MetricSet`], with no dynamic dispatch.
+//! tuples (or a `Vec` of one type) through [`MetricSet`], with no dynamic dispatch.
 //!
 //! Every metric reproduces Keras 3's numbers (the golden test `tests/golden_metrics.rs` runs all
 //! cases of Keras's own output): mean-style metrics keep Keras's `total / count` state
@@ -63,6 +63,8 @@ mod mean_metric_wrapper;
 mod mean_squared_error;
 mod mean_squared_logarithmic_error;
 mod mean_state;
+mod merge_across;
+mod metric_list;
 mod metric_set;
 mod named;
 mod one_hot_iou;
@@ -118,6 +120,7 @@ pub use mean_iou::MeanIoU;
 pub use mean_metric_wrapper::MeanMetricWrapper;
 pub use mean_squared_error::MeanSquaredError;
 pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
+pub use merge_across::MergeAcross;
 pub use metric_set::{LossLabels, MetricSet};
 pub use named::Named;
 pub use one_hot_iou::OneHotIoU;

@@ -4,8 +4,8 @@
 use dfdx::nn::tensor_collection::TensorCollection;
 
 use crate::device::KerasDevice;
+use crate::layers::keras_names::layer_groups;
 use crate::layers::{KerasLayerSpec, KerasLayers};
-use crate::persist::keras::names::layer_groups;
 use crate::state::FlatParams;
 use crate::{Error, Result};
 

@@ -6,9 +6,9 @@ use super::{FitConfig, Trainer};
 use crate::{
     data::{Batch, SampleShape, Source},
     device::KerasDevice,
-    distribution::{check_agree, Distribution, MergeAcross},
+    distribution::{check_agree, Distribution},
     losses::{DeviceLoss, Loss, Reduction},
-    metrics::{MeanState, MetricSet},
+    metrics::{MeanState, MergeAcross, MetricSet},
     optimizers::Optimizer,
     target::Target,
     Error, Result,

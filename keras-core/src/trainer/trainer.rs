@@ -654,7 +654,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Wm: MetricSet<K, T>,
     {
         if !self.resident_means.is_live() {
-            return Mt::LEN + Wm::LEN > 0;
+            return !self.metrics.is_empty() || !self.weighted_metrics.is_empty();
         }
         let mut host = false;
         let mut on_host = |_, form: Option<_>| host |= form.is_none();

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::names::layer_groups;
+use crate::layers::keras_names::layer_groups;
 use crate::layers::KerasLayerSpec;
 use crate::optimizers::KerasOptimizerSpec;
 

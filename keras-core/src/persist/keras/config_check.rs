@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::names::{class_groups, layer_groups};
+use crate::layers::keras_names::{class_groups, layer_groups};
 use crate::layers::KerasLayerSpec;
 
 /// `Err` naming the first layer whose configuration in `config` (a `.keras` file's

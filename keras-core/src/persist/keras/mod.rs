@@ -5,7 +5,7 @@
 //! - A model's layers are described by [`KerasLayers`] (every layer of
 //!   [`crate::layers`], tuples, and derived models: fields in declaration order are Keras's
 //!   layer order). Keras stores layer `k` of class `C` under `layers/<c>[_n]/vars/<i>`
-//!   ([`names`]), variables in Keras's order (Dense: kernel `[in, out]`, bias;
+//!   ([`keras_names`](crate::layers::keras_names)), variables in Keras's order (Dense: kernel `[in, out]`, bias;
 //!   BatchNormalization: gamma, beta, moving_mean, moving_variance).
 //! - The optimizer's variables live under `optimizer/vars` (`optimizer_vars.rs`): the iteration
 //!   count, the learning rate, then the slots in Keras's creation order.
@@ -23,7 +23,6 @@ mod archive;
 mod config;
 mod config_check;
 mod model_vars;
-pub mod names;
 mod optimizer_vars;
 mod weights_h5;
 

@@ -1,8 +1,8 @@
 //! A model's variables as Keras stores them: `layers/<name>/vars/<i>` for each layer, in
 //! Keras's variable order, and back, checked whole before anything is written.
 
-use super::names::layer_groups;
 use super::weights_h5::{H5Array, H5Data, WeightsH5};
+use crate::layers::keras_names::layer_groups;
 use crate::layers::KerasLayerSpec;
 use crate::state::FlatParams;
 

@@ -1,12 +1,13 @@
-//! Combining per-process states: metric sets, the loss tracker, and start-up checks.
+//! Combining a metric set's states across the processes of a distribution: [`MergeAcross`].
 
-use super::{Distribution, SingleProcess};
-use crate::{metrics::MetricSet, target::Target, Error, Result};
+use super::MetricSet;
+use crate::distribution::{Distribution, SingleProcess};
+use crate::{target::Target, Error, Result};
 
 /// A distribution that can combine a metric set's states across its processes: each process
 /// keeps the states of its own shards, and the logs are written from their merge
-/// ([`MetricFn::merge_state`](crate::metrics::MetricFn::merge_state), through
-/// [`state_values`](crate::metrics::MetricFn::state_values)).
+/// ([`MetricFn::merge_state`](super::MetricFn::merge_state), through
+/// [`state_values`](super::MetricFn::state_values)).
 ///
 /// [`SingleProcess`] combines nothing. A multi-process distribution needs the set to be
 /// `Clone` (every built-in metric is), to hold the other processes' states while merging.
@@ -36,7 +37,7 @@ impl<Ms, D: MergeAcross<Ms>> MergeAcross<Ms> for &D {
 }
 
 #[cfg(feature = "mpi")]
-impl<Ms: Clone> MergeAcross<Ms> for super::DataParallel {
+impl<Ms: Clone> MergeAcross<Ms> for crate::distribution::DataParallel {
     fn merged<const K: usize, T: Target>(&self, set: &Ms) -> Result<Option<Ms>>
     where
         Ms: MetricSet<K, T>,
@@ -54,7 +55,7 @@ pub(crate) fn merge_states<const K: usize, T: Target, Ms>(
 where
     Ms: MetricSet<K, T> + Clone,
 {
-    if dist.num_processes() == 1 || Ms::LEN == 0 {
+    if dist.num_processes() == 1 || set.is_empty() {
         return Ok(None);
     }
     // Packed as [len, values..] per member; a member without an exportable state is -1.
@@ -99,51 +100,4 @@ fn unpack(packed: &[f32], rank: usize) -> Result<Vec<Option<Vec<f32>>>> {
         at = end;
     }
     Ok(states)
-}
-
-/// Checks that every process passes the same `values` (named by `what`, one name per value),
-/// failing on every process with [`Error::DistributionMismatch`] naming the first difference.
-pub(crate) fn check_agree(
-    dist: &impl Distribution,
-    what: &[&'static str],
-    values: &[f64],
-) -> Result<()> {
-    if dist.num_processes() == 1 {
-        return Ok(());
-    }
-    let local: Vec<f32> = values
-        .iter()
-        .flat_map(|&v| {
-            // Exact for any u64 up to 2^48: split into two 24-bit halves.
-            let v = v as u64;
-            [(v >> 24) as f32, (v & 0xff_ffff) as f32]
-        })
-        .collect();
-    let all = dist.all_gather(&local)?;
-    let join = |p: &[f32], i: usize| ((p[2 * i] as u64) << 24) | p[2 * i + 1] as u64;
-    for (rank, theirs) in all.iter().enumerate().skip(1) {
-        for (i, name) in what.iter().enumerate() {
-            let (expected, got) = (join(&all[0], i), join(theirs, i));
-            if expected != got {
-                return Err(Error::DistributionMismatch {
-                    what: name,
-                    rank,
-                    expected: expected.to_string(),
-                    got: got.to_string(),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Whether `flag` is set on any process (a stop request, a callback reading batch logs), so
-/// that every process takes the same branch.
-pub(crate) fn any_process(dist: &impl Distribution, flag: bool) -> Result<bool> {
-    if dist.num_processes() == 1 {
-        return Ok(flag);
-    }
-    let mut v = [f64::from(u8::from(flag))];
-    dist.all_reduce_sum_f64(&mut v)?;
-    Ok(v[0] > 0.0)
 }

@@ -1,9 +1,11 @@
+//! Keras's names of a model's layers, the same in its files and in `summary()`.
+//!
 //! Where Keras puts a layer's variables in `model.weights.h5`: `layers/<name>/vars/<i>`, where
 //! `<name>` is the layer's class in snake case, numbered from the second layer of the same class
 //! on (`dense`, `dense_1`, ...), as Keras 3's `saving_lib` names the members of a container
 //! (never by the layer's own, auto-generated, name).
 
-use crate::layers::KerasLayerSpec;
+use super::KerasLayerSpec;
 
 /// Keras's `naming.to_snake_case`: `"BatchNormalization"` → `"batch_normalization"`,
 /// `"Conv2D"` → `"conv2d"`, `"ReLU"` → `"re_lu"`.
