@@ -6,13 +6,16 @@
 //!
 //! The convolution of a block is [`cpu_conv::forward_block`] and the pooling of an image
 //! [`cpu_max_pool::forward_image`], on the same blocks as the unfused ops, so the result is the
-//! unfused forward's bit for bit (NaNs included).
+//! unfused forward's bit for bit (NaNs included). A short-window convolution whose pooling
+//! windows do not overlap runs, on AVX-512, as one kernel that pools in registers
+//! ([`direct_avx512::try_forward_pooled_image`], the same bits).
 
 use rayon::prelude::*;
 
 use super::cpu_conv::{self, images_per_block, with_scratch};
 use super::cpu_max_pool;
 use super::direct::DIRECT_MAX_WINDOW;
+use super::direct_avx512;
 use super::geometry::Geometry;
 use crate::Result;
 
@@ -49,6 +52,18 @@ pub(super) fn forward(
     y.par_chunks_mut(per_block * pooled)
         .zip(x.par_chunks(per_block * conv.image_len()))
         .try_for_each(|(y, x)| {
+            // Short windows inside the image, on AVX-512: the pooling runs in the
+            // convolution's registers and only pooled values are written (the same bits).
+            let mut images = x
+                .chunks_exact(conv.image_len())
+                .zip(y.chunks_exact_mut(pooled));
+            if conv.window_len() <= DIRECT_MAX_WINDOW
+                && images.all(|(x, y)| {
+                    direct_avx512::try_forward_pooled_image(conv, pool, x, kernel, bias, relu, y)
+                })
+            {
+                return Ok(());
+            }
             with_scratch(|cols, act, _| {
                 let images = x.len() / conv.image_len();
                 // Every value is written by the convolution before it is read.

@@ -29,10 +29,25 @@ fn for_each_tap(g: &Geometry, oy: usize, ox: usize, mut f: impl FnMut(usize, usi
     }
 }
 
+/// `y = epilogue(conv(image) + bias)` for one image: `kernel` is `window_len × out`
+/// row-major, `y` `out_pixels × out`. Windows inside the image on a CPU with AVX-512 run
+/// [`direct_avx512`](super::direct_avx512) (the same bits), the others [`forward_loop`].
+pub(super) fn forward_image(
+    g: &Geometry,
+    image: &[f32],
+    kernel: &[f32],
+    bias: &[f32],
+    relu: bool,
+    y: &mut [f32],
+) {
+    if !super::direct_avx512::try_forward_image(g, image, kernel, bias, relu, y) {
+        forward_image_looped(g, image, kernel, bias, relu, y);
+    }
+}
+
 vectorized! {
-    /// `y = epilogue(conv(image) + bias)` for one image: `kernel` is `window_len × out`
-    /// row-major, `y` `out_pixels × out`.
-    pub(super) fn forward_image(
+    /// [`forward_image`] by the vectorized loop, for any geometry.
+    pub(super) fn forward_image_looped(
         g: &Geometry,
         image: &[f32],
         kernel: &[f32],

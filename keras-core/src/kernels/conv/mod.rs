@@ -8,7 +8,8 @@
 //!     block of images' windows (im2col, `geometry`) into a buffer the size of the core's cache
 //!     and multiplies it straight away with `gemm`'s kernels, bias and ReLU folded into the
 //!     product's stores; blocks of images run on rayon's threads. Short windows (a first layer
-//!     on one-channel images) skip the packing and the product (`direct`). Its backward recomputes the
+//!     on one-channel images) skip the packing and the product (`direct`; with AVX-512 and no
+//!     padding, `direct_avx512` keeps the window's filters in registers). Its backward recomputes the
 //!     windows block by block (the whole column matrix is never held) and scatters the input
 //!     gradient back from each block (col2im). Max pooling reads each window once, forward and
 //!     backward, with no index tensors.
@@ -23,6 +24,7 @@ mod cpu_max_pool;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
 mod direct;
+mod direct_avx512;
 mod geometry;
 mod wide;
 mod with_ops;
