@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::{ast::Input, forward, forward_stub, keras_layers, paths, tensors, valid};
+use crate::{ast::Input, error_stub, forward, forward_stub, keras_layers, paths, tensors, valid};
 
 /// Which derive is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,8 +25,18 @@ impl Kind {
 
 /// Runs the pipeline for one derive.
 pub fn derive(input: &syn::DeriveInput, kind: Kind) -> syn::Result<TokenStream> {
-    let parsed = Input::from_syn(input, kind.name())?;
     let kc = paths::core();
+    // A struct the derive rejects still gets inert model impls beside the error, so that the
+    // error is the program's only one.
+    let rejected = |e: syn::Error| {
+        let error = e.into_compile_error();
+        let stub = error_stub::expand(input, &kc, kind == Kind::Sequential);
+        quote!(#error #stub)
+    };
+    let parsed = match Input::from_syn(input, kind.name()) {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(rejected(e)),
+    };
     let tensors = tensors::expand(&parsed, &kc);
     let keras = keras_layers::expand(&parsed, &kc, kind == Kind::Sequential);
     let collection = quote!(#tensors #keras);
@@ -43,7 +53,7 @@ pub fn derive(input: &syn::DeriveInput, kind: Kind) -> syn::Result<TokenStream> 
             let stub = forward_stub::expand(&parsed, &kc);
             return Ok(quote!(#error #collection #stub));
         }
-        Err(valid::Invalid::Fields(e)) => return Err(e),
+        Err(valid::Invalid::Fields(e)) => return Ok(rejected(e)),
     }
     let forward = match kind {
         Kind::Sequential => {

@@ -13,6 +13,7 @@
 
 mod ast;
 mod attr;
+mod error_stub;
 mod expand;
 mod forward;
 mod forward_stub;
