@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::forward::respan;
+use crate::forward_stub::{forward_impls, Head};
 
 /// The inert impls for `input`, a struct with named or unnamed fields (nothing for an enum or a
 /// union, which is no model at all). With `forward` (`Sequential`; a `Model` writes its own) the
@@ -75,37 +76,13 @@ pub fn expand(input: &syn::DeriveInput, kc: &TokenStream, forward: bool) -> Toke
         }
         None => input_ty.clone(),
     };
-    let passes = [
-        (
-            quote!(#kc::dfdx::nn::Module),
-            quote!(try_forward),
-            quote!(&self),
-        ),
-        (
-            quote!(#kc::dfdx::nn::ModuleMut),
-            quote!(try_forward_mut),
-            quote!(&mut self),
-        ),
-    ];
-    let forwards = passes.iter().map(|(trait_path, method, receiver)| {
-        let h = header(quote! {
-            #[automatically_derived]
-            #[allow(clippy::type_complexity, unused_qualifications, non_camel_case_types, unused_variables)]
-            impl #forward_impl #trait_path<#input_ty> for #ident #ty_generics
-        });
-        quote! {
-            #h
-            where
-                #(#preds,)*
-            {
-                type Output = #output_ty;
-                type Error = <__KerasD as #kc::dfdx::tensor::HasErr>::Err;
-
-                fn #method(#receiver, x: #input_ty) -> ::core::result::Result<Self::Output, Self::Error> {
-                    #never
-                }
-            }
-        }
-    });
-    quote!(#collection #(#forwards)*)
+    let err = quote!(<__KerasD as #kc::dfdx::tensor::HasErr>::Err);
+    let head = Head {
+        ident,
+        impl_generics: quote!(#forward_impl),
+        ty_generics: quote!(#ty_generics),
+        preds: &preds,
+    };
+    let forwards = forward_impls(kc, &head, &input_ty, &output_ty, &err, &never);
+    quote!(#collection #forwards)
 }

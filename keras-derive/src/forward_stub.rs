@@ -52,6 +52,43 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream) -> TokenStream {
     preds.push(quote!(#e: #kc::dfdx::shapes::Dtype));
     preds.push(quote!(#d: #kc::dfdx::tensor_ops::Device<#e>));
     let err = quote!(<#d as #kc::dfdx::tensor::HasErr>::Err);
+    let head = Head {
+        ident,
+        impl_generics: quote!(#impl_generics),
+        ty_generics: quote!(#ty_generics),
+        preds: &preds,
+    };
+    forward_impls(kc, &head, &input_type, &output_type, &err, &body)
+}
+
+/// The parts of a stub impl's header: the model, the impl's generics and where-clause.
+pub struct Head<'a> {
+    /// The model's name.
+    pub ident: &'a syn::Ident,
+    /// `impl<...>`'s parameters.
+    pub impl_generics: TokenStream,
+    /// The model's type arguments.
+    pub ty_generics: TokenStream,
+    /// The where-clause's predicates.
+    pub preds: &'a [TokenStream],
+}
+
+/// `Module` and `ModuleMut` impls of `input` with output `output`, error `err` and body `body`
+/// (on input `x`), headers spanned at the model's name.
+pub fn forward_impls(
+    kc: &TokenStream,
+    head: &Head<'_>,
+    input: &TokenStream,
+    output: &TokenStream,
+    err: &TokenStream,
+    body: &TokenStream,
+) -> TokenStream {
+    let Head {
+        ident,
+        impl_generics,
+        ty_generics,
+        preds,
+    } = head;
     let passes = [
         (
             quote!(#kc::dfdx::nn::Module),
@@ -69,7 +106,7 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream) -> TokenStream {
             quote! {
                 #[automatically_derived]
                 #[allow(clippy::type_complexity, unused_qualifications, non_camel_case_types, unused_variables)]
-                impl #impl_generics #trait_path<#input_type> for #ident #ty_generics
+                impl #impl_generics #trait_path<#input> for #ident #ty_generics
             },
             ident.span(),
         );
@@ -78,10 +115,10 @@ pub fn expand(input: &Input<'_>, kc: &TokenStream) -> TokenStream {
             where
                 #(#preds,)*
             {
-                type Output = #output_type;
+                type Output = #output;
                 type Error = #err;
 
-                fn #method(#receiver, x: #input_type) -> ::core::result::Result<Self::Output, Self::Error> {
+                fn #method(#receiver, x: #input) -> ::core::result::Result<Self::Output, Self::Error> {
                     #body
                 }
             }
