@@ -67,6 +67,8 @@ impl<B: Dim, S: Dim, const I: usize> DenseInput<I> for (B, S, Const<I>) {
 /// `Dense`'s forward on one input form `Self` with tape `T`: the fused product on
 /// `(batch, I)`, a matmul and broadcast bias on `(batch, steps, I)`.
 pub trait DenseForward<L, T>: Shape {
+    /// The input tensor of this form and tape.
+    type Input;
     /// The activation's output.
     type Output;
     /// The device's error.
@@ -74,9 +76,6 @@ pub trait DenseForward<L, T>: Shape {
 
     /// `activation(x · kernel + bias)`.
     fn try_dense_forward(layer: &L, x: Self::Input) -> Result<Self::Output, Self::Error>;
-
-    /// The input tensor of this form and tape.
-    type Input;
 }
 
 impl<B: Dim, const I: usize, const O: usize, A, E: Dtype, D: DenseKernel<E>, T: Tape<E, D>>
@@ -84,9 +83,9 @@ impl<B: Dim, const I: usize, const O: usize, A, E: Dtype, D: DenseKernel<E>, T: 
 where
     A: DenseActivation<Tensor<(B, Const<O>), E, D, T>, Error = D::Err>,
 {
+    type Input = Tensor<Self, E, D, T>;
     type Output = A::Output;
     type Error = D::Err;
-    type Input = Tensor<Self, E, D, T>;
 
     /// One op ([`try_dense`](crate::kernels::try_dense), fused on `Cpu` in `f32`): a
     /// [`ReLU`](super::ReLU) activation is folded into it, any other activation runs after it.
@@ -103,9 +102,9 @@ impl<B: Dim, S: Dim, const I: usize, const O: usize, A, E: Dtype, D: Device<E>, 
 where
     A: Module<Tensor<(B, S, Const<O>), E, D, T>, Error = D::Err>,
 {
+    type Input = Tensor<Self, E, D, T>;
     type Output = A::Output;
     type Error = D::Err;
-    type Input = Tensor<Self, E, D, T>;
 
     fn try_dense_forward(
         layer: &Dense<I, O, A, E, D>,
