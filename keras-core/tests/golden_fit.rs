@@ -457,9 +457,21 @@ impl<T: Target> CaseMetric<T> {
     /// The metric Keras resolves the string `name` to (`"accuracy"` by the label layout, as
     /// [`ResolvedAccuracy`] does; otherwise Keras's metric classes by class name, by snake-case
     /// name and by Keras's aliases `mae`, `mse`, `mape`, `msle`, `bce`); an unknown string, or
-    /// one for other labels, is an `Err` naming it.
-    fn new(name: &str) -> std::result::Result<Self, String> {
+    /// one for other labels, or a top-k one for fewer than Keras's `k = 5` `outputs`, is an `Err`
+    /// naming it.
+    fn new(name: &str, outputs: usize) -> std::result::Result<Self, String> {
         use AnyMetric as A;
+        // keras-rs refuses a top-k metric whose k exceeds the output width at build time
+        // (`Metric::CHECK`); Keras counts every sample as a hit there.
+        let top_k = |m: std::result::Result<AnyMetric<T>, keras_core::Error>| {
+            if outputs < 5 {
+                return Err(format!(
+                    "metric {name:?} takes Keras's k = 5, more than the model's {outputs} \
+                     outputs: keras-rs refuses that at build time (Keras logs 1.0)"
+                ));
+            }
+            Ok((m.map_err(|e| e.to_string())?, true))
+        };
         let (inner, exact): (AnyMetric<T>, bool) = match name {
             "accuracy" | "acc" => (A::Accuracy(Default::default()), true),
             "sparse_categorical_accuracy" | "SparseCategoricalAccuracy" => {
@@ -519,18 +531,12 @@ impl<T: Target> CaseMetric<T> {
             "concordance_correlation" | "ConcordanceCorrelation" => {
                 (A::ConcordanceCorrelation(Default::default()), false)
             }
-            // Keras's `k` is 5 for the strings: as many outputs are needed (checked by
-            // `with_metrics`, which knows the width).
-            "top_k_categorical_accuracy" | "TopKCategoricalAccuracy" => (
-                A::TopK(metrics::TopKCategoricalAccuracy::new().map_err(|e| e.to_string())?),
-                true,
-            ),
-            "sparse_top_k_categorical_accuracy" | "SparseTopKCategoricalAccuracy" => (
-                A::SparseTopK(
-                    metrics::SparseTopKCategoricalAccuracy::new().map_err(|e| e.to_string())?,
-                ),
-                true,
-            ),
+            "top_k_categorical_accuracy" | "TopKCategoricalAccuracy" => {
+                top_k(metrics::TopKCategoricalAccuracy::new().map(A::TopK))?
+            }
+            "sparse_top_k_categorical_accuracy" | "SparseTopKCategoricalAccuracy" => {
+                top_k(metrics::SparseTopKCategoricalAccuracy::new().map(A::SparseTopK))?
+            }
             other => return Err(format!("unknown metric {other:?}")),
         };
         let sparse_only = [
@@ -657,16 +663,7 @@ where
         let name = name
             .as_str()
             .ok_or(format!("metric {name} is not a string"))?;
-        // keras-rs refuses a top-k metric whose k exceeds the output width at build time
-        // (`Metric::CHECK`); Keras counts every sample as a hit there.
-        let top_k = name.contains("op_k") || name.contains("opK");
-        if top_k && K < 5 {
-            return Err(format!(
-                "metric {name:?} takes Keras's k = 5, more than the model's {K} outputs: \
-                 keras-rs refuses that at build time (Keras logs 1.0)"
-            ));
-        }
-        metrics.push(CaseMetric::<T>::new(name)?);
+        metrics.push(CaseMetric::<T>::new(name, K)?);
     }
     let exact: Vec<String> = metrics
         .iter()

@@ -31,10 +31,13 @@ use crate::kernels::{try_dense_activated, DenseActivation, DenseKernel};
     label = "this layer's input must end in {I} features"
 )]
 pub trait DenseInput<const I: usize>: Shape {
-    /// The shape again, as the form [`DenseForward`] is implemented for.
+    /// The shape again. `Dense`'s forward is bound through this projection (`X::Form:
+    /// DenseForward`) rather than on `X` itself: for a rejected `X` the projection cannot be
+    /// formed, so rustc reports only `X: DenseInput<I>`, once, and not a second, tape-specific
+    /// error per forward.
     type Form: Shape;
 
-    /// `x` as its form: the same tensor.
+    /// `x` as its form: the same tensor (the generic impl cannot see that `Form` is `Self`).
     fn into_form<E: Dtype, D: Device<E>, T: Tape<E, D>>(
         x: Tensor<Self, E, D, T>,
     ) -> Tensor<Self::Form, E, D, T>;
