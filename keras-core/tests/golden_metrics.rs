@@ -306,6 +306,17 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
         "MeanSquaredError" => c.check(case, MeanSquaredError::default()),
         "MeanAbsoluteError" => c.check(case, MeanAbsoluteError::default()),
         "RootMeanSquaredError" => c.check(case, RootMeanSquaredError::default()),
+        "MeanAbsolutePercentageError" => c.check(case, MeanAbsolutePercentageError::default()),
+        "MeanSquaredLogarithmicError" => c.check(case, MeanSquaredLogarithmicError::default()),
+        "LogCoshError" => c.check(case, LogCoshError::default()),
+        "CosineSimilarity" => c.check(case, CosineSimilarity::default()),
+        "PearsonCorrelation" => c.check(case, PearsonCorrelation::default()),
+        "ConcordanceCorrelation" => c.check(case, ConcordanceCorrelation::default()),
+        "Poisson" => c.check(case, Poisson::default()),
+        "KLDivergence" => c.check(case, KLDivergence::default()),
+        "Hinge" => c.check(case, Hinge::default()),
+        "SquaredHinge" => c.check(case, SquaredHinge::default()),
+        "CategoricalHinge" => c.check(case, CategoricalHinge::default()),
         "R2Score" => {
             let aggregation = match cfg["class_aggregation"].as_str() {
                 None => R2Aggregation::None,

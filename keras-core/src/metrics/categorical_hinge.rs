@@ -1,6 +1,7 @@
 //! `keras.metrics.CategoricalHinge`.
 
 use super::mean_metric_macro::mean_metric;
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `max(max((1 - t) p) - sum(t p) + 1, 0)` per row.
@@ -15,15 +16,8 @@ mean_metric!(
     CategoricalHinge,
     "categorical_hinge",
     Down,
-    |t, p| {
-        let pos: f32 = t.iter().zip(p).map(|(t, p)| t * p).sum();
-        let neg = t
-            .iter()
-            .zip(p)
-            .map(|(t, p)| (1.0 - t) * p)
-            .fold(f32::NEG_INFINITY, f32::max);
-        (neg - pos + 1.0).max(0.0)
-    }
+    row_form = RowMetric::CategoricalHinge,
+    |t, p| RowMetric::CategoricalHinge.row(t, p)
 );
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `keras.metrics.ConcordanceCorrelation`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::{mean, mean_of, variance, EPSILON};
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of Lin's concordance correlation along each row.
@@ -22,19 +22,9 @@ mean_metric!(
     ConcordanceCorrelation,
     "concordance_correlation",
     Up,
-    scratch centred;
+    row_form = RowMetric::ConcordanceCorrelation,
     keras_args = serde_json::json!({"axis": -1}),
-    |t, p| {
-        let (mt, mp) = (mean(t), mean(p));
-        centred.clear();
-        centred.extend(t.iter().map(|&v| v - mt));
-        let vt = variance(&centred);
-        centred.clear();
-        centred.extend(p.iter().map(|&v| v - mp));
-        let vp = variance(&centred);
-        let norm = vt + vp + (mt - mp) * (mt - mp);
-        mean_of(t, p, |t, p| 2.0 * ((t - mp) * (p - mp)) / (norm + EPSILON))
-    }
+    |t, p| RowMetric::ConcordanceCorrelation.row(t, p)
 );
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `keras.metrics.CosineSimilarity`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::EPSILON;
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `sum(t̂ p̂)` per row, where `x̂ = x * min(1 / sqrt(sum x^2), 1 / eps)`
@@ -17,17 +17,9 @@ mean_metric!(
     CosineSimilarity,
     "cosine_similarity",
     Up,
-    |t, p| {
-        let (it, ip) = (inverse_norm(t), inverse_norm(p));
-        t.iter().zip(p).map(|(&t, &p)| (t * it) * (p * ip)).sum()
-    }
+    row_form = RowMetric::CosineSimilarity,
+    |t, p| RowMetric::CosineSimilarity.row(t, p)
 );
-
-/// `min(rsqrt(sum x^2), 1 / eps)`.
-fn inverse_norm(x: &[f32]) -> f32 {
-    let sq: f32 = x.iter().map(|v| v * v).sum();
-    (1.0 / sq.sqrt()).min(1.0 / EPSILON)
-}
 
 #[cfg(test)]
 mod tests {

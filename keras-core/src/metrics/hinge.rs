@@ -1,7 +1,7 @@
 //! `keras.metrics.Hinge`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::mean_of;
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `mean(max(1 - t p, 0))` per row.
@@ -19,15 +19,16 @@ mean_metric!(
     Hinge,
     "hinge",
     Down,
-    per_call label = hinge_labels,
-    |t, p| mean_of(t, p, |t, p| (1.0 - label(t) * p).max(0.0))
+    row_form = RowMetric::Hinge { squared: false },
+    per_call mapped = maps_binary_labels,
+    |t, p| RowMetric::Hinge { squared: false }.row_in(mapped, t, p)
 );
 
-/// Keras's `convert_binary_labels_to_hinge`: `2t - 1` for the whole batch when every label is 0
-/// or 1, else the labels unchanged.
-pub(crate) fn hinge_labels(y_true: &[f32]) -> impl Fn(f32) -> f32 {
-    let binary = y_true.iter().all(|&t| t == 0.0 || t == 1.0);
-    move |t| if binary { 2.0 * t - 1.0 } else { t }
+/// Keras's `convert_binary_labels_to_hinge` decision for a batch: whether its labels are mapped
+/// to `2t - 1` (every label 0 or 1), as [`RowMetric::maps_binary_labels`] decides it for the
+/// hinge forms.
+pub(crate) fn maps_binary_labels(y_true: &[f32]) -> bool {
+    RowMetric::Hinge { squared: false }.maps_binary_labels(y_true)
 }
 
 #[cfg(test)]

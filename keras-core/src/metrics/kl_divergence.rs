@@ -1,7 +1,7 @@
 //! `keras.metrics.KLDivergence`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::EPSILON;
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `sum(t ln(t / p))` per row, with `t` and `p` clipped to `[1e-7, 1]`.
@@ -16,15 +16,8 @@ mean_metric!(
     KLDivergence,
     "kl_divergence",
     Down,
-    |t, p| {
-        t.iter()
-            .zip(p)
-            .map(|(&t, &p)| {
-                let (t, p) = (t.clamp(EPSILON, 1.0), p.clamp(EPSILON, 1.0));
-                t * (t / p).ln()
-            })
-            .sum()
-    }
+    row_form = RowMetric::KlDivergence,
+    |t, p| RowMetric::KlDivergence.row(t, p)
 );
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `keras.metrics.LogCoshError`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::{mean_of, softplus};
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `mean(log(cosh(p - t)))` per row, computed as Keras does:
@@ -17,10 +17,8 @@ mean_metric!(
     LogCoshError,
     "logcosh",
     Down,
-    |t, p| mean_of(t, p, |t, p| {
-        let x = p - t;
-        x + softplus(x * -2.0) - std::f32::consts::LN_2
-    })
+    row_form = RowMetric::LogCosh,
+    |t, p| RowMetric::LogCosh.row(t, p)
 );
 
 #[cfg(test)]

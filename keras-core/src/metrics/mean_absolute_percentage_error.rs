@@ -1,7 +1,7 @@
 //! `keras.metrics.MeanAbsolutePercentageError`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::{mean_of, EPSILON};
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `100 * mean(|t - p| / max(|t|, 1e-7))` per row.
@@ -16,7 +16,8 @@ mean_metric!(
     MeanAbsolutePercentageError,
     "mean_absolute_percentage_error",
     Down,
-    |t, p| 100.0 * mean_of(t, p, |t, p| ((t - p) / t.abs().max(EPSILON)).abs())
+    row_form = RowMetric::AbsolutePercentageError,
+    |t, p| RowMetric::AbsolutePercentageError.row(t, p)
 );
 
 #[cfg(test)]

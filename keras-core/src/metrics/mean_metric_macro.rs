@@ -12,7 +12,8 @@
 ///   by every row.
 ///
 /// With `row_form = $form,` the metric reports `$form` as its
-/// [`row_form`](super::MetricFn::row_form) (its rows must then be `$form.row(t, p)`).
+/// [`row_form`](super::MetricFn::row_form) (its rows must then be `$form.row(t, p)`, or
+/// `$form.row_in(mapped, t, p)` for the hinge forms, whose batch decides the labels' mapping).
 ///
 /// With `result = $finish,` the result is `$finish(total / count)` (the square root for
 /// [`RootMeanSquaredError`](super::RootMeanSquaredError)) instead of the mean itself.

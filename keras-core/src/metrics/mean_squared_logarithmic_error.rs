@@ -1,7 +1,7 @@
 //! `keras.metrics.MeanSquaredLogarithmicError`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::{mean_of, EPSILON};
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `mean((ln(max(p, eps) + 1) - ln(max(t, eps) + 1))^2)` per row.
@@ -16,10 +16,8 @@ mean_metric!(
     MeanSquaredLogarithmicError,
     "mean_squared_logarithmic_error",
     Down,
-    |t, p| mean_of(t, p, |t, p| {
-        let d = (p.max(EPSILON) + 1.0).ln() - (t.max(EPSILON) + 1.0).ln();
-        d * d
-    })
+    row_form = RowMetric::SquaredLogarithmicError,
+    |t, p| RowMetric::SquaredLogarithmicError.row(t, p)
 );
 
 #[cfg(test)]

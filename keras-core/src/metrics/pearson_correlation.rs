@@ -1,7 +1,7 @@
 //! `keras.metrics.PearsonCorrelation`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::{mean, variance, EPSILON};
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of the Pearson correlation between `y_true` and `y_pred` along each row.
@@ -21,23 +21,10 @@ mean_metric!(
     PearsonCorrelation,
     "pearson_correlation",
     Up,
-    scratch zt, zp;
+    row_form = RowMetric::PearsonCorrelation,
     keras_args = serde_json::json!({"axis": -1}),
-    |t, p| {
-        standardize(t, &mut zt);
-        standardize(p, &mut zp);
-        zt.iter().zip(&zp).map(|(a, b)| a * b).sum::<f32>() / t.len() as f32
-    }
+    |t, p| RowMetric::PearsonCorrelation.row(t, p)
 );
-
-/// `(x - mean(x)) / (std(x - mean(x)) + eps)`, into `out`.
-fn standardize(x: &[f32], out: &mut Vec<f32>) {
-    let m = mean(x);
-    out.clear();
-    out.extend(x.iter().map(|&v| v - m));
-    let denom = variance(out).sqrt() + EPSILON;
-    out.iter_mut().for_each(|v| *v /= denom);
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! `keras.metrics.Poisson`.
 
 use super::mean_metric_macro::mean_metric;
-use super::row_math::{mean_of, EPSILON};
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `mean(p - t ln(p + 1e-7))` per row.
@@ -16,7 +16,8 @@ mean_metric!(
     Poisson,
     "poisson",
     Down,
-    |t, p| mean_of(t, p, |t, p| p - t * (p + EPSILON).ln())
+    row_form = RowMetric::Poisson,
+    |t, p| RowMetric::Poisson.row(t, p)
 );
 
 #[cfg(test)]

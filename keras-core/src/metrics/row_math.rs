@@ -14,12 +14,7 @@ pub(crate) fn div_no_nan(a: f32, b: f32) -> f32 {
 
 /// The row arithmetic the device kernels share with the metrics (defined once, beside the
 /// kernels).
-pub(crate) use crate::kernels::metric::{argmax, mean_of, softplus};
-
-/// Mean of a row: `sum / len`, as `jnp.mean`.
-pub(crate) fn mean(row: &[f32]) -> f32 {
-    row.iter().sum::<f32>() / row.len() as f32
-}
+pub(crate) use crate::kernels::metric::{argmax, mean};
 
 /// `jax.nn.sigmoid(x) = 1 / (1 + exp(-x))`.
 pub(crate) fn sigmoid(x: f32) -> f32 {
@@ -36,12 +31,6 @@ pub(crate) fn top_k_mask(row: &[f32], k: usize, mask: &mut Vec<bool>) {
     for &i in order.iter().take(k) {
         mask[i] = true;
     }
-}
-
-/// Population variance of a row (`jnp.var`): `mean((x - mean(x))^2)`.
-pub(crate) fn variance(row: &[f32]) -> f32 {
-    let m = mean(row);
-    row.iter().map(|&x| (x - m) * (x - m)).sum::<f32>() / row.len() as f32
 }
 
 #[cfg(test)]
@@ -69,6 +58,7 @@ mod tests {
 
     #[test]
     fn softplus_is_stable_for_large_inputs() {
+        use crate::kernels::metric::softplus;
         assert_eq!(softplus(100.0), 100.0);
         assert!(softplus(-100.0) < 1e-30);
         assert!((crate::kernels::metric::log_sigmoid(0.0) + std::f32::consts::LN_2).abs() < 1e-7);
@@ -77,6 +67,5 @@ mod tests {
     #[test]
     fn divide_no_nan_returns_zero_for_a_zero_divisor() {
         assert_eq!(div_no_nan(1.0, 0.0), 0.0);
-        assert_eq!(variance(&[1.0, 3.0]), 1.0);
     }
 }

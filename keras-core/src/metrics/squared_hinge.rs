@@ -1,8 +1,8 @@
 //! `keras.metrics.SquaredHinge`.
 
-use super::hinge::hinge_labels;
+use super::hinge::maps_binary_labels;
 use super::mean_metric_macro::mean_metric;
-use super::row_math::mean_of;
+use super::RowMetric;
 
 mean_metric!(
     /// Mean over samples of `mean(max(1 - t p, 0)^2)` per row, with the same whole-batch `{0, 1}`
@@ -18,11 +18,9 @@ mean_metric!(
     SquaredHinge,
     "squared_hinge",
     Down,
-    per_call label = hinge_labels,
-    |t, p| mean_of(t, p, |t, p| {
-        let m = (1.0 - label(t) * p).max(0.0);
-        m * m
-    })
+    row_form = RowMetric::Hinge { squared: true },
+    per_call mapped = maps_binary_labels,
+    |t, p| RowMetric::Hinge { squared: true }.row_in(mapped, t, p)
 );
 
 #[cfg(test)]

@@ -224,9 +224,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     }
 
     /// Whether training and evaluation steps keep the loss tracker and the metrics that have a
-    /// row form ([`MetricFn::row_form`](crate::metrics::MetricFn::row_form): the accuracies,
-    /// mean squared and mean absolute error, sparse categorical crossentropy) where the model
-    /// runs: each batch adds to their
+    /// row form ([`MetricFn::row_form`](crate::metrics::MetricFn::row_form): every metric that
+    /// is Keras's `MeanMetricWrapper`, i.e. the accuracies and top-k accuracies, the
+    /// crossentropies, the mean errors, KL divergence, Poisson, cosine similarity, the hinges and
+    /// the correlations) where the model runs: each batch adds to their
     /// `[total, count]` states on the device ([`KerasDevice::try_mean_update`]), and the host
     /// reads them only when a log needs them: after every batch when a callback reads batch
     /// logs ([`Callback::reads_batch_logs`](crate::callbacks::Callback::reads_batch_logs), e.g.

@@ -1,4 +1,4 @@
-//! The mean metric update on `Cpu`: the rows of [`RowMetric::row`] over host slices, summed in
+//! The mean metric update on `Cpu`: the rows of [`RowMetric::row_in`] over host slices, summed in
 //! order, exactly as the host metrics sum them.
 
 use super::{add_batch, MeanBatch, RowMetric};
@@ -14,6 +14,9 @@ pub(crate) fn update(form: RowMetric, batch: &MeanBatch<'_, [f32]>, state: &mut 
         cols,
     } = *batch;
     let label_width = if form.sparse_labels() { 1 } else { cols };
+    let mapped = y_true
+        .get(..rows * label_width)
+        .is_some_and(|labels| form.maps_binary_labels(labels));
     let value = |r: usize| {
         let p = &y_pred[r * cols..(r + 1) * cols];
         let t = if form.reads_labels() {
@@ -21,7 +24,7 @@ pub(crate) fn update(form: RowMetric, batch: &MeanBatch<'_, [f32]>, state: &mut 
         } else {
             &[][..]
         };
-        form.row(t, p)
+        form.row_in(mapped, t, p)
     };
     match weights {
         Some(w) => add_batch(state, (0..rows).map(|r| (value(r), w[r]))),

@@ -29,6 +29,16 @@
 #define ROW_BINARY_CE_PROBS 12u
 #define ROW_SPARSE_TOP_K 13u
 #define ROW_CATEGORICAL_TOP_K 14u
+#define ROW_MEAN_ABSOLUTE_PERCENTAGE_ERROR 15u
+#define ROW_MEAN_SQUARED_LOGARITHMIC_ERROR 16u
+#define ROW_KL_DIVERGENCE 17u
+#define ROW_POISSON 18u
+#define ROW_COSINE_SIMILARITY 19u
+#define ROW_LOG_COSH 20u
+#define ROW_CATEGORICAL_HINGE 21u
+#define ROW_HINGE 22u
+#define ROW_PEARSON_CORRELATION 23u
+#define ROW_CONCORDANCE_CORRELATION 24u
 
 // Keras's backend.epsilon(), the clip of probabilities.
 #define KERAS_EPSILON 1e-7f
@@ -72,8 +82,44 @@ __device__ static float keras_bce(const float t, const float p, const bool from_
     return -(t * logf(q) + (1.0f - t) * logf(1.0f - q));
 }
 
+// jnp.mean of a row: the sum in order, then / cols.
+__device__ static float keras_mean(const float *x, const size_t cols) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < cols; i++) {
+        sum += x[i];
+    }
+    return sum / (float)cols;
+}
+
+// jnp.var of the row centred on m (row_math's centred_variance): the centred row's mean, then
+// the mean of the squared deviations from it, each value centred on the fly.
+__device__ static float keras_centred_variance(const float *x, const size_t cols, const float m) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < cols; i++) {
+        sum += x[i] - m;
+    }
+    const float mc = sum / (float)cols;
+    float sq = 0.0f;
+    for (size_t i = 0; i < cols; i++) {
+        const float d = (x[i] - m) - mc;
+        sq += d * d;
+    }
+    return sq / (float)cols;
+}
+
+// min(1 / sqrt(sum x^2), 1 / eps) (row_math's inverse_norm).
+__device__ static float keras_inverse_norm(const float *x, const size_t cols) {
+    float sq = 0.0f;
+    for (size_t i = 0; i < cols; i++) {
+        sq += x[i] * x[i];
+    }
+    return fminf(1.0f / sqrtf(sq), 1.0f / KERAS_EPSILON);
+}
+
+// `mapped`: the batch's hinge labels are 0/1 and taken as 2t - 1 (RowMetric::row_in).
 __device__ static float keras_row(const unsigned int form, const float threshold,
-                                  const float *p, const float *t, const size_t cols) {
+                                  const bool mapped, const float *p, const float *t,
+                                  const size_t cols) {
     switch (form) {
     case ROW_VALUE:
         return p[0];
@@ -187,6 +233,97 @@ __device__ static float keras_row(const unsigned int form, const float threshold
         }
         return larger < (size_t)threshold ? 1.0f : 0.0f;
     }
+    case ROW_MEAN_ABSOLUTE_PERCENTAGE_ERROR: {
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += fabsf((t[i] - p[i]) / fmaxf(fabsf(t[i]), KERAS_EPSILON));
+        }
+        return 100.0f * (sum / (float)cols);
+    }
+    case ROW_MEAN_SQUARED_LOGARITHMIC_ERROR: {
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            const float d =
+                logf(fmaxf(p[i], KERAS_EPSILON) + 1.0f) - logf(fmaxf(t[i], KERAS_EPSILON) + 1.0f);
+            sum += d * d;
+        }
+        return sum / (float)cols;
+    }
+    case ROW_KL_DIVERGENCE: {
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            const float tc = fminf(fmaxf(t[i], KERAS_EPSILON), 1.0f);
+            const float pc = fminf(fmaxf(p[i], KERAS_EPSILON), 1.0f);
+            sum += tc * logf(tc / pc);
+        }
+        return sum;
+    }
+    case ROW_POISSON: {
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += p[i] - t[i] * logf(p[i] + KERAS_EPSILON);
+        }
+        return sum / (float)cols;
+    }
+    case ROW_COSINE_SIMILARITY: {
+        const float it = keras_inverse_norm(t, cols);
+        const float ip = keras_inverse_norm(p, cols);
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += (t[i] * it) * (p[i] * ip);
+        }
+        return sum;
+    }
+    case ROW_LOG_COSH: {
+        // x + softplus(-2x) - ln 2, x = p - t (ln 2 rounded to f32, as Rust's LN_2).
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            const float x = p[i] - t[i];
+            sum += x + keras_softplus(x * -2.0f) - 0.69314718055994530942f;
+        }
+        return sum / (float)cols;
+    }
+    case ROW_CATEGORICAL_HINGE: {
+        float pos = 0.0f;
+        float neg = -INFINITY;
+        for (size_t i = 0; i < cols; i++) {
+            pos += t[i] * p[i];
+            neg = fmaxf(neg, (1.0f - t[i]) * p[i]);
+        }
+        return fmaxf(neg - pos + 1.0f, 0.0f);
+    }
+    case ROW_HINGE: {
+        // threshold: 1 for SquaredHinge.
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            const float label = mapped ? 2.0f * t[i] - 1.0f : t[i];
+            const float margin = fmaxf(1.0f - label * p[i], 0.0f);
+            sum += threshold != 0.0f ? margin * margin : margin;
+        }
+        return sum / (float)cols;
+    }
+    case ROW_PEARSON_CORRELATION: {
+        const float mt = keras_mean(t, cols);
+        const float mp = keras_mean(p, cols);
+        const float dt = sqrtf(keras_centred_variance(t, cols, mt)) + KERAS_EPSILON;
+        const float dp = sqrtf(keras_centred_variance(p, cols, mp)) + KERAS_EPSILON;
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += ((t[i] - mt) / dt) * ((p[i] - mp) / dp);
+        }
+        return sum / (float)cols;
+    }
+    case ROW_CONCORDANCE_CORRELATION: {
+        const float mt = keras_mean(t, cols);
+        const float mp = keras_mean(p, cols);
+        const float norm = keras_centred_variance(t, cols, mt) +
+                           keras_centred_variance(p, cols, mp) + (mt - mp) * (mt - mp);
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += 2.0f * ((t[i] - mp) * (p[i] - mp)) / (norm + KERAS_EPSILON);
+        }
+        return sum / (float)cols;
+    }
     default:
         return __int_as_float(0x7fc00000);
     }
@@ -203,10 +340,20 @@ extern "C" __global__ void keras_mean_update(const size_t rows, const size_t col
          form == ROW_SPARSE_CE_PROBS || form == ROW_SPARSE_TOP_K)
             ? 1
             : cols;
+    // The hinge forms' whole-batch decision: every label 0 or 1 (RowMetric::maps_binary_labels).
+    bool binary = true;
+    if (form == ROW_HINGE) {
+        for (size_t i = threadIdx.x; i < rows * cols; i += blockDim.x) {
+            binary = binary && (t[i] == 0.0f || t[i] == 1.0f);
+        }
+    }
+    const bool all_binary = __syncthreads_and(binary) != 0;
+    const bool mapped = form == ROW_HINGE && all_binary;
     float total = 0.0f;
     float count = 0.0f;
     for (size_t r = threadIdx.x; r < rows; r += blockDim.x) {
-        const float v = keras_row(form, threshold, p + r * cols, t + r * label_width, cols);
+        const float v =
+            keras_row(form, threshold, mapped, p + r * cols, t + r * label_width, cols);
         const float weight = w ? w[r] : unit_weight;
         total += v * weight;
         count += weight;
