@@ -121,6 +121,10 @@ pub trait KerasDevice:
     fn try_read_sum_squares(&self, sums: &Self::SumSquares, index: usize)
         -> Result<f64, Self::Err>;
 
+    /// A loss scale's undo ahead of a norm clip: `grad = grad / factor` (the arithmetic of the
+    /// update's own unscale stage), so that the clip's norm is the unscaled gradient's.
+    fn try_unscale(&self, grad: &mut Buffer<Self>, factor: f32) -> Result<(), Self::Err>;
+
     /// An update step's gradient accumulation ahead of a norm clip: `grad = (grad +
     /// accumulator) / steps`, then the accumulator zeroed (the arithmetic of the update's own
     /// accumulation stage).
@@ -257,6 +261,11 @@ impl KerasDevice for Cpu {
         sums.get(index)
             .copied()
             .ok_or(dfdx::tensor::CpuError::WrongNumElements)
+    }
+
+    fn try_unscale(&self, grad: &mut Buffer<Self>, factor: f32) -> Result<(), Self::Err> {
+        crate::kernels::update::unscale(grad, factor);
+        Ok(())
     }
 
     fn try_accumulate(
@@ -460,6 +469,10 @@ impl KerasDevice for dfdx::tensor::Cuda {
         self.cuda_device()
             .dtoh_sync_copy_into(&sums.slice(index..index + 1), &mut sum)?;
         Ok(sum[0])
+    }
+
+    fn try_unscale(&self, grad: &mut Buffer<Self>, factor: f32) -> Result<(), Self::Err> {
+        crate::kernels::update::launch_unscale(self, grad, factor)
     }
 
     fn try_accumulate(

@@ -201,7 +201,6 @@ impl<U: UpdateRule, S> KerasOptimizer<U, S> {
         D::runs_update(U::DEVICE_KERNEL)
             && !params.vars.is_empty()
             && params.vars.iter().all(|v| v.has_grad)
-            && (self.options.loss_scale_factor.is_none() || self.clipping.norm_clip().is_none())
     }
 }
 
@@ -300,10 +299,9 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
     /// Lamb and Adafactor in a few passes with their norms and means reduced on the device) when
     /// every variable has a gradient, with the base optimizer's stages folded into each
     /// variable's kernel (gradient accumulation, `clipvalue`, decoupled weight decay, EMA and its
-    /// overwrite); `clipnorm` and `global_clipnorm` take a pass before it that accumulates the
-    /// gradients and sums their squares on the device. A loss scale is undone in the kernels
-    /// (the gradient divided by it first), except with a norm clip, which declines (`Ok(false)`:
-    /// its first pass would need the undo too).
+    /// overwrite); `clipnorm` and `global_clipnorm` take a pass before it that undoes a loss
+    /// scale, accumulates the gradients and sums their squares on the device. Otherwise a loss
+    /// scale is undone in the update's kernel (the gradient divided by it first).
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,
@@ -380,6 +378,7 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             )
         });
         let clip_norm = self.clipping.norm_clip();
+        let unscale = self.options.loss_scale_factor.map(|s| s as f32);
         // A norm clip needs the whole (accumulated) gradient's norm before any update: a first
         // pass accumulates and sums the squares on the device.
         let norm_pass = clip_norm.filter(|_| updates);
@@ -402,6 +401,9 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             };
             let per_var = &mut state.vars;
             vars.for_each_var(|device, i, _value, grad| {
+                if let Some(factor) = unscale {
+                    device.try_unscale(grad, factor).map_err(Error::device)?;
+                }
                 if let (Some(a), Some(acc)) = (accumulate, per_var[i].accumulator.as_mut()) {
                     device
                         .try_accumulate(grad, acc, a.steps)
@@ -414,7 +416,8 @@ impl<U: UpdateRule, S: LearningRateSchedule> Optimizer for KerasOptimizer<U, S> 
             })?;
         }
         let stages = Stages {
-            unscale: self.options.loss_scale_factor.map(|s| s as f32),
+            // The norm pass has undone the scale already.
+            unscale: if norm_pass.is_some() { None } else { unscale },
             accumulate: if norm_pass.is_some() {
                 None
             } else {
@@ -892,6 +895,25 @@ mod tests {
                 .build()
                 .unwrap()
         });
+        // With a norm clip the scale is undone in the clip's first pass, before the norm.
+        resident_matches_flat(|| {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_loss_scale_factor(8.0)
+                .with_gradient_accumulation_steps(2)
+                .with_global_clipnorm(0.5)
+                .build()
+                .unwrap()
+        });
+        resident_matches_flat(|| {
+            Adam::new()
+                .with_learning_rate(0.01)
+                .with_loss_scale_factor(0.25)
+                .with_clipnorm(0.05)
+                .with_weight_decay(0.05)
+                .build()
+                .unwrap()
+        });
     }
 
     #[test]
@@ -933,35 +955,26 @@ mod tests {
     }
 
     #[test]
-    fn a_loss_scale_with_a_norm_clip_and_missing_gradients_decline_the_resident_step() {
-        let layout = long_and_short();
-        let ones = vec![1.0; layout.values.len()];
-        let mut opt = Sgd::new()
-            .with_loss_scale_factor(8.0)
-            .with_clipnorm(1.0)
-            .build()
-            .unwrap();
-        let mut model = CpuVars::new(&layout, &layout.values, &ones);
-        let mut state = DeviceState::<Cpu>::default();
-        assert!(!opt.apply_resident(&layout, &mut model, &mut state).unwrap());
-        assert_eq!(model.values(), layout.values, "values untouched");
-        assert!(all_equal(&model.grads, 1.0), "grads untouched");
-        assert_eq!(opt.iterations(), 0);
-        assert!(!state.is_live());
-        assert_eq!(
-            opt.apply_resident_if_finite(&layout, &mut model, &mut state)
-                .unwrap(),
-            None
-        );
-        assert!(all_equal(&model.grads, 1.0), "grads untouched");
+    fn a_missing_gradient_declines_the_resident_step() {
         let mut missing = long_and_short();
         missing.set_has_grad(1, false);
+        let ones = vec![1.0; missing.values.len()];
         let mut opt = Sgd::new().build().unwrap();
         let mut model = CpuVars::new(&missing, &missing.values, &ones);
         let mut state = DeviceState::<Cpu>::default();
         assert!(!opt
             .apply_resident(&missing, &mut model, &mut state)
             .unwrap());
+        assert_eq!(model.values(), missing.values, "values untouched");
+        assert!(all_equal(&model.grads, 1.0), "grads untouched");
+        assert_eq!(opt.iterations(), 0);
+        assert!(!state.is_live());
+        assert_eq!(
+            opt.apply_resident_if_finite(&missing, &mut model, &mut state)
+                .unwrap(),
+            None
+        );
+        assert!(all_equal(&model.grads, 1.0), "grads untouched");
     }
 
     #[test]

@@ -98,8 +98,8 @@ pub trait Optimizer {
     /// gather of the values.
     ///
     /// Returns `Ok(false)`, having changed nothing, when this optimizer cannot take the step so
-    /// (the default; or a rule the device has no kernel for, a variable without gradient, a loss
-    /// scale with a norm clip); the caller then takes the host path, after a sync.
+    /// (the default; or a rule the device has no kernel for, a variable without gradient); the
+    /// caller then takes the host path, after a sync.
     fn apply_resident<D: KerasDevice, V: ResidentVars<D>>(
         &mut self,
         params: &FlatParams,

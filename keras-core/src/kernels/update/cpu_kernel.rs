@@ -1,7 +1,7 @@
 //! The update of one variable on `Cpu`: the rule's own formula, in place on the model's buffers,
 //! with the base optimizer's elementwise stages around it.
 
-use super::{clip_value, GradScale, Stages};
+use super::{clip_value, unscale, GradScale, Stages};
 
 /// The most slots a variable has (an update rule's `MAX_SLOTS`).
 const MAX_SLOTS: usize = 4;
@@ -148,7 +148,7 @@ pub(crate) fn update_whole<F>(
         ema,
     } = var;
     if let Some(s) = stages.unscale {
-        grad.iter_mut().for_each(|g| *g /= s);
+        unscale(grad, s);
     }
     if let Some(a) = stages.accumulate {
         a.apply(grad, accumulator);

@@ -20,6 +20,9 @@ const SUM_SQUARES: &str = "keras_sum_squares";
 /// The accumulation ahead of a norm clip.
 const ACCUMULATE: &str = "keras_accumulate";
 
+/// A loss scale's undo ahead of a norm clip.
+const UNSCALE: &str = "keras_unscale";
+
 /// Lamb's passes after its first ([`UpdateKernel::name`]).
 const LAMB_RATIO: &str = "keras_lamb_ratio";
 const LAMB_APPLY: &str = "keras_lamb_apply";
@@ -32,9 +35,10 @@ const ADAFACTOR_SCALES: &str = "keras_adafactor_scales";
 const ADAFACTOR_APPLY: &str = "keras_adafactor_apply";
 
 /// The kernels of `update.cu` besides the first of each [`UpdateKernel`].
-const OTHERS: [&str; 9] = [
+const OTHERS: [&str; 10] = [
     SUM_SQUARES,
     ACCUMULATE,
+    UNSCALE,
     LAMB_RATIO,
     LAMB_APPLY,
     ADAFACTOR_FACTORS,
@@ -363,6 +367,21 @@ pub(crate) fn launch_sum_squares(
     // SAFETY: the kernel reads `n` floats of `grad` and adds to one double of `sums`, both live
     // buffers of this device borrowed for the call; one block of 1024 threads, as the kernel's
     // tree reduction requires; parameters as `keras_sum_squares`'s.
+    unsafe { function.launch(config, params) }?;
+    Ok(())
+}
+
+/// `grad = grad / factor` (`keras_unscale`).
+pub(crate) fn launch_unscale(dev: &Cuda, grad: &mut Buffer, factor: f32) -> Result<(), CudaError> {
+    let n = grad.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let function = function(dev, UNSCALE)?;
+    let config = LaunchConfig::for_num_elems(u32::try_from(n).unwrap_or(u32::MAX));
+    let params = (n, factor, *grad.device_ptr());
+    // SAFETY: the kernel reads and writes `n` floats of `grad`, a live buffer of this device
+    // borrowed mutably for the call; parameters as `keras_unscale`'s.
     unsafe { function.launch(config, params) }?;
     Ok(())
 }

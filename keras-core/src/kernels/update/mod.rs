@@ -24,7 +24,9 @@ mod var_buffers;
 
 pub(crate) use cpu_kernel::{update_in_place, update_whole, VarPieces};
 #[cfg(feature = "cuda")]
-pub(crate) use cuda_kernel::{launch_accumulate, launch_sum_squares, launch_update};
+pub(crate) use cuda_kernel::{
+    launch_accumulate, launch_sum_squares, launch_unscale, launch_update,
+};
 pub use rule_step::{RuleStep, Slots, MAX_SLOTS};
 pub use var_buffers::VarBuffers;
 
@@ -200,6 +202,13 @@ impl Accumulate {
             }
         }
     }
+}
+
+/// A loss scale's undo: every element of `grad` divided by `factor` (Keras's `apply` divides
+/// the gradients by `loss_scale_factor` before anything else).
+#[inline]
+pub fn unscale(grad: &mut [f32], factor: f32) {
+    grad.iter_mut().for_each(|g| *g /= factor);
 }
 
 /// `clipvalue`: every element of `grad` into `[-c, c]` (a NaN stays NaN).

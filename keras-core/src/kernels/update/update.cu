@@ -346,6 +346,13 @@ extern "C" __global__ void keras_sum_squares(const size_t n, const float *g, dou
     }
 }
 
+// A loss scale's undo ahead of a norm clip: g = g / factor.
+extern "C" __global__ void keras_unscale(const size_t n, const float factor, float *g) {
+    FOR_EACH_ELEMENT {
+        g[i] = g[i] / factor;
+    }
+}
+
 // An update step's accumulation ahead of a norm clip: g = (g + acc) / steps, acc = 0.
 extern "C" __global__ void keras_accumulate(const size_t n, const float steps, float *g,
                                             float *acc) {
