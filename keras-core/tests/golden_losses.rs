@@ -4,14 +4,17 @@
 //! has a device form (`LossFn::device_form`: what `fit` runs on `Cuda`) and the case is one
 //! `fit` can give it (a `(rows, K)` prediction, per-row or no sample weights, a scalar
 //! reduction), the case is also computed with that form on [`TestDevice`](common::TestDevice)
-//! and compared with the same Keras value.
+//! and compared with the same Keras value, and the form's gradient (dfdx's backward pass) with
+//! the host loss's written-out gradient.
 
 mod common;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
-use common::{compare, load, load_cases, test_device, Case, Report, TestDevice, DEVICE_TOL_FACTOR};
+use common::{
+    compare, load, load_cases, test_device, Array, Case, Report, TestDevice, DEVICE_TOL_FACTOR,
+};
 use keras_core::dfdx::prelude::*;
 use keras_core::losses::DeviceLoss;
 use keras_core::losses::{
@@ -23,6 +26,10 @@ use keras_core::losses::{
 };
 
 const TOL: f64 = 1e-5;
+
+/// The device form's gradient against the host loss's written-out one: the same derivative
+/// computed in another order (dfdx's chain of ops against a closed form), so a little looser.
+const GRAD_TOL: f64 = 1e-4;
 
 /// The loss classes the golden README lists for `losses.json`.
 const README_CLASSES: [&str; 17] = [
@@ -137,13 +144,14 @@ fn run<L: LossFn>(loss: L, case: &Case) -> Result<(), String> {
         .as_ref()
         .map(|(values, shape)| SampleWeight { values, shape });
     let mut scratch = LossScratch::default();
+    let scalar = loss.reduction() != Reduction::None;
     let out = compute_loss(
         &loss,
         &y_true,
         &y_pred.f32(),
         &y_pred.shape,
         sample_weight,
-        false,
+        scalar,
         &mut scratch,
     )
     .map_err(|e| e.to_string())?;
@@ -155,9 +163,15 @@ fn run<L: LossFn>(loss: L, case: &Case) -> Result<(), String> {
     if rows_only && loss.reduction() != Reduction::None {
         let (rows, cols) = (y_pred.shape[0], y_pred.shape[1]);
         let w = weight.as_ref().map(|(values, _)| values.as_slice());
-        if let Some(value) = on_device(&loss, &y_true, &y_pred.f32(), rows, cols, w)? {
+        if let Some((value, grad)) = on_device(&loss, &y_true, &y_pred.f32(), rows, cols, w)? {
             compare(&[value], expected, TOL * DEVICE_TOL_FACTOR)
                 .map_err(|e| format!("loss on the device: {e}"))?;
+            let host_grad = Array {
+                shape: y_pred.shape.clone(),
+                data: scratch.grad().iter().map(|&g| g as f64).collect(),
+            };
+            compare(&grad, &host_grad, GRAD_TOL * DEVICE_TOL_FACTOR)
+                .map_err(|e| format!("gradient on the device against the host's: {e}"))?;
             DEVICE_CASES.with(|c| c.set(c.get() + 1));
         }
     }
@@ -180,8 +194,8 @@ thread_local! {
     static DEVICE_CASES: Cell<usize> = const { Cell::new(0) };
 }
 
-/// The loss through its device form on the test device, for `(rows, cols)` predictions;
-/// `None` when the loss has no device form. A device form for a width this test does not
+/// The loss through its device form on the test device, for `(rows, cols)` predictions, and
+/// its gradient with respect to the predictions; `None` when the loss has no device form. A device form for a width this test does not
 /// instantiate (1 to 10 columns: binary outputs and 2 to 10 classes) is an `Err` naming it.
 fn on_device<L: LossFn>(
     loss: &L,
@@ -190,7 +204,7 @@ fn on_device<L: LossFn>(
     rows: usize,
     cols: usize,
     weights: Option<&[f32]>,
-) -> Result<Option<f32>, String> {
+) -> Result<Option<(f32, Vec<f32>)>, String> {
     let mut labels = Vec::new();
     let Some(form) = loss
         .device_form(y_true, rows, cols, &mut labels)
@@ -218,15 +232,17 @@ fn device_value<const K: usize>(
     rows: usize,
     weights: Option<&[f32]>,
     reduction: Reduction,
-) -> f32 {
+) -> (f32, Vec<f32>) {
     let dev: TestDevice = test_device(0);
     let x: Tensor<(usize, Const<K>), f32, _> = dev.tensor_from_vec(y_pred.to_vec(), (rows, Const));
     let t = dev.tensor_from_vec(labels.to_vec(), (rows, Const::<K>));
     let w = weights.map(|w| dev.tensor_from_vec(w.to_vec(), (rows,)));
     let divisor = DeviceLoss::divisor(reduction, weights, rows);
-    let per_row = form.per_row(x, t).expect("per-row loss");
+    let per_row = form.per_row(x.leaky_trace(), t).expect("per-row loss");
     let value = DeviceLoss::reduce(per_row, w, divisor).expect("reduction");
-    value.as_vec()[0]
+    let loss = value.as_vec()[0];
+    let grads = value.backward();
+    (loss, grads.get(&x).as_vec())
 }
 
 /// A crossentropy with the config's `from_logits` and `label_smoothing` (errors mapped by `$e`).
@@ -342,16 +358,15 @@ fn every_keras_loss_case_matches_keras() {
 }
 
 /// Whether `fit` would run the case's loss on the device (read from the case, not from the
-/// losses): crossentropies from logits (sparse: without `ignore_class`) and mean squared error,
-/// on `(rows, K)` predictions with per-row or no weights and a scalar reduction.
+/// losses): every loss but the focal crossentropies (sparse categorical crossentropy: without
+/// `ignore_class`), on `(rows, K)` predictions with per-row or no weights and a scalar
+/// reduction.
 fn has_device_form(case: &Case) -> bool {
     let c = &case.config;
-    let from_logits = c["from_logits"].as_bool() == Some(true);
     let form = match c["class"].as_str() {
-        Some("MeanSquaredError") => true,
-        Some("BinaryCrossentropy" | "CategoricalCrossentropy") => from_logits,
-        Some("SparseCategoricalCrossentropy") => from_logits && c["ignore_class"].is_null(),
-        _ => false,
+        Some("BinaryFocalCrossentropy" | "CategoricalFocalCrossentropy") | None => false,
+        Some("SparseCategoricalCrossentropy") => c["ignore_class"].is_null(),
+        Some(_) => true,
     };
     let Some(shape) = case.inputs.get("y_pred").map(|y| &y.shape) else {
         return false;

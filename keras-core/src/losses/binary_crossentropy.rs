@@ -62,7 +62,8 @@ impl LossFn for BinaryCrossentropy {
         self.reduction
     }
 
-    /// From logits: [`DeviceLoss::SigmoidCrossentropy`] on the smoothed labels.
+    /// [`DeviceLoss::SigmoidCrossentropy`] from logits, else [`DeviceLoss::BinaryCrossentropy`],
+    /// on the smoothed labels.
     fn device_form(
         &self,
         y_true: &[f32],
@@ -70,12 +71,12 @@ impl LossFn for BinaryCrossentropy {
         cols: usize,
         labels: &mut Vec<f32>,
     ) -> Result<Option<DeviceLoss>> {
-        if !self.from_logits {
-            return Ok(None);
-        }
         let s = self.label_smoothing;
         smoothed_device_labels(y_true, rows, cols, labels, |t| smooth_binary(t, s))?;
-        Ok(Some(DeviceLoss::SigmoidCrossentropy))
+        Ok(Some(match self.from_logits {
+            true => DeviceLoss::SigmoidCrossentropy,
+            false => DeviceLoss::BinaryCrossentropy,
+        }))
     }
 
     fn per_sample(

@@ -65,7 +65,8 @@ impl LossFn for CategoricalCrossentropy {
         self.reduction
     }
 
-    /// From logits: [`DeviceLoss::SoftmaxCrossentropy`] on the smoothed labels.
+    /// [`DeviceLoss::SoftmaxCrossentropy`] from logits, else
+    /// [`DeviceLoss::CategoricalCrossentropy`], on the smoothed labels.
     fn device_form(
         &self,
         y_true: &[f32],
@@ -73,14 +74,14 @@ impl LossFn for CategoricalCrossentropy {
         cols: usize,
         labels: &mut Vec<f32>,
     ) -> Result<Option<DeviceLoss>> {
-        if !self.from_logits {
-            return Ok(None);
-        }
         let s = self.label_smoothing;
         smoothed_device_labels(y_true, rows, cols, labels, |t| {
             smooth_categorical(t, s, cols)
         })?;
-        Ok(Some(DeviceLoss::SoftmaxCrossentropy))
+        Ok(Some(match self.from_logits {
+            true => DeviceLoss::SoftmaxCrossentropy,
+            false => DeviceLoss::CategoricalCrossentropy,
+        }))
     }
 
     fn per_sample(

@@ -3,7 +3,7 @@
 use super::numeric::{maximum, row_max};
 use super::row_wise::per_row;
 use super::setters::loss_setters;
-use super::{Loss, LossFn, Reduction};
+use super::{dense_device_form, DeviceLoss, Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
 
 /// Categorical hinge loss per row: `max(neg - pos + 1, 0)` with `pos = sum(t * p)` and
@@ -36,6 +36,17 @@ impl LossFn for CategoricalHinge {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// [`DeviceLoss::CategoricalHinge`].
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        dense_device_form(DeviceLoss::CategoricalHinge, y_true, rows, cols, labels)
     }
 
     fn per_sample(

@@ -3,7 +3,7 @@
 use super::numeric::minimum;
 use super::row_wise::per_row;
 use super::setters::loss_setters;
-use super::{Loss, LossFn, Reduction, EPSILON};
+use super::{dense_device_form, DeviceLoss, Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Negative cosine similarity per row: `-sum(l2_normalize(y_true) * l2_normalize(y_pred))`.
@@ -45,6 +45,17 @@ impl LossFn for CosineSimilarity {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// [`DeviceLoss::CosineSimilarity`].
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        dense_device_form(DeviceLoss::CosineSimilarity, y_true, rows, cols, labels)
     }
 
     fn per_sample(

@@ -1,11 +1,11 @@
 //! A loss computed where the model runs, with dfdx's ops on the tape: the logits never leave
 //! the device and the backward pass differentiates the loss itself.
 
-use super::Reduction;
+use super::{Reduction, EPSILON};
 use dfdx::{
-    shapes::{Axis, Const},
+    shapes::{Axis, Const, HasShape},
     tensor::{Merge, NoneTape, Tape, Tensor},
-    tensor_ops::{Device, MeanTo, SumTo, TryDiv, TryMul, TrySub},
+    tensor_ops::{BroadcastTo, Device, MaxTo, MeanTo, SumTo, TryAdd, TryDiv, TryMul, TrySub},
 };
 
 /// The per-row form of a loss as dfdx's ops compute it on any device (`Cpu` or `Cuda`), for
@@ -24,7 +24,7 @@ use dfdx::{
 /// let rows = DeviceLoss::SoftmaxCrossentropy.per_row(logits, labels).unwrap();
 /// assert!((rows.as_vec()[0] - std::f32::consts::LN_2).abs() < 1e-6);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum DeviceLoss {
     /// `-sum(t * log_softmax(x))` over each row (categorical crossentropy from logits; sparse
@@ -35,6 +35,43 @@ pub enum DeviceLoss {
     /// `mean(-t log σ(x) - (1 - t) log σ(-x))` over each row (binary crossentropy from logits),
     /// as dfdx's `bce_with_logits`.
     SigmoidCrossentropy,
+    /// `mean(|x - t|)` over each row.
+    MeanAbsoluteError,
+    /// `100 mean(|(x - t) / max(|t|, eps)|)` over each row.
+    MeanAbsolutePercentageError,
+    /// `mean((ln(max(x, eps) + 1) - ln(max(t, eps) + 1))²)` over each row.
+    MeanSquaredLogarithmicError,
+    /// `mean(huber(x - t))` over each row, quadratic within `delta` and linear outside, as
+    /// dfdx's `huber_error`.
+    Huber {
+        /// Where the loss turns linear.
+        delta: f32,
+    },
+    /// `mean(log cosh(x - t))` over each row, as `|e| + ln(1 + exp(-2|e|)) - ln 2`.
+    LogCosh,
+    /// `mean(x - t ln(x + eps))` over each row.
+    Poisson,
+    /// `sum(t (ln t - ln x))` over each row, both clipped to `[eps, 1]` (the labels by
+    /// [`prepare_labels`](DeviceLoss::prepare_labels)).
+    KlDivergence,
+    /// `mean(max(1 - t x, 0))` over each row, squared first when `squared`; 0/1 labels are
+    /// mapped to `-1/1` by [`prepare_labels`](DeviceLoss::prepare_labels) as Keras decides per
+    /// batch.
+    Hinge {
+        /// `SquaredHinge`.
+        squared: bool,
+    },
+    /// `max(max((1 - t) x) - sum(t x) + 1, 0)` over each row.
+    CategoricalHinge,
+    /// `-sum(t̂ x̂)` over each row, each row scaled by `min(1 / ‖row‖, 1 / eps)` (the labels by
+    /// [`prepare_labels`](DeviceLoss::prepare_labels)).
+    CosineSimilarity,
+    /// `mean(-t ln p - (1 - t) ln(1 - p))` over each row, `p = clip(x, eps, 1 - eps)` (binary
+    /// crossentropy from probabilities).
+    BinaryCrossentropy,
+    /// `-sum(t ln clip(x / sum(x), eps, 1 - eps))` over each row (categorical crossentropy
+    /// from probabilities; sparse labels as one-hot rows).
+    CategoricalCrossentropy,
 }
 
 impl DeviceLoss {
@@ -62,8 +99,166 @@ impl DeviceLoss {
             DeviceLoss::SigmoidCrossentropy => logits
                 .try_bce_with_logits(labels)?
                 .try_mean::<(usize,), Axis<1>>(),
+            DeviceLoss::MeanAbsoluteError => logits
+                .try_sub(labels)?
+                .try_abs()?
+                .try_mean::<(usize,), Axis<1>>(),
+            DeviceLoss::MeanAbsolutePercentageError => {
+                let scale = labels.clone().try_abs()?.try_clamp(EPSILON, f32::MAX)?;
+                logits
+                    .try_sub(labels)?
+                    .try_div(scale)?
+                    .try_abs()?
+                    .try_mean::<(usize,), Axis<1>>()?
+                    .try_mul(100.0f32)
+            }
+            DeviceLoss::MeanSquaredLogarithmicError => {
+                let shifted = labels
+                    .try_clamp(EPSILON, f32::MAX)?
+                    .try_add(1.0f32)?
+                    .try_ln()?;
+                logits
+                    .try_clamp(EPSILON, f32::MAX)?
+                    .try_add(1.0f32)?
+                    .try_ln()?
+                    .try_sub(shifted)?
+                    .try_square()?
+                    .try_mean::<(usize,), Axis<1>>()
+            }
+            DeviceLoss::Huber { delta } => logits
+                .try_huber_error(labels, delta)?
+                .try_mean::<(usize,), Axis<1>>(),
+            DeviceLoss::LogCosh => {
+                let e = logits.try_sub(labels)?.try_abs()?;
+                let tail = e
+                    .retaped::<T>()
+                    .try_mul(-2.0f32)?
+                    .try_exp()?
+                    .try_add(1.0f32)?
+                    .try_ln()?;
+                e.try_add(tail)?
+                    .try_sub(std::f32::consts::LN_2)?
+                    .try_mean::<(usize,), Axis<1>>()
+            }
+            DeviceLoss::Poisson => {
+                let log = logits
+                    .retaped::<T>()
+                    .try_add(EPSILON)?
+                    .try_ln()?
+                    .try_mul(labels)?;
+                logits.try_sub(log)?.try_mean::<(usize,), Axis<1>>()
+            }
+            DeviceLoss::KlDivergence => {
+                // sum(t ln t - t ln p): the first term is the labels' own (no gradient).
+                let entropy = labels.clone().try_ln()?.try_mul(labels.clone())?;
+                logits
+                    .try_clamp(EPSILON, 1.0f32)?
+                    .try_ln()?
+                    .try_mul(labels)?
+                    .try_negate()?
+                    .try_add(entropy)?
+                    .try_sum::<(usize,), Axis<1>>()
+            }
+            DeviceLoss::Hinge { squared } => {
+                let margin = logits
+                    .try_mul(labels)?
+                    .try_negate()?
+                    .try_add(1.0f32)?
+                    .try_relu()?;
+                let margin = if squared {
+                    margin.try_square()?
+                } else {
+                    margin
+                };
+                margin.try_mean::<(usize,), Axis<1>>()
+            }
+            DeviceLoss::CategoricalHinge => {
+                let negatives = labels.clone().try_negate()?.try_add(1.0f32)?;
+                let neg = logits
+                    .retaped::<T>()
+                    .try_mul(negatives)?
+                    .try_max::<(usize,), Axis<1>>()?;
+                let pos = logits.try_mul(labels)?.try_sum::<(usize,), Axis<1>>()?;
+                neg.try_sub(pos)?.try_add(1.0f32)?.try_relu()
+            }
+            DeviceLoss::CosineSimilarity => {
+                // min(1 / sqrt(s), 1 / eps) as 1 / sqrt(max(s, eps²)): the same factor, and a
+                // zero row's gradient stays finite (the clamp's slope is 0 there).
+                let inverse_norm = logits
+                    .retaped::<T>()
+                    .try_square()?
+                    .try_sum::<(usize,), Axis<1>>()?
+                    .try_clamp(EPSILON * EPSILON, f32::MAX)?
+                    .try_sqrt()?
+                    .try_recip()?
+                    .try_broadcast_like(&(rows_of(&labels), Const::<K>))?;
+                logits
+                    .try_mul(inverse_norm)?
+                    .try_mul(labels)?
+                    .try_sum::<(usize,), Axis<1>>()?
+                    .try_negate()
+            }
+            DeviceLoss::BinaryCrossentropy => {
+                let p = logits.try_clamp(EPSILON, 1.0 - EPSILON)?;
+                let negatives = labels.clone().try_negate()?.try_add(1.0f32)?;
+                let log_not = p
+                    .retaped::<T>()
+                    .try_negate()?
+                    .try_add(1.0f32)?
+                    .try_ln()?
+                    .try_mul(negatives)?;
+                p.try_ln()?
+                    .try_mul(labels)?
+                    .try_add(log_not)?
+                    .try_negate()?
+                    .try_mean::<(usize,), Axis<1>>()
+            }
+            DeviceLoss::CategoricalCrossentropy => {
+                let sums = logits
+                    .retaped::<T>()
+                    .try_sum::<(usize,), Axis<1>>()?
+                    .try_broadcast_like(&(rows_of(&labels), Const::<K>))?;
+                logits
+                    .try_div(sums)?
+                    .try_clamp(EPSILON, 1.0 - EPSILON)?
+                    .try_ln()?
+                    .try_mul(labels)?
+                    .try_sum::<(usize,), Axis<1>>()?
+                    .try_negate()
+            }
         }
     }
+
+    /// Turns labels copied from the batch (`rows × cols`, row-major) into the labels
+    /// [`per_row`](DeviceLoss::per_row) takes: for the hinges, `2t - 1` when every label of
+    /// the batch is 0 or 1 (Keras's `convert_binary_labels_to_hinge`); for KL divergence,
+    /// clipped to `[eps, 1]`; for cosine similarity, each row scaled to unit norm as the
+    /// predictions are. Unchanged for the other forms.
+    pub fn prepare_labels(self, labels: &mut [f32], cols: usize) {
+        match self {
+            DeviceLoss::Hinge { .. } => {
+                if labels.iter().all(|&t| t == 0.0 || t == 1.0) {
+                    labels.iter_mut().for_each(|t| *t = 2.0 * *t - 1.0);
+                }
+            }
+            DeviceLoss::KlDivergence => {
+                labels.iter_mut().for_each(|t| *t = t.clamp(EPSILON, 1.0));
+            }
+            DeviceLoss::CosineSimilarity if cols > 0 => {
+                for row in labels.chunks_mut(cols) {
+                    let square_sum: f32 = row.iter().map(|v| v * v).sum();
+                    let inverse = (1.0 / square_sum.sqrt()).min(1.0 / EPSILON);
+                    row.iter_mut().for_each(|v| *v *= inverse);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The number of rows of a `(rows, K)` tensor.
+fn rows_of<const K: usize, D: Device<f32>>(t: &Tensor<(usize, Const<K>), f32, D>) -> usize {
+    t.shape().0
 }
 
 impl DeviceLoss {
@@ -209,9 +404,9 @@ mod tests {
     #[test]
     fn losses_without_a_device_form_say_so_and_bad_labels_are_typed_errors() {
         let mut labels = Vec::new();
-        let probs = SparseCategoricalCrossentropy::default();
-        assert!(probs
-            .device_form(&[0.0], 1, K, &mut labels)
+        let focal = crate::losses::BinaryFocalCrossentropy::default();
+        assert!(focal
+            .device_form(&[0.0; K], 1, K, &mut labels)
             .unwrap()
             .is_none());
         let ignoring = SparseCategoricalCrossentropy::default()

@@ -62,7 +62,7 @@ macro_rules! elementwise_loss {
         $(#[$doc:meta])*
         $name:ident, $log:literal, $aggregate:ident,
         $(per_call $batch:ident = $setup:path,)?
-        $(device $form:ident,)?
+        $(device $form:expr,)?
         |$t:ident, $p:ident| $element:expr
     ) => {
         $(#[$doc])*
@@ -117,8 +117,7 @@ macro_rules! elementwise_loss {
                     cols: usize,
                     labels: &mut Vec<f32>,
                 ) -> $crate::Result<Option<$crate::losses::DeviceLoss>> {
-                    $crate::losses::dense_device_labels(y_true, rows, cols, labels)?;
-                    Ok(Some($crate::losses::DeviceLoss::$form))
+                    $crate::losses::dense_device_form($form, y_true, rows, cols, labels)
                 }
             )?
         }

@@ -22,6 +22,7 @@ elementwise_loss!(
     "hinge",
     Mean,
     per_call binary = labels_are_binary,
+    device crate::losses::DeviceLoss::Hinge { squared: false },
     |t, p| {
         let t = hinge_label(t, binary);
         let margin = 1.0 - t * p;

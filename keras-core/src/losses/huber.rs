@@ -4,7 +4,7 @@ use super::elementwise::{per_element, Aggregate};
 use super::numeric::sign;
 use super::setters::loss_setters;
 use super::validate::non_negative;
-use super::{Loss, LossFn, Reduction};
+use super::{dense_device_form, DeviceLoss, Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
 
 /// Huber loss over the last axis: with `e = y_pred - y_true`, `0.5 * e^2` where
@@ -59,6 +59,23 @@ impl LossFn for Huber {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// [`DeviceLoss::Huber`].
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        dense_device_form(
+            DeviceLoss::Huber { delta: self.delta },
+            y_true,
+            rows,
+            cols,
+            labels,
+        )
     }
 
     fn per_sample(

@@ -19,6 +19,7 @@ elementwise_loss!(
     KLDivergence,
     "kl_divergence",
     Sum,
+    device crate::losses::DeviceLoss::KlDivergence,
     |t, p| {
         let tc = clip(t, EPSILON, 1.0);
         let pc = clip(p, EPSILON, 1.0);

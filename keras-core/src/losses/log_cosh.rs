@@ -20,6 +20,7 @@ elementwise_loss!(
     LogCosh,
     "log_cosh",
     Mean,
+    device crate::losses::DeviceLoss::LogCosh,
     |t, p| {
         let x = p - t;
         (x + softplus(x * -2.0) - std::f32::consts::LN_2, x.tanh())

@@ -19,6 +19,7 @@ elementwise_loss!(
     MeanAbsoluteError,
     "mean_absolute_error",
     Mean,
+    device crate::losses::DeviceLoss::MeanAbsoluteError,
     |t, p| {
         let d = t - p;
         (d.abs(), -sign(d))

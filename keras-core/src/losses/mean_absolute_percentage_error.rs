@@ -20,6 +20,7 @@ elementwise_loss!(
     MeanAbsolutePercentageError,
     "mean_absolute_percentage_error",
     Mean,
+    device crate::losses::DeviceLoss::MeanAbsolutePercentageError,
     |t, p| {
         let scale = maximum(t.abs(), EPSILON);
         let q = (t - p) / scale;

@@ -16,7 +16,7 @@ elementwise_loss!(
     MeanSquaredError,
     "mean_squared_error",
     Mean,
-    device MeanSquaredError,
+    device crate::losses::DeviceLoss::MeanSquaredError,
     |t, p| {
         let d = t - p;
         (d * d, -2.0 * d)

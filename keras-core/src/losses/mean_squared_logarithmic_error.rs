@@ -22,6 +22,7 @@ elementwise_loss!(
     MeanSquaredLogarithmicError,
     "mean_squared_logarithmic_error",
     Mean,
+    device crate::losses::DeviceLoss::MeanSquaredLogarithmicError,
     |t, p| {
         let shifted = maximum(p, EPSILON) + 1.0;
         let d = shifted.ln() - (maximum(t, EPSILON) + 1.0).ln();

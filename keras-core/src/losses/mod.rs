@@ -10,7 +10,8 @@
 //!
 //! The trainer copies the model's output to the host once per step, computes the loss and its
 //! gradient there, and feeds the gradient back onto dfdx's tape; or, for the losses that have a
-//! [`DeviceLoss`] form (crossentropies from logits, mean squared error) on a device whose memory
+//! [`DeviceLoss`] form (all but the focal crossentropies, and sparse categorical crossentropy
+//! with `ignore_class`) on a device whose memory
 //! is not the host's (`Cuda`), computes the loss with dfdx's ops where the model runs (see
 //! [`Trainer::set_loss_on_device`](crate::Trainer::set_loss_on_device)).
 //!
@@ -208,6 +209,20 @@ pub(crate) fn dense_device_labels(
     labels: &mut Vec<f32>,
 ) -> Result<()> {
     smoothed_device_labels(y_true, rows, cols, labels, |t| t)
+}
+
+/// `form` with its labels: the batch's dense labels checked and copied into `labels`, then
+/// [`DeviceLoss::prepare_labels`]: what a dense loss's [`LossFn::device_form`] returns.
+pub(crate) fn dense_device_form(
+    form: DeviceLoss,
+    y_true: &[f32],
+    rows: usize,
+    cols: usize,
+    labels: &mut Vec<f32>,
+) -> Result<Option<DeviceLoss>> {
+    dense_device_labels(y_true, rows, cols, labels)?;
+    form.prepare_labels(labels, cols);
+    Ok(Some(form))
 }
 
 /// [`dense_device_labels`] with each label mapped by `map`.

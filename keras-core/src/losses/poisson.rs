@@ -17,6 +17,7 @@ elementwise_loss!(
     Poisson,
     "poisson",
     Mean,
+    device crate::losses::DeviceLoss::Poisson,
     |t, p| {
         let shifted = p + EPSILON;
         (p - t * shifted.ln(), 1.0 - t / shifted)

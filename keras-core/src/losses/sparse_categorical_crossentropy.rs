@@ -79,8 +79,9 @@ impl LossFn for SparseCategoricalCrossentropy {
         self.reduction
     }
 
-    /// From logits and without `ignore_class`: [`DeviceLoss::SoftmaxCrossentropy`] on one-hot
-    /// rows (a label outside `0..cols` is an [`Error::ClassOutOfRange`], as on the host).
+    /// Without `ignore_class`: [`DeviceLoss::SoftmaxCrossentropy`] from logits, else
+    /// [`DeviceLoss::CategoricalCrossentropy`], on one-hot rows (a label outside `0..cols` is an
+    /// [`Error::ClassOutOfRange`], as on the host).
     fn device_form(
         &self,
         y_true: &[f32],
@@ -88,7 +89,7 @@ impl LossFn for SparseCategoricalCrossentropy {
         cols: usize,
         labels: &mut Vec<f32>,
     ) -> Result<Option<DeviceLoss>> {
-        if !self.from_logits || self.ignore_class.is_some() {
+        if self.ignore_class.is_some() {
             return Ok(None);
         }
         check_sparse(y_true, rows)?;
@@ -97,7 +98,10 @@ impl LossFn for SparseCategoricalCrossentropy {
         for (r, &label) in y_true.iter().enumerate() {
             labels[r * cols + class_id(label, r, cols)?] = 1.0;
         }
-        Ok(Some(DeviceLoss::SoftmaxCrossentropy))
+        Ok(Some(match self.from_logits {
+            true => DeviceLoss::SoftmaxCrossentropy,
+            false => DeviceLoss::CategoricalCrossentropy,
+        }))
     }
 
     fn per_sample(

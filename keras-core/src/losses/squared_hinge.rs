@@ -22,6 +22,7 @@ elementwise_loss!(
     "squared_hinge",
     Mean,
     per_call binary = labels_are_binary,
+    device crate::losses::DeviceLoss::Hinge { squared: true },
     |t, p| {
         let t = hinge_label(t, binary);
         let m = maximum(1.0 - t * p, 0.0);
