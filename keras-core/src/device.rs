@@ -5,7 +5,9 @@
 
 use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
-use crate::kernels::{ConvKernel, DenseKernel, MeanBatch, RowMetric, Stages};
+use crate::kernels::{
+    ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, MeanBatch, RowMetric, Stages,
+};
 use dfdx::{
     shapes::Shape,
     tensor::{Cache, Cpu, Gradients, HasErr, Storage, Tensor},
@@ -168,6 +170,20 @@ pub trait KerasDevice:
         batch: &MeanBatch<'_, Buffer<Self>>,
         state: &mut Buffer<Self>,
         offset: usize,
+    ) -> Result<(), Self::Err>;
+
+    /// Adds one batch (`batch.unit_weight` unused; dense labels) to the confusion-matrix counts
+    /// a metric's saved state holds from `form.offset` (see
+    /// [`kernels::confusion`](crate::kernels::confusion)), where the buffers live; `consts` are
+    /// the form's thresholds and label weights on this device. A batch that does not fit the
+    /// form (short buffers, a class id or label columns beyond the width) is an error and
+    /// changes nothing.
+    fn try_confusion_update(
+        &self,
+        form: &ConfusionForm<'_>,
+        consts: &ConfusionConsts<Buffer<Self>>,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
     ) -> Result<(), Self::Err>;
 }
 
@@ -360,6 +376,35 @@ impl KerasDevice for Cpu {
         crate::kernels::metric::cpu_update(form, &slices, &mut state[offset..offset + 2]);
         Ok(())
     }
+
+    /// The host metrics' selection and counting, on the host slices.
+    fn try_confusion_update(
+        &self,
+        form: &ConfusionForm<'_>,
+        _consts: &ConfusionConsts<Buffer<Self>>,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err> {
+        let (rows, cols) = (batch.rows, batch.cols);
+        let fits = batch.y_pred.len() >= rows * cols
+            && batch.y_true.len() >= rows * cols
+            && !matches!(batch.weights, Some(w) if w.len() < rows)
+            && form.labels == form.labels_for(cols)
+            && form.class_id.is_none_or(|id| id < cols)
+            && state.len() >= form.offset + 4 * form.len();
+        if !fits {
+            return Err(dfdx::tensor::CpuError::WrongNumElements);
+        }
+        crate::kernels::confusion::cpu_update(
+            form,
+            &batch.y_true[..rows * cols],
+            &batch.y_pred[..rows * cols],
+            cols,
+            batch.weights.map(|w| &w[..rows]),
+            state,
+        )
+        .map_err(|_| dfdx::tensor::CpuError::WrongNumElements)
+    }
 }
 
 #[cfg(feature = "cuda")]
@@ -535,5 +580,16 @@ impl KerasDevice for dfdx::tensor::Cuda {
         offset: usize,
     ) -> Result<(), Self::Err> {
         crate::kernels::metric::launch_mean_update(self, form, batch, state, offset)
+    }
+
+    /// `confusion.cu`'s kernel, on the device's stream: no host synchronisation.
+    fn try_confusion_update(
+        &self,
+        form: &ConfusionForm<'_>,
+        consts: &ConfusionConsts<Buffer<Self>>,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err> {
+        crate::kernels::confusion::launch_confusion_update(self, form, consts, batch, state)
     }
 }

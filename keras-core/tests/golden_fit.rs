@@ -22,7 +22,7 @@ use keras_core::dfdx::prelude::*;
 use keras_core::layers::{Conv2D, Dense, Flatten, MaxPool2D, ReLU};
 use keras_core::losses::{self, DeviceLoss, Loss, LossAxis, LossFn, Reduction};
 use keras_core::metrics::{
-    self, Direction, Metric, MetricFn, MetricSet, ResolvedAccuracy, RowMetric,
+    self, ConfusionForm, Direction, Metric, MetricFn, MetricSet, ResolvedAccuracy, RowMetric,
 };
 use keras_core::optimizers::Optimizer;
 use keras_core::target::{Dense as DenseTarget, Sparse, Target};
@@ -399,6 +399,9 @@ macro_rules! any_metric {
             }
             fn row_form(&self) -> Option<RowMetric> {
                 dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.row_form())
+            }
+            fn confusion_form(&self) -> Option<ConfusionForm<'_>> {
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.confusion_form())
             }
             fn keras_config(&self) -> Option<Value> {
                 dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.keras_config())

@@ -1,8 +1,9 @@
 //! Every case of Keras's `metrics.json`: each metric is built from the case's `config`, fed the
 //! three batches, and `result_values()` is compared with Keras's `result()` after every batch.
 //! A second pass splits the batches between two instances and merges them. A third feeds the
-//! metrics that have a row form (`MetricFn::row_form`) through the device kernel
-//! (`KerasDevice::try_mean_update`) on [`TestDevice`](common::TestDevice), reading the state
+//! metrics that have a row form (`MetricFn::row_form`) or a confusion form
+//! (`MetricFn::confusion_form`) through their device kernel (`KerasDevice::try_mean_update`,
+//! `KerasDevice::try_confusion_update`) on [`TestDevice`](common::TestDevice), reading the state
 //! back after each batch.
 
 mod common;
@@ -11,7 +12,7 @@ use common::{
     compare, load, load_cases, test_device, Array, Case, Report, TestDevice, DEVICE_TOL_FACTOR,
 };
 use keras_core::device::KerasDevice;
-use keras_core::kernels::MeanBatch;
+use keras_core::kernels::{ConfusionConsts, MeanBatch};
 use keras_core::metrics::*;
 use serde_json::Value;
 
@@ -108,16 +109,28 @@ impl Check for Merged {
     }
 }
 
-/// For metrics with a row form: each batch goes through the device kernel on [`TestDevice`]
-/// into a `[total, count]` state there, which is read back into the metric after each batch and
-/// compared. Other metrics are not counted in `ran`.
+/// For metrics with a row form or a confusion form: each batch goes through the device kernel on
+/// [`TestDevice`] into the metric's state there, which is read back into the metric after each
+/// batch and compared. Other metrics are not counted in `ran`.
 struct OnDevice {
     dev: TestDevice,
     ran: usize,
+    /// How many of `ran` were confusion-form metrics.
+    counted: usize,
 }
 
 impl Check for OnDevice {
-    fn check<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
+    fn check<M: MetricFn + Clone>(&mut self, case: &Case, m: M) -> Result<(), String> {
+        if m.confusion_form().is_some() {
+            return self.check_counts(case, m);
+        }
+        self.check_means(case, m)
+    }
+}
+
+impl OnDevice {
+    /// A row-form metric: each batch through `try_mean_update` into a `[total, count]` state.
+    fn check_means<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
         let Some(form) = m.row_form() else {
             return Ok(());
         };
@@ -150,6 +163,60 @@ impl Check for OnDevice {
                 .map_err(|e| format!("after batch {i} on the device: {e}"))?;
         }
         self.ran += 1;
+        Ok(())
+    }
+
+    /// A confusion-form metric: its saved state on the device, each batch through
+    /// `try_confusion_update`, read back into the metric after each batch and compared.
+    fn check_counts<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
+        let dev = &self.dev;
+        let e = |e| format!("device error: {e:?}");
+        let all = batches(case)?;
+        let cols = all.first().ok_or("no batch")?.cols;
+        let form = m.confusion_form().ok_or("no confusion form")?.into_owned();
+        if form.labels != form.labels_for(cols) {
+            return Err(format!(
+                "the form keeps {} label columns for {cols}",
+                form.labels
+            ));
+        }
+        let consts = ConfusionConsts {
+            thresholds: dev.try_upload(&form.thresholds).map_err(e)?,
+            label_weights: match &form.label_weights {
+                Some(lw) => Some(dev.try_upload(lw).map_err(e)?),
+                None => None,
+            },
+        };
+        let initial = m
+            .state_values()
+            .ok_or("a confusion-form metric has a state")?;
+        let mut state = dev.try_upload(&initial).map_err(e)?;
+        for (i, b) in all.iter().enumerate() {
+            let y_pred = dev.try_upload(&b.y_pred).map_err(e)?;
+            let y_true = dev.try_upload(&b.y_true).map_err(e)?;
+            let weights = match &b.sample_weight {
+                Some(w) => Some(dev.try_upload(w).map_err(e)?),
+                None => None,
+            };
+            let batch = MeanBatch {
+                y_pred: &y_pred,
+                y_true: &y_true,
+                weights: weights.as_ref(),
+                unit_weight: 1.0,
+                rows: b.y_pred.len() / b.cols,
+                cols: b.cols,
+            };
+            dev.try_confusion_update(&form, &consts, &batch, &mut state)
+                .map_err(e)?;
+            let mut values = vec![0.0f32; initial.len()];
+            dev.try_download(&state, &mut values).map_err(e)?;
+            ok(m.load_state_values(&values))?;
+            let expected = result(case, i)?;
+            compare(&m.result_values(), expected, TOL * DEVICE_TOL_FACTOR)
+                .map_err(|e| format!("after batch {i} on the device: {e}"))?;
+        }
+        self.ran += 1;
+        self.counted += 1;
         Ok(())
     }
 }
@@ -206,6 +273,32 @@ macro_rules! rate_metric {
             m = m.with_class_id(id);
         }
         same_thresholds($case, m.thresholds())?;
+        m
+    }};
+}
+
+/// A condition count (`TruePositives`, ...) with the case's `thresholds`.
+macro_rules! condition_count {
+    ($metric:ident, $cfg:expr) => {
+        match f32_list(&$cfg["thresholds"]) {
+            Some(t) => ok($metric::default().with_thresholds(&t))?,
+            None => $metric::default(),
+        }
+    };
+}
+
+/// A rate-at metric (`PrecisionAtRecall`, ...) with the case's constraint `$param`,
+/// `num_thresholds` and `class_id`.
+macro_rules! rate_at {
+    ($metric:ident, $param:literal, $cfg:expr) => {{
+        let at = f32_of(&$cfg[$param]).ok_or(concat!($param, " missing"))?;
+        let mut m = ok($metric::new(at))?;
+        if let Some(n) = usize_of(&$cfg["num_thresholds"]) {
+            m = ok(m.with_num_thresholds(n))?;
+        }
+        if let Some(id) = usize_of(&$cfg["class_id"]) {
+            m = m.with_class_id(id);
+        }
         m
     }};
 }
@@ -286,6 +379,18 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
             }
             same_thresholds(case, m.thresholds())?;
             c.check(case, m)
+        }
+        "TruePositives" => c.check(case, condition_count!(TruePositives, cfg)),
+        "FalsePositives" => c.check(case, condition_count!(FalsePositives, cfg)),
+        "TrueNegatives" => c.check(case, condition_count!(TrueNegatives, cfg)),
+        "FalseNegatives" => c.check(case, condition_count!(FalseNegatives, cfg)),
+        "PrecisionAtRecall" => c.check(case, rate_at!(PrecisionAtRecall, "recall", cfg)),
+        "RecallAtPrecision" => c.check(case, rate_at!(RecallAtPrecision, "precision", cfg)),
+        "SensitivityAtSpecificity" => {
+            c.check(case, rate_at!(SensitivityAtSpecificity, "specificity", cfg))
+        }
+        "SpecificityAtSensitivity" => {
+            c.check(case, rate_at!(SpecificityAtSensitivity, "sensitivity", cfg))
         }
         "F1Score" | "FBetaScore" => {
             let average = ok(FScoreAverage::from_keras(cfg["average"].as_str()))?;
@@ -398,12 +503,13 @@ fn merging_two_partial_states_matches_keras_for_every_case() {
 }
 
 #[test]
-fn every_row_form_metric_case_matches_on_the_device() {
+fn every_metric_case_with_a_device_form_matches_on_the_device() {
     let cases = all_cases();
     let mut report = Report::default();
     let mut on_device = OnDevice {
         dev: test_device(0),
         ran: 0,
+        counted: 0,
     };
     for case in &cases {
         report.record(&case.name, dispatch(case, &mut on_device));
@@ -412,7 +518,15 @@ fn every_row_form_metric_case_matches_on_the_device() {
     // The fixtures hold accuracies and mean errors; a harness that ran none of them on the device
     // would check nothing.
     assert!(on_device.ran > 0, "no case has a metric with a row form");
-    println!("{} cases ran on the device", on_device.ran);
+    // Precision, Recall and AUC cases are in the public file: their counts must run too.
+    assert!(
+        on_device.counted > 0,
+        "no case has a metric with a confusion form"
+    );
+    println!(
+        "{} cases ran on the device, {} of them confusion counts",
+        on_device.ran, on_device.counted
+    );
 }
 
 /// The public file is of the schema the harness reads (its number of cases is not pinned: the

@@ -18,11 +18,15 @@
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
 //! - [`update`]: an optimizer's update of one variable on the variable's own buffers, with a
 //!   CPU kernel and a CUDA kernel side by side ([`DeviceUpdate`] describes a step to the latter).
+//! - [`confusion`]: a confusion-matrix metric's counts per threshold (Keras's
+//!   `update_confusion_matrix_variables`, described by a [`ConfusionForm`]) on the device that
+//!   holds the model's output, with a CPU kernel and a CUDA kernel side by side.
 //! - [`metric`]: a mean metric's update (Keras's `MeanMetricWrapper` over a [`RowMetric`]) on
 //!   the device that holds the model's output, with a CPU kernel and a CUDA kernel side by side.
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
+pub mod confusion;
 pub mod conv;
 mod cpu_view;
 mod dense;
@@ -36,6 +40,7 @@ mod thread_pool;
 pub mod update;
 pub(crate) mod windows;
 
+pub use confusion::{Comparison, ConfusionConsts, ConfusionForm};
 pub use conv::ConvKernel;
 pub(crate) use cpu_view::contiguous_mut;
 pub(crate) use dense::try_dense_activated;

@@ -242,6 +242,15 @@ impl MetricFn for Auc {
         self.counts.update(y_true, y_pred, cols, sample_weight, sel)
     }
 
+    fn confusion_form(&self) -> Option<crate::metrics::ConfusionForm<'_>> {
+        let sel = Selection {
+            multi_label: self.multi_label,
+            label_weights: self.label_weights.as_deref(),
+            ..Selection::default()
+        };
+        self.counts.device_form(sel, self.from_logits)
+    }
+
     fn result(&self) -> f32 {
         if self.counts.labels == 0 {
             return 0.0;

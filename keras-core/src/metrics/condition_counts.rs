@@ -71,6 +71,10 @@ macro_rules! condition_count {
                     .update(y_true, y_pred, cols, sample_weight, Selection::default())
             }
 
+            fn confusion_form(&self) -> Option<$crate::metrics::ConfusionForm<'_>> {
+                self.counts.device_form(Selection::default(), false)
+            }
+
             /// The count at the first threshold; [`MetricFn::result_values`] has one per threshold.
             fn result(&self) -> f32 {
                 self.counts.$field[0]

@@ -77,6 +77,15 @@ impl ConstrainedRate {
         self.counts.update(y_true, y_pred, cols, sample_weight, sel)
     }
 
+    /// The counts' [`ConfusionForm`](crate::kernels::ConfusionForm).
+    pub(crate) fn confusion_form(&self) -> Option<crate::kernels::ConfusionForm<'_>> {
+        let sel = Selection {
+            class_id: self.class_id,
+            ..Selection::default()
+        };
+        self.counts.device_form(sel, false)
+    }
+
     fn rate(&self, rate: Rate, i: usize) -> f32 {
         let c = &self.counts;
         match rate {
@@ -168,6 +177,10 @@ macro_rules! constrained_rate_metric {
                 sample_weight: Option<&[f32]>,
             ) -> $crate::Result<()> {
                 self.inner.update(y_true, y_pred, cols, sample_weight)
+            }
+
+            fn confusion_form(&self) -> Option<$crate::metrics::ConfusionForm<'_>> {
+                self.inner.confusion_form()
             }
 
             fn result(&self) -> f32 {

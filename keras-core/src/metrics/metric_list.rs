@@ -3,7 +3,9 @@
 use serde_json::Value;
 
 use super::metric_set::{check_state_count, fits, no_member};
-use super::{Direction, KerasMetrics, LossLabels, Metric, MetricFn, MetricSet, RowMetric};
+use super::{
+    ConfusionForm, Direction, KerasMetrics, LossLabels, Metric, MetricFn, MetricSet, RowMetric,
+};
 use crate::{target::Target, Error, Result};
 
 /// A `Vec` of metrics of one type is a [`MetricSet`] of any length, updated and reported in
@@ -98,13 +100,23 @@ where
         }
     }
 
+    fn any_host_member(&self) -> bool {
+        self.iter().any(|m| !m.has_device_form())
+    }
+
+    fn visit_confusion_forms(&self, f: &mut impl FnMut(usize, Option<ConfusionForm<'_>>)) {
+        for (i, m) in self.iter().enumerate() {
+            f(i, m.confusion_form());
+        }
+    }
+
     fn update_host_members(
         &mut self,
         y_true: &[f32],
         y_pred: &[f32],
         sample_weight: Option<&[f32]>,
     ) -> Result<()> {
-        for m in self.iter_mut().filter(|m| m.row_form().is_none()) {
+        for m in self.iter_mut().filter(|m| !m.has_device_form()) {
             m.update_state(y_true, y_pred, K, sample_weight)?;
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! Tuples of metrics: Keras's metrics list, statically dispatched (a `Vec` of one type is in
 //! `metric_list.rs`).
 
-use super::{Direction, Metric, RowMetric};
+use super::{ConfusionForm, Direction, Metric, RowMetric};
 use crate::{target::Target, Result};
 
 /// A set of metrics for a `K`-wide output and labels of layout `T`: `()` for none, `(A,)`,
@@ -70,8 +70,22 @@ pub trait MetricSet<const K: usize, T: Target> {
         let _ = f;
     }
 
-    /// Updates, like [`update_all`](MetricSet::update_all), only the members without a row
-    /// form: the trainer keeps the others' states on the device. Defaults to no members.
+    /// Whether some member has no device form
+    /// ([`MetricFn::has_device_form`](super::MetricFn::has_device_form)): its updates read the
+    /// model's output on the host. Defaults to no members.
+    fn any_host_member(&self) -> bool {
+        false
+    }
+
+    /// Calls `f(index, form)` with each member's
+    /// [`confusion_form`](super::MetricFn::confusion_form), in order. Defaults to no members.
+    fn visit_confusion_forms(&self, f: &mut impl FnMut(usize, Option<ConfusionForm<'_>>)) {
+        let _ = f;
+    }
+
+    /// Updates, like [`update_all`](MetricSet::update_all), only the members without a device
+    /// form ([`MetricFn::has_device_form`](super::MetricFn::has_device_form)): the trainer
+    /// keeps the others' states on the device. Defaults to no members.
     fn update_host_members(
         &mut self,
         y_true: &[f32],
@@ -203,6 +217,14 @@ macro_rules! tuple_metric_set {
                 $(f($idx, self.$idx.row_form());)+
             }
 
+            fn visit_confusion_forms(&self, f: &mut impl FnMut(usize, Option<ConfusionForm<'_>>)) {
+                $(f($idx, self.$idx.confusion_form());)+
+            }
+
+            fn any_host_member(&self) -> bool {
+                $(!self.$idx.has_device_form())||+
+            }
+
             fn update_host_members(
                 &mut self,
                 y_true: &[f32],
@@ -212,7 +234,7 @@ macro_rules! tuple_metric_set {
                 // `Metric::CHECK` is evaluated by `update_all`, which every training step
                 // instantiates beside this.
                 $(
-                    if self.$idx.row_form().is_none() {
+                    if !self.$idx.has_device_form() {
                         self.$idx.update_state(y_true, y_pred, K, sample_weight)?;
                     }
                 )+

@@ -144,7 +144,7 @@ pub use squared_hinge::SquaredHinge;
 pub use sum::Sum;
 pub use top_k_categorical_accuracy::TopKCategoricalAccuracy;
 
-pub use crate::kernels::RowMetric;
+pub use crate::kernels::{ConfusionForm, RowMetric};
 
 use crate::{target::Target, Result};
 
@@ -237,6 +237,22 @@ pub trait MetricFn {
     /// default) for every other metric.
     fn row_form(&self) -> Option<RowMetric> {
         None
+    }
+
+    /// The metric's confusion-matrix counts in a form the device kernels compute
+    /// ([`ConfusionForm`]), for the metrics whose state is Keras's true/false positive/negative
+    /// counts per threshold (the condition counts, `Precision`, `Recall`, `AUC`, the rate-at
+    /// metrics) without `top_k`: the trainer can then keep that state where the model's output
+    /// is and read it only when a log needs it, as for a [`row_form`](MetricFn::row_form).
+    /// `None` (the default) for every other metric.
+    fn confusion_form(&self) -> Option<ConfusionForm<'_>> {
+        None
+    }
+
+    /// Whether the trainer can keep this metric's state on the device: it has a
+    /// [`row_form`](MetricFn::row_form) or a [`confusion_form`](MetricFn::confusion_form).
+    fn has_device_form(&self) -> bool {
+        self.row_form().is_some() || self.confusion_form().is_some()
     }
 
     /// The metric as Keras's `compile_config` lists it in a `.keras` file, so that

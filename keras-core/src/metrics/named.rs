@@ -77,6 +77,10 @@ macro_rules! forward_metric_methods {
         fn row_form(&self) -> Option<$crate::metrics::RowMetric> {
             self.$inner.row_form()
         }
+
+        fn confusion_form(&self) -> Option<$crate::metrics::ConfusionForm<'_>> {
+            self.$inner.confusion_form()
+        }
     };
 }
 

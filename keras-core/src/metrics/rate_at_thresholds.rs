@@ -137,6 +137,15 @@ macro_rules! rate_at_thresholds {
                 self.counts.update(y_true, y_pred, cols, sample_weight, sel)
             }
 
+            fn confusion_form(&self) -> Option<$crate::metrics::ConfusionForm<'_>> {
+                let sel = $crate::metrics::confusion_counts::Selection {
+                    top_k: self.top_k,
+                    class_id: self.class_id,
+                    ..Default::default()
+                };
+                self.counts.device_form(sel, false)
+            }
+
             fn result(&self) -> f32 {
                 let c = &self.counts;
                 $crate::metrics::row_math::div_no_nan(c.tp[0], c.tp[0] + c.$other[0])

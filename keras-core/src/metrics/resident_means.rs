@@ -1,11 +1,13 @@
 //! The running means of the loss tracker and of the metrics with a row form, kept where the
 //! model's output is: one device buffer of `[total, count]` pairs that each training batch adds
 //! to ([`KerasDevice::try_mean_update`]) and that is read back only when a log or a saved state
-//! needs the values.
+//! needs the values; beside it, the saved state of each metric with a confusion form, whose
+//! counts each batch adds to ([`KerasDevice::try_confusion_update`]).
 
-use super::{inputs, MeanState, MetricSet, RowMetric};
+use super::{inputs, ConfusionForm, MeanState, MetricSet, RowMetric};
 use crate::{
     device::{Buffer, KerasDevice},
+    kernels::ConfusionConsts,
     target::Target,
     Error, Result,
 };
@@ -21,14 +23,25 @@ enum Owner {
     Weighted(usize),
 }
 
-/// The device copy of the loss tracker's and the row-form metrics' states. While it is live
-/// ([`start`](ResidentMeans::start) to [`stop`](ResidentMeans::stop)) the device copy is the
-/// one that is current; [`read_into`](ResidentMeans::read_into) brings the host metrics level
-/// with it.
+/// A confusion-matrix metric's whole saved state on the device, with its form and the form's
+/// constants there.
+#[derive(Debug)]
+struct CountSlot<D: KerasDevice> {
+    owner: Owner,
+    form: ConfusionForm<'static>,
+    consts: ConfusionConsts<Buffer<D>>,
+    state: Buffer<D>,
+}
+
+/// The device copy of the loss tracker's and of the device-form metrics' states. While it is
+/// live ([`start`](ResidentMeans::start) to [`stop`](ResidentMeans::stop)) the device copy is
+/// the one that is current; [`read_into`](ResidentMeans::read_into) brings the host metrics
+/// level with it.
 #[derive(Debug)]
 pub(crate) struct ResidentMeans<D: KerasDevice> {
     slots: Vec<(Owner, RowMetric)>,
     state: Option<Buffer<D>>,
+    counts: Vec<CountSlot<D>>,
     host: Vec<f32>,
 }
 
@@ -37,6 +50,7 @@ impl<D: KerasDevice> Default for ResidentMeans<D> {
         Self {
             slots: Vec::new(),
             state: None,
+            counts: Vec::new(),
             host: Vec::new(),
         }
     }
@@ -53,10 +67,14 @@ impl<D: KerasDevice> ResidentMeans<D> {
     pub(crate) fn stop(&mut self) {
         self.state = None;
         self.slots.clear();
+        self.counts.clear();
     }
 
     /// Makes the device copy current: the slots of the loss tracker and of every member with a
-    /// row form, holding their host states.
+    /// row form, and the states of every member with a confusion form, holding their host
+    /// states. A confusion form that does not fit a `K`-wide output (a class id or label
+    /// columns beyond it, label weights of another length) is the error the host update would
+    /// give at the first batch.
     pub(crate) fn start<const K: usize, T: Target, Mt, Wm>(
         &mut self,
         dev: &D,
@@ -100,10 +118,55 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 }
             }
         }
-        self.state = Some(
-            dev.try_upload(&self.host)
-                .map_err(Error::on_device::<D>("the metric states"))?,
-        );
+        let mut counts = Vec::new();
+        let mut forms = Vec::new();
+        metrics.visit_confusion_forms(&mut |i, form| {
+            if let Some(form) = form {
+                forms.push((Owner::Metric(i), form.into_owned()));
+            }
+        });
+        weighted.visit_confusion_forms(&mut |i, form| {
+            if let Some(form) = form {
+                forms.push((Owner::Weighted(i), form.into_owned()));
+            }
+        });
+        let upload =
+            |values: &[f32], what| dev.try_upload(values).map_err(Error::on_device::<D>(what));
+        for (owner, form) in forms {
+            fits_width(&form, K)?;
+            let state = match owner {
+                Owner::Metric(i) => states.get(i),
+                Owner::Weighted(i) => weighted_states.get(i),
+                Owner::Loss => None,
+            };
+            let Some(Some(state)) = state else {
+                return Err(Error::invalid(
+                    "metrics",
+                    "a metric with a confusion form must keep a saved state",
+                ));
+            };
+            if state.len() < form.offset + 4 * form.len() {
+                return Err(Error::invalid(
+                    "metrics",
+                    "a metric's saved state is shorter than its confusion form's counts",
+                ));
+            }
+            let consts = ConfusionConsts {
+                thresholds: upload(&form.thresholds, "the metric thresholds")?,
+                label_weights: match &form.label_weights {
+                    Some(lw) => Some(upload(lw, "the metric label weights")?),
+                    None => None,
+                },
+            };
+            counts.push(CountSlot {
+                owner,
+                consts,
+                state: upload(state, "the metric states")?,
+                form,
+            });
+        }
+        self.state = Some(upload(&self.host, "the metric states")?);
+        self.counts = counts;
         Ok(())
     }
 
@@ -122,8 +185,15 @@ impl<D: KerasDevice> ResidentMeans<D> {
         let Some(state) = self.state.as_mut() else {
             return Ok(());
         };
-        if self.slots.len() == 1 {
+        if self.slots.len() == 1 && self.counts.is_empty() {
             return Ok(());
+        }
+        if !self.counts.is_empty() && y_true.len() != rows * cols {
+            return Err(Error::ShapeMismatch {
+                name: "y_true",
+                expected: format!("{} values", rows * cols),
+                got: format!("{} values", y_true.len()),
+            });
         }
         for &(_, form) in &self.slots[1..] {
             let expected = if form.sparse_labels() {
@@ -153,7 +223,9 @@ impl<D: KerasDevice> ResidentMeans<D> {
         let any_weighted = self
             .slots
             .iter()
-            .any(|(owner, _)| matches!(owner, Owner::Weighted(_)));
+            .map(|(owner, _)| owner)
+            .chain(self.counts.iter().map(|c| &c.owner))
+            .any(|owner| matches!(owner, Owner::Weighted(_)));
         let weights = match weights.filter(|_| any_weighted) {
             Some(w) => Some(upload(w, "the metric weights")?),
             None => None,
@@ -171,6 +243,21 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 cols,
             };
             dev.try_mean_update(form, &batch, state, 2 * slot)
+                .map_err(Error::on_device::<D>("a metric update"))?;
+        }
+        for slot in &mut self.counts {
+            let batch = crate::kernels::MeanBatch {
+                y_pred,
+                y_true: &labels,
+                weights: match slot.owner {
+                    Owner::Weighted(_) => weights.as_ref(),
+                    _ => None,
+                },
+                unit_weight: 1.0,
+                rows,
+                cols,
+            };
+            dev.try_confusion_update(&slot.form, &slot.consts, &batch, &mut slot.state)
                 .map_err(Error::on_device::<D>("a metric update"))?;
         }
         Ok(())
@@ -245,7 +332,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
     }
 
     /// Downloads the device copy (when live) into `host` and calls `f` with each slot's owner
-    /// and its `[total, count]`.
+    /// and its `[total, count]`, then with each confusion-form member's owner and saved state.
     fn visit_states(
         &self,
         dev: &D,
@@ -261,6 +348,39 @@ impl<D: KerasDevice> ResidentMeans<D> {
         for (slot, &(owner, _)) in self.slots.iter().enumerate() {
             f(owner, &host[2 * slot..2 * slot + 2])?;
         }
+        for slot in &self.counts {
+            let len = dfdx::tensor::Storage::<f32>::len(dev, &slot.state);
+            let mut values = vec![0.0f32; len];
+            dev.try_download(&slot.state, &mut values)
+                .map_err(Error::on_device::<D>("the metric states"))?;
+            f(slot.owner, &values)?;
+        }
         Ok(())
     }
+}
+
+/// Whether a confusion form fits a `width`-wide output: the error the host update gives
+/// otherwise.
+fn fits_width(form: &ConfusionForm<'_>, width: usize) -> Result<()> {
+    if let Some(id) = form.class_id.filter(|&id| id >= width) {
+        return Err(Error::invalid(
+            "class_id",
+            format!("class_id = {id} is not a column of predictions with {width} columns"),
+        ));
+    }
+    if let Some(lw) = form.label_weights.as_ref().filter(|lw| lw.len() != width) {
+        return Err(Error::ShapeMismatch {
+            name: "label_weights",
+            expected: format!("{width} weights, one per column"),
+            got: format!("{} weights", lw.len()),
+        });
+    }
+    if form.labels != form.labels_for(width) {
+        return Err(Error::ShapeMismatch {
+            name: "y_pred",
+            expected: format!("{} label columns", form.labels),
+            got: format!("{width} label columns"),
+        });
+    }
+    Ok(())
 }

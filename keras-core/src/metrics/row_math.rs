@@ -14,24 +14,7 @@ pub(crate) fn div_no_nan(a: f32, b: f32) -> f32 {
 
 /// The row arithmetic the device kernels share with the metrics (defined once, beside the
 /// kernels).
-pub(crate) use crate::kernels::metric::{argmax, mean};
-
-/// `jax.nn.sigmoid(x) = 1 / (1 + exp(-x))`.
-pub(crate) fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// Marks the `k` largest entries of a row in `mask` (ties go to the lower index, as
-/// `jax.lax.top_k`).
-pub(crate) fn top_k_mask(row: &[f32], k: usize, mask: &mut Vec<bool>) {
-    let mut order: Vec<usize> = (0..row.len()).collect();
-    order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
-    mask.clear();
-    mask.resize(row.len(), false);
-    for &i in order.iter().take(k) {
-        mask[i] = true;
-    }
-}
+pub(crate) use crate::kernels::metric::{argmax, mean, sigmoid};
 
 #[cfg(test)]
 mod tests {
@@ -44,16 +27,6 @@ mod tests {
             .map(|i| crate::kernels::metric::log_softmax_at(&row, i).exp())
             .sum();
         assert!((total - 1.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn top_k_ties_go_to_the_lower_index() {
-        let mut mask = Vec::new();
-        top_k_mask(&[0.5, 0.9, 0.5, 0.5], 2, &mut mask);
-        assert_eq!(mask, [true, true, false, false]);
-        use crate::kernels::metric::in_top_k;
-        assert!(in_top_k(&[0.5, 0.9, 0.5], 2, 2));
-        assert!(!in_top_k(&[0.5, 0.9, 0.4], 2, 2));
     }
 
     #[test]

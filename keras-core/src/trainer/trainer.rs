@@ -658,11 +658,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         if !self.resident_means.is_live() {
             return !self.metrics.is_empty() || !self.weighted_metrics.is_empty();
         }
-        let mut host = false;
-        let mut on_host = |_, form: Option<_>| host |= form.is_none();
-        self.metrics.visit_row_forms(&mut on_host);
-        self.weighted_metrics.visit_row_forms(&mut on_host);
-        host
+        self.metrics.any_host_member() || self.weighted_metrics.any_host_member()
     }
 
     /// The batch's loss from the model outputs in `self.y_host` ([`compute_loss`], with the

@@ -156,3 +156,8 @@ pub(crate) fn inverse_norm(x: &[f32]) -> f32 {
     let sq: f32 = x.iter().map(|v| v * v).sum();
     (1.0 / sq.sqrt()).min(1.0 / EPSILON)
 }
+
+/// `jax.nn.sigmoid(x) = 1 / (1 + exp(-x))`.
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}

@@ -1,0 +1,117 @@
+// keras-rs: a confusion-matrix metric's counts on the device (Keras's
+// update_confusion_matrix_variables), the CUDA kernel beside cpu_kernel.rs. One block per
+// (threshold i, label column l): each thread takes elements e = threadIdx.x, + blockDim.x, ...
+// of the batch's selected predictions (rows x width, width 1 with a class id), decides whether
+// each is positive at threshold i as counting.rs does, and sums the weights of the four cases
+// in f32; a fixed-order tree over the block gives the batch's sums, which thread 0 adds to the
+// counts. (The host sums a bucketed batch through reverse cumulative sums and takes tn and fn
+// as complements; the device sums each count directly: the same values to float rounding.)
+//
+//   rows, cols      the batch: rows x cols predictions and dense labels (row-major)
+//   n_thresholds    thresholds; labels: label columns of the counts (1, or cols with multi)
+//   thresholds      the thresholds (read on the plain path only)
+//   bucketed        1: Keras's bucketed comparison for evenly spaced thresholds
+//   with_epsilon    1: a bucket is at least 0 (AUC's grid, whose end points carry an epsilon)
+//   class_id        the one column counted, or -1 for all
+//   multi_label     1: column l only, counted in label column l
+//   from_logits     1: sigmoid of the prediction first
+//   p, t, w, lw     predictions, labels, per-row weights or null, per-column weights or null
+//   counts          tp, fp, tn, fn, n_thresholds x labels each (threshold-major)
+
+#include <stddef.h>
+
+#define KERAS_CONFUSION_THREADS 256
+
+// The shape and options, by value (cuda_kernel.rs's ConfusionArgs, field for field).
+struct ConfusionArgs {
+    size_t rows;
+    size_t cols;
+    size_t n_thresholds;
+    size_t labels;
+    long long class_id;
+    unsigned int bucketed;
+    unsigned int with_epsilon;
+    unsigned int multi_label;
+    unsigned int from_logits;
+};
+
+extern "C" __global__ void keras_confusion_update(const ConfusionArgs a, const float *thresholds,
+                                                  const float *p, const float *t, const float *w,
+                                                  const float *lw, float *counts) {
+    const size_t rows = a.rows, cols = a.cols, n_thresholds = a.n_thresholds, labels = a.labels;
+    const long long class_id = a.class_id;
+    const unsigned int bucketed = a.bucketed, with_epsilon = a.with_epsilon;
+    const unsigned int multi_label = a.multi_label, from_logits = a.from_logits;
+    __shared__ float sums[4][KERAS_CONFUSION_THREADS];
+    const size_t i = blockIdx.x;
+    const size_t l = blockIdx.y;
+    const size_t width = class_id >= 0 ? 1 : cols;
+    const size_t n = rows * width;
+    const float scale = (float)n_thresholds - 1.0f;
+    float tp = 0.0f, fp = 0.0f, tn = 0.0f, fn = 0.0f;
+    for (size_t e = threadIdx.x; e < n; e += blockDim.x) {
+        const size_t r = e / width;
+        const size_t c = class_id >= 0 ? (size_t)class_id : e % width;
+        const size_t col = class_id >= 0 ? 0 : c;
+        if (multi_label && col != l) {
+            continue;
+        }
+        float pred = p[r * cols + c];
+        if (from_logits) {
+            pred = 1.0f / (1.0f + expf(-pred));
+        }
+        const bool label = t[r * cols + c] != 0.0f;
+        // The host's weight: sample weight times label weight, either alone, or 1.
+        float weight = 1.0f;
+        if (w && lw && !multi_label) {
+            weight = w[r] * lw[c];
+        } else if (w) {
+            weight = w[r];
+        } else if (lw && !multi_label) {
+            weight = lw[c];
+        }
+        bool positive;
+        if (bucketed) {
+            // Rust's clamp keeps a NaN; fmaxf would not.
+            const float q = isnan(pred) ? pred : fminf(fmaxf(pred, 0.0f), 1.0f);
+            float bucket = ceilf(q * scale) - 1.0f;
+            if (with_epsilon) {
+                bucket = fmaxf(bucket, 0.0f);
+            }
+            positive = bucket >= (float)i;
+        } else {
+            positive = pred > thresholds[i];
+        }
+        if (label) {
+            if (positive) {
+                tp += weight;
+            } else {
+                fn += weight;
+            }
+        } else if (positive) {
+            fp += weight;
+        } else {
+            tn += weight;
+        }
+    }
+    sums[0][threadIdx.x] = tp;
+    sums[1][threadIdx.x] = fp;
+    sums[2][threadIdx.x] = tn;
+    sums[3][threadIdx.x] = fn;
+    __syncthreads();
+    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            for (int k = 0; k < 4; k++) {
+                sums[k][threadIdx.x] += sums[k][threadIdx.x + s];
+            }
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        const size_t count = n_thresholds * labels;
+        const size_t idx = i * labels + l;
+        for (int k = 0; k < 4; k++) {
+            counts[k * count + idx] += sums[k][0];
+        }
+    }
+}
