@@ -358,13 +358,12 @@ fn every_keras_loss_case_matches_keras() {
 }
 
 /// Whether `fit` would run the case's loss on the device (read from the case, not from the
-/// losses): every loss but the focal crossentropies (sparse categorical crossentropy: without
-/// `ignore_class`), on `(rows, K)` predictions with per-row or no weights and a scalar
-/// reduction.
+/// losses): every loss (sparse categorical crossentropy: without `ignore_class`), on `(rows, K)`
+/// predictions with per-row or no weights and a scalar reduction.
 fn has_device_form(case: &Case) -> bool {
     let c = &case.config;
     let form = match c["class"].as_str() {
-        Some("BinaryFocalCrossentropy" | "CategoricalFocalCrossentropy") | None => false,
+        None => false,
         Some("SparseCategoricalCrossentropy") => c["ignore_class"].is_null(),
         Some(_) => true,
     };

@@ -5,7 +5,7 @@ use super::elementwise::{per_element, Aggregate};
 use super::numeric::{sigmoid, smooth_binary};
 use super::setters::loss_setters;
 use super::validate::unit_interval;
-use super::{Loss, LossFn, Reduction};
+use super::{smoothed_device_labels, DeviceLoss, Loss, LossFn, Reduction};
 use crate::{target::Dense, Result};
 
 /// Binary focal crossentropy (Lin et al., 2018), averaged over the last axis.
@@ -98,6 +98,23 @@ impl LossFn for BinaryFocalCrossentropy {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// [`DeviceLoss::BinaryFocalCrossentropy`] on the smoothed labels.
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        let s = self.label_smoothing;
+        smoothed_device_labels(y_true, rows, cols, labels, |t| smooth_binary(t, s))?;
+        Ok(Some(DeviceLoss::BinaryFocalCrossentropy {
+            from_logits: self.from_logits,
+            gamma: self.gamma,
+            alpha: self.apply_class_balancing.then_some(self.alpha),
+        }))
     }
 
     fn per_sample(

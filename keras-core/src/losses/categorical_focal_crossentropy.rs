@@ -5,7 +5,7 @@ use super::numeric::{clip, clip_slope, smooth_categorical, softmax, softmax_back
 use super::row_wise::per_row;
 use super::setters::loss_setters;
 use super::validate::unit_interval;
-use super::{Loss, LossFn, Reduction, EPSILON};
+use super::{smoothed_device_labels, DeviceLoss, Loss, LossFn, Reduction, EPSILON};
 use crate::{target::Dense, Result};
 
 /// Alpha-balanced focal crossentropy (Lin et al., 2018) for one-hot labels, summed over the
@@ -68,6 +68,25 @@ impl LossFn for CategoricalFocalCrossentropy {
 
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// [`DeviceLoss::CategoricalFocalCrossentropy`] on the smoothed labels.
+    fn device_form(
+        &self,
+        y_true: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &mut Vec<f32>,
+    ) -> Result<Option<DeviceLoss>> {
+        let s = self.label_smoothing;
+        smoothed_device_labels(y_true, rows, cols, labels, |t| {
+            smooth_categorical(t, s, cols)
+        })?;
+        Ok(Some(DeviceLoss::CategoricalFocalCrossentropy {
+            from_logits: self.from_logits,
+            gamma: self.gamma,
+            alpha: self.alpha,
+        }))
     }
 
     fn per_sample(

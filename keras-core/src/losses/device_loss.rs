@@ -72,6 +72,27 @@ pub enum DeviceLoss {
     /// `-sum(t ln clip(x / sum(x), eps, 1 - eps))` over each row (categorical crossentropy
     /// from probabilities; sparse labels as one-hot rows).
     CategoricalCrossentropy,
+    /// `mean(w (t + p (1 - 2t))^gamma bce(t, p))` over each row, `p = σ(x)` from logits else
+    /// `x`, the crossentropy on `p` clipped to `[eps, 1 - eps]`, `w = t alpha + (1 - t)(1 -
+    /// alpha)` with class balancing else 1 (binary focal crossentropy).
+    BinaryFocalCrossentropy {
+        /// Whether the predictions are logits.
+        from_logits: bool,
+        /// The focusing exponent.
+        gamma: f32,
+        /// The class balancing's `alpha`, when it is applied.
+        alpha: Option<f32>,
+    },
+    /// `sum(alpha (1 - o)^gamma (-t ln o))` over each row, `o = clip(p / sum(p), eps, 1 -
+    /// eps)`, `p = softmax(x)` from logits else `x` (categorical focal crossentropy).
+    CategoricalFocalCrossentropy {
+        /// Whether the predictions are logits.
+        from_logits: bool,
+        /// The focusing exponent.
+        gamma: f32,
+        /// The weighting factor.
+        alpha: f32,
+    },
 }
 
 impl DeviceLoss {
@@ -226,6 +247,82 @@ impl DeviceLoss {
                     .try_sum::<(usize,), Axis<1>>()?
                     .try_negate()
             }
+            DeviceLoss::BinaryFocalCrossentropy {
+                from_logits,
+                gamma,
+                alpha,
+            } => {
+                let p = if from_logits {
+                    logits.try_sigmoid()?
+                } else {
+                    logits
+                };
+                // `p` itself (its tape) goes where it is used last.
+                let (pc, focus) = if gamma == 0.0 {
+                    (p.try_clamp(EPSILON, 1.0 - EPSILON)?, None)
+                } else {
+                    (p.retaped::<T>().try_clamp(EPSILON, 1.0 - EPSILON)?, Some(p))
+                };
+                let negatives = labels.clone().try_negate()?.try_add(1.0f32)?;
+                let log_not = pc
+                    .retaped::<T>()
+                    .try_negate()?
+                    .try_add(1.0f32)?
+                    .try_ln()?
+                    .try_mul(negatives)?;
+                let bce = pc
+                    .try_ln()?
+                    .try_mul(labels.clone())?
+                    .try_add(log_not)?
+                    .try_negate()?;
+                let focal = match focus {
+                    None => bce,
+                    Some(p) => {
+                        // 1 - p_t = t + p (1 - 2t).
+                        let slope = labels.clone().try_mul(-2.0f32)?.try_add(1.0f32)?;
+                        p.try_mul(slope)?
+                            .try_add(labels.clone())?
+                            .try_powf(gamma)?
+                            .try_mul(bce)?
+                    }
+                };
+                let focal = match alpha {
+                    Some(alpha) => {
+                        // t alpha + (1 - t)(1 - alpha) = (1 - alpha) + t (2 alpha - 1).
+                        let weight = labels.try_mul(2.0 * alpha - 1.0)?.try_add(1.0 - alpha)?;
+                        focal.try_mul(weight)?
+                    }
+                    None => focal,
+                };
+                focal.try_mean::<(usize,), Axis<1>>()
+            }
+            DeviceLoss::CategoricalFocalCrossentropy {
+                from_logits,
+                gamma,
+                alpha,
+            } => {
+                let p = if from_logits {
+                    logits.try_softmax::<Axis<1>>()?
+                } else {
+                    logits
+                };
+                let sums = p
+                    .retaped::<T>()
+                    .try_sum::<(usize,), Axis<1>>()?
+                    .try_broadcast_like(&(rows_of(&labels), Const::<K>))?;
+                let o = p.try_div(sums)?.try_clamp(EPSILON, 1.0 - EPSILON)?;
+                let weighted = if gamma == 0.0 {
+                    o.try_ln()?.try_mul(labels)?.try_negate()?.try_mul(alpha)?
+                } else {
+                    let cce = o.retaped::<T>().try_ln()?.try_mul(labels)?.try_negate()?;
+                    o.try_negate()?
+                        .try_add(1.0f32)?
+                        .try_powf(gamma)?
+                        .try_mul(alpha)?
+                        .try_mul(cce)?
+                };
+                weighted.try_sum::<(usize,), Axis<1>>()
+            }
         }
     }
 
@@ -236,10 +333,8 @@ impl DeviceLoss {
     /// predictions are. Unchanged for the other forms.
     pub fn prepare_labels(self, labels: &mut [f32], cols: usize) {
         match self {
-            DeviceLoss::Hinge { .. } => {
-                if labels.iter().all(|&t| t == 0.0 || t == 1.0) {
-                    labels.iter_mut().for_each(|t| *t = 2.0 * *t - 1.0);
-                }
+            DeviceLoss::Hinge { .. } if labels.iter().all(|&t| t == 0.0 || t == 1.0) => {
+                labels.iter_mut().for_each(|t| *t = 2.0 * *t - 1.0);
             }
             DeviceLoss::KlDivergence => {
                 labels.iter_mut().for_each(|t| *t = t.clamp(EPSILON, 1.0));
@@ -404,11 +499,6 @@ mod tests {
     #[test]
     fn losses_without_a_device_form_say_so_and_bad_labels_are_typed_errors() {
         let mut labels = Vec::new();
-        let focal = crate::losses::BinaryFocalCrossentropy::default();
-        assert!(focal
-            .device_form(&[0.0; K], 1, K, &mut labels)
-            .unwrap()
-            .is_none());
         let ignoring = SparseCategoricalCrossentropy::default()
             .with_from_logits(true)
             .with_ignore_class(Some(0));
