@@ -6,7 +6,8 @@
 use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
-    ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, MeanBatch, RowMetric, Stages,
+    ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, MeanBatch, RowMetric,
+    Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -182,6 +183,17 @@ pub trait KerasDevice:
         &self,
         form: &ConfusionForm<'_>,
         consts: &ConfusionConsts<Buffer<Self>>,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err>;
+
+    /// Adds one batch (`batch.unit_weight` unused; dense labels) to the column sums a metric's
+    /// saved state holds from `form.offset` (see [`kernels::columns`](crate::kernels::columns)),
+    /// where the buffers live. A batch that does not fit the form (short buffers, another
+    /// number of columns) is an error and changes nothing.
+    fn try_column_update(
+        &self,
+        form: &ColumnForm,
         batch: &MeanBatch<'_, Buffer<Self>>,
         state: &mut Buffer<Self>,
     ) -> Result<(), Self::Err>;
@@ -405,6 +417,33 @@ impl KerasDevice for Cpu {
         )
         .map_err(|_| dfdx::tensor::CpuError::WrongNumElements)
     }
+
+    /// The host metrics' column sums, on the host slices.
+    fn try_column_update(
+        &self,
+        form: &ColumnForm,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err> {
+        let (rows, cols) = (batch.rows, batch.cols);
+        let fits = batch.y_pred.len() >= rows * cols
+            && batch.y_true.len() >= rows * cols
+            && !matches!(batch.weights, Some(w) if w.len() < rows)
+            && form.fits(cols)
+            && state.len() >= form.offset + form.len();
+        if !fits {
+            return Err(dfdx::tensor::CpuError::WrongNumElements);
+        }
+        crate::kernels::columns::cpu_update(
+            form,
+            &batch.y_true[..rows * cols],
+            &batch.y_pred[..rows * cols],
+            cols,
+            batch.weights.map(|w| &w[..rows]),
+            state,
+        );
+        Ok(())
+    }
 }
 
 #[cfg(feature = "cuda")]
@@ -591,5 +630,15 @@ impl KerasDevice for dfdx::tensor::Cuda {
         state: &mut Buffer<Self>,
     ) -> Result<(), Self::Err> {
         crate::kernels::confusion::launch_confusion_update(self, form, consts, batch, state)
+    }
+
+    /// `columns.cu`'s kernel, on the device's stream: no host synchronisation.
+    fn try_column_update(
+        &self,
+        form: &ColumnForm,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        state: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err> {
+        crate::kernels::columns::launch_column_update(self, form, batch, state)
     }
 }

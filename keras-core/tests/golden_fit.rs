@@ -22,7 +22,8 @@ use keras_core::dfdx::prelude::*;
 use keras_core::layers::{Conv2D, Dense, Flatten, MaxPool2D, ReLU};
 use keras_core::losses::{self, DeviceLoss, Loss, LossAxis, LossFn, Reduction};
 use keras_core::metrics::{
-    self, ConfusionForm, Direction, Metric, MetricFn, MetricSet, ResolvedAccuracy, RowMetric,
+    self, ColumnForm, ConfusionForm, Direction, Metric, MetricFn, MetricSet, ResolvedAccuracy,
+    RowMetric,
 };
 use keras_core::optimizers::Optimizer;
 use keras_core::target::{Dense as DenseTarget, Sparse, Target};
@@ -402,6 +403,12 @@ macro_rules! any_metric {
             }
             fn confusion_form(&self) -> Option<ConfusionForm<'_>> {
                 dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.confusion_form())
+            }
+            fn column_form(&self) -> Option<ColumnForm> {
+                dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.column_form())
+            }
+            fn prepare(&mut self, cols: usize) -> Result<()> {
+                dispatch!(&mut self.inner, AnyMetric [$($variant),*], |m| m.prepare(cols))
             }
             fn keras_config(&self) -> Option<Value> {
                 dispatch!(&self.inner, AnyMetric [$($variant),*], |m| m.keras_config())

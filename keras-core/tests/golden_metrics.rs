@@ -1,9 +1,9 @@
 //! Every case of Keras's `metrics.json`: each metric is built from the case's `config`, fed the
 //! three batches, and `result_values()` is compared with Keras's `result()` after every batch.
 //! A second pass splits the batches between two instances and merges them. A third feeds the
-//! metrics that have a row form (`MetricFn::row_form`) or a confusion form
-//! (`MetricFn::confusion_form`) through their device kernel (`KerasDevice::try_mean_update`,
-//! `KerasDevice::try_confusion_update`) on [`TestDevice`](common::TestDevice), reading the state
+//! metrics that have a row form (`MetricFn::row_form`), a confusion form
+//! (`MetricFn::confusion_form`) or a column form (`MetricFn::column_form`) through their device
+//! kernel (`KerasDevice::try_mean_update`, `try_confusion_update`, `try_column_update`) on [`TestDevice`](common::TestDevice), reading the state
 //! back after each batch.
 
 mod common;
@@ -117,12 +117,20 @@ struct OnDevice {
     ran: usize,
     /// How many of `ran` were confusion-form metrics.
     counted: usize,
+    /// How many of `ran` were column-form metrics.
+    summed: usize,
 }
 
 impl Check for OnDevice {
     fn check<M: MetricFn + Clone>(&mut self, case: &Case, m: M) -> Result<(), String> {
         if m.confusion_form().is_some() {
             return self.check_counts(case, m);
+        }
+        let mut prepared = m.clone();
+        let cols = batches(case)?.first().ok_or("no batch")?.cols;
+        ok(prepared.prepare(cols))?;
+        if prepared.column_form().is_some() {
+            return self.check_columns(case, prepared);
         }
         self.check_means(case, m)
     }
@@ -163,6 +171,44 @@ impl OnDevice {
                 .map_err(|e| format!("after batch {i} on the device: {e}"))?;
         }
         self.ran += 1;
+        Ok(())
+    }
+
+    /// A column-form metric (sized for the batches' width first): its saved state on the
+    /// device, each batch through `try_column_update`, read back into the metric after each
+    /// batch and compared.
+    fn check_columns<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
+        let dev = &self.dev;
+        let e = |e| format!("device error: {e:?}");
+        let form = m.column_form().ok_or("no column form")?;
+        let initial = m.state_values().ok_or("a column-form metric has a state")?;
+        let mut state = dev.try_upload(&initial).map_err(e)?;
+        for (i, b) in batches(case)?.iter().enumerate() {
+            let y_pred = dev.try_upload(&b.y_pred).map_err(e)?;
+            let y_true = dev.try_upload(&b.y_true).map_err(e)?;
+            let weights = match &b.sample_weight {
+                Some(w) => Some(dev.try_upload(w).map_err(e)?),
+                None => None,
+            };
+            let batch = MeanBatch {
+                y_pred: &y_pred,
+                y_true: &y_true,
+                weights: weights.as_ref(),
+                unit_weight: 1.0,
+                rows: b.y_pred.len() / b.cols,
+                cols: b.cols,
+            };
+            dev.try_column_update(&form, &batch, &mut state)
+                .map_err(e)?;
+            let mut values = vec![0.0f32; initial.len()];
+            dev.try_download(&state, &mut values).map_err(e)?;
+            ok(m.load_state_values(&values))?;
+            let expected = result(case, i)?;
+            compare(&m.result_values(), expected, TOL * DEVICE_TOL_FACTOR)
+                .map_err(|e| format!("after batch {i} on the device: {e}"))?;
+        }
+        self.ran += 1;
+        self.summed += 1;
         Ok(())
     }
 
@@ -510,6 +556,7 @@ fn every_metric_case_with_a_device_form_matches_on_the_device() {
         dev: test_device(0),
         ran: 0,
         counted: 0,
+        summed: 0,
     };
     for case in &cases {
         report.record(&case.name, dispatch(case, &mut on_device));
@@ -523,9 +570,14 @@ fn every_metric_case_with_a_device_form_matches_on_the_device() {
         on_device.counted > 0,
         "no case has a metric with a confusion form"
     );
+    // So are F-scores and R2: their column sums must run too.
+    assert!(
+        on_device.summed > 0,
+        "no case has a metric with a column form"
+    );
     println!(
-        "{} cases ran on the device, {} of them confusion counts",
-        on_device.ran, on_device.counted
+        "{} cases ran on the device, {} of them confusion counts, {} column sums",
+        on_device.ran, on_device.counted, on_device.summed
     );
 }
 

@@ -21,11 +21,15 @@
 //! - [`confusion`]: a confusion-matrix metric's counts per threshold (Keras's
 //!   `update_confusion_matrix_variables`, described by a [`ConfusionForm`]) on the device that
 //!   holds the model's output, with a CPU kernel and a CUDA kernel side by side.
+//! - [`columns`]: per-column sums (Keras's `FBetaScore` and `R2Score` states, described by a
+//!   [`ColumnForm`]) on the device that holds the model's output, with a CPU kernel and a CUDA
+//!   kernel side by side.
 //! - [`metric`]: a mean metric's update (Keras's `MeanMetricWrapper` over a [`RowMetric`]) on
 //!   the device that holds the model's output, with a CPU kernel and a CUDA kernel side by side.
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
+pub mod columns;
 pub mod confusion;
 pub mod conv;
 mod cpu_view;
@@ -40,6 +44,7 @@ mod thread_pool;
 pub mod update;
 pub(crate) mod windows;
 
+pub use columns::{ColumnForm, ColumnSums};
 pub use confusion::{Comparison, ConfusionConsts, ConfusionForm};
 pub use conv::ConvKernel;
 pub(crate) use cpu_view::contiguous_mut;

@@ -242,6 +242,14 @@ impl MetricFn for Auc {
         self.counts.update(y_true, y_pred, cols, sample_weight, sel)
     }
 
+    /// A multi-label state without `num_labels` takes its label columns from `cols` now.
+    fn prepare(&mut self, cols: usize) -> Result<()> {
+        if self.multi_label && self.counts.labels == 0 {
+            self.counts = ConfusionCounts::new(self.counts.thresholds.clone(), cols);
+        }
+        Ok(())
+    }
+
     fn confusion_form(&self) -> Option<crate::metrics::ConfusionForm<'_>> {
         let sel = Selection {
             multi_label: self.multi_label,
@@ -293,6 +301,26 @@ impl<const K: usize> Metric<K> for Auc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_label_auc_sized_by_prepare_has_a_device_form_with_a_count_per_label() {
+        let mut auc = Auc::new().with_multi_label(None).unwrap();
+        assert!(
+            auc.confusion_form().is_none(),
+            "labels unknown before a batch"
+        );
+        auc.prepare(3).unwrap();
+        let form = auc.confusion_form().expect("sized now");
+        assert_eq!((form.labels, form.multi_label), (3, true));
+        let mut fed = Auc::new().with_multi_label(None).unwrap();
+        let (t, p) = (
+            [1.0, 0.0, 1.0, 0.0, 1.0, 1.0],
+            [0.9, 0.2, 0.4, 0.6, 0.7, 0.1],
+        );
+        fed.update_state(&t, &p, 3, None).unwrap();
+        auc.update_state(&t, &p, 3, None).unwrap();
+        assert_eq!(auc.result(), fed.result(), "prepare changes no result");
+    }
 
     #[test]
     fn weights_mask_out_samples() {

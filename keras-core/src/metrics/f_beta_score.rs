@@ -1,6 +1,8 @@
 //! `keras.metrics.FBetaScore`.
 
 use super::{inputs, keras_config, row_math::EPSILON, Direction, FScoreAverage, Metric, MetricFn};
+use crate::kernels::columns::{add_columns, Sums};
+use crate::kernels::{ColumnForm, ColumnSums};
 use crate::{target::Dense, Error, Result};
 
 /// The F-beta score, `(1 + b²) p r / (b² p + r)`, from per-class true positives, false
@@ -157,6 +159,26 @@ impl MetricFn for FBetaScore {
     ) -> Result<()> {
         let rows = inputs::dense_rows(y_true, y_pred, cols)?;
         inputs::check_weights(sample_weight, rows)?;
+        self.prepare(cols)?;
+        let sums = ColumnSums::FScore {
+            threshold: self.threshold,
+        };
+        let n = self.slots();
+        let into = Sums {
+            sums: [
+                &mut self.true_positives,
+                &mut self.false_positives,
+                &mut self.false_negatives,
+                &mut self.intermediate_weights,
+            ],
+            samples: None,
+        };
+        add_columns(sums, n, y_true, y_pred, cols, sample_weight, into);
+        Ok(())
+    }
+
+    /// Sizes the state for `cols` classes, as the first batch does.
+    fn prepare(&mut self, cols: usize) -> Result<()> {
         if self.classes == 0 {
             self.classes = cols;
             let n = self.slots();
@@ -175,38 +197,19 @@ impl MetricFn for FBetaScore {
                 got: format!("{cols} classes"),
             });
         }
-        let n = self.slots();
-        let (mut tp, mut fp, mut fn_, mut iw) =
-            (vec![0.0f32; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        for (r, (t_row, p_row)) in y_true.chunks(cols).zip(y_pred.chunks(cols)).enumerate() {
-            let max = p_row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            for c in 0..cols {
-                let p = p_row[c];
-                let positive = match self.threshold {
-                    Some(t) => p > t,
-                    None => p >= max && p.abs() > 1e-9,
-                };
-                let (p, t) = (if positive { 1.0f32 } else { 0.0 }, t_row[c]);
-                let w = |v: f32| match sample_weight {
-                    Some(sw) => v * sw[r],
-                    None => v,
-                };
-                let slot = if n == 1 { 0 } else { c };
-                tp[slot] += w(p * t);
-                fp[slot] += w(p * (1.0 - t));
-                fn_[slot] += w((1.0 - p) * t);
-                iw[slot] += w(t);
-            }
-        }
-        for (state, batch) in [
-            (&mut self.true_positives, tp),
-            (&mut self.false_positives, fp),
-            (&mut self.false_negatives, fn_),
-            (&mut self.intermediate_weights, iw),
-        ] {
-            state.iter_mut().zip(batch).for_each(|(a, b)| *a += b);
-        }
         Ok(())
+    }
+
+    /// The four sums per slot, after the saved state's header and class count, once the
+    /// classes are known.
+    fn column_form(&self) -> Option<ColumnForm> {
+        (self.classes > 0).then(|| ColumnForm {
+            sums: ColumnSums::FScore {
+                threshold: self.threshold,
+            },
+            slots: self.slots(),
+            offset: 7,
+        })
     }
 
     fn result(&self) -> f32 {
@@ -322,6 +325,15 @@ impl<const K: usize> Metric<K> for FBetaScore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepare_sizes_the_classes_and_refuses_another_width() {
+        let mut f = FBetaScore::new(0.5).unwrap();
+        assert!(f.column_form().is_none(), "classes unknown before a batch");
+        f.prepare(4).unwrap();
+        assert_eq!(f.column_form().map(|form| form.slots), Some(4));
+        assert!(matches!(f.prepare(3), Err(Error::ShapeMismatch { .. })));
+    }
 
     #[test]
     fn arg_max_ties_all_become_positive() {

@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use super::metric_set::{check_state_count, fits, no_member};
 use super::{
-    ConfusionForm, Direction, KerasMetrics, LossLabels, Metric, MetricFn, MetricSet, RowMetric,
+    ColumnForm, ConfusionForm, Direction, KerasMetrics, LossLabels, Metric, MetricFn, MetricSet,
+    RowMetric,
 };
 use crate::{target::Target, Error, Result};
 
@@ -98,6 +99,16 @@ where
         for (i, m) in self.iter().enumerate() {
             f(i, m.row_form());
         }
+    }
+
+    fn visit_column_forms(&self, f: &mut impl FnMut(usize, Option<ColumnForm>)) {
+        for (i, m) in self.iter().enumerate() {
+            f(i, m.column_form());
+        }
+    }
+
+    fn prepare_all(&mut self, cols: usize) -> Result<()> {
+        self.iter_mut().try_for_each(|m| m.prepare(cols))
     }
 
     fn any_host_member(&self) -> bool {

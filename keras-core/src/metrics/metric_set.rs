@@ -1,7 +1,7 @@
 //! Tuples of metrics: Keras's metrics list, statically dispatched (a `Vec` of one type is in
 //! `metric_list.rs`).
 
-use super::{ConfusionForm, Direction, Metric, RowMetric};
+use super::{ColumnForm, ConfusionForm, Direction, Metric, RowMetric};
 use crate::{target::Target, Result};
 
 /// A set of metrics for a `K`-wide output and labels of layout `T`: `()` for none, `(A,)`,
@@ -68,6 +68,18 @@ pub trait MetricSet<const K: usize, T: Target> {
     /// order. Defaults to no members.
     fn visit_row_forms(&self, f: &mut impl FnMut(usize, Option<RowMetric>)) {
         let _ = f;
+    }
+
+    /// Calls `f(index, form)` with each member's
+    /// [`column_form`](super::MetricFn::column_form), in order. Defaults to no members.
+    fn visit_column_forms(&self, f: &mut impl FnMut(usize, Option<ColumnForm>)) {
+        let _ = f;
+    }
+
+    /// [`MetricFn::prepare`] on every member. Defaults to no members.
+    fn prepare_all(&mut self, cols: usize) -> Result<()> {
+        let _ = cols;
+        Ok(())
     }
 
     /// Whether some member has no device form
@@ -223,6 +235,15 @@ macro_rules! tuple_metric_set {
 
             fn any_host_member(&self) -> bool {
                 $(!self.$idx.has_device_form())||+
+            }
+
+            fn visit_column_forms(&self, f: &mut impl FnMut(usize, Option<ColumnForm>)) {
+                $(f($idx, self.$idx.column_form());)+
+            }
+
+            fn prepare_all(&mut self, cols: usize) -> Result<()> {
+                $(self.$idx.prepare(cols)?;)+
+                Ok(())
             }
 
             fn update_host_members(

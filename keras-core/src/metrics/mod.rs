@@ -144,7 +144,7 @@ pub use squared_hinge::SquaredHinge;
 pub use sum::Sum;
 pub use top_k_categorical_accuracy::TopKCategoricalAccuracy;
 
-pub use crate::kernels::{ConfusionForm, RowMetric};
+pub use crate::kernels::{ColumnForm, ConfusionForm, RowMetric};
 
 use crate::{target::Target, Result};
 
@@ -249,10 +249,28 @@ pub trait MetricFn {
         None
     }
 
+    /// The metric's per-column sums in a form the device kernels compute ([`ColumnForm`]), for
+    /// `FBetaScore`, `F1Score` and `R2Score` once their width is known
+    /// ([`prepare`](MetricFn::prepare)). `None` (the default) for every other metric.
+    fn column_form(&self) -> Option<ColumnForm> {
+        None
+    }
+
+    /// Tells the metric the width of the model output it will see, before its first batch, so
+    /// that a state sized at the first batch (the F-scores' classes, R²'s columns, a
+    /// multi-label AUC's labels) is sized now: the trainer calls it before keeping the state on
+    /// the device. A width other than the one the state has is the error the next update would
+    /// give. A no-op by default.
+    fn prepare(&mut self, cols: usize) -> Result<()> {
+        let _ = cols;
+        Ok(())
+    }
+
     /// Whether the trainer can keep this metric's state on the device: it has a
-    /// [`row_form`](MetricFn::row_form) or a [`confusion_form`](MetricFn::confusion_form).
+    /// [`row_form`](MetricFn::row_form), a [`confusion_form`](MetricFn::confusion_form) or a
+    /// [`column_form`](MetricFn::column_form).
     fn has_device_form(&self) -> bool {
-        self.row_form().is_some() || self.confusion_form().is_some()
+        self.row_form().is_some() || self.confusion_form().is_some() || self.column_form().is_some()
     }
 
     /// The metric as Keras's `compile_config` lists it in a `.keras` file, so that

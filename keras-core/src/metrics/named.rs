@@ -81,6 +81,14 @@ macro_rules! forward_metric_methods {
         fn confusion_form(&self) -> Option<$crate::metrics::ConfusionForm<'_>> {
             self.$inner.confusion_form()
         }
+
+        fn column_form(&self) -> Option<$crate::metrics::ColumnForm> {
+            self.$inner.column_form()
+        }
+
+        fn prepare(&mut self, cols: usize) -> $crate::Result<()> {
+            self.$inner.prepare(cols)
+        }
     };
 }
 

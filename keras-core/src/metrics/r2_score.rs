@@ -1,6 +1,8 @@
 //! `keras.metrics.R2Score`.
 
 use super::{inputs, Direction, Metric, MetricFn};
+use crate::kernels::columns::{add_columns, Sums};
+use crate::kernels::{ColumnForm, ColumnSums};
 use crate::{target::Dense, Error, Result};
 
 /// How [`R2Score`] combines the scores of the output columns (Keras's `class_aggregation`).
@@ -109,6 +111,30 @@ impl MetricFn for R2Score {
     ) -> Result<()> {
         let rows = inputs::dense_rows(y_true, y_pred, cols)?;
         inputs::check_weights(sample_weight, rows)?;
+        self.prepare(cols)?;
+        let into = Sums {
+            sums: [
+                &mut self.sum,
+                &mut self.squared_sum,
+                &mut self.total_mse,
+                &mut self.count,
+            ],
+            samples: Some(&mut self.num_samples),
+        };
+        add_columns(
+            ColumnSums::R2,
+            cols,
+            y_true,
+            y_pred,
+            cols,
+            sample_weight,
+            into,
+        );
+        Ok(())
+    }
+
+    /// Sizes the state for `cols` columns, as the first batch does.
+    fn prepare(&mut self, cols: usize) -> Result<()> {
         if self.sum.is_empty() {
             for v in [
                 &mut self.sum,
@@ -125,24 +151,17 @@ impl MetricFn for R2Score {
                 got: format!("{cols} columns"),
             });
         }
-        for c in 0..cols {
-            let (mut s, mut sq, mut res, mut cnt) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
-            for r in 0..rows {
-                let w = inputs::weight_at(sample_weight, r);
-                let (t, p) = (y_true[r * cols + c], y_pred[r * cols + c]);
-                let wt = t * w;
-                s += wt;
-                sq += t * wt;
-                res += (t - p) * (t - p) * w;
-                cnt += w;
-            }
-            self.sum[c] += s;
-            self.squared_sum[c] += sq;
-            self.total_mse[c] += res;
-            self.count[c] += cnt;
-        }
-        self.num_samples += (rows * cols) as f32;
         Ok(())
+    }
+
+    /// The four sums per column after the saved state's header, then the sample count, once
+    /// the columns are known.
+    fn column_form(&self) -> Option<ColumnForm> {
+        (!self.sum.is_empty()).then_some(ColumnForm {
+            sums: ColumnSums::R2,
+            slots: self.sum.len(),
+            offset: 6,
+        })
     }
 
     fn result(&self) -> f32 {

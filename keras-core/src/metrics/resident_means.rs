@@ -4,7 +4,7 @@
 //! needs the values; beside it, the saved state of each metric with a confusion form, whose
 //! counts each batch adds to ([`KerasDevice::try_confusion_update`]).
 
-use super::{inputs, ConfusionForm, MeanState, MetricSet, RowMetric};
+use super::{inputs, ColumnForm, ConfusionForm, MeanState, MetricSet, RowMetric};
 use crate::{
     device::{Buffer, KerasDevice},
     kernels::ConfusionConsts,
@@ -33,6 +33,14 @@ struct CountSlot<D: KerasDevice> {
     state: Buffer<D>,
 }
 
+/// A column-sum metric's whole saved state on the device, with its form.
+#[derive(Debug)]
+struct ColumnSlot<D: KerasDevice> {
+    owner: Owner,
+    form: ColumnForm,
+    state: Buffer<D>,
+}
+
 /// The device copy of the loss tracker's and of the device-form metrics' states. While it is
 /// live ([`start`](ResidentMeans::start) to [`stop`](ResidentMeans::stop)) the device copy is
 /// the one that is current; [`read_into`](ResidentMeans::read_into) brings the host metrics
@@ -42,6 +50,7 @@ pub(crate) struct ResidentMeans<D: KerasDevice> {
     slots: Vec<(Owner, RowMetric)>,
     state: Option<Buffer<D>>,
     counts: Vec<CountSlot<D>>,
+    columns: Vec<ColumnSlot<D>>,
     host: Vec<f32>,
 }
 
@@ -51,6 +60,7 @@ impl<D: KerasDevice> Default for ResidentMeans<D> {
             slots: Vec::new(),
             state: None,
             counts: Vec::new(),
+            columns: Vec::new(),
             host: Vec::new(),
         }
     }
@@ -68,6 +78,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
         self.state = None;
         self.slots.clear();
         self.counts.clear();
+        self.columns.clear();
     }
 
     /// Makes the device copy current: the slots of the loss tracker and of every member with a
@@ -165,8 +176,52 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 form,
             });
         }
+        let mut columns = Vec::new();
+        let mut column_forms = Vec::new();
+        metrics.visit_column_forms(&mut |i, form| {
+            if let Some(form) = form {
+                column_forms.push((Owner::Metric(i), form));
+            }
+        });
+        weighted.visit_column_forms(&mut |i, form| {
+            if let Some(form) = form {
+                column_forms.push((Owner::Weighted(i), form));
+            }
+        });
+        for (owner, form) in column_forms {
+            if !form.fits(K) {
+                return Err(Error::ShapeMismatch {
+                    name: "y_pred",
+                    expected: format!("{} columns, as the metric's state has", form.slots),
+                    got: format!("{K} columns"),
+                });
+            }
+            let state = match owner {
+                Owner::Metric(i) => states.get(i),
+                Owner::Weighted(i) => weighted_states.get(i),
+                Owner::Loss => None,
+            };
+            let Some(Some(state)) = state else {
+                return Err(Error::invalid(
+                    "metrics",
+                    "a metric with a column form must keep a saved state",
+                ));
+            };
+            if state.len() < form.offset + form.len() {
+                return Err(Error::invalid(
+                    "metrics",
+                    "a metric's saved state is shorter than its column form's sums",
+                ));
+            }
+            columns.push(ColumnSlot {
+                owner,
+                form,
+                state: upload(state, "the metric states")?,
+            });
+        }
         self.state = Some(upload(&self.host, "the metric states")?);
         self.counts = counts;
+        self.columns = columns;
         Ok(())
     }
 
@@ -185,10 +240,11 @@ impl<D: KerasDevice> ResidentMeans<D> {
         let Some(state) = self.state.as_mut() else {
             return Ok(());
         };
-        if self.slots.len() == 1 && self.counts.is_empty() {
+        let dense = !self.counts.is_empty() || !self.columns.is_empty();
+        if self.slots.len() == 1 && !dense {
             return Ok(());
         }
-        if !self.counts.is_empty() && y_true.len() != rows * cols {
+        if dense && y_true.len() != rows * cols {
             return Err(Error::ShapeMismatch {
                 name: "y_true",
                 expected: format!("{} values", rows * cols),
@@ -225,6 +281,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
             .iter()
             .map(|(owner, _)| owner)
             .chain(self.counts.iter().map(|c| &c.owner))
+            .chain(self.columns.iter().map(|c| &c.owner))
             .any(|owner| matches!(owner, Owner::Weighted(_)));
         let weights = match weights.filter(|_| any_weighted) {
             Some(w) => Some(upload(w, "the metric weights")?),
@@ -258,6 +315,21 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 cols,
             };
             dev.try_confusion_update(&slot.form, &slot.consts, &batch, &mut slot.state)
+                .map_err(Error::on_device::<D>("a metric update"))?;
+        }
+        for slot in &mut self.columns {
+            let batch = crate::kernels::MeanBatch {
+                y_pred,
+                y_true: &labels,
+                weights: match slot.owner {
+                    Owner::Weighted(_) => weights.as_ref(),
+                    _ => None,
+                },
+                unit_weight: 1.0,
+                rows,
+                cols,
+            };
+            dev.try_column_update(&slot.form, &batch, &mut slot.state)
                 .map_err(Error::on_device::<D>("a metric update"))?;
         }
         Ok(())
@@ -348,12 +420,17 @@ impl<D: KerasDevice> ResidentMeans<D> {
         for (slot, &(owner, _)) in self.slots.iter().enumerate() {
             f(owner, &host[2 * slot..2 * slot + 2])?;
         }
-        for slot in &self.counts {
-            let len = dfdx::tensor::Storage::<f32>::len(dev, &slot.state);
+        let whole = self
+            .counts
+            .iter()
+            .map(|c| (c.owner, &c.state))
+            .chain(self.columns.iter().map(|c| (c.owner, &c.state)));
+        for (owner, state) in whole {
+            let len = dfdx::tensor::Storage::<f32>::len(dev, state);
             let mut values = vec![0.0f32; len];
-            dev.try_download(&slot.state, &mut values)
+            dev.try_download(state, &mut values)
                 .map_err(Error::on_device::<D>("the metric states"))?;
-            f(slot.owner, &values)?;
+            f(owner, &values)?;
         }
         Ok(())
     }

@@ -228,9 +228,13 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// row form ([`MetricFn::row_form`](crate::metrics::MetricFn::row_form): every metric that
     /// is Keras's `MeanMetricWrapper`, i.e. the accuracies and top-k accuracies, the
     /// crossentropies, the mean errors, KL divergence, Poisson, cosine similarity, the hinges and
-    /// the correlations) where the model runs: each batch adds to their
-    /// `[total, count]` states on the device ([`KerasDevice::try_mean_update`]), and the host
-    /// reads them only when a log needs them: after every batch when a callback reads batch
+    /// the correlations), a confusion form
+    /// ([`MetricFn::confusion_form`](crate::metrics::MetricFn::confusion_form): the condition
+    /// counts, `Precision`, `Recall`, `AUC`, the rate-at metrics, without `top_k`) or a column
+    /// form ([`MetricFn::column_form`](crate::metrics::MetricFn::column_form): the F-scores,
+    /// `R2Score`) where the model runs: each batch adds to their states on the device
+    /// ([`KerasDevice::try_mean_update`], [`KerasDevice::try_confusion_update`],
+    /// [`KerasDevice::try_column_update`]), and the host reads them only when a log needs them: after every batch when a callback reads batch
     /// logs ([`Callback::reads_batch_logs`](crate::callbacks::Callback::reads_batch_logs), e.g.
     /// a live progress bar), else once per epoch (per evaluation), as Keras's JAX trainer does.
     /// Evaluation then computes the loss on the device too where
@@ -617,6 +621,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         if self.resident_means.is_live() {
             return Ok(());
         }
+        self.metrics.prepare_all(K)?;
+        self.weighted_metrics.prepare_all(K)?;
         self.resident_means.start::<K, T, _, _>(
             &self.device,
             &self.loss_tracker,
