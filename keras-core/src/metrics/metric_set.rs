@@ -76,7 +76,7 @@ pub trait MetricSet<const K: usize, T: Target> {
         let _ = f;
     }
 
-    /// [`MetricFn::prepare`] on every member. Defaults to no members.
+    /// [`MetricFn::prepare`](super::MetricFn::prepare) on every member. Defaults to no members.
     fn prepare_all(&mut self, cols: usize) -> Result<()> {
         let _ = cols;
         Ok(())
