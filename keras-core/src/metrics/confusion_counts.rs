@@ -152,15 +152,16 @@ impl ConfusionCounts {
         Ok(())
     }
 
-    /// The counts' update in the form the device kernels compute, for a selection without
-    /// `top_k` once the label columns are known (a multi-label state decides them at its first
-    /// batch); `from_logits` predictions go through a sigmoid first. `None` otherwise.
+    /// The counts' update in the form the device kernels compute, once the label columns are
+    /// known (a multi-label state decides them at its first batch, or at
+    /// [`MetricFn::prepare`](super::MetricFn::prepare)); `from_logits` predictions go through a
+    /// sigmoid first. `None` before.
     pub(crate) fn device_form<'a>(
         &'a self,
         sel: Selection<'a>,
         from_logits: bool,
     ) -> Option<ConfusionForm<'a>> {
-        if sel.top_k.is_some() || self.labels == 0 {
+        if self.labels == 0 {
             return None;
         }
         Some(ConfusionForm {
@@ -172,6 +173,7 @@ impl ConfusionCounts {
                 false => Comparison::Above,
             },
             labels: self.labels,
+            top_k: sel.top_k,
             class_id: sel.class_id,
             multi_label: sel.multi_label,
             label_weights: sel
@@ -227,7 +229,13 @@ mod tests {
             top_k: Some(1),
             ..Selection::default()
         };
-        assert!(c.device_form(top_k, false).is_none());
+        let form = c.device_form(top_k, false).unwrap();
+        assert_eq!(form.top_k, Some(1));
+        let fresh = ConfusionCounts::new(c.thresholds.clone(), 0);
+        assert!(
+            fresh.device_form(top_k, false).is_none(),
+            "labels undecided"
+        );
     }
 
     #[test]

@@ -242,7 +242,7 @@ pub trait MetricFn {
     /// The metric's confusion-matrix counts in a form the device kernels compute
     /// ([`ConfusionForm`]), for the metrics whose state is Keras's true/false positive/negative
     /// counts per threshold (the condition counts, `Precision`, `Recall`, `AUC`, the rate-at
-    /// metrics) without `top_k`: the trainer can then keep that state where the model's output
+    /// metrics): the trainer can then keep that state where the model's output
     /// is and read it only when a log needs it, as for a [`row_form`](MetricFn::row_form).
     /// `None` (the default) for every other metric.
     fn confusion_form(&self) -> Option<ConfusionForm<'_>> {

@@ -445,6 +445,12 @@ fn fits_width(form: &ConfusionForm<'_>, width: usize) -> Result<()> {
             format!("class_id = {id} is not a column of predictions with {width} columns"),
         ));
     }
+    if let Some(k) = form.top_k.filter(|&k| k > width) {
+        return Err(Error::invalid(
+            "top_k",
+            format!("top_k = {k} is larger than the {width} predictions per row"),
+        ));
+    }
     if let Some(lw) = form.label_weights.as_ref().filter(|lw| lw.len() != width) {
         return Err(Error::ShapeMismatch {
             name: "label_weights",

@@ -230,7 +230,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// crossentropies, the mean errors, KL divergence, Poisson, cosine similarity, the hinges and
     /// the correlations), a confusion form
     /// ([`MetricFn::confusion_form`](crate::metrics::MetricFn::confusion_form): the condition
-    /// counts, `Precision`, `Recall`, `AUC`, the rate-at metrics, without `top_k`) or a column
+    /// counts, `Precision`, `Recall`, `AUC`, the rate-at metrics) or a column
     /// form ([`MetricFn::column_form`](crate::metrics::MetricFn::column_form): the F-scores,
     /// `R2Score`) where the model runs: each batch adds to their states on the device
     /// ([`KerasDevice::try_mean_update`], [`KerasDevice::try_confusion_update`],

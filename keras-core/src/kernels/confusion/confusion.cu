@@ -13,6 +13,7 @@
 //   bucketed        1: Keras's bucketed comparison for evenly spaced thresholds
 //   with_epsilon    1: a bucket is at least 0 (AUC's grid, whose end points carry an epsilon)
 //   class_id        the one column counted, or -1 for all
+//   top_k           keep the k largest predictions of each row (the rest count as -1e10), or 0
 //   multi_label     1: column l only, counted in label column l
 //   from_logits     1: sigmoid of the prediction first
 //   p, t, w, lw     predictions, labels, per-row weights or null, per-column weights or null
@@ -22,6 +23,29 @@
 
 #define KERAS_CONFUSION_THREADS 256
 
+// Rust's f32::total_cmp as an integer key: larger key, larger value (NaN above +inf, -0 < +0).
+__device__ static int keras_total_key(const float x) {
+    const int i = __float_as_int(x);
+    return i ^ (int)(((unsigned int)(i >> 31)) >> 1);
+}
+
+__device__ static float keras_prob(const float x, const unsigned int from_logits) {
+    return from_logits ? 1.0f / (1.0f + expf(-x)) : x;
+}
+
+// Whether column c of the row is among its k largest (counting.rs's top_k_mask: sorted by
+// total_cmp, largest first, ties to the lower index).
+__device__ static bool keras_in_top_k(const float *row, const size_t cols, const size_t c,
+                                      const size_t k, const unsigned int from_logits) {
+    const int key = keras_total_key(keras_prob(row[c], from_logits));
+    size_t ahead = 0;
+    for (size_t j = 0; j < cols; j++) {
+        const int other = keras_total_key(keras_prob(row[j], from_logits));
+        ahead += other > key || (other == key && j < c);
+    }
+    return ahead < k;
+}
+
 // The shape and options, by value (cuda_kernel.rs's ConfusionArgs, field for field).
 struct ConfusionArgs {
     size_t rows;
@@ -29,6 +53,7 @@ struct ConfusionArgs {
     size_t n_thresholds;
     size_t labels;
     long long class_id;
+    size_t top_k;
     unsigned int bucketed;
     unsigned int with_epsilon;
     unsigned int multi_label;
@@ -56,9 +81,9 @@ extern "C" __global__ void keras_confusion_update(const ConfusionArgs a, const f
         if (multi_label && col != l) {
             continue;
         }
-        float pred = p[r * cols + c];
-        if (from_logits) {
-            pred = 1.0f / (1.0f + expf(-pred));
+        float pred = keras_prob(p[r * cols + c], from_logits);
+        if (a.top_k > 0 && !keras_in_top_k(p + r * cols, cols, c, a.top_k, from_logits)) {
+            pred = -1e10f;
         }
         const bool label = t[r * cols + c] != 0.0f;
         // The host's weight: sample weight times label weight, either alone, or 1.

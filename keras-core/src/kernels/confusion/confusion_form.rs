@@ -16,9 +16,9 @@ pub enum Comparison {
     },
 }
 
-/// The update of a confusion-matrix metric's counts, for metrics without `top_k` (a per-row
-/// sort the kernels do not do): the thresholds, the comparison, which columns count and how
-/// they are weighted, and where the counts sit in the metric's state.
+/// The update of a confusion-matrix metric's counts: the thresholds, the comparison, which
+/// predictions count (the `k` largest of each row, a class id) and how they are weighted, and
+/// where the counts sit in the metric's state.
 ///
 /// # Examples
 /// ```
@@ -37,6 +37,9 @@ pub struct ConfusionForm<'a> {
     pub comparison: Comparison,
     /// Label columns the counts keep: 1, or each column's own with `multi_label`.
     pub labels: usize,
+    /// Keep only the `k` largest predictions of each row (ties to the lower index); the others
+    /// count as `-1e10`.
+    pub top_k: Option<usize>,
     /// Count only this column.
     pub class_id: Option<usize>,
     /// Keep one count per column.
@@ -79,10 +82,10 @@ impl ConfusionForm<'_> {
         }
     }
 
-    /// The [`Selection`](super::Selection) the counts take (no `top_k`).
+    /// The [`Selection`](super::Selection) the counts take.
     pub(crate) fn selection(&self) -> super::Selection<'_> {
         super::Selection {
-            top_k: None,
+            top_k: self.top_k,
             class_id: self.class_id,
             multi_label: self.multi_label,
             label_weights: self.label_weights.as_deref(),

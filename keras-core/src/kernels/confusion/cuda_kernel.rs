@@ -31,6 +31,7 @@ struct ConfusionArgs {
     n_thresholds: usize,
     labels: usize,
     class_id: i64,
+    top_k: usize,
     bucketed: u32,
     with_epsilon: u32,
     multi_label: u32,
@@ -38,7 +39,8 @@ struct ConfusionArgs {
 }
 
 // SAFETY: `ConfusionArgs` is `repr(C)` plain data with the layout of `confusion.cu`'s
-// `ConfusionArgs` (four 64-bit sizes, a 64-bit integer, four unsigned ints), passed by value.
+// `ConfusionArgs` (four 64-bit sizes, a 64-bit integer, a 64-bit size, four unsigned ints),
+// passed by value.
 unsafe impl DeviceRepr for ConfusionArgs {}
 
 fn invalid() -> CudaError {
@@ -72,6 +74,7 @@ pub(crate) fn launch_confusion_update(
         && consts.thresholds.len() == form.thresholds.len()
         && !matches!(&consts.label_weights, Some(lw) if lw.len() < cols)
         && form.class_id.is_none_or(|id| id < cols)
+        && form.top_k.is_none_or(|k| k <= cols)
         && form.labels == form.labels_for(cols)
         && state.len() >= form.offset + 4 * n;
     if !fits || n == 0 {
@@ -87,6 +90,7 @@ pub(crate) fn launch_confusion_update(
         n_thresholds: form.thresholds.len(),
         labels: form.labels,
         class_id: form.class_id.map_or(-1, |id| id as i64),
+        top_k: form.top_k.unwrap_or(0),
         bucketed,
         with_epsilon,
         multi_label: u32::from(form.multi_label),
