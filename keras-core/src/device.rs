@@ -397,25 +397,13 @@ impl KerasDevice for Cpu {
         batch: &MeanBatch<'_, Buffer<Self>>,
         state: &mut Buffer<Self>,
     ) -> Result<(), Self::Err> {
-        let (rows, cols) = (batch.rows, batch.cols);
-        let fits = batch.y_pred.len() >= rows * cols
-            && batch.y_true.len() >= rows * cols
-            && !matches!(batch.weights, Some(w) if w.len() < rows)
-            && form.labels == form.labels_for(cols)
+        let cols = batch.cols;
+        let fits = form.labels == form.labels_for(cols)
             && form.class_id.is_none_or(|id| id < cols)
             && state.len() >= form.offset + 4 * form.len();
-        if !fits {
-            return Err(dfdx::tensor::CpuError::WrongNumElements);
-        }
-        crate::kernels::confusion::cpu_update(
-            form,
-            &batch.y_true[..rows * cols],
-            &batch.y_pred[..rows * cols],
-            cols,
-            batch.weights.map(|w| &w[..rows]),
-            state,
-        )
-        .map_err(|_| dfdx::tensor::CpuError::WrongNumElements)
+        let (y_true, y_pred, weights) = dense_slices(batch, fits)?;
+        crate::kernels::confusion::cpu_update(form, y_true, y_pred, cols, weights, state)
+            .map_err(|_| dfdx::tensor::CpuError::WrongNumElements)
     }
 
     /// The host metrics' column sums, on the host slices.
@@ -425,24 +413,27 @@ impl KerasDevice for Cpu {
         batch: &MeanBatch<'_, Buffer<Self>>,
         state: &mut Buffer<Self>,
     ) -> Result<(), Self::Err> {
-        let (rows, cols) = (batch.rows, batch.cols);
-        let fits = batch.y_pred.len() >= rows * cols
-            && batch.y_true.len() >= rows * cols
-            && !matches!(batch.weights, Some(w) if w.len() < rows)
-            && form.fits(cols)
-            && state.len() >= form.offset + form.len();
-        if !fits {
-            return Err(dfdx::tensor::CpuError::WrongNumElements);
-        }
-        crate::kernels::columns::cpu_update(
-            form,
-            &batch.y_true[..rows * cols],
-            &batch.y_pred[..rows * cols],
-            cols,
-            batch.weights.map(|w| &w[..rows]),
-            state,
-        );
+        let fits = form.fits(batch.cols) && state.len() >= form.offset + form.len();
+        let (y_true, y_pred, weights) = dense_slices(batch, fits)?;
+        crate::kernels::columns::cpu_update(form, y_true, y_pred, batch.cols, weights, state);
         Ok(())
+    }
+}
+
+/// A batch of dense labels as host slices (`rows × cols` labels and predictions, `rows`
+/// weights), when its buffers are long enough and `fits` (the form's own checks); else the error
+/// a CPU kernel gives for buffers that do not fit.
+#[allow(clippy::type_complexity)]
+fn dense_slices<'a>(
+    batch: &MeanBatch<'a, Buffer<Cpu>>,
+    fits: bool,
+) -> Result<(&'a [f32], &'a [f32], Option<&'a [f32]>), dfdx::tensor::CpuError> {
+    let n = batch.rows * batch.cols;
+    let weights = batch.weights.map(|w| w.get(..batch.rows));
+    match (batch.y_true.get(..n), batch.y_pred.get(..n), weights) {
+        (Some(t), Some(p), None) if fits => Ok((t, p, None)),
+        (Some(t), Some(p), Some(Some(w))) if fits => Ok((t, p, Some(w))),
+        _ => Err(dfdx::tensor::CpuError::WrongNumElements),
     }
 }
 

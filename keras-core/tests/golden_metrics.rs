@@ -11,7 +11,7 @@ mod common;
 use common::{
     compare, load, load_cases, test_device, Array, Case, Report, TestDevice, DEVICE_TOL_FACTOR,
 };
-use keras_core::device::KerasDevice;
+use keras_core::device::{Buffer, KerasDevice};
 use keras_core::kernels::{ConfusionConsts, MeanBatch};
 use keras_core::metrics::*;
 use serde_json::Value;
@@ -109,7 +109,8 @@ impl Check for Merged {
     }
 }
 
-/// For metrics with a row form or a confusion form: each batch goes through the device kernel on
+/// For metrics with a row form, a confusion form or a column form: each batch goes through the
+/// device kernel on
 /// [`TestDevice`] into the metric's state there, which is read back into the metric after each
 /// batch and compared. Other metrics are not counted in `ran`.
 struct OnDevice {
@@ -138,87 +139,31 @@ impl Check for OnDevice {
 
 impl OnDevice {
     /// A row-form metric: each batch through `try_mean_update` into a `[total, count]` state.
-    fn check_means<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
+    fn check_means<M: MetricFn>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
         let Some(form) = m.row_form() else {
             return Ok(());
         };
-        let dev = &self.dev;
-        let e = |e| format!("device error: {e:?}");
-        let initial = m.state_values().ok_or("a row-form metric has a state")?;
-        let mut state = dev.try_upload(&initial).map_err(e)?;
-        for (i, b) in batches(case)?.iter().enumerate() {
-            let y_pred = dev.try_upload(&b.y_pred).map_err(e)?;
-            let y_true = dev.try_upload(&b.y_true).map_err(e)?;
-            let weights = match &b.sample_weight {
-                Some(w) => Some(dev.try_upload(w).map_err(e)?),
-                None => None,
-            };
-            let batch = MeanBatch {
-                y_pred: &y_pred,
-                y_true: &y_true,
-                weights: weights.as_ref(),
-                unit_weight: 1.0,
-                rows: b.y_pred.len() / b.cols,
-                cols: b.cols,
-            };
-            dev.try_mean_update(form, &batch, &mut state, 0)
-                .map_err(e)?;
-            let mut values = [0.0f32; 2];
-            dev.try_download(&state, &mut values).map_err(e)?;
-            ok(m.load_state_values(&values))?;
-            let expected = result(case, i)?;
-            compare(&m.result_values(), expected, TOL * DEVICE_TOL_FACTOR)
-                .map_err(|e| format!("after batch {i} on the device: {e}"))?;
-        }
-        self.ran += 1;
-        Ok(())
+        self.run(case, &mut m, |dev, batch, state| {
+            dev.try_mean_update(form, batch, state, 0)
+        })
     }
 
-    /// A column-form metric (sized for the batches' width first): its saved state on the
-    /// device, each batch through `try_column_update`, read back into the metric after each
-    /// batch and compared.
-    fn check_columns<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
-        let dev = &self.dev;
-        let e = |e| format!("device error: {e:?}");
+    /// A column-form metric (sized for the batches' width first): each batch through
+    /// `try_column_update` into its saved state on the device.
+    fn check_columns<M: MetricFn>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
         let form = m.column_form().ok_or("no column form")?;
-        let initial = m.state_values().ok_or("a column-form metric has a state")?;
-        let mut state = dev.try_upload(&initial).map_err(e)?;
-        for (i, b) in batches(case)?.iter().enumerate() {
-            let y_pred = dev.try_upload(&b.y_pred).map_err(e)?;
-            let y_true = dev.try_upload(&b.y_true).map_err(e)?;
-            let weights = match &b.sample_weight {
-                Some(w) => Some(dev.try_upload(w).map_err(e)?),
-                None => None,
-            };
-            let batch = MeanBatch {
-                y_pred: &y_pred,
-                y_true: &y_true,
-                weights: weights.as_ref(),
-                unit_weight: 1.0,
-                rows: b.y_pred.len() / b.cols,
-                cols: b.cols,
-            };
-            dev.try_column_update(&form, &batch, &mut state)
-                .map_err(e)?;
-            let mut values = vec![0.0f32; initial.len()];
-            dev.try_download(&state, &mut values).map_err(e)?;
-            ok(m.load_state_values(&values))?;
-            let expected = result(case, i)?;
-            compare(&m.result_values(), expected, TOL * DEVICE_TOL_FACTOR)
-                .map_err(|e| format!("after batch {i} on the device: {e}"))?;
-        }
-        self.ran += 1;
+        self.run(case, &mut m, |dev, batch, state| {
+            dev.try_column_update(&form, batch, state)
+        })?;
         self.summed += 1;
         Ok(())
     }
 
-    /// A confusion-form metric: its saved state on the device, each batch through
-    /// `try_confusion_update`, read back into the metric after each batch and compared.
-    fn check_counts<M: MetricFn + Clone>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
-        let dev = &self.dev;
+    /// A confusion-form metric: each batch through `try_confusion_update` into its saved state
+    /// on the device, with the form's thresholds and label weights uploaded once.
+    fn check_counts<M: MetricFn>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
         let e = |e| format!("device error: {e:?}");
-        let all = batches(case)?;
-        let cols = all.first().ok_or("no batch")?.cols;
+        let cols = batches(case)?.first().ok_or("no batch")?.cols;
         let form = m.confusion_form().ok_or("no confusion form")?.into_owned();
         if form.labels != form.labels_for(cols) {
             return Err(format!(
@@ -227,17 +172,38 @@ impl OnDevice {
             ));
         }
         let consts = ConfusionConsts {
-            thresholds: dev.try_upload(&form.thresholds).map_err(e)?,
+            thresholds: self.dev.try_upload(&form.thresholds).map_err(e)?,
             label_weights: match &form.label_weights {
-                Some(lw) => Some(dev.try_upload(lw).map_err(e)?),
+                Some(lw) => Some(self.dev.try_upload(lw).map_err(e)?),
                 None => None,
             },
         };
-        let initial = m
-            .state_values()
-            .ok_or("a confusion-form metric has a state")?;
+        self.run(case, &mut m, |dev, batch, state| {
+            dev.try_confusion_update(&form, &consts, batch, state)
+        })?;
+        self.counted += 1;
+        Ok(())
+    }
+
+    /// Uploads `m`'s saved state, feeds each batch of the case to `update` on the device, reads
+    /// the state back into `m` after each batch and compares its result with Keras's.
+    fn run<M: MetricFn>(
+        &mut self,
+        case: &Case,
+        m: &mut M,
+        mut update: impl FnMut(
+            &TestDevice,
+            &MeanBatch<'_, Buffer<TestDevice>>,
+            &mut Buffer<TestDevice>,
+        )
+            -> Result<(), <TestDevice as keras_core::dfdx::tensor::HasErr>::Err>,
+    ) -> Result<(), String> {
+        let dev = &self.dev;
+        let e = |e| format!("device error: {e:?}");
+        let initial = m.state_values().ok_or("a device-form metric has a state")?;
         let mut state = dev.try_upload(&initial).map_err(e)?;
-        for (i, b) in all.iter().enumerate() {
+        let mut values = vec![0.0f32; initial.len()];
+        for (i, b) in batches(case)?.iter().enumerate() {
             let y_pred = dev.try_upload(&b.y_pred).map_err(e)?;
             let y_true = dev.try_upload(&b.y_true).map_err(e)?;
             let weights = match &b.sample_weight {
@@ -252,9 +218,7 @@ impl OnDevice {
                 rows: b.y_pred.len() / b.cols,
                 cols: b.cols,
             };
-            dev.try_confusion_update(&form, &consts, &batch, &mut state)
-                .map_err(e)?;
-            let mut values = vec![0.0f32; initial.len()];
+            update(dev, &batch, &mut state).map_err(e)?;
             dev.try_download(&state, &mut values).map_err(e)?;
             ok(m.load_state_values(&values))?;
             let expected = result(case, i)?;
@@ -262,7 +226,6 @@ impl OnDevice {
                 .map_err(|e| format!("after batch {i} on the device: {e}"))?;
         }
         self.ran += 1;
-        self.counted += 1;
         Ok(())
     }
 }

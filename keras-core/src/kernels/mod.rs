@@ -33,6 +33,8 @@ pub mod columns;
 pub mod confusion;
 pub mod conv;
 mod cpu_view;
+#[cfg(feature = "cuda")]
+mod cuda_function;
 mod dense;
 mod finite;
 mod gemm_f32;

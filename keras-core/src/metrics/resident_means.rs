@@ -287,50 +287,31 @@ impl<D: KerasDevice> ResidentMeans<D> {
             Some(w) => Some(upload(w, "the metric weights")?),
             None => None,
         };
+        // The batch as `owner` sees it: the weighted metrics get the weights.
+        let batch_for = |owner: Owner| crate::kernels::MeanBatch {
+            y_pred,
+            y_true: &labels,
+            weights: match owner {
+                Owner::Weighted(_) => weights.as_ref(),
+                _ => None,
+            },
+            unit_weight: 1.0,
+            rows,
+            cols,
+        };
+        let failed = Error::on_device::<D>("a metric update");
         for (slot, &(owner, form)) in self.slots.iter().enumerate().skip(1) {
-            let batch = crate::kernels::MeanBatch {
-                y_pred,
-                y_true: &labels,
-                weights: match owner {
-                    Owner::Weighted(_) => weights.as_ref(),
-                    _ => None,
-                },
-                unit_weight: 1.0,
-                rows,
-                cols,
-            };
-            dev.try_mean_update(form, &batch, state, 2 * slot)
-                .map_err(Error::on_device::<D>("a metric update"))?;
+            dev.try_mean_update(form, &batch_for(owner), state, 2 * slot)
+                .map_err(&failed)?;
         }
         for slot in &mut self.counts {
-            let batch = crate::kernels::MeanBatch {
-                y_pred,
-                y_true: &labels,
-                weights: match slot.owner {
-                    Owner::Weighted(_) => weights.as_ref(),
-                    _ => None,
-                },
-                unit_weight: 1.0,
-                rows,
-                cols,
-            };
+            let batch = batch_for(slot.owner);
             dev.try_confusion_update(&slot.form, &slot.consts, &batch, &mut slot.state)
-                .map_err(Error::on_device::<D>("a metric update"))?;
+                .map_err(&failed)?;
         }
         for slot in &mut self.columns {
-            let batch = crate::kernels::MeanBatch {
-                y_pred,
-                y_true: &labels,
-                weights: match slot.owner {
-                    Owner::Weighted(_) => weights.as_ref(),
-                    _ => None,
-                },
-                unit_weight: 1.0,
-                rows,
-                cols,
-            };
-            dev.try_column_update(&slot.form, &batch, &mut slot.state)
-                .map_err(Error::on_device::<D>("a metric update"))?;
+            dev.try_column_update(&slot.form, &batch_for(slot.owner), &mut slot.state)
+                .map_err(&failed)?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use cudarc::driver::{DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConf
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
 use super::{ColumnForm, ColumnSums};
+use crate::kernels::cuda_function::{function, invalid_value as invalid};
 use crate::kernels::MeanBatch;
 
 /// `columns.cu` compiled to PTX by the build script (empty under `ci-check`).
@@ -38,12 +39,6 @@ struct ColumnArgs {
 // (three 64-bit sizes, two unsigned ints, a float), passed by value.
 unsafe impl DeviceRepr for ColumnArgs {}
 
-fn invalid() -> CudaError {
-    CudaError::Driver(cudarc::driver::DriverError(
-        cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
-    ))
-}
-
 /// Adds one batch to the sums at `state[form.offset..]`.
 pub(crate) fn launch_column_update(
     dev: &Cuda,
@@ -51,15 +46,7 @@ pub(crate) fn launch_column_update(
     batch: &MeanBatch<'_, Buffer>,
     state: &mut Buffer,
 ) -> Result<(), CudaError> {
-    let cuda = dev.cuda_device();
-    if !cuda.has_func(MODULE, UPDATE) {
-        cuda.load_ptx(PTX.into(), MODULE, &[UPDATE])?;
-    }
-    let function =
-        cuda.get_func(MODULE, UPDATE)
-            .ok_or(CudaError::Driver(cudarc::driver::DriverError(
-                cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_FOUND,
-            )))?;
+    let function = function(dev, MODULE, PTX, &[UPDATE], UPDATE)?;
     let (rows, cols) = (batch.rows, batch.cols);
     let fits = batch.y_pred.len() >= rows * cols
         && batch.y_true.len() >= rows * cols

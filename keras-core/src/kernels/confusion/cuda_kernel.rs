@@ -6,6 +6,7 @@ use cudarc::driver::{DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConf
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
 use super::{Comparison, ConfusionConsts, ConfusionForm};
+use crate::kernels::cuda_function::{function, invalid_value as invalid};
 use crate::kernels::MeanBatch;
 
 /// `confusion.cu` compiled to PTX by the build script (empty under `ci-check`).
@@ -43,12 +44,6 @@ struct ConfusionArgs {
 // passed by value.
 unsafe impl DeviceRepr for ConfusionArgs {}
 
-fn invalid() -> CudaError {
-    CudaError::Driver(cudarc::driver::DriverError(
-        cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
-    ))
-}
-
 /// Adds one batch to the counts at `state[form.offset..]`.
 pub(crate) fn launch_confusion_update(
     dev: &Cuda,
@@ -57,15 +52,7 @@ pub(crate) fn launch_confusion_update(
     batch: &MeanBatch<'_, Buffer>,
     state: &mut Buffer,
 ) -> Result<(), CudaError> {
-    let cuda = dev.cuda_device();
-    if !cuda.has_func(MODULE, UPDATE) {
-        cuda.load_ptx(PTX.into(), MODULE, &[UPDATE])?;
-    }
-    let function =
-        cuda.get_func(MODULE, UPDATE)
-            .ok_or(CudaError::Driver(cudarc::driver::DriverError(
-                cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_FOUND,
-            )))?;
+    let function = function(dev, MODULE, PTX, &[UPDATE], UPDATE)?;
     let (rows, cols) = (batch.rows, batch.cols);
     let n = form.len();
     let fits = batch.y_pred.len() >= rows * cols

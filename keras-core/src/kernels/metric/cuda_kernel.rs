@@ -6,6 +6,7 @@ use cudarc::driver::{DevicePtr, DeviceSlice, LaunchAsync, LaunchConfig};
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
 use super::{MeanBatch, RowMetric};
+use crate::kernels::cuda_function::{function, invalid_value};
 
 /// `metric.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/metric.ptx"));
@@ -29,17 +30,9 @@ pub(crate) fn launch_mean_update(
     state: &mut Buffer,
     offset: usize,
 ) -> Result<(), CudaError> {
-    let cuda = dev.cuda_device();
-    if !cuda.has_func(MODULE, MEAN_UPDATE) {
-        cuda.load_ptx(PTX.into(), MODULE, &[MEAN_UPDATE])?;
-    }
-    let function = cuda.get_func(MODULE, MEAN_UPDATE).ok_or(CudaError::Driver(
-        cudarc::driver::DriverError(cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_FOUND),
-    ))?;
+    let function = function(dev, MODULE, PTX, &[MEAN_UPDATE], MEAN_UPDATE)?;
     if !batch.fits(form, |b| b.len(), state.len(), offset) {
-        return Err(CudaError::Driver(cudarc::driver::DriverError(
-            cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
-        )));
+        return Err(invalid_value());
     }
     let (code, threshold) = form.code();
     let params = (

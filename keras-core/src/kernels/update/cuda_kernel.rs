@@ -2,6 +2,7 @@
 //! stream dfdx launches its own kernels on, so it runs after the backward pass that wrote the
 //! gradient and before the next forward pass, with no host synchronisation.
 
+use crate::kernels::cuda_function::invalid_value;
 use cudarc::driver::{CudaSlice, DevicePtr, DeviceRepr, DeviceSlice, LaunchAsync, LaunchConfig};
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
@@ -67,14 +68,7 @@ const NAMES: [&str; UpdateKernel::ALL.len() + OTHERS.len()] = {
 
 /// `update.cu`'s kernel `name`, loading the module on first use.
 fn function(dev: &Cuda, name: &str) -> Result<cudarc::driver::CudaFunction, CudaError> {
-    let cuda = dev.cuda_device();
-    if !cuda.has_func(MODULE, name) {
-        cuda.load_ptx(PTX.into(), MODULE, &NAMES)?;
-    }
-    cuda.get_func(MODULE, name)
-        .ok_or(CudaError::Driver(cudarc::driver::DriverError(
-            cudarc::driver::sys::CUresult::CUDA_ERROR_NOT_FOUND,
-        )))
+    crate::kernels::cuda_function::function(dev, MODULE, PTX, &NAMES, name)
 }
 
 /// The kernels' `UpdateArgs`, field for field.
@@ -330,13 +324,6 @@ fn with_scratch(
         *scratch.device_ptr(),
         dims,
     )
-}
-
-/// `CUDA_ERROR_INVALID_VALUE`.
-fn invalid_value() -> CudaError {
-    CudaError::Driver(cudarc::driver::DriverError(
-        cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
-    ))
 }
 
 /// The device address of `sums[index]`.

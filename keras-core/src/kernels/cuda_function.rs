@@ -1,0 +1,29 @@
+//! Loading keras-core's CUDA kernels (`.cu` files the build script compiles to PTX) onto a
+//! `Cuda` device, each module once, and the driver errors the launchers report.
+
+use cudarc::driver::{sys::CUresult, CudaFunction, DriverError};
+use dfdx::tensor::{Cuda, CudaError};
+
+/// The kernel `name` of the PTX module `module` (`ptx`, holding the kernels `names`), loading the
+/// module on first use.
+pub(crate) fn function(
+    dev: &Cuda,
+    module: &str,
+    ptx: &'static str,
+    names: &[&'static str],
+    name: &str,
+) -> Result<CudaFunction, CudaError> {
+    let cuda = dev.cuda_device();
+    if !cuda.has_func(module, name) {
+        cuda.load_ptx(ptx.into(), module, names)?;
+    }
+    cuda.get_func(module, name)
+        .ok_or(CudaError::Driver(DriverError(
+            CUresult::CUDA_ERROR_NOT_FOUND,
+        )))
+}
+
+/// The error of a launch whose buffers or parameters do not fit the kernel.
+pub(crate) fn invalid_value() -> CudaError {
+    CudaError::Driver(DriverError(CUresult::CUDA_ERROR_INVALID_VALUE))
+}
