@@ -16,9 +16,12 @@ fn main() {
     // A kernel file added later must rerun the script too: watch the directory they live in.
     println!("cargo:rerun-if-changed=src/kernels");
     let mut kernels = Vec::new();
-    find_kernels(Path::new("src"), &mut kernels);
-    for kernel in &kernels {
-        println!("cargo:rerun-if-changed={}", kernel.display());
+    find_files(Path::new("src"), "cu", &mut kernels);
+    // The headers they include (`#include "../block_sum4.cuh"`) must rebuild them too.
+    let mut headers = Vec::new();
+    find_files(Path::new("src"), "cuh", &mut headers);
+    for file in kernels.iter().chain(&headers) {
+        println!("cargo:rerun-if-changed={}", file.display());
     }
     if std::env::var_os("CARGO_FEATURE_CI_CHECK").is_some() {
         for kernel in &kernels {
@@ -54,8 +57,8 @@ fn main() {
     }
 }
 
-/// Every `.cu` file under `dir`, sorted.
-fn find_kernels(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every file under `dir` whose extension is `ext`, sorted.
+fn find_files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("read the source directory")
         .map(|e| e.expect("read a directory entry").path())
@@ -63,8 +66,8 @@ fn find_kernels(dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            find_kernels(&path, out);
-        } else if path.extension().is_some_and(|e| e == "cu") {
+            find_files(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.push(path);
         }
     }

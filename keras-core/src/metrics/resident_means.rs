@@ -407,11 +407,10 @@ impl<D: KerasDevice> ResidentMeans<D> {
             .map(|c| (c.owner, &c.state))
             .chain(self.columns.iter().map(|c| (c.owner, &c.state)));
         for (owner, state) in whole {
-            let len = dfdx::tensor::Storage::<f32>::len(dev, state);
-            let mut values = vec![0.0f32; len];
-            dev.try_download(state, &mut values)
+            host.resize(dfdx::tensor::Storage::<f32>::len(dev, state), 0.0);
+            dev.try_download(state, host)
                 .map_err(Error::on_device::<D>("the metric states"))?;
-            f(owner, &values)?;
+            f(owner, host)?;
         }
         Ok(())
     }

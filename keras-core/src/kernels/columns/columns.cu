@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "../block_sum4.cuh"
+
 #define COLUMNS_FSCORE 0u
 #define COLUMNS_R2 1u
 
@@ -30,7 +32,7 @@ struct ColumnArgs {
 
 extern "C" __global__ void keras_column_update(const ColumnArgs a, const float *p, const float *t,
                                                const float *w, float *state) {
-    __shared__ float sums[4][KERAS_COLUMN_THREADS];
+    __shared__ float sums[4 * KERAS_COLUMN_THREADS];
     const size_t slot = blockIdx.x;
     const bool one = a.slots == 1;
     const size_t n = one ? a.rows * a.cols : a.rows;
@@ -65,22 +67,10 @@ extern "C" __global__ void keras_column_update(const ColumnArgs a, const float *
             s3 += weight;
         }
     }
-    sums[0][threadIdx.x] = s0;
-    sums[1][threadIdx.x] = s1;
-    sums[2][threadIdx.x] = s2;
-    sums[3][threadIdx.x] = s3;
-    __syncthreads();
-    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) {
-            for (int k = 0; k < 4; k++) {
-                sums[k][threadIdx.x] += sums[k][threadIdx.x + s];
-            }
-        }
-        __syncthreads();
-    }
+    keras_block_sum4(sums, s0, s1, s2, s3);
     if (threadIdx.x == 0) {
         for (int k = 0; k < 4; k++) {
-            state[k * a.slots + slot] += sums[k][0];
+            state[k * a.slots + slot] += sums[k * blockDim.x];
         }
         if (a.kind == COLUMNS_R2 && slot == 0) {
             state[4 * a.slots] += (float)(a.rows * a.cols);

@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+#include "../block_sum4.cuh"
+
 #define KERAS_CONFUSION_THREADS 256
 
 // Rust's f32::total_cmp as an integer key: larger key, larger value (NaN above +inf, -0 < +0).
@@ -67,7 +69,7 @@ extern "C" __global__ void keras_confusion_update(const ConfusionArgs a, const f
     const long long class_id = a.class_id;
     const unsigned int bucketed = a.bucketed, with_epsilon = a.with_epsilon;
     const unsigned int multi_label = a.multi_label, from_logits = a.from_logits;
-    __shared__ float sums[4][KERAS_CONFUSION_THREADS];
+    __shared__ float sums[4 * KERAS_CONFUSION_THREADS];
     const size_t i = blockIdx.x;
     const size_t l = blockIdx.y;
     const size_t width = class_id >= 0 ? 1 : cols;
@@ -119,24 +121,12 @@ extern "C" __global__ void keras_confusion_update(const ConfusionArgs a, const f
             tn += weight;
         }
     }
-    sums[0][threadIdx.x] = tp;
-    sums[1][threadIdx.x] = fp;
-    sums[2][threadIdx.x] = tn;
-    sums[3][threadIdx.x] = fn;
-    __syncthreads();
-    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) {
-            for (int k = 0; k < 4; k++) {
-                sums[k][threadIdx.x] += sums[k][threadIdx.x + s];
-            }
-        }
-        __syncthreads();
-    }
+    keras_block_sum4(sums, tp, fp, tn, fn);
     if (threadIdx.x == 0) {
         const size_t count = n_thresholds * labels;
         const size_t idx = i * labels + l;
         for (int k = 0; k < 4; k++) {
-            counts[k * count + idx] += sums[k][0];
+            counts[k * count + idx] += sums[k * blockDim.x];
         }
     }
 }
