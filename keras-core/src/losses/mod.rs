@@ -10,8 +10,8 @@
 //!
 //! The trainer copies the model's output to the host once per step, computes the loss and its
 //! gradient there, and feeds the gradient back onto dfdx's tape; or, for the losses that have a
-//! [`DeviceLoss`] form (all but the focal crossentropies, and sparse categorical crossentropy
-//! with `ignore_class`) on a device whose memory
+//! [`DeviceLoss`] form (all but sparse categorical crossentropy with `ignore_class`) on a
+//! device whose memory
 //! is not the host's (`Cuda`), computes the loss with dfdx's ops where the model runs (see
 //! [`Trainer::set_loss_on_device`](crate::Trainer::set_loss_on_device)).
 //!

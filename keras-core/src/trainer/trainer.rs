@@ -187,9 +187,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     }
 
     /// Whether training steps compute the loss where the model runs, with dfdx's ops on the
-    /// tape, for losses that have such a form ([`DeviceLoss`](crate::losses::DeviceLoss): the
-    /// every Keras loss but the focal crossentropies, and sparse categorical crossentropy
-    /// without `ignore_class`): the logits
+    /// tape, for losses that have such a form ([`DeviceLoss`](crate::losses::DeviceLoss):
+    /// every Keras loss, sparse categorical crossentropy without `ignore_class`): the logits
     /// then stay on the device (they are copied to the host only when metrics are compiled) and
     /// only the loss value is read back. Other losses, and evaluation, use the host loss.
     ///
