@@ -18,11 +18,11 @@ use common::{
 use keras_core::dfdx::prelude::*;
 use keras_core::losses::DeviceLoss;
 use keras_core::losses::{
-    compute_loss, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-    CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence,
-    LogCosh, LossFn, LossScratch, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
-    MeanSquaredLogarithmicError, Poisson, Reduction, SampleWeight, SparseCategoricalCrossentropy,
-    SquaredHinge,
+    compute_loss, mask_weights, BinaryCrossentropy, BinaryFocalCrossentropy,
+    CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity,
+    Hinge, Huber, KLDivergence, LogCosh, LossFn, LossScratch, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson, Reduction,
+    SampleWeight, SparseCategoricalCrossentropy, SquaredHinge,
 };
 
 const TOL: f64 = 1e-5;
@@ -212,6 +212,17 @@ fn on_device<L: LossFn>(
     else {
         return Ok(None);
     };
+    // A loss that masks rows is weighed as the trainer weighs it on the device.
+    let mut masked = Vec::new();
+    let weights = match mask_weights(loss, y_true, rows, &mut masked) {
+        true => {
+            if let Some(w) = weights {
+                masked.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
+            }
+            Some(&masked[..])
+        }
+        false => weights,
+    };
     macro_rules! width {
         ($($k:literal)*) => {
             match cols {
@@ -358,15 +369,10 @@ fn every_keras_loss_case_matches_keras() {
 }
 
 /// Whether `fit` would run the case's loss on the device (read from the case, not from the
-/// losses): every loss (sparse categorical crossentropy: without `ignore_class`), on `(rows, K)`
-/// predictions with per-row or no weights and a scalar reduction.
+/// losses): every loss, on `(rows, K)` predictions with per-row or no weights and a scalar
+/// reduction.
 fn has_device_form(case: &Case) -> bool {
     let c = &case.config;
-    let form = match c["class"].as_str() {
-        None => false,
-        Some("SparseCategoricalCrossentropy") => c["ignore_class"].is_null(),
-        Some(_) => true,
-    };
     let Some(shape) = case.inputs.get("y_pred").map(|y| &y.shape) else {
         return false;
     };
@@ -375,7 +381,10 @@ fn has_device_form(case: &Case) -> bool {
             .get("sample_weight")
             .is_none_or(|w| w.shape.as_slice() == &shape[..1])
     };
-    form && shape.len() == 2 && weights_per_row() && c["reduction"].as_str() != Some("none")
+    c["class"].is_string()
+        && shape.len() == 2
+        && weights_per_row()
+        && c["reduction"].as_str() != Some("none")
 }
 
 /// Every class of the loss files is one the golden README lists, and the harness builds it;

@@ -72,6 +72,44 @@ pub struct LossOutput {
     pub rows: usize,
 }
 
+/// Keras's `apply_mask` for a loss that masks rows ([`LossFn::mask`], sparse categorical
+/// crossentropy's `ignore_class`): the weight each of the `rows` rows gets from the mask, into
+/// `mask` (0 for a masked row; for `sum_over_batch_size` and `mean`, `rows / valid rows` for the
+/// others, so that the mean stays over the valid rows). `false`, with `mask` all 1, when the
+/// loss masks nothing.
+///
+/// # Examples
+/// ```
+/// use keras_core::losses::{mask_weights, SparseCategoricalCrossentropy};
+/// let loss = SparseCategoricalCrossentropy::default().with_ignore_class(Some(2));
+/// let mut mask = Vec::new();
+/// assert!(mask_weights(&loss, &[0.0, 2.0, 1.0, 2.0], 4, &mut mask));
+/// assert_eq!(mask, [2.0, 0.0, 2.0, 0.0]);
+/// ```
+pub fn mask_weights<L: LossFn + ?Sized>(
+    loss: &L,
+    y_true: &[f32],
+    rows: usize,
+    mask: &mut Vec<f32>,
+) -> bool {
+    mask.clear();
+    mask.resize(rows, 1.0);
+    let masked = loss.mask(y_true, mask);
+    if masked
+        && matches!(
+            loss.reduction(),
+            Reduction::SumOverBatchSize | Reduction::Mean
+        )
+    {
+        let valid = mask.iter().filter(|&&m| m != 0.0).count();
+        let factor = div_no_nan(rows as f32, valid as f32);
+        for m in mask.iter_mut() {
+            *m = if *m != 0.0 { factor } else { 0.0 };
+        }
+    }
+    masked
+}
+
 /// Computes a loss on one batch as Keras's `Loss.__call__` does.
 ///
 /// `pred_shape` is the shape of `y_pred` (its last axis is reduced by the loss, or every axis
@@ -153,18 +191,9 @@ pub fn compute_loss<L: LossFn + ?Sized>(
     )?;
 
     // Keras's `apply_mask`: the mask becomes (part of) the sample weight.
-    s.mask.clear();
-    s.mask.resize(rows, 1.0);
-    let masked = loss.mask(y_true, &mut s.mask);
+    let masked = mask_weights(loss, y_true, rows, &mut s.mask);
     let have_weight = masked || sample_weight.is_some();
     if masked {
-        if matches!(reduction, Reduction::SumOverBatchSize | Reduction::Mean) {
-            let valid = s.mask.iter().filter(|&&m| m != 0.0).count();
-            let factor = div_no_nan(rows as f32, valid as f32);
-            for m in &mut s.mask {
-                *m = if *m != 0.0 { factor } else { 0.0 };
-            }
-        }
         match sample_weight {
             Some(sw) => {
                 align(loss_shape, sw.shape, s)?;

@@ -497,15 +497,16 @@ mod tests {
     }
 
     #[test]
-    fn losses_without_a_device_form_say_so_and_bad_labels_are_typed_errors() {
+    fn an_ignored_class_gets_a_row_of_zeros_and_bad_labels_are_typed_errors() {
         let mut labels = Vec::new();
         let ignoring = SparseCategoricalCrossentropy::default()
             .with_from_logits(true)
             .with_ignore_class(Some(0));
-        assert!(ignoring
-            .device_form(&[0.0], 1, K, &mut labels)
-            .unwrap()
-            .is_none());
+        let form = ignoring
+            .device_form(&[0.0, 2.0], 2, K, &mut labels)
+            .unwrap();
+        assert_eq!(form, Some(DeviceLoss::SoftmaxCrossentropy));
+        assert_eq!(labels, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
         let scce = SparseCategoricalCrossentropy::default().with_from_logits(true);
         assert!(matches!(
             scce.device_form(&[3.0], 1, K, &mut labels),

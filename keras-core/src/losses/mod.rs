@@ -10,8 +10,7 @@
 //!
 //! The trainer copies the model's output to the host once per step, computes the loss and its
 //! gradient there, and feeds the gradient back onto dfdx's tape; or, for the losses that have a
-//! [`DeviceLoss`] form (all but sparse categorical crossentropy with `ignore_class`) on a
-//! device whose memory
+//! [`DeviceLoss`] form (all of them) on a device whose memory
 //! is not the host's (`Cuda`), computes the loss with dfdx's ops where the model runs (see
 //! [`Trainer::set_loss_on_device`](crate::Trainer::set_loss_on_device)).
 //!
@@ -70,7 +69,7 @@ pub use categorical_crossentropy::CategoricalCrossentropy;
 pub use categorical_focal_crossentropy::CategoricalFocalCrossentropy;
 pub use categorical_generalized_cross_entropy::CategoricalGeneralizedCrossEntropy;
 pub use categorical_hinge::CategoricalHinge;
-pub use compute::{compute_loss, LossOutput, LossScratch};
+pub use compute::{compute_loss, mask_weights, LossOutput, LossScratch};
 pub use cosine_similarity::CosineSimilarity;
 pub use device_loss::DeviceLoss;
 pub use dice::Dice;

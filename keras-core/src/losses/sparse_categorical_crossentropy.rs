@@ -79,9 +79,10 @@ impl LossFn for SparseCategoricalCrossentropy {
         self.reduction
     }
 
-    /// Without `ignore_class`: [`DeviceLoss::SoftmaxCrossentropy`] from logits, else
+    /// [`DeviceLoss::SoftmaxCrossentropy`] from logits, else
     /// [`DeviceLoss::CategoricalCrossentropy`], on one-hot rows (a label outside `0..cols` is an
-    /// [`Error::ClassOutOfRange`], as on the host).
+    /// [`Error::ClassOutOfRange`], as on the host); a row whose label is `ignore_class` is all
+    /// zeros, and [`mask_weights`](super::mask_weights) weighs it out of the reduction.
     fn device_form(
         &self,
         y_true: &[f32],
@@ -89,14 +90,15 @@ impl LossFn for SparseCategoricalCrossentropy {
         cols: usize,
         labels: &mut Vec<f32>,
     ) -> Result<Option<DeviceLoss>> {
-        if self.ignore_class.is_some() {
-            return Ok(None);
-        }
         check_sparse(y_true, rows)?;
         labels.clear();
         labels.resize(rows * cols, 0.0);
         for (r, &label) in y_true.iter().enumerate() {
-            labels[r * cols + class_id(label, r, cols)?] = 1.0;
+            // An ignored row keeps a row of zeros: its value and gradient are 0, and
+            // `mask_weights` takes it out of the reduction.
+            if !self.is_ignored(label) {
+                labels[r * cols + class_id(label, r, cols)?] = 1.0;
+            }
         }
         Ok(Some(match self.from_logits {
             true => DeviceLoss::SoftmaxCrossentropy,

@@ -13,7 +13,7 @@ use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
     distribution::Distribution,
-    losses::{compute_loss, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
+    losses::{compute_loss, mask_weights, DeviceLoss, Loss, LossScratch, Reduction, SampleWeight},
     metrics::{Direction, MeanState, MetricSet, ResidentMeans},
     model,
     optimizers::Optimizer,
@@ -44,6 +44,9 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     pub(crate) grad_host: Vec<f32>,
     /// The labels of a batch as the loss's device form takes them.
     pub(crate) label_host: Vec<f32>,
+    /// The per-row weights of a loss on the device that masks rows (the mask times the sample
+    /// weights), reused from step to step.
+    pub(crate) weight_host: Vec<f32>,
     /// Whether training steps compute the loss on the device where the loss can.
     pub(crate) loss_on_device: bool,
     /// Whether training steps keep the loss tracker and the row-form metrics on the device.
@@ -101,6 +104,7 @@ where
             y_host: Vec::new(),
             grad_host: Vec::new(),
             label_host: Vec::new(),
+            weight_host: Vec::new(),
             loss_on_device: !D::HOST_MEMORY,
             metrics_on_device: !D::HOST_MEMORY,
             resident_means: ResidentMeans::default(),
@@ -133,6 +137,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             y_host: self.y_host,
             grad_host: self.grad_host,
             label_host: self.label_host,
+            weight_host: self.weight_host,
             loss_on_device: self.loss_on_device,
             metrics_on_device: self.metrics_on_device,
             resident_means: ResidentMeans::default(),
@@ -188,7 +193,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
 
     /// Whether training steps compute the loss where the model runs, with dfdx's ops on the
     /// tape, for losses that have such a form ([`DeviceLoss`](crate::losses::DeviceLoss):
-    /// every Keras loss, sparse categorical crossentropy without `ignore_class`): the logits
+    /// every Keras loss; rows an `ignore_class` masks are weighed out by [`mask_weights`]): the
+    /// logits
     /// then stay on the device (they are copied to the host only when metrics are compiled) and
     /// only the loss value is read back. Other losses, and evaluation, use the host loss.
     ///
@@ -931,8 +937,21 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_zeros_like(&(n, Const::<K>))
             .map_err(Error::on_device::<D>("the labels"))?;
         labels.copy_from(&self.label_host);
-        let divisor = DeviceLoss::divisor(reduction, batch.weights(), n);
-        let weights = match batch.weights() {
+        // A loss that masks rows (`ignore_class`) weighs them as `compute_loss` does.
+        let weights = match mask_weights(&self.loss, &batch.y, n, &mut self.weight_host) {
+            true => {
+                if let Some(w) = batch.weights() {
+                    self.weight_host
+                        .iter_mut()
+                        .zip(w)
+                        .for_each(|(m, w)| *m *= w);
+                }
+                Some(&self.weight_host[..])
+            }
+            false => batch.weights(),
+        };
+        let divisor = DeviceLoss::divisor(reduction, weights, n);
+        let weights = match weights {
             Some(w) => {
                 let mut t: Tensor<(usize,), f32, D> = self
                     .device
