@@ -192,11 +192,12 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     }
 
     /// Whether training steps compute the loss where the model runs, with dfdx's ops on the
-    /// tape, for losses that have such a form ([`DeviceLoss`](crate::losses::DeviceLoss):
-    /// every Keras loss; rows an `ignore_class` masks are weighed out by [`mask_weights`]): the
-    /// logits
-    /// then stay on the device (they are copied to the host only when metrics are compiled) and
-    /// only the loss value is read back. Other losses, and evaluation, use the host loss.
+    /// tape, for losses that have such a form ([`DeviceLoss`](crate::losses::DeviceLoss): every
+    /// Keras loss has one; rows an `ignore_class` masks are weighed out by
+    /// [`mask_weights`](crate::losses::mask_weights)): the logits then stay on the device (they
+    /// are copied to the host only for compiled metrics without a device form) and only the
+    /// loss value is read back. A loss without a device form (a custom [`LossFn`](crate::losses::LossFn))
+    /// and a data-parallel run use the host loss.
     ///
     /// Defaults to on for devices whose memory is not the host's (`Cuda`) and off on `Cpu`,
     /// where the host loss is the faster. The two agree to float rounding (the device form
