@@ -1,8 +1,9 @@
 //! The running means of the loss tracker and of the metrics with a row form, kept where the
 //! model's output is: one device buffer of `[total, count]` pairs that each training batch adds
 //! to ([`KerasDevice::try_mean_update`]) and that is read back only when a log or a saved state
-//! needs the values; beside it, the saved state of each metric with a confusion form, whose
-//! counts each batch adds to ([`KerasDevice::try_confusion_update`]).
+//! needs the values; beside it, the saved state of each metric with a confusion form or a
+//! column form, whose counts or sums each batch adds to
+//! ([`KerasDevice::try_confusion_update`], [`KerasDevice::try_column_update`]).
 
 use super::{inputs, ColumnForm, ConfusionForm, MeanState, MetricSet, RowMetric};
 use crate::{
@@ -82,10 +83,10 @@ impl<D: KerasDevice> ResidentMeans<D> {
     }
 
     /// Makes the device copy current: the slots of the loss tracker and of every member with a
-    /// row form, and the states of every member with a confusion form, holding their host
-    /// states. A confusion form that does not fit a `K`-wide output (a class id or label
-    /// columns beyond it, label weights of another length) is the error the host update would
-    /// give at the first batch.
+    /// row form, and the states of every member with a confusion form or a column form, holding
+    /// their host states. A form that does not fit a `K`-wide output (a class id, `top_k` or
+    /// label columns beyond it, label weights or column sums of another length) is the error
+    /// the host update would give at the first batch.
     pub(crate) fn start<const K: usize, T: Target, Mt, Wm>(
         &mut self,
         dev: &D,
@@ -111,16 +112,28 @@ impl<D: KerasDevice> ResidentMeans<D> {
         });
         let states = metrics.state_values_all();
         let weighted_states = weighted.state_values_all();
-        self.host.clear();
-        self.host.extend([loss.total, loss.count]);
-        for &(owner, _) in &self.slots[1..] {
+        // Member `owner`'s saved state, at least `len` values long.
+        let saved = |owner: Owner, len: usize, form: &str| {
             let state = match owner {
                 Owner::Metric(i) => states.get(i),
                 Owner::Weighted(i) => weighted_states.get(i),
                 Owner::Loss => None,
             };
             match state {
-                Some(Some(values)) if values.len() == 2 => self.host.extend_from_slice(values),
+                Some(Some(values)) if values.len() >= len => Ok(values),
+                _ => Err(Error::invalid(
+                    "metrics",
+                    format!(
+                        "a metric with a {form} must keep a saved state of {len} values at least"
+                    ),
+                )),
+            }
+        };
+        self.host.clear();
+        self.host.extend([loss.total, loss.count]);
+        for &(owner, _) in &self.slots[1..] {
+            match saved(owner, 2, "row form")? {
+                values if values.len() == 2 => self.host.extend_from_slice(values),
                 _ => {
                     return Err(Error::invalid(
                         "metrics",
@@ -145,23 +158,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
             |values: &[f32], what| dev.try_upload(values).map_err(Error::on_device::<D>(what));
         for (owner, form) in forms {
             fits_width(&form, K)?;
-            let state = match owner {
-                Owner::Metric(i) => states.get(i),
-                Owner::Weighted(i) => weighted_states.get(i),
-                Owner::Loss => None,
-            };
-            let Some(Some(state)) = state else {
-                return Err(Error::invalid(
-                    "metrics",
-                    "a metric with a confusion form must keep a saved state",
-                ));
-            };
-            if state.len() < form.offset + 4 * form.len() {
-                return Err(Error::invalid(
-                    "metrics",
-                    "a metric's saved state is shorter than its confusion form's counts",
-                ));
-            }
+            let state = saved(owner, form.offset + 4 * form.len(), "confusion form")?;
             let consts = ConfusionConsts {
                 thresholds: upload(&form.thresholds, "the metric thresholds")?,
                 label_weights: match &form.label_weights {
@@ -196,23 +193,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
                     got: format!("{K} columns"),
                 });
             }
-            let state = match owner {
-                Owner::Metric(i) => states.get(i),
-                Owner::Weighted(i) => weighted_states.get(i),
-                Owner::Loss => None,
-            };
-            let Some(Some(state)) = state else {
-                return Err(Error::invalid(
-                    "metrics",
-                    "a metric with a column form must keep a saved state",
-                ));
-            };
-            if state.len() < form.offset + form.len() {
-                return Err(Error::invalid(
-                    "metrics",
-                    "a metric's saved state is shorter than its column form's sums",
-                ));
-            }
+            let state = saved(owner, form.offset + form.len(), "column form")?;
             columns.push(ColumnSlot {
                 owner,
                 form,
