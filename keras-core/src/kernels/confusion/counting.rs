@@ -54,7 +54,7 @@ pub(crate) fn add_direct(
     labels: usize,
     elements: &[Element],
     multi: bool,
-    counts: Counts<'_>,
+    mut counts: Counts<'_>,
 ) {
     let n = thresholds.len() * labels;
     let (mut tp, mut fp, mut tn, mut fn_) =
@@ -72,7 +72,6 @@ pub(crate) fn add_direct(
             }
         }
     }
-    let mut counts = counts;
     counts.add(&tp, &fp, &tn, &fn_);
 }
 
@@ -86,7 +85,7 @@ pub(crate) fn add_bucketed(
     with_eps: bool,
     elements: &[Element],
     multi: bool,
-    counts: Counts<'_>,
+    mut counts: Counts<'_>,
 ) {
     let l = labels;
     let scale = t as f32 - 1.0;
@@ -126,7 +125,6 @@ pub(crate) fn add_bucketed(
             fn_[i * l + col] = total_true[col] - acc_tp;
         }
     }
-    let mut counts = counts;
     counts.add(&tp, &fp, &tn, &fn_);
 }
 
