@@ -169,12 +169,13 @@ pub(crate) fn select(
         }
     }
     let mut mask = Vec::new();
-    let mut row = Vec::with_capacity(cols);
+    // The mapped row, for the top-k ranking only.
+    let mut row = Vec::new();
     let mut out = Vec::with_capacity(y_pred.len());
     for (r, (t_row, p_row)) in y_true.chunks(cols).zip(y_pred.chunks(cols)).enumerate() {
-        row.clear();
-        row.extend(p_row.iter().map(|&p| map(p)));
         if let Some(k) = sel.top_k {
+            row.clear();
+            row.extend(p_row.iter().map(|&p| map(p)));
             top_k_mask(&row, k, &mut mask);
         }
         let columns = match sel.class_id {
@@ -184,7 +185,7 @@ pub(crate) fn select(
         for c in columns {
             let pred = match sel.top_k {
                 Some(_) if !mask[c] => -1e10,
-                _ => row[c],
+                _ => map(p_row[c]),
             };
             let sw = sample_weight.map(|w| w[r]);
             let lw = label_weights.map(|lw| lw[c]);
