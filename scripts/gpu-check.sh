@@ -6,7 +6,8 @@
 # 1. On the build machine (needs no GPU), from the repository root:
 #        scripts/gpu-check.sh --build [DIR]
 #    builds the device-dependent test suites and the bench example with `--features cuda` and
-#    copies them to DIR (default .gpubin/, git-ignored through .git/info/exclude). It needs a CUDA
+#    copies them to DIR (default .gpubin/, git-ignored through .git/info/exclude), and packs them
+#    into DIR.tar.xz (carry that one: the binaries outgrow a 64 MiB carry). It needs a CUDA
 #    toolkit: `nvcc` (dfdx compiles its kernels to PTX with it) and `include/cuda.h` plus link-time
 #    libraries under $CUDA_ROOT; where there is none, it makes one from NVIDIA's PyPI wheels with
 #    scripts/cuda-toolkit-from-wheels.sh (CUDA 13.0, under ~/.cache/cuda13). The toolkit's version must not be newer than the GPU machine's
@@ -21,7 +22,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(golden_fit golden_optimizers golden_losses golden_metrics golden_schedules golden_normalization golden_callbacks resident_metrics moving_statistics layers layer_gradients trainer_smoke trainer_errors bad_input_corpus)
+suites=(golden_fit golden_optimizers golden_losses golden_metrics golden_schedules golden_normalization golden_callbacks resident_metrics resident_iou device_loss_fit state_round_trips mapped_data moving_statistics layers layer_gradients trainer_smoke trainer_errors bad_input_corpus)
 
 if [[ "${1:-}" == "--build" ]]; then
     set -e
@@ -56,11 +57,18 @@ if [[ "${1:-}" == "--build" ]]; then
     cp "${CARGO_TARGET_DIR:-target}/release/examples/bench" "$dir/bench"
     strip "$dir"/*
     du -sh "$dir"
+    # The binaries together outgrow what a run may carry (64 MiB): carry this archive instead;
+    # the run unpacks it when DIR itself is missing.
+    tar -C "$dir" -cJf "$dir.tar.xz" .
+    du -sh "$dir.tar.xz"
     exit 0
 fi
 
 dir="${1:-.gpubin}"
 out="${2:-target/gpu-check}"
+if [[ ! -d "$dir" && -f "$dir.tar.xz" ]]; then
+    mkdir -p "$dir" && tar -C "$dir" -xJf "$dir.tar.xz"
+fi
 mkdir -p "$out"
 log() { printf '\n=== %s\n' "$*" | tee -a "$out/summary.txt"; }
 

@@ -6,8 +6,8 @@
 use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
-    ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, MeanBatch, RowMetric,
-    Stages,
+    ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, IouForm, MeanBatch,
+    RowMetric, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -75,6 +75,26 @@ pub trait KerasDevice:
 
     /// A buffer on this device holding `values`.
     fn try_upload(&self, values: &[f32]) -> Result<Buffer<Self>, Self::Err>;
+
+    /// The host memory per-step uploads go through (see
+    /// [`kernels::staging`](crate::kernels::staging)): nothing on `Cpu`; on `Cuda` a ring of
+    /// pinned buffers.
+    type Staging: std::fmt::Debug + Send;
+
+    /// A new, empty [`Staging`](KerasDevice::Staging).
+    fn try_staging(&self) -> Result<Self::Staging, Self::Err>;
+
+    /// Copies `values` into the first `values.len()` elements of `dst`, in the order of the
+    /// device's work: after everything enqueued before, before everything enqueued after. It
+    /// may return before the copy ran (on `Cuda` it waits only for the copy made through the
+    /// same staging buffer several uploads before); `values` may change as soon as it returns.
+    /// A `dst` shorter than `values` is an error and changes nothing.
+    fn try_upload_into(
+        &self,
+        staging: &mut Self::Staging,
+        values: &[f32],
+        dst: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err>;
 
     /// Copies `src` (as long as `dst`) into `dst` on the host.
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err>;
@@ -197,6 +217,32 @@ pub trait KerasDevice:
         batch: &MeanBatch<'_, Buffer<Self>>,
         state: &mut Buffer<Self>,
     ) -> Result<(), Self::Err>;
+
+    /// An IoU metric's counts where the device keeps them: `i64` values (host memory on `Cpu`,
+    /// device memory on `Cuda`), see [`kernels::iou`](crate::kernels::iou).
+    type IouCounts: std::fmt::Debug + Send;
+
+    /// `len` counts, zeroed.
+    fn try_iou_counts(&self, len: usize) -> Result<Self::IouCounts, Self::Err>;
+
+    /// Copies every count into `out` (resized to their number).
+    fn try_read_iou_counts(
+        &self,
+        counts: &Self::IouCounts,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Self::Err>;
+
+    /// Adds one batch (`batch.unit_weight` unused; [`IouForm::labels`] labels) to an IoU
+    /// metric's counts (see [`kernels::iou`](crate::kernels::iou)), where the buffers live. A
+    /// predicted class id outside the classes is skipped and recorded in the counts' check
+    /// words. A batch that does not fit the form (short buffers, another width) is an error and
+    /// changes nothing.
+    fn try_iou_update(
+        &self,
+        form: &IouForm,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        counts: &mut Self::IouCounts,
+    ) -> Result<(), Self::Err>;
 }
 
 impl DeviceError for dfdx::tensor::CpuError {
@@ -254,6 +300,25 @@ impl KerasDevice for Cpu {
 
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
         dst.copy_from_slice(&src[..dst.len()]);
+        Ok(())
+    }
+
+    type Staging = ();
+
+    fn try_staging(&self) -> Result<(), Self::Err> {
+        Ok(())
+    }
+
+    /// A copy: host memory is the device's.
+    fn try_upload_into(
+        &self,
+        _staging: &mut (),
+        values: &[f32],
+        dst: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err> {
+        dst.get_mut(..values.len())
+            .ok_or(dfdx::tensor::CpuError::WrongNumElements)?
+            .copy_from_slice(values);
         Ok(())
     }
 
@@ -418,6 +483,42 @@ impl KerasDevice for Cpu {
         crate::kernels::columns::cpu_update(form, y_true, y_pred, batch.cols, weights, state);
         Ok(())
     }
+
+    type IouCounts = Vec<i64>;
+
+    fn try_iou_counts(&self, len: usize) -> Result<Vec<i64>, Self::Err> {
+        Ok(vec![0; len])
+    }
+
+    fn try_read_iou_counts(&self, counts: &Vec<i64>, out: &mut Vec<i64>) -> Result<(), Self::Err> {
+        out.clear();
+        out.extend_from_slice(counts);
+        Ok(())
+    }
+
+    /// The element-by-element counting of `kernels::iou`'s CPU kernel, on the host slices.
+    fn try_iou_update(
+        &self,
+        form: &IouForm,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        counts: &mut Vec<i64>,
+    ) -> Result<(), Self::Err> {
+        let (rows, cols) = (batch.rows, batch.cols);
+        let y_pred = batch.y_pred.get(..rows * cols);
+        let y_true = batch.y_true.get(..form.labels(rows, cols));
+        let weights = batch.weights.map(|w| w.get(..rows));
+        let fits = form.fits(cols) && counts.len() >= form.device_len();
+        match (y_true, y_pred, weights) {
+            (Some(t), Some(p), None) if fits => {
+                crate::kernels::iou::cpu_update(form, t, p, rows, cols, None, counts);
+            }
+            (Some(t), Some(p), Some(Some(w))) if fits => {
+                crate::kernels::iou::cpu_update(form, t, p, rows, cols, Some(w), counts);
+            }
+            _ => return Err(dfdx::tensor::CpuError::WrongNumElements),
+        }
+        Ok(())
+    }
 }
 
 /// A batch of dense labels as host slices (`rows × cols` labels and predictions, `rows`
@@ -477,6 +578,28 @@ impl KerasDevice for dfdx::tensor::Cuda {
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
         self.cuda_device().dtoh_sync_copy_into(src, dst)?;
         Ok(())
+    }
+
+    type Staging = crate::kernels::staging::PinnedRing;
+
+    fn try_staging(&self) -> Result<Self::Staging, Self::Err> {
+        Ok(crate::kernels::staging::PinnedRing::new(
+            self.cuda_device().clone(),
+        ))
+    }
+
+    /// Through the next pinned buffer of `staging`, copied on the device's stream.
+    fn try_upload_into(
+        &self,
+        staging: &mut Self::Staging,
+        values: &[f32],
+        dst: &mut Buffer<Self>,
+    ) -> Result<(), Self::Err> {
+        use cudarc::driver::DeviceSlice;
+        if dst.len() < values.len() {
+            return Err(crate::kernels::cuda_invalid_value());
+        }
+        Ok(staging.upload(values, dst)?)
     }
 
     /// With NCCL (`DataParallel::with_nccl`), in place on the device's stream; otherwise
@@ -631,5 +754,30 @@ impl KerasDevice for dfdx::tensor::Cuda {
         state: &mut Buffer<Self>,
     ) -> Result<(), Self::Err> {
         crate::kernels::columns::launch_column_update(self, form, batch, state)
+    }
+
+    type IouCounts = cudarc::driver::CudaSlice<i64>;
+
+    fn try_iou_counts(&self, len: usize) -> Result<Self::IouCounts, Self::Err> {
+        Ok(self.cuda_device().alloc_zeros::<i64>(len)?)
+    }
+
+    fn try_read_iou_counts(
+        &self,
+        counts: &Self::IouCounts,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Self::Err> {
+        *out = self.cuda_device().dtoh_sync_copy(counts)?;
+        Ok(())
+    }
+
+    /// `iou.cu`'s kernel, on the device's stream: no host synchronisation.
+    fn try_iou_update(
+        &self,
+        form: &IouForm,
+        batch: &MeanBatch<'_, Buffer<Self>>,
+        counts: &mut Self::IouCounts,
+    ) -> Result<(), Self::Err> {
+        crate::kernels::iou::launch_iou_update(self, form, batch, counts)
     }
 }

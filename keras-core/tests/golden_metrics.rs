@@ -2,9 +2,10 @@
 //! three batches, and `result_values()` is compared with Keras's `result()` after every batch.
 //! A second pass splits the batches between two instances and merges them. A third feeds the
 //! metrics that have a row form (`MetricFn::row_form`), a confusion form
-//! (`MetricFn::confusion_form`) or a column form (`MetricFn::column_form`) through their device
-//! kernel (`KerasDevice::try_mean_update`, `try_confusion_update`, `try_column_update`) on [`TestDevice`](common::TestDevice), reading the state
-//! back after each batch.
+//! (`MetricFn::confusion_form`), a column form (`MetricFn::column_form`) or an IoU form
+//! (`MetricFn::iou_form`) through their device kernel (`KerasDevice::try_mean_update`,
+//! `try_confusion_update`, `try_column_update`, `try_iou_update`) on
+//! [`TestDevice`](common::TestDevice), reading the state back after each batch.
 
 mod common;
 
@@ -120,12 +121,17 @@ struct OnDevice {
     counted: usize,
     /// How many of `ran` were column-form metrics.
     summed: usize,
+    /// How many of `ran` were IoU-form metrics.
+    matrices: usize,
 }
 
 impl Check for OnDevice {
     fn check<M: MetricFn + Clone>(&mut self, case: &Case, m: M) -> Result<(), String> {
         if m.confusion_form().is_some() {
             return self.check_counts(case, m);
+        }
+        if m.iou_form().is_some() {
+            return self.check_iou(case, m);
         }
         let mut prepared = m.clone();
         let cols = batches(case)?.first().ok_or("no batch")?.cols;
@@ -185,6 +191,45 @@ impl OnDevice {
         Ok(())
     }
 
+    /// An IoU-form metric: each batch through `try_iou_update` into the device's counts, which
+    /// are read back after each batch and added to the metric's saved state from before the
+    /// first batch. A prediction out of range recorded by the device fails the case.
+    fn check_iou<M: MetricFn>(&mut self, case: &Case, mut m: M) -> Result<(), String> {
+        let dev = &self.dev;
+        let e = |e| format!("device error: {e:?}");
+        let form = m.iou_form().ok_or("no IoU form")?;
+        let initial = m.state_values().ok_or("an IoU metric has a state")?;
+        let mut counts = dev.try_iou_counts(form.device_len()).map_err(e)?;
+        let mut read = Vec::new();
+        for (i, b) in batches(case)?.iter().enumerate() {
+            let (y_pred, y_true, weights) = upload(dev, b)?;
+            let batch = MeanBatch {
+                y_pred: &y_pred,
+                y_true: &y_true,
+                weights: weights.as_ref(),
+                unit_weight: 1.0,
+                rows: b.y_pred.len() / b.cols,
+                cols: b.cols,
+            };
+            dev.try_iou_update(&form, &batch, &mut counts).map_err(e)?;
+            dev.try_read_iou_counts(&counts, &mut read).map_err(e)?;
+            let check = &read[form.cells()..];
+            if check[0] != 0 {
+                return Err(format!("the device recorded {} bad predictions", check[0]));
+            }
+            let state = form
+                .add_counts(&initial, &read)
+                .ok_or("the saved state is shorter than the form")?;
+            ok(m.load_state_values(&state))?;
+            let expected = result(case, i)?;
+            compare(&m.result_values(), expected, TOL * DEVICE_TOL_FACTOR)
+                .map_err(|e| format!("after batch {i} on the device: {e}"))?;
+        }
+        self.ran += 1;
+        self.matrices += 1;
+        Ok(())
+    }
+
     /// Uploads `m`'s saved state, feeds each batch of the case to `update` on the device, reads
     /// the state back into `m` after each batch and compares its result with Keras's.
     fn run<M: MetricFn>(
@@ -204,12 +249,7 @@ impl OnDevice {
         let mut state = dev.try_upload(&initial).map_err(e)?;
         let mut values = vec![0.0f32; initial.len()];
         for (i, b) in batches(case)?.iter().enumerate() {
-            let y_pred = dev.try_upload(&b.y_pred).map_err(e)?;
-            let y_true = dev.try_upload(&b.y_true).map_err(e)?;
-            let weights = match &b.sample_weight {
-                Some(w) => Some(dev.try_upload(w).map_err(e)?),
-                None => None,
-            };
+            let (y_pred, y_true, weights) = upload(dev, b)?;
             let batch = MeanBatch {
                 y_pred: &y_pred,
                 y_true: &y_true,
@@ -230,6 +270,31 @@ impl OnDevice {
     }
 }
 
+/// A batch's predictions, labels and weights on the device.
+#[allow(clippy::type_complexity)]
+fn upload(
+    dev: &TestDevice,
+    b: &Batch,
+) -> Result<
+    (
+        Buffer<TestDevice>,
+        Buffer<TestDevice>,
+        Option<Buffer<TestDevice>>,
+    ),
+    String,
+> {
+    let e = |e| format!("device error: {e:?}");
+    let weights = match &b.sample_weight {
+        Some(w) => Some(dev.try_upload(w).map_err(e)?),
+        None => None,
+    };
+    Ok((
+        dev.try_upload(&b.y_pred).map_err(e)?,
+        dev.try_upload(&b.y_true).map_err(e)?,
+        weights,
+    ))
+}
+
 fn f32_of(v: &Value) -> Option<f32> {
     v.as_f64().map(|x| x as f32)
 }
@@ -244,6 +309,11 @@ fn f32_list(v: &Value) -> Option<Vec<f32>> {
 
 fn usize_of(v: &Value) -> Option<usize> {
     v.as_u64().map(|x| x as usize)
+}
+
+/// A list of class ids.
+fn usize_list(v: &Value) -> Option<Vec<usize>> {
+    v.as_array()?.iter().map(usize_of).collect()
 }
 
 fn ok<T>(r: keras_core::Result<T>) -> Result<T, String> {
@@ -319,6 +389,41 @@ macro_rules! smoothed {
             .with_from_logits($from_logits)
             .with_label_smoothing($smoothing))?
     };
+}
+
+/// `IoU`, `MeanIoU`, `OneHotIoU` or `OneHotMeanIoU` (`class`) over `C` classes with the case's
+/// `target_class_ids` (the mean IoUs average every class), `ignore_class` and `sparse_y_pred`
+/// (Keras's default: the class's `sparse_y_true`), after checking that the case's `sparse_y_true`
+/// is the class's: ids for `IoU`/`MeanIoU`, one-hot rows for the `OneHot` ones.
+fn iou_of<const C: usize>(case: &Case, class: &str, c: &mut impl Check) -> Result<(), String> {
+    let cfg = &case.config;
+    let sparse_true = !class.starts_with("OneHot");
+    if cfg["sparse_y_true"].as_bool().unwrap_or(sparse_true) != sparse_true {
+        return Err(format!(
+            "{class} with sparse_y_true = {} is not built",
+            !sparse_true
+        ));
+    }
+    let ignore_class = cfg["ignore_class"].as_i64();
+    let sparse_pred = cfg["sparse_y_pred"].as_bool().unwrap_or(sparse_true);
+    let targets = || usize_list(&cfg["target_class_ids"]).ok_or("target_class_ids missing");
+    macro_rules! with_options {
+        ($new:expr) => {
+            c.check(
+                case,
+                ok($new)?
+                    .with_ignore_class(ignore_class)
+                    .with_sparse_y_pred(sparse_pred),
+            )
+        };
+    }
+    match class {
+        "IoU" => with_options!(IoU::<C>::new(&targets()?)),
+        "MeanIoU" => with_options!(MeanIoU::<C>::new()),
+        "OneHotIoU" => with_options!(OneHotIoU::<C>::new(&targets()?)),
+        "OneHotMeanIoU" => with_options!(OneHotMeanIoU::<C>::new()),
+        other => Err(format!("{other} is not an IoU metric over num_classes")),
+    }
 }
 
 fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
@@ -446,27 +551,25 @@ fn dispatch(case: &Case, c: &mut impl Check) -> Result<(), String> {
                     .with_num_regressors(p),
             )
         }
-        "MeanIoU" => {
-            if cfg["sparse_y_true"] != Value::Bool(true) {
-                return Err(
-                    "MeanIoU with dense labels (sparse_y_true = false) is not built".into(),
-                );
-            }
-            let sparse_pred = cfg["sparse_y_pred"].as_bool().unwrap_or(true);
+        "IoU" | "MeanIoU" | "OneHotIoU" | "OneHotMeanIoU" => {
             macro_rules! classes {
                 ($($n:literal)*) => {
                     match usize_of(&cfg["num_classes"]).ok_or("num_classes missing")? {
-                        $($n => c.check(
-                            case,
-                            ok(MeanIoU::<$n>::new())?
-                                .with_ignore_class(ignore_class)
-                                .with_sparse_y_pred(sparse_pred),
-                        ),)*
+                        $($n => iou_of::<$n>(case, class, c),)*
                         other => Err(format!("no instantiation for num_classes = {other} (2..=10 are)")),
                     }
                 };
             }
             classes!(2 3 4 5 6 7 8 9 10)
+        }
+        "BinaryIoU" => {
+            // Keras's defaults: both classes, threshold 0.5.
+            let targets = match &cfg["target_class_ids"] {
+                Value::Null => vec![0, 1],
+                v => usize_list(v).ok_or("target_class_ids is not a list of class ids")?,
+            };
+            let threshold = f32_of(&cfg["threshold"]).unwrap_or(0.5);
+            c.check(case, ok(BinaryIoU::new(&targets, threshold))?)
         }
         "BinaryCrossentropy" => {
             c.check(case, smoothed!(BinaryCrossentropy, from_logits, smoothing))
@@ -520,6 +623,7 @@ fn every_metric_case_with_a_device_form_matches_on_the_device() {
         ran: 0,
         counted: 0,
         summed: 0,
+        matrices: 0,
     };
     for case in &cases {
         report.record(&case.name, dispatch(case, &mut on_device));
@@ -538,9 +642,14 @@ fn every_metric_case_with_a_device_form_matches_on_the_device() {
         on_device.summed > 0,
         "no case has a metric with a column form"
     );
+    // And the IoU family: its integer matrices must run too.
+    assert!(
+        on_device.matrices > 0,
+        "no case has a metric with an IoU form"
+    );
     println!(
-        "{} cases ran on the device, {} of them confusion counts, {} column sums",
-        on_device.ran, on_device.counted, on_device.summed
+        "{} cases ran on the device, {} of them confusion counts, {} column sums, {} IoU matrices",
+        on_device.ran, on_device.counted, on_device.summed, on_device.matrices
     );
 }
 

@@ -6,9 +6,10 @@
 
 mod common;
 
+use common::recorder::Recorder;
 use common::tiny::{data, Tiny};
 use common::TestDevice;
-use keras_core::callbacks::{Callback, CallbackContext, History};
+use keras_core::callbacks::History;
 use keras_core::data::{ArrayDataset, Shuffle};
 use keras_core::dfdx::prelude::*;
 use keras_core::losses::SparseCategoricalCrossentropy;
@@ -17,8 +18,7 @@ use keras_core::metrics::{
 };
 use keras_core::optimizers::{KerasOptimizer, Sgd};
 use keras_core::target::Sparse;
-use keras_core::trainer::ResumePoint;
-use keras_core::{Result, Trainer};
+use keras_core::Trainer;
 
 type Mixed = (
     ResolvedAccuracy<Sparse>,
@@ -87,42 +87,6 @@ fn assert_same_history(got: &History, want: &History) {
     assert_eq!(got.keys, want.keys);
     for key in &want.keys {
         assert_close(key, got.get(key).unwrap(), want.get(key).unwrap());
-    }
-}
-
-/// Records the running logs after each batch (when it says it reads them) and the resume point
-/// after the second batch of each epoch.
-struct Recorder {
-    batch_logs: bool,
-    per_batch: Vec<Vec<(String, f32)>>,
-    points: Vec<ResumePoint>,
-}
-
-impl Recorder {
-    fn new(batch_logs: bool) -> Self {
-        Self {
-            batch_logs,
-            per_batch: Vec::new(),
-            points: Vec::new(),
-        }
-    }
-}
-
-impl Callback for Recorder {
-    fn reads_batch_logs(&self) -> bool {
-        self.batch_logs
-    }
-
-    fn on_train_batch_end<C: CallbackContext>(&mut self, batch: usize, ctx: &mut C) -> Result<()> {
-        if self.batch_logs {
-            let logs = ctx.logs().iter().map(|(k, v)| (k.to_string(), v)).collect();
-            self.per_batch.push(logs);
-        }
-        if batch == 1 {
-            self.points
-                .push(ctx.resume_point()?.expect("fit has resume points"));
-        }
-        Ok(())
     }
 }
 

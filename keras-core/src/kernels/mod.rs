@@ -24,6 +24,11 @@
 //! - [`columns`]: per-column sums (Keras's `FBetaScore` and `R2Score` states, described by a
 //!   [`ColumnForm`]) on the device that holds the model's output, with a CPU kernel and a CUDA
 //!   kernel side by side.
+//! - [`iou`]: the confusion matrix of Keras's IoU metrics (integer counts per true and
+//!   predicted class, described by an [`IouForm`]) on the device that holds the model's output,
+//!   with a CPU kernel and a CUDA kernel side by side.
+//! - [`staging`]: per-step uploads that do not wait for the device (pinned host buffers on
+//!   `Cuda`).
 //! - [`metric`]: a mean metric's update (Keras's `MeanMetricWrapper` over a [`RowMetric`]) on
 //!   the device that holds the model's output, with a CPU kernel and a CUDA kernel side by side.
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
@@ -38,10 +43,12 @@ mod cuda_function;
 mod dense;
 mod finite;
 mod gemm_f32;
+pub mod iou;
 pub mod metric;
 mod par_copy;
 #[cfg(target_arch = "x86_64")]
 mod sgemm_avx2;
+pub mod staging;
 mod thread_pool;
 pub mod update;
 pub(crate) mod windows;
@@ -50,6 +57,8 @@ pub use columns::{ColumnForm, ColumnSums};
 pub use confusion::{Comparison, ConfusionConsts, ConfusionForm};
 pub use conv::ConvKernel;
 pub(crate) use cpu_view::contiguous_mut;
+#[cfg(feature = "cuda")]
+pub(crate) use cuda_function::invalid_value as cuda_invalid_value;
 pub(crate) use dense::try_dense_activated;
 pub use dense::{
     dense_with_ops, mark_data_input, try_dense, DataInput, DenseActivation, DenseKernel, Epilogue,
@@ -57,6 +66,7 @@ pub use dense::{
 pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};
+pub use iou::{ClassIds, IouForm};
 pub use metric::{MeanBatch, RowMetric};
 pub(crate) use par_copy::{par_copy, par_take};
 #[cfg(test)]

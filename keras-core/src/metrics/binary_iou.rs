@@ -3,7 +3,7 @@
 use super::{
     inputs,
     iou_matrix::{self, IouMatrix},
-    Direction, Metric, MetricFn,
+    Direction, IouForm, Metric, MetricFn,
 };
 use crate::{target::Dense, Result};
 
@@ -88,7 +88,7 @@ impl MetricFn for BinaryIoU {
                 continue;
             };
             let p = usize::from(p >= self.threshold);
-            let w = sample_weight.map_or(1, |w| w[i / cols] as i64);
+            let w = sample_weight.map_or(1, |w| crate::kernels::iou::class_id(w[i / cols]));
             self.matrix.add(t, p, w);
         }
         Ok(())
@@ -104,6 +104,14 @@ impl MetricFn for BinaryIoU {
 
     fn merge_state(&mut self, other: &Self) -> Result<()> {
         self.matrix.merge(&other.matrix)
+    }
+
+    fn iou_form(&self) -> Option<IouForm> {
+        self.matrix.form(
+            crate::kernels::ClassIds::Values,
+            crate::kernels::ClassIds::Threshold(self.threshold),
+            None,
+        )
     }
 
     fn state_values(&self) -> Option<Vec<f32>> {

@@ -124,6 +124,13 @@ macro_rules! iou_metric {
             fn merge_state(&mut self, other: &Self) -> $crate::Result<()> {
                 self.matrix.merge(&other.matrix)
             }
+
+            fn iou_form(&self) -> Option<$crate::metrics::IouForm> {
+                use $crate::kernels::ClassIds;
+                let ids = |sparse: bool| if sparse { ClassIds::Values } else { ClassIds::ArgMax };
+                self.matrix
+                    .form(ids($sparse_y_true), ids(self.sparse_y_pred), self.ignore_class)
+            }
         }
     };
 }

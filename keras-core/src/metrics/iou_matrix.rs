@@ -1,6 +1,8 @@
 //! The integer confusion matrix behind Keras's IoU metrics (`_IoUBase`).
 
 use super::{inputs, row_math::argmax, row_math::EPSILON};
+use crate::kernels::iou::{class_id, join, split};
+use crate::kernels::{ClassIds, IouForm};
 use crate::{Error, Result};
 
 /// How labels and predictions are encoded.
@@ -22,6 +24,10 @@ pub(crate) struct IouMatrix {
     classes: usize,
     cells: Vec<i64>,
 }
+
+/// Where the low halves start in [`IouMatrix::state_values`]: after the packed state's header
+/// (the part count and three part lengths) and the class count.
+const STATE_OFFSET: usize = 5;
 
 /// Validates a class count for an IoU metric.
 pub(crate) fn check_classes(classes: usize) -> Result<()> {
@@ -51,6 +57,29 @@ pub(crate) fn check_targets(targets: &[usize], classes: usize) -> Result<()> {
     Ok(())
 }
 
+/// Element `index`'s class id among `classes`: `value` truncated to an integer; `None` for the
+/// ignored class; an [`Error::ClassOutOfRange`] outside the classes or for a value that is not
+/// finite.
+pub(crate) fn checked_id(
+    value: f32,
+    index: usize,
+    classes: usize,
+    ignore: Option<i64>,
+) -> Result<Option<usize>> {
+    let id = class_id(value);
+    if ignore == Some(id) {
+        return Ok(None);
+    }
+    if id < 0 || id as usize >= classes || !value.is_finite() {
+        return Err(Error::ClassOutOfRange {
+            label: value,
+            index,
+            num_classes: classes,
+        });
+    }
+    Ok(Some(id as usize))
+}
+
 impl IouMatrix {
     pub(crate) fn new(classes: usize) -> Self {
         Self {
@@ -66,18 +95,7 @@ impl IouMatrix {
         index: usize,
         ignore: Option<i64>,
     ) -> Result<Option<usize>> {
-        let id = value as i64;
-        if ignore == Some(id) {
-            return Ok(None);
-        }
-        if id < 0 || id as usize >= self.classes || !value.is_finite() {
-            return Err(Error::ClassOutOfRange {
-                label: value,
-                index,
-                num_classes: self.classes,
-            });
-        }
-        Ok(Some(id as usize))
+        checked_id(value, index, self.classes, ignore)
     }
 
     /// Adds one entry with an integer weight.
@@ -124,7 +142,7 @@ impl IouMatrix {
             let Some(p) = self.id(p, i, None)? else {
                 continue;
             };
-            let w = sample_weight.map_or(1, |w| w[i / per_row.max(1)] as i64);
+            let w = sample_weight.map_or(1, |w| class_id(w[i / per_row.max(1)]));
             self.add(t, p, w);
         }
         Ok(())
@@ -154,11 +172,28 @@ impl IouMatrix {
     }
 
     /// The matrix as one flat state: each count as two exact `f32`s, its low 24 bits and the
-    /// rest (counts up to 2^48).
+    /// rest (counts up to 2^48), from [`STATE_OFFSET`].
     pub(crate) fn state_values(&self) -> Vec<f32> {
-        let low: Vec<f32> = self.cells.iter().map(|c| (c & 0xFF_FFFF) as f32).collect();
-        let high: Vec<f32> = self.cells.iter().map(|c| (c >> 24) as f32).collect();
+        let (low, high): (Vec<f32>, Vec<f32>) = self.cells.iter().map(|&c| split(c)).unzip();
         super::packed_state::pack(&[&[self.classes as f32], &low, &high])
+    }
+
+    /// The device form of the update for labels and predictions read as `truth` and `pred`,
+    /// when the kernels count it ([`IouForm::is_supported`]).
+    pub(crate) fn form(
+        &self,
+        truth: ClassIds,
+        pred: ClassIds,
+        ignore_class: Option<i64>,
+    ) -> Option<IouForm> {
+        let form = IouForm {
+            classes: self.classes,
+            truth,
+            pred,
+            ignore_class,
+            offset: STATE_OFFSET,
+        };
+        form.is_supported().then_some(form)
     }
 
     /// Restores [`state_values`](Self::state_values) for the same class count.
@@ -181,7 +216,7 @@ impl IouMatrix {
             ));
         }
         for (cell, (low, high)) in self.cells.iter_mut().zip(parts[1].iter().zip(parts[2])) {
-            *cell = ((*high as i64) << 24) + *low as i64;
+            *cell = join(*low, *high);
         }
         Ok(())
     }
@@ -226,6 +261,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.cells, [0, 0, 2, 1]);
+    }
+
+    #[test]
+    fn the_form_points_at_the_low_halves_of_the_saved_state() {
+        let mut m = IouMatrix::new(3);
+        m.add(2, 1, 5);
+        let form = m.form(ClassIds::Values, ClassIds::Values, None).unwrap();
+        let state = m.state_values();
+        assert_eq!(
+            state[form.offset - 1],
+            3.0,
+            "the class count precedes the halves"
+        );
+        assert_eq!(state[form.offset + 2 * 3 + 1], 5.0);
+        assert_eq!(state.len(), form.offset + 2 * form.cells());
+        assert_eq!(m.form(ClassIds::ArgMax, ClassIds::Values, None), None);
     }
 
     #[test]

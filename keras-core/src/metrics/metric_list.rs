@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use super::metric_set::{check_state_count, fits, no_member};
 use super::{
-    ColumnForm, ConfusionForm, Direction, KerasMetrics, LossLabels, Metric, MetricFn, MetricSet,
-    RowMetric,
+    ColumnForm, ConfusionForm, Direction, IouForm, KerasMetrics, LossLabels, Metric, MetricFn,
+    MetricSet, RowMetric,
 };
 use crate::{target::Target, Error, Result};
 
@@ -104,6 +104,12 @@ where
     fn visit_column_forms(&self, f: &mut impl FnMut(usize, Option<ColumnForm>)) {
         for (i, m) in self.iter().enumerate() {
             f(i, m.column_form());
+        }
+    }
+
+    fn visit_iou_forms(&self, f: &mut impl FnMut(usize, Option<IouForm>)) {
+        for (i, m) in self.iter().enumerate() {
+            f(i, m.iou_form());
         }
     }
 

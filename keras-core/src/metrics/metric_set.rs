@@ -1,7 +1,7 @@
 //! Tuples of metrics: Keras's metrics list, statically dispatched (a `Vec` of one type is in
 //! `metric_list.rs`).
 
-use super::{ColumnForm, ConfusionForm, Direction, Metric, RowMetric};
+use super::{ColumnForm, ConfusionForm, Direction, IouForm, Metric, RowMetric};
 use crate::{target::Target, Result};
 
 /// A set of metrics for a `K`-wide output and labels of layout `T`: `()` for none, `(A,)`,
@@ -73,6 +73,12 @@ pub trait MetricSet<const K: usize, T: Target> {
     /// Calls `f(index, form)` with each member's
     /// [`column_form`](super::MetricFn::column_form), in order. Defaults to no members.
     fn visit_column_forms(&self, f: &mut impl FnMut(usize, Option<ColumnForm>)) {
+        let _ = f;
+    }
+
+    /// Calls `f(index, form)` with each member's [`iou_form`](super::MetricFn::iou_form), in
+    /// order. Defaults to no members.
+    fn visit_iou_forms(&self, f: &mut impl FnMut(usize, Option<IouForm>)) {
         let _ = f;
     }
 
@@ -239,6 +245,10 @@ macro_rules! tuple_metric_set {
 
             fn visit_column_forms(&self, f: &mut impl FnMut(usize, Option<ColumnForm>)) {
                 $(f($idx, self.$idx.column_form());)+
+            }
+
+            fn visit_iou_forms(&self, f: &mut impl FnMut(usize, Option<IouForm>)) {
+                $(f($idx, self.$idx.iou_form());)+
             }
 
             fn prepare_all(&mut self, cols: usize) -> Result<()> {

@@ -144,7 +144,7 @@ pub use squared_hinge::SquaredHinge;
 pub use sum::Sum;
 pub use top_k_categorical_accuracy::TopKCategoricalAccuracy;
 
-pub use crate::kernels::{ColumnForm, ConfusionForm, RowMetric};
+pub use crate::kernels::{ColumnForm, ConfusionForm, IouForm, RowMetric};
 
 use crate::{target::Target, Result};
 
@@ -256,6 +256,13 @@ pub trait MetricFn {
         None
     }
 
+    /// The metric's confusion matrix in a form the device kernels compute ([`IouForm`]), for
+    /// Keras's IoU metrics (`IoU`, `MeanIoU`, `OneHotIoU`, `OneHotMeanIoU`, `BinaryIoU`) up to
+    /// [`IouForm::MAX_CLASSES`] classes. `None` (the default) for every other metric.
+    fn iou_form(&self) -> Option<IouForm> {
+        None
+    }
+
     /// Tells the metric the width of the model output it will see, before its first batch, so
     /// that a state sized at the first batch (the F-scores' classes, R²'s columns, a
     /// multi-label AUC's labels) is sized now: the trainer calls it before keeping the state on
@@ -267,10 +274,13 @@ pub trait MetricFn {
     }
 
     /// Whether the trainer can keep this metric's state on the device: it has a
-    /// [`row_form`](MetricFn::row_form), a [`confusion_form`](MetricFn::confusion_form) or a
-    /// [`column_form`](MetricFn::column_form).
+    /// [`row_form`](MetricFn::row_form), a [`confusion_form`](MetricFn::confusion_form), a
+    /// [`column_form`](MetricFn::column_form) or an [`iou_form`](MetricFn::iou_form).
     fn has_device_form(&self) -> bool {
-        self.row_form().is_some() || self.confusion_form().is_some() || self.column_form().is_some()
+        self.row_form().is_some()
+            || self.confusion_form().is_some()
+            || self.column_form().is_some()
+            || self.iou_form().is_some()
     }
 
     /// The metric as Keras's `compile_config` lists it in a `.keras` file, so that

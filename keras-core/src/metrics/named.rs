@@ -86,6 +86,10 @@ macro_rules! forward_metric_methods {
             self.$inner.column_form()
         }
 
+        fn iou_form(&self) -> Option<$crate::metrics::IouForm> {
+            self.$inner.iou_form()
+        }
+
         fn prepare(&mut self, cols: usize) -> $crate::Result<()> {
             self.$inner.prepare(cols)
         }

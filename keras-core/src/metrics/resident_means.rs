@@ -3,12 +3,16 @@
 //! to ([`KerasDevice::try_mean_update`]) and that is read back only when a log or a saved state
 //! needs the values; beside it, the saved state of each metric with a confusion form or a
 //! column form, whose counts or sums each batch adds to
-//! ([`KerasDevice::try_confusion_update`], [`KerasDevice::try_column_update`]).
+//! ([`KerasDevice::try_confusion_update`], [`KerasDevice::try_column_update`]); and the counts
+//! each IoU-form member's batches added since the device copy started
+//! ([`KerasDevice::try_iou_update`]), which a read adds to the member's saved state.
 
-use super::{inputs, ColumnForm, ConfusionForm, MeanState, MetricSet, RowMetric};
+use super::{
+    inputs, iou_matrix, ColumnForm, ConfusionForm, IouForm, MeanState, MetricSet, RowMetric,
+};
 use crate::{
     device::{Buffer, KerasDevice},
-    kernels::ConfusionConsts,
+    kernels::{iou, ClassIds, ConfusionConsts},
     target::Target,
     Error, Result,
 };
@@ -42,6 +46,16 @@ struct ColumnSlot<D: KerasDevice> {
     state: Buffer<D>,
 }
 
+/// An IoU metric's counts on the device since the copy started, with its form and its saved
+/// state at the start.
+#[derive(Debug)]
+struct IouSlot<D: KerasDevice> {
+    owner: Owner,
+    form: IouForm,
+    saved: Vec<f32>,
+    counts: D::IouCounts,
+}
+
 /// The device copy of the loss tracker's and of the device-form metrics' states. While it is
 /// live ([`start`](ResidentMeans::start) to [`stop`](ResidentMeans::stop)) the device copy is
 /// the one that is current; [`read_into`](ResidentMeans::read_into) brings the host metrics
@@ -52,6 +66,7 @@ pub(crate) struct ResidentMeans<D: KerasDevice> {
     state: Option<Buffer<D>>,
     counts: Vec<CountSlot<D>>,
     columns: Vec<ColumnSlot<D>>,
+    ious: Vec<IouSlot<D>>,
     host: Vec<f32>,
 }
 
@@ -62,6 +77,7 @@ impl<D: KerasDevice> Default for ResidentMeans<D> {
             state: None,
             counts: Vec::new(),
             columns: Vec::new(),
+            ious: Vec::new(),
             host: Vec::new(),
         }
     }
@@ -80,6 +96,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
         self.slots.clear();
         self.counts.clear();
         self.columns.clear();
+        self.ious.clear();
     }
 
     /// Makes the device copy current: the slots of the loss tracker and of every member with a
@@ -200,18 +217,52 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 state: upload(state, "the metric states")?,
             });
         }
+        let mut ious = Vec::new();
+        let mut iou_forms = Vec::new();
+        metrics.visit_iou_forms(&mut |i, form| {
+            if let Some(form) = form {
+                iou_forms.push((Owner::Metric(i), form));
+            }
+        });
+        weighted.visit_iou_forms(&mut |i, form| {
+            if let Some(form) = form {
+                iou_forms.push((Owner::Weighted(i), form));
+            }
+        });
+        for (owner, form) in iou_forms {
+            if !form.fits(K) {
+                return Err(Error::ShapeMismatch {
+                    name: "y_pred",
+                    expected: format!("{} scores per row, one per class", form.classes),
+                    got: format!("{K} columns"),
+                });
+            }
+            let saved = saved(owner, form.offset + 2 * form.cells(), "IoU form")?.clone();
+            let counts = dev
+                .try_iou_counts(form.device_len())
+                .map_err(Error::on_device::<D>("the metric states"))?;
+            ious.push(IouSlot {
+                owner,
+                form,
+                saved,
+                counts,
+            });
+        }
         self.state = Some(upload(&self.host, "the metric states")?);
         self.counts = counts;
         self.columns = columns;
+        self.ious = ious;
         Ok(())
     }
 
     /// Adds one training batch to the metric slots: `y_pred` is the model's output on the
     /// device (`rows × cols`, row-major), `y_true` and `weights` the batch's labels and sample
-    /// weights (the weighted metrics get the weights).
+    /// weights (the weighted metrics get the weights), uploaded through `staging`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_batch(
         &mut self,
         dev: &D,
+        staging: &mut D::Staging,
         y_pred: &Buffer<D>,
         rows: usize,
         cols: usize,
@@ -222,7 +273,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
             return Ok(());
         };
         let dense = !self.counts.is_empty() || !self.columns.is_empty();
-        if self.slots.len() == 1 && !dense {
+        if self.slots.len() == 1 && !dense && self.ious.is_empty() {
             return Ok(());
         }
         if dense && y_true.len() != rows * cols {
@@ -253,9 +304,18 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 }
             }
         }
+        for slot in &self.ious {
+            check_iou_labels(&slot.form, y_true, rows, cols)?;
+        }
         inputs::check_weights(weights, rows)?;
-        let upload =
-            |values: &[f32], what| dev.try_upload(values).map_err(Error::on_device::<D>(what));
+        // Through the staging buffers: the upload does not wait for the step's kernels.
+        let mut upload = |values: &[f32], what| {
+            let mut buffer = dfdx::tensor::Storage::<f32>::try_alloc_len(dev, values.len())
+                .map_err(Error::on_device::<D>(what))?;
+            dev.try_upload_into(staging, values, &mut buffer)
+                .map_err(Error::on_device::<D>(what))?;
+            Ok::<_, Error>(buffer)
+        };
         let labels = upload(y_true, "the metric labels")?;
         let any_weighted = self
             .slots
@@ -263,6 +323,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
             .map(|(owner, _)| owner)
             .chain(self.counts.iter().map(|c| &c.owner))
             .chain(self.columns.iter().map(|c| &c.owner))
+            .chain(self.ious.iter().map(|c| &c.owner))
             .any(|owner| matches!(owner, Owner::Weighted(_)));
         let weights = match weights.filter(|_| any_weighted) {
             Some(w) => Some(upload(w, "the metric weights")?),
@@ -292,6 +353,10 @@ impl<D: KerasDevice> ResidentMeans<D> {
         }
         for slot in &mut self.columns {
             dev.try_column_update(&slot.form, &batch_for(slot.owner), &mut slot.state)
+                .map_err(&failed)?;
+        }
+        for slot in &mut self.ious {
+            dev.try_iou_update(&slot.form, &batch_for(slot.owner), &mut slot.counts)
                 .map_err(&failed)?;
         }
         Ok(())
@@ -366,7 +431,10 @@ impl<D: KerasDevice> ResidentMeans<D> {
     }
 
     /// Downloads the device copy (when live) into `host` and calls `f` with each slot's owner
-    /// and its `[total, count]`, then with each confusion-form member's owner and saved state.
+    /// and its `[total, count]`, then with each confusion-form and column-form member's owner
+    /// and saved state, then with each IoU-form member's owner and its saved state with the
+    /// device's counts added. A predicted class id out of range that an IoU count recorded is
+    /// the [`Error::ClassOutOfRange`] the host update would have given.
     fn visit_states(
         &self,
         dev: &D,
@@ -393,8 +461,44 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 .map_err(Error::on_device::<D>("the metric states"))?;
             f(owner, host)?;
         }
+        let mut counts = Vec::new();
+        for slot in &self.ious {
+            dev.try_read_iou_counts(&slot.counts, &mut counts)
+                .map_err(Error::on_device::<D>("the metric states"))?;
+            if let Some(bad) = iou::bad_prediction(&slot.form, &counts) {
+                return Err(Error::ClassOutOfRange {
+                    label: bad.value,
+                    index: bad.index,
+                    num_classes: slot.form.classes,
+                });
+            }
+            let state = iou::add_counts(&slot.form, &slot.saved, &counts).ok_or_else(|| {
+                Error::invalid("metrics", "an IoU state is shorter than its form")
+            })?;
+            f(slot.owner, &state)?;
+        }
         Ok(())
     }
+}
+
+/// Checks a batch's labels for an IoU form before they reach the kernel, as the host update
+/// does: as many as the form reads, and each class id (when labels are ids) within the classes
+/// or the ignored class.
+fn check_iou_labels(form: &IouForm, y_true: &[f32], rows: usize, cols: usize) -> Result<()> {
+    let expected = form.labels(rows, cols);
+    if y_true.len() != expected {
+        return Err(Error::ShapeMismatch {
+            name: "y_true",
+            expected: format!("{expected} values"),
+            got: format!("{} values", y_true.len()),
+        });
+    }
+    if form.truth == ClassIds::Values {
+        for (i, &label) in y_true.iter().enumerate() {
+            iou_matrix::checked_id(label, i, form.classes, form.ignore_class)?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a confusion form fits a `width`-wide output: the error the host update gives

@@ -65,6 +65,9 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     /// Whether this process's callbacks write: `false` on the other processes of a
     /// data-parallel `fit` while it runs.
     pub(crate) chief: bool,
+    /// The host memory each step's uploads (batch, labels, weights) go through, so that they
+    /// do not wait for the step before on the device.
+    pub(crate) staging: D::Staging,
     /// Empties the device's cache once every tensor above has been dropped (keep it last).
     pub(crate) empty_cache_on_drop: EmptyCacheOnDrop<D>,
 }
@@ -115,6 +118,7 @@ where
             cache_budget: CacheBudget::default(),
             skipped_steps: 0,
             chief: true,
+            staging: device.try_staging().map_err(Error::device)?,
             empty_cache_on_drop: EmptyCacheOnDrop(device.clone()),
         })
     }
@@ -148,6 +152,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             cache_budget: self.cache_budget,
             skipped_steps: self.skipped_steps,
             chief: self.chief,
+            staging: self.staging,
             empty_cache_on_drop: self.empty_cache_on_drop,
         }
     }
@@ -236,11 +241,15 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// crossentropies, the mean errors, KL divergence, Poisson, cosine similarity, the hinges and
     /// the correlations), a confusion form
     /// ([`MetricFn::confusion_form`](crate::metrics::MetricFn::confusion_form): the condition
-    /// counts, `Precision`, `Recall`, `AUC`, the rate-at metrics) or a column
+    /// counts, `Precision`, `Recall`, `AUC`, the rate-at metrics), a column
     /// form ([`MetricFn::column_form`](crate::metrics::MetricFn::column_form): the F-scores,
-    /// `R2Score`) where the model runs: each batch adds to their states on the device
-    /// ([`KerasDevice::try_mean_update`], [`KerasDevice::try_confusion_update`],
-    /// [`KerasDevice::try_column_update`]), and the host reads them only when a log needs them: after every batch when a callback reads batch
+    /// `R2Score`) or an IoU form ([`MetricFn::iou_form`](crate::metrics::MetricFn::iou_form):
+    /// `IoU`, `MeanIoU`, their one-hot forms, `BinaryIoU`) where the model runs: each batch adds
+    /// to their states on the device ([`KerasDevice::try_mean_update`],
+    /// [`KerasDevice::try_confusion_update`], [`KerasDevice::try_column_update`],
+    /// [`KerasDevice::try_iou_update`]), and the host reads them only when a log needs them
+    /// (a predicted class id out of an IoU metric's range is the typed error of that read):
+    /// after every batch when a callback reads batch
     /// logs ([`Callback::reads_batch_logs`](crate::callbacks::Callback::reads_batch_logs), e.g.
     /// a live progress bar), else once per epoch (per evaluation), as Keras's JAX trainer does.
     /// Evaluation then computes the loss on the device too where
@@ -521,7 +530,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .device
             .try_zeros_like(&S::batched(n))
             .map_err(Error::on_device::<D>("the batch"))?;
-        x.copy_from(&batch.x);
+        self.device
+            .try_upload_into(&mut self.staging, &batch.x, x.storage_mut())
+            .map_err(Error::on_device::<D>("the batch"))?;
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self
@@ -657,8 +668,15 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 .map_err(Error::on_device::<D>("the model output"))?;
             &copy
         };
-        self.resident_means
-            .add_batch(&self.device, y_pred, n, K, &batch.y, batch.weights())
+        self.resident_means.add_batch(
+            &self.device,
+            &mut self.staging,
+            y_pred,
+            n,
+            K,
+            &batch.y,
+            batch.weights(),
+        )
     }
 
     /// Whether this step's metrics read the model's output on the host.
@@ -820,7 +838,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .device
             .try_zeros_like(&S::batched(n))
             .map_err(Error::on_device::<D>("the batch"))?;
-        x.copy_from(x_host);
+        self.device
+            .try_upload_into(&mut self.staging, x_host, x.storage_mut())
+            .map_err(Error::on_device::<D>("the batch"))?;
         let _ = crate::layers::take_bad_id();
         let out = self
             .model
@@ -937,7 +957,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .device
             .try_zeros_like(&(n, Const::<K>))
             .map_err(Error::on_device::<D>("the labels"))?;
-        labels.copy_from(&self.label_host);
+        self.device
+            .try_upload_into(&mut self.staging, &self.label_host, labels.storage_mut())
+            .map_err(Error::on_device::<D>("the labels"))?;
         // A loss that masks rows (`ignore_class`) weighs them as `compute_loss` does.
         let weights = match mask_weights(&self.loss, &batch.y, n, &mut self.weight_host) {
             true => {
@@ -958,7 +980,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                     .device
                     .try_zeros_like(&(n,))
                     .map_err(Error::on_device::<D>("the sample weights"))?;
-                t.copy_from(w);
+                self.device
+                    .try_upload_into(&mut self.staging, w, t.storage_mut())
+                    .map_err(Error::on_device::<D>("the sample weights"))?;
                 Some(t)
             }
             None => None,

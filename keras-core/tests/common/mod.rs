@@ -3,6 +3,7 @@
 
 pub mod any_optimizer;
 pub mod keras_config;
+pub mod recorder;
 pub mod tiny;
 
 use std::collections::BTreeMap;
