@@ -5,8 +5,11 @@
 //! exactly the same numbers. The cases have a partial last batch smaller than 3 (so with 3
 //! processes some shards are empty, in training and in validation): plain, `sample_weight`, and
 //! `class_weight` with the `mean_with_sample_weight` reduction (whose divisor is the global
-//! weight sum), and a `Generator` of weighted batches, finite or endless. Processes whose data
-//! disagree must fail with `DistributionMismatch`.
+//! weight sum), and a `Generator` of weighted batches, finite or endless. The three cases and
+//! `evaluate` run twice: with the loss and metric states on the host, and kept on the device
+//! (`set_loss_on_device`, `set_metrics_on_device`: `Cpu`'s device kernels, the path `Cuda`
+//! takes by default), each against the one-process run of the same setting. Processes whose
+//! data disagree must fail with `DistributionMismatch`.
 //!
 //! `--fault` instead trains until process 1 kills itself with SIGKILL: the job must end (not
 //! hang); `.ci/run` bounds it with `timeout`.
@@ -75,8 +78,15 @@ fn val_data() -> ArrayDataset<Rank1<4>, Sparse> {
 /// A run's History (key, per-epoch values) and trained weights.
 type Run = (Vec<(String, Vec<f32>)>, Vec<f32>);
 
-/// Trains `case` from weights seeded by `init_seed`; with `dist`, data-parallel.
-fn train(case: Case, init_seed: u64, dist: Option<&DataParallel>) -> Result<Run, Error> {
+/// Trains `case` from weights seeded by `init_seed`; with `dist`, data-parallel; with
+/// `resident`, the loss and the metric states kept on the device (`Cpu`'s device kernels), as
+/// `Cuda` keeps them by default.
+fn train(
+    case: Case,
+    init_seed: u64,
+    dist: Option<&DataParallel>,
+    resident: bool,
+) -> Result<Run, Error> {
     let dev = Cpu::seed_from_u64(init_seed);
     let model = Mlp::<f32, Cpu>::build(&dev);
     let mut loss = SparseCategoricalCrossentropy::default().with_from_logits(true);
@@ -91,6 +101,8 @@ fn train(case: Case, init_seed: u64, dist: Option<&DataParallel>) -> Result<Run,
         let opt = Adam::new().with_learning_rate(0.02).build()?;
         let mut t =
             Trainer::compile(model, opt, loss, accuracy, &dev)?.with_weighted_metrics(weighted);
+        t.set_loss_on_device(resident);
+        t.set_metrics_on_device(resident);
         let fit = t
             .fit(&data)
             .epochs(4)
@@ -112,6 +124,8 @@ fn train(case: Case, init_seed: u64, dist: Option<&DataParallel>) -> Result<Run,
             .build()?;
         let mut t =
             Trainer::compile(model, opt, loss, accuracy, &dev)?.with_weighted_metrics(weighted);
+        t.set_loss_on_device(resident);
+        t.set_metrics_on_device(resident);
         let mut fit = t
             .fit(&data)
             .epochs(4)
@@ -147,23 +161,24 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-fn check_case(dist: &DataParallel, case: Case) {
+fn check_case(dist: &DataParallel, case: Case, resident: bool) {
     let (rank, ranks) = (dist.rank(), dist.num_processes());
-    let want = train(case, 0, None).unwrap();
+    let want = train(case, 0, None, resident).unwrap();
     // Processes other than 0 start from other weights: fit must broadcast process 0's.
-    let got = train(case, rank as u64 * 100, Some(dist)).unwrap();
+    let got = train(case, rank as u64 * 100, Some(dist), resident).unwrap();
     let names: Vec<&str> = got.0.iter().map(|(k, _)| k.as_str()).collect();
     assert!(
         names.contains(&"val_loss") && names.contains(&"accuracy"),
         "{names:?}"
     );
-    let d = assert_matches_one_process(&format!("{case:?}"), dist, &got, &want);
+    let what = format!("{case:?}{}", if resident { " (resident)" } else { "" });
+    let d = assert_matches_one_process(&what, dist, &got, &want);
     if case == Case::Plain {
-        check_evaluate(dist);
+        check_evaluate(dist, resident);
     }
     if rank == 0 {
         println!(
-            "ok {case:?} on {ranks} processes: loss {:?}, weights within {d:e}",
+            "ok {what} on {ranks} processes: loss {:?}, weights within {d:e}",
             got.0[0].1
         );
     }
@@ -318,7 +333,7 @@ fn check_optimizer_state(dist: &DataParallel) {
 
 /// `evaluate` over the processes gives the one-process results (13 samples in batches of 4:
 /// the last batch of 1 leaves empty shards).
-fn check_evaluate(dist: &DataParallel) {
+fn check_evaluate(dist: &DataParallel, resident: bool) {
     let dev = Cpu::seed_from_u64(0);
     let mut t = Trainer::compile(
         Mlp::<f32, Cpu>::build(&dev),
@@ -328,6 +343,8 @@ fn check_evaluate(dist: &DataParallel) {
         &dev,
     )
     .unwrap();
+    t.set_loss_on_device(resident);
+    t.set_metrics_on_device(resident);
     let val = val_data();
     let want = t.evaluate(&val).batch_size(4).run().unwrap();
     let got = t
@@ -602,8 +619,10 @@ fn main() {
         DataParallel::from_env(),
         Err(Error::Distribution(_))
     ));
-    for case in [Case::Plain, Case::SampleWeight, Case::ClassWeight] {
-        check_case(&dist, case);
+    for resident in [false, true] {
+        for case in [Case::Plain, Case::SampleWeight, Case::ClassWeight] {
+            check_case(&dist, case, resident);
+        }
     }
     check_generator(&dist);
     check_callbacks(&dist);

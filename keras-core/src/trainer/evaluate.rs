@@ -182,11 +182,8 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb, Dist>
     {
         let mut callbacks = self.callbacks;
         let trainer = self.trainer;
-        // As in `fit`: the host loss and metric states, callbacks writing on process 0.
-        let saved = (trainer.loss_on_device, trainer.metrics_on_device);
+        // As in `fit`: callbacks write on process 0.
         if self.dist.num_processes() > 1 {
-            trainer.loss_on_device = false;
-            trainer.metrics_on_device = false;
             trainer.chief = self.dist.is_chief();
         }
         let mut logs = Logs::new();
@@ -206,7 +203,6 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Cb, Dist>
             run,
             &self.dist,
         );
-        (trainer.loss_on_device, trainer.metrics_on_device) = saved;
         trainer.chief = true;
         ran?;
         Ok(logs)

@@ -263,13 +263,10 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb, Dist>
             dist,
         } = self;
         validate(&config)?;
-        // Several processes: the host loss and host metric states, whose partial sums the
-        // processes combine; callbacks write on process 0 only.
-        let distributed = dist.num_processes() > 1;
-        let saved = (trainer.loss_on_device, trainer.metrics_on_device);
-        if distributed {
-            trainer.loss_on_device = false;
-            trainer.metrics_on_device = false;
+        // Several processes: callbacks write on process 0 only. The loss and the metric states
+        // stay where the trainer keeps them; a log reads them to the host and the processes
+        // combine their partial sums there.
+        if dist.num_processes() > 1 {
             trainer.chief = dist.is_chief();
         }
         let device = trainer.device.clone();
@@ -309,7 +306,6 @@ impl<'t, 'd, M, O, L, Mt, Wm, D: KerasDevice, Ds: ?Sized, Vd: ?Sized, Cb, Dist>
         // stopped on an error.
         let synced = trainer.sync_host();
         let settled = trainer.settle_metrics::<K, T>();
-        (trainer.loss_on_device, trainer.metrics_on_device) = saved;
         trainer.chief = true;
         let history = history?;
         synced?;

@@ -910,6 +910,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         batch: &Batch,
     ) -> Result<()>
     where
+        L: Loss<K>,
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
@@ -923,6 +924,20 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 t.copy_from(&[v]);
                 t
             }
+        };
+        // A shard adds its part of the global batch's `loss * global_size`, counted as its own
+        // rows, as `update_metrics` does; the parts are summed when logs are written.
+        let part = match batch.shard {
+            Some(shard) if batch.size > 0 => {
+                self.loss_share::<K>(batch) * shard.global_size as f32 / batch.size as f32
+            }
+            _ => 1.0,
+        };
+        let loss = if part == 1.0 {
+            loss
+        } else {
+            loss.try_mul(part)
+                .map_err(Error::on_device::<D>("the loss"))?
         };
         self.resident_means
             .add_loss(&self.device, loss.storage(), batch.size)?;
