@@ -202,15 +202,8 @@ impl OnDevice {
         let mut counts = dev.try_iou_counts(form.device_len()).map_err(e)?;
         let mut read = Vec::new();
         for (i, b) in batches(case)?.iter().enumerate() {
-            let (y_pred, y_true, weights) = upload(dev, b)?;
-            let batch = MeanBatch {
-                y_pred: &y_pred,
-                y_true: &y_true,
-                weights: weights.as_ref(),
-                unit_weight: 1.0,
-                rows: b.y_pred.len() / b.cols,
-                cols: b.cols,
-            };
+            let uploaded = Uploaded::new(dev, b)?;
+            let batch = uploaded.batch();
             dev.try_iou_update(&form, &batch, &mut counts).map_err(e)?;
             dev.try_read_iou_counts(&counts, &mut read).map_err(e)?;
             let check = &read[form.cells()..];
@@ -249,15 +242,8 @@ impl OnDevice {
         let mut state = dev.try_upload(&initial).map_err(e)?;
         let mut values = vec![0.0f32; initial.len()];
         for (i, b) in batches(case)?.iter().enumerate() {
-            let (y_pred, y_true, weights) = upload(dev, b)?;
-            let batch = MeanBatch {
-                y_pred: &y_pred,
-                y_true: &y_true,
-                weights: weights.as_ref(),
-                unit_weight: 1.0,
-                rows: b.y_pred.len() / b.cols,
-                cols: b.cols,
-            };
+            let uploaded = Uploaded::new(dev, b)?;
+            let batch = uploaded.batch();
             update(dev, &batch, &mut state).map_err(e)?;
             dev.try_download(&state, &mut values).map_err(e)?;
             ok(m.load_state_values(&values))?;
@@ -271,28 +257,41 @@ impl OnDevice {
 }
 
 /// A batch's predictions, labels and weights on the device.
-#[allow(clippy::type_complexity)]
-fn upload(
-    dev: &TestDevice,
-    b: &Batch,
-) -> Result<
-    (
-        Buffer<TestDevice>,
-        Buffer<TestDevice>,
-        Option<Buffer<TestDevice>>,
-    ),
-    String,
-> {
-    let e = |e| format!("device error: {e:?}");
-    let weights = match &b.sample_weight {
-        Some(w) => Some(dev.try_upload(w).map_err(e)?),
-        None => None,
-    };
-    Ok((
-        dev.try_upload(&b.y_pred).map_err(e)?,
-        dev.try_upload(&b.y_true).map_err(e)?,
-        weights,
-    ))
+struct Uploaded {
+    y_pred: Buffer<TestDevice>,
+    y_true: Buffer<TestDevice>,
+    weights: Option<Buffer<TestDevice>>,
+    rows: usize,
+    cols: usize,
+}
+
+impl Uploaded {
+    fn new(dev: &TestDevice, b: &Batch) -> Result<Self, String> {
+        let e = |e| format!("device error: {e:?}");
+        let weights = match &b.sample_weight {
+            Some(w) => Some(dev.try_upload(w).map_err(e)?),
+            None => None,
+        };
+        Ok(Self {
+            y_pred: dev.try_upload(&b.y_pred).map_err(e)?,
+            y_true: dev.try_upload(&b.y_true).map_err(e)?,
+            weights,
+            rows: b.y_pred.len() / b.cols,
+            cols: b.cols,
+        })
+    }
+
+    /// The batch as the kernels take it.
+    fn batch(&self) -> MeanBatch<'_, Buffer<TestDevice>> {
+        MeanBatch {
+            y_pred: &self.y_pred,
+            y_true: &self.y_true,
+            weights: self.weights.as_ref(),
+            unit_weight: 1.0,
+            rows: self.rows,
+            cols: self.cols,
+        }
+    }
 }
 
 fn f32_of(v: &Value) -> Option<f32> {

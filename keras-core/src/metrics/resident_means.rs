@@ -160,16 +160,13 @@ impl<D: KerasDevice> ResidentMeans<D> {
             }
         }
         let mut counts = Vec::new();
+        // Each member's form with its owner: the compiled metrics', then the weighted ones'.
         let mut forms = Vec::new();
-        metrics.visit_confusion_forms(&mut |i, form| {
-            if let Some(form) = form {
-                forms.push((Owner::Metric(i), form.into_owned()));
-            }
+        metrics.visit_confusion_forms(&mut |i, f| {
+            forms.extend(f.map(|f| (Owner::Metric(i), f.into_owned())));
         });
-        weighted.visit_confusion_forms(&mut |i, form| {
-            if let Some(form) = form {
-                forms.push((Owner::Weighted(i), form.into_owned()));
-            }
+        weighted.visit_confusion_forms(&mut |i, f| {
+            forms.extend(f.map(|f| (Owner::Weighted(i), f.into_owned())));
         });
         let upload =
             |values: &[f32], what| dev.try_upload(values).map_err(Error::on_device::<D>(what));
@@ -192,15 +189,10 @@ impl<D: KerasDevice> ResidentMeans<D> {
         }
         let mut columns = Vec::new();
         let mut column_forms = Vec::new();
-        metrics.visit_column_forms(&mut |i, form| {
-            if let Some(form) = form {
-                column_forms.push((Owner::Metric(i), form));
-            }
-        });
-        weighted.visit_column_forms(&mut |i, form| {
-            if let Some(form) = form {
-                column_forms.push((Owner::Weighted(i), form));
-            }
+        metrics
+            .visit_column_forms(&mut |i, f| column_forms.extend(f.map(|f| (Owner::Metric(i), f))));
+        weighted.visit_column_forms(&mut |i, f| {
+            column_forms.extend(f.map(|f| (Owner::Weighted(i), f)));
         });
         for (owner, form) in column_forms {
             if !form.fits(K) {
@@ -219,16 +211,8 @@ impl<D: KerasDevice> ResidentMeans<D> {
         }
         let mut ious = Vec::new();
         let mut iou_forms = Vec::new();
-        metrics.visit_iou_forms(&mut |i, form| {
-            if let Some(form) = form {
-                iou_forms.push((Owner::Metric(i), form));
-            }
-        });
-        weighted.visit_iou_forms(&mut |i, form| {
-            if let Some(form) = form {
-                iou_forms.push((Owner::Weighted(i), form));
-            }
-        });
+        metrics.visit_iou_forms(&mut |i, f| iou_forms.extend(f.map(|f| (Owner::Metric(i), f))));
+        weighted.visit_iou_forms(&mut |i, f| iou_forms.extend(f.map(|f| (Owner::Weighted(i), f))));
         for (owner, form) in iou_forms {
             if !form.fits(K) {
                 return Err(Error::ShapeMismatch {
