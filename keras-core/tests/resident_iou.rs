@@ -1,7 +1,8 @@
 //! Keras's IoU metrics kept on the device (`MetricFn::iou_form`, `KerasDevice::try_iou_update`),
 //! on [`TestDevice`](common::TestDevice): `fit` logs what the host metrics log, exactly (the
-//! counts are integers), whether the host reads the states after every batch or once per
-//! epoch, and a resume point taken between reads carries the device's counts; a predicted
+//! counts are integers), training and validation, whether the host reads the states after
+//! every batch or once per epoch, and a resume point taken between reads carries the device's
+//! counts; a predicted
 //! class id out of range is the typed error the host metric gives.
 
 mod common;
@@ -71,27 +72,29 @@ fn weights(n: usize) -> Vec<f32> {
     (0..n).map(|i| 0.25 + (i % 4) as f32 * 0.5).collect()
 }
 
-/// 40 samples of the tiny data set with class-id labels, weighted.
-fn sparse_data() -> ArrayDataset<Rank1<2>, Sparse> {
-    data(40).with_sample_weight(weights(40)).unwrap()
+/// `n` samples of the tiny data set with class-id labels, weighted.
+fn sparse_data(n: usize) -> ArrayDataset<Rank1<2>, Sparse> {
+    data(n).with_sample_weight(weights(n)).unwrap()
 }
 
 /// The same samples with one-hot labels.
-fn one_hot_data() -> ArrayDataset<Rank1<2>, DenseTarget<3>> {
-    let x = (0..80).map(|i| i as f32 / 10.0).collect();
-    let y = (0..40)
+fn one_hot_data(n: usize) -> ArrayDataset<Rank1<2>, DenseTarget<3>> {
+    let x = (0..2 * n).map(|i| i as f32 / 10.0).collect();
+    let y = (0..n)
         .flat_map(|i| (0..3).map(move |c| f32::from(u8::from(i % 3 == c))))
         .collect();
     ArrayDataset::new(x, y)
         .unwrap()
-        .with_sample_weight(weights(40))
+        .with_sample_weight(weights(n))
         .unwrap()
 }
 
-/// Three epochs of batches of 8 with `recorder`.
+/// Three epochs of batches of 8 with `recorder`, each followed by a validation pass (evaluation
+/// keeps the states on the device too).
 fn fit<L, Mt, Wm, T: Target>(
     trainer: &mut TinyTrainer<L, Mt, Wm>,
     train: &ArrayDataset<Rank1<2>, T>,
+    val: &ArrayDataset<Rank1<2>, T>,
     recorder: &mut Recorder,
 ) -> History
 where
@@ -105,6 +108,7 @@ where
         .batch_size(8)
         .shuffle(Shuffle::None)
         .verbose(0)
+        .validation_data(val)
         .callbacks(recorder)
         .run()
         .unwrap()
@@ -147,13 +151,18 @@ fn sparse_iou_metrics_on_the_device_log_exactly_what_the_host_metrics_log() {
                 (MeanIoU::<3>::new().unwrap().with_sparse_y_pred(false),),
                 on_device,
             ),
-            &sparse_data(),
+            &sparse_data(40),
+            &sparse_data(13),
             &mut recorder,
         );
         (history, recorder)
     };
     let host = run(false, true);
-    assert!(host.0.keys.iter().any(|k| k == "io_u"), "{:?}", host.0.keys);
+    assert!(
+        host.0.keys.iter().any(|k| k == "val_io_u"),
+        "{:?}",
+        host.0.keys
+    );
     assert_same_runs(host, run(true, true), run(true, false));
 }
 
@@ -172,7 +181,8 @@ fn one_hot_and_binary_iou_metrics_on_the_device_log_exactly_what_the_host_metric
                 (OneHotMeanIoU::<3>::new().unwrap(),),
                 on_device,
             ),
-            &one_hot_data(),
+            &one_hot_data(40),
+            &one_hot_data(13),
             &mut recorder,
         );
         (history, recorder)
