@@ -18,6 +18,8 @@
 #   $CUDA_ROOT/lib64/   libcublas.so{,.13} libcublasLt.so{,.13} libnvrtc.so{,.13} libcudart.so{,.13}
 #                       (symlinks to the wheels' .so.13 files, or stubs with STUB_LIBS=1)
 #   $CUDA_ROOT/lib64/stubs/libcuda.so  link stub, soname libcuda.so.1 (the real one is the driver's)
+#   $CUDA_ROOT/lib64/stubs/libnccl.so  link stub, soname libnccl.so.2 (the real one is the GPU
+#                       machine's, e.g. PyTorch's nvidia/nccl/lib)
 #
 # Then build with:  CUDA_ROOT=$CUDA_ROOT CUDA_COMPUTE_CAP=90 PATH=$CUDA_ROOT/bin:$PATH \
 #                   scripts/gpu-check.sh --build .gpubin
@@ -76,6 +78,9 @@ stub() {  # stub SYS_RS SONAME OUT : a shared library defining every function th
 }
 stub "$CUDARC_SRC/src/driver/sys.rs" libcuda.so.1 "$CUDA_ROOT/lib64/stubs/libcuda.so"
 ln -s libcuda.so "$CUDA_ROOT/lib64/stubs/libcuda.so.1"
+# NCCL (feature `nccl`) is linked -lnccl; the GPU machine's own libnccl.so.2 (e.g. PyTorch's)
+# is the one that runs, so a link stub made from cudarc's NCCL bindings is enough here.
+stub "$CUDARC_SRC/src/nccl/sys.rs" libnccl.so.2 "$CUDA_ROOT/lib64/stubs/libnccl.so"
 
 if [[ "${STUB_LIBS:-0}" == 1 ]]; then
     stub "$CUDARC_SRC/src/cublas/sys.rs" libcublas.so.13 "$CUDA_ROOT/lib64/libcublas.so.13"

@@ -16,7 +16,9 @@
 # 2. On the GPU machine, from the repository root (with DIR carried along):
 #        scripts/gpu-check.sh [DIR] [OUT_DIR]
 #    finds the CUDA libraries, runs each test suite on `Cuda` (the tests' TestDevice is Cuda under
-#    the feature), then `bench W1` and `bench W3` with `--device cuda` (fit on the GPU and fit on
+#    the feature), the NCCL smoke test on one process (when it was built: it needs MPICH and
+#    libclang on the build machine, and finds NCCL on the GPU machine, e.g. PyTorch's), then
+#    `bench W1` and `bench W3` with `--device cuda` (fit on the GPU and fit on
 #    the CPU side by side), sampling GPU memory, and profiles a short W3 fit with `nsys` when it
 #    is installed. Logs go to OUT_DIR (default target/gpu-check).
 set -uo pipefail
@@ -32,6 +34,13 @@ if [[ "${1:-}" == "--build" ]]; then
     if ! command -v nvcc > /dev/null && [[ ! -x "${CUDA_ROOT:-/nonexistent}/bin/nvcc" ]]; then
         export CUDA_ROOT="${CUDA_ROOT:-$HOME/.cache/cuda13}"
         [[ -x "$CUDA_ROOT/bin/nvcc" ]] || scripts/cuda-toolkit-from-wheels.sh "$CUDA_ROOT"
+    fi
+    # A toolkit made from the wheels before it had the NCCL link stub: make it again.
+    if [[ -n "${CUDA_ROOT:-}" && -d "$CUDA_ROOT/lib64/stubs" && -e "$CUDA_ROOT/lib64/stubs/libcuda.so" &&
+          ! -e "$CUDA_ROOT/lib64/stubs/libnccl.so" && -L "$CUDA_ROOT/bin" ]]; then
+        # (with stubs for cuBLAS and NVRTC again if it had them)
+        [[ -L "$CUDA_ROOT/lib64/libcublas.so.13" ]] || export STUB_LIBS=1
+        scripts/cuda-toolkit-from-wheels.sh "$CUDA_ROOT"
     fi
     if [[ -n "${CUDA_ROOT:-}" && -x "$CUDA_ROOT/bin/nvcc" ]]; then
         export PATH="$CUDA_ROOT/bin:$PATH"
@@ -55,7 +64,21 @@ if [[ "${1:-}" == "--build" ]]; then
         cp "$exe" "$dir/$s"
     done
     cp "${CARGO_TARGET_DIR:-target}/release/examples/bench" "$dir/bench"
-    strip "$dir"/*
+    # The NCCL smoke test (feature `nccl`: CUDA + MPI), where MPICH and libclang are installed
+    # (as `.ci/run` installs them), with the MPICH libraries it loads: the GPU machine has no MPI.
+    if command -v mpiexec > /dev/null && ldconfig -p | grep -q libclang; then
+        cargo test --release --features cuda,nccl -p keras-core --test nccl --no-run \
+            --message-format=json > "$fake/nccl.json"
+        exe=$(grep -o '"executable":"[^"]*/deps/nccl-[0-9a-f]*"' "$fake/nccl.json" | tail -n1 |
+            cut -d'"' -f4)
+        cp "$exe" "$dir/nccl"
+        mkdir -p "$dir/lib"
+        ldd "$dir/nccl" | awk '/=> \// {print $3}' |
+            grep -E 'lib(mpi|mpich|hwloc|uc[pstm]|numa|fabric|psm)' | xargs -r -I{} cp -L {} "$dir/lib/"
+    else
+        echo "no MPICH or libclang here: the NCCL smoke test is not built" >&2
+    fi
+    strip "$dir"/* 2> /dev/null || true
     du -sh "$dir"
     # The binaries together outgrow what a run may carry (64 MiB): carry this archive instead;
     # the run unpacks it when DIR itself is missing.
@@ -109,6 +132,27 @@ for s in "${suites[@]}"; do
         tee -a "$out/summary.txt"
     grep -E "FAILED|panicked" "$out/test-$s.txt" | head -n 20 | tee -a "$out/summary.txt"
 done
+
+# NCCL on one process (MPI's singleton start, no mpiexec): the communicator, and a sum on the
+# device as a data-parallel fit takes it. Its libraries: the carried MPICH ones, and NCCL from
+# the system or from a Python package (PyTorch's nvidia/nccl/lib).
+if [[ -x "$dir/nccl" ]]; then
+    log "NCCL smoke test (one process)"
+    nccl_lib=$(ldconfig -p | awk '/libnccl\.so\.2 / {print $NF; exit}')
+    if [[ -z "$nccl_lib" ]]; then
+        roots=(/usr /opt /root /home)
+        read -r -a site < <(python3 -c 'import site; print(" ".join(site.getsitepackages()))' \
+            2> /dev/null || true)
+        nccl_lib=$(find "${roots[@]}" "${site[@]}" -name libnccl.so.2 2> /dev/null | head -n1)
+    fi
+    nccl_dir=$(dirname "${nccl_lib:-/nonexistent/libnccl.so.2}")
+    echo "libnccl.so.2: ${nccl_lib:-not found}" | tee -a "$out/summary.txt"
+    LD_LIBRARY_PATH="$dir/lib:$nccl_dir:$LD_LIBRARY_PATH" timeout 120 "$dir/nccl" \
+        > "$out/test-nccl.txt" 2>&1
+    code=$?
+    [[ $code -ne 0 ]] && rc=$code
+    echo "nccl (exit $code): $(tail -n 3 "$out/test-nccl.txt" | tr '\n' ' ')" | tee -a "$out/summary.txt"
+fi
 
 log "benchmark: fit on the GPU and on the CPU side by side"
 for w in W1 W3; do
