@@ -17,11 +17,13 @@
 //! | decisions (`EarlyStopping`, `ReduceLROnPlateau`, `TerminateOnNaN`) | every process, from the same logs; `stop_training` is also OR-ed across processes after each batch |
 //!
 //! A distribution is chosen per call: `trainer.fit(&data).distribution(&dist)`. With more
-//! than one process, that `fit` computes the loss and keeps the metric states on the host
-//! (whatever [`set_loss_on_device`](crate::Trainer::set_loss_on_device) and
-//! [`set_metrics_on_device`](crate::Trainer::set_metrics_on_device) say), sums each gradient
-//! through host memory ([`KerasDevice::try_on_host`](crate::device::KerasDevice::try_on_host):
-//! in place on `Cpu`), and every compiled metric must export and merge its state
+//! than one process, that `fit` computes the loss and keeps the metric states where the
+//! trainer keeps them ([`set_loss_on_device`](crate::Trainer::set_loss_on_device),
+//! [`set_metrics_on_device`](crate::Trainer::set_metrics_on_device)): a log reads the states
+//! to the host, where the processes combine them. It sums each gradient with NCCL on the
+//! device when the distribution has a communicator, else through host memory
+//! ([`KerasDevice::try_on_host`](crate::device::KerasDevice::try_on_host): in place on `Cpu`),
+//! and every compiled metric must export and merge its state
 //! ([`MetricFn::state_values`](crate::metrics::MetricFn::state_values), as every built-in
 //! one does). After `fit`, [`Trainer::metrics`](crate::Trainer::metrics) holds this process's
 //! part of the states; the returned `History` holds the combined values. The optimizer's
