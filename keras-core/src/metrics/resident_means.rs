@@ -217,7 +217,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
             if !form.fits(K) {
                 return Err(Error::ShapeMismatch {
                     name: "y_pred",
-                    expected: format!("{} scores per row, one per class", form.classes),
+                    expected: format!("at most {} scores per row, one per class", form.classes),
                     got: format!("{K} columns"),
                 });
             }

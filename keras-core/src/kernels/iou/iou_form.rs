@@ -98,8 +98,42 @@ impl IouForm {
     }
 
     /// Whether the form fits a `cols`-wide output: it [is supported](Self::is_supported), and
-    /// arg-maxed rows hold one score per class.
+    /// arg-maxed rows are no wider than the classes (so every arg-max is a class id).
     pub fn fits(&self, cols: usize) -> bool {
-        self.is_supported() && (self.pred != ClassIds::ArgMax || cols == self.classes)
+        self.is_supported() && (self.pred != ClassIds::ArgMax || cols <= self.classes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(truth: ClassIds, pred: ClassIds, classes: usize) -> IouForm {
+        IouForm {
+            classes,
+            truth,
+            pred,
+            ignore_class: None,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn arg_maxed_rows_fit_up_to_one_column_per_class() {
+        let scores = form(ClassIds::Values, ClassIds::ArgMax, 3);
+        assert!(scores.fits(3) && scores.fits(1));
+        assert!(!scores.fits(4));
+        assert!(form(ClassIds::Values, ClassIds::Values, 3).fits(7));
+    }
+
+    #[test]
+    fn unsupported_forms_fit_no_width() {
+        let one_hot_ids = form(ClassIds::ArgMax, ClassIds::Values, 3);
+        assert!(!one_hot_ids.is_supported() && !one_hot_ids.fits(3));
+        assert!(!form(ClassIds::Values, ClassIds::Threshold(0.5), 3).is_supported());
+        assert!(form(ClassIds::Values, ClassIds::Threshold(0.5), 2).is_supported());
+        assert!(!form(ClassIds::Values, ClassIds::Values, 0).is_supported());
+        let too_many = form(ClassIds::Values, ClassIds::Values, IouForm::MAX_CLASSES + 1);
+        assert!(!too_many.is_supported());
     }
 }
