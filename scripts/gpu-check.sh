@@ -19,8 +19,9 @@
 #    the feature), the NCCL smoke test on one process (when it was built: it needs MPICH and
 #    libclang on the build machine, and finds NCCL on the GPU machine, e.g. PyTorch's), then
 #    `bench W1` and `bench W3` with `--device cuda` (fit on the GPU and fit on
-#    the CPU side by side), sampling GPU memory, and profiles a short W3 fit with `nsys` when it
-#    is installed. Logs go to OUT_DIR (default target/gpu-check).
+#    the CPU side by side, and `--profile`: fit's steps phase by phase, host time and CUDA-event
+#    time), sampling GPU memory, and profiles a short W3 fit with `nsys` when it is installed
+#    (kernel launches and host synchronisations). Logs go to OUT_DIR (default target/gpu-check).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -157,7 +158,7 @@ fi
 log "benchmark: fit on the GPU and on the CPU side by side"
 for w in W1 W3; do
     timeout 240 "$dir/bench" "$w" --device cuda --epochs "${BENCH_EPOCHS:-3}" \
-        --repeat "${BENCH_REPEAT:-3}" 2>&1 | tee -a "$out/bench.txt" | tail -n 12 |
+        --repeat "${BENCH_REPEAT:-3}" --profile 2>&1 | tee -a "$out/bench.txt" | tail -n 26 |
         tee -a "$out/summary.txt"
 done
 
@@ -171,7 +172,7 @@ if command -v nsys > /dev/null; then
     grep -E "cuLaunchKernel|cuMemcpy|cuStreamSynchronize|cuCtxSynchronize" "$out/nsys-w3.txt" |
         head -n 12 | tee -a "$out/summary.txt"
 else
-    echo "nsys not found: no step profile" | tee -a "$out/summary.txt"
+    echo "nsys not found: no kernel-launch or synchronisation counts" | tee -a "$out/summary.txt"
 fi
 
 kill $sampler 2>/dev/null || true

@@ -276,6 +276,36 @@ where
         .unwrap_or(f32::NAN))
 }
 
+/// `--profile`: two epochs of `fit` as [`run_fit_on`] compiles it, the second epoch's steps (at
+/// most 200) profiled phase by phase.
+pub fn profile_fit<M, D, S: SampleShape, const K: usize, Ds: Dataset<S, Sparse> + Send>(
+    w: &Workload,
+    data: &Ds,
+    dev: &D,
+) -> keras::Result<keras::state::StepProfile>
+where
+    D: keras::device::KerasDevice,
+    M: BuildModule<D, f32> + TrainModel<S, K, D>,
+{
+    let mut trainer = Trainer::compile(
+        M::build(dev),
+        keras_adam()?,
+        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+        (),
+        dev,
+    )?;
+    let steps = w.samples.div_ceil(w.batch);
+    trainer.set_step_profile(steps, steps.min(200))?;
+    trainer
+        .fit(data)
+        .epochs(2)
+        .batch_size(w.batch)
+        .shuffle(Shuffle::None)
+        .verbose(0)
+        .run()?;
+    trainer.step_profile()
+}
+
 /// Times the hand-written loop with Keras's Adam on the flat parameters.
 pub fn run_hand<M, const I: usize, const K: usize>(
     w: &Workload,

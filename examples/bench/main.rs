@@ -33,6 +33,11 @@
 //! `--only mapped` times `fit` on the same data written to `.npy` files in a temporary folder and
 //! memory-mapped (`NpyDataset`), against `fit` on the arrays in memory (`--only fit,mapped`).
 //!
+//! `--profile` also runs one more `fit` of two epochs whose second epoch's steps (at most 200)
+//! are profiled phase by phase (`Trainer::set_step_profile`: host and device time of the upload,
+//! forward, metrics, loss, backward, optimizer and tracker), on the CPU or with `--device cuda`
+//! on the GPU (CUDA events), and prints the profile.
+//!
 //! `--paired` measures `fit` against the hand-written loop step by step: one `fit` run whose
 //! callback runs one hand-written step (own model, same batch) after each `fit` step, each side
 //! timed separately, so both see the same moment's machine load (see `loops::run_paired`); the
@@ -132,9 +137,11 @@ struct Options {
     only_given: bool,
     /// `--gemm`: W4 also times its products in isolation.
     gemm: bool,
+    /// `--profile`: also profiles `fit`'s steps phase by phase (`Trainer::set_step_profile`).
+    profile: bool,
 }
 
-const USAGE: &str = "usage: bench W1|W2|W3|W4|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx,mapped] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired] [--gemm]";
+const USAGE: &str = "usage: bench W1|W2|W3|W4|all [--epochs N (>= 2)] [--repeat N] [--prefetch N] [--only fit,hand,dfdx,mapped] [--write-npy DIR] [--device cpu|cuda] [--rayon-pool main|default] [--paired] [--gemm] [--profile]";
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -150,6 +157,7 @@ fn parse_args() -> Result<Options, String> {
         paired: false,
         only_given: false,
         gemm: false,
+        profile: false,
     };
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -171,6 +179,7 @@ fn parse_args() -> Result<Options, String> {
             "--device" => opts.device = value()?,
             "--paired" => opts.paired = true,
             "--gemm" => opts.gemm = true,
+            "--profile" => opts.profile = true,
             "--rayon-pool" => {
                 opts.main_in_pool = match value()?.as_str() {
                     "main" => true,
@@ -246,7 +255,7 @@ fn main() -> keras::Result<()> {
         let repeat = opts.repeat.unwrap_or(w.default_repeat);
         #[cfg(feature = "cuda")]
         if opts.device == "cuda" {
-            let runs = cuda::run(w, x, y, epochs, opts.prefetch)?;
+            let runs = cuda::run(w, x, y, epochs, opts.prefetch, opts.profile)?;
             report::print(w, &runs, 1);
             continue;
         }
@@ -309,6 +318,11 @@ where
             };
             runs.push(run);
         }
+    }
+    if opts.profile {
+        let cpu = Cpu::seed_from_u64(0);
+        let profile = loops::profile_fit::<M, Cpu, Rank1<I>, K, _>(w, &data, &cpu)?;
+        println!("{} fit on the CPU: {profile}", w.name);
     }
     Ok(rounds.into_iter().filter_map(Run::median).collect())
 }
@@ -378,27 +392,29 @@ mod cuda {
         y: Vec<f32>,
         epochs: usize,
         prefetch: usize,
+        profile: bool,
     ) -> keras::Result<Vec<Run>> {
         let gpu = Cuda::seed_from_u64(0);
+        let args = (epochs, prefetch, profile);
         match w.name {
             "mlp" => both::<MlpModel<f32, Cuda>, MlpModel<f32, Cpu>, MlpDfdx, 784, 10>(
-                w, x, y, epochs, prefetch, &gpu,
+                w, x, y, args, &gpu,
             ),
             "tiny" => both::<TinyModel<f32, Cuda>, TinyModel<f32, Cpu>, TinyDfdx, 4, 3>(
-                w, x, y, epochs, prefetch, &gpu,
+                w, x, y, args, &gpu,
             ),
             _ => both::<WideModel<f32, Cuda>, WideModel<f32, Cpu>, WideDfdx, 1024, 10>(
-                w, x, y, epochs, prefetch, &gpu,
+                w, x, y, args, &gpu,
             ),
         }
     }
 
+    /// `args`: the epochs, the prefetch depth and whether to profile `fit`'s steps on the GPU.
     fn both<G, C, A, const I: usize, const K: usize>(
         w: &Workload,
         x: Vec<f32>,
         y: Vec<f32>,
-        epochs: usize,
-        prefetch: usize,
+        (epochs, prefetch, profile): (usize, usize, bool),
         gpu: &Cuda,
     ) -> keras::Result<Vec<Run>>
     where
@@ -413,6 +429,10 @@ mod cuda {
         let dfdx_on_gpu =
             loops::run_dfdx_on::<A, Cuda, I, K>(w, data.x(), data.y(), epochs, gpu, "dfdx-cuda")?;
         let on_cpu = run_fit::<C, Rank1<I>, K>(w, &data, epochs, prefetch)?;
+        if profile {
+            let p = loops::profile_fit::<G, Cuda, Rank1<I>, K, _>(w, &data, gpu)?;
+            println!("{} fit on the GPU: {p}", w.name);
+        }
         Ok(vec![on_gpu, dfdx_on_gpu, on_cpu])
     }
 }

@@ -76,6 +76,24 @@ pub trait KerasDevice:
     /// A buffer on this device holding `values`.
     fn try_upload(&self, values: &[f32]) -> Result<Buffer<Self>, Self::Err>;
 
+    /// Marks on this device's timeline (see [`kernels::marks`](crate::kernels::marks)): the
+    /// host's clock on `Cpu`, CUDA events on `Cuda`.
+    type Marks: std::fmt::Debug + Send;
+
+    /// No marks yet.
+    fn try_marks(&self) -> Result<Self::Marks, Self::Err>;
+
+    /// Records a mark after everything queued so far.
+    fn try_mark(&self, marks: &mut Self::Marks) -> Result<(), Self::Err>;
+
+    /// The milliseconds between consecutive marks, into `out` (waiting for the device to reach
+    /// the last); forgets the marks.
+    fn try_take_intervals(
+        &self,
+        marks: &mut Self::Marks,
+        out: &mut Vec<f64>,
+    ) -> Result<(), Self::Err>;
+
     /// The host memory per-step uploads go through (see
     /// [`kernels::staging`](crate::kernels::staging)): nothing on `Cpu`; on `Cuda` a ring of
     /// pinned buffers.
@@ -300,6 +318,26 @@ impl KerasDevice for Cpu {
 
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
         dst.copy_from_slice(&src[..dst.len()]);
+        Ok(())
+    }
+
+    type Marks = crate::kernels::marks::CpuMarks;
+
+    fn try_marks(&self) -> Result<Self::Marks, Self::Err> {
+        Ok(Default::default())
+    }
+
+    fn try_mark(&self, marks: &mut Self::Marks) -> Result<(), Self::Err> {
+        marks.mark();
+        Ok(())
+    }
+
+    fn try_take_intervals(
+        &self,
+        marks: &mut Self::Marks,
+        out: &mut Vec<f64>,
+    ) -> Result<(), Self::Err> {
+        marks.take_intervals(out);
         Ok(())
     }
 
@@ -578,6 +616,26 @@ impl KerasDevice for dfdx::tensor::Cuda {
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err> {
         self.cuda_device().dtoh_sync_copy_into(src, dst)?;
         Ok(())
+    }
+
+    type Marks = crate::kernels::marks::EventMarks;
+
+    fn try_marks(&self) -> Result<Self::Marks, Self::Err> {
+        Ok(crate::kernels::marks::EventMarks::new(
+            self.cuda_device().clone(),
+        ))
+    }
+
+    fn try_mark(&self, marks: &mut Self::Marks) -> Result<(), Self::Err> {
+        Ok(marks.mark()?)
+    }
+
+    fn try_take_intervals(
+        &self,
+        marks: &mut Self::Marks,
+        out: &mut Vec<f64>,
+    ) -> Result<(), Self::Err> {
+        Ok(marks.take_intervals(out)?)
     }
 
     type Staging = crate::kernels::staging::PinnedRing;

@@ -27,6 +27,7 @@
 //! - [`iou`]: the confusion matrix of Keras's IoU metrics (integer counts per true and
 //!   predicted class, described by an [`IouForm`]) on the device that holds the model's output,
 //!   with a CPU kernel and a CUDA kernel side by side.
+//! - [`marks`]: marks on a device's timeline for a step profile (CUDA events on `Cuda`).
 //! - [`staging`]: per-step uploads that do not wait for the device (pinned host buffers on
 //!   `Cuda`).
 //! - [`metric`]: a mean metric's update (Keras's `MeanMetricWrapper` over a [`RowMetric`]) on
@@ -44,6 +45,7 @@ mod dense;
 mod finite;
 mod gemm_f32;
 pub mod iou;
+pub mod marks;
 pub mod metric;
 mod par_copy;
 #[cfg(target_arch = "x86_64")]

@@ -17,6 +17,7 @@ mod fit;
 pub(crate) mod fit_view;
 mod keras_files;
 mod predict;
+mod step_profiler;
 mod summary;
 #[allow(clippy::module_inception)]
 mod trainer;

@@ -9,6 +9,7 @@ use dfdx::{
 
 use super::bounds::{InferenceModel, OutputShape, TrainModel};
 use super::cache_budget::{CacheBudget, EmptyCacheOnDrop};
+use super::step_profiler::StepProfiler;
 use crate::{
     data::{Batch, SampleShape},
     device::KerasDevice,
@@ -17,7 +18,7 @@ use crate::{
     metrics::{Direction, MeanState, MetricSet, ResidentMeans},
     model,
     optimizers::Optimizer,
-    state::FlatParams,
+    state::{FlatParams, Phase, StepProfile},
     target::Target,
     Error, Result,
 };
@@ -68,6 +69,8 @@ pub struct Trainer<M, O, L, Mt, Wm = (), D: KerasDevice = Cpu> {
     /// The host memory each step's uploads (batch, labels, weights) go through, so that they
     /// do not wait for the step before on the device.
     pub(crate) staging: D::Staging,
+    /// The marks of a step profile, when one was asked for ([`Trainer::set_step_profile`]).
+    pub(crate) profiler: Option<StepProfiler<D>>,
     /// Empties the device's cache once every tensor above has been dropped (keep it last).
     pub(crate) empty_cache_on_drop: EmptyCacheOnDrop<D>,
 }
@@ -119,6 +122,7 @@ where
             skipped_steps: 0,
             chief: true,
             staging: device.try_staging().map_err(Error::device)?,
+            profiler: None,
             empty_cache_on_drop: EmptyCacheOnDrop(device.clone()),
         })
     }
@@ -153,6 +157,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             skipped_steps: self.skipped_steps,
             chief: self.chief,
             staging: self.staging,
+            profiler: self.profiler,
             empty_cache_on_drop: self.empty_cache_on_drop,
         }
     }
@@ -285,6 +290,51 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
     /// See [`set_metrics_on_device`](Self::set_metrics_on_device).
     pub fn metrics_on_device(&self) -> bool {
         self.metrics_on_device
+    }
+
+    /// Profiles training steps: the next `skip` steps run as usual (a warm-up), then the
+    /// following `steps` record, at the end of each phase ([`Phase`]: the batch's upload, the
+    /// forward pass, the device metrics, the loss, the backward pass, the optimizer's update,
+    /// the host tracker), the host's clock and a mark on the device's timeline (a CUDA event on
+    /// `Cuda`). [`step_profile`](Self::step_profile) then says where the time went, on the host
+    /// (how long it took to run or queue each phase) and on the device. Marks cost a little;
+    /// unprofiled steps are untouched. Replaces a profile not yet taken.
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::nn::DeviceBuildExt;
+    /// use keras_core::prelude::*;
+    /// use keras_core::state::Phase;
+    ///
+    /// let dev = Cpu::default();
+    /// let mut trainer = Trainer::compile(
+    ///     dev.build_module::<Dense<2, 3>, f32>(),
+    ///     Sgd::new().build()?,
+    ///     losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
+    ///     (),
+    ///     &dev,
+    /// )?;
+    /// let data = ArrayDataset::<Rank1<2>, Sparse>::new(vec![0.5; 40], vec![1.0; 20])?;
+    /// trainer.set_step_profile(1, 3)?;
+    /// trainer.fit(&data).batch_size(4).epochs(2).verbose(0).run()?;
+    /// let profile = trainer.step_profile()?;
+    /// assert_eq!(profile.steps, 3);
+    /// assert!(profile.phase(Phase::Forward).is_some());
+    /// # Ok::<(), keras_core::Error>(())
+    /// ```
+    pub fn set_step_profile(&mut self, skip: usize, steps: usize) -> Result<()> {
+        self.profiler = Some(StepProfiler::new(&self.device, skip, steps)?);
+        Ok(())
+    }
+
+    /// The profile of the steps [`set_step_profile`](Self::set_step_profile) asked for, as far
+    /// as they ran (waiting for the device to finish them); an empty profile without one.
+    /// Profiling then stops.
+    pub fn step_profile(&mut self) -> Result<StepProfile> {
+        match self.profiler.take() {
+            Some(mut profiler) => profiler.take(&self.device),
+            None => Ok(StepProfile::default()),
+        }
     }
 
     /// Training steps that left the model as it was because a gradient was NaN or infinite
@@ -510,6 +560,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         Mt: MetricSet<K, T>,
         Wm: MetricSet<K, T>,
     {
+        if let Some(profiler) = self.profiler.as_mut() {
+            profiler.begin_step(&self.device)?;
+        }
         let n = batch.size;
         if n == 0 && batch.shard.is_some() {
             // An empty shard (a last batch smaller than the number of processes): no loss,
@@ -533,6 +586,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         self.device
             .try_upload_into(&mut self.staging, &batch.x, x.storage_mut())
             .map_err(Error::on_device::<D>("the batch"))?;
+        self.mark(Phase::Upload)?;
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self
@@ -556,10 +610,12 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         drop(seeds);
         drop(data_input);
         crate::layers::take_bad_id()?;
+        self.mark(Phase::Forward)?;
         if self.metrics_on_device {
             self.start_resident_means::<K, T>()?;
             self.resident_metrics_update::<K, _>(&out, batch)?;
         }
+        self.mark(Phase::Metrics)?;
         // The loss gradient carries the loss scale and, for a shard, its share of the global
         // batch's divisor.
         let scale = self.optimizer.loss_scale() * self.loss_share::<K>(batch);
@@ -575,6 +631,7 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         };
         self.reduce_and_apply(&mut grads, skip_non_finite, dist)?;
         self.grads = Some(grads);
+        self.mark(Phase::Optimizer)?;
         if self.resident_means.is_live() {
             self.resident_step_end::<K, T>(value, batch)?;
         } else {
@@ -589,7 +646,16 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             };
             self.update_metrics::<K, T>(batch, value)?;
         }
+        self.mark(Phase::Tracker)?;
         self.cache_budget.after_step(&self.device)
+    }
+
+    /// Ends `phase` of a profiled step (see [`set_step_profile`](Self::set_step_profile)).
+    fn mark(&mut self, phase: Phase) -> Result<()> {
+        match self.profiler.as_mut() {
+            Some(profiler) => profiler.mark(&self.device, phase),
+            None => Ok(()),
+        }
     }
 
     /// Sums the gradients over `dist`'s processes (nothing for one process), then takes the
@@ -768,9 +834,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .map_err(Error::on_device::<D>("the loss"))?
             .try_sum::<(), _>()
             .map_err(Error::on_device::<D>("the loss"))?;
+        self.mark(Phase::Loss)?;
         let grads = surrogate
             .try_backward()
             .map_err(Error::on_device::<D>("the backward pass"))?;
+        self.mark(Phase::Backward)?;
         Ok((LossValue::Host(value), grads))
     }
 
@@ -802,9 +870,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             loss.try_mul(scale)
                 .map_err(Error::on_device::<D>("the loss"))?
         };
+        self.mark(Phase::Loss)?;
         let grads = loss
             .try_backward()
             .map_err(Error::on_device::<D>("the backward pass"))?;
+        self.mark(Phase::Backward)?;
         Ok((LossValue::Device(value), grads))
     }
 
