@@ -26,6 +26,7 @@ use keras::prelude::{
     losses, Adam, ArrayDataset, BuildModule, Const, Cpu, Device, ModuleMut, Rank1, Shuffle, Sparse,
     Tensor, Trainer, ZeroGrads,
 };
+use keras::state::StepProfile;
 use keras::trainer::{OutputShape, TrainModel};
 
 use crate::report::cpu_secs;
@@ -226,7 +227,8 @@ where
     M: BuildModule<D, f32> + TrainModel<S, K, D>,
 {
     let mut timer = EpochTimer::default();
-    let final_loss = fit_model::<M, D, S, K, _>(w, data, epochs, prefetch, dev, &mut timer)?;
+    let (final_loss, _) =
+        fit_model::<M, D, S, K, _>(w, data, epochs, prefetch, dev, &mut timer, false)?;
     Ok(Run {
         label,
         epoch_secs: timer.secs,
@@ -241,7 +243,10 @@ where
 }
 
 /// Builds `M` on `dev`, compiles it as every loop does (Keras's Adam, sparse crossentropy from
-/// logits) and fits it in order with `callbacks`; returns the last epoch's mean loss.
+/// logits) and fits it in order with `callbacks`; with `profile`, the second epoch's steps (at
+/// most 200) are profiled phase by phase. Returns the last epoch's mean loss and the profile
+/// (empty without `profile`).
+#[allow(clippy::too_many_arguments)]
 fn fit_model<M, D, S: SampleShape, const K: usize, Ds: Dataset<S, Sparse> + Send>(
     w: &Workload,
     data: &Ds,
@@ -249,7 +254,8 @@ fn fit_model<M, D, S: SampleShape, const K: usize, Ds: Dataset<S, Sparse> + Send
     prefetch: usize,
     dev: &D,
     callbacks: impl Callback,
-) -> keras::Result<f32>
+    profile: bool,
+) -> keras::Result<(f32, StepProfile)>
 where
     D: keras::device::KerasDevice,
     M: BuildModule<D, f32> + TrainModel<S, K, D>,
@@ -261,6 +267,10 @@ where
         (),
         dev,
     )?;
+    if profile {
+        let steps = w.samples.div_ceil(w.batch);
+        trainer.set_step_profile(steps, steps.min(200))?;
+    }
     let history = trainer
         .fit(data)
         .epochs(epochs)
@@ -270,10 +280,11 @@ where
         .prefetch(prefetch)
         .callbacks(callbacks)
         .run()?;
-    Ok(history
+    let loss = history
         .get("loss")
         .and_then(|l| l.last().copied())
-        .unwrap_or(f32::NAN))
+        .unwrap_or(f32::NAN);
+    Ok((loss, trainer.step_profile()?))
 }
 
 /// `--profile`: two epochs of `fit` as [`run_fit_on`] compiles it, the second epoch's steps (at
@@ -281,29 +292,14 @@ where
 pub fn profile_fit<M, D, S: SampleShape, const K: usize, Ds: Dataset<S, Sparse> + Send>(
     w: &Workload,
     data: &Ds,
+    prefetch: usize,
     dev: &D,
-) -> keras::Result<keras::state::StepProfile>
+) -> keras::Result<StepProfile>
 where
     D: keras::device::KerasDevice,
     M: BuildModule<D, f32> + TrainModel<S, K, D>,
 {
-    let mut trainer = Trainer::compile(
-        M::build(dev),
-        keras_adam()?,
-        losses::SparseCategoricalCrossentropy::default().with_from_logits(true),
-        (),
-        dev,
-    )?;
-    let steps = w.samples.div_ceil(w.batch);
-    trainer.set_step_profile(steps, steps.min(200))?;
-    trainer
-        .fit(data)
-        .epochs(2)
-        .batch_size(w.batch)
-        .shuffle(Shuffle::None)
-        .verbose(0)
-        .run()?;
-    trainer.step_profile()
+    fit_model::<M, D, S, K, _>(w, data, 2, prefetch, dev, (), true).map(|(_, profile)| profile)
 }
 
 /// Times the hand-written loop with Keras's Adam on the flat parameters.
@@ -561,7 +557,8 @@ where
     };
     let fit_dev = Cpu::seed_from_u64(0);
     let fit_loss =
-        fit_model::<M, Cpu, Rank1<I>, K, _>(w, data, epochs, prefetch, &fit_dev, &mut hand)?;
+        fit_model::<M, Cpu, Rank1<I>, K, _>(w, data, epochs, prefetch, &fit_dev, &mut hand, false)?
+            .0;
     let [fit_secs, hand_secs] = hand.epoch_secs;
     let run = |label, epoch_secs, final_loss| Run {
         label,

@@ -321,7 +321,7 @@ where
     }
     if opts.profile {
         let cpu = Cpu::seed_from_u64(0);
-        let profile = loops::profile_fit::<M, Cpu, Rank1<I>, K, _>(w, &data, &cpu)?;
+        let profile = loops::profile_fit::<M, Cpu, Rank1<I>, K, _>(w, &data, opts.prefetch, &cpu)?;
         println!("{} fit on the CPU: {profile}", w.name);
     }
     Ok(rounds.into_iter().filter_map(Run::median).collect())
@@ -430,7 +430,7 @@ mod cuda {
             loops::run_dfdx_on::<A, Cuda, I, K>(w, data.x(), data.y(), epochs, gpu, "dfdx-cuda")?;
         let on_cpu = run_fit::<C, Rank1<I>, K>(w, &data, epochs, prefetch)?;
         if profile {
-            let p = loops::profile_fit::<G, Cuda, Rank1<I>, K, _>(w, &data, gpu)?;
+            let p = loops::profile_fit::<G, Cuda, Rank1<I>, K, _>(w, &data, prefetch, gpu)?;
             println!("{} fit on the GPU: {p}", w.name);
         }
         Ok(vec![on_gpu, dfdx_on_gpu, on_cpu])

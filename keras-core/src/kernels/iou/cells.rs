@@ -90,11 +90,8 @@ mod tests {
     #[test]
     fn device_counts_add_to_the_saved_halves_with_a_carry() {
         let form = IouForm {
-            classes: 1,
-            truth: ClassIds::Values,
-            pred: ClassIds::Values,
-            ignore_class: None,
             offset: 1,
+            ..IouForm::for_test(ClassIds::Values, ClassIds::Values, 1)
         };
         let (low, high) = split(16_777_215);
         let saved = [9.0, low, high];
@@ -106,13 +103,7 @@ mod tests {
 
     #[test]
     fn a_recorded_bad_prediction_reads_back() {
-        let form = IouForm {
-            classes: 2,
-            truth: ClassIds::Values,
-            pred: ClassIds::Values,
-            ignore_class: None,
-            offset: 0,
-        };
+        let form = IouForm::for_test(ClassIds::Values, ClassIds::Values, 2);
         let mut counts = vec![0i64; form.device_len()];
         assert_eq!(bad_prediction(&form, &counts), None);
         counts[4..].copy_from_slice(&[2, i64::from(7.5f32.to_bits()), 3]);

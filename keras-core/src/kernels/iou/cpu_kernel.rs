@@ -61,13 +61,7 @@ mod tests {
     use super::*;
 
     fn form(truth: ClassIds, pred: ClassIds, classes: usize) -> IouForm {
-        IouForm {
-            classes,
-            truth,
-            pred,
-            ignore_class: None,
-            offset: 0,
-        }
+        IouForm::for_test(truth, pred, classes)
     }
 
     #[test]

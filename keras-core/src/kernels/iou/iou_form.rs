@@ -105,17 +105,25 @@ impl IouForm {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn form(truth: ClassIds, pred: ClassIds, classes: usize) -> IouForm {
-        IouForm {
+impl IouForm {
+    /// A form over `classes` with no ignored class and counts at offset 0, for tests.
+    pub(crate) fn for_test(truth: ClassIds, pred: ClassIds, classes: usize) -> Self {
+        Self {
             classes,
             truth,
             pred,
             ignore_class: None,
             offset: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(truth: ClassIds, pred: ClassIds, classes: usize) -> IouForm {
+        IouForm::for_test(truth, pred, classes)
     }
 
     #[test]
