@@ -456,7 +456,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
                     num_classes: slot.form.classes,
                 });
             }
-            let state = iou::add_counts(&slot.form, &slot.saved, &counts).ok_or_else(|| {
+            let state = slot.form.add_counts(&slot.saved, &counts).ok_or_else(|| {
                 Error::invalid("metrics", "an IoU state is shorter than its form")
             })?;
             f(slot.owner, &state)?;

@@ -82,7 +82,7 @@ impl IouForm {
     /// the counts of a device state added: the state to load into the metric. `None` when
     /// `saved` or `counts` is too short for the form.
     pub fn add_counts(&self, saved: &[f32], counts: &[i64]) -> Option<Vec<f32>> {
-        super::add_counts(self, saved, counts)
+        super::cells::add_counts(self, saved, counts)
     }
 
     /// Whether the kernels count this form at all: arg-maxed labels come with arg-maxed

@@ -8,8 +8,8 @@
 //! device added since it started, `classes × classes` (rows: true class), then
 //! [`IouForm::CHECK_LEN`] check words that record a predicted class id out of range (the
 //! prediction is skipped; [`bad_prediction`] reads the record back). The metric's own saved
-//! state (counts as two exact `f32` halves) stays on the host; [`add_counts`] adds the device's
-//! counts to it when a log needs the values. Integer sums do not depend on their order, so the
+//! state (counts as two exact `f32` halves) stays on the host; [`IouForm::add_counts`] adds the
+//! device's counts to it when a log needs the values. Integer sums do not depend on their order, so the
 //! counts are the host metric's exactly, on every device.
 
 mod cells;
@@ -18,7 +18,7 @@ mod cpu_kernel;
 mod cuda_kernel;
 mod iou_form;
 
-pub(crate) use cells::{add_counts, bad_prediction, class_id, join, split};
+pub(crate) use cells::{bad_prediction, class_id, join, split};
 pub(crate) use cpu_kernel::update as cpu_update;
 #[cfg(feature = "cuda")]
 pub(crate) use cuda_kernel::launch_iou_update;
