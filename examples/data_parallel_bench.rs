@@ -194,15 +194,17 @@ fn main() -> keras::Result<()> {
     let dist = DataParallel::from_env()?;
     let epochs: usize = arg("--epochs", 4);
     if std::env::args().any(|a| a == "--overlap") {
-        // The workload's variables as one flat buffer: 784·256 + 256 + 256·128 + 128 + 128·10 + 10
-        // values for W1, 1024·1024·2 + 1024·2 + 1024·10 + 10 for W3.
+        // The workload's variables, as many values as its model has.
+        let dev = Cpu::seed_from_u64(0);
         return match arg("--workload", String::from("W1")).as_str() {
-            "W3" => overlap("W3", 2 * 1024 * 1024 + 2 * 1024 + 1024 * 10 + 10, &dist),
-            _ => overlap(
-                "W1",
-                784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10,
-                &dist,
-            ),
+            "W3" => {
+                let params = keras::model::layout(&WideModel::<f32, Cpu>::build(&dev))?;
+                overlap("W3", params.values.len(), &dist)
+            }
+            _ => {
+                let params = keras::model::layout(&MlpModel::<f32, Cpu>::build(&dev))?;
+                overlap("W1", params.values.len(), &dist)
+            }
         };
     }
     match arg("--workload", String::from("W1")).as_str() {
