@@ -16,7 +16,11 @@ mod cells;
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
+#[cfg(all(test, feature = "cuda-emulation"))]
+mod emulated;
 mod iou_form;
+#[cfg(any(feature = "cuda", feature = "cuda-emulation"))]
+mod launch;
 
 pub(crate) use cells::{bad_prediction, class_id, join, split};
 pub(crate) use cpu_kernel::update as cpu_update;

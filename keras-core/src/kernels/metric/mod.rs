@@ -11,6 +11,10 @@
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
+#[cfg(all(test, feature = "cuda-emulation"))]
+mod emulated;
+#[cfg(any(feature = "cuda", feature = "cuda-emulation"))]
+mod launch;
 mod mean_batch;
 mod row_math;
 mod row_metric;

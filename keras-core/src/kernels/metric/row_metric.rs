@@ -273,7 +273,10 @@ impl RowMetric {
 
     /// The form's number in `metric.cu` (`ROW_*`) and its one parameter (a threshold or a label
     /// smoothing).
-    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "cuda", feature = "cuda-emulation")),
+        allow(dead_code)
+    )]
     pub(crate) fn code(self) -> (u32, f32) {
         match self {
             RowMetric::Value => (0, 0.0),
