@@ -1,9 +1,9 @@
 // keras-rs: the CUDA built-ins keras-core's kernels (src/kernels/**/*.cu) use, for running those
 // kernels on the CPU in tests (the `cuda-emulation` feature). The build script compiles each
 // `.cu` file as C++ with this header included first; runtime.cpp runs a launch block after
-// block, each block's threads as OS threads, so that `__syncthreads` and atomics behave as on a
-// GPU (barriers and real atomic read-modify-writes), while `__shared__` arrays are one per
-// kernel and blocks never overlap.
+// block, each block's threads as fibers that switch at `__syncthreads` (a real barrier: no
+// thread passes it before every live thread of its block reaches it), in a fixed order, so runs
+// are deterministic; `__shared__` arrays are one per kernel, since blocks never overlap.
 //
 // Not emulated (the kernels do not use them): warp-level built-ins, cooperative groups,
 // textures, streams and events; math functions are the host C library's, not CUDA's (a few
@@ -43,7 +43,8 @@ int __syncthreads_or(int predicate);
 // script into a pointer to this), zeroed before the block starts.
 void *keras_emu_dynamic_shared();
 
-// Atomics: GCC's __atomic built-ins on the same memory, sequentially consistent.
+// Atomics: GCC's __atomic built-ins on the same memory (read-modify-writes that stay correct
+// whatever the schedule).
 template <class T> static inline T keras_emu_atomic_add_int(T *address, T value) {
     return __atomic_fetch_add(address, value, __ATOMIC_SEQ_CST);
 }

@@ -1,12 +1,17 @@
 // keras-rs: runs a launch of an emulated kernel (see cuda_emulation.hpp): the blocks one after
-// another, each block's threads as OS threads with a barrier for __syncthreads. The kernels are
-// found in the table the build script generates (keras_emu_table).
+// another; a block's threads are fibers (ucontext) on the calling OS thread, each run in turn
+// until it returns or reaches __syncthreads, which it leaves only when every thread of the block
+// that has not returned has reached it. The schedule is fixed (thread 0, 1, ... in each phase
+// between barriers), so a run is deterministic; a kernel that reads what another thread writes
+// without a barrier between them sees the schedule's order, not a race. The kernels are found in
+// the table the build script generates (keras_emu_table).
 
 #include "cuda_emulation.hpp"
 
-#include <condition_variable>
+#include <ucontext.h>
+
+#include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 thread_local keras_emu_dim3 threadIdx;
@@ -25,83 +30,105 @@ extern "C" const KerasEmuKernel *keras_emu_table(size_t *count);
 
 namespace {
 
-// A block's barrier: a thread that returns from the kernel leaves it (as on a GPU, the others
-// no longer wait for it).
+// Stack per emulated thread: the kernels keep a few scalars and call the C math library.
+constexpr size_t STACK_BYTES = 64 * 1024;
+
+enum class State { Ready, AtBarrier, Done };
+
+struct Fiber {
+    ucontext_t context;
+    State state = State::Ready;
+    keras_emu_dim3 index = {0, 0, 0};
+};
+
+// The block being run: its fibers, the scheduler's context, the barrier's predicate sums and
+// its dynamic shared memory.
 struct Block {
-    std::mutex mutex;
-    std::condition_variable released;
-    unsigned int live = 0;
-    unsigned int arrived = 0;
-    unsigned long generation = 0;
+    std::vector<Fiber> fibers;
+    ucontext_t scheduler;
+    size_t current = 0;
     int all = 1, any = 0;
     int all_result = 1, any_result = 0;
     std::vector<unsigned long long> shared;
-
-    // With the lock held: lets the waiting threads go when every live thread has arrived.
-    void release_if_complete() {
-        if (arrived > 0 && arrived == live) {
-            all_result = all;
-            any_result = any;
-            all = 1;
-            any = 0;
-            arrived = 0;
-            generation++;
-            released.notify_all();
-        }
-    }
-
-    void wait(int predicate, int *all_out, int *any_out) {
-        std::unique_lock<std::mutex> lock(mutex);
-        all = all && predicate;
-        any = any || predicate;
-        const unsigned long mine = generation;
-        arrived++;
-        release_if_complete();
-        released.wait(lock, [&] { return generation != mine; });
-        *all_out = all_result;
-        *any_out = any_result;
-    }
-
-    void leave() {
-        std::lock_guard<std::mutex> lock(mutex);
-        live--;
-        release_if_complete();
-    }
+    const KerasEmuKernel *kernel = nullptr;
+    void **params = nullptr;
 };
 
-thread_local Block *current = nullptr;
+Block *block = nullptr;
 
-// One launch at a time: `__shared__` arrays are one per kernel.
+// One launch at a time: `__shared__` arrays are one per kernel and `block` one per process.
 std::mutex launches;
+
+void fiber_main() {
+    Block &b = *block;
+    b.kernel->run(b.params);
+    b.fibers[b.current].state = State::Done;
+    // Returning resumes `uc_link`, the scheduler.
+}
+
+// Parks the current fiber at the barrier with `predicate`, and returns once released.
+void arrive(int predicate) {
+    Block &b = *block;
+    b.all = b.all && predicate;
+    b.any = b.any || predicate;
+    Fiber &f = b.fibers[b.current];
+    f.state = State::AtBarrier;
+    swapcontext(&f.context, &b.scheduler);
+}
+
+// Runs every fiber of `b` to completion.
+void run_block(Block &b) {
+    for (;;) {
+        bool waiting = false;
+        for (b.current = 0; b.current < b.fibers.size(); b.current++) {
+            Fiber &f = b.fibers[b.current];
+            if (f.state != State::Ready) {
+                continue;
+            }
+            threadIdx = f.index;
+            swapcontext(&b.scheduler, &f.context);
+            waiting = waiting || f.state == State::AtBarrier;
+        }
+        if (!waiting) {
+            return;
+        }
+        // Every live fiber is at the barrier: release them all.
+        b.all_result = b.all;
+        b.any_result = b.any;
+        b.all = 1;
+        b.any = 0;
+        for (Fiber &f : b.fibers) {
+            if (f.state == State::AtBarrier) {
+                f.state = State::Ready;
+            }
+        }
+    }
+}
 
 } // namespace
 
-void __syncthreads() {
-    int all, any;
-    current->wait(1, &all, &any);
-}
+void __syncthreads() { arrive(1); }
 
 int __syncthreads_and(int predicate) {
-    int all, any;
-    current->wait(predicate != 0, &all, &any);
-    return all;
+    arrive(predicate != 0);
+    return block->all_result;
 }
 
 int __syncthreads_or(int predicate) {
-    int all, any;
-    current->wait(predicate != 0, &all, &any);
-    return any;
+    arrive(predicate != 0);
+    return block->any_result;
 }
 
-void *keras_emu_dynamic_shared() { return current->shared.data(); }
+void *keras_emu_dynamic_shared() { return block->shared.data(); }
 
 // Runs kernel `name` over `grid` x `block` threads with `shared_bytes` of dynamic shared
 // memory and `params` (`count` pointers, one per parameter, as cuLaunchKernel takes them).
 // Returns 0, or 1 for an unknown kernel, 2 for a parameter count the kernel does not take,
-// 3 for a block of 0 or more than 1024 threads or an empty grid.
+// 3 for a block of 0 or more than 1024 threads or an empty grid, 4 when a fiber could not be
+// made.
 extern "C" int keras_emu_launch(const char *name, const unsigned int *grid,
-                                const unsigned int *block, size_t shared_bytes, void **params,
-                                size_t count) {
+                                const unsigned int *block_dim, size_t shared_bytes,
+                                void **params, size_t count) {
     size_t kernels = 0;
     const KerasEmuKernel *table = keras_emu_table(&kernels);
     const KerasEmuKernel *kernel = nullptr;
@@ -116,39 +143,44 @@ extern "C" int keras_emu_launch(const char *name, const unsigned int *grid,
     if (kernel->arity != count) {
         return 2;
     }
-    const unsigned long long threads = (unsigned long long)block[0] * block[1] * block[2];
+    const unsigned long long threads =
+        (unsigned long long)block_dim[0] * block_dim[1] * block_dim[2];
     if (threads == 0 || threads > 1024 || grid[0] == 0 || grid[1] == 0 || grid[2] == 0) {
         return 3;
     }
     std::lock_guard<std::mutex> one_at_a_time(launches);
-    const keras_emu_dim3 grid_dim = {grid[0], grid[1], grid[2]};
-    const keras_emu_dim3 block_dim = {block[0], block[1], block[2]};
+    // Stacks are allocated, not written: only the pages a fiber touches are committed.
+    std::unique_ptr<char[]> stacks(new char[threads * STACK_BYTES]);
+    gridDim = {grid[0], grid[1], grid[2]};
+    blockDim = {block_dim[0], block_dim[1], block_dim[2]};
     for (unsigned int bz = 0; bz < grid[2]; bz++) {
         for (unsigned int by = 0; by < grid[1]; by++) {
             for (unsigned int bx = 0; bx < grid[0]; bx++) {
                 Block b;
-                b.live = (unsigned int)threads;
+                b.kernel = kernel;
+                b.params = params;
                 b.shared.assign((shared_bytes + 7) / 8, 0ULL);
-                std::vector<std::thread> workers;
-                workers.reserve(threads);
-                for (unsigned int tz = 0; tz < block[2]; tz++) {
-                    for (unsigned int ty = 0; ty < block[1]; ty++) {
-                        for (unsigned int tx = 0; tx < block[0]; tx++) {
-                            workers.emplace_back([&, tx, ty, tz, bx, by, bz] {
-                                threadIdx = {tx, ty, tz};
-                                blockIdx = {bx, by, bz};
-                                blockDim = block_dim;
-                                gridDim = grid_dim;
-                                current = &b;
-                                kernel->run(params);
-                                b.leave();
-                            });
+                b.fibers.resize(threads);
+                blockIdx = {bx, by, bz};
+                size_t i = 0;
+                for (unsigned int tz = 0; tz < block_dim[2]; tz++) {
+                    for (unsigned int ty = 0; ty < block_dim[1]; ty++) {
+                        for (unsigned int tx = 0; tx < block_dim[0]; tx++, i++) {
+                            Fiber &f = b.fibers[i];
+                            f.index = {tx, ty, tz};
+                            if (getcontext(&f.context) != 0) {
+                                return 4;
+                            }
+                            f.context.uc_stack.ss_sp = stacks.get() + i * STACK_BYTES;
+                            f.context.uc_stack.ss_size = STACK_BYTES;
+                            f.context.uc_link = &b.scheduler;
+                            makecontext(&f.context, fiber_main, 0);
                         }
                     }
                 }
-                for (std::thread &w : workers) {
-                    w.join();
-                }
+                block = &b;
+                run_block(b);
+                block = nullptr;
             }
         }
     }

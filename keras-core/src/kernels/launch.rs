@@ -6,12 +6,15 @@
 //! `.cu` files (the `cuda-emulation` feature, tests only), which runs the same plan on host
 //! buffers.
 
-/// How many blocks, of how many threads, with how many bytes of dynamic shared memory (one
-/// dimension: every kernel of this crate indexes along `x`).
+/// How many blocks, of how many threads, with how many bytes of dynamic shared memory. Blocks
+/// are one-dimensional (threads along `x`); the grid has a `y` extent for the kernels that take
+/// one block per (x, y) pair (`confusion.cu`: per threshold and label column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Launch {
-    /// Blocks in the grid.
+    /// Blocks along the grid's `x`.
     pub grid: u32,
+    /// Blocks along the grid's `y` (1 for a one-dimensional grid).
+    pub grid_y: u32,
     /// Threads per block.
     pub block: u32,
     /// Bytes of dynamic shared memory per block.
@@ -23,6 +26,7 @@ impl Launch {
     pub(crate) const fn one_block(threads: u32) -> Self {
         Launch {
             grid: 1,
+            grid_y: 1,
             block: threads,
             shared_bytes: 0,
         }
@@ -35,6 +39,7 @@ impl Launch {
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         Launch {
             grid: n.div_ceil(1024),
+            grid_y: 1,
             block: 1024,
             shared_bytes: 0,
         }
@@ -45,7 +50,7 @@ impl Launch {
 impl From<Launch> for cudarc::driver::LaunchConfig {
     fn from(l: Launch) -> Self {
         cudarc::driver::LaunchConfig {
-            grid_dim: (l.grid, 1, 1),
+            grid_dim: (l.grid, l.grid_y, 1),
             block_dim: (l.block, 1, 1),
             shared_mem_bytes: l.shared_bytes,
         }

@@ -42,12 +42,12 @@ mod cpu_view;
 #[cfg(feature = "cuda")]
 mod cuda_function;
 mod dense;
-#[cfg(feature = "cuda-emulation")]
+#[cfg(all(test, feature = "cuda-emulation"))]
 pub(crate) mod emulation;
 mod finite;
 mod gemm_f32;
 pub mod iou;
-#[cfg(any(feature = "cuda", feature = "cuda-emulation"))]
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 mod launch;
 pub mod marks;
 pub mod metric;
@@ -73,7 +73,7 @@ pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};
 pub use iou::{ClassIds, IouForm};
-#[cfg(any(feature = "cuda", feature = "cuda-emulation"))]
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 pub(crate) use launch::Launch;
 pub use metric::{MeanBatch, RowMetric};
 pub(crate) use par_copy::{par_copy, par_take};

@@ -14,6 +14,10 @@ mod column_form;
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
+#[cfg(all(test, feature = "cuda-emulation"))]
+mod emulated;
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
+mod launch;
 
 pub use column_form::{ColumnForm, ColumnSums};
 pub(crate) use cpu_kernel::{add as add_columns, update as cpu_update, Sums};

@@ -14,6 +14,10 @@ mod counting;
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
+#[cfg(all(test, feature = "cuda-emulation"))]
+mod emulated;
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
+mod launch;
 
 pub use confusion_form::{Comparison, ConfusionConsts, ConfusionForm};
 pub(crate) use counting::{add_bucketed, add_direct, select, Counts, Selection};

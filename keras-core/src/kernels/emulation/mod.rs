@@ -69,6 +69,7 @@ params_tuple!(A 0, B 1, C 2);
 params_tuple!(A 0, B 1, C 2, D 3);
 params_tuple!(A 0, B 1, C 2, D 3, E 4);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
+params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
@@ -108,7 +109,7 @@ pub(crate) unsafe fn launch<P: Params>(
     let code = unsafe {
         keras_emu_launch(
             c_name.as_ptr(),
-            [plan.grid, 1, 1].as_ptr(),
+            [plan.grid, plan.grid_y, 1].as_ptr(),
             [plan.block, 1, 1].as_ptr(),
             plan.shared_bytes as usize,
             pointers.as_mut_ptr(),
@@ -170,6 +171,7 @@ mod tests {
         let mut g: Vec<f32> = (0..3000).map(|i| i as f32).collect();
         let plan = Launch {
             grid: 2,
+            grid_y: 1,
             block: 64,
             shared_bytes: 0,
         };

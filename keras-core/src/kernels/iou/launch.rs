@@ -35,7 +35,7 @@ pub(crate) struct IouArgs {
 #[cfg(feature = "cuda")]
 unsafe impl cudarc::driver::DeviceRepr for IouArgs {}
 // SAFETY: as above.
-#[cfg(feature = "cuda-emulation")]
+#[cfg(all(test, feature = "cuda-emulation"))]
 unsafe impl crate::kernels::emulation::Param for IouArgs {}
 
 /// `keras_iou_update`'s parameters: the arguments, then the addresses of the predictions, the
@@ -93,6 +93,7 @@ pub(crate) fn plan<B: ?Sized>(
     let cells = form.cells();
     let shape = Launch {
         grid: blocks as u32,
+        grid_y: 1,
         block: THREADS,
         shared_bytes: if cells <= SHARED_CELLS {
             (cells * std::mem::size_of::<u64>()) as u32

@@ -19,7 +19,7 @@ mod cuda_kernel;
 #[cfg(all(test, feature = "cuda-emulation"))]
 mod emulated;
 mod iou_form;
-#[cfg(any(feature = "cuda", feature = "cuda-emulation"))]
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 mod launch;
 
 pub(crate) use cells::{bad_prediction, class_id, join, split};

@@ -13,7 +13,7 @@ mod cpu_kernel;
 mod cuda_kernel;
 #[cfg(all(test, feature = "cuda-emulation"))]
 mod emulated;
-#[cfg(any(feature = "cuda", feature = "cuda-emulation"))]
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 mod launch;
 mod mean_batch;
 mod row_math;

@@ -274,7 +274,7 @@ impl RowMetric {
     /// The form's number in `metric.cu` (`ROW_*`) and its one parameter (a threshold or a label
     /// smoothing).
     #[cfg_attr(
-        not(any(feature = "cuda", feature = "cuda-emulation")),
+        not(any(feature = "cuda", all(test, feature = "cuda-emulation"))),
         allow(dead_code)
     )]
     pub(crate) fn code(self) -> (u32, f32) {

@@ -19,6 +19,10 @@
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
 mod cuda_kernel;
+#[cfg(all(test, feature = "cuda-emulation"))]
+mod emulated;
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
+mod launch;
 mod rule_step;
 mod var_buffers;
 
