@@ -1,8 +1,8 @@
 //! The loss tracker and the metrics kept on the device (`Trainer::set_metrics_on_device`), on
 //! [`TestDevice`](common::TestDevice): `fit`, `train_on_batch` and the resume points a callback
 //! takes give what the host-side metrics give, whether the host reads the states after every
-//! batch or once per epoch. The set mixes metrics with a row form (kept on the device) and
-//! without one (read from the model's output on the host), weighted and not.
+//! batch or once per epoch. The set mixes metrics with a row form (kept on the device; `Mean`'s
+//! reads no label) and without one (read from the model's output on the host), weighted and not.
 
 mod common;
 
@@ -24,6 +24,7 @@ type Mixed = (
     ResolvedAccuracy<Sparse>,
     metrics::SparseCategoricalCrossentropy,
     SparseTopKCategoricalAccuracy<2>,
+    metrics::Mean<Sparse>,
 );
 
 type MixedTrainer = Trainer<
@@ -47,6 +48,7 @@ fn trainer(metrics_on_device: bool) -> MixedTrainer {
             ResolvedAccuracy::default(),
             metrics::SparseCategoricalCrossentropy::default().with_from_logits(true),
             SparseTopKCategoricalAccuracy::<2>::new().unwrap(),
+            metrics::Mean::default(),
         ),
         &dev,
     )

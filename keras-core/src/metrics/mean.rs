@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use super::{
     inputs, mean_state::mean_state_methods, row_math, Direction, MeanState, Metric, MetricFn,
+    RowMetric,
 };
 use crate::{
     target::{Dense, Target},
@@ -84,6 +85,11 @@ impl<L: Target> MetricFn for Mean<L> {
         let values = y_pred.chunks(cols).map(row_math::mean);
         self.state.update(values, sample_weight);
         Ok(())
+    }
+
+    /// Each row's mean, weighted: a state the device kernels keep where the model's output is.
+    fn row_form(&self) -> Option<RowMetric> {
+        Some(RowMetric::PredictionMean)
     }
 
     mean_state_methods!();

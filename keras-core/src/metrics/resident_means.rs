@@ -267,7 +267,7 @@ impl<D: KerasDevice> ResidentMeans<D> {
                 got: format!("{} values", y_true.len()),
             });
         }
-        for &(_, form) in &self.slots[1..] {
+        for &(_, form) in self.slots[1..].iter().filter(|(_, f)| f.reads_labels()) {
             let expected = if form.sparse_labels() {
                 rows
             } else {

@@ -52,6 +52,7 @@ fn every_form() -> Vec<RowMetric> {
         RowMetric::Hinge { squared: true },
         RowMetric::PearsonCorrelation,
         RowMetric::ConcordanceCorrelation,
+        RowMetric::PredictionMean,
     ]
 }
 
@@ -121,7 +122,7 @@ fn every_form_adds_what_the_cpu_kernel_adds() {
     codes.dedup();
     assert_eq!(
         codes,
-        (0..25).collect::<Vec<_>>(),
+        (0..26).collect::<Vec<_>>(),
         "every ROW_* code is tested"
     );
     for form in forms {

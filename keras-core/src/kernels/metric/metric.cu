@@ -39,6 +39,7 @@
 #define ROW_HINGE 22u
 #define ROW_PEARSON_CORRELATION 23u
 #define ROW_CONCORDANCE_CORRELATION 24u
+#define ROW_PREDICTION_MEAN 25u
 
 // Keras's backend.epsilon(), the clip of probabilities.
 #define KERAS_EPSILON 1e-7f
@@ -324,6 +325,8 @@ __device__ static float keras_row(const unsigned int form, const float threshold
         }
         return sum / (float)cols;
     }
+    case ROW_PREDICTION_MEAN:
+        return keras_mean(p, cols);
     default:
         return __int_as_float(0x7fc00000);
     }

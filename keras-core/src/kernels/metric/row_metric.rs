@@ -101,6 +101,9 @@ pub enum RowMetric {
     /// axis): `mean(2 (t - mean(p)) (p - mean(p)) / (var(t) + var(p) + (mean(t) - mean(p))² +
     /// eps))`.
     ConcordanceCorrelation,
+    /// The mean of the row's predictions (one value per row of a [`Mean`](crate::metrics::Mean)
+    /// metric; the label is not read).
+    PredictionMean,
 }
 
 impl RowMetric {
@@ -125,7 +128,7 @@ impl RowMetric {
 
     /// Whether the labels are read at all.
     pub fn reads_labels(self) -> bool {
-        !matches!(self, RowMetric::Value)
+        !matches!(self, RowMetric::Value | RowMetric::PredictionMean)
     }
 
     /// Whether this form maps a batch's labels from `{0, 1}` to `{-1, 1}` (`2t - 1`), as Keras's
@@ -268,6 +271,7 @@ impl RowMetric {
                     centred_variance(t, mt) + centred_variance(p, mp) + (mt - mp) * (mt - mp);
                 mean_of(t, p, |t, p| 2.0 * ((t - mp) * (p - mp)) / (norm + EPSILON))
             }
+            RowMetric::PredictionMean => mean(p),
         }
     }
 
@@ -308,6 +312,7 @@ impl RowMetric {
             RowMetric::Hinge { squared } => (22, if squared { 1.0 } else { 0.0 }),
             RowMetric::PearsonCorrelation => (23, 0.0),
             RowMetric::ConcordanceCorrelation => (24, 0.0),
+            RowMetric::PredictionMean => (25, 0.0),
         }
     }
 }
