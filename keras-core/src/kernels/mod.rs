@@ -15,6 +15,9 @@
 //!   `KERAS_RS_GEMM=crate` forces `gemm`'s, for comparisons.
 //! - Parallel host copies (`par_copy`, `par_take`) for the trainer's per-step moves of weights and
 //!   gradients.
+//! - `launch.rs` and each CUDA family's `launch.rs`: the plan of a kernel launch (grid, block,
+//!   shared memory, parameters), built once for the `Cuda` launcher and for `emulation`, which
+//!   runs the `.cu` sources on the CPU in tests (feature `cuda-emulation`).
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
 //! - [`update`]: an optimizer's update of one variable on the variable's own buffers, with a
 //!   CPU kernel and a CUDA kernel side by side ([`DeviceUpdate`] describes a step to the latter).

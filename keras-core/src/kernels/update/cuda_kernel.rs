@@ -7,10 +7,9 @@ use crate::kernels::cuda_function::invalid_value;
 use cudarc::driver::{CudaSlice, DevicePtr, DeviceSlice, LaunchAsync};
 use dfdx::tensor::{Cuda, CudaError, Storage};
 
-use super::launch::{plan, UpdateAddresses, ACCUMULATE, NAMES, ONE_BLOCK, SUM_SQUARES, UNSCALE};
+use super::launch::{self, plan, UpdateAddresses, ACCUMULATE, NAMES, SUM_SQUARES, UNSCALE};
 use super::VarBuffers;
 use super::{DeviceUpdate, Stages};
-use crate::kernels::Launch;
 
 /// `update.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/update.ptx"));
@@ -109,28 +108,26 @@ pub(crate) fn launch_sum_squares(
     sums: &mut CudaSlice<f64>,
     index: usize,
 ) -> Result<(), CudaError> {
-    let n = grad.len();
-    if n == 0 {
+    let Some((shape, params)) =
+        launch::sum_squares(grad.len(), *grad.device_ptr(), f64_at(sums, index))
+    else {
         return Ok(());
-    }
-    let params = (n, *grad.device_ptr(), f64_at(sums, index));
+    };
     // SAFETY: the kernel reads `n` floats of `grad` and adds to one double of `sums`, both live
     // buffers of this device borrowed for the call; one block of 1024 threads, as the kernel's
     // tree reduction requires; parameters as `keras_sum_squares`'s.
-    unsafe { function(dev, SUM_SQUARES)?.launch(ONE_BLOCK.into(), params) }?;
+    unsafe { function(dev, SUM_SQUARES)?.launch(shape.into(), params) }?;
     Ok(())
 }
 
 /// `grad = grad / factor` (`keras_unscale`).
 pub(crate) fn launch_unscale(dev: &Cuda, grad: &mut Buffer, factor: f32) -> Result<(), CudaError> {
-    let n = grad.len();
-    if n == 0 {
+    let Some((shape, params)) = launch::unscale(grad.len(), factor, *grad.device_ptr()) else {
         return Ok(());
-    }
-    let params = (n, factor, *grad.device_ptr());
+    };
     // SAFETY: the kernel reads and writes `n` floats of `grad`, a live buffer of this device
     // borrowed mutably for the call; parameters as `keras_unscale`'s.
-    unsafe { function(dev, UNSCALE)?.launch(Launch::for_elements(n).into(), params) }?;
+    unsafe { function(dev, UNSCALE)?.launch(shape.into(), params) }?;
     Ok(())
 }
 
@@ -141,14 +138,13 @@ pub(crate) fn launch_accumulate(
     accumulator: &mut Buffer,
     steps: f32,
 ) -> Result<(), CudaError> {
-    let n = grad.len();
-    if n == 0 {
+    debug_assert_eq!(accumulator.len(), grad.len());
+    let (g, acc) = (*grad.device_ptr(), *accumulator.device_ptr());
+    let Some((shape, params)) = launch::accumulate(grad.len(), steps, g, acc) else {
         return Ok(());
-    }
-    debug_assert_eq!(accumulator.len(), n);
-    let params = (n, steps, *grad.device_ptr(), *accumulator.device_ptr());
+    };
     // SAFETY: the kernel reads and writes `n` floats of `grad` and `accumulator`, live buffers of
     // this device borrowed mutably for the call; parameters as `keras_accumulate`'s.
-    unsafe { function(dev, ACCUMULATE)?.launch(Launch::for_elements(n).into(), params) }?;
+    unsafe { function(dev, ACCUMULATE)?.launch(shape.into(), params) }?;
     Ok(())
 }

@@ -9,7 +9,7 @@
 
 use dfdx::tensor::{Cpu, Storage};
 
-use super::launch::{plan, UpdateAddresses, ONE_BLOCK, SUM_SQUARES};
+use super::launch::{self, plan, UpdateAddresses, ACCUMULATE, SUM_SQUARES, UNSCALE};
 use super::{Accumulate, Decay, DeviceUpdate, Ema, NormClip, RuleStep, Stages, VarBuffers};
 use crate::device::{Buffer, KerasDevice};
 use crate::kernels::emulation::{address, launch, samples::assert_close, samples::Samples};
@@ -169,12 +169,15 @@ impl Var {
     }
 }
 
-/// The sum of squares of `grad` on the emulated `keras_sum_squares` (one block of 1024).
+/// The sum of squares of `grad` on the emulated `keras_sum_squares` (one block of 1024), with
+/// the plan `launch_sum_squares` launches.
 fn emulated_sum_squares(grad: &[f32]) -> f64 {
     let mut sum = 0.0f64;
-    let params = (grad.len(), address(grad), &mut sum as *mut f64 as u64);
+    let (shape, params) =
+        launch::sum_squares(grad.len(), address(grad), &mut sum as *mut f64 as u64)
+            .expect("a gradient to sum");
     // SAFETY: the kernel reads `grad` and adds to `sum`.
-    unsafe { launch(SUM_SQUARES, ONE_BLOCK, &params) }.expect("the kernel runs");
+    unsafe { launch(SUM_SQUARES, shape, &params) }.expect("the kernel runs");
     sum
 }
 
@@ -354,5 +357,43 @@ fn lamb_and_adafactor_agree_with_the_cpu_within_a_few_ulps() {
         "Adafactor relative step",
         Adafactor::new().with_relative_step(false),
         &[&[3, 40]],
+    );
+}
+
+#[test]
+fn the_norm_clips_first_pass_unscales_and_accumulates_as_the_cpu_does() {
+    // A clip's first pass (`launch_unscale`, `launch_accumulate`, `launch_sum_squares` on every
+    // variable) ahead of the update: over one block and several.
+    for n in [1usize, 1000, 2500] {
+        let mut s = Samples::new(n as u64);
+        let grad = s.between(n, -50.0, 50.0);
+        let accumulator = s.between(n, -5.0, 5.0);
+        let (mut cpu_grad, mut cpu_acc) = (grad.clone(), accumulator.clone());
+        super::unscale(&mut cpu_grad, 64.0);
+        Accumulate {
+            steps: 3.0,
+            update: true,
+        }
+        .apply(&mut cpu_grad, &mut cpu_acc);
+        let (mut g, mut acc) = (grad, accumulator);
+        let (shape, params) = launch::unscale(n, 64.0, g.as_mut_ptr() as u64).expect("n > 0");
+        // SAFETY: the kernel reads and writes the `n` floats of `g`.
+        unsafe { launch(UNSCALE, shape, &params) }.expect("the kernel runs");
+        let (gp, ap) = (g.as_mut_ptr() as u64, acc.as_mut_ptr() as u64);
+        let (shape, params) = launch::accumulate(n, 3.0, gp, ap).expect("n > 0");
+        // SAFETY: the kernel reads and writes the `n` floats of `g` and `acc`.
+        unsafe { launch(ACCUMULATE, shape, &params) }.expect("the kernel runs");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&g), bits(&cpu_grad), "{n}: the gradient, bit for bit");
+        assert!(acc.iter().all(|&a| a == 0.0) && cpu_acc.iter().all(|&a| a == 0.0));
+        let (want, got) = (super::sum_squares(&g), emulated_sum_squares(&g));
+        assert!(
+            (got - want).abs() <= 1e-12 * want,
+            "{n}: the sum of squares, {got} against {want}"
+        );
+    }
+    assert!(
+        launch::unscale(0, 2.0, 0).is_none(),
+        "an empty variable launches nothing"
     );
 }

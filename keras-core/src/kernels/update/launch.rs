@@ -323,3 +323,25 @@ pub(crate) fn plan(
     }
     Ok(Some(plan))
 }
+
+/// `keras_sum_squares` adding the sum of squares of the `n` floats at `grad` to the `f64` at
+/// `sum`: one block of 1024 threads, as its tree reduction requires. `None` for `n == 0`.
+pub(crate) fn sum_squares(n: usize, grad: u64, sum: u64) -> Option<(Launch, (usize, u64, u64))> {
+    (n > 0).then_some((ONE_BLOCK, (n, grad, sum)))
+}
+
+/// `keras_unscale`: `grad = grad / factor` over `n` floats. `None` for `n == 0`.
+pub(crate) fn unscale(n: usize, factor: f32, grad: u64) -> Option<(Launch, (usize, f32, u64))> {
+    (n > 0).then(|| (Launch::for_elements(n), (n, factor, grad)))
+}
+
+/// `keras_accumulate`: `grad = (grad + accumulator) / steps`, `accumulator = 0`, over `n` floats.
+/// `None` for `n == 0`.
+pub(crate) fn accumulate(
+    n: usize,
+    steps: f32,
+    grad: u64,
+    accumulator: u64,
+) -> Option<(Launch, (usize, f32, u64, u64))> {
+    (n > 0).then(|| (Launch::for_elements(n), (n, steps, grad, accumulator)))
+}
