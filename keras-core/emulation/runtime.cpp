@@ -1,9 +1,10 @@
 // keras-rs: runs a launch of an emulated kernel (see cuda_emulation.hpp): the blocks one after
 // another; a block's threads are fibers (ucontext) on the calling OS thread, each run in turn
 // until it returns or reaches __syncthreads, which it leaves only when every thread of the block
-// that has not returned has reached it. The schedule is fixed (thread 0, 1, ... in each phase
-// between barriers), so a run is deterministic; a kernel that reads what another thread writes
-// without a barrier between them sees the schedule's order, not a race. The kernels are found in
+// that has not returned has reached it. The schedule is fixed, so a run is deterministic: the
+// threads run in index order up to the first barrier, in reverse order up to the next, and so
+// on, so that a kernel that reads what another thread writes without a barrier between them
+// reads it both before and after the write in one launch, and fails either way. The kernels are found in
 // the table the build script generates (keras_emu_table).
 
 #include "cuda_emulation.hpp"
@@ -78,9 +79,11 @@ void arrive(int predicate) {
 
 // Runs every fiber of `b` to completion.
 void run_block(Block &b) {
-    for (;;) {
+    const size_t n = b.fibers.size();
+    for (bool reverse = false;; reverse = !reverse) {
         bool waiting = false;
-        for (b.current = 0; b.current < b.fibers.size(); b.current++) {
+        for (size_t k = 0; k < n; k++) {
+            b.current = reverse ? n - 1 - k : k;
             Fiber &f = b.fibers[b.current];
             if (f.state != State::Ready) {
                 continue;
