@@ -11,11 +11,11 @@
 
 use super::launch::{plan, UPDATE};
 use super::{cpu_update, ColumnForm, ColumnSums};
-use crate::kernels::emulation::{address, launch, samples::assert_close, samples::Samples};
-use crate::kernels::{Launch, MeanBatch};
-
-/// The value the state holds around the sums, which the kernel must leave as it is.
-const SENTINEL: f32 = -12345.5;
+use crate::kernels::emulation::samples::{
+    assert_close, between_sentinels, HostBatch, Samples, SENTINEL,
+};
+use crate::kernels::emulation::{address, launch};
+use crate::kernels::Launch;
 
 /// Values of the state before the sums.
 const BEFORE: usize = 5;
@@ -23,13 +23,14 @@ const BEFORE: usize = 5;
 /// Values of the state after the sums.
 const AFTER: usize = 2;
 
-/// A batch: `rows × cols` predictions and labels, and the sample weights when there are some.
-struct Case {
-    rows: usize,
-    cols: usize,
-    y_pred: Vec<f32>,
-    y_true: Vec<f32>,
-    weights: Option<Vec<f32>>,
+/// A batch ([`HostBatch`]), with this kernel's draws and runs.
+struct Case(HostBatch);
+
+impl std::ops::Deref for Case {
+    type Target = HostBatch;
+    fn deref(&self) -> &HostBatch {
+        &self.0
+    }
 }
 
 impl Case {
@@ -49,13 +50,13 @@ impl Case {
         }
         let y_true = s.ids(n, 5).iter().map(|&v| v / 4.0).collect();
         let weights = weighted.then(|| s.ids(rows, 17).iter().map(|&v| v / 8.0).collect());
-        Case {
+        Case(HostBatch {
             rows,
             cols,
             y_pred,
             y_true,
             weights,
-        }
+        })
     }
 
     /// A batch of arbitrary floats: predictions in `[-0.2, 1.2)`, labels in `[0, 1)`, weights
@@ -63,23 +64,20 @@ impl Case {
     fn arbitrary(rows: usize, cols: usize, seed: u64) -> Self {
         let mut s = Samples::new(seed);
         let n = rows * cols;
-        Case {
+        Case(HostBatch {
             rows,
             cols,
             y_pred: s.between(n, -0.2, 1.2),
             y_true: s.between(n, 0.0, 1.0),
             weights: Some(s.between(rows, 0.0, 2.0)),
-        }
+        })
     }
 
     /// A state holding `start` as the sums of `form` at its offset, between sentinels.
     fn state(form: &ColumnForm, start: &[f32]) -> Vec<f32> {
         assert_eq!(form.offset, BEFORE);
         assert_eq!(start.len(), form.len());
-        let mut state = vec![SENTINEL; BEFORE];
-        state.extend_from_slice(start);
-        state.extend_from_slice(&[SENTINEL; AFTER]);
-        state
+        between_sentinels(BEFORE, start, AFTER)
     }
 
     /// The state after this batch, from `start`, on the CPU kernel.
@@ -97,24 +95,12 @@ impl Case {
         state
     }
 
-    /// The batch, as the plan takes it.
-    fn batch(&self) -> MeanBatch<'_, [f32]> {
-        MeanBatch {
-            y_pred: &self.y_pred[..],
-            y_true: &self.y_true[..],
-            weights: self.weights.as_deref(),
-            unit_weight: 1.0,
-            rows: self.rows,
-            cols: self.cols,
-        }
-    }
-
     /// The state after this batch, from `start`, on the emulated CUDA kernel, and the launch's
     /// shape (`None` when nothing was launched).
     fn emulated(&self, form: &ColumnForm, start: &[f32]) -> (Vec<f32>, Option<Launch>) {
         let mut state = Self::state(form, start);
         let target = (state.as_mut_ptr() as u64, state.len());
-        let batch = self.batch();
+        let batch = self.mean_batch();
         let planned = plan(form, &batch, <[f32]>::len, address, target);
         let planned = planned.expect("the batch fits the form");
         if let Some((shape, params)) = planned {
@@ -221,7 +207,14 @@ fn a_batch_or_a_form_that_does_not_fit_is_not_launched() {
     let base = form(ColumnSums::R2, 3);
     let len = BEFORE + base.len() + AFTER;
     let try_plan = |form: &ColumnForm, case: &Case, state_len: usize| {
-        plan(form, &case.batch(), <[f32]>::len, address, (0, state_len)).map(|p| p.map(|p| p.0))
+        plan(
+            form,
+            &case.mean_batch(),
+            <[f32]>::len,
+            address,
+            (0, state_len),
+        )
+        .map(|p| p.map(|p| p.0))
     };
     let case = Case::eighths(4, 3, true, false, 1);
     assert_eq!(
@@ -233,32 +226,9 @@ fn a_batch_or_a_form_that_does_not_fit_is_not_launched() {
             shared_bytes: 0
         }))
     );
-    let short = |f: fn(&mut Case)| {
-        let mut case = Case::eighths(4, 3, true, false, 1);
-        f(&mut case);
-        try_plan(&base, &case, len)
-    };
-    assert_eq!(
-        short(|c| {
-            c.y_pred.pop();
-        }),
-        Err(()),
-        "predictions"
-    );
-    assert_eq!(
-        short(|c| {
-            c.y_true.pop();
-        }),
-        Err(()),
-        "labels"
-    );
-    assert_eq!(
-        short(|c| {
-            c.weights.as_mut().map(Vec::pop);
-        }),
-        Err(()),
-        "weights"
-    );
+    for (what, short) in case.each_one_short() {
+        assert_eq!(try_plan(&base, &Case(short), len), Err(()), "{what}");
+    }
     assert_eq!(
         try_plan(&form(ColumnSums::R2, 2), &case, len),
         Err(()),

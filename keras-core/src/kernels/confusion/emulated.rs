@@ -13,11 +13,11 @@ use std::borrow::Cow;
 
 use super::launch::{plan, UPDATE};
 use super::{cpu_update, Comparison, ConfusionConsts, ConfusionForm};
-use crate::kernels::emulation::{address, launch, samples::assert_close, samples::Samples};
+use crate::kernels::emulation::samples::{
+    assert_close, between_sentinels, HostBatch, Samples, SENTINEL,
+};
+use crate::kernels::emulation::{address, launch};
 use crate::kernels::{Launch, MeanBatch};
-
-/// The value the state holds around the counts, which the kernel must leave as it is.
-const SENTINEL: f32 = -12345.5;
 
 /// Values of the state before the counts.
 const BEFORE: usize = 3;
@@ -25,13 +25,14 @@ const BEFORE: usize = 3;
 /// Values of the state after the counts.
 const AFTER: usize = 2;
 
-/// A batch: `rows × cols` predictions and labels, and the sample weights when there are some.
-struct Case {
-    rows: usize,
-    cols: usize,
-    y_pred: Vec<f32>,
-    y_true: Vec<f32>,
-    weights: Option<Vec<f32>>,
+/// A batch ([`HostBatch`]), with this kernel's draws and runs.
+struct Case(HostBatch);
+
+impl std::ops::Deref for Case {
+    type Target = HostBatch;
+    fn deref(&self) -> &HostBatch {
+        &self.0
+    }
 }
 
 impl Case {
@@ -55,13 +56,13 @@ impl Case {
         }
         let y_true = s.ids(n, 3).iter().map(|&v| v / 2.0).collect();
         let weights = weighted.then(|| s.ids(rows, 17).iter().map(|&v| v / 8.0).collect());
-        Case {
+        Case(HostBatch {
             rows,
             cols,
             y_pred,
             y_true,
             weights,
-        }
+        })
     }
 
     /// A batch of arbitrary floats: predictions in `[-0.2, 1.2)`, 0/1 labels, weights in
@@ -69,23 +70,20 @@ impl Case {
     fn arbitrary(rows: usize, cols: usize, seed: u64) -> Self {
         let mut s = Samples::new(seed);
         let n = rows * cols;
-        Case {
+        Case(HostBatch {
             rows,
             cols,
             y_pred: s.between(n, -0.2, 1.2),
             y_true: s.ids(n, 2),
             weights: Some(s.between(rows, 0.0, 2.0)),
-        }
+        })
     }
 
     /// A state holding `start` as the counts of `form` at its offset, between sentinels.
     fn state(form: &ConfusionForm<'_>, start: &[f32]) -> Vec<f32> {
         assert_eq!(form.offset, BEFORE);
         assert_eq!(start.len(), 4 * form.len());
-        let mut state = vec![SENTINEL; BEFORE];
-        state.extend_from_slice(start);
-        state.extend_from_slice(&[SENTINEL; AFTER]);
-        state
+        between_sentinels(BEFORE, start, AFTER)
     }
 
     /// The state after this batch, from `start`, on the CPU kernel.
@@ -112,14 +110,7 @@ impl Case {
             thresholds: form.thresholds.to_vec(),
             label_weights: form.label_weights.as_ref().map(|lw| lw.to_vec()),
         };
-        let batch = MeanBatch {
-            y_pred: &self.y_pred,
-            y_true: &self.y_true,
-            weights: self.weights.as_ref(),
-            unit_weight: 1.0,
-            rows: self.rows,
-            cols: self.cols,
-        };
+        let batch = self.vec_batch();
         let target = (state.as_mut_ptr() as u64, state.len());
         let planned = plan(form, &consts, &batch, Vec::len, |v| address(v), target);
         let planned = planned.expect("the batch fits the form");
@@ -371,14 +362,7 @@ fn a_batch_or_a_form_that_does_not_fit_is_not_launched() {
             thresholds: form.thresholds.to_vec(),
             label_weights: form.label_weights.as_ref().map(|lw| lw.to_vec()),
         };
-        let batch = MeanBatch {
-            y_pred: &case.y_pred,
-            y_true: &case.y_true,
-            weights: case.weights.as_ref(),
-            unit_weight: 1.0,
-            rows: case.rows,
-            cols: case.cols,
-        };
+        let batch = case.vec_batch();
         plan(form, &consts, &batch, Vec::len, |v| address(v), state).map(|p| p.map(|p| p.0))
     };
     let shape = try_plan(&base, &case, state)
@@ -393,32 +377,9 @@ fn a_batch_or_a_form_that_does_not_fit_is_not_launched() {
             shared_bytes: 0
         }
     );
-    let short = |f: fn(&mut Case)| {
-        let mut case = Case::eighths(4, 3, true, false, 1);
-        f(&mut case);
-        try_plan(&base, &case, state)
-    };
-    assert_eq!(
-        short(|c| {
-            c.y_pred.pop();
-        }),
-        Err(()),
-        "predictions"
-    );
-    assert_eq!(
-        short(|c| {
-            c.y_true.pop();
-        }),
-        Err(()),
-        "labels"
-    );
-    assert_eq!(
-        short(|c| {
-            c.weights.as_mut().map(Vec::pop);
-        }),
-        Err(()),
-        "weights"
-    );
+    for (what, short) in case.each_one_short() {
+        assert_eq!(try_plan(&base, &Case(short), state), Err(()), "{what}");
+    }
     let changed = |f: fn(&mut ConfusionForm<'static>)| {
         let mut form = base.clone();
         f(&mut form);

@@ -4,18 +4,14 @@
 
 use super::launch::{plan, UPDATE};
 use super::{bad_prediction, cpu_update, ClassIds, IouForm};
-use crate::kernels::emulation::{address, launch, samples::Samples};
-use crate::kernels::MeanBatch;
+use crate::kernels::emulation::samples::{HostBatch, Samples};
+use crate::kernels::emulation::{address, launch};
 
 /// A batch of `rows` for `form`: labels and predictions drawn to suit its ways of reading ids,
 /// `bad` predicted ids out of range (sparse predictions only), weights when `weights`.
 struct Case {
     form: IouForm,
-    rows: usize,
-    cols: usize,
-    y_true: Vec<f32>,
-    y_pred: Vec<f32>,
-    weights: Option<Vec<f32>>,
+    batch: HostBatch,
 }
 
 impl Case {
@@ -32,37 +28,27 @@ impl Case {
         };
         // Integer, fractional (truncated) and zero weights.
         let weights = weights.then(|| s.between(rows, 0.0, 3.5));
-        Case {
-            form,
+        let batch = HostBatch {
             rows,
             cols,
-            y_true,
             y_pred,
+            y_true,
             weights,
-        }
-    }
-
-    fn batch(&self) -> MeanBatch<'_, [f32]> {
-        MeanBatch {
-            y_pred: &self.y_pred[..],
-            y_true: &self.y_true[..],
-            weights: self.weights.as_deref(),
-            unit_weight: 1.0,
-            rows: self.rows,
-            cols: self.cols,
-        }
+        };
+        Case { form, batch }
     }
 
     /// The counts after this batch, from `start`, on the CPU kernel.
     fn on_cpu(&self, start: &[i64]) -> Vec<i64> {
         let mut counts = start.to_vec();
-        let w = self.weights.as_deref();
+        let b = &self.batch;
+        let w = b.weights.as_deref();
         cpu_update(
             &self.form,
-            &self.y_true,
-            &self.y_pred,
-            self.rows,
-            self.cols,
+            &b.y_true,
+            &b.y_pred,
+            b.rows,
+            b.cols,
             w,
             &mut counts,
         );
@@ -73,7 +59,7 @@ impl Case {
     fn emulated(&self, start: &[i64]) -> Vec<i64> {
         let mut counts = start.to_vec();
         let target = (counts.as_mut_ptr() as u64, counts.len());
-        let batch = self.batch();
+        let batch = self.batch.mean_batch();
         if let Some((shape, params)) =
             plan(&self.form, &batch, <[f32]>::len, address, target).expect("fits")
         {
@@ -138,7 +124,7 @@ fn predicted_ids_out_of_range_are_skipped_counted_and_one_recorded() {
     let mut case = Case::new(f, 600, 1, true, 3);
     let bad = [(17usize, 4.0f32), (250, f32::NAN), (599, -1.0)];
     for &(e, v) in &bad {
-        case.y_pred[e] = v;
+        case.batch.y_pred[e] = v;
     }
     let start = vec![0i64; f.device_len()];
     let cpu = case.on_cpu(&start);
