@@ -48,6 +48,48 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Whether an attribute line makes what follows test-only: `#[cfg(test)]`, or `#[cfg(all(test,
+/// ...))]` (test code behind a feature too).
+fn is_test_cfg(trimmed: &str) -> bool {
+    trimmed.starts_with("#[cfg(test)]") || trimmed.starts_with("#[cfg(all(test,")
+}
+
+/// The files of the modules `path` declares test-only (`#[cfg(test)] mod name;`): they are tests,
+/// wholly, as a `#[cfg(test)]` block is.
+fn test_only_modules(path: &Path) -> Vec<PathBuf> {
+    let text = fs::read_to_string(path).expect("source reads");
+    let stem = path.file_stem().expect("name").to_string_lossy();
+    let dir = match stem.as_ref() {
+        "mod" | "lib" => path.parent().expect("a folder").to_path_buf(),
+        _ => path.with_extension(""),
+    };
+    let mut out = Vec::new();
+    let mut test_cfg = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if is_test_cfg(trimmed) {
+            test_cfg = true;
+            continue;
+        }
+        if test_cfg && trimmed.starts_with("#[") {
+            continue;
+        }
+        if test_cfg {
+            let declared = trimmed
+                .trim_start_matches("pub(crate) ")
+                .trim_start_matches("pub ")
+                .strip_prefix("mod ")
+                .and_then(|rest| rest.strip_suffix(';'));
+            if let Some(name) = declared {
+                out.push(dir.join(format!("{name}.rs")));
+                out.push(dir.join(name).join("mod.rs"));
+            }
+        }
+        test_cfg = false;
+    }
+    out
+}
+
 /// The code of a file without its comment lines and without the items under `#[cfg(test)]`
 /// (a `mod tests;` line, or a block up to its closing brace).
 fn code_of(path: &Path) -> String {
@@ -62,7 +104,7 @@ fn strip_tests(text: &str) -> String {
         if trimmed.starts_with("//") {
             continue;
         }
-        if trimmed.starts_with("#[cfg(test)]") {
+        if is_test_cfg(trimmed) {
             (skipping, depth, opened) = (true, 0, false);
             continue;
         }
@@ -145,8 +187,9 @@ fn every_module_imports_only_modules_below_it() {
         } else {
             files.push(path.clone());
         }
-        for file in files {
-            for target in crate_paths(&code_of(&file)) {
+        let tests: BTreeSet<PathBuf> = files.iter().flat_map(|f| test_only_modules(f)).collect();
+        for file in files.iter().filter(|f| !tests.contains(*f)) {
+            for target in crate_paths(&code_of(file)) {
                 let module = ROOT_ITEMS
                     .iter()
                     .find(|(item, _)| *item == target)
@@ -180,4 +223,19 @@ fn the_import_scan_reads_groups_and_skips_comments_and_tests() {
                 fn g() { let _ = crate::d::f(); }";
     let found: Vec<String> = crate_paths(&strip_tests(code)).into_iter().collect();
     assert_eq!(found, ["a", "b", "c", "d"]);
+    let gated = "#[cfg(all(test, feature = \"x\"))]\nuse crate::t;\nuse crate::e;";
+    let found: Vec<String> = crate_paths(&strip_tests(gated)).into_iter().collect();
+    assert_eq!(found, ["e"]);
+}
+
+#[test]
+fn a_module_declared_for_tests_only_is_a_test_file() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kernels/update/mod.rs");
+    let tests = test_only_modules(&src);
+    let emulated = src.with_file_name("emulated.rs");
+    assert!(tests.contains(&emulated), "{tests:?}");
+    assert!(
+        !tests.contains(&src.with_file_name("launch.rs")),
+        "{tests:?}"
+    );
 }
