@@ -261,17 +261,19 @@ fn start(form: &ConfusionForm<'_>) -> Vec<f32> {
 #[test]
 fn every_form_adds_what_the_cpu_kernel_adds_bit_for_bit() {
     let forms = every_form();
-    let has = |p: &dyn Fn(&ConfusionForm<'_>) -> bool| forms.iter().any(|(f, _)| p(f));
-    assert!(has(&|f| f.comparison == Comparison::Above));
-    for with_epsilon in [false, true] {
-        assert!(has(
-            &|f| f.comparison == Comparison::Buckets { with_epsilon }
-        ));
-    }
-    assert!(has(&|f| f.top_k.is_some() && f.class_id.is_some()));
-    assert!(has(&|f| f.multi_label && f.labels > 1));
-    assert!(has(&|f| f.label_weights.is_some() && !f.multi_label));
-    assert!(has(&|f| f.from_logits && f.top_k.is_some()));
+    let has = |p: fn(&ConfusionForm<'_>) -> bool| forms.iter().any(|(f, _)| p(f));
+    assert!(has(|f| f.comparison == Comparison::Above));
+    assert!(has(|f| f.comparison
+        == Comparison::Buckets {
+            with_epsilon: false
+        }));
+    assert!(has(
+        |f| f.comparison == Comparison::Buckets { with_epsilon: true }
+    ));
+    assert!(has(|f| f.top_k.is_some() && f.class_id.is_some()));
+    assert!(has(|f| f.multi_label && f.labels > 1));
+    assert!(has(|f| f.label_weights.is_some() && !f.multi_label));
+    assert!(has(|f| f.from_logits && f.top_k.is_some()));
     for (form, cols) in &forms {
         let start = start(form);
         // An empty batch, fewer elements than a block's 256 threads, and more (700 rows: every
