@@ -69,6 +69,19 @@ static inline unsigned long long atomicAdd(unsigned long long *a, unsigned long 
 static inline float atomicAdd(float *a, float v) { return keras_emu_atomic_add_float(a, v); }
 static inline double atomicAdd(double *a, double v) { return keras_emu_atomic_add_float(a, v); }
 
+static inline unsigned long long atomicMax(unsigned long long *a, unsigned long long v) {
+    unsigned long long old = __atomic_load_n(a, __ATOMIC_SEQ_CST);
+    while (old < v && !__atomic_compare_exchange_n(a, &old, v, false, __ATOMIC_SEQ_CST,
+                                                   __ATOMIC_SEQ_CST)) {
+    }
+    return old;
+}
+static inline unsigned long long atomicExch(unsigned long long *a, unsigned long long v) {
+    return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);
+}
+// Orders this thread's writes before its later ones, for every thread of the device.
+static inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
 // Bit casts.
 template <class To, class From> static inline To keras_emu_bits(const From x) {
     static_assert(sizeof(To) == sizeof(From), "a bit cast keeps the size");

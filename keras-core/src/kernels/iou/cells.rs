@@ -106,7 +106,7 @@ mod tests {
         let form = IouForm::for_test(ClassIds::Values, ClassIds::Values, 2);
         let mut counts = vec![0i64; form.device_len()];
         assert_eq!(bad_prediction(&form, &counts), None);
-        counts[4..].copy_from_slice(&[2, i64::from(7.5f32.to_bits()), 3]);
+        counts[4..7].copy_from_slice(&[2, i64::from(7.5f32.to_bits()), 3]);
         assert_eq!(
             bad_prediction(&form, &counts),
             Some(BadPrediction {

@@ -13,9 +13,13 @@
 //   pred            0: each prediction is an id; 1: each row's arg-max; 2: 1 at or above
 //                   threshold, else 0
 //   p, t, w         predictions, labels, per-row weights or null
-//   counts          classes x classes counts, then the check words: how many predicted ids were
-//                   out of range (skipped), the bits of one of them and its element's index
-//                   (written by the thread that counted the first)
+//   counts          classes x classes counts, then the check words (IouForm::CHECK_LEN): how many
+//                   predicted ids were out of range (skipped), the bits of the first one and its
+//                   element's index (the first in element order of the first batch that had
+//                   one, as cpu_kernel.rs records it), then two words a launch uses and leaves
+//                   at 0: this batch's first bad element as ~((index << 32) | bits) (atomicMax:
+//                   the lowest index wins, 0 is none), and the count of blocks done (the last
+//                   block moves this batch's first into the record when the record is empty)
 
 #include <limits.h>
 #include <stddef.h>
@@ -91,10 +95,10 @@ extern "C" __global__ void keras_iou_update(const IouArgs a, const float *p, con
             const float v = p[e];
             pid = keras_iou_trunc(v);
             if (pid < 0 || pid >= (long long)classes || !isfinite(v)) {
-                if (atomicAdd((unsigned long long *)check, 1ULL) == 0ULL) {
-                    check[1] = (long long)__float_as_uint(v);
-                    check[2] = (long long)e;
-                }
+                atomicAdd((unsigned long long *)check, 1ULL);
+                const unsigned long long index = e < 0xfffffffeULL ? e : 0xfffffffeULL;
+                const unsigned long long key = (index << 32) | __float_as_uint(v);
+                atomicMax((unsigned long long *)&check[3], ~key);
                 continue;
             }
         }
@@ -115,6 +119,23 @@ extern "C" __global__ void keras_iou_update(const IouArgs a, const float *p, con
             if (hist[i] != 0ULL) {
                 atomicAdd((unsigned long long *)&counts[i], hist[i]);
             }
+        }
+    }
+    // The last block to finish sees every block's bad elements: it records this batch's first
+    // when no earlier batch recorded one (bits of a bad prediction are never 0: 0.0 is a valid
+    // id), and leaves both scratch words at 0 for the next launch.
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        __threadfence();
+        unsigned long long *done = (unsigned long long *)&check[4];
+        if (atomicAdd(done, 1ULL) == (unsigned long long)gridDim.x - 1ULL) {
+            const unsigned long long first = atomicExch((unsigned long long *)&check[3], 0ULL);
+            if (first != 0ULL && check[1] == 0) {
+                const unsigned long long key = ~first;
+                check[1] = (long long)(key & 0xffffffffULL);
+                check[2] = (long long)(key >> 32);
+            }
+            atomicExch(done, 0ULL);
         }
     }
 }

@@ -43,8 +43,10 @@ pub struct IouForm {
 
 impl IouForm {
     /// The check words after the counts in a device state: how many predicted ids were out of
-    /// range, the bits of the first such prediction and its element's index in its batch.
-    pub const CHECK_LEN: usize = 3;
+    /// range, the bits of the first such prediction and its element's index in its batch (the
+    /// first in element order of the first batch that had one), then two words the CUDA kernel
+    /// uses within a launch and leaves at 0.
+    pub const CHECK_LEN: usize = 5;
 
     /// The largest class count a device form takes: beyond it the matrix stays with the host
     /// metric.
