@@ -6,7 +6,7 @@
 //!
 //! With the `cuda-emulation` feature (tests only), it also compiles the same `.cu` files as C++
 //! for the CPU, with `emulation/cuda_emulation.hpp` standing in for CUDA's built-ins, so that the
-//! kernels run (block by block, each thread an OS thread) in `cargo test`: see
+//! kernels run (block by block, each thread a fiber) in `cargo test`: see
 //! `src/kernels/emulation/mod.rs`.
 
 use std::path::{Path, PathBuf};

@@ -1,10 +1,11 @@
 //! Compute kernels behind the layers.
 //!
 //! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` (and of `Conv2D` over its gathered
-//!   windows, off `Cpu` in `f32`), one kernel per device and dtype. On `Cpu` in `f32` it is one fused op on dfdx's
-//!   tape (bias and ReLU folded into the product's stores); other dtypes and devices (`Cuda`:
-//!   cuBLAS) use dfdx's ops through [`dense_with_ops`]. [`DenseActivation`] says whether a
-//!   layer's activation folds into the op.
+//!   windows, off `Cpu` in `f32`), one kernel per device and dtype. On `Cpu` in `f32` it is one
+//!   fused op on dfdx's tape (bias and ReLU folded into the product's stores); on `Cuda` in `f32`
+//!   one fused op too (cuBLAS's products, the bias and ReLU in one kernel, the ReLU mask and the
+//!   bias gradient in another); `f64` uses dfdx's ops through [`dense_with_ops`].
+//!   [`DenseActivation`] says whether a layer's activation folds into the op.
 //! - [`ConvKernel`]: `Conv2D`'s convolution and `MaxPooling2D`'s pooling ([`conv`]), one kernel
 //!   per device and dtype: on `Cpu` in `f32` one op each, the windows packed block by block
 //!   straight into `gemm`'s products; elsewhere dfdx's ops over gathered windows.

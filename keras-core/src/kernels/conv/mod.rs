@@ -14,7 +14,7 @@
 //!     gradient back from each block (col2im). Max pooling reads each window once, forward and
 //!     backward, with no index tensors.
 //!   - `Cpu` in `f64` and `Cuda` (`cuda_kernel`) in `f32` and `f64`: dfdx's ops over gathered
-//!     windows (`with_ops`), as before.
+//!     windows (`with_ops`), their product `Dense`'s kernel on the device.
 
 mod conv_kernel;
 mod cpu_conv;

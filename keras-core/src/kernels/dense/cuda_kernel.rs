@@ -1,6 +1,209 @@
-//! `Dense` on `Cuda`: dfdx's ops (cuBLAS's product, then the bias and the ReLU as dfdx's
-//! kernels), in `f32` and `f64`.
+//! `Dense` on `Cuda`: in `f32` one fused op on dfdx's tape, in `f64` dfdx's ops.
+//!
+//! The fused op runs, on dfdx's stream and with dfdx's cuBLAS handle, the plan of `launch.rs`:
+//! forward, the product `x · kernel` (cuBLAS) then `dense.cu`'s bias and ReLU in one kernel;
+//! backward, `dense.cu`'s ReLU mask and bias gradient in one kernel, then the kernel's gradient
+//! and (unless the input is the batch marked as data) the input's, as cuBLAS products that add
+//! into dfdx's gradients. dfdx's ops take one kernel more forward (the bias and the ReLU are
+//! two), three more backward (the ReLU's, the bias's and a second stream's synchronisation), and
+//! always the input's product.
 
+use cudarc::cublas::{result::CublasError, sys::cublasOperation_t, CudaBlas};
+use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
+use dfdx::shapes::{Const, Dim, HasShape, Rank1, Shape};
+use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
+
+use super::data_input::is_data_input;
+use super::launch::{self, BackwardBuffers, DenseDims, Gemm, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS};
 use super::with_ops::dense_kernel_with_ops;
+use super::{dense_with_ops, DenseKernel, Epilogue};
+use crate::kernels::cuda_function::function;
 
-dense_kernel_with_ops!(dfdx::tensor::Cuda: f32, f64);
+/// `dense.cu` compiled to PTX by the build script (empty under `ci-check`).
+const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/dense.ptx"));
+
+/// The module name the kernels are loaded under.
+const MODULE: &str = "keras_dense";
+
+dense_kernel_with_ops!(Cuda: f64);
+
+/// The fused op. No input gradient for a batch marked with
+/// [`mark_data_input`](crate::kernels::mark_data_input). Views that are not row-major (broadcast,
+/// permuted or sliced operands), empty batches and sizes beyond cuBLAS's `int` go to
+/// [`dense_with_ops`].
+impl DenseKernel<f32> for Cuda {
+    fn try_dense<B, I, const O: usize, T>(
+        x: Tensor<(B, I), f32, Self, T>,
+        kernel: &Tensor<(I, Const<O>), f32, Self>,
+        bias: &Tensor<Rank1<O>, f32, Self>,
+        epilogue: Epilogue,
+    ) -> Result<Tensor<(B, Const<O>), f32, Self, T>, CudaError>
+    where
+        B: Dim,
+        I: Dim,
+        T: Tape<f32, Self>,
+    {
+        let inner = kernel.shape().0.size();
+        let dims = DenseDims::new(x.shape().0.size(), inner, O).filter(|_| {
+            x.shape().1.size() == inner
+                && x.is_row_major()
+                && kernel.is_row_major()
+                && bias.is_row_major()
+        });
+        let Some(dims) = dims else {
+            return dense_with_ops(x, kernel, bias, epilogue);
+        };
+        let dev = x.device().clone();
+        // The output comes from dfdx's allocator, so its cache stays balanced.
+        let mut out: Tensor<(B, Const<O>), f32, Cuda> =
+            dev.try_zeros_like(&(x.shape().0, Const::<O>))?;
+        let relu = epilogue == Epilogue::BiasRelu;
+        let plan = launch::forward(
+            dims,
+            relu,
+            address(&x),
+            address(kernel),
+            address(bias),
+            *out.storage_mut().device_ptr_mut(),
+        );
+        let bias_kernel = function(&dev, MODULE, PTX, &NAMES, BIAS)?;
+        // SAFETY: the product reads `rows × inner` floats of `x` and `inner × cols` of `kernel`
+        // and writes the `rows × cols` of `out`, all row-major live buffers of this device of
+        // exactly those lengths (`is_row_major`, `DenseDims`); the bias kernel reads `cols`
+        // floats of `bias` and rewrites `out`'s. Both run on dfdx's stream, after the kernels
+        // that wrote their inputs; `out` is borrowed by nobody else.
+        unsafe {
+            gemm(dev.cuda_blas(), &plan.product)?;
+            bias_kernel.launch(plan.bias.0.into(), plan.bias.1)?;
+        }
+        let need_dx = !is_data_input(&x);
+        let (x, mut tape) = x.split_tape();
+        if T::OWNS_TAPE {
+            let saved = Saved {
+                x,
+                kernel: kernel.clone(),
+                bias: bias.clone(),
+                out: out.clone(),
+                relu,
+                need_dx,
+                dims,
+            };
+            tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| saved.backward(grads));
+        }
+        Ok(out.put_tape(tape))
+    }
+}
+
+/// What the backward needs, kept alive by the tape.
+struct Saved<B: Dim, I: Dim, const O: usize> {
+    x: Tensor<(B, I), f32, Cuda>,
+    kernel: Tensor<(I, Const<O>), f32, Cuda>,
+    bias: Tensor<Rank1<O>, f32, Cuda>,
+    out: Tensor<(B, Const<O>), f32, Cuda>,
+    relu: bool,
+    need_dx: bool,
+    dims: DenseDims,
+}
+
+impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
+    /// Adds to the kernel, bias and (unless `x` is the data batch) input gradients.
+    fn backward(self, grads: &mut Gradients<f32, Cuda>) -> Result<(), CudaError> {
+        let dev = self.x.device().clone();
+        let dims = self.dims;
+        // The gradients' device addresses: a buffer stays where it is while the map holds it
+        // (only the map's handles move as it grows).
+        let grad_out = *grads.get_or_alloc_mut(&self.out)?.device_ptr();
+        let grad_kernel = *grads.get_or_alloc_mut(&self.kernel)?.device_ptr();
+        let grad_bias = *grads.get_or_alloc_mut(&self.bias)?.device_ptr();
+        let grad_input = match self.need_dx {
+            true => Some(*grads.get_or_alloc_mut(&self.x)?.device_ptr()),
+            false => None,
+        };
+        // Temporaries from dfdx's cache; dropped at the end, their buffers go back to it, and
+        // whoever takes them next runs after these kernels on the same stream.
+        let masked = self
+            .relu
+            .then(|| scratch(&dev, dims.out_len()))
+            .transpose()?;
+        let sums = (dims.scratch_len() > 0)
+            .then(|| scratch(&dev, dims.scratch_len()))
+            .transpose()?;
+        let plan = launch::backward(
+            dims,
+            BackwardBuffers {
+                x: address(&self.x),
+                kernel: address(&self.kernel),
+                relu_out: self.relu.then(|| address(&self.out)),
+                grad_out,
+                masked: masked.as_ref().map_or(0, address),
+                scratch: sums.as_ref().map_or(0, address),
+                grad_kernel,
+                grad_bias,
+                grad_input,
+            },
+        );
+        let bias_grad = function(&dev, MODULE, PTX, &NAMES, BIAS_GRAD)?;
+        // SAFETY: `keras_dense_bias_grad` reads `rows × cols` floats of the output's gradient
+        // (and of the output, after a ReLU), writes as many of `masked` (after a ReLU), and adds
+        // `cols` floats to the bias's gradient or writes `scratch_len` of `sums`;
+        // `keras_dense_sum_chunks` reads those and adds to the bias's gradient; the products
+        // read `x`, `kernel` and the (masked) gradient and add to the kernel's and the input's
+        // gradients. Every buffer is a live buffer of this device of the length the plan
+        // assumes (`is_row_major` and `DenseDims` in the forward, the temporaries above), all
+        // on dfdx's stream, in order.
+        unsafe {
+            bias_grad.launch(plan.bias_grad.0.into(), plan.bias_grad.1)?;
+            if let Some((shape, params)) = plan.sum_chunks {
+                function(&dev, MODULE, PTX, &NAMES, SUM_CHUNKS)?.launch(shape.into(), params)?;
+            }
+            gemm(dev.cuda_blas(), &plan.grad_kernel)?;
+            if let Some(grad_input) = plan.grad_input {
+                gemm(dev.cuda_blas(), &grad_input)?;
+            }
+        }
+        drop((masked, sums));
+        Ok(())
+    }
+}
+
+/// `len` floats from dfdx's allocator (its cache).
+fn scratch(dev: &Cuda, len: usize) -> Result<Tensor<(usize,), f32, Cuda>, CudaError> {
+    dev.try_zeros_like(&(len,))
+}
+
+/// The device address of `t`'s buffer.
+fn address<S: Shape, T>(t: &Tensor<S, f32, Cuda, T>) -> u64 {
+    *t.storage().device_ptr()
+}
+
+/// Runs one planned product with cuBLAS (`alpha` 1).
+///
+/// # Safety
+/// The plan's addresses must be live device buffers of `blas`'s device, as long as its sizes
+/// and leading dimensions say, `c` not read or written by anything else meanwhile.
+unsafe fn gemm(blas: &CudaBlas, g: &Gemm) -> Result<(), CublasError> {
+    let op = |transposed: bool| match transposed {
+        true => cublasOperation_t::CUBLAS_OP_T,
+        false => cublasOperation_t::CUBLAS_OP_N,
+    };
+    // SAFETY: the caller's promise; `alpha` and `beta` are host values (cuBLAS's default pointer
+    // mode), read during the call.
+    unsafe {
+        cudarc::cublas::result::sgemm(
+            *blas.handle(),
+            op(g.transa),
+            op(g.transb),
+            g.m,
+            g.n,
+            g.k,
+            &1.0,
+            g.a as *const f32,
+            g.lda,
+            g.b as *const f32,
+            g.ldb,
+            &g.beta,
+            g.c as *mut f32,
+            g.ldc,
+        )
+    }
+}

@@ -42,7 +42,7 @@ pub struct DataInput {
 }
 
 /// Marks `x` (the input batch of a training step, whose gradient nobody reads) as data, so the
-/// fused `Dense` ops fed by it (`Cpu`, `f32`) skip the product `g · kernelᵀ`; other kernels
+/// fused `Dense` ops fed by it (`Cpu` and `Cuda`, `f32`) skip the product `g · kernelᵀ`; other kernels
 /// ignore the mark.
 ///
 /// Use it around the training forward only, for a batch that is not itself a trainable tensor.

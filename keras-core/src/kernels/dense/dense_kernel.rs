@@ -11,8 +11,9 @@ use super::Epilogue;
 ///
 /// Implemented for `Cpu` in `f32` by one fused op (`gemm` 0.19 kernels chosen at run time:
 /// AVX-512 where the CPU has it, AVX2/FMA or scalar otherwise; no input gradient for a batch
-/// marked with [`mark_data_input`](crate::kernels::mark_data_input)), for `Cpu` in `f64` and for
-/// `Cuda` (cuBLAS, `cuda` feature) in `f32` and `f64` by dfdx's own ops
+/// marked with [`mark_data_input`](crate::kernels::mark_data_input)), for `Cuda` (`cuda` feature)
+/// in `f32` by one fused op too (cuBLAS's products and two kernels of this crate, the same
+/// skipped input gradient), for `Cpu` and `Cuda` in `f64` by dfdx's own ops
 /// ([`dense_with_ops`](crate::kernels::dense_with_ops)). The choice is made by the impl, so it
 /// costs nothing at run time. [`KerasDevice`](crate::device::KerasDevice) requires it in `f32`.
 ///

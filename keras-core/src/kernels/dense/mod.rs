@@ -4,8 +4,11 @@
 //!   implemented per device and dtype. [`try_dense`] is its generic entry point.
 //!   - `Cpu` in `f32` (`cpu_kernel`): one fused op on dfdx's tape, bias and ReLU folded into the
 //!     product's stores, the backward's products written straight into dfdx's gradients.
-//!   - `Cpu` in `f64` and `Cuda` (`cuda_kernel`, cuBLAS) in `f32` and `f64`: dfdx's own ops
-//!     ([`dense_with_ops`]).
+//!   - `Cuda` in `f32` (`cuda_kernel`): one fused op on dfdx's tape, cuBLAS's products on
+//!     dfdx's handle and `dense.cu`'s kernels for the bias and ReLU (forward) and the ReLU mask
+//!     and bias gradient (backward), planned in `launch.rs` for the `Cuda` launcher and the CPU
+//!     emulation (`emulated.rs` checks the plan against the CPU's fused op).
+//!   - `Cpu` and `Cuda` in `f64`: dfdx's own ops ([`dense_with_ops`]).
 //! - [`Epilogue`]: what follows the product inside the op (the bias, then an optional ReLU).
 //! - [`DenseActivation`]: how a layer's activation meets the product; `ReLU` folds into the
 //!   epilogue, every other activation runs after it.
@@ -18,7 +21,11 @@ mod cpu_kernel;
 mod cuda_kernel;
 mod data_input;
 mod dense_kernel;
+#[cfg(all(test, feature = "cuda-emulation"))]
+mod emulated;
 mod epilogue;
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
+mod launch;
 mod with_ops;
 
 pub(crate) use activation::try_dense_activated;

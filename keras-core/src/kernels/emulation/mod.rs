@@ -2,9 +2,9 @@
 //!
 //! The build script compiles every `.cu` file under `src/kernels` as C++ with
 //! `emulation/cuda_emulation.hpp` in place of CUDA's built-ins; [`launch`] runs one of those
-//! kernels over a [`Launch`] plan, block after block, each of a block's threads an OS thread:
-//! `__syncthreads` is a real barrier, atomics are real atomic read-modify-writes, shared memory is
-//! one array per block. The parameters are the ones the `Cuda` launcher builds (each family's
+//! kernels over a [`Launch`] plan, block after block, each of a block's threads a fiber
+//! (`emulation/runtime.cpp`) that switches at `__syncthreads`, a real barrier; atomics are real
+//! atomic read-modify-writes, shared memory is one array per block. The parameters are the ones the `Cuda` launcher builds (each family's
 //! `launch.rs`), with host addresses where the device's would be.
 //!
 //! What this shows: the kernels' own logic (indexing, reductions, the codes the Rust side
@@ -70,6 +70,7 @@ params_tuple!(A 0, B 1, C 2, D 3);
 params_tuple!(A 0, B 1, C 2, D 3, E 4);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);

@@ -113,6 +113,12 @@ impl Cuda {
         &self.dev
     }
 
+    /// keras-rs patch: the cuBLAS handle dfdx's products run on (bound to the default stream of
+    /// [`Cuda::cuda_device`]), so that other crates' products run in order with dfdx's kernels.
+    pub fn cuda_blas(&self) -> &Arc<CudaBlas> {
+        &self.blas
+    }
+
     /// Allocates an empty [CudaSlice] either from the cache or by allocating new memory.
     /// In either case, the memory will have uninitialized values, meaning the user must
     /// initialize it before using it.
