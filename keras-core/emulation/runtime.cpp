@@ -4,8 +4,11 @@
 // that has not returned has reached it. The schedule is fixed, so a run is deterministic: the
 // threads run in index order up to the first barrier, in reverse order up to the next, and so
 // on, so that a kernel that reads what another thread writes without a barrier between them
-// reads it both before and after the write in one launch, and fails either way. The kernels are found in
-// the table the build script generates (keras_emu_table).
+// reads it both before and after the write in one launch, and fails either way. The next launch
+// of the same kernel on the same OS thread starts in reverse order (then index order, and so
+// on), so that a test launching a kernel twice runs each stretch between barriers both ways,
+// and a test's schedules do not depend on what other tests run beside it. The kernels are found
+// in the table the build script generates (keras_emu_table).
 
 #include "cuda_emulation.hpp"
 
@@ -77,10 +80,11 @@ void arrive(int predicate) {
     swapcontext(&f.context, &b.scheduler);
 }
 
-// Runs every fiber of `b` to completion.
-void run_block(Block &b) {
+// Runs every fiber of `b` to completion, in reverse index order up to the first barrier when
+// `reverse_first`, else in index order, alternating at each barrier.
+void run_block(Block &b, bool reverse_first) {
     const size_t n = b.fibers.size();
-    for (bool reverse = false;; reverse = !reverse) {
+    for (bool reverse = reverse_first;; reverse = !reverse) {
         bool waiting = false;
         for (size_t k = 0; k < n; k++) {
             b.current = reverse ? n - 1 - k : k;
@@ -135,9 +139,11 @@ extern "C" int keras_emu_launch(const char *name, const unsigned int *grid,
     size_t kernels = 0;
     const KerasEmuKernel *table = keras_emu_table(&kernels);
     const KerasEmuKernel *kernel = nullptr;
+    size_t index = 0;
     for (size_t i = 0; i < kernels; i++) {
         if (strcmp(table[i].name, name) == 0) {
             kernel = &table[i];
+            index = i;
         }
     }
     if (kernel == nullptr) {
@@ -151,6 +157,10 @@ extern "C" int keras_emu_launch(const char *name, const unsigned int *grid,
     if (threads == 0 || threads > 1024 || grid[0] == 0 || grid[1] == 0 || grid[2] == 0) {
         return 3;
     }
+    // This OS thread's launches of each kernel so far: odd ones start in reverse order.
+    thread_local std::vector<unsigned long long> launched;
+    launched.resize(kernels, 0);
+    const bool reverse_first = launched[index]++ % 2 == 1;
     std::lock_guard<std::mutex> one_at_a_time(launches);
     // Stacks are allocated, not written: only the pages a fiber touches are committed.
     std::unique_ptr<char[]> stacks(new char[threads * STACK_BYTES]);
@@ -182,7 +192,7 @@ extern "C" int keras_emu_launch(const char *name, const unsigned int *grid,
                     }
                 }
                 block = &b;
-                run_block(b);
+                run_block(b, reverse_first);
                 block = nullptr;
             }
         }

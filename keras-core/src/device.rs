@@ -7,7 +7,7 @@ use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
     ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, IouForm, MeanBatch,
-    RowMetric, Stages,
+    RowMetric, SoftmaxCrossentropyKernel, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -33,6 +33,7 @@ pub trait KerasDevice:
     + HasErr<Err: DeviceError>
     + DenseKernel<f32>
     + ConvKernel<f32>
+    + SoftmaxCrossentropyKernel
     + Cache
     + Clone
     + 'static

@@ -249,8 +249,10 @@ fn device_value<const K: usize>(
     let t = dev.tensor_from_vec(labels.to_vec(), (rows, Const::<K>));
     let w = weights.map(|w| dev.tensor_from_vec(w.to_vec(), (rows,)));
     let divisor = DeviceLoss::divisor(reduction, weights, rows);
-    let per_row = form.per_row(x.leaky_trace(), t).expect("per-row loss");
-    let value = DeviceLoss::reduce(per_row, w, divisor).expect("reduction");
+    // What `fit` runs: the device's fused op for the softmax crossentropy, dfdx's ops otherwise.
+    let value = form
+        .loss(x.leaky_trace(), t, w, divisor)
+        .expect("device loss");
     let loss = value.as_vec()[0];
     let grads = value.backward();
     (loss, grads.get(&x).as_vec())

@@ -9,6 +9,9 @@
 //! - [`ConvKernel`]: `Conv2D`'s convolution and `MaxPooling2D`'s pooling ([`conv`]), one kernel
 //!   per device and dtype: on `Cpu` in `f32` one op each, the windows packed block by block
 //!   straight into `gemm`'s products; elsewhere dfdx's ops over gathered windows.
+//! - [`SoftmaxCrossentropyKernel`] and [`try_softmax_crossentropy`]: the softmax crossentropy
+//!   reduced to the loss ([`crossentropy`]), one op per device on dfdx's tape (`Cuda`: one
+//!   kernel each way), the device form of Keras's crossentropies from logits.
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
 //!   run as one single-threaded product per block of the output on rayon's threads. The kernel
 //!   is picked at run time: on x86-64 CPUs with AVX2/FMA and no AVX-512, our own BLIS-style
@@ -43,6 +46,7 @@ pub mod columns;
 pub mod confusion;
 pub mod conv;
 mod cpu_view;
+pub mod crossentropy;
 #[cfg(feature = "cuda")]
 mod cuda_function;
 mod dense;
@@ -67,6 +71,10 @@ pub use columns::{ColumnForm, ColumnSums};
 pub use confusion::{Comparison, ConfusionConsts, ConfusionForm};
 pub use conv::ConvKernel;
 pub(crate) use cpu_view::contiguous_mut;
+pub use crossentropy::{
+    reduce_with_ops, softmax_crossentropy_with_ops, try_softmax_crossentropy,
+    SoftmaxCrossentropyKernel,
+};
 #[cfg(feature = "cuda")]
 pub(crate) use cuda_function::invalid_value as cuda_invalid_value;
 pub(crate) use dense::try_dense_activated;

@@ -2,6 +2,7 @@
 //! the device and the backward pass differentiates the loss itself.
 
 use super::{Reduction, EPSILON};
+use crate::kernels::{reduce_with_ops, try_softmax_crossentropy, SoftmaxCrossentropyKernel};
 use dfdx::{
     shapes::{Axis, Const, HasShape},
     tensor::{Merge, NoneTape, Tape, Tensor},
@@ -380,15 +381,45 @@ impl DeviceLoss {
         D: Device<f32>,
         T: Tape<f32, D> + Merge<NoneTape>,
     {
-        let weighted = match weights {
-            Some(w) => rows.try_mul(w)?,
-            None => rows,
-        };
-        let total = weighted.try_sum::<(), Axis<0>>()?;
-        if divisor == 0.0 {
-            total.try_mul(0.0f32)
-        } else {
-            total.try_div(divisor)
+        reduce_with_ops(rows, weights, divisor)
+    }
+
+    /// The loss of `logits` (on its tape) against `labels`, reduced with the per-row `weights`
+    /// and the `divisor` as [`reduce`](DeviceLoss::reduce) does: the softmax crossentropy as the
+    /// device's fused op ([`SoftmaxCrossentropyKernel`]: on `Cuda` one kernel each way instead
+    /// of dfdx's chain of about ten), every other form as [`per_row`](DeviceLoss::per_row) then
+    /// [`reduce`](DeviceLoss::reduce).
+    ///
+    /// # Examples
+    /// ```
+    /// use keras_core::dfdx::prelude::*;
+    /// use keras_core::losses::DeviceLoss;
+    /// let dev = Cpu::default();
+    /// let logits: Tensor<(usize, Const<2>), f32, _> =
+    ///     dev.tensor_from_vec(vec![0.0, 0.0, 3.0, 1.0], (2, Const));
+    /// let labels = dev.tensor_from_vec(vec![1.0, 0.0, 0.0, 1.0], (2, Const::<2>));
+    /// let fused = DeviceLoss::SoftmaxCrossentropy.loss(logits.clone(), labels.clone(), None, 2.0)?;
+    /// let rows = DeviceLoss::SoftmaxCrossentropy.per_row(logits, labels)?;
+    /// let chained = DeviceLoss::reduce(rows, None, 2.0)?;
+    /// assert!((fused.array() - chained.array()).abs() < 1e-6);
+    /// # Ok::<(), CpuError>(())
+    /// ```
+    pub fn loss<const K: usize, D, T>(
+        self,
+        logits: Tensor<(usize, Const<K>), f32, D, T>,
+        labels: Tensor<(usize, Const<K>), f32, D>,
+        weights: Option<Tensor<(usize,), f32, D>>,
+        divisor: f32,
+    ) -> Result<Tensor<(), f32, D, T>, D::Err>
+    where
+        D: SoftmaxCrossentropyKernel,
+        T: Tape<f32, D> + Merge<NoneTape>,
+    {
+        match self {
+            DeviceLoss::SoftmaxCrossentropy => {
+                try_softmax_crossentropy(logits, &labels, weights.as_ref(), divisor)
+            }
+            form => DeviceLoss::reduce(form.per_row(logits, labels)?, weights, divisor),
         }
     }
 }
@@ -413,8 +444,15 @@ mod tests {
     }
 
     /// The loss value and its gradient with respect to the logits, on the host
-    /// ([`compute_loss`]) and through the loss's device form on `Cpu`; they must agree.
+    /// ([`compute_loss`]) and through the loss's device form on `Cpu`, both as `fit` runs it
+    /// ([`DeviceLoss::loss`]: the fused op for the softmax crossentropy) and as dfdx's chain of
+    /// ops ([`DeviceLoss::per_row`], [`DeviceLoss::reduce`]); they must agree.
     fn agrees<L: LossFn>(loss: &L, y_true: &[f32], weights: Option<&[f32]>) {
+        agrees_through(loss, y_true, weights, true);
+        agrees_through(loss, y_true, weights, false);
+    }
+
+    fn agrees_through<L: LossFn>(loss: &L, y_true: &[f32], weights: Option<&[f32]>, fused: bool) {
         let x = logits();
         let shape = [ROWS, K];
         let mut scratch = LossScratch::default();
@@ -432,12 +470,14 @@ mod tests {
             .expect("the loss has a device form");
         let t: Tensor<(usize, Const<K>), f32, Cpu> = dev.tensor_from_vec(x, (ROWS, Const));
         let traced = t.leaky_trace();
-        let rows = form
-            .per_row(traced, dev.tensor_from_vec(labels, (ROWS, Const::<K>)))
-            .unwrap();
+        let labels = dev.tensor_from_vec(labels, (ROWS, Const::<K>));
         let divisor = DeviceLoss::divisor(loss.reduction(), weights, ROWS);
         let w = weights.map(|w| dev.tensor_from_vec(w.to_vec(), (ROWS,)));
-        let value = DeviceLoss::reduce(rows, w, divisor).unwrap();
+        let value = if fused {
+            form.loss(traced, labels, w, divisor).unwrap()
+        } else {
+            DeviceLoss::reduce(form.per_row(traced, labels).unwrap(), w, divisor).unwrap()
+        };
         let got = value.array();
         let grads = value.backward();
         let g = grads.get(&t).as_vec();

@@ -1072,10 +1072,8 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             }
             None => None,
         };
-        let rows = form
-            .per_row(out, labels)
-            .map_err(Error::on_device::<D>("the loss"))?;
-        DeviceLoss::reduce(rows, weights, divisor).map_err(Error::on_device::<D>("the loss"))
+        form.loss(out, labels, weights, divisor)
+            .map_err(Error::on_device::<D>("the loss"))
     }
 }
 
