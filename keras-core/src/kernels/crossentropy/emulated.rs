@@ -4,9 +4,9 @@
 
 use dfdx::prelude::*;
 
-use super::launch::{self, XentBuffers, BACKWARD, FORWARD};
+use super::launch::{self, XentBuffers, BACKWARD, FORWARD, NAMES};
 use crate::kernels::emulation::samples::{assert_close, Samples};
-use crate::kernels::emulation::{address, launch};
+use crate::kernels::emulation::{address, launch, EmulationError};
 use crate::kernels::try_softmax_crossentropy;
 
 /// One batch: `rows × K` logits, smoothed one-hot labels, maybe weights, the divisor.
@@ -128,4 +128,22 @@ fn the_emulated_kernels_keep_keras_edge_cases() {
     let mut c = case::<4>(2, false, 7);
     c.x = vec![1000.0, 0.0, -1000.0, 5.0, 80.0, 90.0, 100.0, -80.0];
     check::<4>("large logits", &c);
+}
+
+#[test]
+fn every_kernel_the_launcher_loads_is_in_the_cu_file() {
+    for name in NAMES {
+        // SAFETY: nothing runs: every kernel of the file takes more than three parameters.
+        let refused = unsafe {
+            launch(
+                name,
+                crate::kernels::Launch::one_block(32),
+                &(0u64, 0u64, 0u64),
+            )
+        };
+        assert!(
+            matches!(refused, Err(EmulationError::ParamCount(..))),
+            "{name}: {refused:?}"
+        );
+    }
 }

@@ -5,9 +5,9 @@
 
 use dfdx::prelude::*;
 
-use super::launch::{self, BackwardBuffers, DenseDims, Gemm, BIAS, BIAS_GRAD, SUM_CHUNKS};
+use super::launch::{self, BackwardBuffers, DenseDims, Gemm, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS};
 use crate::kernels::emulation::samples::{assert_close, Samples};
-use crate::kernels::emulation::{address, launch};
+use crate::kernels::emulation::{address, launch, EmulationError};
 use crate::kernels::{mark_data_input, try_dense, Epilogue};
 
 /// BLAS's `sgemm` with `alpha` 1, by its definition: `C = op(A) · op(B) + beta · C`, every
@@ -234,4 +234,22 @@ fn sizes_the_fused_op_cannot_take_are_left_to_dfdx_ops() {
     assert!(DenseDims::new(3, 0, 4).is_none());
     assert!(DenseDims::new(1 << 31, 3, 4).is_none());
     assert!(DenseDims::new((1 << 31) - 1, 3, 4).is_some());
+}
+
+#[test]
+fn every_kernel_the_launcher_loads_is_in_the_cu_file() {
+    for name in NAMES {
+        // SAFETY: nothing runs: every kernel of the file takes more than three parameters.
+        let refused = unsafe {
+            launch(
+                name,
+                crate::kernels::Launch::one_block(32),
+                &(0u64, 0u64, 0u64),
+            )
+        };
+        assert!(
+            matches!(refused, Err(EmulationError::ParamCount(..))),
+            "{name}: {refused:?}"
+        );
+    }
 }
