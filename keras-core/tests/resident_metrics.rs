@@ -2,7 +2,8 @@
 //! [`TestDevice`](common::TestDevice): `fit`, `train_on_batch` and the resume points a callback
 //! takes give what the host-side metrics give, whether the host reads the states after every
 //! batch or once per epoch. The set mixes metrics with a row form (kept on the device; `Mean`'s
-//! reads no label) and without one (read from the model's output on the host), weighted and not.
+//! and `Sum`'s read no label) and without one (read from the model's output on the host),
+//! weighted and not.
 
 mod common;
 
@@ -25,6 +26,7 @@ type Mixed = (
     metrics::SparseCategoricalCrossentropy,
     SparseTopKCategoricalAccuracy<2>,
     metrics::Mean<Sparse>,
+    metrics::Sum<Sparse>,
 );
 
 type MixedTrainer = Trainer<
@@ -49,6 +51,7 @@ fn trainer(metrics_on_device: bool) -> MixedTrainer {
             metrics::SparseCategoricalCrossentropy::default().with_from_logits(true),
             SparseTopKCategoricalAccuracy::<2>::new().unwrap(),
             metrics::Mean::default(),
+            metrics::Sum::default(),
         ),
         &dev,
     )

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use super::{inputs, Direction, Metric, MetricFn};
+use super::{inputs, Direction, MeanState, Metric, MetricFn, RowMetric};
 use crate::{
     target::{Dense, Target},
     Result,
@@ -15,6 +15,10 @@ use crate::{
 /// Keras leaves the direction unset; it is [`Direction::Down`] here unless
 /// [`Sum::with_direction`] says otherwise.
 ///
+/// Its state is `[total, count]` (the weights seen, as a [`Mean`](super::Mean) keeps them; the
+/// result is `total`), so that compiled on a device it keeps that state where the model's
+/// output is ([`RowMetric::PredictionSum`]). A saved `[total]` loads too.
+///
 /// # Examples
 /// ```
 /// use keras_core::metrics::{MetricFn, Sum};
@@ -24,7 +28,7 @@ use crate::{
 /// ```
 #[derive(Debug, Clone)]
 pub struct Sum<L: Target = Dense<1>> {
-    total: f32,
+    state: MeanState,
     direction: Direction,
     _labels: PhantomData<L>,
 }
@@ -32,7 +36,7 @@ pub struct Sum<L: Target = Dense<1>> {
 impl<L: Target> Default for Sum<L> {
     fn default() -> Self {
         Self {
-            total: 0.0,
+            state: MeanState::default(),
             direction: Direction::Down,
             _labels: PhantomData,
         }
@@ -70,43 +74,50 @@ impl<L: Target> MetricFn for Sum<L> {
     ) -> Result<()> {
         let rows = inputs::rows(y_pred, cols)?;
         inputs::check_weights(sample_weight, rows)?;
-        let batch: f32 = y_pred
+        let values = y_pred
             .chunks(cols)
-            .enumerate()
-            .map(|(r, row)| row.iter().sum::<f32>() * inputs::weight_at(sample_weight, r))
-            .sum();
-        self.total += batch;
+            .map(|row| RowMetric::PredictionSum.row(&[], row));
+        self.state.update(values, sample_weight);
         Ok(())
     }
 
+    /// Each row's sum, weighted: a state the device kernels keep where the model's output is.
+    fn row_form(&self) -> Option<RowMetric> {
+        Some(RowMetric::PredictionSum)
+    }
+
     fn result(&self) -> f32 {
-        self.total
+        self.state.total
     }
 
     fn reset_state(&mut self) {
-        self.total = 0.0;
+        self.state.reset();
     }
 
     fn merge_state(&mut self, other: &Self) -> Result<()> {
-        self.total += other.total;
+        self.state.merge(&other.state);
         Ok(())
     }
 
     fn state_values(&self) -> Option<Vec<f32>> {
-        Some(vec![self.total])
+        Some(vec![self.state.total, self.state.count])
     }
 
     fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
-        match values {
-            [total] => {
-                self.total = *total;
-                Ok(())
-            }
-            _ => Err(crate::Error::invalid(
-                "state",
-                format!("metric `sum` saves one value, got {}", values.len()),
-            )),
-        }
+        self.state = match values {
+            // What a `Sum` saved before it kept its count.
+            &[total] => MeanState { total, count: 0.0 },
+            values => MeanState::from_values(values).map_err(|_| {
+                crate::Error::invalid(
+                    "state",
+                    format!(
+                        "metric `sum` saves [total, count] (or [total]), got {} values",
+                        values.len()
+                    ),
+                )
+            })?,
+        };
+        Ok(())
     }
 }
 
@@ -124,6 +135,10 @@ mod tests {
         s.update_state(&[], &[1.0, 2.0, 3.0, 4.0], 2, Some(&[2.0, 0.5]))
             .unwrap();
         assert_eq!(s.result(), 6.0 + 3.5);
+        assert_eq!(s.state_values(), Some(vec![9.5, 2.5]));
+        // Compiled on a device, the same rows are summed there.
+        assert!(s.has_device_form());
+        assert_eq!(RowMetric::PredictionSum.row(&[], &[1.0, 2.0]), 3.0);
     }
 
     #[test]
@@ -132,5 +147,16 @@ mod tests {
         s.update_values(&[5.0], None).unwrap();
         s.reset_state();
         assert_eq!(s.result(), 0.0);
+    }
+
+    #[test]
+    fn a_saved_total_alone_still_loads_and_other_lengths_are_refused() {
+        let mut s: Sum = Sum::default();
+        s.load_state_values(&[7.0]).unwrap();
+        assert_eq!(s.result(), 7.0);
+        s.load_state_values(&[3.0, 2.0]).unwrap();
+        assert_eq!(s.result(), 3.0);
+        assert!(s.load_state_values(&[1.0, 2.0, 3.0]).is_err());
+        assert!(s.load_state_values(&[]).is_err());
     }
 }

@@ -53,6 +53,7 @@ fn every_form() -> Vec<RowMetric> {
         RowMetric::PearsonCorrelation,
         RowMetric::ConcordanceCorrelation,
         RowMetric::PredictionMean,
+        RowMetric::PredictionSum,
     ]
 }
 
@@ -122,7 +123,7 @@ fn every_form_adds_what_the_cpu_kernel_adds() {
     codes.dedup();
     assert_eq!(
         codes,
-        (0..26).collect::<Vec<_>>(),
+        (0..27).collect::<Vec<_>>(),
         "every ROW_* code is tested"
     );
     for form in forms {

@@ -40,6 +40,7 @@
 #define ROW_PEARSON_CORRELATION 23u
 #define ROW_CONCORDANCE_CORRELATION 24u
 #define ROW_PREDICTION_MEAN 25u
+#define ROW_PREDICTION_SUM 26u
 
 // Keras's backend.epsilon(), the clip of probabilities.
 #define KERAS_EPSILON 1e-7f
@@ -327,6 +328,13 @@ __device__ static float keras_row(const unsigned int form, const float threshold
     }
     case ROW_PREDICTION_MEAN:
         return keras_mean(p, cols);
+    case ROW_PREDICTION_SUM: {
+        float sum = 0.0f;
+        for (size_t i = 0; i < cols; i++) {
+            sum += p[i];
+        }
+        return sum;
+    }
     default:
         return __int_as_float(0x7fc00000);
     }

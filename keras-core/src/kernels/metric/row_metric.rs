@@ -104,6 +104,9 @@ pub enum RowMetric {
     /// The mean of the row's predictions (one value per row of a [`Mean`](crate::metrics::Mean)
     /// metric; the label is not read).
     PredictionMean,
+    /// The sum of the row's predictions, in order (one value per row of a
+    /// [`Sum`](crate::metrics::Sum) metric; the label is not read).
+    PredictionSum,
 }
 
 impl RowMetric {
@@ -128,7 +131,10 @@ impl RowMetric {
 
     /// Whether the labels are read at all.
     pub fn reads_labels(self) -> bool {
-        !matches!(self, RowMetric::Value | RowMetric::PredictionMean)
+        !matches!(
+            self,
+            RowMetric::Value | RowMetric::PredictionMean | RowMetric::PredictionSum
+        )
     }
 
     /// Whether this form maps a batch's labels from `{0, 1}` to `{-1, 1}` (`2t - 1`), as Keras's
@@ -272,6 +278,7 @@ impl RowMetric {
                 mean_of(t, p, |t, p| 2.0 * ((t - mp) * (p - mp)) / (norm + EPSILON))
             }
             RowMetric::PredictionMean => mean(p),
+            RowMetric::PredictionSum => p.iter().sum(),
         }
     }
 
@@ -313,6 +320,7 @@ impl RowMetric {
             RowMetric::PearsonCorrelation => (23, 0.0),
             RowMetric::ConcordanceCorrelation => (24, 0.0),
             RowMetric::PredictionMean => (25, 0.0),
+            RowMetric::PredictionSum => (26, 0.0),
         }
     }
 }
