@@ -6,8 +6,8 @@
 use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
-    ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, IouForm, MeanBatch,
-    RowMetric, SoftmaxCrossentropyKernel, Stages,
+    ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, DropoutMaskKernel,
+    IouForm, MeanBatch, RowMetric, SoftmaxCrossentropyKernel, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -34,6 +34,7 @@ pub trait KerasDevice:
     + DenseKernel<f32>
     + ConvKernel<f32>
     + SoftmaxCrossentropyKernel
+    + DropoutMaskKernel<f32>
     + Cache
     + Clone
     + 'static

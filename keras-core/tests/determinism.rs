@@ -11,23 +11,26 @@
 //! threaded host code: the loss and its gradient with respect to the predictions
 //! (`losses::compute_loss`), the metrics, and every optimizer update.
 //!
-//! # What is and is not deterministic on CUDA (`--features cuda`), by reading dfdx 0.13's kernels
+//! # What is and is not deterministic on CUDA (`--features cuda`), by reading the kernels
 //!
-//! - Deterministic: initialisation and dropout masks (dfdx's `Cuda` device samples on the host
-//!   from a `StdRng` seeded from the device seed, then copies), the data pipeline, and all of
-//!   keras-rs's host-side loss, metric and optimizer math, which receive the same inputs in the
-//!   same order.
-//! - Matmuls (Dense kernels, and Conv2D through its unfold + gemm path) call cuBLAS `gemm` with
-//!   its default algorithm. cuBLAS is bit-wise reproducible from run to run on the same GPU
-//!   model and toolkit version, but dfdx's matmul backward issues its two gemms on two streams
-//!   (the default stream and `par_stream`) with one handle; NVIDIA documents that this needs
+//! - Deterministic: initialisation (dfdx's `Cuda` device samples on the host from a `StdRng`
+//!   seeded from the device seed, then copies), dropout masks (`kernels::DropoutMask`: drawn
+//!   from the seed and each element's index, the same masks as on the CPU), the data pipeline,
+//!   and keras-rs's own kernels: the fused `Dense` op's bias gradient and the crossentropy's
+//!   loss are summed in a fixed order, the metric and optimizer kernels reduce in fixed-order
+//!   trees.
+//! - Matmuls call cuBLAS `gemm` with its default algorithm. cuBLAS is bit-wise reproducible
+//!   from run to run on the same GPU model and toolkit version with one stream per handle (the
+//!   fused `Dense` op, `f32`); dfdx's matmul backward (`f64`, and products outside `Dense`)
+//!   issues its two gemms on two streams with one handle, which NVIDIA documents needs
 //!   `CUBLAS_WORKSPACE_CONFIG=:4096:8` (or `:16:8`) to be reproducible. Results also differ
 //!   across GPU architectures and cuBLAS versions.
-//! - Not deterministic: reductions that end in `atomicAdd` (`sum_to.cu`), which is how dfdx
-//!   computes the backward of a broadcast, so every bias gradient and every `sum`/`mean` on the
-//!   device, and the backward of `select`/`gather` (`Embedding`, indexed lookups) when an index
-//!   repeats. Float additions then happen in scheduling order, so gradients, and from there
-//!   the weights and `History`, can differ in the last bits between two runs with one seed.
+//! - Not deterministic: dfdx's reductions that end in `atomicAdd` (`sum_to.cu`): the backward of
+//!   a broadcast outside the fused ops, every `sum`/`mean` of dfdx's ops on the device (the
+//!   other losses' device forms), and the backward of `select`/`gather` (`Embedding`, indexed
+//!   lookups, `Conv2D`'s windows) when an index repeats. Float additions then happen in
+//!   scheduling order, so gradients, and from there the weights and `History`, can differ in
+//!   the last bits between two runs with one seed.
 //!
 //! So on CUDA expect the same run up to float rounding (close, not bit-identical); on the CPU
 //! expect the same bits, which is what this file asserts.

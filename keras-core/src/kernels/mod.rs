@@ -12,6 +12,9 @@
 //! - [`SoftmaxCrossentropyKernel`] and [`try_softmax_crossentropy`]: the softmax crossentropy
 //!   reduced to the loss ([`crossentropy`]), one op per device on dfdx's tape (`Cuda`: one
 //!   kernel each way), the device form of Keras's crossentropies from logits.
+//! - [`DropoutMaskKernel`] and [`try_masked_dropout`]: Keras's inverted dropout with a mask
+//!   drawn from a seed and each element's index ([`DropoutMask`], [`dropout`]), the same on
+//!   every device, one op per device (`Cuda`: one kernel each way, nothing drawn on the host).
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
 //!   run as one single-threaded product per block of the output on rayon's threads. The kernel
 //!   is picked at run time: on x86-64 CPUs with AVX2/FMA and no AVX-512, our own BLIS-style
@@ -50,6 +53,7 @@ pub mod crossentropy;
 #[cfg(feature = "cuda")]
 mod cuda_function;
 mod dense;
+pub mod dropout;
 #[cfg(all(test, feature = "cuda-emulation"))]
 pub(crate) mod emulation;
 mod finite;
@@ -81,6 +85,7 @@ pub(crate) use dense::try_dense_activated;
 pub use dense::{
     dense_with_ops, mark_data_input, try_dense, DataInput, DenseActivation, DenseKernel, Epilogue,
 };
+pub use dropout::{try_masked_dropout, DropoutMask, DropoutMaskKernel};
 pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};

@@ -6,6 +6,7 @@ use dfdx::shapes::{Dtype, Shape};
 use dfdx::tensor::{NoneTape, OwnedTape, Tape, Tensor};
 use dfdx::tensor_ops::Device;
 
+use crate::kernels::{try_masked_dropout, DropoutMaskKernel};
 use crate::{Error, Result};
 
 /// Keras's `Dropout(rate)`: in the training forward, zeroes each input with probability `rate`
@@ -103,11 +104,15 @@ impl<S: Shape, E: Dtype, D: Device<E>> ModuleMut<Tensor<S, E, D, NoneTape>> for 
     }
 }
 
-impl<S: Shape, E: Dtype, D: Device<E>> ModuleMut<Tensor<S, E, D, OwnedTape<E, D>>> for Dropout {
+impl<S: Shape, E: Dtype, D: DropoutMaskKernel<E>> ModuleMut<Tensor<S, E, D, OwnedTape<E, D>>>
+    for Dropout
+{
     type Output = Tensor<S, E, D, OwnedTape<E, D>>;
     type Error = D::Err;
 
-    /// Training: inverted dropout with probability `rate`.
+    /// Training: inverted dropout with probability `rate`, by the device's
+    /// [`DropoutMaskKernel`] (the mask drawn from a seed and each element's index, on the
+    /// device).
     fn try_forward_mut(
         &mut self,
         x: Tensor<S, E, D, OwnedTape<E, D>>,
@@ -115,12 +120,10 @@ impl<S: Shape, E: Dtype, D: Device<E>> ModuleMut<Tensor<S, E, D, OwnedTape<E, D>
         if self.rate <= 0.0 {
             return Ok(x);
         }
-        match super::dropout_seeds::next_seed() {
-            // In a trainer's step: the mask follows from the step's place in training, so a
-            // resumed run draws the same masks.
-            Some(seed) => x.try_dropout_seeded(self.rate, seed),
-            None => x.try_dropout(self.rate),
-        }
+        // In a trainer's step the mask follows from the step's place in training, so a resumed
+        // run draws the same masks; elsewhere from the device's generator.
+        let seed = super::dropout_seeds::next_seed().unwrap_or_else(|| x.device().random_u64());
+        try_masked_dropout(x, self.rate, seed)
     }
 }
 
