@@ -128,6 +128,18 @@ int __syncthreads_or(int predicate) {
 
 void *keras_emu_dynamic_shared() { return block->shared.data(); }
 
+// The number of parameters of kernel `name`, or -1 when the `.cu` files have no such kernel.
+extern "C" long long keras_emu_arity(const char *name) {
+    size_t kernels = 0;
+    const KerasEmuKernel *table = keras_emu_table(&kernels);
+    for (size_t i = 0; i < kernels; i++) {
+        if (strcmp(table[i].name, name) == 0) {
+            return (long long)table[i].arity;
+        }
+    }
+    return -1;
+}
+
 // Runs kernel `name` over `grid` x `block` threads with `shared_bytes` of dynamic shared
 // memory and `params` (`count` pointers, one per parameter, as cuLaunchKernel takes them).
 // Returns 0, or 1 for an unknown kernel, 2 for a parameter count the kernel does not take,

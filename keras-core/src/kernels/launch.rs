@@ -32,6 +32,18 @@ impl Launch {
         }
     }
 
+    /// Blocks of `threads` threads for one thread per element of `n`: at least one block and
+    /// at most 65,535 (the kernels' grid-stride loops take the rest).
+    pub(crate) fn grid_stride(n: usize, threads: u32) -> Self {
+        let blocks = n.div_ceil(threads as usize).clamp(1, 65_535);
+        Launch {
+            grid: u32::try_from(blocks).unwrap_or(65_535),
+            grid_y: 1,
+            block: threads,
+            shared_bytes: 0,
+        }
+    }
+
     /// Enough blocks of 1024 threads for one thread per element (cudarc's
     /// `LaunchConfig::for_num_elems`; counts beyond `u32::MAX` are clamped, and the kernels loop
     /// over the rest).

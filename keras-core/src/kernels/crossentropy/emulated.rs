@@ -6,7 +6,7 @@ use dfdx::prelude::*;
 
 use super::launch::{self, XentBuffers, BACKWARD, FORWARD, NAMES};
 use crate::kernels::emulation::samples::{assert_close, Samples};
-use crate::kernels::emulation::{address, launch, EmulationError};
+use crate::kernels::emulation::{address, assert_kernels_exist, launch};
 use crate::kernels::try_softmax_crossentropy;
 
 /// One batch: `rows × K` logits, smoothed one-hot labels, maybe weights, the divisor.
@@ -132,18 +132,5 @@ fn the_emulated_kernels_keep_keras_edge_cases() {
 
 #[test]
 fn every_kernel_the_launcher_loads_is_in_the_cu_file() {
-    for name in NAMES {
-        // SAFETY: nothing runs: every kernel of the file takes more than three parameters.
-        let refused = unsafe {
-            launch(
-                name,
-                crate::kernels::Launch::one_block(32),
-                &(0u64, 0u64, 0u64),
-            )
-        };
-        assert!(
-            matches!(refused, Err(EmulationError::ParamCount(..))),
-            "{name}: {refused:?}"
-        );
-    }
+    assert_kernels_exist(&NAMES);
 }

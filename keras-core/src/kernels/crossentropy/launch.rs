@@ -52,16 +52,8 @@ pub(crate) fn forward(b: XentBuffers, loss: u64) -> (Launch, ForwardParams) {
 
 /// The backward, reading the loss's gradient at `upstream` and adding to the logits' at `grad`.
 pub(crate) fn backward(b: XentBuffers, upstream: u64, grad: u64) -> (Launch, BackwardParams) {
-    let blocks = (b.rows * b.k)
-        .div_ceil(BACKWARD_THREADS as usize)
-        .clamp(1, 65_535);
     (
-        Launch {
-            grid: u32::try_from(blocks).unwrap_or(65_535),
-            grid_y: 1,
-            block: BACKWARD_THREADS,
-            shared_bytes: 0,
-        },
+        Launch::grid_stride(b.rows * b.k, BACKWARD_THREADS),
         (
             b.rows, b.k, b.x, b.t, b.w, b.divisor, b.stats, upstream, grad,
         ),

@@ -151,7 +151,7 @@ pub(crate) fn forward(d: DenseDims, relu: bool, x: u64, kernel: u64, bias: u64, 
         c: y,
         ldc: cols,
     };
-    let shape = elementwise(d.out_len());
+    let shape = Launch::grid_stride(d.out_len(), THREADS);
     Forward {
         product,
         bias: (shape, (d.rows, d.cols, u32::from(relu), bias, y)),
@@ -228,7 +228,7 @@ pub(crate) fn backward(d: DenseDims, b: BackwardBuffers) -> Backward {
     );
     let sum_chunks = (row_blocks > 1).then(|| {
         (
-            elementwise(d.cols),
+            Launch::grid_stride(d.cols, THREADS),
             (row_blocks, d.cols, b.scratch, b.grad_bias),
         )
     });
@@ -277,17 +277,5 @@ pub(crate) fn backward(d: DenseDims, b: BackwardBuffers) -> Backward {
         sum_chunks,
         grad_kernel,
         grad_input,
-    }
-}
-
-/// Blocks of [`THREADS`] for one thread per element (at most 65,535 blocks; the kernels'
-/// grid-stride loops take the rest).
-fn elementwise(n: usize) -> Launch {
-    let blocks = n.div_ceil(THREADS as usize).clamp(1, 65_535);
-    Launch {
-        grid: u32::try_from(blocks).unwrap_or(65_535),
-        grid_y: 1,
-        block: THREADS,
-        shared_bytes: 0,
     }
 }

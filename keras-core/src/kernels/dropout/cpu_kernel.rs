@@ -5,28 +5,10 @@ use dfdx::shapes::{Dtype, HasShape, Shape};
 use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 use rayon::prelude::*;
 
-use super::{DropoutMask, DropoutMaskKernel};
+use super::{DropoutMask, DropoutMaskKernel, KeepProbability};
 
 /// Elements per block of work.
 const BLOCK: usize = 1 << 14;
-
-/// The dtypes the CPU kernel runs in, with the divisor of the kept elements.
-trait Keep: Dtype + Send + Sync {
-    /// `1 - rate` in this dtype (Keras's `keep_prob`).
-    fn keep(rate: f64) -> Self;
-}
-
-impl Keep for f32 {
-    fn keep(rate: f64) -> Self {
-        (1.0 - rate) as f32
-    }
-}
-
-impl Keep for f64 {
-    fn keep(rate: f64) -> Self {
-        1.0 - rate
-    }
-}
 
 /// `DropoutMaskKernel` for `Cpu` in each listed dtype (concrete, so that the tensors' buffers
 /// are known to be `Vec`s).
@@ -42,7 +24,7 @@ macro_rules! cpu_dropout {
                     return x.try_dropout_seeded(rate, seed);
                 }
                 let mask = DropoutMask::new(rate, seed);
-                let keep = <$e as Keep>::keep(rate);
+                let keep = <$e as KeepProbability>::keep_probability(rate);
                 let mut out: Tensor<S, $e, Cpu> = x.device().try_zeros_like(x.shape())?;
                 apply(mask, keep, x.storage(), out.storage_mut(), false);
                 let (x, mut tape) = x.split_tape();
@@ -67,7 +49,7 @@ cpu_dropout!(f32, f64);
 
 /// `to[i] = mask(from[i])` (forward) or `to[i] += mask(from[i])` (`add`: backward), where
 /// `mask(v)` is `v / keep` for a kept index and 0 otherwise.
-fn apply<E: Keep>(mask: DropoutMask, keep: E, from: &[E], to: &mut [E], add: bool) {
+fn apply<E: Dtype + Send + Sync>(mask: DropoutMask, keep: E, from: &[E], to: &mut [E], add: bool) {
     to.par_chunks_mut(BLOCK)
         .zip(from.par_chunks(BLOCK))
         .enumerate()

@@ -6,7 +6,7 @@ use dfdx::shapes::{HasShape, Shape};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 
 use super::launch::{plan, DropoutDtype, NAMES};
-use super::{DropoutMask, DropoutMaskKernel};
+use super::{DropoutMask, DropoutMaskKernel, KeepProbability};
 use crate::kernels::cuda_function::function;
 
 /// `dropout.cu` compiled to PTX by the build script (empty under `ci-check`).
@@ -14,24 +14,6 @@ const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/dropout.ptx"));
 
 /// The module name the kernels are loaded under.
 const MODULE: &str = "keras_dropout";
-
-/// The dtypes `dropout.cu` has kernels for, with the divisor of the kept elements.
-trait Keep {
-    /// `1 - rate` in this dtype (Keras's `keep_prob`).
-    fn keep(rate: f64) -> Self;
-}
-
-impl Keep for f32 {
-    fn keep(rate: f64) -> Self {
-        (1.0 - rate) as f32
-    }
-}
-
-impl Keep for f64 {
-    fn keep(rate: f64) -> Self {
-        1.0 - rate
-    }
-}
 
 /// `DropoutMaskKernel` for `Cuda` in each listed dtype (concrete, so that the tensors' buffers
 /// are known to be cudarc's slices).
@@ -49,7 +31,7 @@ macro_rules! cuda_dropout {
                 }
                 let dev = x.device().clone();
                 let mask = DropoutMask::new(rate, seed);
-                let keep = <$e as Keep>::keep(rate);
+                let keep = <$e as KeepProbability>::keep_probability(rate);
                 let mut out: Tensor<S, $e, Cuda> = dev.try_zeros_like(x.shape())?;
                 let (shape, params) = plan(
                     n,

@@ -62,3 +62,22 @@ pub fn try_masked_dropout<S: Shape, E: Dtype, D: DropoutMaskKernel<E>, T: Tape<E
 ) -> Result<Tensor<S, E, D, T>, D::Err> {
     D::try_masked_dropout(x, rate, seed)
 }
+
+/// The divisor of the kept elements, `1 - rate` in the dtype (Keras's `keep_prob`), for the
+/// dtypes the kernels run in.
+pub(crate) trait KeepProbability {
+    /// `1 - rate` in this dtype.
+    fn keep_probability(rate: f64) -> Self;
+}
+
+impl KeepProbability for f32 {
+    fn keep_probability(rate: f64) -> Self {
+        (1.0 - rate) as f32
+    }
+}
+
+impl KeepProbability for f64 {
+    fn keep_probability(rate: f64) -> Self {
+        1.0 - rate
+    }
+}

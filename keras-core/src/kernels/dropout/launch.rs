@@ -47,14 +47,8 @@ pub(crate) fn plan<E: DropoutDtype>(
     from: u64,
     to: u64,
 ) -> (Launch, DropoutParams<E>) {
-    let blocks = n.div_ceil(THREADS as usize).clamp(1, 65_535);
     (
-        Launch {
-            grid: u32::try_from(blocks).unwrap_or(65_535),
-            grid_y: 1,
-            block: THREADS,
-            shared_bytes: 0,
-        },
+        Launch::grid_stride(n, THREADS),
         (n, mask.seed, mask.threshold, keep, from, to),
     )
 }

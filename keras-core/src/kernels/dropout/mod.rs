@@ -19,5 +19,6 @@ mod emulated;
 mod launch;
 mod mask;
 
+pub(crate) use dropout_kernel::KeepProbability;
 pub use dropout_kernel::{try_masked_dropout, DropoutMaskKernel};
 pub use mask::DropoutMask;

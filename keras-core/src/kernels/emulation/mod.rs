@@ -20,6 +20,7 @@ use super::launch::Launch;
 pub(crate) mod samples;
 
 extern "C" {
+    fn keras_emu_arity(name: *const c_char) -> i64;
     fn keras_emu_launch(
         name: *const c_char,
         grid: *const u32,
@@ -85,6 +86,23 @@ pub(crate) enum EmulationError {
     ParamCount(String, usize),
     /// A block of 0 or more than 1024 threads, or an empty grid.
     BadShape(Launch),
+}
+
+/// How many parameters kernel `name` takes, or `None` when no `.cu` file has it.
+pub(crate) fn arity(name: &str) -> Option<usize> {
+    let c_name = CString::new(name).ok()?;
+    // SAFETY: the name is a C string; the call only reads the kernel table.
+    let arity = unsafe { keras_emu_arity(c_name.as_ptr()) };
+    usize::try_from(arity).ok()
+}
+
+/// Asserts that every kernel a launcher loads (its `NAMES`, which cudarc's `load_ptx` needs to
+/// find in the module) is a kernel of the `.cu` files.
+#[track_caller]
+pub(crate) fn assert_kernels_exist(names: &[&str]) {
+    for name in names {
+        assert!(arity(name).is_some(), "no kernel `{name}` in the .cu files");
+    }
 }
 
 /// The address of `values`, as a kernel parameter.
@@ -165,6 +183,13 @@ mod tests {
             )
         };
         assert!(matches!(shape, Err(EmulationError::BadShape(_))));
+    }
+
+    #[test]
+    fn arities_come_from_the_kernel_table() {
+        assert_eq!(arity("keras_unscale"), Some(3));
+        assert_eq!(arity("keras_dense_bias"), Some(5));
+        assert_eq!(arity("no_such_kernel"), None);
     }
 
     #[test]

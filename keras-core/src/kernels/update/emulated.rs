@@ -9,10 +9,12 @@
 
 use dfdx::tensor::{Cpu, Storage};
 
-use super::launch::{self, plan, UpdateAddresses, ACCUMULATE, SUM_SQUARES, UNSCALE};
+use super::launch::{self, plan, UpdateAddresses, ACCUMULATE, NAMES, SUM_SQUARES, UNSCALE};
 use super::{Accumulate, Decay, DeviceUpdate, Ema, NormClip, RuleStep, Stages, VarBuffers};
 use crate::device::{Buffer, KerasDevice};
-use crate::kernels::emulation::{address, launch, samples::assert_close, samples::Samples};
+use crate::kernels::emulation::{
+    address, assert_kernels_exist, launch, samples::assert_close, samples::Samples,
+};
 use crate::optimizers::{
     adafactor_factors, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam,
     OptimizerBuilder, RMSprop, Sgd, StepContext, UpdateRule, VarInfo,
@@ -396,4 +398,9 @@ fn the_norm_clips_first_pass_unscales_and_accumulates_as_the_cpu_does() {
         launch::unscale(0, 2.0, 0).is_none(),
         "an empty variable launches nothing"
     );
+}
+
+#[test]
+fn every_kernel_the_launcher_loads_is_in_the_cu_file() {
+    assert_kernels_exist(&NAMES);
 }

@@ -41,7 +41,6 @@ const OTHERS: [&str; 10] = [
 
 /// Every kernel of `update.cu`: the update kernels in [`UpdateKernel::ALL`] order, then
 /// [`OTHERS`].
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
 pub(crate) const NAMES: [&str; UpdateKernel::ALL.len() + OTHERS.len()] = {
     let mut names = [""; UpdateKernel::ALL.len() + OTHERS.len()];
     let mut i = 0;
