@@ -29,12 +29,13 @@ impl SoftmaxCrossentropyKernel for Cpu {
             // Views, empty batches and mismatched shapes: dfdx's ops (which report the last).
             return softmax_crossentropy_with_ops(logits, labels, weights, divisor);
         }
-        let mut stats = vec![0.0; 2 * rows];
+        // From dfdx's allocator (its cache), as the step's other buffers.
+        let mut stats: Tensor<(usize,), f32, Cpu> = logits.device().try_zeros_like(&(2 * rows,))?;
         let total = {
             let x = contiguous(&logits).ok_or(CpuError::WrongNumElements)?;
             let t = contiguous(labels).ok_or(CpuError::WrongNumElements)?;
             let w = weights.and_then(contiguous);
-            forward_rows(x, t, w, K, &mut stats)
+            forward_rows(x, t, w, K, stats.storage_mut())
         };
         let mut loss: Tensor<(), f32, Cpu> = logits.device().try_zeros()?;
         loss.copy_from(&[divided(total, divisor)]);
@@ -133,7 +134,7 @@ struct Saved<const K: usize> {
     labels: Tensor<(usize, Const<K>), f32, Cpu>,
     weights: Option<Tensor<(usize,), f32, Cpu>>,
     loss: Tensor<(), f32, Cpu>,
-    stats: Vec<f32>,
+    stats: Tensor<(usize,), f32, Cpu>,
     divisor: f32,
 }
 
@@ -145,7 +146,15 @@ impl<const K: usize> Saved<K> {
         let t = contiguous(&self.labels).ok_or(CpuError::WrongNumElements)?;
         let w = self.weights.as_ref().and_then(contiguous);
         let grad = grads.get_or_alloc_mut(&self.logits)?;
-        backward_elements(x, t, w, &self.stats, K, scale(upstream, self.divisor), grad);
+        backward_elements(
+            x,
+            t,
+            w,
+            self.stats.storage(),
+            K,
+            scale(upstream, self.divisor),
+            grad,
+        );
         Ok(())
     }
 }
