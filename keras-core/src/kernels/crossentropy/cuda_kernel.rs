@@ -4,9 +4,7 @@
 
 use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
 use dfdx::shapes::{Const, HasShape, Shape};
-use dfdx::tensor::{
-    Cuda, CudaError, Gradients, Merge, NoneTape, PutTape, SplitTape, Tape, Tensor, ZerosTensor,
-};
+use dfdx::tensor::{Cuda, CudaError, Gradients, Merge, NoneTape, PutTape, SplitTape, Tape, Tensor};
 
 use super::launch::{self, XentBuffers, BACKWARD, FORWARD, NAMES};
 use super::{softmax_crossentropy_with_ops, SoftmaxCrossentropyKernel};
@@ -40,8 +38,9 @@ impl SoftmaxCrossentropyKernel for Cuda {
             return softmax_crossentropy_with_ops(logits, labels, weights, divisor);
         }
         let dev = logits.device().clone();
-        let mut stats: Tensor<(usize,), f32, Cuda> = dev.try_zeros_like(&(2 * rows,))?;
-        let mut loss: Tensor<(), f32, Cuda> = dev.try_zeros()?;
+        // Not zero-filled: the forward writes both in full.
+        let mut stats: Tensor<(usize,), f32, Cuda> = dev.try_unfilled_like(&(2 * rows,))?;
+        let mut loss: Tensor<(), f32, Cuda> = dev.try_unfilled_like(&())?;
         let buffers = XentBuffers {
             rows,
             k: K,

@@ -11,7 +11,7 @@
 use cudarc::cublas::{result::CublasError, sys::cublasOperation_t, CudaBlas};
 use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
 use dfdx::shapes::{Const, Dim, HasShape, Rank1, Shape};
-use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
+use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
 use super::data_input::is_data_input;
 use super::launch::{self, BackwardBuffers, DenseDims, Gemm, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS};
@@ -54,9 +54,10 @@ impl DenseKernel<f32> for Cuda {
             return dense_with_ops(x, kernel, bias, epilogue);
         };
         let dev = x.device().clone();
-        // The output comes from dfdx's allocator, so its cache stays balanced.
+        // The output comes from dfdx's allocator, so its cache stays balanced; not zero-filled:
+        // the product writes every element.
         let mut out: Tensor<(B, Const<O>), f32, Cuda> =
-            dev.try_zeros_like(&(x.shape().0, Const::<O>))?;
+            dev.try_unfilled_like(&(x.shape().0, Const::<O>))?;
         let relu = epilogue == Epilogue::BiasRelu;
         let plan = launch::forward(
             dims,
@@ -166,9 +167,10 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
     }
 }
 
-/// `len` floats from dfdx's allocator (its cache).
+/// `len` floats from dfdx's allocator (its cache), not zero-filled: `keras_dense_bias_grad`
+/// writes every element it reads back.
 fn scratch(dev: &Cuda, len: usize) -> Result<Tensor<(usize,), f32, Cuda>, CudaError> {
-    dev.try_zeros_like(&(len,))
+    dev.try_unfilled_like(&(len,))
 }
 
 /// The device address of `t`'s buffer.

@@ -3,7 +3,7 @@
 
 use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
 use dfdx::shapes::{HasShape, Shape};
-use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
+use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
 use super::launch::{plan, DropoutDtype, NAMES};
 use super::{DropoutMask, DropoutMaskKernel, KeepProbability};
@@ -32,7 +32,8 @@ macro_rules! cuda_dropout {
                 let dev = x.device().clone();
                 let mask = DropoutMask::new(rate, seed);
                 let keep = <$e as KeepProbability>::keep_probability(rate);
-                let mut out: Tensor<S, $e, Cuda> = dev.try_zeros_like(x.shape())?;
+                // Not zero-filled: the forward writes every element.
+                let mut out: Tensor<S, $e, Cuda> = dev.try_unfilled_like(x.shape())?;
                 let (shape, params) = plan(
                     n,
                     mask,

@@ -43,6 +43,22 @@ impl Cuda {
     }
 }
 
+impl Cuda {
+    /// keras-rs patch: a tensor shaped like `src` whose buffer (from the cache, or newly
+    /// allocated) is not filled: its elements are whatever the memory held, any bit pattern
+    /// being a value of a `Dtype`. For outputs a kernel writes in full before anything reads
+    /// them: [ZerosTensor::try_zeros_like] without the memset.
+    pub fn try_unfilled_like<S: HasShape, E: Dtype>(
+        &self,
+        src: &S,
+    ) -> Result<Tensor<S::Shape, E, Self>, CudaError> {
+        let shape = *src.shape();
+        let strides = shape.strides();
+        let data = unsafe { self.alloc_empty(shape.num_elements()) }?;
+        Ok(self.build_tensor(shape, strides, data))
+    }
+}
+
 impl<E: Unit> ZerosTensor<E> for Cuda {
     fn try_zeros_like<S: HasShape>(&self, src: &S) -> Result<Tensor<S::Shape, E, Self>, Self::Err> {
         let shape = *src.shape();
