@@ -116,6 +116,17 @@ pub trait KerasDevice:
         dst: &mut Buffer<Self>,
     ) -> Result<(), Self::Err>;
 
+    /// A new tensor of `shape` holding `values` (exactly as many as its elements, else an error
+    /// before anything is allocated), uploaded as [`try_upload_into`](Self::try_upload_into)
+    /// does. Its buffer comes from the device's allocator (its cache); on `Cuda` it is not
+    /// zero-filled first, since the upload writes every element.
+    fn try_upload_tensor<S: Shape>(
+        &self,
+        staging: &mut Self::Staging,
+        values: &[f32],
+        shape: S,
+    ) -> Result<Tensor<S, f32, Self>, Self::Err>;
+
     /// Copies `src` (as long as `dst`) into `dst` on the host.
     fn try_download(&self, src: &Buffer<Self>, dst: &mut [f32]) -> Result<(), Self::Err>;
 
@@ -360,6 +371,20 @@ impl KerasDevice for Cpu {
             .ok_or(dfdx::tensor::CpuError::WrongNumElements)?
             .copy_from_slice(values);
         Ok(())
+    }
+
+    fn try_upload_tensor<S: Shape>(
+        &self,
+        staging: &mut (),
+        values: &[f32],
+        shape: S,
+    ) -> Result<Tensor<S, f32, Self>, Self::Err> {
+        if values.len() != shape.num_elements() {
+            return Err(dfdx::tensor::CpuError::WrongNumElements);
+        }
+        let mut t = dfdx::tensor::ZerosTensor::try_zeros_like(self, &shape)?;
+        self.try_upload_into(staging, values, t.storage_mut())?;
+        Ok(t)
     }
 
     fn try_on_host<F>(&self, buffer: &mut Buffer<Self>, len: usize, f: F) -> crate::Result<()>
@@ -660,6 +685,21 @@ impl KerasDevice for dfdx::tensor::Cuda {
             return Err(crate::kernels::cuda_invalid_value());
         }
         Ok(staging.upload(values, dst)?)
+    }
+
+    fn try_upload_tensor<S: Shape>(
+        &self,
+        staging: &mut Self::Staging,
+        values: &[f32],
+        shape: S,
+    ) -> Result<Tensor<S, f32, Self>, Self::Err> {
+        if values.len() != shape.num_elements() {
+            return Err(crate::kernels::cuda_invalid_value());
+        }
+        // Not zero-filled: the upload writes every element.
+        let mut t = self.try_unfilled_like(&shape)?;
+        self.try_upload_into(staging, values, t.storage_mut())?;
+        Ok(t)
     }
 
     /// With NCCL (`DataParallel::with_nccl`), in place on the device's stream; otherwise

@@ -579,12 +579,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             return Ok(());
         }
         // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
-        let mut x: Tensor<S::Batched, f32, D> = self
+        let x: Tensor<S::Batched, f32, D> = self
             .device
-            .try_zeros_like(&S::batched(n))
-            .map_err(Error::on_device::<D>("the batch"))?;
-        self.device
-            .try_upload_into(&mut self.staging, &batch.x, x.storage_mut())
+            .try_upload_tensor(&mut self.staging, &batch.x, S::batched(n))
             .map_err(Error::on_device::<D>("the batch"))?;
         self.mark(Phase::Upload)?;
         let grads = match self.grads.take() {
@@ -904,12 +901,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         M: InferenceModel<S, K, D>,
     {
         // From dfdx's allocator (not a moved `Vec`), so its cache, when enabled, stays balanced.
-        let mut x: Tensor<S::Batched, f32, D> = self
+        let x: Tensor<S::Batched, f32, D> = self
             .device
-            .try_zeros_like(&S::batched(n))
-            .map_err(Error::on_device::<D>("the batch"))?;
-        self.device
-            .try_upload_into(&mut self.staging, x_host, x.storage_mut())
+            .try_upload_tensor(&mut self.staging, x_host, S::batched(n))
             .map_err(Error::on_device::<D>("the batch"))?;
         let _ = crate::layers::take_bad_id();
         let out = self
@@ -1038,12 +1032,9 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 "training needs a scalar loss; use sum_over_batch_size, sum, mean or mean_with_sample_weight",
             ));
         }
-        let mut labels: Tensor<(usize, Const<K>), f32, D> = self
+        let labels: Tensor<(usize, Const<K>), f32, D> = self
             .device
-            .try_zeros_like(&(n, Const::<K>))
-            .map_err(Error::on_device::<D>("the labels"))?;
-        self.device
-            .try_upload_into(&mut self.staging, &self.label_host, labels.storage_mut())
+            .try_upload_tensor(&mut self.staging, &self.label_host, (n, Const::<K>))
             .map_err(Error::on_device::<D>("the labels"))?;
         // A loss that masks rows (`ignore_class`) weighs them as `compute_loss` does.
         let weights = match mask_weights(&self.loss, &batch.y, n, &mut self.weight_host) {
@@ -1060,16 +1051,11 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         };
         let divisor = DeviceLoss::divisor(reduction, weights, n);
         let weights = match weights {
-            Some(w) => {
-                let mut t: Tensor<(usize,), f32, D> = self
-                    .device
-                    .try_zeros_like(&(n,))
-                    .map_err(Error::on_device::<D>("the sample weights"))?;
+            Some(w) => Some(
                 self.device
-                    .try_upload_into(&mut self.staging, w, t.storage_mut())
-                    .map_err(Error::on_device::<D>("the sample weights"))?;
-                Some(t)
-            }
+                    .try_upload_tensor(&mut self.staging, w, (n,))
+                    .map_err(Error::on_device::<D>("the sample weights"))?,
+            ),
             None => None,
         };
         form.loss(out, labels, weights, divisor)
