@@ -68,6 +68,9 @@ impl DenseKernel<f32> for Cuda {
             *out.storage_mut().device_ptr_mut(),
         );
         let bias_kernel = function(&dev, MODULE, PTX, &NAMES, BIAS)?;
+        // cuBLAS runs in the thread's current context; cudarc's own calls set it, but a buffer
+        // from the cache may have come without one.
+        dev.cuda_device().bind_to_thread()?;
         // SAFETY: the product reads `rows × inner` floats of `x` and `inner × cols` of `kernel`
         // and writes the `rows × cols` of `out`, all row-major live buffers of this device of
         // exactly those lengths (`is_row_major`, `DenseDims`); the bias kernel reads `cols`
