@@ -5,7 +5,7 @@ use dfdx::shapes::{Dtype, HasShape, Shape};
 use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 use rayon::prelude::*;
 
-use super::{DropoutMask, DropoutMaskKernel, KeepProbability};
+use super::{row_major, DropoutMask, DropoutMaskKernel, KeepProbability};
 
 /// Elements per block of work.
 const BLOCK: usize = 1 << 14;
@@ -20,9 +20,7 @@ macro_rules! cpu_dropout {
                 rate: f64,
                 seed: u64,
             ) -> Result<Tensor<S, $e, Self, T>, CpuError> {
-                if !x.is_row_major() {
-                    return x.try_dropout_seeded(rate, seed);
-                }
+                let x = row_major(x)?;
                 let mask = DropoutMask::new(rate, seed);
                 let keep = <$e as KeepProbability>::keep_probability(rate);
                 let mut out: Tensor<S, $e, Cpu> = x.device().try_zeros_like(x.shape())?;
@@ -105,5 +103,33 @@ mod tests {
         let kept = try_masked_dropout(x.clone(), 0.0, 3).unwrap().array();
         assert_eq!(kept[..3], [1.0, -2.0, 3.0]);
         assert!(kept[3].is_nan());
+    }
+
+    #[test]
+    fn a_broadcast_view_is_masked_in_row_major_order_and_its_gradient_summed_back() {
+        let dev = Cpu::default();
+        let row: Tensor<Rank1<3>, f32, _> = dev.tensor([1.0, 2.0, 4.0]);
+        // Four copies of the row: strides (0, 1), not row-major.
+        let x = row.leaky_trace().broadcast::<Rank2<4, 3>, _>();
+        let y = try_masked_dropout(x, 0.5, 21).unwrap();
+        let out = y.retaped::<NoneTape>().as_vec();
+        let grads = y.sum().backward();
+        let mask = DropoutMask::new(0.5, 21);
+        let mut want_grad = [0.0f32; 3];
+        for (i, &v) in out.iter().enumerate() {
+            let kept = mask.keeps(i as u64);
+            assert_eq!(
+                v,
+                if kept {
+                    [1.0, 2.0, 4.0][i % 3] / 0.5
+                } else {
+                    0.0
+                },
+                "{i}"
+            );
+            want_grad[i % 3] += if kept { 2.0 } else { 0.0 };
+        }
+        assert_eq!(grads.get(&row).array(), want_grad);
+        assert!(out.contains(&0.0) && out.iter().any(|&v| v != 0.0));
     }
 }

@@ -6,7 +6,7 @@ use dfdx::shapes::{HasShape, Shape};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
 use super::launch::{plan, DropoutDtype, NAMES};
-use super::{DropoutMask, DropoutMaskKernel, KeepProbability};
+use super::{row_major, DropoutMask, DropoutMaskKernel, KeepProbability};
 use crate::kernels::cuda_function::function;
 
 /// `dropout.cu` compiled to PTX by the build script (empty under `ci-check`).
@@ -26,9 +26,11 @@ macro_rules! cuda_dropout {
                 seed: u64,
             ) -> Result<Tensor<S, $e, Self, T>, CudaError> {
                 let n = x.shape().num_elements();
-                if !x.is_row_major() || n == 0 {
-                    return x.try_dropout_seeded(rate, seed);
+                if n == 0 {
+                    // Nothing to drop (and no empty buffer to allocate).
+                    return Ok(x);
                 }
+                let x = row_major(x)?;
                 let dev = x.device().clone();
                 let mask = DropoutMask::new(rate, seed);
                 let keep = <$e as KeepProbability>::keep_probability(rate);

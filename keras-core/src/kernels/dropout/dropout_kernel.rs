@@ -1,9 +1,9 @@
 //! The device's inverted dropout with a counter-based mask, as a kernel trait (dfdx's pattern):
 //! [`DropoutMaskKernel`], and its generic entry point [`try_masked_dropout`].
 
-use dfdx::shapes::{Dtype, Shape};
-use dfdx::tensor::{Tape, Tensor};
-use dfdx::tensor_ops::Device;
+use dfdx::shapes::{Dtype, HasShape, Shape};
+use dfdx::tensor::{CpuError, Tape, Tensor};
+use dfdx::tensor_ops::{Device, ReshapeTo};
 
 /// A device's inverted dropout in dtype `E`: `y = mask ? x / (1 - rate) : 0` on a tape, the
 /// mask a [`DropoutMask`](crate::kernels::DropoutMask) of `rate` and `seed`, and the gradient
@@ -13,7 +13,8 @@ use dfdx::tensor_ops::Device;
 /// kernel each way), in `f32` and `f64`. Both draw the same mask from the same seed, and no mask
 /// is stored or uploaded: each element's draw is recomputed from its index. (dfdx's own dropout
 /// draws every mask with a host generator, and on `Cuda` uploads it, forward and backward.)
-/// Views that are not row-major go to dfdx's seeded dropout.
+/// A view that is not row-major (broadcast, permuted) is first copied row-major on its tape
+/// ([`row_major`]), so the mask indexes elements in row-major order whatever the strides.
 /// [`KerasDevice`](crate::device::KerasDevice) requires it in `f32`.
 ///
 /// # Examples
@@ -61,6 +62,32 @@ pub fn try_masked_dropout<S: Shape, E: Dtype, D: DropoutMaskKernel<E>, T: Tape<E
     seed: u64,
 ) -> Result<Tensor<S, E, D, T>, D::Err> {
     D::try_masked_dropout(x, rate, seed)
+}
+
+/// `x` itself when its buffer reads as a row-major array, else a row-major copy on its tape
+/// (dfdx's reshape to its own shape, whose backward takes the gradient back through the view).
+///
+/// # Errors
+/// The device's error when the copy fails, or when `x`'s strides are row-major but its buffer
+/// holds more than its elements (dfdx's ops make no such tensor).
+pub(crate) fn row_major<S, E, D, T>(x: Tensor<S, E, D, T>) -> Result<Tensor<S, E, D, T>, D::Err>
+where
+    S: Shape,
+    E: Dtype,
+    D: Device<E>,
+    D::Err: From<CpuError>,
+    T: Tape<E, D>,
+{
+    if x.is_row_major() {
+        return Ok(x);
+    }
+    let shape = *x.shape();
+    let copy = x.try_reshape_like(&shape)?;
+    if copy.is_row_major() {
+        Ok(copy)
+    } else {
+        Err(CpuError::WrongNumElements.into())
+    }
 }
 
 /// The divisor of the kept elements, `1 - rate` in the dtype (Keras's `keep_prob`), for the

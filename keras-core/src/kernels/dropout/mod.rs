@@ -19,6 +19,6 @@ mod emulated;
 mod launch;
 mod mask;
 
-pub(crate) use dropout_kernel::KeepProbability;
+pub(crate) use dropout_kernel::{row_major, KeepProbability};
 pub use dropout_kernel::{try_masked_dropout, DropoutMaskKernel};
 pub use mask::DropoutMask;
