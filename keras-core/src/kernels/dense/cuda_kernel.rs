@@ -14,7 +14,9 @@ use dfdx::shapes::{Const, Dim, HasShape, Rank1, Shape};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
 use super::data_input::is_data_input;
-use super::launch::{self, BackwardBuffers, DenseDims, Gemm, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS};
+use super::launch::{
+    self, BackwardBuffers, DenseDims, Gemm, ReluBuffers, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS,
+};
 use super::with_ops::dense_kernel_with_ops;
 use super::{dense_with_ops, DenseKernel, Epilogue};
 use crate::kernels::cuda_function::function;
@@ -123,8 +125,8 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
             true => Some(*grads.get_or_alloc_mut(&self.x)?.device_ptr()),
             false => None,
         };
-        // Temporaries from dfdx's cache; dropped at the end, their buffers go back to it, and
-        // whoever takes them next runs after these kernels on the same stream.
+        // Temporaries from dfdx's cache; when they drop at the end, their buffers go back to it,
+        // and whoever takes them next runs after these kernels on the same stream.
         let masked = self
             .relu
             .then(|| scratch(&dev, dims.out_len()))
@@ -137,9 +139,11 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
             BackwardBuffers {
                 x: address(&self.x),
                 kernel: address(&self.kernel),
-                relu_out: self.relu.then(|| address(&self.out)),
+                relu: masked.as_ref().map(|masked| ReluBuffers {
+                    out: address(&self.out),
+                    masked: address(masked),
+                }),
                 grad_out,
-                masked: masked.as_ref().map_or(0, address),
                 scratch: sums.as_ref().map_or(0, address),
                 grad_kernel,
                 grad_bias,
@@ -165,7 +169,6 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
                 gemm(dev.cuda_blas(), &grad_input)?;
             }
         }
-        drop((masked, sums));
         Ok(())
     }
 }

@@ -5,7 +5,9 @@
 
 use dfdx::prelude::*;
 
-use super::launch::{self, BackwardBuffers, DenseDims, Gemm, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS};
+use super::launch::{
+    self, BackwardBuffers, DenseDims, Gemm, ReluBuffers, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS,
+};
 use crate::kernels::emulation::samples::{assert_close, Samples};
 use crate::kernels::emulation::{address, assert_kernels_exist, launch};
 use crate::kernels::{mark_data_input, try_dense, Epilogue};
@@ -137,9 +139,11 @@ fn emulated<const O: usize>(case: Case) -> Results {
         BackwardBuffers {
             x: address(&x),
             kernel: address(&k),
-            relu_out: case.relu.then(|| address(&y)),
+            relu: case.relu.then(|| ReluBuffers {
+                out: address(&y),
+                masked: masked.as_mut_ptr() as u64,
+            }),
             grad_out: address(&r),
-            masked: masked.as_mut_ptr() as u64,
             scratch: scratch.as_mut_ptr() as u64,
             grad_kernel: gk.as_mut_ptr() as u64,
             grad_bias: gb.as_mut_ptr() as u64,

@@ -165,12 +165,10 @@ pub(crate) struct BackwardBuffers {
     pub x: u64,
     /// The kernel (`inner × cols`).
     pub kernel: u64,
-    /// The output (`rows × cols`), when the op ends in a ReLU.
-    pub relu_out: Option<u64>,
+    /// The output and a buffer for the masked gradient, when the op ends in a ReLU.
+    pub relu: Option<ReluBuffers>,
     /// The output's gradient.
     pub grad_out: u64,
-    /// `rows × cols` floats for the masked gradient (used with `relu_out` only).
-    pub masked: u64,
     /// [`DenseDims::scratch_len`] floats (used with several row blocks only).
     pub scratch: u64,
     /// The kernel's gradient, added to.
@@ -179,6 +177,15 @@ pub(crate) struct BackwardBuffers {
     pub grad_bias: u64,
     /// The input's gradient, added to; `None` for the data batch (not computed).
     pub grad_input: Option<u64>,
+}
+
+/// What a ReLU's backward reads and writes, by address.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReluBuffers {
+    /// The op's output (`rows × cols`): the mask is where it is above 0.
+    pub out: u64,
+    /// `rows × cols` floats for the masked gradient, which the products then read.
+    pub masked: u64,
 }
 
 /// The backward, in order: the mask and bias gradient, the row blocks' sum, the kernel's
@@ -207,7 +214,7 @@ pub(crate) fn backward(d: DenseDims, b: BackwardBuffers) -> Backward {
         1 => (b.grad_bias, 1),
         _ => (b.scratch, 0),
     };
-    let masked = b.relu_out.map_or(0, |_| b.masked);
+    let (out, masked) = b.relu.map_or((0, 0), |r| (r.out, r.masked));
     let bias_grad = (
         Launch {
             grid: u32::try_from(d.cols.div_ceil(COLS_PER_BLOCK)).unwrap_or(u32::MAX),
@@ -220,7 +227,7 @@ pub(crate) fn backward(d: DenseDims, b: BackwardBuffers) -> Backward {
             d.cols,
             d.rows_per_block(),
             b.grad_out,
-            b.relu_out.unwrap_or(0),
+            out,
             masked,
             sums,
             accumulate,
@@ -233,11 +240,7 @@ pub(crate) fn backward(d: DenseDims, b: BackwardBuffers) -> Backward {
         )
     });
     // The gradient the products read: the masked one after a ReLU.
-    let g = if b.relu_out.is_some() {
-        b.masked
-    } else {
-        b.grad_out
-    };
+    let g = b.relu.map_or(b.grad_out, |r| r.masked);
     // Row-major grad_kernel (inner × cols) += xᵀ (inner × rows) · g (rows × cols):
     // cuBLAS grad_kernelᵀ (cols × inner) += gᵀ (cols × rows) · x (rows × inner), where x is the
     // transpose of the column-major xᵀ (inner × rows, leading dimension inner).
