@@ -128,16 +128,22 @@ int __syncthreads_or(int predicate) {
 
 void *keras_emu_dynamic_shared() { return block->shared.data(); }
 
+// The index of kernel `name` in the table (`kernels` long), or `kernels` when there is none.
+static size_t find_kernel(const KerasEmuKernel *table, size_t kernels, const char *name) {
+    for (size_t i = 0; i < kernels; i++) {
+        if (strcmp(table[i].name, name) == 0) {
+            return i;
+        }
+    }
+    return kernels;
+}
+
 // The number of parameters of kernel `name`, or -1 when the `.cu` files have no such kernel.
 extern "C" long long keras_emu_arity(const char *name) {
     size_t kernels = 0;
     const KerasEmuKernel *table = keras_emu_table(&kernels);
-    for (size_t i = 0; i < kernels; i++) {
-        if (strcmp(table[i].name, name) == 0) {
-            return (long long)table[i].arity;
-        }
-    }
-    return -1;
+    const size_t index = find_kernel(table, kernels, name);
+    return index == kernels ? -1 : (long long)table[index].arity;
 }
 
 // Runs kernel `name` over `grid` x `block` threads with `shared_bytes` of dynamic shared
@@ -150,17 +156,11 @@ extern "C" int keras_emu_launch(const char *name, const unsigned int *grid,
                                 void **params, size_t count) {
     size_t kernels = 0;
     const KerasEmuKernel *table = keras_emu_table(&kernels);
-    const KerasEmuKernel *kernel = nullptr;
-    size_t index = 0;
-    for (size_t i = 0; i < kernels; i++) {
-        if (strcmp(table[i].name, name) == 0) {
-            kernel = &table[i];
-            index = i;
-        }
-    }
-    if (kernel == nullptr) {
+    const size_t index = find_kernel(table, kernels, name);
+    if (index == kernels) {
         return 1;
     }
+    const KerasEmuKernel *kernel = &table[index];
     if (kernel->arity != count) {
         return 2;
     }

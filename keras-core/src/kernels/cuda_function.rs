@@ -1,8 +1,10 @@
 //! Loading keras-core's CUDA kernels (`.cu` files the build script compiles to PTX) onto a
-//! `Cuda` device, each module once, and the driver errors the launchers report.
+//! `Cuda` device, each module once, a tensor's device address, and the driver errors the
+//! launchers report.
 
-use cudarc::driver::{sys::CUresult, CudaFunction, DriverError};
-use dfdx::tensor::{Cuda, CudaError};
+use cudarc::driver::{sys::CUresult, CudaFunction, DevicePtr, DriverError};
+use dfdx::shapes::Shape;
+use dfdx::tensor::{Cuda, CudaError, Tensor};
 
 /// The kernel `name` of the PTX module `module` (`ptx`, holding the kernels `names`), loading the
 /// module on first use.
@@ -21,6 +23,11 @@ pub(crate) fn function(
         .ok_or(CudaError::Driver(DriverError(
             CUresult::CUDA_ERROR_NOT_FOUND,
         )))
+}
+
+/// The device address of `t`'s buffer, as a kernel parameter or a cuBLAS operand.
+pub(crate) fn address<S: Shape, T>(t: &Tensor<S, f32, Cuda, T>) -> u64 {
+    *t.storage().device_ptr()
 }
 
 /// The error of a launch whose buffers or parameters do not fit the kernel.

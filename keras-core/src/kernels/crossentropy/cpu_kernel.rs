@@ -56,7 +56,7 @@ impl SoftmaxCrossentropyKernel for Cpu {
 }
 
 /// `total / divisor`, or `total · 0` when `divisor` is 0 (Keras's `divide_no_nan`, NaN kept).
-pub(super) fn divided(total: f32, divisor: f32) -> f32 {
+fn divided(total: f32, divisor: f32) -> f32 {
     if divisor == 0.0 {
         total * 0.0
     } else {
@@ -67,13 +67,7 @@ pub(super) fn divided(total: f32, divisor: f32) -> f32 {
 /// The weighted sum of the rows' losses `-sum(t · log_softmax(x))` over `k`-wide rows, each
 /// row's log-sum-exp and label sum written to `stats` (two per row), as `keras_xent_forward`
 /// computes them (`jax.nn.log_softmax`'s arithmetic).
-pub(super) fn forward_rows(
-    x: &[f32],
-    t: &[f32],
-    w: Option<&[f32]>,
-    k: usize,
-    stats: &mut [f32],
-) -> f32 {
+fn forward_rows(x: &[f32], t: &[f32], w: Option<&[f32]>, k: usize, stats: &mut [f32]) -> f32 {
     let mut total = 0.0f32;
     for (r, ((xr, tr), stat)) in x
         .chunks_exact(k)
@@ -103,7 +97,7 @@ pub(super) fn forward_rows(
 
 /// Adds `scale · w_r · (exp(x - lse_r) · sum(t_r) - t)` to `grad`, element by element, as
 /// `keras_xent_backward` does (`scale` is the loss's gradient over the divisor).
-pub(super) fn backward_elements(
+fn backward_elements(
     x: &[f32],
     t: &[f32],
     w: Option<&[f32]>,
@@ -120,7 +114,7 @@ pub(super) fn backward_elements(
 }
 
 /// The loss's gradient over the divisor (0 when the divisor is 0).
-pub(super) fn scale(upstream: f32, divisor: f32) -> f32 {
+fn scale(upstream: f32, divisor: f32) -> f32 {
     if divisor == 0.0 {
         0.0
     } else {

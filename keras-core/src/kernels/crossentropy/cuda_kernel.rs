@@ -3,12 +3,12 @@
 //! read back.
 
 use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
-use dfdx::shapes::{Const, HasShape, Shape};
+use dfdx::shapes::{Const, HasShape};
 use dfdx::tensor::{Cuda, CudaError, Gradients, Merge, NoneTape, PutTape, SplitTape, Tape, Tensor};
 
 use super::launch::{self, XentBuffers, BACKWARD, FORWARD, NAMES};
 use super::{softmax_crossentropy_with_ops, SoftmaxCrossentropyKernel};
-use crate::kernels::cuda_function::function;
+use crate::kernels::cuda_function::{address, function};
 
 /// `crossentropy.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/crossentropy.ptx"));
@@ -71,11 +71,6 @@ impl SoftmaxCrossentropyKernel for Cuda {
         }
         Ok(loss.put_tape(tape))
     }
-}
-
-/// The device address of `t`'s buffer.
-fn address<S: Shape, T>(t: &Tensor<S, f32, Cuda, T>) -> u64 {
-    *t.storage().device_ptr()
 }
 
 /// What the backward needs, kept alive by the tape (the buffers' addresses are theirs).

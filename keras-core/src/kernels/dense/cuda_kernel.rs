@@ -10,7 +10,7 @@
 
 use cudarc::cublas::{result::CublasError, sys::cublasOperation_t, CudaBlas};
 use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
-use dfdx::shapes::{Const, Dim, HasShape, Rank1, Shape};
+use dfdx::shapes::{Const, Dim, HasShape, Rank1};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
 use super::data_input::is_data_input;
@@ -19,7 +19,7 @@ use super::launch::{
 };
 use super::with_ops::dense_kernel_with_ops;
 use super::{dense_with_ops, DenseKernel, Epilogue};
-use crate::kernels::cuda_function::function;
+use crate::kernels::cuda_function::{address, function};
 
 /// `dense.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/dense.ptx"));
@@ -177,11 +177,6 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
 /// writes every element it reads back.
 fn scratch(dev: &Cuda, len: usize) -> Result<Tensor<(usize,), f32, Cuda>, CudaError> {
     dev.try_unfilled_like(&(len,))
-}
-
-/// The device address of `t`'s buffer.
-fn address<S: Shape, T>(t: &Tensor<S, f32, Cuda, T>) -> u64 {
-    *t.storage().device_ptr()
 }
 
 /// Runs one planned product with cuBLAS (`alpha` 1).
