@@ -20,22 +20,15 @@ impl SoftmaxCrossentropyKernel for Cpu {
     where
         T: Tape<f32, Self> + Merge<NoneTape>,
     {
-        let rows = logits.shape().0;
-        let fits = |len: Option<usize>, want: usize| len == Some(want);
-        let fused = fits(contiguous(&logits).map(<[f32]>::len), rows * K)
-            && fits(contiguous(labels).map(<[f32]>::len), rows * K)
-            && weights.is_none_or(|w| fits(contiguous(w).map(<[f32]>::len), rows));
-        if !fused {
+        let (total, stats) = match rows_of::<K, T>(&logits, labels, weights) {
+            Some((x, t, w)) => {
+                // From dfdx's allocator (its cache), as the step's other buffers.
+                let mut stats: Tensor<(usize,), f32, Cpu> =
+                    logits.device().try_zeros_like(&(2 * (x.len() / K),))?;
+                (forward_rows(x, t, w, K, stats.storage_mut()), stats)
+            }
             // Views, empty batches and mismatched shapes: dfdx's ops (which report the last).
-            return softmax_crossentropy_with_ops(logits, labels, weights, divisor);
-        }
-        // From dfdx's allocator (its cache), as the step's other buffers.
-        let mut stats: Tensor<(usize,), f32, Cpu> = logits.device().try_zeros_like(&(2 * rows,))?;
-        let total = {
-            let x = contiguous(&logits).ok_or(CpuError::WrongNumElements)?;
-            let t = contiguous(labels).ok_or(CpuError::WrongNumElements)?;
-            let w = weights.and_then(contiguous);
-            forward_rows(x, t, w, K, stats.storage_mut())
+            None => return softmax_crossentropy_with_ops(logits, labels, weights, divisor),
         };
         let mut loss: Tensor<(), f32, Cpu> = logits.device().try_zeros()?;
         loss.copy_from(&[divided(total, divisor)]);
@@ -53,6 +46,24 @@ impl SoftmaxCrossentropyKernel for Cpu {
         }
         Ok(loss.put_tape(tape))
     }
+}
+
+/// The logits, labels and weights as row-major slices of `rows × K`, `rows × K` and `rows`
+/// values, when they are all stored so and not empty.
+#[allow(clippy::type_complexity)]
+fn rows_of<'a, const K: usize, T>(
+    logits: &'a Tensor<(usize, Const<K>), f32, Cpu, T>,
+    labels: &'a Tensor<(usize, Const<K>), f32, Cpu>,
+    weights: Option<&'a Tensor<(usize,), f32, Cpu>>,
+) -> Option<(&'a [f32], &'a [f32], Option<&'a [f32]>)> {
+    let rows = logits.shape().0;
+    let x = contiguous(logits).filter(|x| x.len() == rows * K)?;
+    let t = contiguous(labels).filter(|t| t.len() == rows * K)?;
+    let w = match weights {
+        Some(w) => Some(contiguous(w).filter(|w| w.len() == rows)?),
+        None => None,
+    };
+    Some((x, t, w))
 }
 
 /// `total / divisor`, or `total · 0` when `divisor` is 0 (Keras's `divide_no_nan`, NaN kept).
@@ -136,9 +147,9 @@ impl<const K: usize> Saved<K> {
     /// Adds to the logits' gradient.
     fn backward(self, grads: &mut Gradients<f32, Cpu>) -> Result<(), CpuError> {
         let upstream = grads.get_or_alloc_mut(&self.loss)?[0];
-        let x = contiguous(&self.logits).ok_or(CpuError::WrongNumElements)?;
-        let t = contiguous(&self.labels).ok_or(CpuError::WrongNumElements)?;
-        let w = self.weights.as_ref().and_then(contiguous);
+        // The forward took these slices, so they are still there.
+        let (x, t, w) = rows_of::<K, NoneTape>(&self.logits, &self.labels, self.weights.as_ref())
+            .ok_or(CpuError::WrongNumElements)?;
         let grad = grads.get_or_alloc_mut(&self.logits)?;
         backward_elements(
             x,
