@@ -56,6 +56,15 @@ macro_rules! mean_state_methods {
             self.state.result()
         }
 
+        $crate::metrics::mean_state::mean_state_storage!();
+    };
+}
+
+/// The `reset_state` / `merge_state` / `state_values` / `load_state_values` methods of a
+/// [`MetricFn`](super::MetricFn) impl whose state is a `state: MeanState` field (`[total,
+/// count]`), for one whose result is not the mean (`Sum`).
+macro_rules! mean_state_storage {
+    () => {
         fn reset_state(&mut self) {
             self.state.reset();
         }
@@ -76,7 +85,7 @@ macro_rules! mean_state_methods {
     };
 }
 
-pub(crate) use mean_state_methods;
+pub(crate) use {mean_state_methods, mean_state_storage};
 
 #[cfg(test)]
 mod tests {

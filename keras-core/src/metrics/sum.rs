@@ -2,6 +2,7 @@
 
 use std::marker::PhantomData;
 
+use super::mean_state::mean_state_storage;
 use super::{inputs, Direction, MeanState, Metric, MetricFn, RowMetric};
 use crate::{
     target::{Dense, Target},
@@ -90,31 +91,7 @@ impl<L: Target> MetricFn for Sum<L> {
         self.state.total
     }
 
-    fn reset_state(&mut self) {
-        self.state.reset();
-    }
-
-    fn merge_state(&mut self, other: &Self) -> Result<()> {
-        self.state.merge(&other.state);
-        Ok(())
-    }
-
-    fn state_values(&self) -> Option<Vec<f32>> {
-        Some(vec![self.state.total, self.state.count])
-    }
-
-    fn load_state_values(&mut self, values: &[f32]) -> Result<()> {
-        self.state = MeanState::from_values(values).map_err(|_| {
-            crate::Error::invalid(
-                "state",
-                format!(
-                    "metric `sum` saves [total, count], got {} values",
-                    values.len()
-                ),
-            )
-        })?;
-        Ok(())
-    }
+    mean_state_storage!();
 }
 
 impl<const K: usize, L: Target> Metric<K> for Sum<L> {

@@ -4,8 +4,9 @@
 //! `emulation/cuda_emulation.hpp` in place of CUDA's built-ins; [`launch`] runs one of those
 //! kernels over a [`Launch`] plan, block after block, each of a block's threads a fiber
 //! (`emulation/runtime.cpp`) that switches at `__syncthreads`, a real barrier; atomics are real
-//! atomic read-modify-writes, shared memory is one array per block. The parameters are the ones the `Cuda` launcher builds (each family's
-//! `launch.rs`), with host addresses where the device's would be.
+//! atomic read-modify-writes, shared memory is one array per block. The parameters are the ones
+//! the `Cuda` launcher builds (each family's `launch.rs`), with host addresses where the
+//! device's would be.
 //!
 //! What this shows: the kernels' own logic (indexing, reductions, the codes the Rust side
 //! passes, the layout of the argument structs) agrees with the CPU kernels. What it does not: the
