@@ -30,6 +30,13 @@ pub(crate) fn address<S: Shape, T>(t: &Tensor<S, f32, Cuda, T>) -> u64 {
     *t.storage().device_ptr()
 }
 
+/// `len` floats from dfdx's allocator (its cache), not zero-filled: for a kernel's temporary
+/// that is written before it is read. When it drops, its buffer goes back to the cache, and
+/// whoever takes it next runs after the kernels launched meanwhile on the same stream.
+pub(crate) fn scratch(dev: &Cuda, len: usize) -> Result<Tensor<(usize,), f32, Cuda>, CudaError> {
+    dev.try_unfilled_like(&(len,))
+}
+
 /// The error of a launch whose buffers or parameters do not fit the kernel.
 pub(crate) fn invalid_value() -> CudaError {
     CudaError::Driver(DriverError(CUresult::CUDA_ERROR_INVALID_VALUE))

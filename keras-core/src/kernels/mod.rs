@@ -8,7 +8,8 @@
 //!   [`DenseActivation`] says whether a layer's activation folds into the op.
 //! - [`ConvKernel`]: `Conv2D`'s convolution and `MaxPooling2D`'s pooling ([`conv`]), one kernel
 //!   per device and dtype: on `Cpu` in `f32` one op each, the windows packed block by block
-//!   straight into `gemm`'s products; elsewhere dfdx's ops over gathered windows.
+//!   straight into `gemm`'s products; on `Cuda` in `f32` one op each, the windows gathered on
+//!   the device for `Dense`'s fused product; in `f64` dfdx's ops over gathered windows.
 //! - [`SoftmaxCrossentropyKernel`] and [`try_softmax_crossentropy`]: the softmax crossentropy
 //!   reduced to the loss ([`crossentropy`]), one op per device on dfdx's tape (`Cuda`: one
 //!   kernel each way), the device form of Keras's crossentropies from logits.

@@ -14,8 +14,10 @@ pub type Images<B, const H: usize, const W: usize, const C: usize, E, D, T> =
 ///
 /// Implemented for `Cpu` in `f32` by one op each (windows packed block by block straight into
 /// `gemm` 0.19's products, which pick AVX-512, AVX2/FMA or scalar kernels at run time; the
-/// backward recomputes the windows block by block instead of keeping them), and for `Cpu` in
-/// `f64` and `Cuda` (`cuda` feature) in `f32` and `f64` by dfdx's ops over gathered windows.
+/// backward recomputes the windows block by block instead of keeping them), for `Cuda` (`cuda`
+/// feature) in `f32` by one op each (the windows gathered on the device for `Dense`'s fused
+/// product there, gathered again in the backward), and in `f64` on both by dfdx's ops over
+/// gathered windows.
 /// [`KerasDevice`](crate::device::KerasDevice) requires it in `f32`.
 ///
 /// # Examples

@@ -41,7 +41,7 @@ impl ConvKernel<f32> for Cpu {
         let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<OUT>);
         // From dfdx's allocator, so its cache (when enabled) stays balanced.
         let mut out: Images<B, OH, OW, OUT, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
-        let g = geometry::<H, W, IN, K, S, P, OH, OW>();
+        let g = Geometry::of::<H, W, IN, K, S, P, OH, OW>();
         let relu = epilogue == Epilogue::BiasRelu;
         let fused = match (
             contiguous(&x),
@@ -113,7 +113,7 @@ impl ConvKernel<f32> for Cpu {
     ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CpuError> {
         let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<C>);
         let mut out: Images<B, OH, OW, C, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
-        let g = geometry::<H, W, C, K, S, 0, OH, OW>();
+        let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
         match (contiguous(&x), contiguous_mut(&mut out)) {
             (Some(xs), Some(ys)) => cpu_max_pool::forward(&g, xs, ys),
             _ => {
@@ -170,8 +170,8 @@ impl ConvKernel<f32> for Cpu {
         }
         let shape = (x.shape().0, Const::<POH>, Const::<POW>, Const::<OUT>);
         let mut out: Images<B, POH, POW, OUT, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
-        let conv = geometry::<H, W, IN, K, S, P, OH, OW>();
-        let pool = geometry::<OH, OW, OUT, PK, PS, 0, POH, POW>();
+        let conv = Geometry::of::<H, W, IN, K, S, P, OH, OW>();
+        let pool = Geometry::of::<OH, OW, OUT, PK, PS, 0, POH, POW>();
         let relu = epilogue == Epilogue::BiasRelu;
         match (
             contiguous(&x),
@@ -187,29 +187,6 @@ impl ConvKernel<f32> for Cpu {
         }
         let (_, tape) = x.split_tape();
         Ok(out.put_tape(tape))
-    }
-}
-
-/// The geometry of a window op from its compile-time sizes.
-fn geometry<
-    const H: usize,
-    const W: usize,
-    const C: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OH: usize,
-    const OW: usize,
->() -> Geometry {
-    Geometry {
-        h: H,
-        w: W,
-        c: C,
-        k: K,
-        s: S,
-        p: P,
-        oh: OH,
-        ow: OW,
     }
 }
 

@@ -18,6 +18,29 @@ pub(super) struct Geometry {
 }
 
 impl Geometry {
+    /// The geometry of a window op from its compile-time sizes.
+    pub fn of<
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const OH: usize,
+        const OW: usize,
+    >() -> Self {
+        Geometry {
+            h: H,
+            w: W,
+            c: C,
+            k: K,
+            s: S,
+            p: P,
+            oh: OH,
+            ow: OW,
+        }
+    }
+
     /// Values of one input image.
     pub fn image_len(&self) -> usize {
         self.h * self.w * self.c

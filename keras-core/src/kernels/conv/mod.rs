@@ -13,8 +13,15 @@
 //!     windows block by block (the whole column matrix is never held) and scatters the input
 //!     gradient back from each block (col2im). Max pooling reads each window once, forward and
 //!     backward, with no index tensors.
-//!   - `Cpu` in `f64` and `Cuda` (`cuda_kernel`) in `f32` and `f64`: dfdx's ops over gathered
-//!     windows (`with_ops`), their product `Dense`'s kernel on the device.
+//!   - `Cuda` in `f32` (`cuda_kernel`): one op each on the tape. The convolution gathers the
+//!     windows (`conv.cu`, im2col) into a temporary and runs `Dense`'s fused op on `Cuda` on them
+//!     (cuBLAS's product, the bias and ReLU in one kernel); its backward gathers them again,
+//!     runs `Dense`'s backward and adds the windows' gradient onto the input's, each input value
+//!     summing the entries that read it (col2im as a gather: no atomics). Max pooling is one
+//!     kernel each way, with no index tensors. Planned in `launch.rs` for the `Cuda` launcher and
+//!     the CPU emulation (`emulated.rs` checks the plans against the CPU's ops).
+//!   - `Cpu` and `Cuda` in `f64`: dfdx's ops over gathered windows (`with_ops`), their product
+//!     `Dense`'s kernel on the device.
 
 mod conv_kernel;
 mod cpu_conv;
@@ -25,7 +32,11 @@ mod cpu_max_pool;
 mod cuda_kernel;
 mod direct;
 mod direct_avx512;
+#[cfg(all(test, feature = "cuda-emulation"))]
+mod emulated;
 mod geometry;
+#[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
+mod launch;
 mod wide;
 mod with_ops;
 

@@ -15,11 +15,12 @@ use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor}
 
 use super::data_input::is_data_input;
 use super::launch::{
-    self, BackwardBuffers, DenseDims, Gemm, ReluBuffers, BIAS, BIAS_GRAD, NAMES, SUM_CHUNKS,
+    self, Backward, BackwardBuffers, DenseDims, Forward, Gemm, ReluBuffers, BIAS, BIAS_GRAD, NAMES,
+    SUM_CHUNKS,
 };
 use super::with_ops::dense_kernel_with_ops;
 use super::{dense_with_ops, DenseKernel, Epilogue};
-use crate::kernels::cuda_function::{address, function};
+use crate::kernels::cuda_function::{address, function, scratch};
 
 /// `dense.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/dense.ptx"));
@@ -69,19 +70,11 @@ impl DenseKernel<f32> for Cuda {
             address(bias),
             *out.storage_mut().device_ptr_mut(),
         );
-        let bias_kernel = function(&dev, MODULE, PTX, &NAMES, BIAS)?;
-        // cuBLAS runs in the thread's current context; cudarc's own calls set it, but a buffer
-        // from the cache may have come without one.
-        dev.cuda_device().bind_to_thread()?;
         // SAFETY: the product reads `rows × inner` floats of `x` and `inner × cols` of `kernel`
         // and writes the `rows × cols` of `out`, all row-major live buffers of this device of
         // exactly those lengths (`is_row_major`, `DenseDims`); the bias kernel reads `cols`
-        // floats of `bias` and rewrites `out`'s. Both run on dfdx's stream, after the kernels
-        // that wrote their inputs; `out` is borrowed by nobody else.
-        unsafe {
-            gemm(dev.cuda_blas(), &plan.product)?;
-            bias_kernel.launch(plan.bias.0.into(), plan.bias.1)?;
-        }
+        // floats of `bias` and rewrites `out`'s. `out` is borrowed by nobody else.
+        unsafe { run_forward(&dev, &plan) }?;
         let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
@@ -150,33 +143,59 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
                 grad_input,
             },
         );
-        let bias_grad = function(&dev, MODULE, PTX, &NAMES, BIAS_GRAD)?;
-        // SAFETY: `keras_dense_bias_grad` reads `rows × cols` floats of the output's gradient
-        // (and of the output, after a ReLU), writes as many of `masked` (after a ReLU), and adds
-        // `cols` floats to the bias's gradient or writes `scratch_len` of `sums`;
-        // `keras_dense_sum_chunks` reads those and adds to the bias's gradient; the products
-        // read `x`, `kernel` and the (masked) gradient and add to the kernel's and the input's
-        // gradients. Every buffer is a live buffer of this device of the length the plan
-        // assumes (`is_row_major` and `DenseDims` in the forward, the temporaries above), all
-        // on dfdx's stream, in order.
-        unsafe {
-            bias_grad.launch(plan.bias_grad.0.into(), plan.bias_grad.1)?;
-            if let Some((shape, params)) = plan.sum_chunks {
-                function(&dev, MODULE, PTX, &NAMES, SUM_CHUNKS)?.launch(shape.into(), params)?;
-            }
-            gemm(dev.cuda_blas(), &plan.grad_kernel)?;
-            if let Some(grad_input) = plan.grad_input {
-                gemm(dev.cuda_blas(), &grad_input)?;
-            }
-        }
-        Ok(())
+        // SAFETY: every buffer is a live buffer of this device of the length the plan assumes
+        // (`is_row_major` and `DenseDims` in the forward, the temporaries above).
+        unsafe { run_backward(&dev, &plan) }
     }
 }
 
-/// `len` floats from dfdx's allocator (its cache), not zero-filled: `keras_dense_bias_grad`
-/// writes every element it reads back.
-fn scratch(dev: &Cuda, len: usize) -> Result<Tensor<(usize,), f32, Cuda>, CudaError> {
-    dev.try_unfilled_like(&(len,))
+/// Runs a planned forward ([`launch::forward`]) on dfdx's stream, with dfdx's cuBLAS handle:
+/// the product, then `keras_dense_bias`. Both run after the kernels that wrote their inputs.
+///
+/// # Safety
+/// The plan's addresses must be live buffers of `dev`: the input, kernel and bias as long as the
+/// plan's sizes say, the output (`rows × cols` floats) not read or written by anything else
+/// meanwhile.
+pub(crate) unsafe fn run_forward(dev: &Cuda, plan: &Forward) -> Result<(), CudaError> {
+    let bias_kernel = function(dev, MODULE, PTX, &NAMES, BIAS)?;
+    // cuBLAS runs in the thread's current context; cudarc's own calls set it, but a buffer from
+    // the cache may have come without one.
+    dev.cuda_device().bind_to_thread()?;
+    // SAFETY: the caller's promise; the bias kernel's parameters are the plan's, in the order
+    // of `keras_dense_bias`.
+    unsafe {
+        gemm(dev.cuda_blas(), &plan.product)?;
+        bias_kernel.launch(plan.bias.0.into(), plan.bias.1)?;
+    }
+    Ok(())
+}
+
+/// Runs a planned backward ([`launch::backward`]) on dfdx's stream, in order: the ReLU mask and
+/// bias gradient, the row blocks' sum, the kernel's gradient, the input's.
+///
+/// # Safety
+/// The plan's addresses must be live buffers of `dev` as long as its sizes say:
+/// `keras_dense_bias_grad` reads `rows × cols` floats of the output's gradient (and of the
+/// output, after a ReLU), writes as many of the masked gradient (after a ReLU), and adds `cols`
+/// floats to the bias's gradient or writes `scratch_len` of the scratch;
+/// `keras_dense_sum_chunks` reads those and adds to the bias's gradient; the products read the
+/// input, the kernel and the (masked) gradient and write the kernel's and the input's gradients.
+/// What is written is read or written by nothing else meanwhile.
+pub(crate) unsafe fn run_backward(dev: &Cuda, plan: &Backward) -> Result<(), CudaError> {
+    let bias_grad = function(dev, MODULE, PTX, &NAMES, BIAS_GRAD)?;
+    dev.cuda_device().bind_to_thread()?;
+    // SAFETY: the caller's promise; parameters as the kernels'.
+    unsafe {
+        bias_grad.launch(plan.bias_grad.0.into(), plan.bias_grad.1)?;
+        if let Some((shape, params)) = plan.sum_chunks {
+            function(dev, MODULE, PTX, &NAMES, SUM_CHUNKS)?.launch(shape.into(), params)?;
+        }
+        gemm(dev.cuda_blas(), &plan.grad_kernel)?;
+        if let Some(grad_input) = plan.grad_input {
+            gemm(dev.cuda_blas(), &grad_input)?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs one planned product with cuBLAS (`alpha` 1).

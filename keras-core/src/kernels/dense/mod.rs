@@ -18,14 +18,14 @@
 mod activation;
 mod cpu_kernel;
 #[cfg(feature = "cuda")]
-mod cuda_kernel;
+pub(crate) mod cuda_kernel;
 mod data_input;
 mod dense_kernel;
 #[cfg(all(test, feature = "cuda-emulation"))]
 mod emulated;
 mod epilogue;
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
-mod launch;
+pub(crate) mod launch;
 mod with_ops;
 
 pub(crate) use activation::try_dense_activated;

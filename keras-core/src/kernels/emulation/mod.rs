@@ -17,6 +17,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 
 use super::launch::Launch;
 
+pub(crate) mod blas;
 #[cfg(test)]
 pub(crate) mod samples;
 

@@ -1,0 +1,370 @@
+//! The fused `Conv2D` and `MaxPooling2D` ops' `Cuda` plans (`launch.rs`) run on the CPU:
+//! `conv.cu`'s and `dense.cu`'s kernels by the emulation, cuBLAS's products by
+//! `reference_sgemm` (BLAS's definition of `sgemm`), against the CPU's fused ops (`Cpu`,
+//! `f32`): the output and every gradient, which the plans add to gradients that already hold
+//! values.
+
+use dfdx::prelude::*;
+
+use super::geometry::Geometry;
+use super::launch::{
+    self, ConvBackwardBuffers, ConvDims, WindowArgs, COL2IM, IM2COL, MAX_POOL, MAX_POOL_GRAD, NAMES,
+};
+use super::ConvKernel;
+use crate::kernels::dense::launch::{ReluBuffers, BIAS, BIAS_GRAD, SUM_CHUNKS};
+use crate::kernels::emulation::blas::reference_sgemm;
+use crate::kernels::emulation::samples::{assert_close, Samples};
+use crate::kernels::emulation::{address, assert_kernels_exist, launch};
+use crate::kernels::{mark_data_input, Epilogue};
+
+/// Values the gradients hold before the backward (the plans add to them) and the temporaries
+/// hold before they are written.
+const BEFORE: f32 = 0.25;
+const GARBAGE: f32 = 1.0e30;
+
+/// One run of the convolution.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    images: usize,
+    relu: bool,
+    /// The batch is marked as data: no input gradient.
+    data: bool,
+    /// One input value is NaN.
+    nan: bool,
+}
+
+/// The output, then the input, kernel and bias gradients.
+type Results = [Vec<f32>; 4];
+
+/// The inputs of a case: images, kernel, bias, the output's gradient.
+fn conv_inputs(g: &Geometry, out: usize, case: Case) -> [Vec<f32>; 4] {
+    let mut s = Samples::new((g.h * 131 + g.w * 31 + g.k * 7 + g.s * 3 + g.p + out) as u64);
+    let mut x = s.between(case.images * g.image_len(), -1.0, 1.0);
+    if case.nan {
+        x[case.images * g.image_len() / 2] = f32::NAN;
+    }
+    [
+        x,
+        s.between(g.window_len() * out, -0.5, 0.5),
+        s.between(out, -0.5, 0.5),
+        s.between(case.images * g.out_pixels() * out, -1.0, 1.0),
+    ]
+}
+
+/// The CPU's fused convolution: `y` and the gradients of `sum(y * r)`, from zero.
+fn conv_on_cpu<
+    const H: usize,
+    const W: usize,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    case: Case,
+) -> Results {
+    let g = Geometry::of::<H, W, IN, K, S, P, OH, OW>();
+    let [x, k, b, r] = conv_inputs(&g, OUT, case);
+    let dev = Cpu::default();
+    let n = case.images;
+    let x: Tensor<(usize, Const<H>, Const<W>, Const<IN>), f32, _> =
+        dev.tensor_from_vec(x, (n, Const, Const, Const));
+    let kernel: Tensor<Rank4<K, K, IN, OUT>, f32, _> =
+        dev.tensor_from_vec(k, (Const, Const, Const, Const));
+    let bias: Tensor<Rank1<OUT>, f32, _> = dev.tensor_from_vec(b, (Const,));
+    let r: Tensor<(usize, Const<OH>, Const<OW>, Const<OUT>), f32, _> =
+        dev.tensor_from_vec(r, (n, Const, Const, Const));
+    let epilogue = match case.relu {
+        true => Epilogue::BiasRelu,
+        false => Epilogue::Bias,
+    };
+    let taped = x.trace(Gradients::leaky());
+    let mark = case.data.then(|| mark_data_input(&taped));
+    let y =
+        Cpu::try_conv2d::<_, H, W, IN, OUT, K, S, P, OH, OW, _>(taped, &kernel, &bias, epilogue)
+            .unwrap();
+    drop(mark);
+    let out = y.retaped::<NoneTape>().as_vec();
+    let mut grads = (y * r).sum().backward();
+    [
+        out,
+        grads.get_or_alloc_mut(&x).unwrap().to_vec(),
+        grads.get(&kernel).as_vec(),
+        grads.get(&bias).as_vec(),
+    ]
+}
+
+/// The `Cuda` plans, emulated: the output and the gradients the backward added to [`BEFORE`].
+fn conv_emulated(g: &Geometry, out: usize, case: Case) -> Results {
+    let [x, k, b, r] = conv_inputs(g, out, case);
+    let dims = ConvDims::new(g, case.images, out).unwrap();
+    let mut columns = vec![GARBAGE; dims.columns_len()];
+    let mut y = vec![GARBAGE; dims.out_len()];
+    let plan = launch::forward(
+        dims,
+        case.relu,
+        address(&x),
+        address(&k),
+        address(&b),
+        columns.as_mut_ptr() as u64,
+        y.as_mut_ptr() as u64,
+    );
+    assert_eq!(plan.im2col.is_none(), dims.pointwise());
+    // SAFETY: im2col reads `x` and writes `columns`, the product reads those (or `x`) and `k` and
+    // writes `y`, the bias kernel reads `b` and rewrites `y`, each as long as `dims` says.
+    unsafe {
+        if let Some((shape, params)) = plan.im2col {
+            launch(IM2COL, shape, &params).unwrap();
+        }
+        reference_sgemm(&plan.dense.product);
+        launch(BIAS, plan.dense.bias.0, &plan.dense.bias.1).unwrap();
+    }
+    let x_before = x.clone();
+    let mut masked = vec![GARBAGE; dims.out_len()];
+    let mut sums = vec![GARBAGE; dims.dense.scratch_len()];
+    let mut columns = vec![GARBAGE; dims.columns_len()];
+    let mut grad_columns = vec![GARBAGE; dims.columns_len()];
+    let mut gx = vec![BEFORE; x.len()];
+    let mut gk = vec![BEFORE; k.len()];
+    let mut gb = vec![BEFORE; out];
+    let plan = launch::backward(
+        dims,
+        ConvBackwardBuffers {
+            x: address(&x),
+            kernel: address(&k),
+            relu: case.relu.then(|| ReluBuffers {
+                out: address(&y),
+                masked: masked.as_mut_ptr() as u64,
+            }),
+            grad_out: address(&r),
+            scratch: sums.as_mut_ptr() as u64,
+            columns: columns.as_mut_ptr() as u64,
+            grad_columns: grad_columns.as_mut_ptr() as u64,
+            grad_kernel: gk.as_mut_ptr() as u64,
+            grad_bias: gb.as_mut_ptr() as u64,
+            grad_input: (!case.data).then_some(gx.as_mut_ptr() as u64),
+        },
+    );
+    assert_eq!(plan.col2im.is_some(), !case.data && !dims.pointwise());
+    // SAFETY: every address is one of the buffers above, as long as `dims` says; `x`, `k`, `y`
+    // and `r` are only read.
+    unsafe {
+        if let Some((shape, params)) = plan.im2col {
+            launch(IM2COL, shape, &params).unwrap();
+        }
+        launch(BIAS_GRAD, plan.dense.bias_grad.0, &plan.dense.bias_grad.1).unwrap();
+        if let Some((shape, params)) = plan.dense.sum_chunks {
+            launch(SUM_CHUNKS, shape, &params).unwrap();
+        }
+        reference_sgemm(&plan.dense.grad_kernel);
+        if let Some(grad_input) = plan.dense.grad_input {
+            reference_sgemm(&grad_input);
+        }
+        if let Some((shape, params)) = plan.col2im {
+            launch(COL2IM, shape, &params).unwrap();
+        }
+    }
+    assert!(
+        x.iter()
+            .zip(&x_before)
+            .all(|(a, b)| a == b || (a.is_nan() && b.is_nan())),
+        "the images are read only"
+    );
+    let added = |g: Vec<f32>| g.into_iter().map(|v| v - BEFORE).collect::<Vec<_>>();
+    [y, added(gx), added(gk), added(gb)]
+}
+
+/// The emulated plans agree with the CPU's fused convolution in every form (ReLU or not, the
+/// data batch or not, a NaN input or not) on `images` images.
+fn each_conv_form<
+    const H: usize,
+    const W: usize,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    images: usize,
+) {
+    let g = Geometry::of::<H, W, IN, K, S, P, OH, OW>();
+    assert_eq!((OH, OW), ((H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1));
+    for relu in [false, true] {
+        for data in [false, true] {
+            for nan in [false, true] {
+                let case = Case {
+                    images,
+                    relu,
+                    data,
+                    nan,
+                };
+                let cpu = conv_on_cpu::<H, W, IN, OUT, K, S, P, OH, OW>(case);
+                let emulated = conv_emulated(&g, OUT, case);
+                // Sums in other orders than the CPU's products (the reference sums in `f64`):
+                // the rounding grows with the rows the kernel's and bias's gradients sum.
+                let rows = images * OH * OW;
+                let tolerance = 1e-5 * (rows as f32 / 100.0).max(1.0);
+                for (what, (got, want)) in [
+                    "output",
+                    "input gradient",
+                    "kernel gradient",
+                    "bias gradient",
+                ]
+                .iter()
+                .zip(emulated.iter().zip(&cpu))
+                {
+                    assert_close(&format!("{g:?}, {case:?}: {what}"), got, want, tolerance);
+                }
+                if data {
+                    assert!(emulated[1].iter().all(|&v| v == 0.0), "the batch is data");
+                } else {
+                    // Not a vacuous comparison: the input gets a gradient.
+                    assert!(cpu[1].iter().any(|&v| v != 0.0 && !v.is_nan()));
+                }
+                assert!(cpu[2].iter().any(|&v| v != 0.0));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_emulated_cuda_convolution_matches_the_cpu_fused_op_in_value_and_every_gradient() {
+    // Keras's "same" 3x3: windows hanging over the padding on every side.
+    each_conv_form::<5, 5, 2, 7, 3, 1, 1, 5, 5>(2);
+    // Stride 2 with padding, ragged: the last row and column of the image read by no window.
+    each_conv_form::<7, 6, 3, 4, 3, 2, 1, 4, 3>(3);
+    // A wide kernel and stride, valid, one channel in, more filters than a column block.
+    each_conv_form::<10, 9, 1, 33, 4, 3, 0, 3, 2>(2);
+    // Padding as wide as the kernel less one: corner windows with a single input pixel.
+    each_conv_form::<2, 3, 2, 3, 3, 1, 2, 4, 5>(1);
+}
+
+#[test]
+fn a_pointwise_emulated_convolution_is_the_product_on_the_images_themselves() {
+    let g = Geometry::of::<4, 3, 3, 1, 1, 0, 4, 3>();
+    let dims = ConvDims::new(&g, 2, 5).unwrap();
+    assert!(dims.pointwise());
+    assert_eq!(dims.columns_len(), 0);
+    each_conv_form::<4, 3, 3, 5, 1, 1, 0, 4, 3>(2);
+    // A 1x1 kernel with a stride still gathers its windows.
+    let strided = Geometry::of::<4, 3, 3, 1, 2, 0, 2, 2>();
+    assert!(!ConvDims::new(&strided, 2, 5).unwrap().pointwise());
+    each_conv_form::<4, 3, 3, 5, 1, 2, 0, 2, 2>(2);
+}
+
+#[test]
+fn large_emulated_convolutions_sum_the_bias_gradient_over_row_blocks() {
+    // 20 images of 4x4 outputs: 320 rows, two row blocks of the bias gradient.
+    let g = Geometry::of::<6, 6, 2, 3, 1, 0, 4, 4>();
+    assert_eq!(ConvDims::new(&g, 20, 6).unwrap().dense.row_blocks(), 2);
+    each_conv_form::<6, 6, 2, 6, 3, 1, 0, 4, 4>(20);
+}
+
+/// The inputs of a pooling: small integers (so windows tie for their maximum), a NaN and an
+/// infinity; the output's gradient.
+fn pool_inputs(args_len: (usize, usize), seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut s = Samples::new(seed);
+    let mut x = s.ids(args_len.0, 4);
+    x[args_len.0 / 3] = f32::NAN;
+    x[args_len.0 / 2] = f32::INFINITY;
+    x[2 * args_len.0 / 3] = f32::NEG_INFINITY;
+    (x, s.between(args_len.1, -1.0, 1.0))
+}
+
+/// Asserts that `got` equals `want` element by element (infinities included; NaN where NaN).
+#[track_caller]
+fn assert_same(what: &str, got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            g == w || (g.is_nan() && w.is_nan()),
+            "{what}: element {i} is {g}, expected {w}"
+        );
+    }
+}
+
+/// The emulated max pooling and its backward agree exactly with the CPU's op on `images`
+/// images: each window's first maximum gets its gradient, in the same order.
+fn check_pool<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    images: usize,
+) {
+    let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
+    let args = WindowArgs::new(&g, images).unwrap();
+    let (x, r) = pool_inputs(
+        (args.input_len(), args.pooled_len()),
+        (H * W * C + K) as u64,
+    );
+    let dev = Cpu::default();
+    let xt: Tensor<(usize, Const<H>, Const<W>, Const<C>), f32, _> =
+        dev.tensor_from_vec(x.clone(), (images, Const, Const, Const));
+    let rt: Tensor<(usize, Const<OH>, Const<OW>, Const<C>), f32, _> =
+        dev.tensor_from_vec(r.clone(), (images, Const, Const, Const));
+    let y =
+        Cpu::try_max_pool2d::<_, H, W, C, K, S, OH, OW, _>(xt.trace(Gradients::leaky())).unwrap();
+    let want_y = y.retaped::<NoneTape>().as_vec();
+    let mut grads = (y * rt).sum().backward();
+    let want_dx = grads.get_or_alloc_mut(&xt).unwrap().to_vec();
+
+    let mut got_y = vec![GARBAGE; args.pooled_len()];
+    let (shape, params) = launch::max_pool(args, address(&x), got_y.as_mut_ptr() as u64);
+    // SAFETY: reads `x`, writes `got_y`, as long as `args` says.
+    unsafe { launch(MAX_POOL, shape, &params) }.unwrap();
+    let mut got_dx = vec![BEFORE; args.input_len()];
+    let (shape, params) = launch::max_pool_grad(
+        args,
+        address(&x),
+        address(&got_y),
+        address(&r),
+        got_dx.as_mut_ptr() as u64,
+    );
+    // SAFETY: reads `x`, `got_y` and `r`, rewrites `got_dx`, as long as `args` says.
+    unsafe { launch(MAX_POOL_GRAD, shape, &params) }.unwrap();
+    let got_dx: Vec<f32> = got_dx.into_iter().map(|v| v - BEFORE).collect();
+    assert_same(&format!("{g:?}: pooled"), &got_y, &want_y);
+    assert_close(&format!("{g:?}: input gradient"), &got_dx, &want_dx, 1e-6);
+    // Not vacuous: a NaN pooled, and as many gradients as windows reached the input.
+    assert!(want_y.iter().any(|v| v.is_nan()));
+    let reached = want_dx.iter().filter(|&&v| v != 0.0).count();
+    assert!(reached > 0 && reached <= want_y.len());
+}
+
+#[test]
+fn the_emulated_cuda_max_pooling_matches_the_cpu_op_with_ties_nan_and_overlaps() {
+    // Keras's default 2x2 stride 2, an odd image (the last row and column are never read).
+    check_pool::<5, 5, 3, 2, 2, 2, 2>(3);
+    // Overlapping 3x3 windows of stride 2 on 35 channels: pixels in up to four windows.
+    check_pool::<7, 6, 35, 3, 2, 3, 2>(2);
+    // Stride 1, every pixel in up to nine windows.
+    check_pool::<5, 4, 2, 3, 1, 3, 2>(2);
+    // A 1x1 window: the identity.
+    check_pool::<3, 2, 4, 1, 1, 3, 2>(1);
+}
+
+#[test]
+fn sizes_the_fused_window_ops_cannot_take_are_left_to_dfdx_ops() {
+    let g = Geometry::of::<5, 5, 2, 3, 1, 1, 5, 5>();
+    assert!(ConvDims::new(&g, 0, 4).is_none(), "an empty batch");
+    assert!(ConvDims::new(&g, 1, 0).is_none(), "no filters");
+    assert!(ConvDims::new(&g, 1, 4).is_some());
+    // Outputs whose windows leave the padded image.
+    let outside = Geometry::of::<5, 5, 2, 3, 1, 1, 6, 5>();
+    assert!(WindowArgs::new(&outside, 1).is_none());
+    assert!(WindowArgs::new(&Geometry::of::<5, 5, 2, 3, 0, 1, 5, 5>(), 1).is_none());
+}
+
+#[test]
+fn every_kernel_the_conv_launcher_loads_is_in_the_cu_file() {
+    assert_kernels_exist(&NAMES);
+}
