@@ -18,10 +18,11 @@
 #    finds the CUDA libraries, runs each test suite on `Cuda` (the tests' TestDevice is Cuda under
 #    the feature), the NCCL smoke test on one process (when it was built: it needs MPICH and
 #    libclang on the build machine, and finds NCCL on the GPU machine, e.g. PyTorch's), then
-#    `bench W1` and `bench W3` with `--device cuda` (fit on the GPU and fit on
-#    the CPU side by side, and `--profile`: fit's steps phase by phase, host time and CUDA-event
-#    time), sampling GPU memory, and profiles a short W3 fit with `nsys` when it is installed
-#    (kernel launches and host synchronisations). Logs go to OUT_DIR (default target/gpu-check).
+#    `bench W1`, `bench W3` and `bench W4` (the convnet) with `--device cuda` (fit on the GPU
+#    and fit on the CPU side by side, dfdx's loop on the GPU for W1 and W3, and `--profile`:
+#    fit's steps phase by phase, host time and CUDA-event time), sampling GPU memory, and
+#    profiles a short W3 fit with `nsys` when it is installed (kernel launches and host
+#    synchronisations). Logs go to OUT_DIR (default target/gpu-check).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -156,7 +157,7 @@ if [[ -x "$dir/nccl" ]]; then
 fi
 
 log "benchmark: fit on the GPU and on the CPU side by side"
-for w in W1 W3; do
+for w in W1 W3 W4; do
     timeout 240 "$dir/bench" "$w" --device cuda --epochs "${BENCH_EPOCHS:-3}" \
         --repeat "${BENCH_REPEAT:-3}" --profile 2>&1 | tee -a "$out/bench.txt" | tail -n 26 |
         tee -a "$out/summary.txt"

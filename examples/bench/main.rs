@@ -6,6 +6,8 @@
 //! passes, the first warm-up), not the hand-written and pure dfdx loops (dfdx 0.13 has no
 //! stable convolution); `--gemm` also times the isolated matrix products of W4's convolutions
 //! at the same shapes (see `ceiling.rs`), the rate its `fit` and `predict` are compared with.
+//! With `--device cuda` (a build with `--features cuda`), each workload runs `fit` on the GPU,
+//! dfdx's loop on the GPU (W1–W3) and `fit` on the CPU, one after the other.
 //!
 //! ```text
 //! cargo run --release --example bench -- W1|W2|W3|W4|all [--epochs N] [--repeat N] [--only fit,hand,dfdx,mapped]
@@ -380,7 +382,7 @@ fn run_convnet(
 }
 
 /// `--device cuda`: `fit` on the GPU, the pure dfdx loop on the GPU (dfdx's cuBLAS products and
-/// device-side Adam) and `fit` on the CPU, side by side.
+/// device-side Adam) and `fit` on the CPU, side by side (W4: no dfdx loop, see [`convnet`]).
 #[cfg(feature = "cuda")]
 mod cuda {
     use super::*;
@@ -403,6 +405,7 @@ mod cuda {
             "tiny" => both::<TinyModel<f32, Cuda>, TinyModel<f32, Cpu>, TinyDfdx, 4, 3>(
                 w, x, y, args, &gpu,
             ),
+            "convnet" => convnet(w, x, y, args, &gpu),
             _ => both::<WideModel<f32, Cuda>, WideModel<f32, Cpu>, WideDfdx, 1024, 10>(
                 w, x, y, args, &gpu,
             ),
@@ -435,6 +438,32 @@ mod cuda {
         }
         Ok(vec![on_gpu, dfdx_on_gpu, on_cpu])
     }
+}
+
+/// W4 on `--device cuda`: `fit` on the GPU and `fit` on the CPU side by side (dfdx 0.13 has no
+/// stable convolution, so no dfdx loop); with `profile`, `fit`'s steps on the GPU phase by phase.
+#[cfg(feature = "cuda")]
+fn convnet(
+    w: &Workload,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    (epochs, prefetch, profile): (usize, usize, bool),
+    gpu: &dfdx::tensor::Cuda,
+) -> keras::Result<Vec<Run>> {
+    use dfdx::tensor::Cuda;
+    type Sample = Rank3<28, 28, 1>;
+    let data = ArrayDataset::<Sample, Sparse>::new(x, y)?;
+    let on_gpu = loops::run_fit_on::<ConvModel<f32, Cuda>, Cuda, Sample, 10, _>(
+        w, &data, epochs, prefetch, gpu, "fit-cuda",
+    )?;
+    let on_cpu = run_fit::<ConvModel<f32, Cpu>, Sample, 10>(w, &data, epochs, prefetch)?;
+    if profile {
+        let p = loops::profile_fit::<ConvModel<f32, Cuda>, Cuda, Sample, 10, _>(
+            w, &data, prefetch, gpu,
+        )?;
+        println!("{} fit on the GPU: {p}", w.name);
+    }
+    Ok(vec![on_gpu, on_cpu])
 }
 
 /// Threads of dfdx's matmul pool (`RAYON_NUM_THREADS`, else one per logical CPU).

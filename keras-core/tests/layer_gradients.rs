@@ -365,8 +365,8 @@ fn rounded<S: Shape>(t: &Tensor<S, f64, TestDevice>) -> Tensor<S, f64, TestDevic
     t.device().tensor_from_vec(v, *t.shape())
 }
 
-/// An `f32` gradient (the `f32` kernels: on `Cpu` the fused convolution and pooling ops)
-/// against the `f64` central differences of the same function: `f32` sums over a few dozen
+/// An `f32` gradient (the `f32` kernels: on `Cpu` and `Cuda` the fused convolution and pooling
+/// ops) against the `f64` central differences of the same function: `f32` sums over a few dozen
 /// terms, so a relative tolerance of 1e-4.
 fn assert_close_f32(label: &str, analytic: &[f32], numeric: &[f64]) {
     assert_eq!(analytic.len(), numeric.len(), "{label}: gradient length");
@@ -453,7 +453,7 @@ fn f32_conv2d_gradients_match_finite_differences_on_both_cpu_paths() {
 }
 
 #[test]
-fn f32_max_pool_gradients_match_finite_differences() {
+fn f32_pooling_gradients_match_finite_differences() {
     let dev = TestDevice::seed_from_u64(13);
     let x = rounded(&image::<5, 5, 3>(&dev, 2));
     let x32 = to_f32(&x);
@@ -471,4 +471,7 @@ fn f32_max_pool_gradients_match_finite_differences() {
     check!("MaxPool2D<2>", MaxPool2D::<2, 2, 2>);
     check!("MaxPool2D<3, s1>", MaxPool2D::<3, 3, 3, 1>);
     check!("MaxPool2D<2, s1>", MaxPool2D::<2, 4, 4, 1>);
+    check!("AvgPool2D<2>", AvgPool2D::<2, 2, 2>);
+    check!("AvgPool2D<3, s1>", AvgPool2D::<3, 3, 3, 1>);
+    check!("AvgPool2D<2, s1>", AvgPool2D::<2, 4, 4, 1>);
 }

@@ -1,11 +1,11 @@
 //! Keras's `AveragePooling2D` layer (channels-last, `"valid"`).
 
 use dfdx::nn::Module;
-use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape};
-use dfdx::tensor::{CopySlice, Tape, Tensor, ZerosTensor};
-use dfdx::tensor_ops::{Device, MeanTo, ReshapeTo};
+use dfdx::shapes::{Const, Dim, Dtype};
+use dfdx::tensor::{Tape, Tensor};
 
-use crate::kernels::windows::{gather_windows, WindowSize};
+use crate::kernels::windows::WindowSize;
+use crate::kernels::ConvKernel;
 
 /// Keras's `AveragePooling2D(pool_size=K, strides=S)` with `padding="valid"` on channels-last
 /// images: `(batch, H, W, C)` → `(batch, OH, OW, C)`, the mean of each `K x K` window.
@@ -91,8 +91,9 @@ pub(super) use pool2d_layer;
 
 pool2d_layer!(AvgPool2D);
 
-/// The forward gathers every `K x K` window (`kernels::windows`) and takes the mean over the
-/// window axis with dfdx's ops (a NaN in a window makes its mean NaN, as Keras's).
+/// The forward is the device's average pooling ([`ConvKernel::try_avg_pool2d`]: one op on `Cpu`
+/// and `Cuda` in `f32`, dfdx's ops over gathered windows in `f64`); a NaN in a window makes its
+/// mean NaN, as Keras's.
 impl<
         B: Dim,
         const H: usize,
@@ -103,7 +104,7 @@ impl<
         const OW: usize,
         const S: usize,
         E: Dtype,
-        D: Device<E> + ZerosTensor<usize> + CopySlice<usize>,
+        D: ConvKernel<E>,
         T: Tape<E, D>,
     > Module<Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>> for AvgPool2D<K, OH, OW, S>
 {
@@ -118,10 +119,7 @@ impl<
         let () = WindowSize::<H, K, S, 0, OH>::CHECK;
         #[allow(clippy::let_unit_value)]
         let () = WindowSize::<W, K, S, 0, OW>::CHECK;
-        let batch = x.shape().0;
-        gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
-            .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?
-            .try_mean::<_, Axis<3>>()
+        D::try_avg_pool2d::<B, H, W, C, K, S, OH, OW, T>(x)
     }
 }
 

@@ -6,7 +6,8 @@
 //   backward: keras_conv_im2col again (the windows are not kept), Dense's backward on them
 //             (ReLU mask, bias, kernel and window gradients), then keras_conv_col2im (each input
 //             pixel sums the gradients of the window entries that read it)
-// and max pooling keras_max_pool forward, keras_max_pool_grad backward. Every output element
+// max pooling keras_max_pool forward, keras_max_pool_grad backward, and average pooling
+// keras_avg_pool forward, keras_avg_pool_grad backward. Every output element
 // is written by one thread that reads its inputs in a fixed order: no atomics, and the result
 // does not depend on the schedule.
 
@@ -154,6 +155,53 @@ extern "C" __global__ void keras_max_pool_grad(const WindowArgs a, const float *
                 if (first == (iy - oy * a.s) * a.k + (ix - ox * a.s)) {
                     acc += g[o];
                 }
+            }
+        }
+        dx[i] = acc;
+    }
+}
+
+// y[image, oy, ox, ch] = the sum of x's k x k window at (oy * s, ox * s) (no padding), read row
+// by row from its top-left element, divided by k * k (Keras on JAX: reduce_window(add) /
+// prod(pool_size)). One thread per output value, grid-stride.
+extern "C" __global__ void keras_avg_pool(const WindowArgs a, const float *x, float *y) {
+    const size_t n = a.images * a.oh * a.ow * a.c;
+    const size_t stride = (size_t)blockDim.x * gridDim.x;
+    const float size = (float)(a.k * a.k);
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const size_t ch = i % a.c;
+        const size_t ox = (i / a.c) % a.ow;
+        const size_t oy = (i / (a.c * a.ow)) % a.oh;
+        const size_t image = i / (a.c * a.ow * a.oh);
+        const float *top_left = x + ((image * a.h + oy * a.s) * a.w + ox * a.s) * a.c + ch;
+        float sum = 0.0f;
+        for (size_t ky = 0; ky < a.k; ky++) {
+            for (size_t kx = 0; kx < a.k; kx++) {
+                sum += top_left[(ky * a.w + kx) * a.c];
+            }
+        }
+        y[i] = sum / size;
+    }
+}
+
+// dx[image, iy, ix, ch] += g[o] / (k * k) for every window o that holds the element, in the
+// order of the output pixels. One thread per input value, grid-stride.
+extern "C" __global__ void keras_avg_pool_grad(const WindowArgs a, const float *g, float *dx) {
+    const size_t n = a.images * a.h * a.w * a.c;
+    const size_t stride = (size_t)blockDim.x * gridDim.x;
+    const float size = (float)(a.k * a.k);
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const size_t ch = i % a.c;
+        const size_t ix = (i / a.c) % a.w;
+        const size_t iy = (i / (a.c * a.w)) % a.h;
+        const size_t image = i / (a.c * a.w * a.h);
+        size_t oy0, oy1, ox0, ox1;
+        keras_covering(iy, a.k, a.s, a.oh, &oy0, &oy1);
+        keras_covering(ix, a.k, a.s, a.ow, &ox0, &ox1);
+        float acc = dx[i];
+        for (size_t oy = oy0; oy <= oy1; oy++) {
+            for (size_t ox = ox0; ox <= ox1; ox++) {
+                acc += g[((image * a.oh + oy) * a.ow + ox) * a.c + ch] / size;
             }
         }
         dx[i] = acc;

@@ -1,4 +1,4 @@
-//! The device's convolution and max pooling, as a kernel trait (dfdx's pattern):
+//! The device's convolution, max pooling and average pooling, as a kernel trait (dfdx's pattern):
 //! [`ConvKernel`].
 
 use dfdx::shapes::{Const, Dim, Dtype, Rank1, Rank4};
@@ -10,7 +10,7 @@ use crate::kernels::{DenseKernel, Epilogue};
 pub type Images<B, const H: usize, const W: usize, const C: usize, E, D, T> =
     Tensor<(B, Const<H>, Const<W>, Const<C>), E, D, T>;
 
-/// A device's `Conv2D` and `MaxPooling2D` forward in dtype `E`, on a tape.
+/// A device's `Conv2D`, `MaxPooling2D` and `AveragePooling2D` forward in dtype `E`, on a tape.
 ///
 /// Implemented for `Cpu` in `f32` by one op each (windows packed block by block straight into
 /// `gemm` 0.19's products, which pick AVX-512, AVX2/FMA or scalar kernels at run time; the
@@ -33,8 +33,10 @@ pub type Images<B, const H: usize, const W: usize, const C: usize, E, D, T> =
 /// let bias: Tensor<Rank1<1>, f32, _> = dev.tensor([-10.0]);
 /// let y = Cpu::try_conv2d::<_, 3, 3, 1, 1, 2, 1, 0, 2, 2, _>(x, &kernel, &bias, Epilogue::BiasRelu)?;
 /// assert_eq!(y.as_vec(), [2.0, 6.0, 14.0, 18.0]);
-/// let pooled = Cpu::try_max_pool2d::<_, 2, 2, 1, 2, 2, 1, 1, _>(y)?;
+/// let pooled = Cpu::try_max_pool2d::<_, 2, 2, 1, 2, 2, 1, 1, _>(y.clone())?;
 /// assert_eq!(pooled.as_vec(), [18.0]);
+/// let averaged = Cpu::try_avg_pool2d::<_, 2, 2, 1, 2, 2, 1, 1, _>(y)?;
+/// assert_eq!(averaged.as_vec(), [10.0]);
 /// # Ok::<(), CpuError>(())
 /// ```
 pub trait ConvKernel<E: Dtype>: DenseKernel<E> + ZerosTensor<usize> + CopySlice<usize> {
@@ -68,6 +70,26 @@ pub trait ConvKernel<E: Dtype>: DenseKernel<E> + ZerosTensor<usize> + CopySlice<
     /// Keras's. The caller checks that `OH` and `OW` follow from `H`, `W`, `K` and `S`.
     #[allow(clippy::type_complexity)]
     fn try_max_pool2d<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const OH: usize,
+        const OW: usize,
+        T: Tape<E, Self>,
+    >(
+        x: Images<B, H, W, C, E, Self, T>,
+    ) -> Result<Images<B, OH, OW, C, E, Self, T>, Self::Err>;
+
+    /// The mean of every `K x K` window (stride `S`, no padding) of a `(batch, H, W, C)`
+    /// batch, per channel: `(batch, OH, OW, C)`, each window's sum divided by `K * K` (Keras on
+    /// JAX; dfdx's ops multiply by the reciprocal instead, a rounding apart). A window holding
+    /// a NaN averages to NaN. The caller checks that `OH` and `OW` follow from `H`, `W`, `K`
+    /// and `S`.
+    #[allow(clippy::type_complexity)]
+    fn try_avg_pool2d<
         B: Dim,
         const H: usize,
         const W: usize,

@@ -1,5 +1,5 @@
-//! `Conv2D` and `MaxPooling2D` on `Cpu`: in `f32` one op each on the tape (`cpu_conv`,
-//! `cpu_max_pool`), in `f64` dfdx's ops over gathered windows.
+//! `Conv2D`, `MaxPooling2D` and `AveragePooling2D` on `Cpu`: in `f32` one op each on the tape
+//! (`cpu_conv`, `cpu_max_pool`, `cpu_avg_pool`), in `f64` dfdx's ops over gathered windows.
 
 use std::borrow::Cow;
 
@@ -9,7 +9,7 @@ use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, Z
 use super::conv_kernel::{ConvKernel, Images};
 use super::geometry::Geometry;
 use super::with_ops::conv_kernel_with_ops;
-use super::{cpu_conv, cpu_conv_pool, cpu_max_pool};
+use super::{cpu_avg_pool, cpu_conv, cpu_conv_pool, cpu_max_pool};
 use crate::kernels::cpu_view::{contiguous, contiguous_mut};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::Epilogue;
@@ -129,6 +129,41 @@ impl ConvKernel<f32> for Cpu {
                 let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
                 let (xs, ys) = (read(&x), read(&out));
                 cpu_max_pool::backward(&g, &xs, &ys, &g_out, grads.get_or_alloc_mut(&x)?);
+                **grads.get_or_alloc_mut(&out)? = g_out;
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn try_avg_pool2d<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const OH: usize,
+        const OW: usize,
+        T: Tape<f32, Self>,
+    >(
+        x: Images<B, H, W, C, f32, Self, T>,
+    ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CpuError> {
+        let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<C>);
+        let mut out: Images<B, OH, OW, C, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
+        let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
+        match (contiguous(&x), contiguous_mut(&mut out)) {
+            (Some(xs), Some(ys)) => cpu_avg_pool::forward(&g, xs, ys),
+            _ => {
+                return super::with_ops::avg_pool2d_with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(x)
+            }
+        }
+        let (x, mut tape) = x.split_tape();
+        if T::OWNS_TAPE {
+            let out = out.clone();
+            tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
+                let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
+                cpu_avg_pool::backward(&g, &g_out, grads.get_or_alloc_mut(&x)?);
                 **grads.get_or_alloc_mut(&out)? = g_out;
                 Ok(())
             });

@@ -1,4 +1,4 @@
-//! `Conv2D` and `MaxPooling2D` on `Cuda`: in `f32` one fused op each on dfdx's tape, in `f64`
+//! `Conv2D`, `MaxPooling2D` and `AveragePooling2D` on `Cuda`: in `f32` one fused op each on dfdx's tape, in `f64`
 //! dfdx's ops over gathered windows (`with_ops`).
 //!
 //! The fused ops run, on dfdx's stream, the plans of `launch.rs`:
@@ -10,7 +10,8 @@
 //!   gradient onto the input's (unless the input is the batch marked as data). A pointwise
 //!   convolution skips both window kernels.
 //! - max pooling: `keras_max_pool` forward, `keras_max_pool_grad` backward (each window's
-//!   gradient to its first maximum, as on the CPU), no index tensor.
+//!   gradient to its first maximum, as on the CPU), no index tensor; average pooling likewise
+//!   (`keras_avg_pool`, `keras_avg_pool_grad`).
 //!
 //! dfdx's ops (the fallback) gather the windows with index tensors built on the host and uploaded
 //! at every step, then run the product, the bias and the ReLU as separate kernels.
@@ -22,9 +23,12 @@ use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor}
 use super::conv_kernel::{ConvKernel, Images};
 use super::geometry::Geometry;
 use super::launch::{
-    self, ConvBackwardBuffers, ConvDims, WindowArgs, COL2IM, IM2COL, MAX_POOL, MAX_POOL_GRAD, NAMES,
+    self, ConvBackwardBuffers, ConvDims, WindowArgs, AVG_POOL, AVG_POOL_GRAD, COL2IM, IM2COL,
+    MAX_POOL, MAX_POOL_GRAD, NAMES,
 };
-use super::with_ops::{conv2d_with_ops, conv_kernel_with_ops, max_pool2d_with_ops};
+use super::with_ops::{
+    avg_pool2d_with_ops, conv2d_with_ops, conv_kernel_with_ops, max_pool2d_with_ops,
+};
 use crate::kernels::cuda_function::{address, function, scratch};
 use crate::kernels::dense::cuda_kernel::{run_backward, run_forward};
 use crate::kernels::dense::is_data_input;
@@ -157,6 +161,55 @@ impl ConvKernel<f32> for Cuda {
                 // them.
                 unsafe {
                     function(x.device(), MODULE, PTX, &NAMES, MAX_POOL_GRAD)?
+                        .launch(shape.into(), params)
+                }?;
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn try_avg_pool2d<
+        B: Dim,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const OH: usize,
+        const OW: usize,
+        T: Tape<f32, Self>,
+    >(
+        x: Images<B, H, W, C, f32, Self, T>,
+    ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CudaError> {
+        let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
+        let args = WindowArgs::new(&g, x.shape().0.size()).filter(|_| x.is_row_major());
+        let Some(args) = args else {
+            return avg_pool2d_with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(x);
+        };
+        let dev = x.device().clone();
+        // Not zero-filled: the kernel writes every element.
+        let mut out: Images<B, OH, OW, C, f32, Cuda, _> =
+            dev.try_unfilled_like(&(x.shape().0, Const, Const, Const))?;
+        let (shape, params) =
+            launch::avg_pool(args, address(&x), *out.storage_mut().device_ptr_mut());
+        // SAFETY: `keras_avg_pool` reads the `input_len` floats of `x` and writes the
+        // `pooled_len` of `out`, row-major live buffers of this device of those lengths
+        // (`is_row_major`, `WindowArgs`), `out` borrowed by nobody else.
+        unsafe { function(&dev, MODULE, PTX, &NAMES, AVG_POOL)?.launch(shape.into(), params) }?;
+        let (x, mut tape) = x.split_tape();
+        if T::OWNS_TAPE {
+            let out = out.clone();
+            tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| {
+                let g_out = grad_address(grads, &out)?;
+                let dx = grad_address(grads, &x)?;
+                let (shape, params) = launch::avg_pool_grad(args, g_out, dx);
+                // SAFETY: `keras_avg_pool_grad` reads the `pooled_len` floats of the output's
+                // gradient and rewrites the `input_len` of the input's: live buffers of this
+                // device of those lengths (allocated like their tensors), on dfdx's stream after
+                // the kernels that wrote them.
+                unsafe {
+                    function(x.device(), MODULE, PTX, &NAMES, AVG_POOL_GRAD)?
                         .launch(shape.into(), params)
                 }?;
                 Ok(())

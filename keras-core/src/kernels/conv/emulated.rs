@@ -1,4 +1,4 @@
-//! The fused `Conv2D` and `MaxPooling2D` ops' `Cuda` plans (`launch.rs`) run on the CPU:
+//! The fused `Conv2D`, `MaxPooling2D` and `AveragePooling2D` ops' `Cuda` plans (`launch.rs`) run on the CPU:
 //! `conv.cu`'s and `dense.cu`'s kernels by the emulation, cuBLAS's products by
 //! `reference_sgemm` (BLAS's definition of `sgemm`), against the CPU's fused ops (`Cpu`,
 //! `f32`): the output and every gradient, which the plans add to gradients that already hold
@@ -8,7 +8,8 @@ use dfdx::prelude::*;
 
 use super::geometry::Geometry;
 use super::launch::{
-    self, ConvBackwardBuffers, ConvDims, WindowArgs, COL2IM, IM2COL, MAX_POOL, MAX_POOL_GRAD, NAMES,
+    self, ConvBackwardBuffers, ConvDims, WindowArgs, AVG_POOL, AVG_POOL_GRAD, COL2IM, IM2COL,
+    MAX_POOL, MAX_POOL_GRAD, NAMES,
 };
 use super::ConvKernel;
 use crate::kernels::dense::launch::{ReluBuffers, BIAS, BIAS_GRAD, SUM_CHUNKS};
@@ -287,8 +288,16 @@ fn assert_same(what: &str, got: &[f32], want: &[f32]) {
     }
 }
 
-/// The emulated max pooling and its backward agree exactly with the CPU's op on `images`
-/// images: each window's first maximum gets its gradient, in the same order.
+/// A pooling op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pooling {
+    Max,
+    Avg,
+}
+
+/// The emulated pooling and its backward agree with the CPU's op on `images` images: the
+/// pooled values exactly; the input gradient exactly for max pooling (each window's first
+/// maximum gets its gradient, in the same order) and within a rounding for average pooling.
 fn check_pool<
     const H: usize,
     const W: usize,
@@ -298,6 +307,7 @@ fn check_pool<
     const OH: usize,
     const OW: usize,
 >(
+    pooling: Pooling,
     images: usize,
 ) {
     let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
@@ -311,45 +321,87 @@ fn check_pool<
         dev.tensor_from_vec(x.clone(), (images, Const, Const, Const));
     let rt: Tensor<(usize, Const<OH>, Const<OW>, Const<C>), f32, _> =
         dev.tensor_from_vec(r.clone(), (images, Const, Const, Const));
-    let y =
-        Cpu::try_max_pool2d::<_, H, W, C, K, S, OH, OW, _>(xt.trace(Gradients::leaky())).unwrap();
+    let taped = xt.trace(Gradients::leaky());
+    let y = match pooling {
+        Pooling::Max => Cpu::try_max_pool2d::<_, H, W, C, K, S, OH, OW, _>(taped),
+        Pooling::Avg => Cpu::try_avg_pool2d::<_, H, W, C, K, S, OH, OW, _>(taped),
+    }
+    .unwrap();
     let want_y = y.retaped::<NoneTape>().as_vec();
     let mut grads = (y * rt).sum().backward();
     let want_dx = grads.get_or_alloc_mut(&xt).unwrap().to_vec();
 
     let mut got_y = vec![GARBAGE; args.pooled_len()];
-    let (shape, params) = launch::max_pool(args, address(&x), got_y.as_mut_ptr() as u64);
-    // SAFETY: reads `x`, writes `got_y`, as long as `args` says.
-    unsafe { launch(MAX_POOL, shape, &params) }.unwrap();
     let mut got_dx = vec![BEFORE; args.input_len()];
-    let (shape, params) = launch::max_pool_grad(
-        args,
+    let (x_at, y_at, r_at, dx_at) = (
         address(&x),
-        address(&got_y),
+        got_y.as_mut_ptr() as u64,
         address(&r),
         got_dx.as_mut_ptr() as u64,
     );
-    // SAFETY: reads `x`, `got_y` and `r`, rewrites `got_dx`, as long as `args` says.
-    unsafe { launch(MAX_POOL_GRAD, shape, &params) }.unwrap();
+    // SAFETY: the forwards read `x` and write `got_y`; the backwards read `x`, `got_y` and `r`
+    // and rewrite `got_dx`; each as long as `args` says.
+    unsafe {
+        match pooling {
+            Pooling::Max => {
+                let (shape, params) = launch::max_pool(args, x_at, y_at);
+                launch(MAX_POOL, shape, &params).unwrap();
+                let (shape, params) = launch::max_pool_grad(args, x_at, y_at, r_at, dx_at);
+                launch(MAX_POOL_GRAD, shape, &params).unwrap();
+            }
+            Pooling::Avg => {
+                let (shape, params) = launch::avg_pool(args, x_at, y_at);
+                launch(AVG_POOL, shape, &params).unwrap();
+                let (shape, params) = launch::avg_pool_grad(args, r_at, dx_at);
+                launch(AVG_POOL_GRAD, shape, &params).unwrap();
+            }
+        }
+    }
     let got_dx: Vec<f32> = got_dx.into_iter().map(|v| v - BEFORE).collect();
-    assert_same(&format!("{g:?}: pooled"), &got_y, &want_y);
-    assert_close(&format!("{g:?}: input gradient"), &got_dx, &want_dx, 1e-6);
-    // Not vacuous: a NaN pooled, and as many gradients as windows reached the input.
+    assert_same(&format!("{pooling:?} {g:?}: pooled"), &got_y, &want_y);
+    assert_close(
+        &format!("{pooling:?} {g:?}: input gradient"),
+        &got_dx,
+        &want_dx,
+        1e-6,
+    );
+    // Not vacuous: a NaN pooled, and the windows' gradients reached the input (max pooling:
+    // one element per window at most).
     assert!(want_y.iter().any(|v| v.is_nan()));
     let reached = want_dx.iter().filter(|&&v| v != 0.0).count();
-    assert!(reached > 0 && reached <= want_y.len());
+    match pooling {
+        Pooling::Max => assert!(reached > 0 && reached <= want_y.len()),
+        Pooling::Avg => assert!(reached >= want_y.len().min(want_dx.len()) / 2),
+    }
+}
+
+/// [`check_pool`] for both poolings.
+fn check_pools<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    images: usize,
+) {
+    for pooling in [Pooling::Max, Pooling::Avg] {
+        check_pool::<H, W, C, K, S, OH, OW>(pooling, images);
+    }
 }
 
 #[test]
-fn the_emulated_cuda_max_pooling_matches_the_cpu_op_with_ties_nan_and_overlaps() {
+fn the_emulated_cuda_poolings_match_the_cpu_ops_with_ties_nan_and_overlaps() {
     // Keras's default 2x2 stride 2, an odd image (the last row and column are never read).
-    check_pool::<5, 5, 3, 2, 2, 2, 2>(3);
+    check_pools::<5, 5, 3, 2, 2, 2, 2>(3);
     // Overlapping 3x3 windows of stride 2 on 35 channels: pixels in up to four windows.
-    check_pool::<7, 6, 35, 3, 2, 3, 2>(2);
+    check_pools::<7, 6, 35, 3, 2, 3, 2>(2);
     // Stride 1, every pixel in up to nine windows.
-    check_pool::<5, 4, 2, 3, 1, 3, 2>(2);
+    check_pools::<5, 4, 2, 3, 1, 3, 2>(2);
     // A 1x1 window: the identity.
-    check_pool::<3, 2, 4, 1, 1, 3, 2>(1);
+    check_pools::<3, 2, 4, 1, 1, 3, 2>(1);
 }
 
 #[test]

@@ -1,7 +1,7 @@
-//! The fused `Conv2D` and `MaxPooling2D` ops on `Cuda`, planned for `cuda_kernel.rs` and for the
-//! CPU emulation alike: the launches of `conv.cu`'s window kernels and, for the convolution,
-//! `Dense`'s plan on the windows (`dense::launch`), in the order they run, from the buffers'
-//! addresses.
+//! The fused `Conv2D`, `MaxPooling2D` and `AveragePooling2D` ops on `Cuda`, planned for
+//! `cuda_kernel.rs` and for the CPU emulation alike: the launches of `conv.cu`'s window kernels
+//! and, for the convolution, `Dense`'s plan on the windows (`dense::launch`), in the order they
+//! run, from the buffers' addresses.
 //!
 //! The convolution of `(images, h, w, c)` images with a `[k, k, c, out]` kernel is `Dense`'s
 //! product of the windows (`images · oh · ow` rows of `k · k · c` values, im2col) with the kernel
@@ -21,8 +21,19 @@ pub(crate) const COL2IM: &str = "keras_conv_col2im";
 pub(crate) const MAX_POOL: &str = "keras_max_pool";
 /// `conv.cu`'s max pooling's backward.
 pub(crate) const MAX_POOL_GRAD: &str = "keras_max_pool_grad";
+/// `conv.cu`'s average pooling.
+pub(crate) const AVG_POOL: &str = "keras_avg_pool";
+/// `conv.cu`'s average pooling's backward.
+pub(crate) const AVG_POOL_GRAD: &str = "keras_avg_pool_grad";
 /// Every kernel of `conv.cu`.
-pub(crate) const NAMES: [&str; 4] = [IM2COL, COL2IM, MAX_POOL, MAX_POOL_GRAD];
+pub(crate) const NAMES: [&str; 6] = [
+    IM2COL,
+    COL2IM,
+    MAX_POOL,
+    MAX_POOL_GRAD,
+    AVG_POOL,
+    AVG_POOL_GRAD,
+];
 
 /// Threads per block of `conv.cu`'s kernels (all elementwise, grid-stride).
 const THREADS: u32 = 256;
@@ -107,7 +118,8 @@ impl WindowArgs {
 
 /// A window kernel's parameters: the geometry, then the address it reads and the one it
 /// writes (im2col: the images and the windows; col2im: the windows' and the images' gradients;
-/// max pooling: the images and the pooled values).
+/// pooling: the images and the pooled values; average pooling's backward: the pooled values'
+/// and the images' gradients).
 pub(crate) type WindowParams = (WindowArgs, u64, u64);
 
 /// [`MAX_POOL_GRAD`]'s parameters: the geometry, the images', the pooled values', their
@@ -294,5 +306,21 @@ pub(crate) fn max_pool_grad(
     (
         Launch::grid_stride(args.input_len(), THREADS),
         (args, x, y, g, dx),
+    )
+}
+
+/// `y = avg_pool(x)` (`args` with no padding, `y` [`WindowArgs::pooled_len`] floats).
+pub(crate) fn avg_pool(args: WindowArgs, x: u64, y: u64) -> (Launch, WindowParams) {
+    (
+        Launch::grid_stride(args.pooled_len(), THREADS),
+        (args, x, y),
+    )
+}
+
+/// `dx += avg_pool'(g)`: each window's gradient, over its size, to each of its pixels.
+pub(crate) fn avg_pool_grad(args: WindowArgs, g: u64, dx: u64) -> (Launch, WindowParams) {
+    (
+        Launch::grid_stride(args.input_len(), THREADS),
+        (args, g, dx),
     )
 }

@@ -1,11 +1,11 @@
-//! `Conv2D` and `MaxPooling2D` with dfdx's ops: every window gathered with the differentiable
-//! `gather` op (`kernels::windows`), then one product ([`try_dense`]) or a maximum over the
-//! window axis. The kernels of `Cpu` in `f64` and of `Cuda`, and the fused ops' fallback for
-//! strided or empty inputs.
+//! `Conv2D`, `MaxPooling2D` and `AveragePooling2D` with dfdx's ops: every window gathered with
+//! the differentiable `gather` op (`kernels::windows`), then one product ([`try_dense`]) or a
+//! maximum or mean over the window axis. The kernels of `Cpu` and `Cuda` in `f64`, and the
+//! fused ops' fallback for strided or empty inputs.
 
 use dfdx::shapes::{Axis, Const, Dim, Dtype, HasShape, Rank1, Rank4};
 use dfdx::tensor::{CopySlice, NoneTape, Tape, Tensor, ZerosTensor};
-use dfdx::tensor_ops::{Device, MaxTo, ReshapeTo, SumTo, TryAdd, TryMul};
+use dfdx::tensor_ops::{Device, MaxTo, MeanTo, ReshapeTo, SumTo, TryAdd, TryMul};
 
 use super::conv_kernel::Images;
 use crate::kernels::windows::gather_windows;
@@ -98,6 +98,30 @@ pub(crate) fn max_pool2d_with_ops<
     windows.try_max::<_, Axis<3>>()?.try_add(nan_probe)
 }
 
+/// The mean of each `K x K` window with dfdx's ops (`try_mean`: the sum times the reciprocal of
+/// `K * K`); a NaN in a window makes its mean NaN.
+#[allow(clippy::type_complexity)]
+pub(crate) fn avg_pool2d_with_ops<
+    B: Dim,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+    E: Dtype,
+    D: Device<E> + ZerosTensor<usize> + CopySlice<usize>,
+    T: Tape<E, D>,
+>(
+    x: Images<B, H, W, C, E, D, T>,
+) -> Result<Images<B, OH, OW, C, E, D, T>, D::Err> {
+    let batch = x.shape().0;
+    gather_windows::<B, H, W, C, K, S, 0, OH, OW, E, D, T>(x)?
+        .try_reshape_like(&(batch, Const::<OH>, Const::<OW>, K * K, Const::<C>))?
+        .try_mean::<_, Axis<3>>()
+}
+
 /// `impl ConvKernel<$e> for $device` with dfdx's ops, for each listed dtype; `$host` says
 /// whether the device's memory is the host's (as `KerasDevice::HOST_MEMORY`).
 macro_rules! conv_kernel_with_ops {
@@ -148,6 +172,27 @@ macro_rules! conv_kernel_with_ops {
                 $crate::kernels::conv::with_ops::max_pool2d_with_ops::<
                     B, H, W, C, K, S, OH, OW, $e, Self, T,
                 >(x, $host)
+            }
+
+            fn try_avg_pool2d<
+                B: dfdx::shapes::Dim,
+                const H: usize,
+                const W: usize,
+                const C: usize,
+                const K: usize,
+                const S: usize,
+                const OH: usize,
+                const OW: usize,
+                T: dfdx::tensor::Tape<$e, Self>,
+            >(
+                x: $crate::kernels::conv::conv_kernel::Images<B, H, W, C, $e, Self, T>,
+            ) -> Result<
+                $crate::kernels::conv::conv_kernel::Images<B, OH, OW, C, $e, Self, T>,
+                Self::Err,
+            > {
+                $crate::kernels::conv::with_ops::avg_pool2d_with_ops::<
+                    B, H, W, C, K, S, OH, OW, $e, Self, T,
+                >(x)
             }
         }
     )+};
