@@ -7,7 +7,7 @@ use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
     ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, DropoutMaskKernel,
-    IouForm, MeanBatch, RowMetric, SoftmaxCrossentropyKernel, Stages,
+    IouForm, LayerNormKernel, MeanBatch, RowMetric, SoftmaxCrossentropyKernel, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -22,8 +22,10 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 /// A dfdx device the trainer can run on: [`Cpu`], or `Cuda` with the `cuda` feature.
 ///
 /// It carries the device's kernels: `Dense`'s product ([`DenseKernel`], in `f32`), `Conv2D`'s
-/// convolution and `MaxPooling2D`'s pooling ([`ConvKernel`], in `f32`) and the
-/// optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
+/// convolution and the poolings ([`ConvKernel`], in `f32`), `LayerNormalization`'s
+/// ([`LayerNormKernel`]), the crossentropy from logits ([`SoftmaxCrossentropyKernel`]),
+/// `Dropout`'s mask ([`DropoutMaskKernel`]) and the optimizer's update
+/// ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
 /// The trainer turns on the device's allocation [`Cache`] (see
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
@@ -33,6 +35,7 @@ pub trait KerasDevice:
     + HasErr<Err: DeviceError>
     + DenseKernel<f32>
     + ConvKernel<f32>
+    + LayerNormKernel<f32>
     + SoftmaxCrossentropyKernel
     + DropoutMaskKernel<f32>
     + Cache

@@ -16,6 +16,9 @@
 //! - [`DropoutMaskKernel`] and [`try_masked_dropout`]: Keras's inverted dropout with a mask
 //!   drawn from a seed and each element's index ([`DropoutMask`], [`dropout`]), the same on
 //!   every device, one op per device (`Cuda`: one kernel each way, nothing drawn on the host).
+//! - [`LayerNormKernel`] and [`try_layer_norm`]: Keras's layer normalization over the last axis
+//!   ([`layer_norm`]), one op per device on dfdx's tape in `f32` (`Cuda`: one kernel forward,
+//!   two backward), dfdx's ops in `f64`.
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
 //!   run as one single-threaded product per block of the output on rayon's threads. The kernel
 //!   is picked at run time: on x86-64 CPUs with AVX2/FMA and no AVX-512, our own BLIS-style
@@ -62,6 +65,7 @@ mod gemm_f32;
 pub mod iou;
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 mod launch;
+pub mod layer_norm;
 pub mod marks;
 pub mod metric;
 mod par_copy;
@@ -93,6 +97,7 @@ pub use gemm_f32::{matmul, MatRef};
 pub use iou::{ClassIds, IouForm};
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 pub(crate) use launch::Launch;
+pub use layer_norm::{layer_norm_with_ops, try_layer_norm, LayerNormKernel};
 pub use metric::{MeanBatch, RowMetric};
 pub(crate) use par_copy::{par_copy, par_take};
 #[cfg(test)]

@@ -2,12 +2,13 @@
 
 use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, NonMutableModule};
-use dfdx::shapes::{Axes2, Axis, Const, Dim, Dtype, HasShape, Rank1};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Shape};
 use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
-use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryMul};
+use dfdx::tensor_ops::{Device, ReshapeTo};
 
 use super::initializers::{ones, zeros};
 use super::weights::{check_len, copy_f32};
+use crate::kernels::LayerNormKernel;
 use crate::Result;
 
 /// Keras's `LayerNormalization()` over the last axis of `M` features:
@@ -100,10 +101,12 @@ impl<const M: usize, E: Dtype, D: Device<E>> TensorCollection<E, D>
     }
 }
 
-/// `Module` for one input layout; `$last` is the feature axis, `$rest` the broadcast axes.
+/// `Module` for one input layout: the rows of the last axis go to the device's op
+/// ([`LayerNormKernel`]: one op on `Cpu` and `Cuda` in `f32`, dfdx's ops in `f64`), through a
+/// reshape to `(rows, M)` and back (free for the row-major batches a model passes).
 macro_rules! layer_norm_layout {
-    ([$($d:ident),*], $last:ty, $rest:ty) => {
-        impl<B: Dim, $($d: Dim,)* const M: usize, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    ([$($d:ident),*]) => {
+        impl<B: Dim, $($d: Dim,)* const M: usize, E: Dtype, D: LayerNormKernel<E>, T: Tape<E, D>>
             Module<Tensor<(B, $($d,)* Const<M>), E, D, T>> for LayerNormalization<M, E, D>
         {
             type Output = Tensor<(B, $($d,)* Const<M>), E, D, T>;
@@ -114,18 +117,17 @@ macro_rules! layer_norm_layout {
                 x: Tensor<(B, $($d,)* Const<M>), E, D, T>,
             ) -> Result<Self::Output, D::Err> {
                 let shape = *x.shape();
-                let gamma = self.gamma.retaped::<T>().try_broadcast_like::<_, $rest>(&shape)?;
-                let beta = self.beta.retaped::<T>().try_broadcast_like::<_, $rest>(&shape)?;
-                x.try_normalize::<$last>(self.epsilon)?
-                    .try_mul(gamma)?
-                    .try_add(beta)
+                let rows = shape.num_elements() / M.max(1);
+                let x = x.try_reshape_like(&(rows, Const::<M>))?;
+                D::try_layer_norm(x, &self.gamma, &self.beta, self.epsilon)?
+                    .try_reshape_like(&shape)
             }
         }
     };
 }
 
-layer_norm_layout!([], Axis<1>, Axis<0>);
-layer_norm_layout!([L], Axis<2>, Axes2<0, 1>);
+layer_norm_layout!([]);
+layer_norm_layout!([L]);
 
 #[cfg(test)]
 mod tests {
