@@ -292,15 +292,15 @@ impl<D: KerasDevice> ResidentMeans<D> {
             check_iou_labels(&slot.form, y_true, rows, cols)?;
         }
         inputs::check_weights(weights, rows)?;
-        // Through the staging buffers: the upload does not wait for the step's kernels.
+        // Through the staging buffers: the upload does not wait for the step's kernels. The
+        // buffers come from the device's cache and are not zero-filled first (the upload writes
+        // every value).
         let mut upload = |values: &[f32], what| {
-            let mut buffer = dfdx::tensor::Storage::<f32>::try_alloc_len(dev, values.len())
-                .map_err(Error::on_device::<D>(what))?;
-            dev.try_upload_into(staging, values, &mut buffer)
-                .map_err(Error::on_device::<D>(what))?;
-            Ok::<_, Error>(buffer)
+            dev.try_upload_tensor(staging, values, (values.len(),))
+                .map_err(Error::on_device::<D>(what))
         };
         let labels = upload(y_true, "the metric labels")?;
+        let labels = labels.storage();
         let any_weighted = self
             .slots
             .iter()
@@ -313,12 +313,13 @@ impl<D: KerasDevice> ResidentMeans<D> {
             Some(w) => Some(upload(w, "the metric weights")?),
             None => None,
         };
+        let weights = weights.as_ref().map(|w| w.storage());
         // The batch as `owner` sees it: the weighted metrics get the weights.
         let batch_for = |owner: Owner| crate::kernels::MeanBatch {
             y_pred,
-            y_true: &labels,
+            y_true: labels,
             weights: match owner {
-                Owner::Weighted(_) => weights.as_ref(),
+                Owner::Weighted(_) => weights,
                 _ => None,
             },
             unit_weight: 1.0,
