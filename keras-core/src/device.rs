@@ -6,8 +6,9 @@
 use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
-    ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel, DropoutMaskKernel,
-    IouForm, LayerNormKernel, MeanBatch, RowMetric, SoftmaxCrossentropyKernel, Stages,
+    BatchNormKernel, ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel,
+    DropoutMaskKernel, IouForm, LayerNormKernel, MeanBatch, RowMetric, SoftmaxCrossentropyKernel,
+    Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -23,7 +24,7 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 ///
 /// It carries the device's kernels: `Dense`'s product ([`DenseKernel`], in `f32`), `Conv2D`'s
 /// convolution and the poolings ([`ConvKernel`], in `f32`), `LayerNormalization`'s
-/// ([`LayerNormKernel`]), the crossentropy from logits ([`SoftmaxCrossentropyKernel`]),
+/// ([`LayerNormKernel`]), `BatchNormalization`'s ([`BatchNormKernel`]), the crossentropy from logits ([`SoftmaxCrossentropyKernel`]),
 /// `Dropout`'s mask ([`DropoutMaskKernel`]) and the optimizer's update
 /// ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
@@ -36,6 +37,7 @@ pub trait KerasDevice:
     + DenseKernel<f32>
     + ConvKernel<f32>
     + LayerNormKernel<f32>
+    + BatchNormKernel<f32>
     + SoftmaxCrossentropyKernel
     + DropoutMaskKernel<f32>
     + Cache

@@ -16,6 +16,9 @@
 //! - [`DropoutMaskKernel`] and [`try_masked_dropout`]: Keras's inverted dropout with a mask
 //!   drawn from a seed and each element's index ([`DropoutMask`], [`dropout`]), the same on
 //!   every device, one op per device (`Cuda`: one kernel each way, nothing drawn on the host).
+//! - [`BatchNormKernel`]: Keras's batch normalization over the last axis ([`batch_norm`]), in
+//!   training (the batch's statistics, the moving ones updated) and inference, one op per
+//!   device on dfdx's tape in `f32`, dfdx's ops in `f64`.
 //! - [`LayerNormKernel`] and [`try_layer_norm`]: Keras's layer normalization over the last axis
 //!   ([`layer_norm`]), one op per device on dfdx's tape in `f32` (`Cuda`: one kernel forward,
 //!   two backward), dfdx's ops in `f64`.
@@ -49,6 +52,7 @@
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
+pub mod batch_norm;
 pub mod columns;
 pub mod confusion;
 pub mod conv;
@@ -76,6 +80,9 @@ mod thread_pool;
 pub mod update;
 pub(crate) mod windows;
 
+pub use batch_norm::{
+    batch_norm_infer_with_ops, batch_norm_train_with_ops, BatchNormKernel, Moving,
+};
 pub use columns::{ColumnForm, ColumnSums};
 pub use confusion::{Comparison, ConfusionConsts, ConfusionForm};
 pub use conv::ConvKernel;

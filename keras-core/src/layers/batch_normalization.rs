@@ -2,13 +2,13 @@
 
 use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, ModuleMut};
-use dfdx::shapes::{Axes, Axes2, Axes3, Axis, BroadcastShapeTo, Const, Dim, Dtype, HasShape};
-use dfdx::shapes::{Rank1, ReduceShapeTo, Shape};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape, Rank1, Shape};
 use dfdx::tensor::{Cpu, NoneTape, OwnedTape, Storage, Tape, Tensor};
-use dfdx::tensor_ops::{BroadcastTo, Device, MeanTo, TryAdd, TryDiv, TryMul, TrySub};
+use dfdx::tensor_ops::{Device, ReshapeTo};
 
 use super::initializers::{ones, zeros};
 use super::weights::{check_len, copy_f32};
+use crate::kernels::{BatchNormKernel, Moving};
 use crate::Result;
 
 /// Keras's `BatchNormalization()` over the last axis (`axis=-1`) of `C` features.
@@ -87,58 +87,49 @@ impl<const C: usize, E: Dtype, D: Device<E>> BatchNormalization<C, E, D> {
         Ok(())
     }
 
-    /// `(x - mean) * gamma / sqrt(var + epsilon) + beta` with per-feature `mean`/`var`.
-    fn normalize<S: Shape, Ax: Axes, T: Tape<E, D>>(
-        &self,
-        centered: Tensor<S, E, D, T>,
-        var: Tensor<Rank1<C>, E, D, T>,
-    ) -> Result<Tensor<S, E, D, T>, D::Err>
-    where
-        Rank1<C>: BroadcastShapeTo<S, Ax>,
-    {
-        let shape = *centered.shape();
-        let eps = E::from_f64(self.epsilon).unwrap_or_default();
-        let std = var.try_add(eps)?.try_sqrt()?;
-        let scale = self.gamma.retaped::<T>().try_div(std)?;
-        let beta = self.beta.retaped::<T>().try_broadcast_like(&shape)?;
-        centered
-            .try_mul(scale.try_broadcast_like(&shape)?)?
-            .try_add(beta)
-    }
-
-    /// Inference: moving statistics.
-    fn infer<S: Shape, Ax: Axes, T: Tape<E, D>>(
+    /// Inference: the moving statistics, through the device's op ([`BatchNormKernel`]) on the
+    /// rows of the last axis (a reshape to `(rows, C)` and back, free for the row-major batches
+    /// a model passes).
+    fn infer<S: Shape, T: Tape<E, D>>(
         &self,
         x: Tensor<S, E, D, T>,
     ) -> Result<Tensor<S, E, D, T>, D::Err>
     where
-        Rank1<C>: BroadcastShapeTo<S, Ax>,
+        D: BatchNormKernel<E>,
     {
         let shape = *x.shape();
-        let mean = self.moving_mean.retaped::<T>().try_broadcast_like(&shape)?;
-        self.normalize(x.try_sub(mean)?, self.moving_variance.retaped::<T>())
+        let rows = shape.num_elements() / C.max(1);
+        let x = x.try_reshape_like(&(rows, Const::<C>))?;
+        D::try_batch_norm_infer(
+            x,
+            &self.gamma,
+            &self.beta,
+            &self.moving_mean,
+            &self.moving_variance,
+            self.epsilon,
+        )?
+        .try_reshape_like(&shape)
     }
 
-    /// Training: batch statistics (biased variance), then the moving-statistics update.
-    fn train<S, Ax: Axes, T: Tape<E, D>>(
+    /// Training: the batch's statistics (biased variance) and the moving statistics' update,
+    /// through the device's op as [`infer`](Self::infer).
+    fn train<S: Shape, T: Tape<E, D>>(
         &mut self,
         x: Tensor<S, E, D, T>,
     ) -> Result<Tensor<S, E, D, T>, D::Err>
     where
-        S: Shape + ReduceShapeTo<Rank1<C>, Ax>,
-        Rank1<C>: BroadcastShapeTo<S, Ax>,
+        D: BatchNormKernel<E>,
     {
         let shape = *x.shape();
-        let m = self.momentum;
-        let mean = x.retaped::<T>().try_mean::<Rank1<C>, Ax>()?;
-        self.moving_mean.try_axpy(m, &mean, 1.0 - m)?;
-        let centered = x.try_sub(mean.try_broadcast_like(&shape)?)?;
-        let var = centered
-            .retaped::<T>()
-            .try_square()?
-            .try_mean::<Rank1<C>, Ax>()?;
-        self.moving_variance.try_axpy(m, &var, 1.0 - m)?;
-        self.normalize(centered, var)
+        let rows = shape.num_elements() / C.max(1);
+        let x = x.try_reshape_like(&(rows, Const::<C>))?;
+        let moving = Moving {
+            mean: &mut self.moving_mean,
+            variance: &mut self.moving_variance,
+            momentum: self.momentum,
+        };
+        D::try_batch_norm_train(x, &self.gamma, &self.beta, moving, self.epsilon)?
+            .try_reshape_like(&shape)
     }
 }
 
@@ -211,8 +202,8 @@ impl<const C: usize, E: Dtype, D: Device<E>> TensorCollection<E, D>
 
 /// `Module` (inference) and `ModuleMut` (training with a tape) for one input layout.
 macro_rules! batch_norm_layout {
-    ([$($d:ident),*], $ax:ty) => {
-        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    ([$($d:ident),*]) => {
+        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: BatchNormKernel<E>, T: Tape<E, D>>
             Module<Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>> for BatchNormalization<C, E, D>
         {
             type Output = Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>;
@@ -222,11 +213,11 @@ macro_rules! batch_norm_layout {
                 &self,
                 x: Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>,
             ) -> Result<Self::Output, D::Err> {
-                self.infer::<_, $ax, T>(x)
+                self.infer(x)
             }
         }
 
-        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: Device<E>>
+        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: BatchNormKernel<E>>
             ModuleMut<Tensor<(B, $(Const<$d>,)* Const<C>), E, D, OwnedTape<E, D>>>
             for BatchNormalization<C, E, D>
         {
@@ -237,11 +228,11 @@ macro_rules! batch_norm_layout {
                 &mut self,
                 x: Tensor<(B, $(Const<$d>,)* Const<C>), E, D, OwnedTape<E, D>>,
             ) -> Result<Self::Output, D::Err> {
-                self.train::<_, $ax, OwnedTape<E, D>>(x)
+                self.train(x)
             }
         }
 
-        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: Device<E>>
+        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: BatchNormKernel<E>>
             ModuleMut<Tensor<(B, $(Const<$d>,)* Const<C>), E, D, NoneTape>>
             for BatchNormalization<C, E, D>
         {
@@ -252,15 +243,15 @@ macro_rules! batch_norm_layout {
                 &mut self,
                 x: Tensor<(B, $(Const<$d>,)* Const<C>), E, D, NoneTape>,
             ) -> Result<Self::Output, D::Err> {
-                self.infer::<_, $ax, NoneTape>(x)
+                self.infer(x)
             }
         }
     };
 }
 
-batch_norm_layout!([], Axis<0>);
-batch_norm_layout!([L], Axes2<0, 1>);
-batch_norm_layout!([H, W], Axes3<0, 1, 2>);
+batch_norm_layout!([]);
+batch_norm_layout!([L]);
+batch_norm_layout!([H, W]);
 
 #[cfg(test)]
 mod tests {
