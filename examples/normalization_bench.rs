@@ -26,21 +26,23 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Milliseconds per call of `f`, over `reps` calls.
+fn time(reps: usize, f: &mut impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    start.elapsed().as_secs_f64() * 1e3 / reps as f64
+}
+
 /// Milliseconds per call of `fused` and of `with_ops`, alternating rounds of `reps` calls.
 fn compare(name: &str, reps: usize, mut fused: impl FnMut(), mut with_ops: impl FnMut()) {
-    let mut time = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        start.elapsed().as_secs_f64() * 1e3 / reps as f64
-    };
-    time(&mut fused);
-    time(&mut with_ops);
+    time(reps, &mut fused);
+    time(reps, &mut with_ops);
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        a.push(time(&mut fused));
-        b.push(time(&mut with_ops));
+        a.push(time(reps, &mut fused));
+        b.push(time(reps, &mut with_ops));
     }
     let (a, b) = (median(a), median(b));
     println!(
