@@ -8,7 +8,9 @@
 //!   passes), runs `Dense`'s backward (the ReLU mask and bias gradient in one kernel, the kernel's
 //!   and the windows' gradients as cuBLAS products) and `keras_conv_col2im` adds the windows'
 //!   gradient onto the input's (unless the input is the batch marked as data). A pointwise
-//!   convolution skips both window kernels.
+//!   convolution skips both window kernels. A batch whose windows would exceed 256 MiB runs
+//!   chunk by chunk of images through the same temporaries (the kernel's and bias's gradients
+//!   added to chunk after chunk), so the op's memory does not grow with the batch.
 //! - max pooling: `keras_max_pool` forward, `keras_max_pool_grad` backward (each window's
 //!   gradient to its first maximum, as on the CPU), no index tensor; average pooling likewise
 //!   (`keras_avg_pool`, `keras_avg_pool_grad`).
@@ -32,7 +34,6 @@ use super::with_ops::{
 use crate::kernels::cuda_function::{address, function, scratch};
 use crate::kernels::dense::cuda_kernel::{run_backward, run_forward};
 use crate::kernels::dense::is_data_input;
-use crate::kernels::dense::launch::ReluBuffers;
 use crate::kernels::Epilogue;
 
 /// `conv.cu` compiled to PTX by the build script (empty under `ci-check`).
@@ -79,7 +80,7 @@ impl ConvKernel<f32> for Cuda {
             dev.try_unfilled_like(&(x.shape().0, Const, Const, Const))?;
         let relu = epilogue == Epilogue::BiasRelu;
         let columns = temporary(&dev, dims.columns_len())?;
-        let plan = launch::forward(
+        let plans = launch::forward(
             dims,
             relu,
             address(&x),
@@ -88,17 +89,21 @@ impl ConvKernel<f32> for Cuda {
             columns.as_ref().map_or(0, address),
             *out.storage_mut().device_ptr_mut(),
         );
-        // SAFETY: `keras_conv_im2col` reads the `images × H × W × IN` floats of `x` and writes
-        // the `columns_len` of `columns`; the product reads those (or `x`, pointwise) and the
-        // `K·K·IN × OUT` of `kernel` and writes the `out_len` of `out`, the bias kernel reads
-        // `OUT` floats of `bias`: row-major live buffers of this device of those lengths
-        // (`is_row_major`, `ConvDims`), `columns` and `out` borrowed by nobody else. All run on
-        // dfdx's stream in order; `columns` goes back to the cache after them.
-        unsafe {
-            if let Some((shape, params)) = plan.im2col {
-                function(&dev, MODULE, PTX, &NAMES, IM2COL)?.launch(shape.into(), params)?;
+        // SAFETY (of each chunk's launches): `keras_conv_im2col` reads the chunk's images in `x`
+        // and writes at most the `columns_len` floats of `columns`; the product reads those (or
+        // the chunk's images, pointwise) and the `K·K·IN × OUT` of `kernel` and writes the
+        // chunk's rows of `out`, the bias kernel reads `OUT` floats of `bias`: row-major live
+        // buffers of this device of those lengths (`is_row_major`, `ConvDims`), `columns` and
+        // `out` borrowed by nobody else. All run on dfdx's stream in order, so a chunk's
+        // windows overwrite the last one's only after its product read them; `columns` goes
+        // back to the cache after them.
+        for plan in plans {
+            unsafe {
+                if let Some((shape, params)) = plan.im2col {
+                    function(&dev, MODULE, PTX, &NAMES, IM2COL)?.launch(shape.into(), params)?;
+                }
+                run_forward(&dev, &plan.dense)?;
             }
-            run_forward(&dev, &plan.dense)?;
         }
         drop(columns);
         let need_dx = !is_data_input(&x);
@@ -256,21 +261,19 @@ impl<Sx: Shape, Sk: Shape, Sb: Shape, So: Shape> ConvSaved<Sx, Sk, Sb, So> {
             true => Some(grad_address(grads, &self.x)?),
             false => None,
         };
-        // Temporaries from dfdx's cache, each written before it is read.
-        let masked = temporary(&dev, if self.relu { dims.out_len() } else { 0 })?;
-        let sums = temporary(&dev, dims.dense.scratch_len())?;
+        // Temporaries from dfdx's cache for one chunk, each written before it is read.
+        let masked = temporary(&dev, if self.relu { dims.chunk_out_len() } else { 0 })?;
+        let sums = temporary(&dev, dims.scratch_len())?;
         let columns = temporary(&dev, dims.columns_len())?;
         let grad_columns = temporary(&dev, if self.need_dx { dims.columns_len() } else { 0 })?;
         let address_of = |t: &Option<Tensor<(usize,), f32, Cuda>>| t.as_ref().map_or(0, address);
-        let plan = launch::backward(
+        let plans = launch::backward(
             dims,
             ConvBackwardBuffers {
                 x: address(&self.x),
                 kernel: address(&self.kernel),
-                relu: masked.as_ref().map(|masked| ReluBuffers {
-                    out: address(&self.out),
-                    masked: address(masked),
-                }),
+                relu_out: self.relu.then(|| address(&self.out)),
+                masked: address_of(&masked),
                 grad_out,
                 scratch: address_of(&sums),
                 columns: address_of(&columns),
@@ -280,20 +283,23 @@ impl<Sx: Shape, Sk: Shape, Sb: Shape, So: Shape> ConvSaved<Sx, Sk, Sb, So> {
                 grad_input,
             },
         );
-        // SAFETY: `keras_conv_im2col` reads `x` and writes `columns`; `Dense`'s backward reads
-        // the windows, the kernel, the output and its gradient, writes `masked`, `sums` and
-        // `grad_columns` and adds to the kernel's and bias's gradients (and, pointwise, the
-        // input's); `keras_conv_col2im` reads `grad_columns` and adds to the input's gradient.
-        // Every buffer is a live buffer of this device of the length the plan assumes
-        // (`is_row_major` and `ConvDims` in the forward, the temporaries above), all on dfdx's
-        // stream, in order.
-        unsafe {
-            if let Some((shape, params)) = plan.im2col {
-                function(&dev, MODULE, PTX, &NAMES, IM2COL)?.launch(shape.into(), params)?;
-            }
-            run_backward(&dev, &plan.dense)?;
-            if let Some((shape, params)) = plan.col2im {
-                function(&dev, MODULE, PTX, &NAMES, COL2IM)?.launch(shape.into(), params)?;
+        // SAFETY (of each chunk's launches): `keras_conv_im2col` reads the chunk's images in `x`
+        // and writes `columns`; `Dense`'s backward reads the windows, the kernel, the chunk's
+        // rows of the output and of its gradient, writes `masked`, `sums` and `grad_columns`
+        // and adds to the kernel's and bias's gradients (and, pointwise, the chunk's rows of the
+        // input's); `keras_conv_col2im` reads `grad_columns` and adds to the chunk's images in
+        // the input's gradient. Every buffer is a live buffer of this device of the length the
+        // plan assumes (`is_row_major` and `ConvDims` in the forward, the temporaries above,
+        // sized for the largest chunk), all on dfdx's stream, in order.
+        for plan in plans {
+            unsafe {
+                if let Some((shape, params)) = plan.im2col {
+                    function(&dev, MODULE, PTX, &NAMES, IM2COL)?.launch(shape.into(), params)?;
+                }
+                run_backward(&dev, &plan.dense)?;
+                if let Some((shape, params)) = plan.col2im {
+                    function(&dev, MODULE, PTX, &NAMES, COL2IM)?.launch(shape.into(), params)?;
+                }
             }
         }
         Ok(())

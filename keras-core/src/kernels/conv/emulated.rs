@@ -12,7 +12,7 @@ use super::launch::{
     MAX_POOL, MAX_POOL_GRAD, NAMES,
 };
 use super::ConvKernel;
-use crate::kernels::dense::launch::{ReluBuffers, BIAS, BIAS_GRAD, SUM_CHUNKS};
+use crate::kernels::dense::launch::{BIAS, BIAS_GRAD, SUM_CHUNKS};
 use crate::kernels::emulation::blas::reference_sgemm;
 use crate::kernels::emulation::samples::{assert_close, Samples};
 use crate::kernels::emulation::{address, assert_kernels_exist, launch};
@@ -97,13 +97,14 @@ fn conv_on_cpu<
     ]
 }
 
-/// The `Cuda` plans, emulated: the output and the gradients the backward added to [`BEFORE`].
-fn conv_emulated(g: &Geometry, out: usize, case: Case) -> Results {
+/// The `Cuda` plans, emulated, with chunks of as many images as `budget` floats of windows
+/// hold: the output and the gradients the backward added to [`BEFORE`].
+fn conv_emulated(g: &Geometry, out: usize, case: Case, budget: usize) -> Results {
     let [x, k, b, r] = conv_inputs(g, out, case);
-    let dims = ConvDims::new(g, case.images, out).unwrap();
+    let dims = ConvDims::with_budget(g, case.images, out, budget).unwrap();
     let mut columns = vec![GARBAGE; dims.columns_len()];
-    let mut y = vec![GARBAGE; dims.out_len()];
-    let plan = launch::forward(
+    let mut y = vec![GARBAGE; case.images * g.out_pixels() * out];
+    let plans = launch::forward(
         dims,
         case.relu,
         address(&x),
@@ -112,33 +113,37 @@ fn conv_emulated(g: &Geometry, out: usize, case: Case) -> Results {
         columns.as_mut_ptr() as u64,
         y.as_mut_ptr() as u64,
     );
-    assert_eq!(plan.im2col.is_none(), dims.pointwise());
-    // SAFETY: im2col reads `x` and writes `columns`, the product reads those (or `x`) and `k` and
-    // writes `y`, the bias kernel reads `b` and rewrites `y`, each as long as `dims` says.
-    unsafe {
-        if let Some((shape, params)) = plan.im2col {
-            launch(IM2COL, shape, &params).unwrap();
+    let mut chunks = 0;
+    for plan in plans {
+        chunks += 1;
+        assert_eq!(plan.im2col.is_none(), dims.pointwise());
+        // SAFETY: im2col reads the chunk's images in `x` and writes `columns`, the product reads
+        // those (or `x`) and `k` and writes the chunk's rows of `y`, the bias kernel reads `b`
+        // and rewrites them, each as long as `dims` says.
+        unsafe {
+            if let Some((shape, params)) = plan.im2col {
+                launch(IM2COL, shape, &params).unwrap();
+            }
+            reference_sgemm(&plan.dense.product);
+            launch(BIAS, plan.dense.bias.0, &plan.dense.bias.1).unwrap();
         }
-        reference_sgemm(&plan.dense.product);
-        launch(BIAS, plan.dense.bias.0, &plan.dense.bias.1).unwrap();
     }
+    assert_eq!(chunks, case.images.div_ceil(dims.chunk));
     let x_before = x.clone();
-    let mut masked = vec![GARBAGE; dims.out_len()];
-    let mut sums = vec![GARBAGE; dims.dense.scratch_len()];
+    let mut masked = vec![GARBAGE; dims.chunk_out_len()];
+    let mut sums = vec![GARBAGE; dims.scratch_len()];
     let mut columns = vec![GARBAGE; dims.columns_len()];
     let mut grad_columns = vec![GARBAGE; dims.columns_len()];
     let mut gx = vec![BEFORE; x.len()];
     let mut gk = vec![BEFORE; k.len()];
     let mut gb = vec![BEFORE; out];
-    let plan = launch::backward(
+    let plans = launch::backward(
         dims,
         ConvBackwardBuffers {
             x: address(&x),
             kernel: address(&k),
-            relu: case.relu.then(|| ReluBuffers {
-                out: address(&y),
-                masked: masked.as_mut_ptr() as u64,
-            }),
+            relu_out: case.relu.then(|| address(&y)),
+            masked: masked.as_mut_ptr() as u64,
             grad_out: address(&r),
             scratch: sums.as_mut_ptr() as u64,
             columns: columns.as_mut_ptr() as u64,
@@ -148,23 +153,25 @@ fn conv_emulated(g: &Geometry, out: usize, case: Case) -> Results {
             grad_input: (!case.data).then_some(gx.as_mut_ptr() as u64),
         },
     );
-    assert_eq!(plan.col2im.is_some(), !case.data && !dims.pointwise());
-    // SAFETY: every address is one of the buffers above, as long as `dims` says; `x`, `k`, `y`
-    // and `r` are only read.
-    unsafe {
-        if let Some((shape, params)) = plan.im2col {
-            launch(IM2COL, shape, &params).unwrap();
-        }
-        launch(BIAS_GRAD, plan.dense.bias_grad.0, &plan.dense.bias_grad.1).unwrap();
-        if let Some((shape, params)) = plan.dense.sum_chunks {
-            launch(SUM_CHUNKS, shape, &params).unwrap();
-        }
-        reference_sgemm(&plan.dense.grad_kernel);
-        if let Some(grad_input) = plan.dense.grad_input {
-            reference_sgemm(&grad_input);
-        }
-        if let Some((shape, params)) = plan.col2im {
-            launch(COL2IM, shape, &params).unwrap();
+    for plan in plans {
+        assert_eq!(plan.col2im.is_some(), !case.data && !dims.pointwise());
+        // SAFETY: every address is one of the buffers above or a chunk's part of one, as long
+        // as `dims` says; `x`, `k`, `y` and `r` are only read.
+        unsafe {
+            if let Some((shape, params)) = plan.im2col {
+                launch(IM2COL, shape, &params).unwrap();
+            }
+            launch(BIAS_GRAD, plan.dense.bias_grad.0, &plan.dense.bias_grad.1).unwrap();
+            if let Some((shape, params)) = plan.dense.sum_chunks {
+                launch(SUM_CHUNKS, shape, &params).unwrap();
+            }
+            reference_sgemm(&plan.dense.grad_kernel);
+            if let Some(grad_input) = plan.dense.grad_input {
+                reference_sgemm(&grad_input);
+            }
+            if let Some((shape, params)) = plan.col2im {
+                launch(COL2IM, shape, &params).unwrap();
+            }
         }
     }
     assert!(
@@ -192,6 +199,24 @@ fn each_conv_form<
 >(
     images: usize,
 ) {
+    each_conv_form_in_chunks::<H, W, IN, OUT, K, S, P, OH, OW>(images, usize::MAX);
+}
+
+/// [`each_conv_form`] with chunks of as many images as `budget` floats of windows hold.
+fn each_conv_form_in_chunks<
+    const H: usize,
+    const W: usize,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    images: usize,
+    budget: usize,
+) {
     let g = Geometry::of::<H, W, IN, K, S, P, OH, OW>();
     assert_eq!((OH, OW), ((H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1));
     for relu in [false, true] {
@@ -204,7 +229,7 @@ fn each_conv_form<
                     nan,
                 };
                 let cpu = conv_on_cpu::<H, W, IN, OUT, K, S, P, OH, OW>(case);
-                let emulated = conv_emulated(&g, OUT, case);
+                let emulated = conv_emulated(&g, OUT, case, budget);
                 // Sums in other orders than the CPU's products (the reference sums in `f64`):
                 // the rounding grows with the rows the kernel's and bias's gradients sum.
                 let rows = images * OH * OW;
@@ -261,8 +286,28 @@ fn a_pointwise_emulated_convolution_is_the_product_on_the_images_themselves() {
 fn large_emulated_convolutions_sum_the_bias_gradient_over_row_blocks() {
     // 20 images of 4x4 outputs: 320 rows, two row blocks of the bias gradient.
     let g = Geometry::of::<6, 6, 2, 3, 1, 0, 4, 4>();
-    assert_eq!(ConvDims::new(&g, 20, 6).unwrap().dense.row_blocks(), 2);
+    assert_eq!(
+        ConvDims::new(&g, 20, 6).unwrap().chunk_dense().row_blocks(),
+        2
+    );
     each_conv_form::<6, 6, 2, 6, 3, 1, 0, 4, 4>(20);
+}
+
+#[test]
+fn batches_beyond_the_window_budget_run_chunk_by_chunk_to_the_same_results() {
+    // 16 x 18 window values per image: a budget of 300 takes one image per chunk, 600 two
+    // (the last of five images alone), 10,000 all of them.
+    let g = Geometry::of::<6, 6, 2, 3, 1, 0, 4, 4>();
+    let chunk = |budget| ConvDims::with_budget(&g, 5, 3, budget).unwrap().chunk;
+    assert_eq!((chunk(300), chunk(600), chunk(10_000)), (1, 2, 5));
+    for budget in [1, 600] {
+        each_conv_form_in_chunks::<6, 6, 2, 3, 3, 1, 0, 4, 4>(5, budget);
+        // Pointwise, the chunks' products read and write the images' rows in place.
+        each_conv_form_in_chunks::<4, 3, 3, 5, 1, 1, 0, 4, 3>(5, budget);
+        // Padding and strides, 25 images of 324 window values: chunks of one image, then of
+        // 18 and 7.
+        each_conv_form_in_chunks::<7, 6, 3, 4, 3, 2, 1, 4, 3>(25, budget * 10);
+    }
 }
 
 /// The inputs of a pooling: small integers (so windows tie for their maximum), a NaN and an

@@ -126,22 +126,72 @@ pub(crate) type WindowParams = (WindowArgs, u64, u64);
 /// gradient's and the images' gradient's addresses.
 pub(crate) type PoolGradParams = (WindowArgs, u64, u64, u64, u64);
 
-/// The sizes of one fused convolution: the windows' geometry and their product.
+/// Floats of windows one chunk of images gathers at once (256 MiB): a larger batch runs chunk
+/// by chunk through the same temporaries, so the convolution's memory does not grow with the
+/// batch beyond its input and output.
+const MAX_COLUMN_FLOATS: usize = 64 << 20;
+
+/// The address `floats` floats after `base`.
+fn offset(base: u64, floats: usize) -> u64 {
+    base + (floats * std::mem::size_of::<f32>()) as u64
+}
+
+/// The sizes of one fused convolution: the windows' geometry over the batch, the filters, and
+/// the images per chunk (each chunk's windows and product planned on their own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ConvDims {
-    /// The windows over the batch.
+    /// The windows over the whole batch.
     pub args: WindowArgs,
-    /// The product of the windows with the kernel.
-    pub dense: DenseDims,
+    /// Filters.
+    pub out: usize,
+    /// Images per chunk (the last chunk may have fewer).
+    pub chunk: usize,
 }
 
 impl ConvDims {
     /// The convolution of `images` images of geometry `g` by `out` filters, when the fused op
-    /// takes it ([`WindowArgs::new`] and [`DenseDims::new`]).
+    /// takes it ([`WindowArgs::new`], and [`DenseDims::new`] for a chunk's product).
     pub(crate) fn new(g: &Geometry, images: usize, out: usize) -> Option<Self> {
+        Self::with_budget(g, images, out, MAX_COLUMN_FLOATS)
+    }
+
+    /// As [`new`](Self::new), with chunks of as many images as fit `budget` floats of windows
+    /// (at least one).
+    pub(crate) fn with_budget(
+        g: &Geometry,
+        images: usize,
+        out: usize,
+        budget: usize,
+    ) -> Option<Self> {
         let args = WindowArgs::new(g, images)?;
-        let dense = DenseDims::new(args.rows(), args.window_len(), out)?;
-        Some(ConvDims { args, dense })
+        let per_image = args.oh * args.ow * args.window_len();
+        let chunk = (budget / per_image).clamp(1, images);
+        let d = ConvDims { args, out, chunk };
+        d.dense_for(chunk)?;
+        Some(d)
+    }
+
+    /// The product of `images` images' windows with the kernel.
+    fn dense_for(&self, images: usize) -> Option<DenseDims> {
+        let a = &self.args;
+        DenseDims::new(images * a.oh * a.ow, a.window_len(), self.out)
+    }
+
+    /// The product of a whole chunk (the largest), which [`new`](Self::new) checked.
+    pub(crate) fn chunk_dense(&self) -> DenseDims {
+        self.dense_for(self.chunk).unwrap_or(DenseDims {
+            rows: 1,
+            inner: 1,
+            cols: 1,
+        })
+    }
+
+    /// `(first image, images)` of each chunk, in order.
+    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> {
+        let (images, chunk) = (self.args.images, self.chunk);
+        (0..images)
+            .step_by(chunk)
+            .map(move |first| (first, chunk.min(images - first)))
     }
 
     /// A `1 × 1` convolution of stride 1 without padding: the images are their own windows.
@@ -150,32 +200,55 @@ impl ConvDims {
         a.k == 1 && a.s == 1 && a.p == 0 && a.oh == a.h && a.ow == a.w
     }
 
-    /// Floats of the windows (and of their gradient): 0 for a pointwise convolution.
+    /// Floats of a chunk's windows (and of their gradient): 0 for a pointwise convolution.
     pub(crate) fn columns_len(&self) -> usize {
         match self.pointwise() {
             true => 0,
-            false => self.args.rows() * self.args.window_len(),
+            false => self.chunk * self.args.oh * self.args.ow * self.args.window_len(),
         }
     }
 
-    /// Floats of the output.
-    pub(crate) fn out_len(&self) -> usize {
-        self.dense.out_len()
+    /// Floats of a chunk's output (the masked gradient's temporary).
+    pub(crate) fn chunk_out_len(&self) -> usize {
+        self.chunk_dense().out_len()
+    }
+
+    /// Floats of the product's scratch for a chunk's bias gradient.
+    pub(crate) fn scratch_len(&self) -> usize {
+        self.chunk_dense().scratch_len()
+    }
+
+    /// The geometry of `images` images, from image `first`: its windows' arguments, and the
+    /// floats before it in the input and in the output.
+    fn part(&self, first: usize, images: usize) -> (WindowArgs, usize, usize) {
+        let a = self.args;
+        let image_in = a.h * a.w * a.c;
+        let image_out = a.oh * a.ow * self.out;
+        (
+            WindowArgs { images, ..a },
+            first * image_in,
+            first * image_out,
+        )
     }
 }
 
-/// The windows of the images at `x` written to `columns` ([`ConvDims::columns_len`] floats), or
-/// nothing for a pointwise convolution.
-fn im2col(d: &ConvDims, x: u64, columns: u64) -> Option<(Launch, WindowParams)> {
-    (!d.pointwise()).then(|| {
+/// The windows of the images at `x` written to `columns`, or nothing for a pointwise
+/// convolution.
+fn im2col(
+    pointwise: bool,
+    args: WindowArgs,
+    x: u64,
+    columns: u64,
+) -> Option<(Launch, WindowParams)> {
+    (!pointwise).then(|| {
         (
-            Launch::grid_stride(d.columns_len(), THREADS),
-            (d.args, x, columns),
+            Launch::grid_stride(args.rows() * args.window_len(), THREADS),
+            (args, x, columns),
         )
     })
 }
 
-/// The forward: the windows, then `Dense`'s product on them.
+/// The forward of one chunk: the windows, then `Dense`'s product on them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConvForward {
     /// `columns = im2col(x)`, unless pointwise.
@@ -184,9 +257,9 @@ pub(crate) struct ConvForward {
     pub dense: dense::Forward,
 }
 
-/// The forward of `relu?(conv(x, kernel) + bias)` on row-major buffers at the given addresses:
-/// `columns` holds [`ConvDims::columns_len`] floats (unused when pointwise), `y`
-/// [`ConvDims::out_len`].
+/// The forward of `relu?(conv(x, kernel) + bias)` on row-major buffers at the given addresses,
+/// chunk by chunk: `columns` holds [`ConvDims::columns_len`] floats (unused when pointwise),
+/// reused by every chunk, `y` the whole output.
 pub(crate) fn forward(
     d: ConvDims,
     relu: bool,
@@ -195,30 +268,43 @@ pub(crate) fn forward(
     bias: u64,
     columns: u64,
     y: u64,
-) -> ConvForward {
-    let windows = if d.pointwise() { x } else { columns };
-    ConvForward {
-        im2col: im2col(&d, x, columns),
-        dense: dense::forward(d.dense, relu, windows, kernel, bias, y),
-    }
+) -> impl Iterator<Item = ConvForward> {
+    let pointwise = d.pointwise();
+    d.chunks().filter_map(move |(first, images)| {
+        let (args, x_at, y_at) = d.part(first, images);
+        let x = offset(x, x_at);
+        let windows = if pointwise { x } else { columns };
+        Some(ConvForward {
+            im2col: im2col(pointwise, args, x, columns),
+            dense: dense::forward(
+                d.dense_for(images)?,
+                relu,
+                windows,
+                kernel,
+                bias,
+                offset(y, y_at),
+            ),
+        })
+    })
 }
-
-/// The buffers of a backward, by address.
+/// The buffers of a backward, by address: the whole batch's, and temporaries for one chunk.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConvBackwardBuffers {
     /// The input images.
     pub x: u64,
     /// The kernel (`[k, k, c, out]`).
     pub kernel: u64,
-    /// The output and a buffer for the masked gradient, when the op ends in a ReLU.
-    pub relu: Option<ReluBuffers>,
+    /// The output, when the op ends in a ReLU.
+    pub relu_out: Option<u64>,
+    /// [`ConvDims::chunk_out_len`] floats for a chunk's masked gradient (used after a ReLU).
+    pub masked: u64,
     /// The output's gradient.
     pub grad_out: u64,
-    /// [`DenseDims::scratch_len`] floats of the product's (used with several row blocks only).
+    /// [`ConvDims::scratch_len`] floats of the product's (used with several row blocks only).
     pub scratch: u64,
-    /// [`ConvDims::columns_len`] floats for the windows, gathered again.
+    /// [`ConvDims::columns_len`] floats for a chunk's windows, gathered again.
     pub columns: u64,
-    /// [`ConvDims::columns_len`] floats for the windows' gradient (used with the input's
+    /// [`ConvDims::columns_len`] floats for a chunk's windows' gradient (used with the input's
     /// gradient only).
     pub grad_columns: u64,
     /// The kernel's gradient, added to.
@@ -229,62 +315,67 @@ pub(crate) struct ConvBackwardBuffers {
     pub grad_input: Option<u64>,
 }
 
-/// The backward, in order: the windows again, `Dense`'s backward on them, the windows'
-/// gradient scattered onto the input's.
+/// The backward of one chunk, in order: the windows again, `Dense`'s backward on them, the
+/// windows' gradient scattered onto the input's.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConvBackward {
     /// `columns = im2col(x)`, unless pointwise.
     pub im2col: Option<(Launch, WindowParams)>,
-    /// The ReLU mask, the bias and kernel gradients, and the windows' gradient: written to
-    /// `grad_columns` (the product overwrites it), or, pointwise, added to the input's.
+    /// The ReLU mask, the bias and kernel gradients (added to, chunk after chunk), and the
+    /// windows' gradient: written to `grad_columns` (the product overwrites it), or, pointwise,
+    /// added to the input's.
     pub dense: dense::Backward,
     /// `grad_input += col2im(grad_columns)`, with the input's gradient unless pointwise.
     pub col2im: Option<(Launch, WindowParams)>,
 }
 
-/// The backward of the op [`forward`] planned, accumulating into the gradients as dfdx's ops do.
-pub(crate) fn backward(d: ConvDims, b: ConvBackwardBuffers) -> ConvBackward {
+/// The backward of the op [`forward`] planned, chunk by chunk, accumulating into the gradients
+/// as dfdx's ops do.
+pub(crate) fn backward(d: ConvDims, b: ConvBackwardBuffers) -> impl Iterator<Item = ConvBackward> {
     let pointwise = d.pointwise();
-    let windows = if pointwise { b.x } else { b.columns };
-    // Pointwise, the windows' gradient is the input's; else it goes to its own buffer first.
-    let grad_windows = b.grad_input.map(|grad_input| {
-        if pointwise {
-            grad_input
-        } else {
-            b.grad_columns
+    d.chunks().filter_map(move |(first, images)| {
+        let (args, x_at, out_at) = d.part(first, images);
+        let x = offset(b.x, x_at);
+        let grad_input = b.grad_input.map(|g| offset(g, x_at));
+        let windows = if pointwise { x } else { b.columns };
+        // Pointwise, the windows' gradient is the input's; else it goes to its own buffer
+        // first.
+        let grad_windows = grad_input.map(|g| if pointwise { g } else { b.grad_columns });
+        let mut dense = dense::backward(
+            d.dense_for(images)?,
+            BackwardBuffers {
+                x: windows,
+                kernel: b.kernel,
+                relu: b.relu_out.map(|out| ReluBuffers {
+                    out: offset(out, out_at),
+                    masked: b.masked,
+                }),
+                grad_out: offset(b.grad_out, out_at),
+                scratch: b.scratch,
+                grad_kernel: b.grad_kernel,
+                grad_bias: b.grad_bias,
+                grad_input: grad_windows,
+            },
+        );
+        if !pointwise {
+            if let Some(product) = dense.grad_input.as_mut() {
+                // The windows' gradient buffer is not zero-filled: the product writes it.
+                product.beta = 0.0;
+            }
         }
-    });
-    let mut dense = dense::backward(
-        d.dense,
-        BackwardBuffers {
-            x: windows,
-            kernel: b.kernel,
-            relu: b.relu,
-            grad_out: b.grad_out,
-            scratch: b.scratch,
-            grad_kernel: b.grad_kernel,
-            grad_bias: b.grad_bias,
-            grad_input: grad_windows,
-        },
-    );
-    if !pointwise {
-        if let Some(product) = dense.grad_input.as_mut() {
-            // The windows' gradient buffer is not zero-filled: the product writes it.
-            product.beta = 0.0;
-        }
-    }
-    let col2im = match (pointwise, b.grad_input) {
-        (false, Some(grad_input)) => Some((
-            Launch::grid_stride(d.args.input_len(), THREADS),
-            (d.args, b.grad_columns, grad_input),
-        )),
-        _ => None,
-    };
-    ConvBackward {
-        im2col: im2col(&d, b.x, b.columns),
-        dense,
-        col2im,
-    }
+        let col2im = match (pointwise, grad_input) {
+            (false, Some(g)) => Some((
+                Launch::grid_stride(args.input_len(), THREADS),
+                (args, b.grad_columns, g),
+            )),
+            _ => None,
+        };
+        Some(ConvBackward {
+            im2col: im2col(pointwise, args, x, b.columns),
+            dense,
+            col2im,
+        })
+    })
 }
 
 /// `y = max_pool(x)` (`args` with no padding, `y` [`WindowArgs::pooled_len`] floats).
