@@ -1,5 +1,7 @@
 //! Zero-copy reads of `Cpu` tensor data, which dfdx 0.13 does not expose as a slice.
 
+use std::borrow::Cow;
+
 use dfdx::shapes::{HasShape, Shape};
 use dfdx::tensor::{Cpu, Tensor};
 
@@ -57,6 +59,12 @@ pub(crate) fn contiguous_mut<S: Shape>(t: &mut Tensor<S, f32, Cpu>) -> Option<&m
     // left that buffer uniquely owned by `t`, which stays mutably borrowed for the slice's
     // lifetime, so nothing else reads or writes it meanwhile.
     Some(unsafe { std::slice::from_raw_parts_mut(base, len) })
+}
+
+/// The elements of `t` in row-major order: borrowed when [`contiguous`] (always, for the
+/// tensors a fused op's forward accepted and its backward reads again), else copied.
+pub(crate) fn read<S: Shape>(t: &Tensor<S, f32, Cpu>) -> Cow<'_, [f32]> {
+    contiguous(t).map_or_else(|| Cow::Owned(t.as_vec()), Cow::Borrowed)
 }
 
 #[cfg(test)]

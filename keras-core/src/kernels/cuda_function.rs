@@ -4,7 +4,7 @@
 
 use cudarc::driver::{sys::CUresult, CudaFunction, DevicePtr, DriverError};
 use dfdx::shapes::Shape;
-use dfdx::tensor::{Cuda, CudaError, Tensor};
+use dfdx::tensor::{Cuda, CudaError, Gradients, Tensor};
 
 /// The kernel `name` of the PTX module `module` (`ptx`, holding the kernels `names`), loading the
 /// module on first use.
@@ -35,6 +35,24 @@ pub(crate) fn address<S: Shape, T>(t: &Tensor<S, f32, Cuda, T>) -> u64 {
 /// whoever takes it next runs after the kernels launched meanwhile on the same stream.
 pub(crate) fn scratch(dev: &Cuda, len: usize) -> Result<Tensor<(usize,), f32, Cuda>, CudaError> {
     dev.try_unfilled_like(&(len,))
+}
+
+/// `len` floats from dfdx's cache as [`scratch`], or none for `len` 0 (a temporary the plan
+/// does not use).
+pub(crate) fn temporary(
+    dev: &Cuda,
+    len: usize,
+) -> Result<Option<Tensor<(usize,), f32, Cuda>>, CudaError> {
+    (len > 0).then(|| scratch(dev, len)).transpose()
+}
+
+/// The device address of `t`'s gradient, allocated (zero-filled) if it has none yet. The buffer
+/// stays where it is while the map holds it (only the map's handles move as it grows).
+pub(crate) fn grad_address<S: Shape>(
+    grads: &mut Gradients<f32, Cuda>,
+    t: &Tensor<S, f32, Cuda>,
+) -> Result<u64, CudaError> {
+    Ok(*grads.get_or_alloc_mut(t)?.device_ptr())
 }
 
 /// The error of a launch whose buffers or parameters do not fit the kernel.

@@ -14,8 +14,7 @@
 
 #include <stddef.h>
 
-#define KERAS_BN_COLS 32
-#define KERAS_BN_ROW_LANES 8
+#include "../column_lanes.cuh"
 
 #define KERAS_BN_SUM_X 0u
 #define KERAS_BN_SUM_SQUARES 1u
@@ -27,17 +26,14 @@ extern "C" __global__ void keras_bn_sums(size_t rows, size_t c, size_t rows_per_
                                          unsigned int mode, const float *x, const float *g,
                                          const float *stats, float *partial_a,
                                          float *partial_b) {
-    __shared__ float part_a[KERAS_BN_ROW_LANES][KERAS_BN_COLS];
-    __shared__ float part_b[KERAS_BN_ROW_LANES][KERAS_BN_COLS];
-    const unsigned int col_lane = threadIdx.x % KERAS_BN_COLS;
-    const unsigned int row_lane = threadIdx.x / KERAS_BN_COLS;
-    const size_t j = (size_t)blockIdx.x * KERAS_BN_COLS + col_lane;
+    const unsigned int row_lane = threadIdx.x / KERAS_LANE_COLS;
+    const size_t j = (size_t)blockIdx.x * KERAS_LANE_COLS + threadIdx.x % KERAS_LANE_COLS;
     const size_t first = (size_t)blockIdx.y * rows_per_block;
     const size_t end = first + rows_per_block < rows ? first + rows_per_block : rows;
     float a = 0.0f;
     float b = 0.0f;
     if (j < c) {
-        for (size_t r = first + row_lane; r < end; r += KERAS_BN_ROW_LANES) {
+        for (size_t r = first + row_lane; r < end; r += KERAS_LANE_ROWS) {
             const float v = x[r * c + j];
             if (mode == KERAS_BN_SUM_X) {
                 a += v;
@@ -51,16 +47,10 @@ extern "C" __global__ void keras_bn_sums(size_t rows, size_t c, size_t rows_per_
             }
         }
     }
-    part_a[row_lane][col_lane] = a;
-    part_b[row_lane][col_lane] = b;
-    __syncthreads();
+    float ta = 0.0f;
+    float tb = 0.0f;
+    keras_column_lanes_sum2(a, b, &ta, &tb);
     if (row_lane == 0 && j < c) {
-        float ta = part_a[0][col_lane];
-        float tb = part_b[0][col_lane];
-        for (int l = 1; l < KERAS_BN_ROW_LANES; l++) {
-            ta += part_a[l][col_lane];
-            tb += part_b[l][col_lane];
-        }
         partial_a[(size_t)blockIdx.y * c + j] = ta;
         partial_b[(size_t)blockIdx.y * c + j] = tb;
     }

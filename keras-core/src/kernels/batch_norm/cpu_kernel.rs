@@ -1,9 +1,7 @@
 //! Batch normalization on `Cpu`: in `f32` one op on dfdx's tape each way (`columns.rs`'s
 //! arithmetic), in `f64` dfdx's ops.
 
-use std::borrow::Cow;
-
-use dfdx::shapes::{Const, HasShape, Rank1, Shape};
+use dfdx::shapes::{Const, HasShape, Rank1};
 use dfdx::tensor::{
     Cpu, CpuError, Gradients, NoneTape, PutTape, SplitTape, Tape, Tensor, ZerosTensor,
 };
@@ -13,7 +11,7 @@ use super::{
     batch_norm_infer_with_ops, batch_norm_train_with_ops, columns, BatchNormKernel, Moving,
 };
 use crate::kernels::contiguous_mut;
-use crate::kernels::cpu_view::contiguous;
+use crate::kernels::cpu_view::{contiguous, read};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::layer_norm::Rows;
 
@@ -149,9 +147,4 @@ fn with_backward<const C: usize, T: Tape<f32, Cpu>>(
         });
     }
     out.put_tape(tape)
-}
-
-/// The data of `t`, borrowed when contiguous (always, for tensors the forward accepted).
-fn read<S: Shape>(t: &Tensor<S, f32, Cpu>) -> Cow<'_, [f32]> {
-    contiguous(t).map_or_else(|| Cow::Owned(t.as_vec()), Cow::Borrowed)
 }

@@ -8,8 +8,8 @@
 //! `beta`'s gradients, the input's gradient). dfdx's ops take about twenty kernels each way in
 //! training, each with a temporary.
 
-use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
-use dfdx::shapes::{Const, HasShape, Rank1, Shape};
+use cudarc::driver::{DevicePtrMut, LaunchAsync};
+use dfdx::shapes::{Const, HasShape, Rank1};
 use dfdx::tensor::{Cuda, CudaError, Gradients, NoneTape, PutTape, SplitTape, Tape, Tensor};
 
 use super::launch::{
@@ -18,7 +18,7 @@ use super::launch::{
 };
 use super::with_ops::batch_norm_kernel_with_ops;
 use super::{batch_norm_infer_with_ops, batch_norm_train_with_ops, BatchNormKernel, Moving};
-use crate::kernels::cuda_function::{address, function, scratch};
+use crate::kernels::cuda_function::{address, function, grad_address, scratch};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::layer_norm::Rows;
 
@@ -143,14 +143,6 @@ impl BatchNormKernel<f32> for Cuda {
         }
         Ok(with_backward(x, (gamma, beta), out, stats, false))
     }
-}
-
-/// The device address of `t`'s gradient, allocated (zero-filled) if it has none yet.
-fn grad_address<S: Shape>(
-    grads: &mut Gradients<f32, Cuda>,
-    t: &Tensor<S, f32, Cuda>,
-) -> Result<u64, CudaError> {
-    Ok(*grads.get_or_alloc_mut(t)?.device_ptr())
 }
 
 /// `out` on `x`'s tape, with the backward of the op that made it from `x` registered when the

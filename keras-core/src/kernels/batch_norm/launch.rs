@@ -34,9 +34,9 @@ const SUM_X: u32 = 0;
 const SUM_SQUARES: u32 = 1;
 const SUM_GRADS: u32 = 2;
 
-/// Columns per block of [`SUMS`] (`KERAS_BN_COLS`).
+/// Columns per block of [`SUMS`] (`column_lanes.cuh`'s `KERAS_LANE_COLS`).
 const COLS_PER_BLOCK: usize = 32;
-/// Threads per block of [`SUMS`]: `KERAS_BN_COLS × KERAS_BN_ROW_LANES`.
+/// Threads per block of [`SUMS`]: `KERAS_LANE_COLS × KERAS_LANE_ROWS`.
 const SUM_THREADS: u32 = 256;
 /// Rows a block of [`SUMS`] takes, at least.
 const ROWS_PER_BLOCK: usize = 256;

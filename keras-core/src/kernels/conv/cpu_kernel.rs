@@ -1,16 +1,14 @@
 //! `Conv2D`, `MaxPooling2D` and `AveragePooling2D` on `Cpu`: in `f32` one op each on the tape
 //! (`cpu_conv`, `cpu_max_pool`, `cpu_avg_pool`), in `f64` dfdx's ops over gathered windows.
 
-use std::borrow::Cow;
-
-use dfdx::shapes::{Const, Dim, HasShape, Rank1, Rank4, Shape};
+use dfdx::shapes::{Const, Dim, HasShape, Rank1, Rank4};
 use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 
 use super::conv_kernel::{ConvKernel, Images};
 use super::geometry::Geometry;
 use super::with_ops::conv_kernel_with_ops;
 use super::{cpu_avg_pool, cpu_conv, cpu_conv_pool, cpu_max_pool};
-use crate::kernels::cpu_view::{contiguous, contiguous_mut};
+use crate::kernels::cpu_view::{contiguous, contiguous_mut, read};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::Epilogue;
 
@@ -223,11 +221,6 @@ impl ConvKernel<f32> for Cpu {
         let (_, tape) = x.split_tape();
         Ok(out.put_tape(tape))
     }
-}
-
-/// The data of `t`, borrowed when contiguous (always, for tensors the forward accepted).
-fn read<S: Shape>(t: &Tensor<S, f32, Cpu>) -> Cow<'_, [f32]> {
-    contiguous(t).map_or_else(|| Cow::Owned(t.as_vec()), Cow::Borrowed)
 }
 
 /// Maps an impossible shape error (the types fix every dimension) to dfdx's error.

@@ -18,7 +18,7 @@
 //! dfdx's ops (the fallback) gather the windows with index tensors built on the host and uploaded
 //! at every step, then run the product, the bias and the ReLU as separate kernels.
 
-use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
+use cudarc::driver::{DevicePtrMut, LaunchAsync};
 use dfdx::shapes::{Const, Dim, HasShape, Rank1, Rank4, Shape};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
@@ -31,7 +31,7 @@ use super::launch::{
 use super::with_ops::{
     avg_pool2d_with_ops, conv2d_with_ops, conv_kernel_with_ops, max_pool2d_with_ops,
 };
-use crate::kernels::cuda_function::{address, function, scratch};
+use crate::kernels::cuda_function::{address, function, grad_address, temporary};
 use crate::kernels::dense::cuda_kernel::{run_backward, run_forward};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::Epilogue;
@@ -222,20 +222,6 @@ impl ConvKernel<f32> for Cuda {
         }
         Ok(out.put_tape(tape))
     }
-}
-
-/// `len` floats from dfdx's cache, or none for `len` 0 (a pointwise convolution's windows).
-fn temporary(dev: &Cuda, len: usize) -> Result<Option<Tensor<(usize,), f32, Cuda>>, CudaError> {
-    (len > 0).then(|| scratch(dev, len)).transpose()
-}
-
-/// The device address of `t`'s gradient, allocated (zero-filled) if it has none yet. The buffer
-/// stays where it is while the map holds it (only the map's handles move as it grows).
-fn grad_address<S: Shape>(
-    grads: &mut Gradients<f32, Cuda>,
-    t: &Tensor<S, f32, Cuda>,
-) -> Result<u64, CudaError> {
-    Ok(*grads.get_or_alloc_mut(t)?.device_ptr())
 }
 
 /// What the convolution's backward needs, kept alive by the tape.

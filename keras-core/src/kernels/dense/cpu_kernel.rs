@@ -3,15 +3,13 @@
 //! masks the upstream gradient with the ReLU, then runs the two products `xᵀ · g` and
 //! `g · kernelᵀ` and the bias column sums, accumulating into dfdx's gradients as its own ops do.
 
-use std::borrow::Cow;
-
-use dfdx::shapes::{Const, Dim, HasShape, Rank1, Shape};
+use dfdx::shapes::{Const, Dim, HasShape, Rank1};
 use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 
 use super::data_input::is_data_input;
 use super::with_ops::dense_kernel_with_ops;
 use super::{dense_with_ops, DenseKernel, Epilogue};
-use crate::kernels::cpu_view::{contiguous, contiguous_mut};
+use crate::kernels::cpu_view::{contiguous, contiguous_mut, read};
 use crate::kernels::gemm_f32::{matmul, matmul_bias, MatRef};
 
 dense_kernel_with_ops!(Cpu: f64);
@@ -208,11 +206,6 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
         MASKED.set((masked, partial));
         Ok(())
     }
-}
-
-/// The data of `t`, borrowed when contiguous (always, for tensors the forward accepted).
-fn read<S: Shape>(t: &Tensor<S, f32, Cpu>) -> Cow<'_, [f32]> {
-    contiguous(t).map_or_else(|| Cow::Owned(t.as_vec()), Cow::Borrowed)
 }
 
 /// A row-major view; the lengths always match here, by the tensors' shapes.

@@ -9,7 +9,7 @@
 //! always the input's product.
 
 use cudarc::cublas::{result::CublasError, sys::cublasOperation_t, CudaBlas};
-use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
+use cudarc::driver::{DevicePtrMut, LaunchAsync};
 use dfdx::shapes::{Const, Dim, HasShape, Rank1};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
@@ -20,7 +20,7 @@ use super::launch::{
 };
 use super::with_ops::dense_kernel_with_ops;
 use super::{dense_with_ops, DenseKernel, Epilogue};
-use crate::kernels::cuda_function::{address, function, scratch};
+use crate::kernels::cuda_function::{address, function, grad_address, temporary};
 
 /// `dense.cu` compiled to PTX by the build script (empty under `ci-check`).
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/dense.ptx"));
@@ -111,22 +111,17 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
         let dims = self.dims;
         // The gradients' device addresses: a buffer stays where it is while the map holds it
         // (only the map's handles move as it grows).
-        let grad_out = *grads.get_or_alloc_mut(&self.out)?.device_ptr();
-        let grad_kernel = *grads.get_or_alloc_mut(&self.kernel)?.device_ptr();
-        let grad_bias = *grads.get_or_alloc_mut(&self.bias)?.device_ptr();
+        let grad_out = grad_address(grads, &self.out)?;
+        let grad_kernel = grad_address(grads, &self.kernel)?;
+        let grad_bias = grad_address(grads, &self.bias)?;
         let grad_input = match self.need_dx {
-            true => Some(*grads.get_or_alloc_mut(&self.x)?.device_ptr()),
+            true => Some(grad_address(grads, &self.x)?),
             false => None,
         };
         // Temporaries from dfdx's cache; when they drop at the end, their buffers go back to it,
         // and whoever takes them next runs after these kernels on the same stream.
-        let masked = self
-            .relu
-            .then(|| scratch(&dev, dims.out_len()))
-            .transpose()?;
-        let sums = (dims.scratch_len() > 0)
-            .then(|| scratch(&dev, dims.scratch_len()))
-            .transpose()?;
+        let masked = temporary(&dev, if self.relu { dims.out_len() } else { 0 })?;
+        let sums = temporary(&dev, dims.scratch_len())?;
         let plan = launch::backward(
             dims,
             BackwardBuffers {

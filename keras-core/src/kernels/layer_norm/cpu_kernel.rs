@@ -1,15 +1,13 @@
 //! Layer normalization on `Cpu`: in `f32` one op on dfdx's tape (`rows.rs`'s arithmetic), in
 //! `f64` dfdx's ops.
 
-use std::borrow::Cow;
-
-use dfdx::shapes::{Const, HasShape, Rank1, Shape};
+use dfdx::shapes::{Const, HasShape, Rank1};
 use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, ZerosTensor};
 
 use super::with_ops::layer_norm_kernel_with_ops;
 use super::{layer_norm_with_ops, rows, LayerNormKernel, Rows};
 use crate::kernels::contiguous_mut;
-use crate::kernels::cpu_view::contiguous;
+use crate::kernels::cpu_view::{contiguous, read};
 use crate::kernels::dense::is_data_input;
 
 layer_norm_kernel_with_ops!(Cpu: f64);
@@ -65,9 +63,4 @@ impl LayerNormKernel<f32> for Cpu {
         }
         Ok(out.put_tape(tape))
     }
-}
-
-/// The data of `t`, borrowed when contiguous (always, for tensors the forward accepted).
-fn read<S: Shape>(t: &Tensor<S, f32, Cpu>) -> Cow<'_, [f32]> {
-    contiguous(t).map_or_else(|| Cow::Owned(t.as_vec()), Cow::Borrowed)
 }

@@ -6,8 +6,8 @@
 //! (blocks of columns and rows, and a second kernel summing the row blocks of a large batch).
 //! dfdx's ops take about ten kernels each way, with a temporary per op.
 
-use cudarc::driver::{DevicePtr, DevicePtrMut, LaunchAsync};
-use dfdx::shapes::{Const, HasShape, Rank1, Shape};
+use cudarc::driver::{DevicePtrMut, LaunchAsync};
+use dfdx::shapes::{Const, HasShape, Rank1};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
 use super::launch::{
@@ -15,7 +15,7 @@ use super::launch::{
 };
 use super::with_ops::layer_norm_kernel_with_ops;
 use super::{layer_norm_with_ops, LayerNormKernel, Rows};
-use crate::kernels::cuda_function::{address, function, scratch};
+use crate::kernels::cuda_function::{address, function, grad_address, scratch, temporary};
 use crate::kernels::dense::is_data_input;
 
 /// `layer_norm.cu` compiled to PTX by the build script (empty under `ci-check`).
@@ -77,14 +77,6 @@ impl LayerNormKernel<f32> for Cuda {
     }
 }
 
-/// The device address of `t`'s gradient, allocated (zero-filled) if it has none yet.
-fn grad_address<S: Shape>(
-    grads: &mut Gradients<f32, Cuda>,
-    t: &Tensor<S, f32, Cuda>,
-) -> Result<u64, CudaError> {
-    Ok(*grads.get_or_alloc_mut(t)?.device_ptr())
-}
-
 /// What the backward needs, kept alive by the tape.
 struct Saved<const M: usize> {
     x: Tensor<(usize, Const<M>), f32, Cuda>,
@@ -108,9 +100,7 @@ impl<const M: usize> Saved<M> {
             true => Some(grad_address(grads, &self.x)?),
             false => None,
         };
-        let sums = (dims.scratch_len() > 0)
-            .then(|| scratch(&dev, dims.scratch_len()))
-            .transpose()?;
+        let sums = temporary(&dev, dims.scratch_len())?;
         let plan = launch::backward(
             dims,
             BackwardBuffers {

@@ -21,9 +21,9 @@ const MAX_ROW_THREADS: usize = 256;
 const MIN_ROW_THREADS: usize = 32;
 /// Blocks of the row kernels, at most (they loop over the other rows).
 const MAX_ROW_GRID: usize = 65_535;
-/// Columns per block of [`PARAM_GRAD`] (`KERAS_LN_COLS`).
+/// Columns per block of [`PARAM_GRAD`] (`column_lanes.cuh`'s `KERAS_LANE_COLS`).
 const COLS_PER_BLOCK: usize = 32;
-/// Threads per block of [`PARAM_GRAD`]: `KERAS_LN_COLS × KERAS_LN_ROW_LANES`.
+/// Threads per block of [`PARAM_GRAD`]: `KERAS_LANE_COLS × KERAS_LANE_ROWS`.
 const PARAM_THREADS: u32 = 256;
 /// Rows a block of [`PARAM_GRAD`] takes, at least: up to this many rows are one row block.
 const ROWS_PER_BLOCK: usize = 256;

@@ -12,9 +12,9 @@
 
 #include <stddef.h>
 
+#include "../column_lanes.cuh"
+
 #define KERAS_LN_MAX_THREADS 256
-#define KERAS_LN_COLS 32
-#define KERAS_LN_ROW_LANES 8
 
 // Adds partial[0..blockDim.x) into partial[0] in a fixed-order tree. Every thread of the block
 // must call it (it synchronises the block).
@@ -111,32 +111,23 @@ extern "C" __global__ void keras_layer_norm_param_grad(size_t rows, size_t m,
                                                        const float *stats, const float *g,
                                                        float *out_gamma, float *out_beta,
                                                        unsigned int accumulate) {
-    __shared__ float part_gamma[KERAS_LN_ROW_LANES][KERAS_LN_COLS];
-    __shared__ float part_beta[KERAS_LN_ROW_LANES][KERAS_LN_COLS];
-    const unsigned int col_lane = threadIdx.x % KERAS_LN_COLS;
-    const unsigned int row_lane = threadIdx.x / KERAS_LN_COLS;
-    const size_t c = (size_t)blockIdx.x * KERAS_LN_COLS + col_lane;
+    const unsigned int row_lane = threadIdx.x / KERAS_LANE_COLS;
+    const size_t c = (size_t)blockIdx.x * KERAS_LANE_COLS + threadIdx.x % KERAS_LANE_COLS;
     const size_t first = (size_t)blockIdx.y * rows_per_block;
     const size_t end = first + rows_per_block < rows ? first + rows_per_block : rows;
     float sg = 0.0f;
     float sb = 0.0f;
     if (c < m) {
-        for (size_t r = first + row_lane; r < end; r += KERAS_LN_ROW_LANES) {
+        for (size_t r = first + row_lane; r < end; r += KERAS_LANE_ROWS) {
             const float gv = g[r * m + c];
             sg += gv * ((x[r * m + c] - stats[2 * r]) * stats[2 * r + 1]);
             sb += gv;
         }
     }
-    part_gamma[row_lane][col_lane] = sg;
-    part_beta[row_lane][col_lane] = sb;
-    __syncthreads();
+    float tg = 0.0f;
+    float tb = 0.0f;
+    keras_column_lanes_sum2(sg, sb, &tg, &tb);
     if (row_lane == 0 && c < m) {
-        float tg = part_gamma[0][col_lane];
-        float tb = part_beta[0][col_lane];
-        for (int l = 1; l < KERAS_LN_ROW_LANES; l++) {
-            tg += part_gamma[l][col_lane];
-            tb += part_beta[l][col_lane];
-        }
         if (accumulate) {
             out_gamma[c] += tg;
             out_beta[c] += tb;
