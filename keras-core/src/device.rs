@@ -24,9 +24,9 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 ///
 /// It carries the device's kernels: `Dense`'s product ([`DenseKernel`], in `f32`), `Conv2D`'s
 /// convolution and the poolings ([`ConvKernel`], in `f32`), `LayerNormalization`'s
-/// ([`LayerNormKernel`]), `BatchNormalization`'s ([`BatchNormKernel`]), the crossentropy from logits ([`SoftmaxCrossentropyKernel`]),
-/// `Dropout`'s mask ([`DropoutMaskKernel`]) and the optimizer's update
-/// ([`try_update_variable`](KerasDevice::try_update_variable)).
+/// ([`LayerNormKernel`]) and `BatchNormalization`'s ([`BatchNormKernel`]), the crossentropy
+/// from logits ([`SoftmaxCrossentropyKernel`]), `Dropout`'s mask ([`DropoutMaskKernel`]) and
+/// the optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
 /// The trainer turns on the device's allocation [`Cache`] (see
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and

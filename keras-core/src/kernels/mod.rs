@@ -1,15 +1,17 @@
 //! Compute kernels behind the layers.
 //!
-//! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` (and of `Conv2D` over its gathered
-//!   windows, off `Cpu` in `f32`), one kernel per device and dtype. On `Cpu` in `f32` it is one
+//! - [`DenseKernel`] and [`try_dense`]: the product of `Dense` (and of `Conv2D` over its
+//!   windows in `f64`; on `Cuda` in `f32` the convolution runs the same fused product's plan),
+//!   one kernel per device and dtype. On `Cpu` in `f32` it is one
 //!   fused op on dfdx's tape (bias and ReLU folded into the product's stores); on `Cuda` in `f32`
 //!   one fused op too (cuBLAS's products, the bias and ReLU in one kernel, the ReLU mask and the
 //!   bias gradient in another); `f64` uses dfdx's ops through [`dense_with_ops`].
 //!   [`DenseActivation`] says whether a layer's activation folds into the op.
-//! - [`ConvKernel`]: `Conv2D`'s convolution and `MaxPooling2D`'s pooling ([`conv`]), one kernel
-//!   per device and dtype: on `Cpu` in `f32` one op each, the windows packed block by block
-//!   straight into `gemm`'s products; on `Cuda` in `f32` one op each, the windows gathered on
-//!   the device for `Dense`'s fused product; in `f64` dfdx's ops over gathered windows.
+//! - [`ConvKernel`]: `Conv2D`'s convolution and `MaxPooling2D`'s and `AveragePooling2D`'s
+//!   pooling ([`conv`]), one kernel per device and dtype: on `Cpu` in `f32` one op each, the
+//!   windows packed block by block straight into `gemm`'s products; on `Cuda` in `f32` one op
+//!   each, the windows gathered on the device for `Dense`'s fused product; in `f64` dfdx's ops
+//!   over gathered windows.
 //! - [`SoftmaxCrossentropyKernel`] and [`try_softmax_crossentropy`]: the softmax crossentropy
 //!   reduced to the loss ([`crossentropy`]), one op per device on dfdx's tape (`Cuda`: one
 //!   kernel each way), the device form of Keras's crossentropies from logits.

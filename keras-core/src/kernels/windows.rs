@@ -1,6 +1,6 @@
-//! Sliding windows over channels-last images with dfdx's ops: `AvgPool2D`'s forward, and
-//! `Conv2D`'s and `MaxPool2D`'s where the device has no fused kernel for them (`f64`, `Cuda`;
-//! see [`ConvKernel`](crate::kernels::ConvKernel)).
+//! Sliding windows over channels-last images with dfdx's ops: `Conv2D`'s, `MaxPool2D`'s and
+//! `AvgPool2D`'s forward where the device has no fused kernel for them (`f64`, and views or
+//! empty batches in `f32`; see [`ConvKernel`](crate::kernels::ConvKernel)).
 //!
 //! dfdx 0.13's `conv2d`/`pool2d` tensor ops are compiled only with its nightly feature, so the
 //! windows are gathered with the stable, differentiable `gather` op (im2col): every `K x K`

@@ -14,7 +14,7 @@ use dfdx::tensor_ops::{Device, ReshapeTo};
 /// is stored or uploaded: each element's draw is recomputed from its index. (dfdx's own dropout
 /// draws every mask with a host generator, and on `Cuda` uploads it, forward and backward.)
 /// A view that is not row-major (broadcast, permuted) is first copied row-major on its tape
-/// ([`row_major`]), so the mask indexes elements in row-major order whatever the strides.
+/// (`row_major`), so the mask indexes elements in row-major order whatever the strides.
 /// [`KerasDevice`](crate::device::KerasDevice) requires it in `f32`.
 ///
 /// # Examples

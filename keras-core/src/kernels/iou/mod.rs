@@ -4,10 +4,11 @@
 //! [`IouForm`], with a CPU kernel (`cpu_kernel.rs`) and a CUDA kernel (`cuda_kernel.rs`,
 //! `iou.cu`) side by side.
 //!
-//! A device state is a buffer of `i64` ([`Counts`](crate::device::Counts)): the counts this
-//! device added since it started, `classes × classes` (rows: true class), then
+//! A device state is a buffer of `i64`
+//! ([`KerasDevice::IouCounts`](crate::device::KerasDevice::IouCounts)): the counts this device
+//! added since it started, `classes × classes` (rows: true class), then
 //! [`IouForm::CHECK_LEN`] check words that record a predicted class id out of range (the
-//! prediction is skipped; [`bad_prediction`] reads the record back). The metric's own saved
+//! prediction is skipped; `bad_prediction` reads the record back). The metric's own saved
 //! state (counts as two exact `f32` halves) stays on the host; [`IouForm::add_counts`] adds the
 //! device's counts to it when a log needs the values. Integer sums do not depend on their order, so the
 //! counts are the host metric's exactly, on every device.
