@@ -185,8 +185,10 @@ extern "C" __global__ void keras_avg_pool(const WindowArgs a, const float *x, fl
 }
 
 // dx[image, iy, ix, ch] += g[o] / (k * k) for every window o that holds the element, in the
-// order of the output pixels. One thread per input value, grid-stride.
-extern "C" __global__ void keras_avg_pool_grad(const WindowArgs a, const float *g, float *dx) {
+// order of the output pixels. One thread per input value, grid-stride. The parameters are
+// keras_max_pool_grad's, so one plan launches either; x and y are not read.
+extern "C" __global__ void keras_avg_pool_grad(const WindowArgs a, const float *x, const float *y,
+                                               const float *g, float *dx) {
     const size_t n = a.images * a.h * a.w * a.c;
     const size_t stride = (size_t)blockDim.x * gridDim.x;
     const float size = (float)(a.k * a.k);

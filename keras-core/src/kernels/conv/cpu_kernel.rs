@@ -6,6 +6,7 @@ use dfdx::tensor::{Cpu, CpuError, Gradients, PutTape, SplitTape, Tape, Tensor, Z
 
 use super::conv_kernel::{ConvKernel, Images};
 use super::geometry::Geometry;
+use super::pooling::Pooling;
 use super::with_ops::conv_kernel_with_ops;
 use super::{cpu_avg_pool, cpu_conv, cpu_conv_pool, cpu_max_pool};
 use crate::kernels::cpu_view::{contiguous, contiguous_mut, read};
@@ -109,29 +110,7 @@ impl ConvKernel<f32> for Cpu {
     >(
         x: Images<B, H, W, C, f32, Self, T>,
     ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CpuError> {
-        let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<C>);
-        let mut out: Images<B, OH, OW, C, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
-        let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
-        match (contiguous(&x), contiguous_mut(&mut out)) {
-            (Some(xs), Some(ys)) => cpu_max_pool::forward(&g, xs, ys),
-            _ => {
-                return super::with_ops::max_pool2d_with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(
-                    x, true,
-                )
-            }
-        }
-        let (x, mut tape) = x.split_tape();
-        if T::OWNS_TAPE {
-            let out = out.clone();
-            tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
-                let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
-                let (xs, ys) = (read(&x), read(&out));
-                cpu_max_pool::backward(&g, &xs, &ys, &g_out, grads.get_or_alloc_mut(&x)?);
-                **grads.get_or_alloc_mut(&out)? = g_out;
-                Ok(())
-            });
-        }
-        Ok(out.put_tape(tape))
+        pool::<B, H, W, C, K, S, OH, OW, T>(x, Pooling::Max)
     }
 
     fn try_avg_pool2d<
@@ -147,26 +126,7 @@ impl ConvKernel<f32> for Cpu {
     >(
         x: Images<B, H, W, C, f32, Self, T>,
     ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CpuError> {
-        let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<C>);
-        let mut out: Images<B, OH, OW, C, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
-        let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
-        match (contiguous(&x), contiguous_mut(&mut out)) {
-            (Some(xs), Some(ys)) => cpu_avg_pool::forward(&g, xs, ys),
-            _ => {
-                return super::with_ops::avg_pool2d_with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(x)
-            }
-        }
-        let (x, mut tape) = x.split_tape();
-        if T::OWNS_TAPE {
-            let out = out.clone();
-            tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
-                let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
-                cpu_avg_pool::backward(&g, &g_out, grads.get_or_alloc_mut(&x)?);
-                **grads.get_or_alloc_mut(&out)? = g_out;
-                Ok(())
-            });
-        }
-        Ok(out.put_tape(tape))
+        pool::<B, H, W, C, K, S, OH, OW, T>(x, Pooling::Avg)
     }
 
     fn try_conv2d_max_pool2d<
@@ -221,6 +181,50 @@ impl ConvKernel<f32> for Cpu {
         let (_, tape) = x.split_tape();
         Ok(out.put_tape(tape))
     }
+}
+
+/// Max or average pooling as one op each way (`cpu_max_pool`, `cpu_avg_pool`); a view that is
+/// not row-major or an empty batch goes to dfdx's ops.
+#[allow(clippy::type_complexity)]
+fn pool<
+    B: Dim,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+    T: Tape<f32, Cpu>,
+>(
+    x: Images<B, H, W, C, f32, Cpu, T>,
+    pooling: Pooling,
+) -> Result<Images<B, OH, OW, C, f32, Cpu, T>, CpuError> {
+    let shape = (x.shape().0, Const::<OH>, Const::<OW>, Const::<C>);
+    let mut out: Images<B, OH, OW, C, f32, Cpu, _> = x.device().try_zeros_like(&shape)?;
+    let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
+    match (contiguous(&x), contiguous_mut(&mut out), pooling) {
+        (Some(xs), Some(ys), Pooling::Max) => cpu_max_pool::forward(&g, xs, ys),
+        (Some(xs), Some(ys), Pooling::Avg) => cpu_avg_pool::forward(&g, xs, ys),
+        _ => return pooling.with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(x, true),
+    }
+    let (x, mut tape) = x.split_tape();
+    if T::OWNS_TAPE {
+        let out = out.clone();
+        tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
+            let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
+            match pooling {
+                Pooling::Max => {
+                    let (xs, ys) = (read(&x), read(&out));
+                    cpu_max_pool::backward(&g, &xs, &ys, &g_out, grads.get_or_alloc_mut(&x)?);
+                }
+                Pooling::Avg => cpu_avg_pool::backward(&g, &g_out, grads.get_or_alloc_mut(&x)?),
+            }
+            **grads.get_or_alloc_mut(&out)? = g_out;
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
 }
 
 /// Maps an impossible shape error (the types fix every dimension) to dfdx's error.

@@ -24,13 +24,9 @@ use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor}
 
 use super::conv_kernel::{ConvKernel, Images};
 use super::geometry::Geometry;
-use super::launch::{
-    self, ConvBackwardBuffers, ConvDims, WindowArgs, AVG_POOL, AVG_POOL_GRAD, COL2IM, IM2COL,
-    MAX_POOL, MAX_POOL_GRAD, NAMES,
-};
-use super::with_ops::{
-    avg_pool2d_with_ops, conv2d_with_ops, conv_kernel_with_ops, max_pool2d_with_ops,
-};
+use super::launch::{self, ConvBackwardBuffers, ConvDims, WindowArgs, COL2IM, IM2COL, NAMES};
+use super::pooling::Pooling;
+use super::with_ops::{conv2d_with_ops, conv_kernel_with_ops};
 use crate::kernels::cuda_function::{address, function, grad_address, temporary};
 use crate::kernels::dense::cuda_kernel::{run_backward, run_forward};
 use crate::kernels::dense::is_data_input;
@@ -136,42 +132,7 @@ impl ConvKernel<f32> for Cuda {
     >(
         x: Images<B, H, W, C, f32, Self, T>,
     ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CudaError> {
-        let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
-        let args = WindowArgs::new(&g, x.shape().0.size()).filter(|_| x.is_row_major());
-        let Some(args) = args else {
-            return max_pool2d_with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(x, false);
-        };
-        let dev = x.device().clone();
-        // Not zero-filled: the kernel writes every element.
-        let mut out: Images<B, OH, OW, C, f32, Cuda, _> =
-            dev.try_unfilled_like(&(x.shape().0, Const, Const, Const))?;
-        let (shape, params) =
-            launch::max_pool(args, address(&x), *out.storage_mut().device_ptr_mut());
-        // SAFETY: `keras_max_pool` reads the `input_len` floats of `x` and writes the
-        // `pooled_len` of `out`, row-major live buffers of this device of those lengths
-        // (`is_row_major`, `WindowArgs`), `out` borrowed by nobody else.
-        unsafe { function(&dev, MODULE, PTX, &NAMES, MAX_POOL)?.launch(shape.into(), params) }?;
-        let (x, mut tape) = x.split_tape();
-        if T::OWNS_TAPE {
-            let out = out.clone();
-            tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| {
-                let g_out = grad_address(grads, &out)?;
-                let dx = grad_address(grads, &x)?;
-                let (shape, params) =
-                    launch::max_pool_grad(args, address(&x), address(&out), g_out, dx);
-                // SAFETY: `keras_max_pool_grad` reads `x` and its gradient's `input_len`
-                // floats, `out` and its gradient's `pooled_len`, and rewrites the input's
-                // gradient: live buffers of this device of those lengths (the gradients are
-                // allocated like their tensors), on dfdx's stream after the kernels that wrote
-                // them.
-                unsafe {
-                    function(x.device(), MODULE, PTX, &NAMES, MAX_POOL_GRAD)?
-                        .launch(shape.into(), params)
-                }?;
-                Ok(())
-            });
-        }
-        Ok(out.put_tape(tape))
+        pool::<B, H, W, C, K, S, OH, OW, T>(x, Pooling::Max)
     }
 
     fn try_avg_pool2d<
@@ -187,41 +148,65 @@ impl ConvKernel<f32> for Cuda {
     >(
         x: Images<B, H, W, C, f32, Self, T>,
     ) -> Result<Images<B, OH, OW, C, f32, Self, T>, CudaError> {
-        let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
-        let args = WindowArgs::new(&g, x.shape().0.size()).filter(|_| x.is_row_major());
-        let Some(args) = args else {
-            return avg_pool2d_with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(x);
-        };
-        let dev = x.device().clone();
-        // Not zero-filled: the kernel writes every element.
-        let mut out: Images<B, OH, OW, C, f32, Cuda, _> =
-            dev.try_unfilled_like(&(x.shape().0, Const, Const, Const))?;
-        let (shape, params) =
-            launch::avg_pool(args, address(&x), *out.storage_mut().device_ptr_mut());
-        // SAFETY: `keras_avg_pool` reads the `input_len` floats of `x` and writes the
-        // `pooled_len` of `out`, row-major live buffers of this device of those lengths
-        // (`is_row_major`, `WindowArgs`), `out` borrowed by nobody else.
-        unsafe { function(&dev, MODULE, PTX, &NAMES, AVG_POOL)?.launch(shape.into(), params) }?;
-        let (x, mut tape) = x.split_tape();
-        if T::OWNS_TAPE {
-            let out = out.clone();
-            tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| {
-                let g_out = grad_address(grads, &out)?;
-                let dx = grad_address(grads, &x)?;
-                let (shape, params) = launch::avg_pool_grad(args, g_out, dx);
-                // SAFETY: `keras_avg_pool_grad` reads the `pooled_len` floats of the output's
-                // gradient and rewrites the `input_len` of the input's: live buffers of this
-                // device of those lengths (allocated like their tensors), on dfdx's stream after
-                // the kernels that wrote them.
-                unsafe {
-                    function(x.device(), MODULE, PTX, &NAMES, AVG_POOL_GRAD)?
-                        .launch(shape.into(), params)
-                }?;
-                Ok(())
-            });
-        }
-        Ok(out.put_tape(tape))
+        pool::<B, H, W, C, K, S, OH, OW, T>(x, Pooling::Avg)
     }
+}
+
+/// Max or average pooling as one kernel each way; a view that is not row-major or an empty
+/// batch goes to dfdx's ops.
+#[allow(clippy::type_complexity)]
+fn pool<
+    B: Dim,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+    T: Tape<f32, Cuda>,
+>(
+    x: Images<B, H, W, C, f32, Cuda, T>,
+    pooling: Pooling,
+) -> Result<Images<B, OH, OW, C, f32, Cuda, T>, CudaError> {
+    let g = Geometry::of::<H, W, C, K, S, 0, OH, OW>();
+    let args = WindowArgs::new(&g, x.shape().0.size()).filter(|_| x.is_row_major());
+    let Some(args) = args else {
+        return pooling.with_ops::<B, H, W, C, K, S, OH, OW, _, _, _>(x, false);
+    };
+    let dev = x.device().clone();
+    // Not zero-filled: the kernel writes every element.
+    let mut out: Images<B, OH, OW, C, f32, Cuda, _> =
+        dev.try_unfilled_like(&(x.shape().0, Const, Const, Const))?;
+    let (name, shape, params) = launch::pool(
+        pooling,
+        args,
+        address(&x),
+        *out.storage_mut().device_ptr_mut(),
+    );
+    // SAFETY: the pooling kernel reads the `input_len` floats of `x` and writes the `pooled_len`
+    // of `out`, row-major live buffers of this device of those lengths (`is_row_major`,
+    // `WindowArgs`), `out` borrowed by nobody else.
+    unsafe { function(&dev, MODULE, PTX, &NAMES, name)?.launch(shape.into(), params) }?;
+    let (x, mut tape) = x.split_tape();
+    if T::OWNS_TAPE {
+        let out = out.clone();
+        tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| {
+            let g_out = grad_address(grads, &out)?;
+            let dx = grad_address(grads, &x)?;
+            let (name, shape, params) =
+                launch::pool_grad(pooling, args, address(&x), address(&out), g_out, dx);
+            // SAFETY: the backward kernel reads `x` (`input_len` floats), `out` and its
+            // gradient (`pooled_len`), and rewrites the input's gradient (`input_len`): live
+            // buffers of this device of those lengths (the gradients are allocated like their
+            // tensors), on dfdx's stream after the kernels that wrote them.
+            unsafe {
+                function(x.device(), MODULE, PTX, &NAMES, name)?.launch(shape.into(), params)
+            }?;
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
 }
 
 /// What the convolution's backward needs, kept alive by the tape.

@@ -1,5 +1,5 @@
-//! The fused `Conv2D`, `MaxPooling2D` and `AveragePooling2D` ops' `Cuda` plans (`launch.rs`) run on the CPU:
-//! `conv.cu`'s and `dense.cu`'s kernels by the emulation, cuBLAS's products by
+//! The fused `Conv2D`, `MaxPooling2D` and `AveragePooling2D` ops' `Cuda` plans (`launch.rs`)
+//! run on the CPU: `conv.cu`'s and `dense.cu`'s kernels by the emulation, cuBLAS's products by
 //! `reference_sgemm` (BLAS's definition of `sgemm`), against the CPU's fused ops (`Cpu`,
 //! `f32`): the output and every gradient, which the plans add to gradients that already hold
 //! values.
@@ -7,10 +7,8 @@
 use dfdx::prelude::*;
 
 use super::geometry::Geometry;
-use super::launch::{
-    self, ConvBackwardBuffers, ConvDims, WindowArgs, AVG_POOL, AVG_POOL_GRAD, COL2IM, IM2COL,
-    MAX_POOL, MAX_POOL_GRAD, NAMES,
-};
+use super::launch::{self, ConvBackwardBuffers, ConvDims, WindowArgs, COL2IM, IM2COL, NAMES};
+use super::pooling::Pooling;
 use super::ConvKernel;
 use crate::kernels::dense::launch::{BIAS, BIAS_GRAD, SUM_CHUNKS};
 use crate::kernels::emulation::blas::reference_sgemm;
@@ -333,13 +331,6 @@ fn assert_same(what: &str, got: &[f32], want: &[f32]) {
     }
 }
 
-/// A pooling op.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pooling {
-    Max,
-    Avg,
-}
-
 /// The emulated pooling and its backward agree with the CPU's op on `images` images: the
 /// pooled values exactly; the input gradient exactly for max pooling (each window's first
 /// maximum gets its gradient, in the same order) and within a rounding for average pooling.
@@ -387,20 +378,10 @@ fn check_pool<
     // SAFETY: the forwards read `x` and write `got_y`; the backwards read `x`, `got_y` and `r`
     // and rewrite `got_dx`; each as long as `args` says.
     unsafe {
-        match pooling {
-            Pooling::Max => {
-                let (shape, params) = launch::max_pool(args, x_at, y_at);
-                launch(MAX_POOL, shape, &params).unwrap();
-                let (shape, params) = launch::max_pool_grad(args, x_at, y_at, r_at, dx_at);
-                launch(MAX_POOL_GRAD, shape, &params).unwrap();
-            }
-            Pooling::Avg => {
-                let (shape, params) = launch::avg_pool(args, x_at, y_at);
-                launch(AVG_POOL, shape, &params).unwrap();
-                let (shape, params) = launch::avg_pool_grad(args, r_at, dx_at);
-                launch(AVG_POOL_GRAD, shape, &params).unwrap();
-            }
-        }
+        let (name, shape, params) = launch::pool(pooling, args, x_at, y_at);
+        launch(name, shape, &params).unwrap();
+        let (name, shape, params) = launch::pool_grad(pooling, args, x_at, y_at, r_at, dx_at);
+        launch(name, shape, &params).unwrap();
     }
     let got_dx: Vec<f32> = got_dx.into_iter().map(|v| v - BEFORE).collect();
     assert_same(&format!("{pooling:?} {g:?}: pooled"), &got_y, &want_y);

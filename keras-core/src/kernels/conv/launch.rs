@@ -10,6 +10,7 @@
 //! are gathered or scattered.
 
 use super::geometry::Geometry;
+use super::pooling::Pooling;
 use crate::kernels::dense::launch::{self as dense, BackwardBuffers, DenseDims, ReluBuffers};
 use crate::kernels::Launch;
 
@@ -118,12 +119,11 @@ impl WindowArgs {
 
 /// A window kernel's parameters: the geometry, then the address it reads and the one it
 /// writes (im2col: the images and the windows; col2im: the windows' and the images' gradients;
-/// pooling: the images and the pooled values; average pooling's backward: the pooled values'
-/// and the images' gradients).
+/// pooling: the images and the pooled values).
 pub(crate) type WindowParams = (WindowArgs, u64, u64);
 
-/// [`MAX_POOL_GRAD`]'s parameters: the geometry, the images', the pooled values', their
-/// gradient's and the images' gradient's addresses.
+/// [`MAX_POOL_GRAD`]'s and [`AVG_POOL_GRAD`]'s parameters: the geometry, the images', the
+/// pooled values', their gradient's and the images' gradient's addresses.
 pub(crate) type PoolGradParams = (WindowArgs, u64, u64, u64, u64);
 
 /// Floats of windows one chunk of images gathers at once (256 MiB): a larger batch runs chunk
@@ -378,40 +378,42 @@ pub(crate) fn backward(d: ConvDims, b: ConvBackwardBuffers) -> impl Iterator<Ite
     })
 }
 
-/// `y = max_pool(x)` (`args` with no padding, `y` [`WindowArgs::pooled_len`] floats).
-pub(crate) fn max_pool(args: WindowArgs, x: u64, y: u64) -> (Launch, WindowParams) {
+/// `y = pool(x)` (`args` with no padding, `y` [`WindowArgs::pooled_len`] floats): the kernel
+/// and its launch.
+pub(crate) fn pool(
+    pooling: Pooling,
+    args: WindowArgs,
+    x: u64,
+    y: u64,
+) -> (&'static str, Launch, WindowParams) {
+    let name = match pooling {
+        Pooling::Max => MAX_POOL,
+        Pooling::Avg => AVG_POOL,
+    };
     (
+        name,
         Launch::grid_stride(args.pooled_len(), THREADS),
         (args, x, y),
     )
 }
 
-/// `dx += max_pool'(x, y) · g`: each window's gradient to its first maximum.
-pub(crate) fn max_pool_grad(
+/// `dx += pool'(x, y) · g`: each window's gradient to its first maximum, or over its size to
+/// each of its pixels (which reads neither `x` nor `y`). The kernel and its launch.
+pub(crate) fn pool_grad(
+    pooling: Pooling,
     args: WindowArgs,
     x: u64,
     y: u64,
     g: u64,
     dx: u64,
-) -> (Launch, PoolGradParams) {
+) -> (&'static str, Launch, PoolGradParams) {
+    let name = match pooling {
+        Pooling::Max => MAX_POOL_GRAD,
+        Pooling::Avg => AVG_POOL_GRAD,
+    };
     (
+        name,
         Launch::grid_stride(args.input_len(), THREADS),
         (args, x, y, g, dx),
-    )
-}
-
-/// `y = avg_pool(x)` (`args` with no padding, `y` [`WindowArgs::pooled_len`] floats).
-pub(crate) fn avg_pool(args: WindowArgs, x: u64, y: u64) -> (Launch, WindowParams) {
-    (
-        Launch::grid_stride(args.pooled_len(), THREADS),
-        (args, x, y),
-    )
-}
-
-/// `dx += avg_pool'(g)`: each window's gradient, over its size, to each of its pixels.
-pub(crate) fn avg_pool_grad(args: WindowArgs, g: u64, dx: u64) -> (Launch, WindowParams) {
-    (
-        Launch::grid_stride(args.input_len(), THREADS),
-        (args, g, dx),
     )
 }

@@ -39,6 +39,7 @@ mod emulated;
 mod geometry;
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 mod launch;
+mod pooling;
 mod wide;
 mod with_ops;
 
