@@ -285,7 +285,7 @@ fn large_emulated_convolutions_sum_the_bias_gradient_over_row_blocks() {
     // 20 images of 4x4 outputs: 320 rows, two row blocks of the bias gradient.
     let g = Geometry::of::<6, 6, 2, 3, 1, 0, 4, 4>();
     assert_eq!(
-        ConvDims::new(&g, 20, 6).unwrap().chunk_dense().row_blocks(),
+        ConvDims::new(&g, 20, 6).unwrap().chunk_dense.row_blocks(),
         2
     );
     each_conv_form::<6, 6, 2, 6, 3, 1, 0, 4, 4>(20);

@@ -146,6 +146,8 @@ pub(crate) struct ConvDims {
     pub out: usize,
     /// Images per chunk (the last chunk may have fewer).
     pub chunk: usize,
+    /// The product of a whole chunk's windows with the kernel (the largest chunk's).
+    pub chunk_dense: DenseDims,
 }
 
 impl ConvDims {
@@ -166,24 +168,21 @@ impl ConvDims {
         let args = WindowArgs::new(g, images)?;
         let per_image = args.oh * args.ow * args.window_len();
         let chunk = (budget / per_image).clamp(1, images);
-        let d = ConvDims { args, out, chunk };
-        d.dense_for(chunk)?;
-        Some(d)
-    }
-
-    /// The product of `images` images' windows with the kernel.
-    fn dense_for(&self, images: usize) -> Option<DenseDims> {
-        let a = &self.args;
-        DenseDims::new(images * a.oh * a.ow, a.window_len(), self.out)
-    }
-
-    /// The product of a whole chunk (the largest), which [`new`](Self::new) checked.
-    pub(crate) fn chunk_dense(&self) -> DenseDims {
-        self.dense_for(self.chunk).unwrap_or(DenseDims {
-            rows: 1,
-            inner: 1,
-            cols: 1,
+        let chunk_dense = DenseDims::new(chunk * args.oh * args.ow, args.window_len(), out)?;
+        Some(ConvDims {
+            args,
+            out,
+            chunk,
+            chunk_dense,
         })
+    }
+
+    /// The product of `images` images' windows (at most a chunk's) with the kernel.
+    fn dense_for(&self, images: usize) -> DenseDims {
+        DenseDims {
+            rows: images * self.args.oh * self.args.ow,
+            ..self.chunk_dense
+        }
     }
 
     /// `(first image, images)` of each chunk, in order.
@@ -210,12 +209,12 @@ impl ConvDims {
 
     /// Floats of a chunk's output (the masked gradient's temporary).
     pub(crate) fn chunk_out_len(&self) -> usize {
-        self.chunk_dense().out_len()
+        self.chunk_dense.out_len()
     }
 
     /// Floats of the product's scratch for a chunk's bias gradient.
     pub(crate) fn scratch_len(&self) -> usize {
-        self.chunk_dense().scratch_len()
+        self.chunk_dense.scratch_len()
     }
 
     /// The geometry of `images` images, from image `first`: its windows' arguments, and the
@@ -270,23 +269,24 @@ pub(crate) fn forward(
     y: u64,
 ) -> impl Iterator<Item = ConvForward> {
     let pointwise = d.pointwise();
-    d.chunks().filter_map(move |(first, images)| {
+    d.chunks().map(move |(first, images)| {
         let (args, x_at, y_at) = d.part(first, images);
         let x = offset(x, x_at);
         let windows = if pointwise { x } else { columns };
-        Some(ConvForward {
+        ConvForward {
             im2col: im2col(pointwise, args, x, columns),
             dense: dense::forward(
-                d.dense_for(images)?,
+                d.dense_for(images),
                 relu,
                 windows,
                 kernel,
                 bias,
                 offset(y, y_at),
             ),
-        })
+        }
     })
 }
+
 /// The buffers of a backward, by address: the whole batch's, and temporaries for one chunk.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConvBackwardBuffers {
@@ -333,7 +333,7 @@ pub(crate) struct ConvBackward {
 /// as dfdx's ops do.
 pub(crate) fn backward(d: ConvDims, b: ConvBackwardBuffers) -> impl Iterator<Item = ConvBackward> {
     let pointwise = d.pointwise();
-    d.chunks().filter_map(move |(first, images)| {
+    d.chunks().map(move |(first, images)| {
         let (args, x_at, out_at) = d.part(first, images);
         let x = offset(b.x, x_at);
         let grad_input = b.grad_input.map(|g| offset(g, x_at));
@@ -342,7 +342,7 @@ pub(crate) fn backward(d: ConvDims, b: ConvBackwardBuffers) -> impl Iterator<Ite
         // first.
         let grad_windows = grad_input.map(|g| if pointwise { g } else { b.grad_columns });
         let mut dense = dense::backward(
-            d.dense_for(images)?,
+            d.dense_for(images),
             BackwardBuffers {
                 x: windows,
                 kernel: b.kernel,
@@ -370,11 +370,11 @@ pub(crate) fn backward(d: ConvDims, b: ConvBackwardBuffers) -> impl Iterator<Ite
             )),
             _ => None,
         };
-        Some(ConvBackward {
+        ConvBackward {
             im2col: im2col(pointwise, args, x, b.columns),
             dense,
             col2im,
-        })
+        }
     })
 }
 
