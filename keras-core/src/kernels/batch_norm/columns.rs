@@ -8,34 +8,40 @@ use rayon::prelude::*;
 /// Rows per block of a per-feature sum.
 const BLOCK_ROWS: usize = 256;
 
+/// Floats between two blocks' partial sums, at least: a cache line, so that threads writing
+/// neighbouring blocks never share one.
+const PAD: usize = 16;
+
 /// Per-feature sums of `term(x_row, g_row, a, b)` over the rows, which adds one row's terms to
 /// the `c` values of `a` and of `b`: `(a, b)` totals. `g` is read alongside `x` (pass `x` again
-/// when there is no `g`).
+/// when there is no `g`). The blocks' partial sums share one buffer, each block's `2c` values a
+/// cache line or more apart from the next's.
 fn column_sums<F>(x: &[f32], g: &[f32], c: usize, term: F) -> (Vec<f32>, Vec<f32>)
 where
     F: Fn(&[f32], &[f32], &mut [f32], &mut [f32]) + Sync,
 {
-    let partials: Vec<(Vec<f32>, Vec<f32>)> = x
-        .par_chunks(BLOCK_ROWS * c)
+    let blocks = (x.len() / c).div_ceil(BLOCK_ROWS);
+    let stride = (2 * c).next_multiple_of(PAD) + PAD;
+    let mut partials = vec![0.0f32; blocks * stride];
+    partials
+        .par_chunks_mut(stride)
+        .zip(x.par_chunks(BLOCK_ROWS * c))
         .zip(g.par_chunks(BLOCK_ROWS * c))
-        .map(|(x, g)| {
-            let (mut a, mut b) = (vec![0.0f32; c], vec![0.0f32; c]);
+        .for_each(|((partial, x), g)| {
+            let (a, rest) = partial.split_at_mut(c);
+            let b = &mut rest[..c];
             for (x, g) in x.chunks_exact(c).zip(g.chunks_exact(c)) {
-                term(x, g, &mut a, &mut b);
+                term(x, g, a, b);
             }
-            (a, b)
-        })
-        .collect();
-    let (mut a, mut b) = (vec![0.0f32; c], vec![0.0f32; c]);
-    for (pa, pb) in &partials {
-        for (t, v) in a.iter_mut().zip(pa) {
-            *t += v;
-        }
-        for (t, v) in b.iter_mut().zip(pb) {
+        });
+    let mut sums = vec![0.0f32; 2 * c];
+    for partial in partials.chunks_exact(stride) {
+        for (t, v) in sums.iter_mut().zip(&partial[..2 * c]) {
             *t += v;
         }
     }
-    (a, b)
+    let b = sums.split_off(c);
+    (sums, b)
 }
 
 /// The batch's statistics for training: each feature's mean and `1 / sqrt(var + epsilon)` (the
