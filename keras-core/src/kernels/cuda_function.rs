@@ -2,7 +2,9 @@
 //! `Cuda` device, each module once, a tensor's device address, and the driver errors the
 //! launchers report.
 
-use cudarc::driver::{sys::CUresult, CudaFunction, DevicePtr, DriverError};
+use cudarc::driver::{sys::CUresult, CudaFunction, DevicePtr, DriverError, LaunchAsync};
+
+use crate::kernels::Launch;
 use dfdx::shapes::Shape;
 use dfdx::tensor::{Cuda, CudaError, Gradients, Tensor};
 
@@ -23,6 +25,28 @@ pub(crate) fn function(
         .ok_or(CudaError::Driver(DriverError(
             CUresult::CUDA_ERROR_NOT_FOUND,
         )))
+}
+
+/// Launches the kernel `name` of the module `module` (`ptx`, holding the kernels `names`,
+/// loaded on first use) on `dev`'s stream with a planned shape and parameters.
+///
+/// # Safety
+/// As cudarc's `LaunchAsync::launch`: the parameters must be the kernel's, in its order, and
+/// every address among them a live buffer of `dev` as long as the kernel reads or writes for
+/// this shape, nothing else writing what it reads or touching what it writes meanwhile.
+pub(crate) unsafe fn run_kernel<P>(
+    dev: &Cuda,
+    (module, ptx, names): (&str, &'static str, &[&'static str]),
+    name: &str,
+    (shape, params): (Launch, P),
+) -> Result<(), CudaError>
+where
+    CudaFunction: LaunchAsync<P>,
+{
+    let kernel = function(dev, module, ptx, names, name)?;
+    // SAFETY: the caller's promise.
+    unsafe { kernel.launch(shape.into(), params) }?;
+    Ok(())
 }
 
 /// The device address of `t`'s buffer, as a kernel parameter or a cuBLAS operand.

@@ -8,7 +8,7 @@
 //! `beta`'s gradients, the input's gradient). dfdx's ops take about twenty kernels each way in
 //! training, each with a temporary.
 
-use cudarc::driver::{DevicePtrMut, LaunchAsync};
+use cudarc::driver::DevicePtrMut;
 use dfdx::shapes::{Const, HasShape, Rank1};
 use dfdx::tensor::{Cuda, CudaError, Gradients, NoneTape, PutTape, SplitTape, Tape, Tensor};
 
@@ -18,7 +18,7 @@ use super::launch::{
 };
 use super::with_ops::batch_norm_kernel_with_ops;
 use super::{batch_norm_infer_with_ops, batch_norm_train_with_ops, BatchNormKernel, Moving};
-use crate::kernels::cuda_function::{address, function, grad_address, scratch};
+use crate::kernels::cuda_function::{address, grad_address, run_kernel, scratch};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::layer_norm::Rows;
 
@@ -27,6 +27,9 @@ const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/batch_norm.ptx"));
 
 /// The module name the kernels are loaded under.
 const MODULE: &str = "keras_batch_norm";
+
+/// The module as [`run_kernel`] takes it.
+const KERNELS: (&str, &str, &[&str]) = (MODULE, PTX, &NAMES);
 
 batch_norm_kernel_with_ops!(Cuda: f64);
 
@@ -76,15 +79,11 @@ impl BatchNormKernel<f32> for Cuda {
         // allocations above), the written ones borrowed by nobody else, all on dfdx's stream in
         // order.
         unsafe {
-            let sums = function(&dev, MODULE, PTX, &NAMES, SUMS)?;
-            sums.clone().launch(plan.sum_x.0.into(), plan.sum_x.1)?;
-            function(&dev, MODULE, PTX, &NAMES, FINISH_MEAN)?
-                .launch(plan.mean.0.into(), plan.mean.1)?;
-            sums.launch(plan.sum_squares.0.into(), plan.sum_squares.1)?;
-            function(&dev, MODULE, PTX, &NAMES, FINISH_VAR)?
-                .launch(plan.var.0.into(), plan.var.1)?;
-            function(&dev, MODULE, PTX, &NAMES, NORMALIZE)?
-                .launch(plan.normalize.0.into(), plan.normalize.1)?;
+            run_kernel(&dev, KERNELS, SUMS, plan.sum_x)?;
+            run_kernel(&dev, KERNELS, FINISH_MEAN, plan.mean)?;
+            run_kernel(&dev, KERNELS, SUMS, plan.sum_squares)?;
+            run_kernel(&dev, KERNELS, FINISH_VAR, plan.var)?;
+            run_kernel(&dev, KERNELS, NORMALIZE, plan.normalize)?;
         }
         drop(partial);
         Ok(with_backward(x, (gamma, beta), out, stats, true))
@@ -136,10 +135,8 @@ impl BatchNormKernel<f32> for Cuda {
         // live buffers of this device of those lengths, the written ones borrowed by nobody
         // else, on dfdx's stream in order.
         unsafe {
-            function(&dev, MODULE, PTX, &NAMES, INFER_STATS)?
-                .launch(plan.stats.0.into(), plan.stats.1)?;
-            function(&dev, MODULE, PTX, &NAMES, NORMALIZE)?
-                .launch(plan.normalize.0.into(), plan.normalize.1)?;
+            run_kernel(&dev, KERNELS, INFER_STATS, plan.stats)?;
+            run_kernel(&dev, KERNELS, NORMALIZE, plan.normalize)?;
         }
         Ok(with_backward(x, (gamma, beta), out, stats, false))
     }
@@ -223,11 +220,10 @@ impl<const C: usize> Saved<C> {
         // gradients allocated like their tensors, the temporaries above), all on dfdx's stream,
         // in order.
         unsafe {
-            function(&dev, MODULE, PTX, &NAMES, SUMS)?.launch(plan.sums.0.into(), plan.sums.1)?;
-            function(&dev, MODULE, PTX, &NAMES, FINISH_GRAD)?
-                .launch(plan.finish.0.into(), plan.finish.1)?;
-            if let Some((shape, params)) = plan.input {
-                function(&dev, MODULE, PTX, &NAMES, INPUT_GRAD)?.launch(shape.into(), params)?;
+            run_kernel(&dev, KERNELS, SUMS, plan.sums)?;
+            run_kernel(&dev, KERNELS, FINISH_GRAD, plan.finish)?;
+            if let Some(step) = plan.input {
+                run_kernel(&dev, KERNELS, INPUT_GRAD, step)?;
             }
         }
         Ok(())

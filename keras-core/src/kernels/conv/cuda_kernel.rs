@@ -18,7 +18,7 @@
 //! dfdx's ops (the fallback) gather the windows with index tensors built on the host and uploaded
 //! at every step, then run the product, the bias and the ReLU as separate kernels.
 
-use cudarc::driver::{DevicePtrMut, LaunchAsync};
+use cudarc::driver::DevicePtrMut;
 use dfdx::shapes::{Const, Dim, HasShape, Rank1, Rank4, Shape};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
@@ -27,7 +27,7 @@ use super::geometry::Geometry;
 use super::launch::{self, ConvBackwardBuffers, ConvDims, WindowArgs, COL2IM, IM2COL, NAMES};
 use super::pooling::Pooling;
 use super::with_ops::{conv2d_with_ops, conv_kernel_with_ops};
-use crate::kernels::cuda_function::{address, function, grad_address, temporary};
+use crate::kernels::cuda_function::{address, grad_address, run_kernel, temporary};
 use crate::kernels::dense::cuda_kernel::{run_backward, run_forward};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::Epilogue;
@@ -37,6 +37,9 @@ const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/conv.ptx"));
 
 /// The module name the kernels are loaded under.
 const MODULE: &str = "keras_conv";
+
+/// The module as [`run_kernel`] takes it.
+const KERNELS: (&str, &str, &[&str]) = (MODULE, PTX, &NAMES);
 
 conv_kernel_with_ops!(Cuda, host: false; f64);
 
@@ -95,8 +98,8 @@ impl ConvKernel<f32> for Cuda {
         // back to the cache after them.
         for plan in plans {
             unsafe {
-                if let Some((shape, params)) = plan.im2col {
-                    function(&dev, MODULE, PTX, &NAMES, IM2COL)?.launch(shape.into(), params)?;
+                if let Some(step) = plan.im2col {
+                    run_kernel(&dev, KERNELS, IM2COL, step)?;
                 }
                 run_forward(&dev, &plan.dense)?;
             }
@@ -187,7 +190,7 @@ fn pool<
     // SAFETY: the pooling kernel reads the `input_len` floats of `x` and writes the `pooled_len`
     // of `out`, row-major live buffers of this device of those lengths (`is_row_major`,
     // `WindowArgs`), `out` borrowed by nobody else.
-    unsafe { function(&dev, MODULE, PTX, &NAMES, name)?.launch(shape.into(), params) }?;
+    unsafe { run_kernel(&dev, KERNELS, name, (shape, params)) }?;
     let (x, mut tape) = x.split_tape();
     if T::OWNS_TAPE {
         let out = out.clone();
@@ -200,9 +203,7 @@ fn pool<
             // gradient (`pooled_len`), and rewrites the input's gradient (`input_len`): live
             // buffers of this device of those lengths (the gradients are allocated like their
             // tensors), on dfdx's stream after the kernels that wrote them.
-            unsafe {
-                function(x.device(), MODULE, PTX, &NAMES, name)?.launch(shape.into(), params)
-            }?;
+            unsafe { run_kernel(x.device(), KERNELS, name, (shape, params)) }?;
             Ok(())
         });
     }
@@ -264,12 +265,12 @@ impl<Sx: Shape, Sk: Shape, Sb: Shape, So: Shape> ConvSaved<Sx, Sk, Sb, So> {
         // sized for the largest chunk), all on dfdx's stream, in order.
         for plan in plans {
             unsafe {
-                if let Some((shape, params)) = plan.im2col {
-                    function(&dev, MODULE, PTX, &NAMES, IM2COL)?.launch(shape.into(), params)?;
+                if let Some(step) = plan.im2col {
+                    run_kernel(&dev, KERNELS, IM2COL, step)?;
                 }
                 run_backward(&dev, &plan.dense)?;
-                if let Some((shape, params)) = plan.col2im {
-                    function(&dev, MODULE, PTX, &NAMES, COL2IM)?.launch(shape.into(), params)?;
+                if let Some(step) = plan.col2im {
+                    run_kernel(&dev, KERNELS, COL2IM, step)?;
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! (blocks of columns and rows, and a second kernel summing the row blocks of a large batch).
 //! dfdx's ops take about ten kernels each way, with a temporary per op.
 
-use cudarc::driver::{DevicePtrMut, LaunchAsync};
+use cudarc::driver::DevicePtrMut;
 use dfdx::shapes::{Const, HasShape, Rank1};
 use dfdx::tensor::{Cuda, CudaError, Gradients, PutTape, SplitTape, Tape, Tensor};
 
@@ -15,7 +15,7 @@ use super::launch::{
 };
 use super::with_ops::layer_norm_kernel_with_ops;
 use super::{layer_norm_with_ops, LayerNormKernel, Rows};
-use crate::kernels::cuda_function::{address, function, grad_address, scratch, temporary};
+use crate::kernels::cuda_function::{address, grad_address, run_kernel, scratch, temporary};
 use crate::kernels::dense::is_data_input;
 
 /// `layer_norm.cu` compiled to PTX by the build script (empty under `ci-check`).
@@ -23,6 +23,9 @@ const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/layer_norm.ptx"));
 
 /// The module name the kernels are loaded under.
 const MODULE: &str = "keras_layer_norm";
+
+/// The module as [`run_kernel`] takes it.
+const KERNELS: (&str, &str, &[&str]) = (MODULE, PTX, &NAMES);
 
 layer_norm_kernel_with_ops!(Cuda: f64);
 
@@ -45,7 +48,7 @@ impl LayerNormKernel<f32> for Cuda {
         let mut out: Tensor<(usize, Const<M>), f32, Cuda> =
             dev.try_unfilled_like(&(dims.rows, Const))?;
         let stats = scratch(&dev, dims.stats_len())?;
-        let (shape, params) = launch::forward(
+        let plan = launch::forward(
             dims,
             epsilon as f32,
             address(&x),
@@ -58,7 +61,7 @@ impl LayerNormKernel<f32> for Cuda {
         // and `beta`, and writes the `rows × M` of `out` and the `2 × rows` of `stats`:
         // row-major live buffers of this device of those lengths (`is_row_major`, `NormDims`,
         // the allocations above), `out` and `stats` borrowed by nobody else.
-        unsafe { function(&dev, MODULE, PTX, &NAMES, FORWARD)?.launch(shape.into(), params) }?;
+        unsafe { run_kernel(&dev, KERNELS, FORWARD, plan) }?;
         let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
@@ -122,13 +125,12 @@ impl<const M: usize> Saved<M> {
         // assumes (`is_row_major` and `NormDims` in the forward, the gradients allocated like
         // their tensors, the temporary above), all on dfdx's stream, in order.
         unsafe {
-            if let Some((shape, params)) = plan.input {
-                function(&dev, MODULE, PTX, &NAMES, INPUT_GRAD)?.launch(shape.into(), params)?;
+            if let Some(step) = plan.input {
+                run_kernel(&dev, KERNELS, INPUT_GRAD, step)?;
             }
-            let (shape, params) = plan.params;
-            function(&dev, MODULE, PTX, &NAMES, PARAM_GRAD)?.launch(shape.into(), params)?;
-            if let Some((shape, params)) = plan.sum_chunks {
-                function(&dev, MODULE, PTX, &NAMES, SUM_CHUNKS)?.launch(shape.into(), params)?;
+            run_kernel(&dev, KERNELS, PARAM_GRAD, plan.params)?;
+            if let Some(step) = plan.sum_chunks {
+                run_kernel(&dev, KERNELS, SUM_CHUNKS, step)?;
             }
         }
         Ok(())
