@@ -286,24 +286,13 @@ fn pooling(case: &Case, pooling: Pooling) -> Result<(), String> {
     }
     macro_rules! by_channels {
         ($h:literal, $w:literal, $k:literal, $s:literal) => {
+            by_channels!($h, $w, $k, $s; 1 2 3 4 17)
+        };
+        ($h:literal, $w:literal, $k:literal, $s:literal; $($c:literal)*) => {
             match c {
-                1 => pool_run::<$h, $w, 1, $k, $s, { ($h - $k) / $s + 1 }, { ($w - $k) / $s + 1 }>(
-                    case, pooling, batch,
-                ),
-                2 => pool_run::<$h, $w, 2, $k, $s, { ($h - $k) / $s + 1 }, { ($w - $k) / $s + 1 }>(
-                    case, pooling, batch,
-                ),
-                3 => pool_run::<$h, $w, 3, $k, $s, { ($h - $k) / $s + 1 }, { ($w - $k) / $s + 1 }>(
-                    case, pooling, batch,
-                ),
-                4 => pool_run::<$h, $w, 4, $k, $s, { ($h - $k) / $s + 1 }, { ($w - $k) / $s + 1 }>(
-                    case, pooling, batch,
-                ),
-                17 => {
-                    pool_run::<$h, $w, 17, $k, $s, { ($h - $k) / $s + 1 }, { ($w - $k) / $s + 1 }>(
-                        case, pooling, batch,
-                    )
-                }
+                $($c => pool_run::<
+                    $h, $w, $c, $k, $s, { ($h - $k) / $s + 1 }, { ($w - $k) / $s + 1 },
+                >(case, pooling, batch),)*
                 other => Err(format!("unhandled channel count {other}")),
             }
         };
