@@ -7,8 +7,8 @@ use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
     BatchNormKernel, ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel,
-    DropoutMaskKernel, IouForm, LayerNormKernel, MeanBatch, RowMetric, SoftmaxCrossentropyKernel,
-    Stages,
+    DropoutMaskKernel, EmbeddingKernel, IouForm, LayerNormKernel, MeanBatch, RowMetric,
+    SoftmaxCrossentropyKernel, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -25,8 +25,8 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 /// It carries the device's kernels: `Dense`'s product ([`DenseKernel`], in `f32`), `Conv2D`'s
 /// convolution and the poolings ([`ConvKernel`], in `f32`), `LayerNormalization`'s
 /// ([`LayerNormKernel`]) and `BatchNormalization`'s ([`BatchNormKernel`]), the crossentropy
-/// from logits ([`SoftmaxCrossentropyKernel`]), `Dropout`'s mask ([`DropoutMaskKernel`]) and
-/// the optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
+/// from logits ([`SoftmaxCrossentropyKernel`]), `Dropout`'s mask ([`DropoutMaskKernel`]),
+/// `Embedding`'s lookup on float-coded ids ([`EmbeddingKernel`]) and the optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
 /// The trainer turns on the device's allocation [`Cache`] (see
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
@@ -40,6 +40,7 @@ pub trait KerasDevice:
     + BatchNormKernel<f32>
     + SoftmaxCrossentropyKernel
     + DropoutMaskKernel<f32>
+    + EmbeddingKernel
     + Cache
     + Clone
     + 'static

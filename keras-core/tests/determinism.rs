@@ -27,10 +27,12 @@
 //!   across GPU architectures and cuBLAS versions.
 //! - Not deterministic: dfdx's reductions that end in `atomicAdd` (`sum_to.cu`): the backward of
 //!   a broadcast outside the fused ops, every `sum`/`mean` of dfdx's ops on the device (the
-//!   other losses' device forms), and the backward of `select`/`gather` (`Embedding`, indexed
-//!   lookups, `Conv2D`'s windows) when an index repeats. Float additions then happen in
-//!   scheduling order, so gradients, and from there the weights and `History`, can differ in
-//!   the last bits between two runs with one seed.
+//!   other losses' device forms), the backward of `select`/`gather` (indexed lookups,
+//!   `Embedding` on `usize` ids, `Conv2D`'s windows in `f64`) when an index repeats, and
+//!   `Embedding`'s own lookup on the trainer's float-coded ids (`embedding.cu`), whose backward
+//!   adds each row's gradient with `atomicAdd` too. Float additions then happen in scheduling
+//!   order, so gradients, and from there the weights and `History`, can differ in the last bits
+//!   between two runs with one seed.
 //!
 //! So on CUDA expect the same run up to float rounding (close, not bit-identical); on the CPU
 //! expect the same bits, which is what this file asserts.

@@ -2,10 +2,14 @@
 //! batch, as Keras casts its inputs) through an `Embedding`, and train as Keras 3.15.1 trains
 //! the same model (`tests/fixtures/keras/embedding_fit.json`, made by `make_embedding_fit.py`);
 //! an id outside `0..input_dim` or not an integer is a typed error that changes nothing.
+//!
+//! The model runs on [`TestDevice`] (`Cuda` with the `cuda` feature: `embedding.cu`'s lookup on
+//! the uploaded ids, checked on the host values they were uploaded from), at the fixtures'
+//! tolerance times [`DEVICE_TOL_FACTOR`].
 
 mod common;
 
-use common::floats;
+use common::{floats, test_device, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::layers::Embedding;
 use keras_core::prelude::*;
 use serde_json::Value;
@@ -18,10 +22,12 @@ struct TokenClassifier<E: Dtype, D: Device<E>> {
 }
 
 type TokenTrainer = Trainer<
-    TokenClassifier<f32, Cpu>,
+    TokenClassifier<f32, TestDevice>,
     keras_core::optimizers::KerasOptimizer<Sgd>,
     losses::SparseCategoricalCrossentropy,
     (),
+    (),
+    TestDevice,
 >;
 
 fn fixture() -> Value {
@@ -29,8 +35,8 @@ fn fixture() -> Value {
 }
 
 fn trainer(f: &Value) -> TokenTrainer {
-    let dev = Cpu::seed_from_u64(0);
-    let mut model = TokenClassifier::<f32, Cpu>::build(&dev);
+    let dev = test_device(0);
+    let mut model = TokenClassifier::<f32, TestDevice>::build(&dev);
     let w = &f["initial_weights"];
     model.embed.set_weights(&floats(&w[0])).unwrap();
     model
@@ -62,7 +68,7 @@ fn assert_close(got: &[f32], want: &[f32], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
-            (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+            f64::from((g - w).abs()) <= 1e-5 * DEVICE_TOL_FACTOR * f64::from(1.0 + w.abs()),
             "{what}[{i}]: {g} vs Keras {w}"
         );
     }

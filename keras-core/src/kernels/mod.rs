@@ -18,6 +18,9 @@
 //! - [`DropoutMaskKernel`] and [`try_masked_dropout`]: Keras's inverted dropout with a mask
 //!   drawn from a seed and each element's index ([`DropoutMask`], [`dropout`]), the same on
 //!   every device, one op per device (`Cuda`: one kernel each way, nothing drawn on the host).
+//! - [`EmbeddingKernel`] and [`try_embedding_lookup`]: `Embedding`'s lookup on float-coded
+//!   token ids ([`embedding`]), one op per device on dfdx's tape (`Cuda`: one kernel each way,
+//!   on the ids where the batch was uploaded).
 //! - [`BatchNormKernel`]: Keras's batch normalization over the last axis ([`batch_norm`]), in
 //!   training (the batch's statistics, the moving ones updated) and inference, one op per
 //!   device on dfdx's tape in `f32`, dfdx's ops in `f64`.
@@ -35,6 +38,9 @@
 //!   shared memory, parameters), built once for the `Cuda` launcher and for `emulation`, which
 //!   runs the `.cu` sources on the CPU in tests (feature `cuda-emulation`).
 //! - [`mark_data_input`]: tells the fused op that a batch is data, so its gradient is skipped.
+//! - `host_copy`: the host values a trainer uploaded a batch from, registered for the forward
+//!   pass, so that a layer that must read the batch on the host (`Embedding` checking its ids)
+//!   does not copy it back from the device.
 //! - [`update`]: an optimizer's update of one variable on the variable's own buffers, with a
 //!   CPU kernel and a CUDA kernel side by side ([`DeviceUpdate`] describes a step to the latter).
 //! - [`confusion`]: a confusion-matrix metric's counts per threshold (Keras's
@@ -64,10 +70,12 @@ pub mod crossentropy;
 mod cuda_function;
 mod dense;
 pub mod dropout;
+pub mod embedding;
 #[cfg(all(test, feature = "cuda-emulation"))]
 pub(crate) mod emulation;
 mod finite;
 mod gemm_f32;
+mod host_copy;
 pub mod iou;
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 mod launch;
@@ -100,9 +108,11 @@ pub use dense::{
     dense_with_ops, mark_data_input, try_dense, DataInput, DenseActivation, DenseKernel, Epilogue,
 };
 pub use dropout::{try_masked_dropout, DropoutMask, DropoutMaskKernel};
+pub use embedding::{try_embedding_lookup, EmbeddingKernel};
 pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};
+pub(crate) use host_copy::{read_host_copy, with_host_copy};
 pub use iou::{ClassIds, IouForm};
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
 pub(crate) use launch::Launch;

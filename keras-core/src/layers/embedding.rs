@@ -10,6 +10,8 @@ use rand_distr::uniform::SampleUniform;
 
 use super::initializers::uniform;
 use super::weights::{check_len, copy_f32};
+use crate::kernels::embedding::{first_bad_id, try_embedding_lookup, EmbeddingKernel};
+use crate::kernels::read_host_copy;
 use crate::{Error, Result};
 
 /// Keras's `Embedding(input_dim=V, output_dim=M)`: maps class ids in `0..V` to rows of the
@@ -152,38 +154,39 @@ pub(crate) fn take_bad_id() -> Result<()> {
 /// (`(batch, L)` → `(batch, L, M)`), as Keras casts its inputs. Each id must be an integer in
 /// `0..V`; a bad one is looked up as id 0 and recorded, and the trainer turns it into an
 /// [`Error::InvalidArgument`] naming its position and value before anything is updated.
-impl<const V: usize, const M: usize, B: Dim, const L: usize, D: Device<f32>, T: Tape<f32, D>>
+///
+/// The lookup is one op per device ([`EmbeddingKernel`]: on `Cuda` it reads the ids where the
+/// batch was uploaded). The ids are checked on the host: in the trainer, on the batch's host
+/// values it uploaded from (nothing is copied back from the device); elsewhere where the device
+/// keeps them ([`EmbeddingKernel::try_first_bad_id`]).
+impl<const V: usize, const M: usize, B: Dim, const L: usize, D, T>
     Module<Tensor<(B, Const<L>), f32, D, T>> for Embedding<V, M, f32, D>
+where
+    D: EmbeddingKernel,
+    T: Tape<f32, D>,
 {
     type Output = Tensor<(B, Const<L>, Const<M>), f32, D, T>;
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<(B, Const<L>), f32, D, T>) -> Result<Self::Output, D::Err> {
         let (x, tape) = x.split_tape();
-        let shape = *x.shape();
-        let mut bad = None;
-        let ids: Vec<usize> = x
-            .as_vec()
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                if v >= 0.0 && v.fract() == 0.0 && (v as usize) < V {
-                    v as usize
-                } else {
-                    bad.get_or_insert((i, f64::from(v), V));
-                    0
-                }
-            })
-            .collect();
-        if bad.is_some() {
+        let bad = match read_host_copy(&x, |host| host.map(|ids| first_bad_id(ids, V))) {
+            Some(bad) => bad,
+            None => D::try_first_bad_id(&x, V)?,
+        };
+        if let Some((position, value)) = bad {
             BAD_ID.with(|b| {
                 if b.get().is_none() {
-                    b.set(bad);
+                    b.set(Some((position, f64::from(value), V)));
                 }
             });
         }
-        let ids = x.device().try_tensor_from_vec(ids, shape)?;
-        self.embeddings.clone().put_tape(tape).try_gather(ids)
+        let (batch, _) = *x.shape();
+        try_embedding_lookup(
+            self.embeddings.clone().put_tape(tape),
+            &x,
+            (batch, Const, Const),
+        )
     }
 }
 
@@ -214,5 +217,31 @@ mod tests {
         let bad: Tensor<(usize,), usize, _> = dev.tensor_from_vec(vec![0, 2], (2,));
         assert!(emb.check_ids(&bad).is_err());
         assert!(emb.set_weights(&[1.0]).is_err());
+    }
+
+    #[test]
+    fn float_coded_ids_are_checked_on_their_registered_host_copy_when_there_is_one() {
+        let dev = Cpu::default();
+        let mut emb = dev.build_module::<Embedding<3, 1>, f32>();
+        emb.set_weights(&[5.0, 6.0, 7.0]).unwrap();
+        let x: Tensor<(usize, Const<2>), f32, _> =
+            dev.tensor_from_vec(vec![2.0, 0.0, 1.0, 7.0], (2, Const));
+        let _ = super::take_bad_id();
+        // Without a host copy the ids are read where they lie: the 7 at position 3 is refused
+        // (and looked up as row 0).
+        assert_eq!(emb.forward(x.clone()).as_vec(), [7.0, 5.0, 6.0, 5.0]);
+        let err = super::take_bad_id().unwrap_err().to_string();
+        assert!(err.contains("token id 7 at position 3"), "{err}");
+        // With one, the copy is what is checked: here it names another bad id, which shows
+        // that the tensor's own values were not read for the check (a trainer registers the
+        // values it uploaded, so the two agree).
+        let host = [2.0, 1.5, 1.0, 0.0];
+        let rows = crate::kernels::with_host_copy(x.id(), &host, || emb.forward(x.clone()));
+        assert_eq!(rows.as_vec(), [7.0, 5.0, 6.0, 5.0]);
+        let err = super::take_bad_id().unwrap_err().to_string();
+        assert!(err.contains("token id 1.5 at position 1"), "{err}");
+        let good = [2.0, 0.0, 1.0, 0.0];
+        crate::kernels::with_host_copy(x.id(), &good, || emb.forward(x.clone()));
+        assert!(super::take_bad_id().is_ok());
     }
 }

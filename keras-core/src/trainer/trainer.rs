@@ -599,11 +599,13 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
         // Token ids an Embedding refuses are recorded during the forward pass; a stale record
         // from a forward outside the trainer is cleared first.
         let _ = crate::layers::take_bad_id();
-        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> = self
-            .model
-            .try_forward_mut(x)
-            .map_err(Error::on_device::<D>("the forward pass"))
-            .map(OutputShape::into_output)?;
+        // A layer that reads the batch on the host (an Embedding checking its ids) reads the
+        // values it was uploaded from.
+        let model = &mut self.model;
+        let out: Tensor<(usize, Const<K>), f32, D, OwnedTape<f32, D>> =
+            crate::kernels::with_host_copy(x.id(), &batch.x, || model.try_forward_mut(x))
+                .map_err(Error::on_device::<D>("the forward pass"))
+                .map(OutputShape::into_output)?;
         drop(seeds);
         drop(data_input);
         crate::layers::take_bad_id()?;
@@ -906,9 +908,10 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_upload_tensor(&mut self.staging, x_host, S::batched(n))
             .map_err(Error::on_device::<D>("the batch"))?;
         let _ = crate::layers::take_bad_id();
-        let out = self
-            .model
-            .try_forward(x)
+        // A layer that reads the batch on the host (an Embedding checking its ids) reads the
+        // values it was uploaded from.
+        let model = &self.model;
+        let out = crate::kernels::with_host_copy(x.id(), x_host, || model.try_forward(x))
             .map_err(Error::on_device::<D>("the forward pass"))
             .map(OutputShape::into_output)?;
         crate::layers::take_bad_id()?;
