@@ -2,10 +2,13 @@
 //! → Dense) trains as Keras 3.15.1 trains it (`tests/fixtures/keras/embedding_pooling_fit.json`,
 //! made by `make_embedding_pooling_fit.py`), pools as Keras pools, and describes itself to
 //! Keras's files and `summary()` as Keras does.
+//!
+//! Training and pooling run on [`TestDevice`] (`Cuda` with the `cuda` feature), at the
+//! fixture's tolerances times [`DEVICE_TOL_FACTOR`].
 
 mod common;
 
-use common::floats;
+use common::{floats, test_device, TestDevice, DEVICE_TOL_FACTOR};
 use keras_core::layers::{Embedding, GlobalAveragePooling1D, KerasLayers};
 use keras_core::metrics::ResolvedAccuracy;
 use keras_core::prelude::*;
@@ -26,7 +29,8 @@ fn assert_close(got: &[f32], want: &[f32], tolerance: f32, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
-            (g - w).abs() <= tolerance * (1.0 + w.abs()),
+            f64::from((g - w).abs())
+                <= f64::from(tolerance) * DEVICE_TOL_FACTOR * f64::from(1.0 + w.abs()),
             "{what}[{i}]: {g} vs Keras {w}"
         );
     }
@@ -44,8 +48,8 @@ fn the_text_head_trains_as_keras_trains_it() {
         (Some(12), Some(5), Some(7)),
         "the model below is the fixture's"
     );
-    let dev = Cpu::seed_from_u64(0);
-    let mut model = PooledText::<f32, Cpu>::build(&dev);
+    let dev = test_device(0);
+    let mut model = PooledText::<f32, TestDevice>::build(&dev);
     let w = &f["initial_weights"];
     model.embed.set_weights(&floats(&w[0])).unwrap();
     model
@@ -113,7 +117,7 @@ fn pooling_is_the_mean_over_the_steps_as_keras_computes_it() {
         .iter()
         .flat_map(|&id| table[id as usize * m..(id as usize + 1) * m].to_vec())
         .collect();
-    let dev = Cpu::default();
+    let dev = test_device(0);
     let x: Tensor<(usize, Const<7>, Const<5>), f32, _> =
         dev.tensor_from_vec(embedded, (rows, Const, Const));
     let pooled = GlobalAveragePooling1D.forward(x).as_vec();
