@@ -13,47 +13,16 @@
 //!
 //! Shapes: 256 sequences of 64 tokens from a 20,000-word vocabulary into 64-wide rows, and the
 //! small text example's 32 × 12 into 16-wide rows of 64 words. Each case runs the two paths
-//! alternately, `ROUNDS` rounds of `reps` steps each after a warm-up, and prints the median
+//! alternately, 5 rounds of `reps` steps each after a warm-up, and prints the median
 //! milliseconds per step of each and their ratio.
-
-use std::time::Instant;
 
 use keras::dfdx::prelude::*;
 use keras::kernels::embedding::{first_bad_id, row_of, try_embedding_lookup};
 
-/// Rounds per case (the median is reported).
-const ROUNDS: usize = 5;
+#[path = "common/paired_timing.rs"]
+mod paired_timing;
 
-/// The median of `v`.
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Milliseconds per call of `f`, over `reps` calls.
-fn time(reps: usize, f: &mut impl FnMut()) -> f64 {
-    let start = Instant::now();
-    for _ in 0..reps {
-        f();
-    }
-    start.elapsed().as_secs_f64() * 1e3 / reps as f64
-}
-
-/// Milliseconds per call of `fused` and of `before`, alternating rounds of `reps` calls.
-fn compare(name: &str, reps: usize, mut fused: impl FnMut(), mut before: impl FnMut()) {
-    time(reps, &mut fused);
-    time(reps, &mut before);
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        a.push(time(reps, &mut fused));
-        b.push(time(reps, &mut before));
-    }
-    let (a, b) = (median(a), median(b));
-    println!(
-        "{name}: fused {a:.3} ms, before {b:.3} ms per step: {:.2}x",
-        b / a
-    );
-}
+use paired_timing::{compare, logical_cpus};
 
 fn lookup<const V: usize, const L: usize, const M: usize>(dev: &Cpu, batch: usize, reps: usize) {
     let table: Tensor<Rank2<V, M>, f32, _> = dev.sample_normal();
@@ -70,6 +39,7 @@ fn lookup<const V: usize, const L: usize, const M: usize>(dev: &Cpu, batch: usiz
             let y = try_embedding_lookup(table.leaky_trace(), &x, (batch, Const::<L>, Const::<M>));
             let _ = y.unwrap().sum().backward();
         },
+        "before",
         || {
             let ids: Vec<usize> = x
                 .as_vec()
@@ -85,10 +55,7 @@ fn lookup<const V: usize, const L: usize, const M: usize>(dev: &Cpu, batch: usiz
 
 fn main() {
     let dev = Cpu::default();
-    println!(
-        "{} logical CPUs; f32, forward and backward",
-        std::thread::available_parallelism().map_or(1, usize::from)
-    );
+    println!("{} logical CPUs; f32, forward and backward", logical_cpus());
     lookup::<20_000, 64, 64>(&dev, 256, 20);
     lookup::<64, 12, 16>(&dev, 32, 2_000);
 }
