@@ -378,15 +378,14 @@ where
     /// One step on the rows `x` with class ids `y`; returns the batch's mean loss.
     fn step(&mut self, x: &[f32], y: &[f32]) -> keras::Result<f32> {
         let (xb, yb) = batch_tensors::<Cpu, I, K>(&self.dev, x, y, &mut self.one_hot);
-        let grads = match self.grads.take() {
+        let mut grads = match self.grads.take() {
             Some(g) => g,
             None => self.model.alloc_grads(),
         };
         // As `fit` does: the batch is data, so the fused Dense op skips its gradient.
+        mark_data_input(&mut grads, &xb);
         let xb = xb.traced(grads);
-        let data_input = mark_data_input(&xb);
         let logits: Taped<K> = OutputShape::into_output(self.model.forward_mut(xb));
-        drop(data_input);
         let loss = cross_entropy_with_logits_loss(logits, yb);
         let value = loss.array();
         let mut grads = loss.backward();

@@ -137,11 +137,9 @@ fn mlp_case<const I: usize, const H1: usize, const H2: usize>(label: &str, n: us
     let x: Tensor<(usize, Const<I>), f32, _> = dev.tensor_from_vec(values(n * I, 3), (n, Const));
     let mut grads = Some(model.alloc_grads());
     let mut fused = || {
-        let g = grads.take().unwrap();
-        let taped = x.clone().traced(g);
-        let mark = mark_data_input(&taped);
-        let y = model.forward(taped);
-        drop(mark);
+        let mut g = grads.take().unwrap();
+        mark_data_input(&mut g, &x);
+        let y = model.forward(x.clone().traced(g));
         let mut g = y.sum().backward();
         model.zero_grads(&mut g);
         grads = Some(g);

@@ -105,7 +105,7 @@ pub use crossentropy::{
 pub(crate) use cuda_function::invalid_value as cuda_invalid_value;
 pub(crate) use dense::try_dense_activated;
 pub use dense::{
-    dense_with_ops, mark_data_input, try_dense, DataInput, DenseActivation, DenseKernel, Epilogue,
+    dense_with_ops, mark_data_input, try_dense, DenseActivation, DenseKernel, Epilogue,
 };
 pub use dropout::{try_masked_dropout, DropoutMask, DropoutMaskKernel};
 pub use embedding::{try_embedding_lookup, EmbeddingKernel};

@@ -584,16 +584,16 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
             .try_upload_tensor(&mut self.staging, &batch.x, S::batched(n))
             .map_err(Error::on_device::<D>("the batch"))?;
         self.mark(Phase::Upload)?;
-        let grads = match self.grads.take() {
+        let mut grads = match self.grads.take() {
             Some(g) => g,
             None => self
                 .model
                 .try_alloc_grads()
                 .map_err(Error::on_device::<D>("the gradients"))?,
         };
+        // The batch is data: the fused ops skip the gradient with respect to it.
+        crate::kernels::mark_data_input(&mut grads, &x);
         let x = x.traced(grads);
-        // The batch is data: fused Dense ops skip the gradient with respect to it.
-        let data_input = crate::kernels::mark_data_input(&x);
         // Dropout masks are seeded by the step's place in training (`step_key`).
         let seeds = crate::layers::dropout_seeds::for_step(step_key);
         // Token ids an Embedding refuses are recorded during the forward pass; a stale record
@@ -607,7 +607,6 @@ impl<M, O, L, Mt, Wm, D: KerasDevice> Trainer<M, O, L, Mt, Wm, D> {
                 .map_err(Error::on_device::<D>("the forward pass"))
                 .map(OutputShape::into_output)?;
         drop(seeds);
-        drop(data_input);
         crate::layers::take_bad_id()?;
         self.mark(Phase::Forward)?;
         if self.metrics_on_device {

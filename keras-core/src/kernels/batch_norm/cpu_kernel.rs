@@ -118,11 +118,12 @@ fn with_backward<const C: usize, T: Tape<f32, Cpu>>(
     stats: Tensor<(usize,), f32, Cpu>,
     training: bool,
 ) -> Rows<C, f32, Cpu, T> {
-    let need_dx = !is_data_input(&x);
     let (x, mut tape) = x.split_tape();
     if T::OWNS_TAPE {
         let (gamma, beta, result) = (gamma.clone(), beta.clone(), out.clone());
         tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
+            // The data batch (marked in the gradients its tape carries) gets no gradient.
+            let need_dx = !is_data_input(grads, &x);
             let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&result)?);
             let (xs, gs, ss) = (read(&x), read(&gamma), read(&stats));
             let (mean, rstd) = ss.split_at(C);

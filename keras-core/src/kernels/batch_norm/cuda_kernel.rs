@@ -152,7 +152,6 @@ fn with_backward<const C: usize, T: Tape<f32, Cuda>>(
     stats: Tensor<(usize,), f32, Cuda>,
     training: bool,
 ) -> Rows<C, f32, Cuda, T> {
-    let need_dx = !is_data_input(&x);
     let (x, mut tape) = x.split_tape();
     if T::OWNS_TAPE {
         let saved = Saved {
@@ -162,7 +161,6 @@ fn with_backward<const C: usize, T: Tape<f32, Cuda>>(
             out: out.clone(),
             stats,
             training,
-            need_dx,
         };
         tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| saved.backward(grads));
     }
@@ -177,12 +175,13 @@ struct Saved<const C: usize> {
     out: Rows<C, f32, Cuda, NoneTape>,
     stats: Tensor<(usize,), f32, Cuda>,
     training: bool,
-    need_dx: bool,
 }
 
 impl<const C: usize> Saved<C> {
     /// Adds to `gamma`'s, `beta`'s and (unless `x` is the data batch) the input's gradients.
     fn backward(self, grads: &mut Gradients<f32, Cuda>) -> Result<(), CudaError> {
+        // The data batch (marked in the gradients its tape carries) gets no gradient.
+        let need_dx = !is_data_input(grads, &self.x);
         let dev = self.x.device().clone();
         let dims = NormDims {
             rows: self.x.shape().0,
@@ -191,7 +190,7 @@ impl<const C: usize> Saved<C> {
         let grad_out = grad_address(grads, &self.out)?;
         let grad_gamma = grad_address(grads, &self.gamma)?;
         let grad_beta = grad_address(grads, &self.beta)?;
-        let grad_input = match self.need_dx {
+        let grad_input = match need_dx {
             true => Some(grad_address(grads, &self.x)?),
             false => None,
         };

@@ -60,8 +60,11 @@ fn on_cpu<const C: usize>(case: Case) -> Results {
     let mut mean: Tensor<Rank1<C>, f32, _> = dev.tensor_from_vec(mm, (Const,));
     let mut variance: Tensor<Rank1<C>, f32, _> = dev.tensor_from_vec(mv, (Const,));
     let r: Tensor<(usize, Const<C>), f32, _> = dev.tensor_from_vec(r, (case.rows, Const));
-    let taped = x.trace(Gradients::leaky());
-    let mark = case.data.then(|| mark_data_input(&taped));
+    let mut grads = Gradients::leaky();
+    if case.data {
+        mark_data_input(&mut grads, &x);
+    }
+    let taped = x.trace(grads);
     let y = match case.training {
         true => {
             let moving = Moving {
@@ -74,7 +77,6 @@ fn on_cpu<const C: usize>(case: Case) -> Results {
         false => Cpu::try_batch_norm_infer(taped, &gamma, &beta, &mean, &variance, EPSILON),
     }
     .unwrap();
-    drop(mark);
     let out = y.retaped::<NoneTape>().as_vec();
     let mut grads = (y * r).sum().backward();
     [

@@ -59,13 +59,14 @@ impl ConvKernel<f32> for Cpu {
                 x, kernel, bias, epilogue,
             );
         }
-        let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
             let kernel = kernel.clone();
             let bias = bias.clone();
             let out = out.clone();
             tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
+                // The data batch (marked in the gradients its tape carries) gets no gradient.
+                let need_dx = !is_data_input(grads, &x);
                 let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
                 let (xs, ws, ys) = (read(&x), read(&kernel), read(&out));
                 let backward = cpu_conv::Backward {

@@ -105,7 +105,6 @@ impl ConvKernel<f32> for Cuda {
             }
         }
         drop(columns);
-        let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
             let saved = ConvSaved {
@@ -114,7 +113,6 @@ impl ConvKernel<f32> for Cuda {
                 bias: bias.clone(),
                 out: out.clone(),
                 relu,
-                need_dx,
                 dims,
             };
             tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| saved.backward(grads));
@@ -217,19 +215,20 @@ struct ConvSaved<Sx: Shape, Sk: Shape, Sb: Shape, So: Shape> {
     bias: Tensor<Sb, f32, Cuda>,
     out: Tensor<So, f32, Cuda>,
     relu: bool,
-    need_dx: bool,
     dims: ConvDims,
 }
 
 impl<Sx: Shape, Sk: Shape, Sb: Shape, So: Shape> ConvSaved<Sx, Sk, Sb, So> {
     /// Adds to the kernel, bias and (unless `x` is the data batch) input gradients.
     fn backward(self, grads: &mut Gradients<f32, Cuda>) -> Result<(), CudaError> {
+        // The data batch (marked in the gradients its tape carries) gets no gradient.
+        let need_dx = !is_data_input(grads, &self.x);
         let dev = self.x.device().clone();
         let dims = self.dims;
         let grad_out = grad_address(grads, &self.out)?;
         let grad_kernel = grad_address(grads, &self.kernel)?;
         let grad_bias = grad_address(grads, &self.bias)?;
-        let grad_input = match self.need_dx {
+        let grad_input = match need_dx {
             true => Some(grad_address(grads, &self.x)?),
             false => None,
         };
@@ -237,7 +236,7 @@ impl<Sx: Shape, Sk: Shape, Sb: Shape, So: Shape> ConvSaved<Sx, Sk, Sb, So> {
         let masked = temporary(&dev, if self.relu { dims.chunk_out_len() } else { 0 })?;
         let sums = temporary(&dev, dims.scratch_len())?;
         let columns = temporary(&dev, dims.columns_len())?;
-        let grad_columns = temporary(&dev, if self.need_dx { dims.columns_len() } else { 0 })?;
+        let grad_columns = temporary(&dev, if need_dx { dims.columns_len() } else { 0 })?;
         let address_of = |t: &Option<Tensor<(usize,), f32, Cuda>>| t.as_ref().map_or(0, address);
         let plans = launch::backward(
             dims,

@@ -79,12 +79,14 @@ fn conv_on_cpu<
         true => Epilogue::BiasRelu,
         false => Epilogue::Bias,
     };
-    let taped = x.trace(Gradients::leaky());
-    let mark = case.data.then(|| mark_data_input(&taped));
+    let mut grads = Gradients::leaky();
+    if case.data {
+        mark_data_input(&mut grads, &x);
+    }
+    let taped = x.trace(grads);
     let y =
         Cpu::try_conv2d::<_, H, W, IN, OUT, K, S, P, OH, OW, _>(taped, &kernel, &bias, epilogue)
             .unwrap();
-    drop(mark);
     let out = y.retaped::<NoneTape>().as_vec();
     let mut grads = (y * r).sum().backward();
     [

@@ -51,7 +51,6 @@ impl DenseKernel<f32> for Cpu {
         if !fused {
             return dense_with_ops(x, kernel, bias, epilogue);
         }
-        let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
             let saved = Saved {
@@ -60,7 +59,6 @@ impl DenseKernel<f32> for Cpu {
                 bias: bias.clone(),
                 out: out.clone(),
                 epilogue,
-                need_dx,
             };
             tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| saved.backward(grads));
         }
@@ -159,12 +157,13 @@ struct Saved<B: Dim, I: Dim, const O: usize> {
     bias: Tensor<Rank1<O>, f32, Cpu>,
     out: Tensor<(B, Const<O>), f32, Cpu>,
     epilogue: Epilogue,
-    need_dx: bool,
 }
 
 impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
     /// Accumulates the kernel, bias and (unless `x` is the data batch) input gradients.
     fn backward(self, grads: &mut Gradients<f32, Cpu>) -> Result<(), CpuError> {
+        // The data batch (marked in the gradients its tape carries) gets no gradient.
+        let need_dx = !is_data_input(grads, &self.x);
         let n = self.x.shape().0.size();
         let inner = self.kernel.shape().0.size();
         // Borrow the output's gradient by moving it out, so the others can be borrowed mutably.
@@ -192,7 +191,7 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
             true,
         )
         .map_err(shape_bug)?;
-        if self.need_dx {
+        if need_dx {
             let w = read(&self.kernel);
             matmul(
                 grads.get_or_alloc_mut(&self.x)?,
@@ -255,14 +254,16 @@ mod tests {
             dev.tensor_from_vec(values(I * O, 2), (Const, Const));
         let bias: Tensor<Rank1<O>, f32, _> = dev.tensor_from_vec(values(O, 3), (Const,));
         let r: X<O> = dev.tensor_from_vec(values(n * O, 4), (n, Const));
-        let taped = x.trace(Gradients::leaky());
-        let guard = mark.then(|| mark_data_input(&taped));
+        let mut grads = Gradients::leaky();
+        if mark {
+            mark_data_input(&mut grads, &x);
+        }
+        let taped = x.trace(grads);
         let y = if fused {
             try_dense(taped, &kernel, &bias, epilogue).unwrap()
         } else {
             dense_with_ops(taped, &kernel, &bias, epilogue).unwrap()
         };
-        drop(guard);
         let out = y.retaped::<NoneTape>().as_vec();
         let mut grads = (y * r).sum().backward();
         let gx = grads.get_or_alloc_mut(&x).unwrap().to_vec();
@@ -349,11 +350,13 @@ mod tests {
         let k2: Tensor<Rank2<H, O>, f32, _> = dev.tensor_from_vec(values(H * O, 8), (Const, Const));
         let b2: Tensor<Rank1<O>, f32, _> = dev.tensor_from_vec(values(O, 9), (Const,));
         let r: X<O> = dev.tensor_from_vec(values(n * O, 10), (n, Const));
-        let taped = x.trace(Gradients::leaky());
-        let guard = mark.then(|| mark_data_input(&taped));
+        let mut grads = Gradients::leaky();
+        if mark {
+            mark_data_input(&mut grads, &x);
+        }
+        let taped = x.trace(grads);
         let h = try_dense(taped, &k1, &b1, Epilogue::BiasRelu).unwrap();
         let y = try_dense(h, &k2, &b2, Epilogue::Bias).unwrap();
-        drop(guard);
         let mut grads = (y * r.clone()).sum().backward();
         let gk1 = grads.get(&k1).as_vec();
         let gx = grads.get_or_alloc_mut(&x).unwrap().to_vec();
@@ -363,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_marked_batch_is_data_while_the_mark_lives() {
+    fn only_the_marked_batch_is_data_and_only_on_the_gradients_that_carry_the_mark() {
         let marked = two_layers(true);
         let plain = two_layers(false);
         // The second layer's input is computed from the batch, not the batch: its gradient still
@@ -372,7 +375,7 @@ mod tests {
         assert_eq!(marked[0], plain[0]);
         assert!(marked[1].iter().all(|g| *g == 0.0));
         assert!(plain[1].iter().any(|g| *g != 0.0));
-        // Once the guard is dropped, the batch's gradient is computed again.
+        // A later tape, on gradients without the mark, computes the batch's gradient again.
         assert!(marked[2].iter().any(|g| *g != 0.0));
         assert_eq!(marked[2], plain[2]);
     }

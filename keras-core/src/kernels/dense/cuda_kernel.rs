@@ -75,7 +75,6 @@ impl DenseKernel<f32> for Cuda {
         // exactly those lengths (`is_row_major`, `DenseDims`); the bias kernel reads `cols`
         // floats of `bias` and rewrites `out`'s. `out` is borrowed by nobody else.
         unsafe { run_forward(&dev, &plan) }?;
-        let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
             let saved = Saved {
@@ -84,7 +83,6 @@ impl DenseKernel<f32> for Cuda {
                 bias: bias.clone(),
                 out: out.clone(),
                 relu,
-                need_dx,
                 dims,
             };
             tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| saved.backward(grads));
@@ -100,13 +98,14 @@ struct Saved<B: Dim, I: Dim, const O: usize> {
     bias: Tensor<Rank1<O>, f32, Cuda>,
     out: Tensor<(B, Const<O>), f32, Cuda>,
     relu: bool,
-    need_dx: bool,
     dims: DenseDims,
 }
 
 impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
     /// Adds to the kernel, bias and (unless `x` is the data batch) input gradients.
     fn backward(self, grads: &mut Gradients<f32, Cuda>) -> Result<(), CudaError> {
+        // The data batch (marked in the gradients its tape carries) gets no gradient.
+        let need_dx = !is_data_input(grads, &self.x);
         let dev = self.x.device().clone();
         let dims = self.dims;
         // The gradients' device addresses: a buffer stays where it is while the map holds it
@@ -114,7 +113,7 @@ impl<B: Dim, I: Dim, const O: usize> Saved<B, I, O> {
         let grad_out = grad_address(grads, &self.out)?;
         let grad_kernel = grad_address(grads, &self.kernel)?;
         let grad_bias = grad_address(grads, &self.bias)?;
-        let grad_input = match self.need_dx {
+        let grad_input = match need_dx {
             true => Some(grad_address(grads, &self.x)?),
             false => None,
         };

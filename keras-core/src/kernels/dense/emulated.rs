@@ -55,10 +55,12 @@ fn on_cpu<const O: usize>(case: Case) -> Results {
         true => Epilogue::BiasRelu,
         false => Epilogue::Bias,
     };
-    let taped = x.trace(Gradients::leaky());
-    let mark = case.data.then(|| mark_data_input(&taped));
+    let mut grads = Gradients::leaky();
+    if case.data {
+        mark_data_input(&mut grads, &x);
+    }
+    let taped = x.trace(grads);
     let y = try_dense(taped, &kernel, &bias, epilogue).unwrap();
-    drop(mark);
     let out = y.retaped::<NoneTape>().as_vec();
     let mut grads = (y * r).sum().backward();
     [

@@ -31,7 +31,7 @@ mod with_ops;
 pub(crate) use activation::try_dense_activated;
 pub use activation::DenseActivation;
 pub(crate) use data_input::is_data_input;
-pub use data_input::{mark_data_input, DataInput};
+pub use data_input::mark_data_input;
 pub use dense_kernel::{try_dense, DenseKernel};
 pub use epilogue::Epilogue;
 pub use with_ops::dense_with_ops;

@@ -42,11 +42,12 @@ impl LayerNormKernel<f32> for Cpu {
         if !fused {
             return layer_norm_with_ops(x, gamma, beta, epsilon);
         }
-        let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
             let (gamma, beta, out) = (gamma.clone(), beta.clone(), out.clone());
             tape.add_backward_op(move |grads: &mut Gradients<f32, Cpu>| {
+                // The data batch (marked in the gradients its tape carries) gets no gradient.
+                let need_dx = !is_data_input(grads, &x);
                 let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
                 let (xs, gs, ss) = (read(&x), read(&gamma), read(&stats));
                 if need_dx {

@@ -62,7 +62,6 @@ impl LayerNormKernel<f32> for Cuda {
         // row-major live buffers of this device of those lengths (`is_row_major`, `NormDims`,
         // the allocations above), `out` and `stats` borrowed by nobody else.
         unsafe { run_kernel(&dev, KERNELS, FORWARD, plan) }?;
-        let need_dx = !is_data_input(&x);
         let (x, mut tape) = x.split_tape();
         if T::OWNS_TAPE {
             let saved = Saved {
@@ -71,7 +70,6 @@ impl LayerNormKernel<f32> for Cuda {
                 beta: beta.clone(),
                 out: out.clone(),
                 stats,
-                need_dx,
                 dims,
             };
             tape.add_backward_op(move |grads: &mut Gradients<f32, Cuda>| saved.backward(grads));
@@ -87,19 +85,20 @@ struct Saved<const M: usize> {
     beta: Tensor<Rank1<M>, f32, Cuda>,
     out: Tensor<(usize, Const<M>), f32, Cuda>,
     stats: Tensor<(usize,), f32, Cuda>,
-    need_dx: bool,
     dims: NormDims,
 }
 
 impl<const M: usize> Saved<M> {
     /// Adds to `gamma`'s, `beta`'s and (unless `x` is the data batch) the input's gradients.
     fn backward(self, grads: &mut Gradients<f32, Cuda>) -> Result<(), CudaError> {
+        // The data batch (marked in the gradients its tape carries) gets no gradient.
+        let need_dx = !is_data_input(grads, &self.x);
         let dev = self.x.device().clone();
         let dims = self.dims;
         let grad_out = grad_address(grads, &self.out)?;
         let grad_gamma = grad_address(grads, &self.gamma)?;
         let grad_beta = grad_address(grads, &self.beta)?;
-        let grad_input = match self.need_dx {
+        let grad_input = match need_dx {
             true => Some(grad_address(grads, &self.x)?),
             false => None,
         };

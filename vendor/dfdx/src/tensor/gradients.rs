@@ -22,6 +22,8 @@ pub struct Gradients<E, D: Storage<E>> {
     gradient_by_id: BTreeMap<UniqueId, D::Vec>,
     /// Using BTreeSet for no-std support
     leaf_ids: Option<BTreeSet<UniqueId>>,
+    /// keras-rs patch: the tensor marked as data ([Gradients::mark_data_input]).
+    data_input: Option<UniqueId>,
 }
 
 impl<E, D: Storage<E>> Gradients<E, D> {
@@ -38,7 +40,24 @@ impl<E, D: Storage<E>> Gradients<E, D> {
         Self {
             gradient_by_id: Default::default(),
             leaf_ids: None,
+            data_input: None,
         }
+    }
+}
+
+/// keras-rs patch: a tensor whose gradient no op needs to compute (the batch a trainer feeds its
+/// model), marked on the gradients its tape carries, so that an op that can skip that work (a
+/// fused layer's product for the gradient of its input) asks the gradients in its backward.
+impl<E, D: Storage<E>> Gradients<E, D> {
+    /// Marks the tensor with id `id` as data (replacing any earlier mark): nothing reads its
+    /// gradient, so ops may leave it unallocated.
+    pub fn mark_data_input(&mut self, id: UniqueId) {
+        self.data_input = Some(id);
+    }
+
+    /// Whether the tensor with id `id` is the one marked by [Gradients::mark_data_input].
+    pub fn is_data_input(&self, id: UniqueId) -> bool {
+        self.data_input == Some(id)
     }
 }
 
@@ -278,6 +297,7 @@ impl<E, D: Storage<E>> Merge<OwnedTape<E, D>> for OwnedTape<E, D> {
                 .get_or_insert_with(Default::default)
                 .extend(leafs);
         }
+        self.gradients.data_input = self.gradients.data_input.or(other.gradients.data_input);
         self.operations.append(&mut other.operations);
         self
     }
