@@ -7,8 +7,8 @@ use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
     BatchNormKernel, ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel,
-    DropoutMaskKernel, EmbeddingKernel, IouForm, LayerNormKernel, MeanBatch, RowMetric,
-    SoftmaxCrossentropyKernel, Stages,
+    DropoutMaskKernel, EmbeddingKernel, GlobalPoolKernel, IouForm, LayerNormKernel, MeanBatch,
+    RowMetric, SoftmaxCrossentropyKernel, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -26,7 +26,8 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 /// convolution and the poolings ([`ConvKernel`], in `f32`), `LayerNormalization`'s
 /// ([`LayerNormKernel`]) and `BatchNormalization`'s ([`BatchNormKernel`]), the crossentropy
 /// from logits ([`SoftmaxCrossentropyKernel`]), `Dropout`'s mask ([`DropoutMaskKernel`]),
-/// `Embedding`'s lookup on float-coded ids ([`EmbeddingKernel`]) and the optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
+/// `Embedding`'s lookup on float-coded ids ([`EmbeddingKernel`]), the global average poolings
+/// ([`GlobalPoolKernel`]) and the optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
 /// The trainer turns on the device's allocation [`Cache`] (see
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
@@ -41,6 +42,7 @@ pub trait KerasDevice:
     + SoftmaxCrossentropyKernel
     + DropoutMaskKernel<f32>
     + EmbeddingKernel
+    + GlobalPoolKernel<f32>
     + Cache
     + Clone
     + 'static

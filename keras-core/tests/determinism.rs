@@ -17,8 +17,8 @@
 //!   seeded from the device seed, then copies), dropout masks (`kernels::DropoutMask`: drawn
 //!   from the seed and each element's index, the same masks as on the CPU), the data pipeline,
 //!   and keras-rs's own kernels: the fused `Dense` op's bias gradient and the crossentropy's
-//!   loss are summed in a fixed order, the metric and optimizer kernels reduce in fixed-order
-//!   trees.
+//!   loss are summed in a fixed order, the global average poolings in `f32` sum each channel
+//!   over the steps in order, the metric and optimizer kernels reduce in fixed-order trees.
 //! - Matmuls call cuBLAS `gemm` with its default algorithm. cuBLAS is bit-wise reproducible
 //!   from run to run on the same GPU model and toolkit version with one stream per handle (the
 //!   fused `Dense` op, `f32`); dfdx's matmul backward (`f64`, and products outside `Dense`)

@@ -21,6 +21,9 @@
 //! - [`EmbeddingKernel`] and [`try_embedding_lookup`]: `Embedding`'s lookup on float-coded
 //!   token ids ([`embedding`]), one op per device on dfdx's tape (`Cuda`: one kernel each way,
 //!   on the ids where the batch was uploaded).
+//! - [`GlobalPoolKernel`] and [`try_global_avg_pool`]: the global average poolings' mean over
+//!   steps or pixels ([`global_pool`]), one op per device on dfdx's tape in `f32` (`Cuda`: one
+//!   kernel each way, summed in a fixed order), dfdx's mean in `f64`.
 //! - [`BatchNormKernel`]: Keras's batch normalization over the last axis ([`batch_norm`]), in
 //!   training (the batch's statistics, the moving ones updated) and inference, one op per
 //!   device on dfdx's tape in `f32`, dfdx's ops in `f64`.
@@ -75,6 +78,7 @@ pub mod embedding;
 pub(crate) mod emulation;
 mod finite;
 mod gemm_f32;
+pub mod global_pool;
 mod host_copy;
 pub mod iou;
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]
@@ -112,6 +116,7 @@ pub use embedding::{try_embedding_lookup, EmbeddingKernel};
 pub(crate) use finite::relu_f32;
 pub use finite::{all_finite, relu_keeping_nan};
 pub use gemm_f32::{matmul, MatRef};
+pub use global_pool::{try_global_avg_pool, GlobalPoolKernel};
 pub(crate) use host_copy::{read_host_copy, with_host_copy};
 pub use iou::{ClassIds, IouForm};
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]

@@ -2,9 +2,11 @@
 //! sequence, as text models pool their token embeddings.
 
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
-use dfdx::shapes::{Axis, Const, Dim, Dtype};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape};
 use dfdx::tensor::{Tape, Tensor};
-use dfdx::tensor_ops::{Device, MeanTo};
+use dfdx::tensor_ops::ReshapeTo;
+
+use crate::kernels::global_pool::{try_global_avg_pool, GlobalPoolKernel};
 
 /// Keras's `GlobalAveragePooling1D()`: the mean over the steps of channels-last sequences,
 /// `(batch, steps, C)` → `(batch, C)` (Keras's `keepdims=False`, no mask). No tensors.
@@ -26,7 +28,9 @@ pub struct GlobalAveragePooling1D;
 impl ZeroSizedModule for GlobalAveragePooling1D {}
 impl NonMutableModule for GlobalAveragePooling1D {}
 
-impl<B: Dim, const L: usize, const C: usize, E: Dtype, D: Device<E>, T: Tape<E, D>>
+/// One op per device ([`GlobalPoolKernel`]: in `f32` the steps summed in order, the same bits
+/// on `Cpu` and `Cuda`).
+impl<B: Dim, const L: usize, const C: usize, E: Dtype, D: GlobalPoolKernel<E>, T: Tape<E, D>>
     Module<Tensor<(B, Const<L>, Const<C>), E, D, T>> for GlobalAveragePooling1D
 {
     type Output = Tensor<(B, Const<C>), E, D, T>;
@@ -36,6 +40,8 @@ impl<B: Dim, const L: usize, const C: usize, E: Dtype, D: Device<E>, T: Tape<E, 
         &self,
         x: Tensor<(B, Const<L>, Const<C>), E, D, T>,
     ) -> Result<Self::Output, D::Err> {
-        x.try_mean::<_, Axis<1>>()
+        let (batch, _, _) = *x.shape();
+        // The same row-major values read as `(batch, steps, C)`: no copy.
+        try_global_avg_pool(x.try_reshape_like(&(batch, L, Const))?)
     }
 }
