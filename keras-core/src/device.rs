@@ -8,7 +8,7 @@ use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
     BatchNormKernel, ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel,
     DropoutMaskKernel, EmbeddingKernel, GlobalPoolKernel, IouForm, LayerNormKernel, MeanBatch,
-    RowMetric, SoftmaxCrossentropyKernel, Stages,
+    NormalizeKernel, RowMetric, SoftmaxCrossentropyKernel, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -27,7 +27,8 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 /// ([`LayerNormKernel`]) and `BatchNormalization`'s ([`BatchNormKernel`]), the crossentropy
 /// from logits ([`SoftmaxCrossentropyKernel`]), `Dropout`'s mask ([`DropoutMaskKernel`]),
 /// `Embedding`'s lookup on float-coded ids ([`EmbeddingKernel`]), the global average poolings
-/// ([`GlobalPoolKernel`]) and the optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
+/// ([`GlobalPoolKernel`]), the `Normalization` layer's arithmetic ([`NormalizeKernel`]) and the
+/// optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
 /// The trainer turns on the device's allocation [`Cache`] (see
 /// [`Trainer::compile`](crate::Trainer::compile)), so that each step's activations and
@@ -43,6 +44,7 @@ pub trait KerasDevice:
     + DropoutMaskKernel<f32>
     + EmbeddingKernel
     + GlobalPoolKernel<f32>
+    + NormalizeKernel<f32>
     + Cache
     + Clone
     + 'static

@@ -30,6 +30,10 @@
 //! - [`LayerNormKernel`] and [`try_layer_norm`]: Keras's layer normalization over the last axis
 //!   ([`layer_norm`]), one op per device on dfdx's tape in `f32` (`Cuda`: one kernel forward,
 //!   two backward), dfdx's ops in `f64`.
+//! - [`NormalizeKernel`] and [`try_normalize`]: Keras's `Normalization` preprocessing layer's
+//!   arithmetic ([`normalize`]), one op per device on dfdx's tape in `f32` (`Cuda`: one kernel
+//!   each way), dfdx's ops in `f64`; the statistics are constants, and a data batch gets no
+//!   gradient.
 //! - [`matmul`] on [`MatRef`] views: the safe `f32` matrix product it is built on; large products
 //!   run as one single-threaded product per block of the output on rayon's threads. The kernel
 //!   is picked at run time: on x86-64 CPUs with AVX2/FMA and no AVX-512, our own BLIS-style
@@ -86,6 +90,7 @@ mod launch;
 pub mod layer_norm;
 pub mod marks;
 pub mod metric;
+pub mod normalize;
 mod par_copy;
 #[cfg(target_arch = "x86_64")]
 mod sgemm_avx2;
@@ -123,6 +128,7 @@ pub use iou::{ClassIds, IouForm};
 pub(crate) use launch::Launch;
 pub use layer_norm::{layer_norm_with_ops, try_layer_norm, LayerNormKernel};
 pub use metric::{MeanBatch, RowMetric};
+pub use normalize::{try_normalize, NormalizeKernel};
 pub(crate) use par_copy::{par_copy, par_take};
 #[cfg(test)]
 pub(crate) use thread_pool::in_pool;

@@ -3,19 +3,17 @@
 
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, ModuleMut};
-use dfdx::shapes::{Axes, Axes2, Axes3, Axis, BroadcastShapeTo, Const, Dim, Dtype, HasShape};
+use dfdx::shapes::{Const, Dim, Dtype, HasShape};
 use dfdx::shapes::{Rank1, Shape};
 use dfdx::tensor::{Cpu, Storage, Tape, Tensor};
-use dfdx::tensor_ops::{BroadcastTo, Device, TryAdd, TryDiv, TryMul, TrySub};
+use dfdx::tensor_ops::{Device, ReshapeTo};
 
 use super::initializers::{ones, zeros};
 use super::weights::{check_len, copy_f32};
 use crate::data::{Dataset, SampleShape};
+use crate::kernels::normalize::{try_normalize, NormalizeKernel};
 use crate::target::Target;
 use crate::{Error, Result};
-
-/// Keras's `backend.epsilon()`: the smallest standard deviation `Normalization` divides by.
-const EPSILON: f64 = 1e-7;
 
 /// Keras's `Normalization()` over the last axis of `C` features: `(x - mean) / max(sqrt(var),
 /// 1e-7)`, or with `INVERT` (Keras's `invert=True`) the inverse, `x * max(sqrt(var), 1e-7) +
@@ -30,6 +28,10 @@ const EPSILON: f64 = 1e-7;
 /// C)` or channels-last images `(batch, H, W, C)`.
 ///
 /// `INVERT` is part of the type, so it survives `build`, `to_device` and loading.
+///
+/// The arithmetic is one op per device ([`NormalizeKernel`]; in `f32` one kernel each way on
+/// `Cuda`). The statistics are constants: they get no gradient. As a model's first layer it
+/// gives the data batch none either, so its backward costs nothing.
 ///
 /// # Examples
 /// ```
@@ -149,28 +151,21 @@ impl<const C: usize, E: Dtype, D: Device<E>, const INVERT: bool> Normalization<C
         self.set_weights(&mean, &variance)
     }
 
-    /// The forward pass on any input whose last axis is the `C` features.
-    fn apply<S: Shape, Ax: Axes, T: Tape<E, D>>(
+    /// The forward pass on any input whose last axis is the `C` features: its rows of `C`
+    /// features through [`NormalizeKernel`], reshaped there and back (no copy of a row-major
+    /// input).
+    fn apply<S: Shape, T: Tape<E, D>>(
         &self,
         x: Tensor<S, E, D, T>,
     ) -> Result<Tensor<S, E, D, T>, D::Err>
     where
-        Rank1<C>: BroadcastShapeTo<S, Ax>,
+        D: NormalizeKernel<E>,
     {
         let shape = *x.shape();
-        let std = self
-            .variance
-            .clone()
-            .try_sqrt()?
-            .try_clamp(EPSILON, f64::INFINITY)?
-            .retaped::<T>()
-            .try_broadcast_like(&shape)?;
-        let mean = self.mean.retaped::<T>().try_broadcast_like(&shape)?;
-        if INVERT {
-            x.try_mul(std)?.try_add(mean)
-        } else {
-            x.try_sub(mean)?.try_div(std)
-        }
+        let rows = shape.num_elements().checked_div(C).unwrap_or(0);
+        let rows = x.try_reshape_like(&(rows, Const::<C>))?;
+        try_normalize::<C, INVERT, E, D, T>(rows, &self.mean, &self.variance)?
+            .try_reshape_like(&shape)
     }
 }
 
@@ -212,8 +207,8 @@ impl<const C: usize, E: Dtype, D: Device<E>, const INVERT: bool> TensorCollectio
 
 /// `Module` and `ModuleMut` (the same: the statistics do not train) for one input layout.
 macro_rules! normalization_layout {
-    ([$($d:ident),*], $ax:ty) => {
-        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: Device<E>, T: Tape<E, D>, const INVERT: bool>
+    ($($d:ident),*) => {
+        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: NormalizeKernel<E>, T: Tape<E, D>, const INVERT: bool>
             Module<Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>> for Normalization<C, E, D, INVERT>
         {
             type Output = Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>;
@@ -223,11 +218,11 @@ macro_rules! normalization_layout {
                 &self,
                 x: Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>,
             ) -> Result<Self::Output, D::Err> {
-                self.apply::<_, $ax, T>(x)
+                self.apply::<_, T>(x)
             }
         }
 
-        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: Device<E>, T: Tape<E, D>, const INVERT: bool>
+        impl<B: Dim, $(const $d: usize,)* const C: usize, E: Dtype, D: NormalizeKernel<E>, T: Tape<E, D>, const INVERT: bool>
             ModuleMut<Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>> for Normalization<C, E, D, INVERT>
         {
             type Output = Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>;
@@ -237,15 +232,15 @@ macro_rules! normalization_layout {
                 &mut self,
                 x: Tensor<(B, $(Const<$d>,)* Const<C>), E, D, T>,
             ) -> Result<Self::Output, D::Err> {
-                self.apply::<_, $ax, T>(x)
+                self.apply::<_, T>(x)
             }
         }
     };
 }
 
-normalization_layout!([], Axis<0>);
-normalization_layout!([L], Axes2<0, 1>);
-normalization_layout!([H, W], Axes3<0, 1, 2>);
+normalization_layout!();
+normalization_layout!(L);
+normalization_layout!(H, W);
 
 #[cfg(test)]
 mod tests {
