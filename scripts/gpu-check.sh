@@ -26,7 +26,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(golden_fit golden_optimizers golden_losses golden_metrics golden_schedules golden_normalization golden_layers golden_callbacks embedding_inputs global_average_pooling1d resident_metrics resident_iou device_uploads step_profile device_loss_fit state_round_trips mapped_data moving_statistics layers layer_gradients trainer_smoke trainer_errors bad_input_corpus)
+suites=(golden_fit golden_optimizers golden_losses golden_metrics golden_schedules golden_normalization golden_layers golden_activations golden_callbacks embedding_inputs global_average_pooling1d resident_metrics resident_iou device_uploads step_profile device_loss_fit state_round_trips mapped_data moving_statistics layers layer_gradients trainer_smoke trainer_errors bad_input_corpus)
 
 if [[ "${1:-}" == "--build" ]]; then
     set -e

@@ -6,9 +6,9 @@
 use crate::error::DeviceError;
 use crate::kernels::update::{RuleStep, Slots, VarBuffers};
 use crate::kernels::{
-    BatchNormKernel, ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel, DenseKernel,
-    DropoutMaskKernel, EmbeddingKernel, GlobalPoolKernel, IouForm, LayerNormKernel, MeanBatch,
-    NormalizeKernel, RowMetric, SoftmaxCrossentropyKernel, Stages,
+    ActivationKernel, BatchNormKernel, ColumnForm, ConfusionConsts, ConfusionForm, ConvKernel,
+    DenseKernel, DropoutMaskKernel, EmbeddingKernel, GlobalPoolKernel, IouForm, LayerNormKernel,
+    MeanBatch, NormalizeKernel, RowMetric, SoftmaxCrossentropyKernel, Stages,
 };
 use dfdx::{
     shapes::Shape,
@@ -27,7 +27,8 @@ pub type Buffer<D> = <D as Storage<f32>>::Vec;
 /// ([`LayerNormKernel`]) and `BatchNormalization`'s ([`BatchNormKernel`]), the crossentropy
 /// from logits ([`SoftmaxCrossentropyKernel`]), `Dropout`'s mask ([`DropoutMaskKernel`]),
 /// `Embedding`'s lookup on float-coded ids ([`EmbeddingKernel`]), the global average poolings
-/// ([`GlobalPoolKernel`]), the `Normalization` layer's arithmetic ([`NormalizeKernel`]) and the
+/// ([`GlobalPoolKernel`]), the `Normalization` layer's arithmetic ([`NormalizeKernel`]), the
+/// element-wise activations dfdx has no single op for ([`ActivationKernel`]) and the
 /// optimizer's update ([`try_update_variable`](KerasDevice::try_update_variable)).
 ///
 /// The trainer turns on the device's allocation [`Cache`] (see
@@ -45,6 +46,7 @@ pub trait KerasDevice:
     + EmbeddingKernel
     + GlobalPoolKernel<f32>
     + NormalizeKernel<f32>
+    + ActivationKernel<f32>
     + Cache
     + Clone
     + 'static

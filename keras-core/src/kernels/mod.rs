@@ -7,6 +7,10 @@
 //!   one fused op too (cuBLAS's products, the bias and ReLU in one kernel, the ReLU mask and the
 //!   bias gradient in another); `f64` uses dfdx's ops through [`dense_with_ops`].
 //!   [`DenseActivation`] says whether a layer's activation folds into the op.
+//! - [`ActivationKernel`] and [`try_activation`]: Keras's element-wise activations that dfdx has
+//!   no single op for (`ELU`, `LeakyReLU`, exact `GELU`, swish, softplus; an [`Activation`]),
+//!   one op per device on dfdx's tape ([`activation`]; `Cpu` in `f32` and `f64`, `Cuda` in
+//!   `f32`: one kernel each way), dfdx's ops on `Cuda` in `f64`.
 //! - [`ConvKernel`]: `Conv2D`'s convolution and `MaxPooling2D`'s and `AveragePooling2D`'s
 //!   pooling ([`conv`]), one kernel per device and dtype: on `Cpu` in `f32` one op each, the
 //!   windows packed block by block straight into `gemm`'s products; on `Cuda` in `f32` one op
@@ -67,6 +71,7 @@
 //! - [`use_current_thread_in_pool`]: makes the training thread one of rayon's workers, so the
 //!   products do not each cost two thread wake-ups.
 
+pub mod activation;
 pub mod batch_norm;
 pub mod columns;
 pub mod confusion;
@@ -99,6 +104,7 @@ mod thread_pool;
 pub mod update;
 pub(crate) mod windows;
 
+pub use activation::{try_activation, Activation, ActivationKernel};
 pub use batch_norm::{
     batch_norm_infer_with_ops, batch_norm_train_with_ops, BatchNormKernel, Moving,
 };

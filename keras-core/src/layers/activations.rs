@@ -8,9 +8,10 @@
 
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::shapes::{Dtype, ReduceShape, Shape};
-use dfdx::tensor::{NoneTape, Tape, Tensor};
-use dfdx::tensor_ops::{Device, TryAdd, TryMul, TrySub};
+use dfdx::tensor::{Tape, Tensor};
+use dfdx::tensor_ops::Device;
 
+use crate::kernels::activation::{try_activation, Activation, ActivationKernel};
 use crate::kernels::{DenseActivation, Epilogue};
 
 /// Declares a zero-sized activation with its dfdx marker impls.
@@ -102,8 +103,9 @@ zero_sized_activation!(
 
 zero_sized_activation!(
     /// Keras's `"gelu"` with its default `approximate=False`: the exact form
-    /// `x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))` (dfdx's `accurate_gelu`, whose gradient
-    /// is corrected here: dfdx 0.13's is off by a factor in its `x * phi(x)` term).
+    /// `x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))` (dfdx's `accurate_gelu`'s value) with
+    /// the gradient `Phi(x) + x * phi(x)` (dfdx 0.13's is off by a factor in its `x * phi(x)`
+    /// term), one op per device ([`ActivationKernel`]).
     ///
     /// # Examples
     /// ```
@@ -119,7 +121,8 @@ zero_sized_activation!(
 
 zero_sized_activation!(
     /// Keras's `"softplus"`: `ln(1 + exp(x))`, computed stably as
-    /// `max(x, 0) + ln(1 + exp(-|x|))` with the exact gradient `sigmoid(x)` everywhere.
+    /// `max(x, 0) + ln_1p(exp(-|x|))` (JAX's `logaddexp(x, 0)`) with the exact gradient
+    /// `sigmoid(x)` everywhere, one op per device ([`ActivationKernel`]).
     ///
     /// # Examples
     /// ```
@@ -135,7 +138,8 @@ zero_sized_activation!(
 );
 
 zero_sized_activation!(
-    /// Keras's `"swish"` / `"silu"`: `x * sigmoid(x)`. [`Silu`] is the same type.
+    /// Keras's `"swish"` / `"silu"`: `x * sigmoid(x)`, one op per device
+    /// ([`ActivationKernel`]). [`Silu`] is the same type.
     ///
     /// # Examples
     /// ```
@@ -183,44 +187,26 @@ activation_forward!(Linear, |x: T| Ok(x));
 activation_forward!(ReLU, |x: T| crate::kernels::relu_keeping_nan(x));
 activation_forward!(Sigmoid, |x: T| x.try_sigmoid());
 activation_forward!(Tanh, |x: T| x.try_tanh());
-// dfdx 0.13's `accurate_gelu` has the right value but a wrong derivative (CPU and CUDA): its
-// `x * phi(x)` term misses a factor 1/sqrt(2). Adding `(sqrt(2) - 1) * (phi(x) - phi(x)|detached)`
-// changes the value by exactly 0 and the gradient by `-(sqrt(2) - 1) * x * phi(x)`, which
-// restores d/dx gelu = Phi(x) + x * phi(x).
-activation_forward!(Gelu, |x: T| {
-    let k = E::from_f64(std::f64::consts::SQRT_2 - 1.0).unwrap_or_default();
-    let live = gaussian_pdf(x.retaped::<T>())?;
-    let frozen = gaussian_pdf(x.retaped::<NoneTape>())?;
-    let correction = live.try_sub(frozen)?.try_mul(k)?;
-    x.try_accurate_gelu()?.try_add(correction)
-});
 
-/// The standard normal density `exp(-x^2 / 2) / sqrt(2 pi)`.
-fn gaussian_pdf<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
-    x: Tensor<S, E, D, T>,
-) -> Result<Tensor<S, E, D, T>, D::Err> {
-    let half = E::from_f64(-0.5).unwrap_or_default();
-    let norm = E::from_f64(1.0 / (2.0 * std::f64::consts::PI).sqrt()).unwrap_or_default();
-    x.try_square()?.try_mul(half)?.try_exp()?.try_mul(norm)
+/// Implements `Module` for an activation that is one op per device ([`ActivationKernel`]).
+macro_rules! fused_activation_forward {
+    ($name:ident, $f:expr) => {
+        impl<S: Shape, E: Dtype, D: ActivationKernel<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>>
+            for $name
+        {
+            type Output = Tensor<S, E, D, T>;
+            type Error = D::Err;
+
+            fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
+                try_activation(x, $f)
+            }
+        }
+    };
 }
-activation_forward!(Swish, |x: T| {
-    let s = x.retaped::<T>().try_sigmoid()?;
-    x.try_mul(s)
-});
-// 0.5 * (x + |x|) is max(x, 0) with gradient 1/2 at 0, which with abs'(0) = 0 makes the total
-// gradient at 0 exactly sigmoid(0) = 1/2.
-activation_forward!(Softplus, |x: T| {
-    let abs = x.retaped::<T>().try_abs()?;
-    let log_term = x
-        .retaped::<T>()
-        .try_abs()?
-        .try_negate()?
-        .try_exp()?
-        .try_add(E::ONE)?
-        .try_ln()?;
-    let half = E::ONE / (E::ONE + E::ONE);
-    x.try_add(abs)?.try_mul(half)?.try_add(log_term)
-});
+
+fused_activation_forward!(Gelu, Activation::Gelu);
+fused_activation_forward!(Swish, Activation::Swish);
+fused_activation_forward!(Softplus, Activation::Softplus);
 
 /// Implements [`DenseActivation`] for activations applied after `Dense`'s product (the trait's
 /// defaults).

@@ -4,12 +4,14 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Dtype, Shape};
 use dfdx::tensor::{Tape, Tensor};
-use dfdx::tensor_ops::{Device, TryAdd, TryMul, TrySub};
+use dfdx::tensor_ops::Device;
+
+use crate::kernels::activation::{try_activation, Activation, ActivationKernel};
 
 use crate::{Error, Result};
 
-/// Keras's `ELU`: `x` for `x > 0`, `alpha * (exp(x) - 1)` otherwise (gradient `alpha` at `x = 0`,
-/// as Keras/JAX).
+/// Keras's `ELU`: `x` for `x > 0`, `alpha * expm1(x)` otherwise (gradient `alpha` at `x = 0`,
+/// as Keras/JAX), one op per device ([`ActivationKernel`]).
 ///
 /// `alpha` is a hyperparameter, not a tensor: building, `to_device` and loading rebuild it with
 /// [`Default`] (Keras's `alpha = 1.0`); set another value on the built model.
@@ -78,22 +80,13 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Elu {
 /// Applied after `Dense`'s product.
 impl<X> crate::kernels::DenseActivation<X> for Elu where Elu: Module<X> {}
 
-impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Elu {
+impl<S: Shape, E: Dtype, D: ActivationKernel<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Elu {
     type Output = Tensor<S, E, D, T>;
     type Error = D::Err;
 
-    /// `relu(x) + alpha * (exp(x - relu(x)) - 1)`; `x - relu(x)` is `min(x, 0)` with gradient 1
-    /// at 0.
+    /// One op per device ([`ActivationKernel`]): `x` where `x > 0`, else `alpha · expm1(x)`.
     fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
-        let alpha = E::from_f64(self.alpha).unwrap_or_default();
-        let positive = x.retaped::<T>().try_relu()?;
-        let negative = x
-            .retaped::<T>()
-            .try_sub(positive)?
-            .try_exp()?
-            .try_sub(E::ONE)?
-            .try_mul(alpha)?;
-        x.try_relu()?.try_add(negative)
+        try_activation(x, Activation::Elu { alpha: self.alpha })
     }
 }
 

@@ -4,12 +4,14 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
 use dfdx::shapes::{Dtype, Shape};
 use dfdx::tensor::{Tape, Tensor};
-use dfdx::tensor_ops::{Device, TryAdd, TryMul};
+use dfdx::tensor_ops::Device;
+
+use crate::kernels::activation::{try_activation, Activation, ActivationKernel};
 
 use crate::{Error, Result};
 
 /// Keras's `LeakyReLU`: `x` for `x >= 0`, `negative_slope * x` below (gradient 1 at `x = 0`, as
-/// Keras).
+/// Keras), one op per device ([`ActivationKernel`]).
 ///
 /// The layer default is Keras's `negative_slope = 0.3` (the *function*
 /// `keras.activations.leaky_relu` defaults to 0.2; the layer is what this type mirrors). The
@@ -82,15 +84,17 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for LeakyReLU {
 /// Applied after `Dense`'s product.
 impl<X> crate::kernels::DenseActivation<X> for LeakyReLU where LeakyReLU: Module<X> {}
 
-impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for LeakyReLU {
+impl<S: Shape, E: Dtype, D: ActivationKernel<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>>
+    for LeakyReLU
+{
     type Output = Tensor<S, E, D, T>;
     type Error = D::Err;
 
-    /// `x + (1 - slope) * relu(-x)`.
+    /// One op per device ([`ActivationKernel`]): `x` where `x >= 0`, else
+    /// `negative_slope · x`.
     fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
-        let scale = E::from_f64(1.0 - self.negative_slope).unwrap_or_default();
-        let negative = x.retaped::<T>().try_negate()?.try_relu()?.try_mul(scale)?;
-        x.try_add(negative)
+        let negative_slope = self.negative_slope;
+        try_activation(x, Activation::LeakyRelu { negative_slope })
     }
 }
 
