@@ -12,7 +12,7 @@
 //!     arithmetic as the CPU op (no fused multiply-add, IEEE square root and division), so the
 //!     same bits.
 //!   - `f64` on both: dfdx's ops ([`normalize_with_ops`]). Before this op, every dtype took
-//!     these five ops (square root, clamp, two broadcasts, two element-wise ops) and gave the
+//!     these six ops (square root, clamp, two broadcasts, two element-wise ops) and gave the
 //!     statistics a gradient nobody read.
 //! - `launch.rs` plans the CUDA launches for `cuda_kernel.rs` and the CPU emulation
 //!   (`emulated.rs` checks the kernels against the CPU op).
