@@ -88,6 +88,8 @@ pub(crate) mod emulation;
 mod finite;
 mod gemm_f32;
 pub mod global_pool;
+#[cfg(test)]
+mod hashed_values;
 mod host_copy;
 pub mod iou;
 #[cfg(any(feature = "cuda", all(test, feature = "cuda-emulation")))]

@@ -33,6 +33,18 @@ pub enum Activation {
     Softplus,
 }
 
+/// Every [`Activation`], with parameters other than 1 (for tests).
+#[cfg(test)]
+pub(crate) const EVERY_FORM: [Activation; 5] = [
+    Activation::Elu { alpha: 0.7 },
+    Activation::LeakyRelu {
+        negative_slope: 0.2,
+    },
+    Activation::Gelu,
+    Activation::Swish,
+    Activation::Softplus,
+];
+
 /// A device's element-wise [`Activation`]s in dtype `E` on a tape: `y = f(x)` value by value,
 /// and a backward that adds `f'(x) · g` to the input's gradient.
 ///

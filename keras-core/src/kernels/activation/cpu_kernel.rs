@@ -82,27 +82,12 @@ fn add_gradient<F: ActivationFloat>(form: Form<F>, x: &[F], g: &[F], gx: &mut [F
 mod tests {
     use dfdx::prelude::*;
 
-    use crate::kernels::activation::{activation_with_ops, try_activation, Activation};
+    use crate::kernels::activation::{activation_with_ops, try_activation, Activation, EVERY_FORM};
+    use crate::kernels::hashed_values::hashed_values;
 
-    /// Every form, with parameters.
-    const ALL: [Activation; 5] = [
-        Activation::Elu { alpha: 0.7 },
-        Activation::LeakyRelu {
-            negative_slope: 0.2,
-        },
-        Activation::Gelu,
-        Activation::Swish,
-        Activation::Softplus,
-    ];
-
-    /// Values in [-6, 6) from a hash of the index, and the kinks and edges.
+    /// Values in [-6, 6), and the kinks and edges.
     fn values(len: usize) -> Vec<f32> {
-        let mut v: Vec<f32> = (0..len as u64)
-            .map(|i| {
-                let h = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                ((h >> 40) as f32) / (1u64 << 24) as f32 * 12.0 - 6.0
-            })
-            .collect();
+        let mut v = hashed_values(len, 0, -6.0, 6.0);
         v[..6].copy_from_slice(&[0.0, -0.0, 1e-30, -1e-30, 30.0, -30.0]);
         v
     }
@@ -118,7 +103,7 @@ mod tests {
             dev.tensor_from_vec(xs.iter().map(|&v| f64::from(v)).collect(), (n,));
         let w: Vec<f32> = values(n + 7)[7..].to_vec();
         let w_t: Tensor<(usize,), f32, _> = dev.tensor_from_vec(w.clone(), (n,));
-        for f in ALL {
+        for f in EVERY_FORM {
             let run = |fused: bool| {
                 let y = match fused {
                     true => try_activation(x.leaky_trace(), f),

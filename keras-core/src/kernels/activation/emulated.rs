@@ -7,24 +7,13 @@
 use dfdx::prelude::*;
 
 use super::launch::{backward, forward, NAMES};
-use super::{try_activation, Activation};
+use super::{try_activation, Activation, EVERY_FORM};
 use crate::kernels::emulation::samples::Samples;
 use crate::kernels::emulation::{address, assert_kernels_exist, launch};
 use crate::kernels::Launch;
 
 /// What the input's gradient holds before the backward adds to it.
 const BEFORE: f32 = 0.5;
-
-/// Every form, with parameters.
-const ALL: [Activation; 5] = [
-    Activation::Elu { alpha: 0.7 },
-    Activation::LeakyRelu {
-        negative_slope: 0.2,
-    },
-    Activation::Gelu,
-    Activation::Swish,
-    Activation::Softplus,
-];
 
 /// The CPU op: the values, and the gradient of `sum(y · w)` added to [`BEFORE`].
 fn on_cpu(x: &[f32], w: &[f32], f: Activation) -> (Vec<f32>, Vec<f32>) {
@@ -80,7 +69,7 @@ fn the_emulated_activations_and_gradients_match_the_cpu_op() {
             *slot = v;
         }
         let w = s.between(n, -1.0, 1.0);
-        for f in ALL {
+        for f in EVERY_FORM {
             let (y, gx) = emulated(&x, &w, f, None);
             let (want_y, want_gx) = on_cpu(&x, &w, f);
             assert_agree(&x, &y, &want_y, f, "value");

@@ -130,18 +130,7 @@ fn sigmoid<F: ActivationFloat>(x: F) -> F {
 #[cfg(test)]
 mod tests {
     use super::{Form, FRAC_1_SQRT_2PI};
-    use crate::kernels::activation::Activation;
-
-    /// Every form, with parameters.
-    const ALL: [Activation; 5] = [
-        Activation::Elu { alpha: 0.7 },
-        Activation::LeakyRelu {
-            negative_slope: 0.2,
-        },
-        Activation::Gelu,
-        Activation::Swish,
-        Activation::Softplus,
-    ];
+    use crate::kernels::activation::{Activation, EVERY_FORM};
 
     #[test]
     fn the_constant_is_one_over_the_square_root_of_two_pi() {
@@ -151,7 +140,7 @@ mod tests {
 
     #[test]
     fn each_derivative_is_the_slope_of_its_value_in_f64() {
-        for f in ALL {
+        for f in EVERY_FORM {
             let form = Form::<f64>::of(f);
             // Away from the kinks of ELU and LeakyReLU at 0.
             for x in [-6.0, -2.5, -0.75, -0.1, 0.1, 0.3, 1.0, 2.0, 7.5] {
@@ -168,11 +157,11 @@ mod tests {
 
     #[test]
     fn the_values_are_kerass_formulas_and_nan_stays_nan() {
-        let elu = Form::<f64>::of(ALL[0]);
+        let elu = Form::<f64>::of(EVERY_FORM[0]);
         assert_eq!(elu.value(2.0), 2.0);
         assert_eq!(elu.value(-1e-10), 0.7 * (-1e-10f64).exp_m1());
         assert_eq!(elu.derivative(0.0), 0.7);
-        let leaky = Form::<f64>::of(ALL[1]);
+        let leaky = Form::<f64>::of(EVERY_FORM[1]);
         assert_eq!(
             (leaky.value(-3.0), leaky.derivative(0.0)),
             (0.2 * -3.0, 1.0)
@@ -185,7 +174,7 @@ mod tests {
         assert_eq!(softplus.derivative(0.0), 0.5);
         let swish = Form::<f32>::of(Activation::Swish);
         assert_eq!(swish.value(0.0), 0.0);
-        for f in ALL {
+        for f in EVERY_FORM {
             assert!(Form::<f32>::of(f).value(f32::NAN).is_nan(), "{f:?}");
         }
     }

@@ -27,5 +27,7 @@ mod launch;
 mod math;
 mod with_ops;
 
+#[cfg(test)]
+pub(crate) use activation_kernel::EVERY_FORM;
 pub use activation_kernel::{try_activation, Activation, ActivationKernel};
 pub use with_ops::activation_with_ops;

@@ -98,15 +98,11 @@ mod tests {
     use dfdx::prelude::*;
 
     use crate::kernels::global_pool::{global_avg_pool_with_ops, try_global_avg_pool};
+    use crate::kernels::hashed_values::hashed_values;
 
-    /// Values in [-2, 2) from a hash of the index.
+    /// Values in [-2, 2).
     fn values(len: usize, seed: u64) -> Vec<f32> {
-        (0..len as u64)
-            .map(|i| {
-                let h = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
-                ((h >> 40) as f32) / (1u64 << 24) as f32 * 4.0 - 2.0
-            })
-            .collect()
+        hashed_values(len, seed, -2.0, 2.0)
     }
 
     #[test]
