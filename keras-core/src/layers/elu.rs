@@ -7,7 +7,6 @@ use dfdx::tensor::{Tape, Tensor};
 use dfdx::tensor_ops::Device;
 
 use crate::kernels::activation::{try_activation, Activation, ActivationKernel};
-
 use crate::{Error, Result};
 
 /// Keras's `ELU`: `x` for `x > 0`, `alpha * expm1(x)` otherwise (gradient `alpha` at `x = 0`,

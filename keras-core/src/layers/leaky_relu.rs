@@ -7,7 +7,6 @@ use dfdx::tensor::{Tape, Tensor};
 use dfdx::tensor_ops::Device;
 
 use crate::kernels::activation::{try_activation, Activation, ActivationKernel};
-
 use crate::{Error, Result};
 
 /// Keras's `LeakyReLU`: `x` for `x >= 0`, `negative_slope * x` below (gradient 1 at `x = 0`, as

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::with_ops::normalize_kernel_with_ops;
 use super::{normalize_with_ops, NormalizeKernel, MIN_STD};
 use crate::kernels::contiguous_mut;
-use crate::kernels::cpu_view::contiguous;
+use crate::kernels::cpu_view::{contiguous, read};
 use crate::kernels::dense::is_data_input;
 use crate::kernels::layer_norm::Rows;
 
@@ -26,21 +26,24 @@ impl NormalizeKernel<f32> for Cpu {
         variance: &Tensor<Rank1<C>, f32, Self>,
     ) -> Result<Rows<C, f32, Self, T>, CpuError> {
         let rows = x.shape().0;
-        // From dfdx's allocator, so its cache stays balanced.
-        let mut out: Tensor<(usize, Const<C>), f32, Cpu> =
-            x.device().try_zeros_like(&(rows, Const))?;
-        let mut scale = [0.0f32; C];
+        let dev = x.device().clone();
+        // From dfdx's allocator, so its cache stays balanced. The per-feature standard
+        // deviations live in a tensor too (the backward keeps them), not on the stack: `C` can
+        // be large.
+        let mut out: Tensor<(usize, Const<C>), f32, Cpu> = dev.try_zeros_like(&(rows, Const))?;
+        let mut scale: Tensor<Rank1<C>, f32, Cpu> = dev.try_zeros()?;
         let fused = match (
             contiguous(&x).filter(|v| v.len() == rows * C),
             contiguous(mean),
             contiguous(variance),
             contiguous_mut(&mut out),
+            contiguous_mut(&mut scale),
         ) {
-            (Some(xs), Some(ms), Some(vs), Some(ys)) => {
-                for (s, &v) in scale.iter_mut().zip(vs) {
+            (Some(xs), Some(ms), Some(vs), Some(ys), Some(ss)) => {
+                for (s, &v) in ss.iter_mut().zip(vs) {
                     *s = std_of(v);
                 }
-                forward::<INVERT>(xs, ms, &scale, ys);
+                forward::<INVERT>(xs, ms, ss, ys);
                 true
             }
             _ => false,
@@ -60,7 +63,7 @@ impl NormalizeKernel<f32> for Cpu {
                 // Borrow the output's gradient by moving it out, so the input's can be borrowed
                 // mutably.
                 let g = std::mem::take(&mut **grads.get_or_alloc_mut(&out)?);
-                backward::<INVERT>(&g, &scale, grads.get_or_alloc_mut(&x)?);
+                backward::<INVERT>(&g, &read(&scale), grads.get_or_alloc_mut(&x)?);
                 **grads.get_or_alloc_mut(&out)? = g;
                 Ok(())
             });
